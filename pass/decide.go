@@ -1,0 +1,113 @@
+package pass
+
+import (
+	"fmt"
+	"time"
+)
+
+// Code is the machine code of an access decision. Codes are stable: scanners
+// and reports switch on them.
+type Code string
+
+// Decision codes.
+const (
+	CodeOK             Code = "ok"               // allowed
+	CodeWrongEvent     Code = "wrong_event"      // the pass is for another event
+	CodeUnknownZone    Code = "unknown_zone"     // the event has no such zone
+	CodeNoRule         Code = "no_rule"          // the policy gives this type or role nothing
+	CodeZoneNotAllowed Code = "zone_not_allowed" // never allowed into this zone
+	CodeOutsideAccess  Code = "outside_access"   // before access opens or after it closes
+	CodeNotNow         Code = "not_now"          // allowed into this zone, but not at this moment
+)
+
+// Decision is the answer to "may this pass enter this zone now?".
+type Decision struct {
+	Allowed bool   `json:"allowed"`
+	Code    Code   `json:"code"`
+	Reason  string `json:"reason"` // a sentence for the person at the door
+	Phase   Phase  `json:"phase"`
+}
+
+// Decide applies the event's policy to pass p entering zone at time at. It
+// answers only the policy question: the token's signature, revocation and
+// validity dates are the verifier's.
+func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
+	tl := e.timeline()
+	d := Decision{Phase: tl.phase(at)}
+	deny := func(c Code, format string, args ...any) Decision {
+		d.Code, d.Reason = c, fmt.Sprintf(format, args...)
+		return d
+	}
+	label := p.Type.Label() + " pass"
+	if p.Type == Staff {
+		label = fmt.Sprintf("Staff pass (%s)", p.Role)
+	}
+	if p.Event != e.ID {
+		return deny(CodeWrongEvent, "%s is for another event (%s)", label, p.Event)
+	}
+	pol := e.EffectivePolicy()
+	if !pol.HasZone(zone) {
+		return deny(CodeUnknownZone, "No zone %q at this event", zone)
+	}
+	grants, ok := pol.grants(p.Type, p.Role)
+	if !ok {
+		if p.Type == Staff {
+			return deny(CodeNoRule, "%s: this event gives the role %q no access", label, p.Role)
+		}
+		return deny(CodeNoRule, "%s: this event gives %s passes no access", label, p.Type.Label())
+	}
+	var open []Window
+	for _, g := range grants {
+		if g.covers(zone) {
+			open = append(open, g.When...)
+		}
+	}
+	if len(open) == 0 {
+		return deny(CodeZoneNotAllowed, "%s: no access to %s", label, zone)
+	}
+	loc := e.Location()
+	if d.Phase == Closed {
+		if at.Before(tl.accessFrom) {
+			return deny(CodeOutsideAccess, "%s: access opens at %s", label, clock(tl.accessFrom, at, loc))
+		}
+		return deny(CodeOutsideAccess, "%s: access closed at %s", label, clock(tl.accessUntil, at, loc))
+	}
+	var next, lastEnd time.Time
+	for _, w := range open {
+		from, until := tl.span(w)
+		if within(at, from, until) {
+			d.Allowed, d.Code = true, CodeOK
+			d.Reason = fmt.Sprintf("%s: %s, %s", label, zone, phaseText[d.Phase])
+			return d
+		}
+		if from.After(at) && from.Before(tl.accessUntil) && (next.IsZero() || from.Before(next)) {
+			next = from
+		}
+		if !until.After(at) && until.After(lastEnd) {
+			lastEnd = until
+		}
+	}
+	if !next.IsZero() {
+		return deny(CodeNotNow, "%s: valid from %s, %s", label, clock(next, at, loc), phaseText[d.Phase])
+	}
+	if len(open) == 1 && open[0] == WinPhoto {
+		return deny(CodeNotNow, "%s: %s closed at %s (first songs only)", label, zone, clock(lastEnd, at, loc))
+	}
+	return deny(CodeNotNow, "%s: %s closed at %s, %s", label, zone, clock(lastEnd, at, loc), phaseText[d.Phase])
+}
+
+var phaseText = map[Phase]string{
+	Before: "show not started",
+	During: "show still on",
+	After:  "show is over",
+}
+
+// clock prints t as a door person wants it: the time of day, and the date
+// too when it is not the same day as now.
+func clock(t, now time.Time, loc *time.Location) string {
+	t, now = t.In(loc), now.In(loc)
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 2 Jan 15:04")
+}

@@ -1,0 +1,182 @@
+package pass
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Event is one show: its schedule, its policy and the live cues given so far.
+type Event struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Venue    string   `json:"venue,omitempty"`
+	Schedule Schedule `json:"schedule"`
+	Policy   *Policy  `json:"policy,omitempty"` // nil: the default policy
+	Cues     Cues     `json:"cues,omitzero"`
+}
+
+// Limits on free text, so a pass prints and its token stays small.
+const (
+	MaxNameLen  = 64 // characters of a holder's name
+	MaxOrgLen   = 48
+	MaxTitleLen = 120 // event name and venue
+)
+
+// Validate checks the event and fills the schedule's defaults.
+func (e *Event) Validate() error {
+	if !ValidEventID(e.ID) {
+		return fmt.Errorf("bad event id %q (1 to 32 letters, digits, '.', '_' or '-')", e.ID)
+	}
+	if err := checkText("event name", e.Name, MaxTitleLen, true); err != nil {
+		return err
+	}
+	if err := checkText("venue", e.Venue, MaxTitleLen, false); err != nil {
+		return err
+	}
+	s, err := e.Schedule.Normalize()
+	if err != nil {
+		return err
+	}
+	e.Schedule = s
+	return nil
+}
+
+// EffectivePolicy is the event's policy, or the default one.
+func (e *Event) EffectivePolicy() *Policy {
+	if e.Policy != nil {
+		return e.Policy
+	}
+	return defaultPolicy
+}
+
+// PhaseAt returns the phase of the event at t, live cues included.
+func (e *Event) PhaseAt(t time.Time) Phase { return e.timeline().phase(t) }
+
+// Location is the time zone in which the event's times are shown: the one
+// its show start was given in.
+func (e *Event) Location() *time.Location { return e.Schedule.ShowStart.Location() }
+
+// Pass is what a token says about its holder.
+type Pass struct {
+	Serial     Serial    `json:"serial"`
+	Event      string    `json:"event"`
+	Type       Type      `json:"type"`
+	Role       string    `json:"role,omitempty"`
+	Name       string    `json:"name"`
+	Org        string    `json:"org,omitempty"`
+	ValidFrom  time.Time `json:"valid_from,omitzero"` // zero: from issuance
+	ValidUntil time.Time `json:"valid_until"`
+	Issuer     string    `json:"issuer,omitempty"`
+}
+
+// Validate checks every field of the pass.
+func (p *Pass) Validate() error {
+	if _, err := ParseSerial(string(p.Serial)); err != nil || len(p.Serial) != serialLen {
+		return fmt.Errorf("bad serial %q", p.Serial)
+	}
+	if !ValidEventID(p.Event) {
+		return fmt.Errorf("bad event id %q", p.Event)
+	}
+	if _, ok := typeInfo[p.Type]; !ok {
+		return fmt.Errorf("unknown pass type %q (want one of %s)", p.Type, typeList())
+	}
+	if err := checkText("name", p.Name, MaxNameLen, true); err != nil {
+		return err
+	}
+	if err := checkText("org", p.Org, MaxOrgLen, false); err != nil {
+		return err
+	}
+	switch {
+	case p.Role != "":
+		if r, err := ParseRole(p.Role); err != nil || r != p.Role {
+			return fmt.Errorf("bad role %q (lower-case letters, digits and '-', at most 32)", p.Role)
+		}
+	case p.Type == Staff:
+		return errors.New("a STAFF pass needs a role (catering, security, publicist, merchandising, …)")
+	}
+	if p.ValidUntil.IsZero() {
+		return errors.New("pass has no end of validity")
+	}
+	if !p.ValidFrom.IsZero() && !p.ValidUntil.After(p.ValidFrom) {
+		return fmt.Errorf("pass valid until %s, before it becomes valid (%s)", fmtTime(p.ValidUntil), fmtTime(p.ValidFrom))
+	}
+	if err := checkText("issuer", p.Issuer, 32, false); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkText rejects invalid UTF-8, control characters, surrounding spaces
+// and text longer than max characters.
+func checkText(what, s string, max int, required bool) error {
+	switch {
+	case s == "" && required:
+		return fmt.Errorf("%s is empty", what)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s is not valid UTF-8", what)
+	case utf8.RuneCountInString(s) > max:
+		return fmt.Errorf("%s is longer than %d characters", what, max)
+	case strings.TrimSpace(s) != s:
+		return fmt.Errorf("%s %q has spaces around it", what, s)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Errorf("%s has a control character %U", what, r)
+		}
+	}
+	return nil
+}
+
+// Claims is the JSON payload of a pass token. Names are short because the
+// token is printed as a QR code; the registered names (iss, sub, nbf, exp)
+// keep their RFC 7519 meaning so that any JWT library reads them.
+type Claims struct {
+	Issuer    string `json:"iss,omitempty"`
+	Subject   string `json:"sub"` // serial
+	Event     string `json:"ev"`
+	Type      string `json:"pt"` // Type.Code
+	Name      string `json:"n"`
+	Org       string `json:"o,omitempty"`
+	Role      string `json:"r,omitempty"`
+	NotBefore int64  `json:"nbf,omitempty"` // only when later than issuance
+	Expiry    int64  `json:"exp"`
+}
+
+// Claims returns the token payload of p. Times are truncated to seconds.
+func (p *Pass) Claims() Claims {
+	c := Claims{
+		Issuer: p.Issuer, Subject: string(p.Serial), Event: p.Event, Type: p.Type.Code(),
+		Name: p.Name, Org: p.Org, Role: p.Role, Expiry: p.ValidUntil.Unix(),
+	}
+	if !p.ValidFrom.IsZero() {
+		c.NotBefore = p.ValidFrom.Unix()
+	}
+	return c
+}
+
+// Pass turns claims read from a verified token back into a pass, checking
+// every field.
+func (c *Claims) Pass() (Pass, error) {
+	t, err := TypeFromCode(c.Type)
+	if err != nil {
+		return Pass{}, err
+	}
+	if c.Expiry <= 0 {
+		return Pass{}, errors.New("token has no exp")
+	}
+	p := Pass{
+		Serial: Serial(c.Subject), Event: c.Event, Type: t, Role: c.Role, Name: c.Name,
+		Org: c.Org, ValidUntil: time.Unix(c.Expiry, 0).UTC(), Issuer: c.Issuer,
+	}
+	if c.NotBefore != 0 {
+		p.ValidFrom = time.Unix(c.NotBefore, 0).UTC()
+	}
+	if err := p.Validate(); err != nil {
+		return Pass{}, err
+	}
+	return p, nil
+}

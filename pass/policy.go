@@ -1,0 +1,201 @@
+package pass
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// MaxPolicySize caps a policy file; real ones are a few KiB.
+const MaxPolicySize = 256 << 10
+
+// Grant opens a set of zones during a set of windows.
+type Grant struct {
+	Zones  []Zone   `json:"zones"`            // zone names, or "*" for every zone
+	Except []Zone   `json:"except,omitempty"` // taken out of Zones
+	When   []Window `json:"when"`            // windows in which the zones are open
+}
+
+// Policy is an event's zones and who may enter them when.
+type Policy struct {
+	Comment string             `json:"comment,omitempty"`
+	Zones   []Zone             `json:"zones"`
+	Rules   map[Type][]Grant   `json:"rules"`
+	Roles   map[string][]Grant `json:"roles,omitempty"` // grants of STAFF passes, by role
+}
+
+//go:embed default_policy.json
+var defaultPolicyJSON []byte
+
+var defaultPolicy = func() *Policy {
+	p, err := ParsePolicy(bytes.NewReader(defaultPolicyJSON))
+	if err != nil {
+		panic("pass: default policy: " + err.Error())
+	}
+	return p
+}()
+
+// DefaultPolicy returns a copy of the default policy.
+func DefaultPolicy() *Policy {
+	p, _ := ParsePolicy(bytes.NewReader(defaultPolicyJSON))
+	return p
+}
+
+// ErrPolicy is wrapped by every error of [ParsePolicy].
+var ErrPolicy = errors.New("bad policy")
+
+// ParsePolicy reads a policy file (JSON) and checks it: unknown fields, pass
+// types, roles, zones and windows are errors naming where they are.
+func ParsePolicy(r io.Reader) (*Policy, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxPolicySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
+	}
+	if len(data) > MaxPolicySize {
+		return nil, fmt.Errorf("%w: larger than %d KiB", ErrPolicy, MaxPolicySize>>10)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p Policy
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrPolicy, jsonErr(data, err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data after the policy object", ErrPolicy)
+	}
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
+	}
+	return &p, nil
+}
+
+// jsonErr turns a JSON error into one with a line number where it has an offset.
+func jsonErr(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err.Error()
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	return fmt.Sprintf("line %d: %v", line, err)
+}
+
+func (p *Policy) validate() error {
+	if len(p.Zones) == 0 {
+		return errors.New("zones: at least one zone is needed")
+	}
+	seen := map[Zone]bool{}
+	for i, z := range p.Zones {
+		if _, err := ParseZone(string(z)); err != nil {
+			return fmt.Errorf("zones[%d]: %w", i, err)
+		}
+		if seen[z] {
+			return fmt.Errorf("zones[%d]: zone %q listed twice", i, z)
+		}
+		seen[z] = true
+	}
+	if len(p.Rules) == 0 {
+		return errors.New("rules: no pass type has any rule")
+	}
+	for t, grants := range p.Rules {
+		if _, ok := typeInfo[t]; !ok {
+			return fmt.Errorf("rules: unknown pass type %q (want one of %s)", t, typeList())
+		}
+		if t == Staff {
+			return errors.New(`rules: STAFF access is given per role, under "roles"`)
+		}
+		if err := p.checkGrants("rules."+string(t), grants, seen); err != nil {
+			return err
+		}
+	}
+	for role, grants := range p.Roles {
+		if r, err := ParseRole(role); err != nil || r != role {
+			return fmt.Errorf("roles: bad role name %q (lower-case letters, digits and '-')", role)
+		}
+		if err := p.checkGrants("roles."+role, grants, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Policy) checkGrants(where string, grants []Grant, zones map[Zone]bool) error {
+	for i, g := range grants {
+		at := fmt.Sprintf("%s[%d]", where, i)
+		if len(g.Zones) == 0 {
+			return fmt.Errorf("%s.zones: empty", at)
+		}
+		for j, z := range g.Zones {
+			if z != "*" && !zones[z] {
+				return fmt.Errorf("%s.zones[%d]: unknown zone %q", at, j, z)
+			}
+		}
+		for j, z := range g.Except {
+			if !zones[z] {
+				return fmt.Errorf("%s.except[%d]: unknown zone %q", at, j, z)
+			}
+		}
+		if len(g.When) == 0 {
+			return fmt.Errorf("%s.when: empty", at)
+		}
+		for j, w := range g.When {
+			switch w {
+			case WinBefore, WinDuring, WinAfter, WinMeetGreet, WinPhoto, Any:
+			default:
+				return fmt.Errorf("%s.when[%d]: unknown window %q (want before, during, after, meet-greet, photo or any)", at, j, w)
+			}
+		}
+	}
+	return nil
+}
+
+// HasZone reports whether z is one of the policy's zones.
+func (p *Policy) HasZone(z Zone) bool { return slices.Contains(p.Zones, z) }
+
+// covers reports whether grant g includes zone z.
+func (g Grant) covers(z Zone) bool {
+	if slices.Contains(g.Except, z) {
+		return false
+	}
+	return slices.Contains(g.Zones, "*") || slices.Contains(g.Zones, z)
+}
+
+// grants returns the grants of a pass under the policy; ok is false when the
+// policy says nothing of its type (or of its STAFF role).
+func (p *Policy) grants(t Type, role string) ([]Grant, bool) {
+	if t == Staff {
+		g, ok := p.Roles[role]
+		return g, ok
+	}
+	g, ok := p.Rules[t]
+	return g, ok
+}
+
+// Allows lists, for a pass type and role, the zones it may ever enter and
+// the windows for each, in policy order: for printing on a pass and its back.
+func (p *Policy) Allows(t Type, role string) []Grant {
+	gs, _ := p.grants(t, role)
+	out := make([]Grant, 0, len(gs))
+	for _, g := range gs {
+		var zs []Zone
+		for _, z := range p.Zones {
+			if g.covers(z) {
+				zs = append(zs, z)
+			}
+		}
+		out = append(out, Grant{Zones: zs, When: g.When})
+	}
+	return out
+}
+
