@@ -17,7 +17,7 @@ const MaxPolicySize = 256 << 10
 type Grant struct {
 	Zones  []Zone   `json:"zones"`            // zone names, or "*" for every zone
 	Except []Zone   `json:"except,omitempty"` // taken out of Zones
-	When   []Window `json:"when"`            // windows in which the zones are open
+	When   []Window `json:"when"`             // windows in which the zones are open
 }
 
 // Policy is an event's zones and who may enter them when.
@@ -198,4 +198,3 @@ func (p *Policy) Allows(t Type, role string) []Grant {
 	}
 	return out
 }
-

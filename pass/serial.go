@@ -38,7 +38,7 @@ var symbolValue = func() (v [256]int8) {
 	}
 	for i := 0; i < serialBase; i++ {
 		v[SerialAlphabet[i]] = int8(i)
-		v[strings.ToLower(SerialAlphabet[i:i+1])[0]] = int8(i)
+		v[strings.ToLower(SerialAlphabet[i : i+1])[0]] = int8(i)
 	}
 	return v
 }()
