@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/laminate/laminate/keys"
+)
+
+func keyAlg(s string) jose.SignatureAlgorithm {
+	switch strings.ToUpper(s) {
+	case "ES256":
+		return keys.ES256
+	case "EDDSA", "ED25519":
+		return keys.EdDSA
+	}
+	return jose.SignatureAlgorithm(s)
+}
+
+func checkAlg(s string) error {
+	if a := keyAlg(s); a != keys.EdDSA && a != keys.ES256 {
+		return usagef("unknown key algorithm %q (want EdDSA or ES256)", s)
+	}
+	return nil
+}
+
+func cmdInit(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("init", a.ui)
+	a.g.register(fs)
+	alg := fs.String("alg", "EdDSA", "signing algorithm: EdDSA (Ed25519) or ES256")
+	issuer := fs.String("issuer", "lam", "issuer code in every token (keep it short: it is printed in the QR)")
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if err := checkAlg(*alg); err != nil {
+		return err
+	}
+	if len(*issuer) == 0 || len(*issuer) > 16 || strings.ContainsAny(*issuer, " \t\r\n\"\\") {
+		return usagef("init: --issuer must be 1 to 16 characters without spaces or quotes")
+	}
+	pp, err := a.passphrase()
+	if err != nil {
+		return err
+	}
+	created, err := initData(ctx, a.g.data, *alg, *issuer, pp, time.Now())
+	if err != nil {
+		return err
+	}
+	if !created {
+		a.infof("%s is already a Laminate data folder; nothing changed", a.g.data)
+		return nil
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	k := a.ring.Active()
+	enc := "unencrypted (set LAMINATE_KEY_PASSPHRASE or --passphrase-file to encrypt keys)"
+	if len(pp) > 0 {
+		enc = "encrypted with your passphrase"
+	}
+	a.printf("initialised %s\nsigning key %s (%s), %s\n", a.g.data, k.KID, k.Alg, enc)
+	return nil
+}
+
+func cmdKeys(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return usagef("keys: missing subcommand (list, rotate, retire KID, jwks)")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("keys "+sub, a.ui)
+	a.g.register(fs)
+	switch sub {
+	case "list":
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		var rows [][]string
+		for _, k := range a.ring.Keys() {
+			state := "verifying"
+			switch {
+			case k.Active:
+				state = "active"
+			case !k.Retired.IsZero():
+				state = "retired " + k.Retired.UTC().Format(time.RFC3339)
+			}
+			rows = append(rows, []string{k.KID, string(k.Alg), k.Created.UTC().Format(time.RFC3339), state})
+		}
+		a.table([]string{"KID", "ALG", "CREATED", "STATE"}, rows)
+		return nil
+	case "rotate":
+		alg := fs.String("alg", "", "algorithm of the new key (default: that of the active key)")
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		algo := a.ring.Active().Alg
+		if *alg != "" {
+			if err := checkAlg(*alg); err != nil {
+				return err
+			}
+			algo = keyAlg(*alg)
+		}
+		pp, err := a.passphrase()
+		if err != nil {
+			return err
+		}
+		k, err := a.ring.Rotate(algo, pp, time.Now())
+		if errors.Is(err, keys.ErrPassphraseRequired) {
+			return withHint(err, "the keyring is encrypted: set LAMINATE_KEY_PASSPHRASE or pass --passphrase-file FILE")
+		}
+		if err != nil {
+			return err
+		}
+		a.printf("new active key %s (%s); older keys keep verifying until retired\n", k.KID, k.Alg)
+		return nil
+	case "retire":
+		pos, err := parseArgs(fs, args, 1, 1, "KID")
+		if err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		err = a.ring.Retire(pos[0], time.Now())
+		switch {
+		case errors.Is(err, keys.ErrActiveKey):
+			return withHint(err, "run \"laminate keys rotate\" first, then retire the old key")
+		case errors.Is(err, keys.ErrNotFound):
+			return withHint(err, "\"laminate keys list\" shows the key IDs")
+		case err != nil:
+			return err
+		}
+		a.printf("retired key %s: passes it signed now verify as unknown_key\n", pos[0])
+		return nil
+	case "jwks":
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		return a.jsonPretty(a.ring.JWKS())
+	}
+	return usagef("keys: unknown subcommand %q (want list, rotate, retire KID, jwks)", sub)
+}

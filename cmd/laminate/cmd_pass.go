@@ -1,0 +1,361 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/signer"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/verifier"
+)
+
+// issuedJSON is one line of "issue --json".
+type issuedJSON struct {
+	Serial     string     `json:"serial"`
+	Printed    string     `json:"printed"`
+	Event      string     `json:"event"`
+	Type       pass.Type  `json:"type"`
+	Role       string     `json:"role,omitempty"`
+	Name       string     `json:"name"`
+	Org        string     `json:"org,omitempty"`
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil time.Time  `json:"valid_until"`
+	KID        string     `json:"kid"`
+	Token      string     `json:"token"`
+}
+
+func toJSON(i *store.Issued) issuedJSON {
+	j := issuedJSON{Serial: string(i.Serial), Printed: i.Serial.String(), Event: i.Event, Type: i.Type, Role: i.Role,
+		Name: i.Name, Org: i.Org, ValidUntil: i.ValidUntil, KID: i.KID, Token: i.Token}
+	if !i.ValidFrom.IsZero() {
+		vf := i.ValidFrom
+		j.ValidFrom = &vf
+	}
+	return j
+}
+
+func cmdIssue(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("issue", a.ui)
+	a.g.register(fs)
+	eventID := fs.String("event", "", "event id")
+	typ := fs.String("type", "", "pass type: AAA, VIP, AFTER_SHOW, WORKING, LOCAL_CREW, PHOTO, MEET_GREET, STAFF")
+	name := fs.String("name", "", "holder's name as printed")
+	org := fs.String("org", "", "organisation (optional)")
+	role := fs.String("role", "", "role (required for STAFF: catering, security, publicist, merchandising, …)")
+	var from, until timeFlag
+	fs.Var(&from, "valid-from", "valid from (RFC 3339; default: from issuance)")
+	fs.Var(&until, "valid-until", "valid until (RFC 3339; default: when the event's access closes)")
+	csvFile := fs.String("csv", "", "guest list CSV (header: name,type[,org,role,valid_from,valid_until]); - for standard input")
+	asJSON := fs.Bool("json", false, "print one JSON object per pass")
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if err := required(fs, "event"); err != nil {
+		return err
+	}
+	single := *typ != "" || *name != ""
+	if single == (*csvFile != "") {
+		return usagef("issue: give either --type and --name (one pass) or --csv FILE (a guest list)")
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	ev, err := a.event(ctx, *eventID)
+	if err != nil {
+		return err
+	}
+	var reqs []signer.Request
+	if single {
+		if err := required(fs, "type", "name"); err != nil {
+			return err
+		}
+		t, err := pass.ParseType(*typ)
+		if err != nil {
+			return err
+		}
+		r := *role
+		if r != "" {
+			if r, err = pass.ParseRole(r); err != nil {
+				return err
+			}
+		}
+		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: from.t, ValidUntil: until.t}}
+	} else {
+		if reqs, err = a.readGuestList(*csvFile, ev); err != nil {
+			return err
+		}
+	}
+	sg, err := a.signer()
+	if err != nil {
+		return err
+	}
+	var progress func(int, int)
+	if len(reqs) > 1 {
+		progress = a.progress("signing")
+	}
+	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), progress)
+	if err != nil {
+		return fmt.Errorf("nothing issued: %w", err)
+	}
+	for i := range issued {
+		p := &issued[i]
+		if *asJSON {
+			if err := a.jsonLine(toJSON(p)); err != nil {
+				return err
+			}
+			continue
+		}
+		if single {
+			a.printf("serial  %s\ntype    %s\nname    %s\ntoken   %s\n", p.Serial, p.Type, p.Name, p.Token)
+			continue
+		}
+		a.printf("%s\t%s\t%s\t%s\n", p.Serial, p.Type, p.Name, p.Token)
+	}
+	if !single {
+		a.infof("issued %d passes for %s", len(issued), ev.ID)
+	}
+	return nil
+}
+
+func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, error) {
+	var r io.Reader = a.stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("guest list: %w", err)
+		}
+		defer f.Close()
+		r = f
+	} else {
+		path = "standard input"
+	}
+	reqs, err := signer.ParseGuestList(r, ev)
+	if err != nil {
+		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
+	}
+	return reqs, nil
+}
+
+func cmdRevoke(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("revoke", a.ui)
+	a.g.register(fs)
+	reason := fs.String("reason", "", "why (shown at the door and in the audit log)")
+	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("revoke: --reason is required (e.g. --reason lost)")
+	}
+	if len(*reason) > 200 {
+		return usagef("revoke: --reason is longer than 200 characters")
+	}
+	serial, err := pass.ParseSerial(pos[0])
+	if err != nil {
+		return withHint(fmt.Errorf("%q: %w", pos[0], err), "serials are printed under the QR code as XXXX-XXXX")
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	r := &store.Revocation{Serial: serial, Reason: strings.TrimSpace(*reason), By: a.actor(), At: time.Now().UTC()}
+	err = a.st.Revoke(ctx, r)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no pass %s", serial)
+	case errors.Is(err, store.ErrAlreadyRevoked):
+		old, oerr := a.st.Revocation(ctx, serial)
+		if oerr == nil {
+			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Reason, old.At.Format("2006-01-02 15:04"))
+		}
+		return err
+	case err != nil:
+		return err
+	}
+	a.printf("revoked %s (%s)\n", serial, r.Reason)
+	return nil
+}
+
+func cmdVerify(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("verify", a.ui)
+	a.g.register(fs)
+	zone := fs.String("zone", "", "also decide access to this zone")
+	var atFlag timeFlag
+	fs.Var(&atFlag, "at", "decide at this time (RFC 3339; default now)")
+	eventID := fs.String("event", "", "this door's event: a pass for another event is wrong_event")
+	asJSON := fs.Bool("json", false, "print the verdict as JSON")
+	pos, err := parseArgs(fs, args, 1, 1, "TOKEN (or - for standard input)")
+	if err != nil {
+		return err
+	}
+	tok := pos[0]
+	if tok == "-" {
+		b, err := io.ReadAll(io.LimitReader(a.stdin, verifier.MaxTokenSize+1))
+		if err != nil {
+			return err
+		}
+		tok = string(b)
+	}
+	at := atFlag.t
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	v, err := a.verifier(ctx, *eventID)
+	if err != nil {
+		return err
+	}
+	vd := v.Verify(tok, at)
+	if *zone != "" {
+		z, err := pass.ParseZone(*zone)
+		if err != nil {
+			return usagef("verify: %v", err)
+		}
+		var ev *pass.Event
+		if vd.Pass != nil {
+			if ev, err = a.st.Event(ctx, vd.Pass.Event); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		v.Access(&vd, ev, z, at)
+	}
+	if *asJSON {
+		if err := a.jsonLine(vd); err != nil {
+			return err
+		}
+	} else {
+		a.printVerdict(&vd)
+	}
+	ok := vd.Valid() && (vd.Allowed == nil || *vd.Allowed)
+	if !ok {
+		return &exitError{code: exitFail}
+	}
+	return nil
+}
+
+func (a *app) printVerdict(vd *verifier.Verdict) {
+	a.printf("%s: %s\n", strings.ToUpper(string(vd.Status)), vd.Message)
+	if vd.Authentic {
+		a.printf("serial     %s\ntype       %s\n", vd.Serial, vd.Type)
+		if vd.Role != "" {
+			a.printf("role       %s\n", vd.Role)
+		}
+		a.printf("name       %s\n", vd.Name)
+		if vd.Org != "" {
+			a.printf("org        %s\n", vd.Org)
+		}
+		a.printf("event      %s\nexpires    %s\n", vd.Event, vd.ExpiresAt.Format(time.RFC3339))
+	}
+	if vd.Allowed != nil {
+		word := "DENY"
+		if *vd.Allowed {
+			word = "ADMIT"
+		}
+		a.printf("%s %s: %s (%s)\n", word, vd.Zone, vd.Reason, vd.Code)
+	}
+}
+
+func cmdPasses(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return usagef("passes: missing subcommand (list, show SERIAL)")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("passes "+sub, a.ui)
+	a.g.register(fs)
+	switch sub {
+	case "list":
+		eventID := fs.String("event", "", "only this event's passes")
+		asJSON := fs.Bool("json", false, "one JSON object per pass")
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		if *eventID != "" {
+			if _, err := a.event(ctx, *eventID); err != nil {
+				return err
+			}
+		}
+		ps, err := a.st.Passes(ctx, store.PassFilter{Event: *eventID})
+		if err != nil {
+			return err
+		}
+		revs, err := a.st.RevocationsSince(ctx, 0)
+		if err != nil {
+			return err
+		}
+		revoked := map[pass.Serial]bool{}
+		for _, r := range revs {
+			revoked[r.Serial] = true
+		}
+		var rows [][]string
+		for _, p := range ps {
+			if *asJSON {
+				if err := a.jsonLine(toJSON(p)); err != nil {
+					return err
+				}
+				continue
+			}
+			state := "issued"
+			if revoked[p.Serial] {
+				state = "revoked"
+			}
+			role := string(p.Type)
+			if p.Role != "" {
+				role += "/" + p.Role
+			}
+			rows = append(rows, []string{p.Serial.String(), p.Event, role, p.Name, state})
+		}
+		if !*asJSON {
+			a.table([]string{"SERIAL", "EVENT", "TYPE", "NAME", "STATE"}, rows)
+		}
+		return nil
+	case "show":
+		pos, err := parseArgs(fs, args, 1, 1, "SERIAL")
+		if err != nil {
+			return err
+		}
+		serial, err := pass.ParseSerial(pos[0])
+		if err != nil {
+			return fmt.Errorf("%q: %w", pos[0], err)
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		p, err := a.st.Pass(ctx, serial)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no pass %s", serial)
+		}
+		if err != nil {
+			return err
+		}
+		a.printf("serial      %s\nevent       %s\ntype        %s\n", p.Serial, p.Event, p.Type)
+		if p.Role != "" {
+			a.printf("role        %s\n", p.Role)
+		}
+		a.printf("name        %s\n", p.Name)
+		if p.Org != "" {
+			a.printf("org         %s\n", p.Org)
+		}
+		if !p.ValidFrom.IsZero() {
+			a.printf("valid from  %s\n", p.ValidFrom.Format(time.RFC3339))
+		}
+		a.printf("valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
+		if r, err := a.st.Revocation(ctx, serial); err == nil {
+			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, r.Reason)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		a.printf("token       %s\n", p.Token)
+		return nil
+	}
+	return usagef("passes: unknown subcommand %q (want list, show SERIAL)", sub)
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"laminate": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/*.txtar.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("LAMINATE_DATA", env.WorkDir+"/data")
+			env.Setenv("LAMINATE_KEY_PASSPHRASE", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// jsonget FILE FIELD VAR [LINE]: set $VAR to a string field of the
+			// JSON object on line LINE (default 1) of FILE.
+			"jsonget": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 3 || len(args) > 4 {
+					ts.Fatalf("usage: jsonget FILE FIELD VAR [LINE]")
+				}
+				line := 1
+				if len(args) == 4 {
+					fmt.Sscan(args[3], &line)
+				}
+				lines := strings.Split(strings.TrimSpace(ts.ReadFile(args[0])), "\n")
+				if line > len(lines) {
+					ts.Fatalf("%s has %d lines", args[0], len(lines))
+				}
+				var m map[string]any
+				ts.Check(json.Unmarshal([]byte(lines[line-1]), &m))
+				v, ok := m[args[1]]
+				if !ok {
+					ts.Fatalf("no field %q in %s", args[1], lines[line-1])
+				}
+				ts.Setenv(args[2], fmt.Sprint(v))
+			},
+			// filemode PATH MODE: the file's permission bits are MODE (octal).
+			"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
+				fi, err := os.Stat(ts.MkAbs(args[0]))
+				ts.Check(err)
+				if got := fmt.Sprintf("%o", fi.Mode().Perm()); (got == args[1]) == neg {
+					ts.Fatalf("%s has mode %s, want %s", args[0], got, args[1])
+				}
+			},
+			// countlines FILE N: FILE has N non-empty lines.
+			"countlines": func(ts *testscript.TestScript, neg bool, args []string) {
+				n := 0
+				for _, l := range strings.Split(ts.ReadFile(args[0]), "\n") {
+					if strings.TrimSpace(l) != "" {
+						n++
+					}
+				}
+				if got := fmt.Sprint(n); (got == args[1]) == neg {
+					ts.Fatalf("%s has %s lines, want %s", args[0], got, args[1])
+				}
+			},
+		},
+	})
+}

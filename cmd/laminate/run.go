@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const usageText = `laminate issues, prints and checks signed backstage passes.
+
+Usage: laminate [--data DIR] [--passphrase-file FILE] COMMAND [ARGS]
+
+Commands:
+  init                       create the data folder, keyring and database
+  demo                       set up a sample event, issue and verify sample passes
+  keys list|rotate|retire KID|jwks
+                             manage signing keys
+  event create|list|show     define events (schedule, policy)
+  issue                      issue one pass (--type, --name) or a guest list (--csv)
+  revoke SERIAL --reason R   revoke a pass
+  verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage)
+  passes list|show SERIAL    list and inspect issued passes
+
+Global flags (before or after the command):
+  --data DIR                 data folder (default ./laminate-data, env LAMINATE_DATA)
+  --passphrase-file FILE     file holding the key passphrase (else env LAMINATE_KEY_PASSPHRASE)
+
+Run "laminate COMMAND --help" for a command's flags.
+`
+
+// globals are the flags every command accepts.
+type globals struct {
+	data           string
+	passphraseFile string
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.data, "data", g.data, "data folder (env LAMINATE_DATA)")
+	fs.StringVar(&g.passphraseFile, "passphrase-file", g.passphraseFile, "file holding the key passphrase (env LAMINATE_KEY_PASSPHRASE)")
+}
+
+// command is one subcommand.
+type command struct {
+	name string
+	run  func(ctx context.Context, a *app, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"init", cmdInit},
+		{"demo", cmdDemo},
+		{"keys", cmdKeys},
+		{"event", cmdEvent},
+		{"issue", cmdIssue},
+		{"revoke", cmdRevoke},
+		{"verify", cmdVerify},
+		{"passes", cmdPasses},
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	u := &ui{stdin: stdin, stdout: stdout, stderr: stderr}
+	g := &globals{data: os.Getenv("LAMINATE_DATA")}
+	if g.data == "" {
+		g.data = "laminate-data"
+	}
+	fs := newFlagSet("laminate", u)
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return u.report(usagef("%v", err))
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	name := rest[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == name {
+			a := &app{ui: u, g: g}
+			defer a.close()
+			err := c.run(context.Background(), a, rest[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return u.report(err)
+		}
+	}
+	return u.report(withHint(usagef("unknown command %q", name), "%s", suggest(name)))
+}
+
+func suggest(name string) string {
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, name) || strings.HasPrefix(name, c.name) {
+			return fmt.Sprintf("did you mean %q?", c.name)
+		}
+	}
+	return "commands are init, demo, keys, event, issue, revoke, verify, passes"
+}
+
+func newFlagSet(name string, u *ui) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(u.stderr)
+	return fs
+}
+
+// parseArgs parses flags and positional arguments in any order
+// ("verify TOKEN --zone stage" as well as "verify --zone stage TOKEN"), and
+// checks the number of positional arguments. "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, posNames string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	switch {
+	case len(pos) < minPos:
+		return nil, usagef("%s: missing %s", fs.Name(), posNames)
+	case len(pos) > maxPos:
+		return nil, usagef("%s: unexpected argument %q", fs.Name(), pos[maxPos])
+	}
+	return pos, nil
+}
+
+// required checks that flags were given.
+func required(fs *flag.FlagSet, names ...string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var missing []string
+	for _, n := range names {
+		if !set[n] {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("%s: missing %s", fs.Name(), strings.Join(missing, ", "))
+	}
+	return nil
+}

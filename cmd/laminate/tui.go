@@ -1,0 +1,136 @@
+package main
+
+// All terminal output of the CLI goes through this file: errors, hints,
+// tables, JSON lines and progress.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and the answer is no, or it failed
+	exitUsage = 2 // the command line is wrong
+)
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// hintError carries a suggestion printed after the error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// exitError ends the program with a status and no message (the message, if
+// any, was already printed), e.g. verify's "not valid".
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+type ui struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// report prints err the way STYLE.md asks and returns the exit status.
+func (u *ui) report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(u.stderr, "laminate: error: %s\n", oneLine(err.Error()))
+	var he *hintError
+	if errors.As(err, &he) && he.hint != "" {
+		fmt.Fprintf(u.stderr, "laminate: hint: %s\n", he.hint)
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(u.stderr, "laminate: hint: run \"laminate help\" for usage\n")
+		return exitUsage
+	}
+	return exitFail
+}
+
+// oneLine keeps an error on one line: a multi-line message from a library
+// must not break a log line or hide the next prompt.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func (u *ui) infof(format string, args ...any) {
+	fmt.Fprintf(u.stderr, "laminate: "+format+"\n", args...)
+}
+
+func (u *ui) printf(format string, args ...any) { fmt.Fprintf(u.stdout, format, args...) }
+
+// jsonLine writes v as one line of JSON.
+func (u *ui) jsonLine(v any) error {
+	enc := json.NewEncoder(u.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// jsonPretty writes v indented, for documents meant to be read or saved.
+func (u *ui) jsonPretty(v any) error {
+	enc := json.NewEncoder(u.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table writes rows aligned in columns.
+func (u *ui) table(header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(u.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+// progress returns a callback drawing a progress bar on standard error when
+// it is a terminal, and nil otherwise (scripts and logs get no bar).
+func (u *ui) progress(what string) func(done, total int) {
+	f, ok := u.stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	last := -1
+	return func(done, total int) {
+		pct := done * 100 / max(total, 1)
+		if pct == last && done != total {
+			return
+		}
+		last = pct
+		bar := strings.Repeat("█", pct/5) + strings.Repeat("░", 20-pct/5)
+		fmt.Fprintf(f, "\r%s %s %3d%% (%d/%d)", what, bar, pct, done, total)
+		if done == total {
+			fmt.Fprintln(f)
+		}
+	}
+}

@@ -1,0 +1,286 @@
+package verifier
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
+)
+
+// MaxTokenSize is the largest input Verify looks at. Laminate tokens are
+// under 400 bytes; 2 KiB leaves room for long names and the numeric form.
+const MaxTokenSize = 2048
+
+// DefaultLeeway is the clock skew tolerated on nbf and exp.
+const DefaultLeeway = 2 * time.Minute
+
+// Status is the outcome of verifying a token.
+type Status string
+
+// Statuses; exactly one per verdict.
+const (
+	StatusValid       Status = "valid"
+	StatusExpired     Status = "expired"
+	StatusNotYetValid Status = "not_yet_valid"
+	StatusRevoked     Status = "revoked"
+	StatusForged      Status = "forged"      // signature does not verify, or an algorithm we never accept
+	StatusUnknownKey  Status = "unknown_key" // kid not in the keyring, or retired
+	StatusMalformed   Status = "malformed"   // not a Laminate token at all
+	StatusWrongEvent  Status = "wrong_event" // genuine, for another event than this door's
+)
+
+// Sentinel errors, one per status but valid; Verdict.Err wraps one of them.
+var (
+	ErrExpired     = errors.New("verifier: pass expired")
+	ErrNotYetValid = errors.New("verifier: pass not yet valid")
+	ErrRevoked     = errors.New("verifier: pass revoked")
+	ErrForged      = errors.New("verifier: signature does not verify")
+	ErrUnknownKey  = errors.New("verifier: unknown or retired key")
+	ErrMalformed   = errors.New("verifier: malformed token")
+	ErrWrongEvent  = errors.New("verifier: pass is for another event")
+)
+
+// KeySource finds a verifying key by kid; *keys.Keyring is one.
+type KeySource interface {
+	VerifyKey(kid string) (keys.Key, bool)
+}
+
+// RevocationSource answers whether a serial is revoked; *RevocationSet is one.
+type RevocationSource interface {
+	Revoked(serial pass.Serial) (*store.Revocation, bool)
+}
+
+// Config configures a Verifier.
+type Config struct {
+	Keys        KeySource                 // required
+	Revocations RevocationSource          // required; use an empty *RevocationSet for none
+	Algorithms  []jose.SignatureAlgorithm // allow-list; default EdDSA and ES256
+	Event       string                    // when set, passes for other events are wrong_event
+	Leeway      time.Duration             // clock skew on nbf/exp; default DefaultLeeway, negative for none
+}
+
+// Verifier checks tokens. It is safe for concurrent use.
+type Verifier struct {
+	cfg Config
+}
+
+var neverAllowed = []jose.SignatureAlgorithm{"none", jose.HS256, jose.HS384, jose.HS512}
+
+// New checks cfg and returns a verifier.
+func New(cfg Config) (*Verifier, error) {
+	if cfg.Keys == nil || cfg.Revocations == nil {
+		return nil, errors.New("verifier: Config needs Keys and Revocations")
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256}
+	}
+	for _, a := range cfg.Algorithms {
+		if slices.Contains(neverAllowed, a) || (a != jose.EdDSA && a != jose.ES256) {
+			return nil, fmt.Errorf("verifier: algorithm %q cannot be allowed (EdDSA and ES256 only)", a)
+		}
+	}
+	cfg.Algorithms = slices.Clone(cfg.Algorithms)
+	switch {
+	case cfg.Leeway == 0:
+		cfg.Leeway = DefaultLeeway
+	case cfg.Leeway < 0:
+		cfg.Leeway = 0
+	}
+	return &Verifier{cfg: cfg}, nil
+}
+
+// Verdict is the answer about one token.
+type Verdict struct {
+	Authentic  bool         `json:"authentic"`
+	Status     Status       `json:"status"`
+	Message    string       `json:"message"` // for people; never internal detail
+	Serial     pass.Serial  `json:"serial,omitempty"`
+	Type       pass.Type    `json:"type,omitempty"`
+	Role       string       `json:"role,omitempty"`
+	Name       string       `json:"name,omitempty"`
+	Org        string       `json:"org,omitempty"`
+	Event      string       `json:"event,omitempty"`
+	Issuer     string       `json:"issuer,omitempty"`
+	KID        string       `json:"kid,omitempty"`
+	ValidFrom  *time.Time   `json:"valid_from,omitempty"`
+	ExpiresAt  *time.Time   `json:"expires_at,omitempty"`
+	Revocation *RevokedInfo `json:"revocation,omitempty"`
+
+	// Set by Access.
+	Zone    pass.Zone  `json:"zone,omitempty"`
+	Allowed *bool      `json:"allowed,omitempty"`
+	Code    string     `json:"code,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	Phase   pass.Phase `json:"phase,omitempty"`
+
+	Pass *pass.Pass `json:"-"` // nil unless a key of ours verified the signature
+	Err  error      `json:"-"` // wraps the sentinel of a non-valid status
+}
+
+// RevokedInfo is the public part of a revocation.
+type RevokedInfo struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// Valid reports whether the pass is genuine and live.
+func (v *Verdict) Valid() bool { return v.Status == StatusValid }
+
+// Normalize applies the scanner tolerances: leading spaces, trailing spaces,
+// CR and LF go; nothing else is changed.
+func Normalize(raw string) string {
+	return strings.TrimRight(strings.TrimLeft(raw, " "), " \r\n")
+}
+
+// Verify checks token at time at.
+func (v *Verifier) Verify(token string, at time.Time) Verdict {
+	if len(token) > MaxTokenSize {
+		return malformed(fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenSize))
+	}
+	token = Normalize(token)
+	jws, err := jose.ParseSignedCompact(token, v.cfg.Algorithms)
+	if err != nil {
+		return v.classifyParseError(token, err)
+	}
+	if len(jws.Signatures) != 1 {
+		return malformed(fmt.Errorf("%w: %d signatures", ErrMalformed, len(jws.Signatures)))
+	}
+	h := jws.Signatures[0].Protected
+	if _, ok := h.ExtraHeaders["crit"]; ok {
+		return malformed(fmt.Errorf("%w: crit header not supported", ErrMalformed))
+	}
+	key, ok := v.cfg.Keys.VerifyKey(h.KeyID)
+	if !ok {
+		return Verdict{Status: StatusUnknownKey, Message: "Signed with a key this service does not know (or has retired)",
+			KID: safeKID(h.KeyID), Err: fmt.Errorf("%w: kid %q", ErrUnknownKey, safeKID(h.KeyID))}
+	}
+	if jose.SignatureAlgorithm(h.Algorithm) != key.Alg {
+		return forged(fmt.Errorf("%w: alg %s, key %s is %s", ErrForged, h.Algorithm, key.KID, key.Alg))
+	}
+	payload, err := jws.Verify(key.Public)
+	if err != nil {
+		return forged(fmt.Errorf("%w: %v", ErrForged, err))
+	}
+	vd := Verdict{Authentic: true, KID: key.KID}
+	var c pass.Claims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		vd.Status, vd.Message, vd.Err = StatusMalformed, "Signed by us, but the content is not a pass", fmt.Errorf("%w: claims: %v", ErrMalformed, err)
+		return vd
+	}
+	p, err := c.Pass()
+	if err != nil {
+		vd.Status, vd.Message, vd.Err = StatusMalformed, "Signed by us, but the content is not a pass", fmt.Errorf("%w: claims: %v", ErrMalformed, err)
+		return vd
+	}
+	vd.fill(&p)
+	switch {
+	case v.cfg.Event != "" && p.Event != v.cfg.Event:
+		vd.Status, vd.Err = StatusWrongEvent, fmt.Errorf("%w: %s, this door is %s", ErrWrongEvent, p.Event, v.cfg.Event)
+		vd.Message = fmt.Sprintf("Genuine pass, but for another event (%s)", p.Event)
+	case v.revoked(&vd):
+	case at.After(p.ValidUntil.Add(v.cfg.Leeway)):
+		vd.Status, vd.Err = StatusExpired, ErrExpired
+		vd.Message = "Genuine pass, expired " + p.ValidUntil.Format("2006-01-02 15:04 MST")
+	case !p.ValidFrom.IsZero() && at.Before(p.ValidFrom.Add(-v.cfg.Leeway)):
+		vd.Status, vd.Err = StatusNotYetValid, ErrNotYetValid
+		vd.Message = "Genuine pass, not valid before " + p.ValidFrom.Format("2006-01-02 15:04 MST")
+	default:
+		vd.Status, vd.Message = StatusValid, "Genuine pass"
+	}
+	return vd
+}
+
+func (v *Verifier) revoked(vd *Verdict) bool {
+	r, ok := v.cfg.Revocations.Revoked(vd.Serial)
+	if !ok {
+		return false
+	}
+	vd.Status, vd.Revocation = StatusRevoked, &RevokedInfo{Reason: r.Reason, At: r.At}
+	vd.Err = fmt.Errorf("%w: %s (%s, %s)", ErrRevoked, vd.Serial, r.Reason, r.At.Format(time.RFC3339))
+	vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", r.At.Format("2006-01-02 15:04 MST"), r.Reason)
+	return true
+}
+
+func (vd *Verdict) fill(p *pass.Pass) {
+	vd.Pass = p
+	vd.Serial, vd.Type, vd.Role, vd.Name, vd.Org, vd.Event, vd.Issuer = p.Serial, p.Type, p.Role, p.Name, p.Org, p.Event, p.Issuer
+	until := p.ValidUntil
+	vd.ExpiresAt = &until
+	if !p.ValidFrom.IsZero() {
+		from := p.ValidFrom
+		vd.ValidFrom = &from
+	}
+}
+
+// Access adds the door decision for zone at time at to a verdict: a pass
+// that is not valid is denied with its status as the code; a valid one is
+// judged by the event's policy (ev must be the pass's event).
+func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.Time) {
+	vd.Zone = zone
+	allowed := false
+	vd.Allowed = &allowed
+	if ev != nil {
+		vd.Phase = ev.PhaseAt(at)
+	}
+	if vd.Status != StatusValid {
+		vd.Code, vd.Reason = string(vd.Status), vd.Message
+		return
+	}
+	if ev == nil {
+		vd.Code, vd.Reason = "unknown_event", "Genuine pass, but its event is not known here"
+		return
+	}
+	d := ev.Decide(vd.Pass, zone, at)
+	allowed = d.Allowed
+	vd.Code, vd.Reason, vd.Phase = string(d.Code), d.Reason, d.Phase
+}
+
+// classifyParseError tells a token in an algorithm we refuse (forged: an
+// attempt to pass unsigned or HMAC data as a pass) from input that is not a
+// JWS at all (malformed). Only called on the failure path.
+func (v *Verifier) classifyParseError(token string, err error) Verdict {
+	head, _, ok := strings.Cut(token, ".")
+	if ok {
+		if raw, derr := base64.RawURLEncoding.DecodeString(head); derr == nil {
+			var h struct {
+				Alg string `json:"alg"`
+			}
+			if json.Unmarshal(raw, &h) == nil && h.Alg != "" && !slices.Contains(v.cfg.Algorithms, jose.SignatureAlgorithm(h.Alg)) &&
+				strings.Count(token, ".") == 2 {
+				return forged(fmt.Errorf("%w: algorithm %q is not accepted", ErrForged, safeKID(h.Alg)))
+			}
+		}
+	}
+	return malformed(fmt.Errorf("%w: %v", ErrMalformed, err))
+}
+
+func malformed(err error) Verdict {
+	return Verdict{Status: StatusMalformed, Message: "Not a Laminate pass (unreadable code)", Err: err}
+}
+
+func forged(err error) Verdict {
+	return Verdict{Status: StatusForged, Message: "FORGED: the signature does not match", Err: err}
+}
+
+// safeKID shortens and cleans an attacker-chosen header value before it is
+// logged or shown.
+func safeKID(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
