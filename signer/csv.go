@@ -52,7 +52,7 @@ var ErrEmptyGuestList = errors.New("guest list has no rows")
 func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
 	lr := &io.LimitedReader{R: r, N: MaxGuestListBytes + 1}
 	cr := csv.NewReader(lr)
-	cr.FieldsPerRecord = 0 // every row as long as the header
+	cr.FieldsPerRecord = -1 // row length checked below, with a clearer message
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -91,6 +91,9 @@ func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
 			return nil, fmt.Errorf("guest list larger than %d MiB", MaxGuestListBytes>>20)
 		}
 		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, &RowError{Line: line, Err: fmt.Errorf("%d fields, but the header has %d (a comma in a name needs \"quotes\")", len(rec), len(header))}
+		}
 		if len(reqs) == MaxGuestListRows {
 			return nil, &RowError{Line: line, Err: fmt.Errorf("more than %d rows; split the list", MaxGuestListRows)}
 		}

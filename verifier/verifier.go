@@ -133,7 +133,7 @@ type RevokedInfo struct {
 }
 
 // Valid reports whether the pass is genuine and live.
-func (v *Verdict) Valid() bool { return v.Status == StatusValid }
+func (v Verdict) Valid() bool { return v.Status == StatusValid }
 
 // Normalize applies the scanner tolerances: leading spaces, trailing spaces,
 // CR and LF go; nothing else is changed.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +48,16 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("no field %q in %s", args[1], lines[line-1])
 				}
 				ts.Setenv(args[2], fmt.Sprint(v))
+			},
+			// writefile FILE 'TEXT': write a Go-escaped string (so \r\n can be
+			// written) to FILE.
+			"writefile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: writefile FILE 'TEXT'")
+				}
+				text, err := strconv.Unquote(`"` + args[1] + `"`)
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(text), 0o600))
 			},
 			// filemode PATH MODE: the file's permission bits are MODE (octal).
 			"filemode": func(ts *testscript.TestScript, neg bool, args []string) {

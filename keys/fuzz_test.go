@@ -1,0 +1,43 @@
+package keys
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func FuzzParseKeyFile(f *testing.F) {
+	for _, tc := range []struct {
+		alg  string
+		pass string
+	}{{"EdDSA", ""}, {"ES256", ""}, {"EdDSA", "pw"}, {"ES256", "pw"}} {
+		k, err := Init(f.TempDir(), EdDSA, []byte(tc.pass), t0)
+		if tc.alg == "ES256" {
+			k, err = Init(f.TempDir(), ES256, []byte(tc.pass), t0)
+		}
+		if err != nil {
+			f.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(k.dir, k.Active().KID+".key"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(""))
+	f.Add([]byte("# laminate signing key\n"))
+	f.Add([]byte("# laminate signing key\n# kid: AAAAAA\n# kid: AAAAAA\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kf, err := parseKeyFile("fuzz.key", data)
+		if err != nil {
+			if !errors.Is(err, ErrBadKeyFile) || !lineRE.MatchString(err.Error()) {
+				t.Fatalf("parseKeyFile() error = %q, want %v with a line number", err, ErrBadKeyFile)
+			}
+			return
+		}
+		if !validKID(kf.kid) || kidOf(kf.public) != kf.kid || kf.encrypted == (kf.priv != nil) {
+			t.Fatalf("parseKeyFile() accepted an inconsistent key: %+v", kf)
+		}
+	})
+}
