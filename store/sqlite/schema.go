@@ -1,0 +1,77 @@
+package sqlite
+
+// migrations is the schema, in order; PRAGMA user_version counts the steps
+// applied. Append only: never edit a step that has shipped.
+//
+// Times are TEXT. Pass, revocation, audit and scan times are UTC in the
+// fixed-width form of timeLayout, so they sort as text. An event keeps its
+// times, with their original offsets, in its JSON columns; starts_at is the
+// UTC sort key.
+var migrations = []string{
+	// 1: events, passes, revocations, audit, scans.
+	`
+CREATE TABLE events (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	venue      TEXT NOT NULL DEFAULT '',
+	show_start TEXT NOT NULL,           -- RFC 3339, original offset
+	starts_at  TEXT NOT NULL,           -- UTC sort key
+	schedule   TEXT NOT NULL,           -- JSON pass.Schedule
+	policy     TEXT,                    -- JSON pass.Policy; NULL: the default policy
+	cues       TEXT NOT NULL DEFAULT '{}', -- JSON pass.Cues
+	created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_starts_at ON events (starts_at, id);
+
+CREATE TABLE passes (
+	serial      TEXT PRIMARY KEY,
+	event       TEXT NOT NULL REFERENCES events (id),
+	type        TEXT NOT NULL,
+	role        TEXT NOT NULL DEFAULT '',
+	name        TEXT NOT NULL,
+	org         TEXT NOT NULL DEFAULT '',
+	valid_from  TEXT NOT NULL DEFAULT '', -- '': from issuance
+	valid_until TEXT NOT NULL,
+	issuer      TEXT NOT NULL DEFAULT '',
+	kid         TEXT NOT NULL,
+	token       TEXT NOT NULL,
+	issued_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX passes_issued ON passes (issued_at, serial);
+CREATE INDEX passes_event ON passes (event, issued_at, serial);
+
+CREATE TABLE revocations (
+	seq    INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused
+	serial TEXT NOT NULL UNIQUE REFERENCES passes (serial),
+	event  TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	actor  TEXT NOT NULL DEFAULT '',
+	at     TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	at      TEXT NOT NULL,
+	actor   TEXT NOT NULL,
+	action  TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	detail  TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+-- Door scans, stored once each: a scanner retrying an upload sends the same scan_id.
+CREATE TABLE scans (
+	scan_id     TEXT PRIMARY KEY,
+	serial      TEXT NOT NULL, -- no foreign key: forged and unknown passes are scanned too
+	event       TEXT NOT NULL,
+	gate        TEXT NOT NULL,
+	zone        TEXT NOT NULL,
+	direction   TEXT NOT NULL, -- in, out
+	decision    TEXT NOT NULL, -- admit, deny
+	code        TEXT NOT NULL,
+	at          TEXT NOT NULL, -- when the scanner scanned
+	recorded_at TEXT NOT NULL  -- when the store got it
+) STRICT;
+CREATE INDEX scans_serial ON scans (serial, at);
+CREATE INDEX scans_event ON scans (event, at);
+`,
+}

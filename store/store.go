@@ -1,0 +1,116 @@
+// Package store is Laminate's persistence: events, issued passes,
+// revocations and the audit log, behind one interface, [Store].
+//
+// The embedded default is SQLite (package store/sqlite); a PostgreSQL
+// backend for several nodes implements the same interface.
+//
+// # Guarantees
+//
+// Every write is one transaction, and every write that changes a pass or an
+// event adds its audit row in that same transaction: there is no issued pass
+// without its "pass.issue" row and no revocation without its "pass.revoke"
+// row. A batch of passes is stored whole or not at all.
+//
+// Revocations carry a sequence number assigned by the store and never reused,
+// so a server can keep an in-memory revocation set in sync by polling
+// [Store.RevocationsSince] with the last number it has seen.
+//
+// Audit rows never hold a token or any other secret.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/laminate/laminate/pass"
+)
+
+// Errors of a [Store]; implementations wrap them with detail, so test them
+// with [errors.Is].
+var (
+	ErrNotFound        = errors.New("store: not found")
+	ErrExists          = errors.New("store: already exists")   // CreateEvent with an existing id
+	ErrDuplicateSerial = errors.New("store: duplicate serial") // InsertPasses hit an existing serial; retry with fresh serials
+	ErrAlreadyRevoked  = errors.New("store: already revoked")
+	ErrNotLaminate     = errors.New("store: not a Laminate database") // a foreign database, or not a database at all
+	ErrNewerSchema     = errors.New("store: database schema is newer than this program")
+)
+
+// Issued is a pass as issued: the pass, its signed token and the key that
+// signed it.
+type Issued struct {
+	pass.Pass
+	Token    string
+	KID      string
+	IssuedAt time.Time
+}
+
+// Revocation is the revocation of one pass.
+type Revocation struct {
+	Seq    int64 // monotonically increasing, assigned by the store
+	Serial pass.Serial
+	Event  string // the pass's event, filled in by the store
+	Reason string
+	By     string // actor
+	At     time.Time
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	ID      int64
+	At      time.Time
+	Actor   string
+	Action  string // "event.create", "pass.issue", "pass.revoke", ...
+	Subject string // event id or serial
+	Detail  string // short JSON or text; never a secret or a token
+}
+
+// Audit actions written by a [Store].
+const (
+	ActionEventCreate = "event.create"
+	ActionPassIssue   = "pass.issue"
+	ActionPassRevoke  = "pass.revoke"
+)
+
+// PassFilter selects passes in [Store.Passes].
+type PassFilter struct {
+	Event string // empty: every event
+}
+
+// Store is Laminate's persistence.
+type Store interface {
+	// CreateEvent stores a new event and its audit row. An event with the
+	// same id gives ErrExists.
+	CreateEvent(ctx context.Context, ev *pass.Event, actor string) error
+	// Event returns the event with the given id, or ErrNotFound.
+	Event(ctx context.Context, id string) (*pass.Event, error)
+	// Events returns every event, ordered by show start.
+	Events(ctx context.Context) ([]*pass.Event, error)
+
+	// InsertPasses stores the passes and one audit row per pass in one
+	// transaction: all or nothing. An unknown event gives ErrNotFound
+	// (wrapped, naming it); a serial already stored, or twice in the batch,
+	// gives ErrDuplicateSerial.
+	InsertPasses(ctx context.Context, passes []Issued, actor string) error
+	// Pass returns the pass with the given serial, or ErrNotFound.
+	Pass(ctx context.Context, serial pass.Serial) (*Issued, error)
+	// Passes returns the passes matching f, ordered by issue time, then serial.
+	Passes(ctx context.Context, f PassFilter) ([]*Issued, error)
+
+	// Revoke records a revocation, assigning r.Seq and r.Event, and its audit
+	// row in one transaction. An unknown serial gives ErrNotFound; a pass
+	// already revoked gives ErrAlreadyRevoked and nothing is written.
+	Revoke(ctx context.Context, r *Revocation) error
+	// Revocation returns the revocation of a pass, or ErrNotFound when the
+	// pass is not revoked.
+	Revocation(ctx context.Context, serial pass.Serial) (*Revocation, error)
+	// RevocationsSince returns the revocations with Seq > seq, ascending.
+	RevocationsSince(ctx context.Context, seq int64) ([]Revocation, error)
+
+	// Audit returns the newest limit audit rows, newest first; limit <= 0
+	// returns them all.
+	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+
+	Close() error
+}
