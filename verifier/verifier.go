@@ -147,6 +147,9 @@ func (v *Verifier) Verify(token string, at time.Time) Verdict {
 		return malformed(fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenSize))
 	}
 	token = Normalize(token)
+	if !canonicalSignature(token) {
+		return malformed(fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed))
+	}
 	jws, err := jose.ParseSignedCompact(token, v.cfg.Algorithms)
 	if err != nil {
 		return v.classifyParseError(token, err)
@@ -262,6 +265,32 @@ func (v *Verifier) classifyParseError(token string, err error) Verdict {
 	}
 	return malformed(fmt.Errorf("%w: %v", ErrMalformed, err))
 }
+
+// canonicalSignature reports whether the signature segment is canonical
+// base64url: the unused low bits of its last character are zero. Without
+// this, changing the last character of a token can keep its signature bytes
+// and so its validity (the header and payload are signed as text, so only
+// the signature segment can vary this way).
+func canonicalSignature(token string) bool {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return true // not a JWS; the parser says so
+	}
+	sig := token[i+1:]
+	var unused byte
+	switch len(sig) % 4 {
+	case 2:
+		unused = 0x0f // last character carries 2 bits
+	case 3:
+		unused = 0x03 // last character carries 4 bits
+	default:
+		return true
+	}
+	v := strings.IndexByte(b64url, sig[len(sig)-1])
+	return v < 0 || byte(v)&unused == 0 // v < 0: not base64url; the parser says so
+}
+
+const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 func malformed(err error) Verdict {
 	return Verdict{Status: StatusMalformed, Message: "Not a Laminate pass (unreadable code)", Err: err}

@@ -287,3 +287,18 @@ func TestTokenSizes(t *testing.T) {
 		}
 	}
 }
+
+// The signature's last base64url character has unused low bits: a token
+// whose only change is in those bits decodes to the same signature, and
+// must still be refused (one pass, one byte string).
+func TestVerifyNonCanonicalSignature(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, f.token[len(f.token)-1])
+	for low := 1; low < 16; low++ {
+		tok := f.token[:len(f.token)-1] + string(alphabet[last&^0x0f|low])
+		if vd := f.v.Verify(tok, t0); vd.Status != verifier.StatusMalformed {
+			t.Fatalf("last character %q: Verify() = %s, want malformed", tok[len(tok)-1], vd.Status)
+		}
+	}
+}
