@@ -75,7 +75,7 @@ type Pass struct {
 
 // Validate checks every field of the pass.
 func (p *Pass) Validate() error {
-	if _, err := ParseSerial(string(p.Serial)); err != nil || len(p.Serial) != serialLen {
+	if got, err := ParseSerial(string(p.Serial)); err != nil || got != p.Serial {
 		return fmt.Errorf("bad serial %q", p.Serial)
 	}
 	if !ValidEventID(p.Event) {

@@ -96,7 +96,8 @@ func ParseSerial(s string) (Serial, error) {
 	if len(s) > 32 {
 		return "", fmt.Errorf("%w: %d characters, want %d", ErrSerialLength, len(s), serialLen)
 	}
-	data := make([]int, 0, serialLen)
+	var buf [32]int
+	data := buf[:0]
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '-' || c == ' ' {

@@ -2,7 +2,6 @@ package pass
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -98,14 +97,25 @@ var DefaultZones = []Zone{
 	"hospitality", "meet-greet", "catering", "press", "merch", "loading-dock",
 }
 
-var (
-	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
-	idRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
-)
+// validName reports whether s is 1 to 32 characters from lower-case
+// letters, digits and '-', starting with a letter or digit. (A loop, not a
+// regexp: it runs on every verify.)
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseZone checks a zone name: lower case letters, digits and '-', at most 32.
 func ParseZone(s string) (Zone, error) {
-	if !nameRE.MatchString(s) {
+	if !validName(s) {
 		return "", fmt.Errorf("bad zone name %q (lower-case letters, digits and '-', at most 32)", s)
 	}
 	return Zone(s), nil
@@ -115,7 +125,7 @@ func ParseZone(s string) (Zone, error) {
 // is folded to lower case.
 func ParseRole(s string) (string, error) {
 	r := strings.ToLower(strings.TrimSpace(s))
-	if !nameRE.MatchString(r) {
+	if !validName(r) {
 		return "", fmt.Errorf("bad role %q (letters, digits and '-', at most 32)", s)
 	}
 	return r, nil
@@ -124,4 +134,15 @@ func ParseRole(s string) (string, error) {
 // ValidEventID reports whether s can be an event ID: 1 to 32 characters from
 // letters, digits, '.', '_' and '-', starting with a letter or digit. IDs are
 // short because every token carries one.
-func ValidEventID(s string) bool { return idRE.MatchString(s) }
+func ValidEventID(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] == '.' || s[0] == '_' || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
