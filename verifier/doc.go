@@ -14,7 +14,8 @@
 // Input is capped at [MaxTokenSize] bytes before any parsing. Leading spaces
 // and trailing spaces, CR and LF (added by keyboard-wedge scanners) are
 // removed; any other byte outside base64url and the two dots makes the token
-// malformed.
+// malformed. The numeric transport form printed in QR codes (two digits per
+// character, see [pass.EncodeNumeric]) is accepted wherever a token is.
 //
 // Revocation is by serial, read from the verified payload, never by a hash of
 // the token: an ES256 signature has a twin that also verifies, so one pass

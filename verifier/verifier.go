@@ -147,8 +147,15 @@ func (v *Verifier) Verify(token string, at time.Time) Verdict {
 		return malformed(fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenSize))
 	}
 	token = Normalize(token)
-	if !canonicalSignature(token) {
-		return malformed(fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed))
+	if pass.IsNumericForm(token) { // the QR's numeric transport form
+		t, err := pass.DecodeNumeric(token)
+		if err != nil {
+			return malformed(fmt.Errorf("%w: %v", ErrMalformed, err))
+		}
+		token = t
+	}
+	if !canonicalCompact(token) {
+		return v.notCompact(token)
 	}
 	jws, err := jose.ParseSignedCompact(token, v.cfg.Algorithms)
 	if err != nil {
@@ -247,6 +254,12 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 	vd.Code, vd.Reason, vd.Phase = string(d.Code), d.Reason, d.Phase
 }
 
+// notCompact explains input that is not a canonical compact JWS: an
+// unsigned or HMAC token is forged, anything else malformed.
+func (v *Verifier) notCompact(token string) Verdict {
+	return v.classifyParseError(token, errors.New("not a canonical compact JWS (three base64url segments)"))
+}
+
 // classifyParseError tells a token in an algorithm we refuse (forged: an
 // attempt to pass unsigned or HMAC data as a pass) from input that is not a
 // JWS at all (malformed). Only called on the failure path.
@@ -266,38 +279,64 @@ func (v *Verifier) classifyParseError(token string, err error) Verdict {
 	return malformed(fmt.Errorf("%w: %v", ErrMalformed, err))
 }
 
-// canonicalSignature reports whether the signature segment is canonical
-// base64url: the unused low bits of its last character are zero. Without
-// this, changing the last character of a token can keep its signature bytes
-// and so its validity (the header and payload are signed as text, so only
-// the signature segment can vary this way).
-func canonicalSignature(token string) bool {
-	i := strings.LastIndexByte(token, '.')
-	if i < 0 {
-		return true // not a JWS; the parser says so
+// canonicalCompact reports whether token is a compact JWS in canonical
+// form: three segments of base64url characters and nothing else, each
+// segment's last character with its unused low bits zero. go-jose decodes
+// leniently (it skips CR and LF inside a segment and ignores unused bits,
+// and it verifies the signature over the decoded, re-encoded header and
+// payload), so without this check one pass could be written as many byte
+// strings that all verify.
+func canonicalCompact(token string) bool {
+	dots := 0
+	segStart := 0
+	for i := 0; i <= len(token); i++ {
+		if i < len(token) && token[i] != '.' {
+			if b64val[token[i]] < 0 {
+				return false
+			}
+			continue
+		}
+		if i < len(token) {
+			dots++
+		}
+		seg := token[segStart:i]
+		segStart = i + 1
+		if len(seg) == 0 {
+			continue // an empty segment: the parser says what is wrong
+		}
+		v := byte(b64val[seg[len(seg)-1]])
+		switch len(seg) % 4 {
+		case 1:
+			return false // no base64 has this length
+		case 2:
+			if v&0x0f != 0 { // last character carries 2 bits
+				return false
+			}
+		case 3:
+			if v&0x03 != 0 { // last character carries 4 bits
+				return false
+			}
+		}
 	}
-	sig := token[i+1:]
-	var unused byte
-	switch len(sig) % 4 {
-	case 2:
-		unused = 0x0f // last character carries 2 bits
-	case 3:
-		unused = 0x03 // last character carries 4 bits
-	default:
-		return true
-	}
-	v := strings.IndexByte(b64url, sig[len(sig)-1])
-	return v < 0 || byte(v)&unused == 0 // v < 0: not base64url; the parser says so
+	return dots == 2
 }
 
-const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+var b64val = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = int8(i)
+	}
+	return t
+}()
 
 func malformed(err error) Verdict {
 	return Verdict{Status: StatusMalformed, Message: "Not a Laminate pass (unreadable code)", Err: err}
 }
 
 func forged(err error) Verdict {
-	return Verdict{Status: StatusForged, Message: "FORGED: the signature does not match", Err: err}
+	return Verdict{Status: StatusForged, Message: "The signature does not match: not a pass we issued", Err: err}
 }
 
 // safeKID shortens and cleans an attacker-chosen header value before it is

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,9 @@ func TestVerifyStatuses(t *testing.T) {
 	}{
 		{"ok/valid", f.v, f.token, t0, verifier.StatusValid, true, nil},
 		{"ok/scanner-crlf", f.v, "  " + f.token + " \r\n", t0, verifier.StatusValid, true, nil},
+		{"ok/numeric-form", f.v, numeric(t, f.token) + "\r\n", t0, verifier.StatusValid, true, nil},
+		{"malformed/numeric-odd", f.v, numeric(t, f.token)[1:], t0, verifier.StatusMalformed, false, verifier.ErrMalformed},
+		{"malformed/numeric-out-of-range", f.v, "99" + numeric(t, f.token), t0, verifier.StatusMalformed, false, verifier.ErrMalformed},
 		{"ok/within-leeway", f.v, f.token, event.Schedule.AccessUntil.Add(time.Minute), verifier.StatusValid, true, nil},
 		{"expired/after-access", f.v, f.token, event.Schedule.AccessUntil.Add(time.Hour), verifier.StatusExpired, true, verifier.ErrExpired},
 		{"not-yet-valid/valid-from", f.v, late.Token, t0, verifier.StatusNotYetValid, true, verifier.ErrNotYetValid},
@@ -149,23 +153,44 @@ func TestVerifyRotationAndRetirement(t *testing.T) {
 	}
 }
 
-// Every change of one byte of a real token must never give a valid verdict,
-// and never panic.
+// Every change of one byte of a real token, and every CR or LF slipped
+// inside it, must never give a valid verdict, and never panic. Names of
+// three lengths give payload segments of every length mod 4, so the unused
+// bits of each segment's last character are exercised too.
 func TestVerifyTamperEveryByte(t *testing.T) {
+	const b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for _, alg := range []jose.SignatureAlgorithm{keys.EdDSA, keys.ES256} {
 		f := newFixture(t, alg)
-		tok := f.token
-		repl := []byte("AQgz_-.=+/ \x00\xff")
-		for i := 0; i < len(tok); i++ {
-			for _, c := range repl {
-				if tok[i] == c {
-					continue
+		for _, name := range []string{"Ann", "Anna", "Annie"} {
+			iss, err := f.sign.Issue(event, signer.Request{Type: pass.AAA, Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := iss.Token
+			segEnd := map[int]bool{len(tok) - 1: true, len(tok) - 2: true}
+			for i := 0; i < len(tok); i++ {
+				if tok[i] == '.' {
+					segEnd[i-1], segEnd[i-2] = true, true
 				}
-				b := []byte(tok)
-				b[i] = c
-				vd := f.v.Verify(string(b), t0)
-				if vd.Status == verifier.StatusValid {
-					t.Fatalf("%s: byte %d changed to %q: Verify() = valid", alg, i, c)
+			}
+			check := func(what, bad string) {
+				if vd := f.v.Verify(bad, t0); vd.Status == verifier.StatusValid {
+					t.Fatalf("%s %s: %s: Verify() = valid", alg, name, what)
+				}
+			}
+			for i := 0; i < len(tok); i++ {
+				repl := "AQgz_-.=+/ \x00\xff\r\n\t"
+				if segEnd[i] {
+					repl += b64chars
+				}
+				for _, c := range []byte(repl) {
+					if tok[i] != c {
+						check(fmt.Sprintf("byte %d changed to %q", i, c), tok[:i]+string(c)+tok[i+1:])
+					}
+				}
+				if i > 0 {
+					check(fmt.Sprintf("CR LF inserted at %d", i), tok[:i]+"\r\n"+tok[i:])
+					check(fmt.Sprintf("LF inserted at %d", i), tok[:i]+"\n"+tok[i:])
 				}
 			}
 		}
@@ -213,6 +238,8 @@ func TestVerifyAttackTokens(t *testing.T) {
 		{"forged/es256-under-our-eddsa-kid", f.v, esToken, verifier.StatusForged},
 		{"forged/attacker-key-our-kid", f.v, craft(`{"alg":"EdDSA","kid":"`+kid+`"}`, payload, attackerSign), verifier.StatusForged},
 		{"forged/embedded-jwk", f.v, craft(`{"alg":"EdDSA","kid":"`+kid+`","jwk":`+string(attackerJWK)+`}`, payload, attackerSign), verifier.StatusForged},
+		{"forged/x5u", f.v, craft(`{"alg":"EdDSA","kid":"`+kid+`","x5u":"https://evil.example/cert.pem"}`, payload, attackerSign), verifier.StatusForged},
+		{"malformed/x5c-garbage", f.v, craft(`{"alg":"EdDSA","kid":"`+kid+`","x5c":["AAAA"]}`, payload, attackerSign), verifier.StatusMalformed},
 		{"forged/jku", f.v, craft(`{"alg":"EdDSA","kid":"`+kid+`","jku":"https://evil.example/jwks.json"}`, payload, attackerSign), verifier.StatusForged},
 		{"unknown-key/attacker-kid", f.v, craft(`{"alg":"EdDSA","kid":"evil01"}`, payload, attackerSign), verifier.StatusUnknownKey},
 		{"unknown-key/no-kid", f.v, craft(`{"alg":"EdDSA"}`, payload, attackerSign), verifier.StatusUnknownKey},
@@ -301,4 +328,13 @@ func TestVerifyNonCanonicalSignature(t *testing.T) {
 			t.Fatalf("last character %q: Verify() = %s, want malformed", tok[len(tok)-1], vd.Status)
 		}
 	}
+}
+
+func numeric(t *testing.T, tok string) string {
+	t.Helper()
+	n, err := pass.EncodeNumeric(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
