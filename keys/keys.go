@@ -21,6 +21,10 @@ const (
 	ES256 = jose.ES256 // ECDSA P-256 with SHA-256, for verifiers without Ed25519
 )
 
+// Alg is a signing algorithm: [EdDSA] or [ES256]. An alias, so callers
+// need not import go-jose to name one.
+type Alg = jose.SignatureAlgorithm
+
 // Key is the public description of one key of a [Keyring]. Public is shared
 // with the keyring and must not be modified.
 type Key struct {

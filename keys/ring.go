@@ -156,6 +156,18 @@ func checkAlg(alg jose.SignatureAlgorithm) (jose.SignatureAlgorithm, error) {
 	return "", fmt.Errorf("%w: %q (use EdDSA or ES256)", ErrUnsupportedAlgorithm, alg)
 }
 
+// ParseAlg reads an algorithm name as a person types it: "EdDSA" (or
+// "Ed25519") and "ES256", in any case.
+func ParseAlg(s string) (jose.SignatureAlgorithm, error) {
+	switch strings.ToUpper(s) {
+	case "EDDSA", "ED25519":
+		return EdDSA, nil
+	case "ES256":
+		return ES256, nil
+	}
+	return "", fmt.Errorf("%w: %q (use EdDSA or ES256)", ErrUnsupportedAlgorithm, s)
+}
+
 func validKID(kid string) bool {
 	if len(kid) != kidLen {
 		return false

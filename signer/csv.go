@@ -105,6 +105,7 @@ func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
 			}
 			return nil, rerr
 		}
+		req.Line = line
 		reqs = append(reqs, req)
 	}
 	if len(reqs) == 0 {

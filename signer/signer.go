@@ -88,6 +88,10 @@ type Request struct {
 	Org        string
 	ValidFrom  time.Time
 	ValidUntil time.Time
+
+	// Line is the guest-list line the request came from (0: none), so that
+	// an error found while signing still names it.
+	Line int
 }
 
 // Issue signs one pass for ev with a fresh serial. It does not store it.
@@ -132,8 +136,14 @@ func (s *Signer) IssueBatch(ctx context.Context, st store.Store, ev *pass.Event,
 		seen := make(map[pass.Serial]bool, len(reqs))
 		for i := 0; i < len(reqs); {
 			iss, err := s.Issue(ev, reqs[i])
-			if err != nil {
+			switch {
+			case err == nil:
+			case reqs[i].Line > 0:
+				return nil, fmt.Errorf("line %d (%s): %w", reqs[i].Line, reqs[i].Name, err)
+			case len(reqs) > 1:
 				return nil, fmt.Errorf("pass %d (%s): %w", i+1, reqs[i].Name, err)
+			default:
+				return nil, err
 			}
 			if seen[iss.Serial] { // a collision inside the batch: draw again
 				continue

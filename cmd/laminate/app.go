@@ -76,14 +76,17 @@ func (a *app) open(ctx context.Context) error {
 		return fmt.Errorf("%s is damaged or from another version of Laminate", a.path(configFile))
 	}
 	if a.ring, err = keys.Open(a.g.data); err != nil {
-		return fmt.Errorf("keyring: %w", err)
+		if errors.Is(err, keys.ErrNotFound) {
+			return withHint(fmt.Errorf("the keyring of %s is missing", a.g.data), "restore %s from a backup; without it no pass can be verified", filepath.Join(a.g.data, "keys"))
+		}
+		return err
 	}
 	if _, err := os.Stat(a.path(dbFile)); err != nil {
-		return fmt.Errorf("database %s: %w", a.path(dbFile), err)
+		return withHint(fmt.Errorf("database: %w", err), "restore %s from a backup", a.path(dbFile))
 	}
 	st, err := sqlite.Open(ctx, a.path(dbFile))
 	if err != nil {
-		return err
+		return withHint(err, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", a.path(dbFile))
 	}
 	a.st = st
 	return nil
@@ -106,7 +109,10 @@ func (a *app) passphrase() ([]byte, error) {
 		if len(b) > 1024 {
 			return nil, fmt.Errorf("passphrase file %s is larger than 1 KiB", a.g.passphraseFile)
 		}
-		b = bytes.TrimRight(b, "\r\n")
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[:i] // the first line is the passphrase
+		}
+		b = bytes.TrimSuffix(b, []byte("\r"))
 		if len(b) == 0 {
 			return nil, fmt.Errorf("passphrase file %s is empty", a.g.passphraseFile)
 		}
@@ -127,9 +133,7 @@ func (a *app) signer() (*signer.Signer, error) {
 	js, key, err := a.ring.Signer(pp)
 	switch {
 	case errors.Is(err, keys.ErrPassphraseRequired):
-		return nil, withHint(err, "set LAMINATE_KEY_PASSPHRASE or pass --passphrase-file FILE")
-	case errors.Is(err, keys.ErrInsecureFile):
-		return nil, withHint(err, "chmod 600 the key file; nobody else may read a private key")
+		return nil, withHint(err, passphraseHint)
 	case err != nil:
 		return nil, err
 	}
@@ -146,6 +150,8 @@ func (a *app) verifier(ctx context.Context, event string) (*verifier.Verifier, e
 	return verifier.New(verifier.Config{Keys: a.ring, Revocations: revs, Event: event})
 }
 
+const passphraseHint = "set LAMINATE_KEY_PASSPHRASE or pass --passphrase-file FILE"
+
 // actor names who did something, for the audit log.
 func (a *app) actor() string {
 	name := os.Getenv("USER")
@@ -160,13 +166,9 @@ func (a *app) actor() string {
 
 // initData creates a data folder. On any failure it removes what it made,
 // so a failed init leaves nothing half-written.
-func initData(ctx context.Context, dir string, alg string, issuer string, passphrase []byte, now time.Time) (created bool, err error) {
+func initData(ctx context.Context, dir string, alg keys.Alg, issuer string, passphrase []byte, now time.Time) (created bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
 		return false, nil
-	}
-	fresh := false
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		fresh = true
 	}
 	var made []string
 	defer func() {
@@ -177,11 +179,16 @@ func initData(ctx context.Context, dir string, alg string, issuer string, passph
 			os.RemoveAll(made[i])
 		}
 	}()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false, fmt.Errorf("cannot create data folder: %w", err)
-	}
-	if fresh {
+	// Only a folder this call created is ours to remove on failure: two
+	// inits racing on one new folder must not delete each other's work.
+	fresh := false
+	switch err := os.Mkdir(dir, 0o700); {
+	case err == nil:
+		fresh = true
 		made = append(made, dir)
+	case errors.Is(err, fs.ErrExist):
+	default:
+		return false, fmt.Errorf("cannot create data folder: %w", err)
 	}
 	if entries, err := os.ReadDir(dir); err != nil {
 		return false, fmt.Errorf("cannot read data folder: %w", err)
@@ -189,8 +196,8 @@ func initData(ctx context.Context, dir string, alg string, issuer string, passph
 		return false, withHint(fmt.Errorf("%s is not empty and is not a Laminate data folder", dir), "choose an empty or new folder with --data DIR")
 	}
 	made = append(made, filepath.Join(dir, "keys"))
-	if _, err := keys.Init(dir, keyAlg(alg), passphrase, now); err != nil {
-		return false, fmt.Errorf("keyring: %w", err)
+	if _, err := keys.Init(dir, alg, passphrase, now); err != nil {
+		return false, err
 	}
 	db := filepath.Join(dir, dbFile)
 	made = append(made, db, db+"-wal", db+"-shm")
@@ -201,19 +208,32 @@ func initData(ctx context.Context, dir string, alg string, issuer string, passph
 	if err := st.Close(); err != nil {
 		return false, err
 	}
+	// laminate.json is written last and atomically: its presence means the
+	// folder is complete.
 	raw, _ := json.MarshalIndent(config{Format: 1, Issuer: issuer}, "", "  ")
-	cfgPath := filepath.Join(dir, configFile)
-	made = append(made, cfgPath)
-	f, err := os.OpenFile(cfgPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp := filepath.Join(dir, "."+configFile+".tmp")
+	made = append(made, tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return false, err
 	}
-	if _, err := f.Write(append(raw, '\n')); err != nil {
-		f.Close()
+	_, err = f.Write(append(raw, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return false, err
 	}
-	if err := f.Close(); err != nil {
+	if err := os.Link(tmp, filepath.Join(dir, configFile)); err != nil { // fails if another init won
 		return false, err
+	}
+	os.Remove(tmp)
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return true, nil
 }

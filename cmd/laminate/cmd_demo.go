@@ -19,7 +19,7 @@ var demoGuests []byte
 // doors at three moments of the show, one pass revoked, one forged.
 func cmdDemo(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("demo", a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	ev := &pass.Event{ID: "demo-" + now.Format("0102-1504"), Name: "Laminate Demo Night", Venue: "The Roundhouse",
+	ev := &pass.Event{ID: "demo-" + time.Now().Format("0102-150405"), Name: "Laminate Demo Night", Venue: "The Roundhouse",
 		Schedule: pass.Schedule{ShowStart: now.Add(2 * time.Hour), ShowEnd: now.Add(4*time.Hour + 30*time.Minute)}}
 	if err := ev.Validate(); err != nil {
 		return err

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +40,7 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("event "+sub, a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	switch sub {
 	case "create":
 		return eventCreate(ctx, a, fs, args)
@@ -79,7 +79,7 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 	return usagef("event: unknown subcommand %q (want create, list, show ID)", sub)
 }
 
-func eventCreate(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
+func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error {
 	id := fs.String("id", "", "event id, short: it is in every token (e.g. tour26-ldn01)")
 	name := fs.String("name", "", "event name as printed")
 	venue := fs.String("venue", "", "venue")
@@ -103,6 +103,9 @@ func eventCreate(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 		MeetGreetFrom: mgFrom.t, MeetGreetUntil: mgUntil.t, PhotoDuration: *photo,
 	}}
 	if *policyFile != "" {
+		if ext := strings.ToLower(filepath.Ext(*policyFile)); ext == ".yaml" || ext == ".yml" {
+			return withHint(fmt.Errorf("%s: policy files are JSON; YAML is not supported", *policyFile), "see pass/default_policy.json for the format")
+		}
 		f, err := os.Open(*policyFile)
 		if err != nil {
 			return fmt.Errorf("policy: %w", err)

@@ -6,37 +6,28 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/laminate/laminate/keys"
 )
 
-func keyAlg(s string) jose.SignatureAlgorithm {
-	switch strings.ToUpper(s) {
-	case "ES256":
-		return keys.ES256
-	case "EDDSA", "ED25519":
-		return keys.EdDSA
+// parseAlg reads --alg; a bad name is a usage error.
+func parseAlg(s string) (keys.Alg, error) {
+	a, err := keys.ParseAlg(s)
+	if err != nil {
+		return a, usagef("unknown key algorithm %q (want EdDSA or ES256)", s)
 	}
-	return jose.SignatureAlgorithm(s)
-}
-
-func checkAlg(s string) error {
-	if a := keyAlg(s); a != keys.EdDSA && a != keys.ES256 {
-		return usagef("unknown key algorithm %q (want EdDSA or ES256)", s)
-	}
-	return nil
+	return a, nil
 }
 
 func cmdInit(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("init", a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	alg := fs.String("alg", "EdDSA", "signing algorithm: EdDSA (Ed25519) or ES256")
 	issuer := fs.String("issuer", "lam", "issuer code in every token (keep it short: it is printed in the QR)")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
-	if err := checkAlg(*alg); err != nil {
+	algo, err := parseAlg(*alg)
+	if err != nil {
 		return err
 	}
 	if len(*issuer) == 0 || len(*issuer) > 16 || strings.ContainsAny(*issuer, " \t\r\n\"\\") {
@@ -46,7 +37,7 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := initData(ctx, a.g.data, *alg, *issuer, pp, time.Now())
+	created, err := initData(ctx, a.g.data, algo, *issuer, pp, time.Now())
 	if err != nil {
 		return err
 	}
@@ -72,7 +63,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("keys "+sub, a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	switch sub {
 	case "list":
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -104,10 +95,10 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		}
 		algo := a.ring.Active().Alg
 		if *alg != "" {
-			if err := checkAlg(*alg); err != nil {
+			var err error
+			if algo, err = parseAlg(*alg); err != nil {
 				return err
 			}
-			algo = keyAlg(*alg)
 		}
 		pp, err := a.passphrase()
 		if err != nil {
@@ -115,7 +106,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		}
 		k, err := a.ring.Rotate(algo, pp, time.Now())
 		if errors.Is(err, keys.ErrPassphraseRequired) {
-			return withHint(err, "the keyring is encrypted: set LAMINATE_KEY_PASSPHRASE or pass --passphrase-file FILE")
+			return withHint(err, "the keyring is encrypted: "+passphraseHint)
 		}
 		if err != nil {
 			return err

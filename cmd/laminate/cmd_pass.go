@@ -42,7 +42,7 @@ func toJSON(i *store.Issued) issuedJSON {
 
 func cmdIssue(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("issue", a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	eventID := fs.String("event", "", "event id")
 	typ := fs.String("type", "", "pass type: AAA, VIP, AFTER_SHOW, WORKING, LOCAL_CREW, PHOTO, MEET_GREET, STAFF")
 	name := fs.String("name", "", "holder's name as printed")
@@ -62,6 +62,9 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	single := *typ != "" || *name != ""
 	if single == (*csvFile != "") {
 		return usagef("issue: give either --type and --name (one pass) or --csv FILE (a guest list)")
+	}
+	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero()) {
+		return usagef("issue: --org, --role, --valid-from and --valid-until are for one pass; a guest list has columns for them")
 	}
 	if err := a.open(ctx); err != nil {
 		return err
@@ -144,7 +147,7 @@ func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, erro
 
 func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("revoke", a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	reason := fs.String("reason", "", "why (shown at the door and in the audit log)")
 	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")
 	if err != nil {
@@ -183,7 +186,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("verify", a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	zone := fs.String("zone", "", "also decide access to this zone")
 	var atFlag timeFlag
 	fs.Var(&atFlag, "at", "decide at this time (RFC 3339; default now)")
@@ -205,6 +208,12 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
+	var z pass.Zone
+	if *zone != "" {
+		if z, err = pass.ParseZone(*zone); err != nil {
+			return usagef("verify: %v", err)
+		}
+	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -214,10 +223,6 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	}
 	vd := v.Verify(tok, at)
 	if *zone != "" {
-		z, err := pass.ParseZone(*zone)
-		if err != nil {
-			return usagef("verify: %v", err)
-		}
 		var ev *pass.Event
 		if vd.Pass != nil {
 			if ev, err = a.st.Event(ctx, vd.Pass.Event); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -234,6 +239,11 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		a.printVerdict(&vd)
 	}
 	ok := vd.Valid() && (vd.Allowed == nil || *vd.Allowed)
+	if vd.Err != nil {
+		// The operator's own machine: the technical detail helps, and it is
+		// never shown to the public.
+		a.infof("detail: %s", oneLine(vd.Err.Error()))
+	}
 	if !ok {
 		return &exitError{code: exitFail}
 	}
@@ -268,7 +278,7 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("passes "+sub, a.ui)
-	a.g.register(fs)
+	a.g.register(fs.FlagSet)
 	switch sub {
 	case "list":
 		eventID := fs.String("event", "", "only this event's passes")

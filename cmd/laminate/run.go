@@ -71,9 +71,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		g.data = "laminate-data"
 	}
 	fs := newFlagSet("laminate", u)
-	g.register(fs)
+	g.register(fs.FlagSet)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageText)
 			return exitOK
 		}
 		return u.report(usagef("%v", err))
@@ -111,20 +112,36 @@ func suggest(name string) string {
 	return "commands are init, demo, keys, event, issue, revoke, verify, passes"
 }
 
-func newFlagSet(name string, u *ui) *flag.FlagSet {
+// flagSet is a flag set that prints nothing by itself: a bad flag is one
+// line of error, and the flag list is printed only for --help.
+type flagSet struct {
+	*flag.FlagSet
+	out io.Writer
+}
+
+func newFlagSet(name string, u *ui) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(u.stderr)
-	return fs
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{fs, u.stdout}
+}
+
+func (fs *flagSet) printHelp() {
+	fmt.Fprintf(fs.out, "Usage: laminate %s [flags]\n\nFlags:\n", fs.Name())
+	fs.SetOutput(fs.out)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // parseArgs parses flags and positional arguments in any order
 // ("verify TOKEN --zone stage" as well as "verify --zone stage TOKEN"), and
 // checks the number of positional arguments. "--" ends the flags.
-func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, posNames string) ([]string, error) {
+func parseArgs(fs *flagSet, args []string, minPos, maxPos int, posNames string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.printHelp()
 				return nil, err
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
@@ -150,7 +167,7 @@ func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, posNames str
 }
 
 // required checks that flags were given.
-func required(fs *flag.FlagSet, names ...string) error {
+func required(fs *flagSet, names ...string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var missing []string
