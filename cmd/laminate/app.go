@@ -85,6 +85,11 @@ func (a *app) open(ctx context.Context) error {
 		return withHint(fmt.Errorf("database: %w", err), "restore %s from a backup", a.path(dbFile))
 	}
 	st, err := sqlite.Open(ctx, a.path(dbFile))
+	if err == nil {
+		if err = st.Check(ctx); err != nil {
+			st.Close()
+		}
+	}
 	if err != nil {
 		return withHint(err, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", a.path(dbFile))
 	}

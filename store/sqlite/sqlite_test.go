@@ -671,3 +671,36 @@ func BenchmarkInsertPasses10k(b *testing.B) {
 		}
 	}
 }
+
+// A damaged page in the middle of the file is found by Check, not read as
+// missing rows.
+func TestCheckDamaged(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Check(fresh) = %v", err)
+	}
+	ev := testEvent(t, "e1", time.Date(2027, 3, 5, 20, 0, 0, 0, cet))
+	mustCreate(t, s, ev)
+	if err := s.InsertPasses(ctx, newPasses(t, "e1", 2000, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)), "test"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xab}, 3000), fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s2, err := Open(ctx, path)
+	if err != nil {
+		return // refused at open: also fine
+	}
+	defer s2.Close()
+	if err := s2.Check(ctx); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Check(damaged) = %v, want ErrDamaged", err)
+	}
+}
