@@ -127,10 +127,18 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (store.Issued, error) {
 // collision with a stored pass (about one in 10^5 per pass at 50,000 passes).
 const maxSerialRetries = 3
 
+// BatchOptions tune [Signer.IssueBatch].
+type BatchOptions struct {
+	// Progress, when set, is called after each signed pass.
+	Progress func(done, total int)
+	// Check, when set, sees the signed passes before they are stored (to
+	// print them, say); an error from it stores nothing.
+	Check func([]store.Issued) error
+}
+
 // IssueBatch signs a pass for every request and stores them all in one
-// transaction. On any error nothing is stored. progress, when not nil, is
-// called after each signed pass.
-func (s *Signer) IssueBatch(ctx context.Context, st store.Store, ev *pass.Event, reqs []Request, actor string, progress func(done, total int)) ([]store.Issued, error) {
+// transaction. On any error nothing is stored.
+func (s *Signer) IssueBatch(ctx context.Context, st store.Store, ev *pass.Event, reqs []Request, actor string, opt BatchOptions) ([]store.Issued, error) {
 	for attempt := 0; ; attempt++ {
 		out := make([]store.Issued, 0, len(reqs))
 		seen := make(map[pass.Serial]bool, len(reqs))
@@ -151,8 +159,13 @@ func (s *Signer) IssueBatch(ctx context.Context, st store.Store, ev *pass.Event,
 			seen[iss.Serial] = true
 			i++
 			out = append(out, iss)
-			if progress != nil {
-				progress(len(out), len(reqs))
+			if opt.Progress != nil {
+				opt.Progress(len(out), len(reqs))
+			}
+		}
+		if opt.Check != nil {
+			if err := opt.Check(out); err != nil {
+				return nil, err
 			}
 		}
 		err := st.InsertPasses(ctx, out, actor)

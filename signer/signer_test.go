@@ -3,6 +3,7 @@ package signer_test
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 
 	"fmt"
 	"os"
@@ -109,19 +110,27 @@ func TestIssueBatchAllOrNothing(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
 	reqs := []signer.Request{{Type: pass.AAA, Name: "A"}, {Type: pass.VIP, Name: "B"}, {Type: pass.Staff, Name: "C"}}
-	if _, err := s.IssueBatch(ctx, st, event, reqs, "test", nil); err == nil || !strings.Contains(err.Error(), "pass 3 (C)") {
+	if _, err := s.IssueBatch(ctx, st, event, reqs, "test", signer.BatchOptions{}); err == nil || !strings.Contains(err.Error(), "pass 3 (C)") {
 		t.Fatalf("IssueBatch() error = %v, want one naming pass 3", err)
 	}
 	if ps, _ := st.Passes(ctx, store.PassFilter{}); len(ps) != 0 {
 		t.Fatalf("after a failed batch the store has %d passes, want 0", len(ps))
 	}
 	var calls int
-	out, err := s.IssueBatch(ctx, st, event, reqs[:2], "test", func(done, total int) { calls++ })
+	out, err := s.IssueBatch(ctx, st, event, reqs[:2], "test", signer.BatchOptions{Progress: func(done, total int) { calls++ }})
 	if err != nil || len(out) != 2 || calls != 2 {
 		t.Fatalf("IssueBatch() = %d passes, %v, %d progress calls", len(out), err, calls)
 	}
 	if ps, _ := st.Passes(ctx, store.PassFilter{Event: event.ID}); len(ps) != 2 {
 		t.Fatalf("store has %d passes, want 2", len(ps))
+	}
+	// A failing Check (a PDF that cannot be drawn, say) stores nothing.
+	_, err = s.IssueBatch(ctx, st, event, reqs[:2], "test", signer.BatchOptions{Check: func([]store.Issued) error { return errors.New("printer on fire") }})
+	if err == nil || !strings.Contains(err.Error(), "printer on fire") {
+		t.Fatalf("IssueBatch(failing Check) error = %v", err)
+	}
+	if ps, _ := st.Passes(ctx, store.PassFilter{Event: event.ID}); len(ps) != 2 {
+		t.Fatalf("after a failed Check the store has %d passes, want 2", len(ps))
 	}
 }
 
@@ -130,13 +139,13 @@ func TestIssueBatchRetriesSerialCollision(t *testing.T) {
 	s, _ := newSigner(t)
 	st := newStore(t)
 	ctx := context.Background()
-	first, err := s.IssueBatch(ctx, st, event, []signer.Request{{Type: pass.AAA, Name: "A"}}, "test", nil)
+	first, err := s.IssueBatch(ctx, st, event, []signer.Request{{Type: pass.AAA, Name: "A"}}, "test", signer.BatchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Replay the random bytes of the first serial, then fresh ones.
 	s.Rand = &replay{serial: first[0].Serial}
-	out, err := s.IssueBatch(ctx, st, event, []signer.Request{{Type: pass.VIP, Name: "B"}}, "test", nil)
+	out, err := s.IssueBatch(ctx, st, event, []signer.Request{{Type: pass.VIP, Name: "B"}}, "test", signer.BatchOptions{})
 	if err != nil || out[0].Serial == first[0].Serial {
 		t.Fatalf("IssueBatch() = %+v, %v; want a fresh serial", out, err)
 	}
@@ -200,7 +209,7 @@ func BenchmarkIssueBatch10k(b *testing.B) {
 	}
 	for b.Loop() {
 		st := newStore(b)
-		if _, err := s.IssueBatch(context.Background(), st, event, reqs, "bench", nil); err != nil {
+		if _, err := s.IssueBatch(context.Background(), st, event, reqs, "bench", signer.BatchOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

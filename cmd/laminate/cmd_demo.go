@@ -57,7 +57,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), nil)
+	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), signer.BatchOptions{})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/templates"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -53,11 +54,23 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	fs.Var(&until, "valid-until", "valid until (RFC 3339; default: when the event's access closes)")
 	csvFile := fs.String("csv", "", "guest list CSV (header: name,type[,org,role,valid_from,valid_until]); - for standard input")
 	asJSON := fs.Bool("json", false, "print one JSON object per pass")
+	pdfOut := fs.String("pdf", "", "also print the new passes to this PDF (with --template)")
+	pf := addPrintFlags(fs)
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	if err := required(fs, "event"); err != nil {
 		return err
+	}
+	if (*pdfOut == "") != (*pf.template == "") {
+		return usagef("issue: --pdf and --template go together")
+	}
+	var tpl *templates.Template
+	if *pdfOut != "" {
+		var err error
+		if tpl, err = loadTemplate(*pf.template); err != nil {
+			return err
+		}
 	}
 	single := *typ != "" || *name != ""
 	if single == (*csvFile != "") {
@@ -102,7 +115,17 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if len(reqs) > 1 {
 		progress = a.progress("signing")
 	}
-	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), progress)
+	// With --pdf the sheet is drawn before anything is stored: a pass that
+	// cannot be printed stores nothing.
+	var pdf []byte
+	var check func([]store.Issued) error
+	if tpl != nil {
+		check = func(issued []store.Issued) (err error) {
+			pdf, err = a.renderPDF(ctx, tpl, pf, issued)
+			return err
+		}
+	}
+	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), signer.BatchOptions{Progress: progress, Check: check})
 	if err != nil {
 		return fmt.Errorf("nothing issued: %w", err)
 	}
@@ -122,6 +145,13 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	}
 	if !single {
 		a.infof("issued %d passes for %s", len(issued), ev.ID)
+	}
+	if pdf != nil {
+		if err := writeFileAtomic(*pdfOut, pdf); err != nil {
+			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
+				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
+		}
+		a.infof("wrote %s: %d passes on %d pages (%s)", *pdfOut, len(issued), pages(len(issued), tpl, *pf.duplex), tpl.Name)
 	}
 	return nil
 }

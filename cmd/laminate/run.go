@@ -24,6 +24,11 @@ Commands:
   revoke SERIAL --reason R   revoke a pass
   verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage)
   passes list|show SERIAL    list and inspect issued passes
+  render --event ID --template T --out FILE.pdf (--all | --serial S ...)
+                             print passes on sheets
+  templates list|show NAME   the sheet templates
+  artwork SERIAL --out FILE.svg|png
+                             a pass's unique artwork, to compare with the print
 
 Global flags (before or after the command):
   --data DIR                 data folder (default ./laminate-data, env LAMINATE_DATA)
@@ -61,6 +66,9 @@ func init() {
 		{"revoke", cmdRevoke},
 		{"verify", cmdVerify},
 		{"passes", cmdPasses},
+		{"render", cmdRender},
+		{"templates", cmdTemplates},
+		{"artwork", cmdArtwork},
 	}
 }
 
@@ -109,7 +117,7 @@ func suggest(name string) string {
 			return fmt.Sprintf("did you mean %q?", c.name)
 		}
 	}
-	return "commands are init, demo, keys, event, issue, revoke, verify, passes"
+	return "commands are init, demo, keys, event, issue, revoke, verify, passes, render, templates, artwork"
 }
 
 // flagSet is a flag set that prints nothing by itself: a bad flag is one

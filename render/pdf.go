@@ -1,0 +1,517 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jung-kurt/gofpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/gomonobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/templates"
+)
+
+// Item is one pass to print.
+type Item struct {
+	Pass  pass.Pass
+	Token string
+	Event *pass.Event
+}
+
+// Options say how to print a sheet.
+type Options struct {
+	Template      *templates.Template
+	ArtworkSecret []byte
+	CropMarks     bool // corner marks outside each label, for cutting plain stock
+	Duplex        bool // a back page after each front page: QR again, rules, zones
+	// Colors overrides the band colour of pass types (default [DefaultColors]).
+	Colors map[pass.Type]RGB
+	// Progress, when set, is called after each pass is drawn.
+	Progress func(done, total int)
+}
+
+// DefaultColors are the conventional band colours of the pass types.
+var DefaultColors = map[pass.Type]RGB{
+	pass.AAA:       {200, 16, 46},   // red
+	pass.VIP:       {212, 160, 23},  // gold
+	pass.AfterShow: {106, 27, 154},  // purple
+	pass.Working:   {0, 84, 166},    // blue
+	pass.LocalCrew: {230, 110, 0},   // orange
+	pass.Photo:     {0, 128, 80},    // green
+	pass.MeetGreet: {214, 51, 132},  // pink
+	pass.Staff:     {80, 90, 100},   // slate
+}
+
+// ErrModuleTooSmall is wrapped by the error for a pass whose QR code would
+// print below the template's minimum module size.
+var ErrModuleTooSmall = errors.New("QR modules too small for this template")
+
+// prepared is the per-pass work done before drawing: the costly part
+// (QR encoding, artwork), spread over all cores.
+type prepared struct {
+	qr  *QR
+	art *Artwork
+	err error
+}
+
+// WritePDF draws items on sheets of opt.Template and writes the PDF to w.
+// Nothing is written when any pass cannot be drawn.
+func WritePDF(w io.Writer, items []Item, opt Options) error {
+	t := opt.Template
+	if t == nil {
+		return errors.New("render: no template")
+	}
+	if len(items) == 0 {
+		return errors.New("render: no passes to print")
+	}
+	if opt.Duplex && t.Back == nil {
+		return fmt.Errorf("render: template %s has no back side (stickers print one side)", t.Name)
+	}
+	if opt.Colors == nil {
+		opt.Colors = DefaultColors
+	}
+	prep := prepare(items, opt.ArtworkSecret)
+	for i, p := range prep {
+		if p.err != nil {
+			return fmt.Errorf("render: pass %s (%s): %w", items[i].Pass.Serial, items[i].Pass.Name, p.err)
+		}
+		for _, side := range sides(t, opt.Duplex) {
+			if mod := side.QR.W / float64(p.qr.Size()); mod < t.MinModule {
+				return fmt.Errorf("render: pass %s (%s): %w: its code needs %d modules, %.2f mm each in the %.1f mm box of %s, below the %.2f mm minimum; use a larger template or a shorter name/org",
+					items[i].Pass.Serial, items[i].Pass.Name, ErrModuleTooSmall, p.qr.Size(), mod, side.QR.W, t.Name, t.MinModule)
+			}
+		}
+	}
+
+	pdf := gofpdf.NewCustom(&gofpdf.InitType{UnitStr: "mm", Size: gofpdf.SizeType{Wd: t.Page.W, Ht: t.Page.H}})
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetMargins(0, 0, 0)
+	pdf.SetCreator("Laminate", true)
+	pdf.SetTitle("Laminate passes", true)
+	pdf.SetCreationDate(time.Unix(0, 0).UTC()) // reproducible output
+	pdf.SetModificationDate(time.Unix(0, 0).UTC())
+	pdf.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	pdf.AddUTF8FontFromBytes("go", "B", gobold.TTF)
+	pdf.AddUTF8FontFromBytes("gomono", "B", gomonobold.TTF)
+	d := &drawer{pdf: pdf, t: t, opt: opt, k: pdf.GetConversionRatio()}
+
+	per := t.PerPage()
+	for start := 0; start < len(items); start += per {
+		end := min(start+per, len(items))
+		pdf.AddPage()
+		for i := start; i < end; i++ {
+			x, y := t.LabelOrigin(i - start)
+			d.front(x, y, &items[i], &prep[i])
+			if opt.CropMarks {
+				d.cropMarks(x, y)
+			}
+			if opt.Progress != nil && !opt.Duplex {
+				opt.Progress(i+1, len(items))
+			}
+		}
+		if opt.Duplex {
+			pdf.AddPage()
+			for i := start; i < end; i++ {
+				x, y := t.BackOrigin(i - start)
+				d.back(x, y, &items[i], &prep[i])
+				if opt.CropMarks {
+					d.cropMarks(x, y)
+				}
+				if opt.Progress != nil {
+					opt.Progress(i+1, len(items))
+				}
+			}
+		}
+		if err := pdf.Error(); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func sides(t *templates.Template, duplex bool) []*templates.Boxes {
+	s := []*templates.Boxes{&t.Front}
+	if duplex && t.Back != nil {
+		s = append(s, t.Back)
+	}
+	return s
+}
+
+// prepare encodes every QR and draws every artwork, on all cores.
+func prepare(items []Item, secret []byte) []prepared {
+	out := make([]prepared, len(items))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := &out[i]
+				if p.qr, p.err = NewQR(items[i].Token); p.err != nil {
+					continue
+				}
+				p.art, p.err = NewArtwork(secret, string(items[i].Pass.Serial))
+			}
+		}()
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+type drawer struct {
+	pdf *gofpdf.Fpdf
+	t   *templates.Template
+	opt Options
+	k   float64 // points per mm
+	buf []byte
+}
+
+// onPage turns a box on the label at (x, y) into page coordinates.
+func onPage(x, y float64, b *templates.Box) templates.Box {
+	return templates.Box{X: x + b.X, Y: y + b.Y, W: b.W, H: b.H}
+}
+
+// clipLabel clips drawing to the label's shape; undo with ClipEnd.
+func (d *drawer) clipLabel(x, y float64) {
+	l := d.t.Label
+	switch l.Shape {
+	case "round":
+		d.pdf.ClipCircle(x+l.W/2, y+l.H/2, l.W/2+d.t.Bleed, false)
+	default:
+		b := d.t.Bleed
+		d.pdf.ClipRoundedRect(x-b, y-b, l.W+2*b, l.H+2*b, l.CornerRadius, false)
+	}
+}
+
+func (d *drawer) front(x, y float64, it *Item, p *prepared) {
+	bx := &d.t.Front
+	pdf := d.pdf
+	color := d.opt.Colors[it.Pass.Type]
+
+	d.clipLabel(x, y)
+	if bx.Artwork != nil {
+		d.artwork(onPage(x, y, bx.Artwork), p.art)
+	}
+	if bx.Band != nil {
+		band := onPage(x, y, bx.Band)
+		// The band runs to the label edge (and into the bleed) where it touches it.
+		b := d.t.Bleed
+		if bx.Band.X <= d.t.SafeMargin+0.01 {
+			band.W += band.X - x + b
+			band.X = x - b
+		}
+		if bx.Band.Y <= d.t.SafeMargin+0.01 {
+			band.H += band.Y - y + b
+			band.Y = y - b
+		}
+		if bx.Band.X+bx.Band.W >= d.t.Label.W-d.t.SafeMargin-0.01 {
+			band.W = x + d.t.Label.W + b - band.X
+		}
+		pdf.SetFillColor(int(color.R), int(color.G), int(color.B))
+		pdf.Rect(band.X, band.Y, band.W, band.H, "F")
+		d.microtext(string(it.Pass.Serial), band.X, band.Y+band.H+0.2, band.W)
+	}
+	pdf.ClipEnd()
+
+	if bx.Band != nil {
+		tc := textOn(color)
+		pdf.SetTextColor(tc, tc, tc)
+		label := strings.ToUpper(it.Pass.Type.Label())
+		if it.Pass.Type == pass.Staff && it.Pass.Role != "" {
+			label = strings.ToUpper(it.Pass.Role)
+		}
+		d.fitText(onPage(x, y, bx.Band), label, "go", "B", 40, "C")
+	}
+	pdf.SetTextColor(20, 20, 20)
+	if bx.Event != nil {
+		b := onPage(x, y, bx.Event)
+		top, bottom := split(b, 0.58)
+		d.fitText(top, it.Event.Name, "go", "B", 14, "L")
+		sub := it.Event.Schedule.ShowStart.In(it.Event.Location()).Format("Mon 2 Jan 2006")
+		if it.Event.Venue != "" {
+			sub = it.Event.Venue + " · " + sub
+		}
+		d.fitText(bottom, sub, "go", "", 10, "L")
+	}
+	if bx.Name != nil {
+		d.fitText(onPage(x, y, bx.Name), it.Pass.Name, "go", "B", 22, "L")
+	}
+	if bx.Org != nil {
+		org := it.Pass.Org
+		if it.Pass.Role != "" {
+			if org != "" {
+				org += " · "
+			}
+			org += it.Pass.Role
+		}
+		if org != "" {
+			d.fitText(onPage(x, y, bx.Org), org, "go", "", 11, "L")
+		}
+	}
+	if bx.Zones != nil {
+		d.zones(onPage(x, y, bx.Zones), it, 7)
+	}
+	if bx.Validity != nil {
+		d.fitText(onPage(x, y, bx.Validity), validity(it), "go", "", 7, "L")
+	}
+	if bx.Serial != nil {
+		d.serial(onPage(x, y, bx.Serial), it, p)
+	}
+	d.qr(onPage(x, y, bx.QR), p.qr)
+}
+
+func (d *drawer) back(x, y float64, it *Item, p *prepared) {
+	bx := d.t.Back
+	pdf := d.pdf
+	color := d.opt.Colors[it.Pass.Type]
+	if bx.Band != nil {
+		d.clipLabel(x, y)
+		band := onPage(x, y, bx.Band)
+		pdf.SetFillColor(int(color.R), int(color.G), int(color.B))
+		pdf.Rect(band.X, band.Y, band.W, band.H, "F")
+		pdf.ClipEnd()
+		tc := textOn(color)
+		pdf.SetTextColor(tc, tc, tc)
+		d.fitText(band, strings.ToUpper(it.Pass.Type.Label()), "go", "B", 24, "C")
+	}
+	pdf.SetTextColor(20, 20, 20)
+	if bx.Rules != nil {
+		r := onPage(x, y, bx.Rules)
+		top, bottom := split(r, 0.45)
+		d.zones(top, it, 7)
+		rules := fmt.Sprintf("%s. This pass is personal to %s and must be worn visibly. "+
+			"It is signed: door staff scan it and see the holder's name and the pass's artwork. "+
+			"Lost it? Tell the production office at once: it will be revoked.", it.Event.Name, it.Pass.Name)
+		d.paragraph(bottom, rules, 6.5)
+	}
+	if bx.Serial != nil {
+		d.serial(onPage(x, y, bx.Serial), it, p)
+	}
+	d.qr(onPage(x, y, bx.QR), p.qr)
+}
+
+// qr draws the code as one path: a rectangle per run of dark modules on a
+// white square, scaled to fill the box.
+func (d *drawer) qr(b templates.Box, q *QR) {
+	side := min(b.W, b.H)
+	mod := side / float64(q.Size())
+	d.pdf.SetFillColor(255, 255, 255)
+	d.pdf.Rect(b.X, b.Y, side, side, "F")
+	buf := append(d.buf[:0], "q 0 g\n"...)
+	for _, r := range q.runs() {
+		buf = d.pt(buf, b.X+float64(r.x0)*mod, b.Y+float64(r.y+1)*mod)
+		buf = d.num(buf, float64(r.x1-r.x0)*mod*d.k)
+		buf = d.num(buf, mod*d.k)
+		buf = append(buf, "re\n"...)
+	}
+	buf = append(buf, "f Q\n"...)
+	d.pdf.RawWriteBuf(bytes.NewReader(buf))
+	d.buf = buf
+}
+
+// artwork draws the pass's artwork scaled to cover box b (clipped to it).
+func (d *drawer) artwork(b templates.Box, a *Artwork) {
+	pdf := d.pdf
+	pdf.ClipRect(b.X, b.Y, b.W, b.H, false)
+	side := max(b.W, b.H)
+	ox, oy := b.X+(b.W-side)/2, b.Y+(b.H-side)/2
+	bg := a.Background
+	pdf.SetFillColor(int(bg.R), int(bg.G), int(bg.B))
+	pdf.Rect(b.X, b.Y, b.W, b.H, "F")
+	buf := append(d.buf[:0], "q 1 J 1 j\n"...)
+	for _, s := range a.Strokes {
+		if len(s.Points) < 2 {
+			continue
+		}
+		buf = d.num(buf, float64(s.Color.R)/255)
+		buf = d.num(buf, float64(s.Color.G)/255)
+		buf = d.num(buf, float64(s.Color.B)/255)
+		buf = append(buf, "RG "...)
+		buf = d.num(buf, s.Width*side*d.k)
+		buf = append(buf, "w\n"...)
+		for i, p := range s.Points {
+			buf = d.pt(buf, ox+p.X*side, oy+p.Y*side)
+			if i == 0 {
+				buf = append(buf, "m\n"...)
+			} else {
+				buf = append(buf, "l\n"...)
+			}
+		}
+		if s.Closed {
+			buf = append(buf, "h "...)
+		}
+		buf = append(buf, "S\n"...)
+	}
+	buf = append(buf, "Q\n"...)
+	pdf.RawWriteBuf(bytes.NewReader(buf))
+	d.buf = buf
+	pdf.ClipEnd()
+}
+
+// pt appends a point in PDF user space (points, y up).
+func (d *drawer) pt(buf []byte, x, y float64) []byte {
+	_, h := d.pdf.GetPageSize()
+	buf = d.num(buf, x*d.k)
+	return d.num(buf, (h-y)*d.k)
+}
+
+// num appends v with two decimals (0.01 pt is 3.5 µm) and a space.
+func (d *drawer) num(buf []byte, v float64) []byte {
+	buf = strconv.AppendFloat(buf, v, 'f', 2, 64)
+	return append(buf, ' ')
+}
+
+// fitText writes s in box b, as large as possible up to maxPt, shrinking
+// until it fits the width: a long name never overflows.
+func (d *drawer) fitText(b templates.Box, s, family, style string, maxPt float64, align string) {
+	pdf := d.pdf
+	size := min(maxPt, b.H*d.k/1.15) // a line is about 1.15 em tall
+	pdf.SetFont(family, style, size)
+	if w := pdf.GetStringWidth(s); w > b.W {
+		size *= b.W / w * 0.98
+		pdf.SetFont(family, style, size)
+	}
+	pdf.SetXY(b.X, b.Y)
+	pdf.CellFormat(b.W, b.H, s, "", 0, align+"M", false, 0, "")
+}
+
+// paragraph writes wrapped text in box b, shrinking the size until it fits.
+func (d *drawer) paragraph(b templates.Box, s string, maxPt float64) {
+	pdf := d.pdf
+	for size := maxPt; size >= 3; size -= 0.5 {
+		pdf.SetFont("go", "", size)
+		lineH := size / d.k * 1.2
+		lines := pdf.SplitText(s, b.W)
+		if float64(len(lines))*lineH <= b.H || size-0.5 < 3 {
+			for i, l := range lines {
+				if float64(i+1)*lineH > b.H {
+					break
+				}
+				pdf.SetXY(b.X, b.Y+float64(i)*lineH)
+				pdf.CellFormat(b.W, lineH, l, "", 0, "LM", false, 0, "")
+			}
+			return
+		}
+	}
+}
+
+// zones lists where and when the pass opens doors, one line per grant.
+func (d *drawer) zones(b templates.Box, it *Item, maxPt float64) {
+	var lines []string
+	for _, g := range it.Event.EffectivePolicy().Allows(it.Pass.Type, it.Pass.Role) {
+		zs := make([]string, len(g.Zones))
+		for i, z := range g.Zones {
+			zs[i] = string(z)
+		}
+		if len(g.Zones) == len(it.Event.EffectivePolicy().Zones) {
+			zs = []string{"all areas"}
+		}
+		lines = append(lines, strings.Join(zs, " · ")+": "+whenText(g.When))
+	}
+	if len(lines) == 0 {
+		lines = []string{"no zones at this event"}
+	}
+	d.paragraph(b, strings.Join(lines, "\n"), maxPt)
+}
+
+var windowWords = map[pass.Window]string{
+	pass.WinBefore: "before show", pass.WinDuring: "during show", pass.WinAfter: "after show",
+	pass.WinMeetGreet: "meet & greet", pass.WinPhoto: "first 3 songs", pass.Any: "any time",
+}
+
+func whenText(ws []pass.Window) string {
+	s := make([]string, len(ws))
+	for i, w := range ws {
+		s[i] = windowWords[w]
+	}
+	return strings.Join(s, ", ")
+}
+
+func validity(it *Item) string {
+	loc := it.Event.Location()
+	from := it.Event.Schedule.AccessFrom
+	if !it.Pass.ValidFrom.IsZero() {
+		from = it.Pass.ValidFrom
+	}
+	return "Valid " + from.In(loc).Format("2 Jan 15:04") + " – " + it.Pass.ValidUntil.In(loc).Format("2 Jan 15:04") +
+		" (UTC" + it.Event.Schedule.ShowStart.Format("-07:00") + ")"
+}
+
+// serial prints the serial as people type it, and the artwork fingerprint.
+func (d *drawer) serial(b templates.Box, it *Item, p *prepared) {
+	top, bottom := split(b, 0.68)
+	d.pdf.SetTextColor(20, 20, 20)
+	d.fitText(top, it.Pass.Serial.String(), "gomono", "B", 14, "C")
+	d.pdf.SetTextColor(90, 90, 90)
+	d.fitText(bottom, "art "+p.art.Fingerprint, "gomono", "B", 6, "C")
+	d.pdf.SetTextColor(20, 20, 20)
+}
+
+// microtext repeats the serial in 1.4 pt type along a line: a photocopy
+// turns it into a grey rule.
+func (d *drawer) microtext(serial string, x, y, w float64) {
+	pdf := d.pdf
+	pdf.SetFont("gomono", "B", 1.4)
+	unit := serial + " "
+	n := int(w/pdf.GetStringWidth(unit)) + 1
+	pdf.SetTextColor(60, 60, 60)
+	pdf.SetXY(x, y)
+	pdf.CellFormat(w, 0.6, strings.Repeat(unit, n), "", 0, "LM", false, 0, "")
+}
+
+// cropMarks draws thin corner marks 1 mm outside the label, 4 mm long.
+func (d *drawer) cropMarks(x, y float64) {
+	pdf := d.pdf
+	w, h := d.t.Label.W, d.t.Label.H
+	pdf.SetDrawColor(0, 0, 0)
+	pdf.SetLineWidth(0.1)
+	const gap, l = 1.0, 4.0
+	for _, c := range [][2]float64{{x, y}, {x + w, y}, {x, y + h}, {x + w, y + h}} {
+		sx, sy := -1.0, -1.0
+		if c[0] > x {
+			sx = 1
+		}
+		if c[1] > y {
+			sy = 1
+		}
+		pdf.Line(c[0]+sx*gap, c[1], c[0]+sx*(gap+l), c[1])
+		pdf.Line(c[0], c[1]+sy*gap, c[0], c[1]+sy*(gap+l))
+	}
+}
+
+// split cuts a box into a top part (fraction f of the height) and the rest.
+func split(b templates.Box, f float64) (top, bottom templates.Box) {
+	top, bottom = b, b
+	top.H = b.H * f
+	bottom.Y = b.Y + top.H
+	bottom.H = b.H - top.H
+	return top, bottom
+}
+
+// textOn picks black or white text for a band colour (WCAG relative
+// luminance, roughly).
+func textOn(c RGB) int {
+	if 0.2126*float64(c.R)+0.7152*float64(c.G)+0.0722*float64(c.B) > 150 {
+		return 20
+	}
+	return 255
+}

@@ -1,0 +1,64 @@
+package render
+
+import (
+	"fmt"
+
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/laminate/laminate/pass"
+)
+
+// QuietZone is the white border of a QR code, in modules (ISO/IEC 18004).
+const QuietZone = 4
+
+// QR is an encoded QR code.
+type QR struct {
+	Version int
+	// Modules is the code as rows of modules, quiet zone included;
+	// true is dark.
+	Modules [][]bool
+	// Content is the text encoded: the token's numeric form.
+	Content string
+}
+
+// NewQR encodes token (a compact JWS) in its numeric form at level M.
+func NewQR(token string) (*QR, error) {
+	num, err := pass.EncodeNumeric(token)
+	if err != nil {
+		return nil, fmt.Errorf("render: token cannot be encoded: %w", err)
+	}
+	code, err := qrcode.New(num, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("render: QR: %w", err)
+	}
+	bm := code.Bitmap() // includes the 4-module quiet zone
+	if len(bm) < 21+2*QuietZone {
+		return nil, fmt.Errorf("render: QR: unexpected bitmap of %d modules", len(bm))
+	}
+	return &QR{Version: code.VersionNumber, Modules: bm, Content: num}, nil
+}
+
+// Size is the width of the code in modules, quiet zone included.
+func (q *QR) Size() int { return len(q.Modules) }
+
+// run is a horizontal run of dark modules: row y, columns [x0, x1).
+type run struct{ y, x0, x1 int }
+
+// runs lists the dark runs, row by row: what the PDF path is made of.
+func (q *QR) runs() []run {
+	var out []run
+	for y, row := range q.Modules {
+		for x := 0; x < len(row); {
+			if !row[x] {
+				x++
+				continue
+			}
+			x0 := x
+			for x < len(row) && row[x] {
+				x++
+			}
+			out = append(out, run{y, x0, x})
+		}
+	}
+	return out
+}
