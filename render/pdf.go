@@ -41,14 +41,14 @@ type Options struct {
 
 // DefaultColors are the conventional band colours of the pass types.
 var DefaultColors = map[pass.Type]RGB{
-	pass.AAA:       {200, 16, 46},   // red
-	pass.VIP:       {212, 160, 23},  // gold
-	pass.AfterShow: {106, 27, 154},  // purple
-	pass.Working:   {0, 84, 166},    // blue
-	pass.LocalCrew: {230, 110, 0},   // orange
-	pass.Photo:     {0, 128, 80},    // green
-	pass.MeetGreet: {214, 51, 132},  // pink
-	pass.Staff:     {80, 90, 100},   // slate
+	pass.AAA:       {200, 16, 46},  // red
+	pass.VIP:       {212, 160, 23}, // gold
+	pass.AfterShow: {106, 27, 154}, // purple
+	pass.Working:   {0, 84, 166},   // blue
+	pass.LocalCrew: {230, 110, 0},  // orange
+	pass.Photo:     {0, 128, 80},   // green
+	pass.MeetGreet: {214, 51, 132}, // pink
+	pass.Staff:     {80, 90, 100},  // slate
 }
 
 // ErrModuleTooSmall is wrapped by the error for a pass whose QR code would
