@@ -95,6 +95,7 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 	pdf := gofpdf.NewCustom(&gofpdf.InitType{UnitStr: "mm", Size: gofpdf.SizeType{Wd: t.Page.W, Ht: t.Page.H}})
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
+	pdf.SetCellMargin(0) // text fills its box exactly; the template holds the margins
 	pdf.SetCreator("Laminate", true)
 	pdf.SetTitle("Laminate passes", true)
 	pdf.SetCreationDate(time.Unix(0, 0).UTC()) // reproducible output
@@ -213,8 +214,13 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 	}
 	if bx.Band != nil {
 		band := onPage(x, y, bx.Band)
-		// The band runs to the label edge (and into the bleed) where it touches it.
+		// The band runs to the label edge (and into the bleed) where it
+		// touches the safe area's edge; on a round label it is the whole cap
+		// of the circle above the band's bottom.
 		b := d.t.Bleed
+		if d.t.Label.Shape == "round" {
+			band = templates.Box{X: x - b, Y: y - b, W: d.t.Label.W + 2*b, H: bx.Band.Y + bx.Band.H + b}
+		}
 		if bx.Band.X <= d.t.SafeMargin+0.01 {
 			band.W += band.X - x + b
 			band.X = x - b
@@ -342,9 +348,12 @@ func (d *drawer) artwork(b templates.Box, a *Artwork) {
 		if len(s.Points) < 2 {
 			continue
 		}
-		buf = d.num(buf, float64(s.Color.R)/255)
-		buf = d.num(buf, float64(s.Color.G)/255)
-		buf = d.num(buf, float64(s.Color.B)/255)
+		// Text is printed over the artwork: lines are toned halfway to the
+		// background so it stays readable, hues and pattern unchanged.
+		tone := func(c, bg uint8) float64 { return (float64(c) + artworkTone*(float64(bg)-float64(c))) / 255 }
+		buf = d.num(buf, tone(s.Color.R, bg.R))
+		buf = d.num(buf, tone(s.Color.G, bg.G))
+		buf = d.num(buf, tone(s.Color.B, bg.B))
 		buf = append(buf, "RG "...)
 		buf = d.num(buf, s.Width*side*d.k)
 		buf = append(buf, "w\n"...)
@@ -367,6 +376,10 @@ func (d *drawer) artwork(b templates.Box, a *Artwork) {
 	pdf.ClipEnd()
 }
 
+// artworkTone is how far printed artwork lines are moved towards the
+// background colour (0: as on screen, 1: invisible).
+const artworkTone = 0.45
+
 // pt appends a point in PDF user space (points, y up).
 func (d *drawer) pt(buf []byte, x, y float64) []byte {
 	_, h := d.pdf.GetPageSize()
@@ -374,9 +387,10 @@ func (d *drawer) pt(buf []byte, x, y float64) []byte {
 	return d.num(buf, (h-y)*d.k)
 }
 
-// num appends v with two decimals (0.01 pt is 3.5 µm) and a space.
+// num appends v with one decimal (0.1 pt is 0.035 mm, far below what a
+// printer shows) and a space: it keeps the artwork paths small.
 func (d *drawer) num(buf []byte, v float64) []byte {
-	buf = strconv.AppendFloat(buf, v, 'f', 2, 64)
+	buf = strconv.AppendFloat(buf, v, 'f', 1, 64)
 	return append(buf, ' ')
 }
 

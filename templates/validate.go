@@ -50,9 +50,9 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // large enough for [QRModules] modules of MinModule.
 //
 // Boxes may touch but not overlap, with one exception: the artwork is a
-// background and may lie behind text boxes, but never behind the QR code
-// (its quiet zone must stay white) nor the band (its colour is the pass
-// type).
+// background, clipped to the label's shape, and may lie behind anything
+// and reach the label edge (the QR code paints its own white quiet zone
+// over it, and the band its colour); it must only stay on the label.
 //
 // Every error wraps [ErrTemplate] and names the JSON field at fault. Checks
 // run in stages (fields, then grid, then boxes) and stop after the first
@@ -240,6 +240,12 @@ func (t *Template) checkSide(side string, b *Boxes) []error {
 			add(fieldError(field, "needs finite x, y and w, h > 0"))
 			continue
 		}
+		if nb.name == "artwork" {
+			if x.X < -eps || x.Y < -eps || x.X+x.W > t.Label.W+eps || x.Y+x.H > t.Label.H+eps {
+				add(fieldError(field, "not on the label"))
+			}
+			continue
+		}
 		if !t.insideSafeArea(*x) {
 			add(fieldError(field, "outside the label's safe area (%s mm inside the %s label edge)", mm(t.SafeMargin), t.Label.Shape))
 		} else if !t.insidePrintable(side, *x) {
@@ -266,13 +272,7 @@ func (t *Template) checkSide(side string, b *Boxes) []error {
 				continue
 			}
 			if a.name == "artwork" || c.name == "artwork" {
-				other := a.name
-				if other == "artwork" {
-					other = c.name
-				}
-				if other != "qr" && other != "band" {
-					continue // a background behind text
-				}
+				continue // a background
 			}
 			add(fieldError(side+"."+a.name, "overlaps %s.%s", side, c.name))
 		}
