@@ -103,5 +103,3 @@ func TestRenderEveryTemplateScans(t *testing.T) {
 		})
 	}
 }
-
-
