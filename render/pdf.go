@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jung-kurt/gofpdf"
@@ -79,17 +81,24 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 	if opt.Colors == nil {
 		opt.Colors = DefaultColors
 	}
-	prep := prepare(items, opt.ArtworkSecret)
-	for i, p := range prep {
+	// QR codes and artwork are made on every core while the sheet is drawn
+	// in order; the first pass that cannot be drawn stops everything
+	// before anything is written.
+	prep, ready, stop := prepare(items, opt.ArtworkSecret, t.QRLevel)
+	defer stop()
+	get := func(i int) (*prepared, error) {
+		<-ready[i]
+		p := &prep[i]
 		if p.err != nil {
-			return fmt.Errorf("render: pass %s (%s): %w", items[i].Pass.Serial, items[i].Pass.Name, p.err)
+			return nil, fmt.Errorf("render: pass %s (%s): %w", items[i].Pass.Serial, items[i].Pass.Name, p.err)
 		}
 		for _, side := range sides(t, opt.Duplex) {
 			if mod := side.QR.W / float64(p.qr.Size()); mod < t.MinModule {
-				return fmt.Errorf("render: pass %s (%s): %w: its code needs %d modules, %.2f mm each in the %.1f mm box of %s, below the %.2f mm minimum; use a larger template or a shorter name/org",
+				return nil, fmt.Errorf("render: pass %s (%s): %w: its code needs %d modules, %.2f mm each in the %.1f mm box of %s, below the %.2f mm minimum; use a larger template or a shorter name/org",
 					items[i].Pass.Serial, items[i].Pass.Name, ErrModuleTooSmall, p.qr.Size(), mod, side.QR.W, t.Name, t.MinModule)
 			}
 		}
+		return p, nil
 	}
 
 	pdf := gofpdf.NewCustom(&gofpdf.InitType{UnitStr: "mm", Size: gofpdf.SizeType{Wd: t.Page.W, Ht: t.Page.H}})
@@ -110,8 +119,12 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 		end := min(start+per, len(items))
 		pdf.AddPage()
 		for i := start; i < end; i++ {
+			p, err := get(i)
+			if err != nil {
+				return err
+			}
 			x, y := t.LabelOrigin(i - start)
-			d.front(x, y, &items[i], &prep[i])
+			d.front(x, y, &items[i], p)
 			if opt.CropMarks {
 				d.cropMarks(x, y)
 			}
@@ -123,7 +136,7 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 			pdf.AddPage()
 			for i := start; i < end; i++ {
 				x, y := t.BackOrigin(i - start)
-				d.back(x, y, &items[i], &prep[i])
+				d.back(x, y, &items[i], &prep[i]) // ready: its front is drawn
 				if opt.CropMarks {
 					d.cropMarks(x, y)
 				}
@@ -152,30 +165,36 @@ func sides(t *templates.Template, duplex bool) []*templates.Boxes {
 	return s
 }
 
-// prepare encodes every QR and draws every artwork, on all cores.
-func prepare(items []Item, secret []byte) []prepared {
-	out := make([]prepared, len(items))
+// prepare encodes every QR and draws every artwork on all cores, in item
+// order; ready[i] is closed when out[i] is done. stop ends the workers
+// early (after an error) and waits for them.
+func prepare(items []Item, secret []byte, level string) (out []prepared, ready []chan struct{}, stop func()) {
+	out = make([]prepared, len(items))
+	ready = make([]chan struct{}, len(items))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	var next atomic.Int64
+	var quit atomic.Bool
 	var wg sync.WaitGroup
-	next := make(chan int)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				p := &out[i]
-				if p.qr, p.err = NewQR(items[i].Token); p.err != nil {
-					continue
+			for !quit.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(items) {
+					return
 				}
-				p.art, p.err = NewArtwork(secret, string(items[i].Pass.Serial))
+				p := &out[i]
+				if p.qr, p.err = NewQR(items[i].Token, level); p.err == nil {
+					p.art, p.err = NewArtwork(secret, string(items[i].Pass.Serial))
+				}
+				close(ready[i])
 			}
 		}()
 	}
-	for i := range items {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return out
+	return out, ready, func() { quit.Store(true); wg.Wait() }
 }
 
 type drawer struct {
@@ -316,25 +335,45 @@ func (d *drawer) back(x, y float64, it *Item, p *prepared) {
 }
 
 // qr draws the code as one path: a rectangle per run of dark modules on a
-// white square, scaled to fill the box.
+// white square, scaled to fill the box. A cm matrix makes one unit one
+// module, so each rectangle is a handful of small integers.
 func (d *drawer) qr(b templates.Box, q *QR) {
 	side := min(b.W, b.H)
 	mod := side / float64(q.Size())
 	d.pdf.SetFillColor(255, 255, 255)
 	d.pdf.Rect(b.X, b.Y, side, side, "F")
-	buf := append(d.buf[:0], "q 0 g\n"...)
+	buf := append(d.buf[:0], "q 0 g "...)
+	buf = d.matrix(buf, b.X, b.Y, mod)
 	for _, r := range q.runs() {
-		buf = d.pt(buf, b.X+float64(r.x0)*mod, b.Y+float64(r.y+1)*mod)
-		buf = d.num(buf, float64(r.x1-r.x0)*mod*d.k)
-		buf = d.num(buf, mod*d.k)
-		buf = append(buf, "re\n"...)
+		buf = strconv.AppendInt(buf, int64(r.x0), 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, int64(r.y), 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, int64(r.x1-r.x0), 10)
+		buf = append(buf, " 1 re\n"...)
 	}
 	buf = append(buf, "f Q\n"...)
 	d.pdf.RawWriteBuf(bytes.NewReader(buf))
 	d.buf = buf
 }
 
-// artwork draws the pass's artwork scaled to cover box b (clipped to it).
+// matrix appends a cm operator making (0, 0) the point (x, y) mm on the
+// page and one unit unit mm, with y growing downwards as in templates.
+func (d *drawer) matrix(buf []byte, x, y, unit float64) []byte {
+	_, h := d.pdf.GetPageSize()
+	s := unit * d.k
+	buf = strconv.AppendFloat(buf, s, 'f', 5, 64)
+	buf = append(buf, " 0 0 "...)
+	buf = strconv.AppendFloat(buf, -s, 'f', 5, 64)
+	buf = append(buf, ' ')
+	buf = d.num(buf, x*d.k)
+	buf = d.num(buf, (h-y)*d.k)
+	return append(buf, "cm\n"...)
+}
+
+// artwork draws the pass's artwork scaled to cover box b (clipped to it),
+// on a grid of artworkGrid units a side, so that every point is two small
+// integers.
 func (d *drawer) artwork(b templates.Box, a *Artwork) {
 	pdf := d.pdf
 	pdf.ClipRect(b.X, b.Y, b.W, b.H, false)
@@ -343,7 +382,9 @@ func (d *drawer) artwork(b templates.Box, a *Artwork) {
 	bg := a.Background
 	pdf.SetFillColor(int(bg.R), int(bg.G), int(bg.B))
 	pdf.Rect(b.X, b.Y, b.W, b.H, "F")
-	buf := append(d.buf[:0], "q 1 J 1 j\n"...)
+	buf := append(d.buf[:0], "q 1 J 1 j "...)
+	buf = d.matrix(buf, ox, oy, side/artworkGrid)
+	minStep := int64(artworkStep / side * artworkGrid)
 	for _, s := range a.Strokes {
 		if len(s.Points) < 2 {
 			continue
@@ -351,18 +392,29 @@ func (d *drawer) artwork(b templates.Box, a *Artwork) {
 		// Text is printed over the artwork: lines are toned halfway to the
 		// background so it stays readable, hues and pattern unchanged.
 		tone := func(c, bg uint8) float64 { return (float64(c) + artworkTone*(float64(bg)-float64(c))) / 255 }
-		buf = d.num(buf, tone(s.Color.R, bg.R))
-		buf = d.num(buf, tone(s.Color.G, bg.G))
-		buf = d.num(buf, tone(s.Color.B, bg.B))
+		for _, c := range [3]float64{tone(s.Color.R, bg.R), tone(s.Color.G, bg.G), tone(s.Color.B, bg.B)} {
+			buf = strconv.AppendFloat(buf, c, 'f', 3, 64)
+			buf = append(buf, ' ')
+		}
 		buf = append(buf, "RG "...)
-		buf = d.num(buf, s.Width*side*d.k)
+		buf = d.num(buf, s.Width*artworkGrid)
 		buf = append(buf, "w\n"...)
+		// Points closer than artworkStep to the last one drawn are left out:
+		// invisible in print, and they are most of the file.
+		var lastX, lastY int64 = -1 << 40, -1 << 40
 		for i, p := range s.Points {
-			buf = d.pt(buf, ox+p.X*side, oy+p.Y*side)
+			px, py := int64(math.Round(p.X*artworkGrid)), int64(math.Round(p.Y*artworkGrid))
+			if i > 0 && i < len(s.Points)-1 && abs64(px-lastX)+abs64(py-lastY) < minStep {
+				continue
+			}
+			lastX, lastY = px, py
+			buf = strconv.AppendInt(buf, px, 10)
+			buf = append(buf, ' ')
+			buf = strconv.AppendInt(buf, py, 10)
 			if i == 0 {
-				buf = append(buf, "m\n"...)
+				buf = append(buf, " m\n"...)
 			} else {
-				buf = append(buf, "l\n"...)
+				buf = append(buf, " l\n"...)
 			}
 		}
 		if s.Closed {
@@ -376,21 +428,38 @@ func (d *drawer) artwork(b templates.Box, a *Artwork) {
 	pdf.ClipEnd()
 }
 
+// artworkGrid is the number of grid units across the artwork in print:
+// 2000 units over a 56 mm box is 0.03 mm.
+const artworkGrid = 2000
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// artworkStep is the shortest artwork line segment printed, in mm
+// (Manhattan distance): 0.25 mm is below what a 300 dpi printer resolves on
+// a curve of these line widths.
+const artworkStep = 0.25
+
 // artworkTone is how far printed artwork lines are moved towards the
 // background colour (0: as on screen, 1: invisible).
 const artworkTone = 0.45
 
-// pt appends a point in PDF user space (points, y up).
-func (d *drawer) pt(buf []byte, x, y float64) []byte {
-	_, h := d.pdf.GetPageSize()
-	buf = d.num(buf, x*d.k)
-	return d.num(buf, (h-y)*d.k)
-}
-
 // num appends v with one decimal (0.1 pt is 0.035 mm, far below what a
 // printer shows) and a space: it keeps the artwork paths small.
 func (d *drawer) num(buf []byte, v float64) []byte {
-	buf = strconv.AppendFloat(buf, v, 'f', 1, 64)
+	n := int64(math.Round(v * 10))
+	if n < 0 {
+		buf = append(buf, '-')
+		n = -n
+	}
+	buf = strconv.AppendInt(buf, n/10, 10)
+	if f := n % 10; f != 0 {
+		buf = append(buf, '.', byte('0'+f))
+	}
 	return append(buf, ' ')
 }
 

@@ -21,13 +21,24 @@ type QR struct {
 	Content string
 }
 
-// NewQR encodes token (a compact JWS) in its numeric form at level M.
-func NewQR(token string) (*QR, error) {
+// NewQR encodes token (a compact JWS) in its numeric form at level
+// ("M", the default, or "L"; see the package documentation).
+func NewQR(token, level string) (*QR, error) {
 	num, err := pass.EncodeNumeric(token)
 	if err != nil {
 		return nil, fmt.Errorf("render: token cannot be encoded: %w", err)
 	}
-	code, err := qrcode.New(num, qrcode.Medium)
+	// skip2/go-qrcode's names are misleading: its High is level Q and its
+	// Highest is H. Only L and M are used here.
+	rl := qrcode.Medium
+	switch level {
+	case "", "M":
+	case "L":
+		rl = qrcode.Low
+	default:
+		return nil, fmt.Errorf("render: QR level %q not used (want M or L)", level)
+	}
+	code, err := qrcode.New(num, rl)
 	if err != nil {
 		return nil, fmt.Errorf("render: QR: %w", err)
 	}

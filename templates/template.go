@@ -28,6 +28,10 @@ type Template struct {
 	// MinModule is the smallest QR module, in mm, that this stock prints
 	// crisply; a pass whose QR would be smaller is refused.
 	MinModule float64 `json:"min_module"`
+	// QRLevel is the QR error-correction level: "M" (the default) or "L".
+	// M survives a crumpled lanyard; L gives 12% larger modules, for stock
+	// too small for M that stays flat (a sticker on a laminate).
+	QRLevel string `json:"qr_level,omitempty"`
 	// Printable is the margin of the page a printer cannot reach.
 	Printable float64 `json:"printable_margin"`
 
