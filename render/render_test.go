@@ -68,9 +68,8 @@ func testItems(t testing.TB, n int) ([]Item, ed25519.PublicKey) {
 }
 
 func TestRenderEveryTemplateScans(t *testing.T) {
-	if _, err := exec.LookPath("zbarimg"); err != nil {
-		t.Skip("zbarimg not installed (apt-get install zbar-tools); .ci/run installs it")
-	}
+	needTool(t, "zbarimg", "zbar-tools")
+	needTool(t, "pdftoppm", "poppler-utils")
 	for _, tpl := range templates.List() {
 		t.Run(tpl.Name, func(t *testing.T) {
 			items, _ := testItems(t, tpl.PerPage())
@@ -127,9 +126,7 @@ func TestRenderEveryTemplateScans(t *testing.T) {
 // UTF-8 names print as text a PDF reader can extract (the embedded Go fonts
 // cover Latin, Greek and Cyrillic).
 func TestRenderUTF8Names(t *testing.T) {
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext not installed (apt-get install poppler-utils); .ci/run installs it")
-	}
+	needTool(t, "pdftotext", "poppler-utils")
 	tpl, err := templates.Get("badge-a6-a4")
 	if err != nil {
 		t.Fatal(err)
@@ -260,4 +257,18 @@ func zbar(t *testing.T, png string) []string {
 		}
 	}
 	return codes
+}
+
+// needTool skips a test whose outside tool is missing, saying which Debian
+// package has it; under CI (LAMINATE_CI set, as .ci/run does) it fails
+// instead, so a missing install step cannot pass for green.
+func needTool(t *testing.T, tool, pkg string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err == nil {
+		return
+	}
+	if os.Getenv("LAMINATE_CI") != "" {
+		t.Fatalf("%s not installed (Debian package %s); .ci/run should have installed it", tool, pkg)
+	}
+	t.Skipf("%s not installed: apt-get install %s", tool, pkg)
 }
