@@ -23,14 +23,11 @@ func NewRevocationSet() *RevocationSet {
 }
 
 // Revoked reports whether serial is in the set.
-func (s *RevocationSet) Revoked(serial pass.Serial) (*store.Revocation, bool) {
+func (s *RevocationSet) Revoked(serial pass.Serial) (store.Revocation, bool) {
 	s.mu.RLock()
 	r, ok := s.bySerial[serial]
 	s.mu.RUnlock()
-	if !ok {
-		return nil, false
-	}
-	return &r, true
+	return r, ok
 }
 
 // Add puts revocations in the set.

@@ -56,7 +56,7 @@ type KeySource interface {
 
 // RevocationSource answers whether a serial is revoked; *RevocationSet is one.
 type RevocationSource interface {
-	Revoked(serial pass.Serial) (*store.Revocation, bool)
+	Revoked(serial pass.Serial) (store.Revocation, bool)
 }
 
 // Config configures a Verifier.
@@ -111,8 +111,8 @@ type Verdict struct {
 	Event      string       `json:"event,omitempty"`
 	Issuer     string       `json:"issuer,omitempty"`
 	KID        string       `json:"kid,omitempty"`
-	ValidFrom  *time.Time   `json:"valid_from,omitempty"`
-	ExpiresAt  *time.Time   `json:"expires_at,omitempty"`
+	ValidFrom  time.Time    `json:"valid_from,omitzero"`
+	ExpiresAt  time.Time    `json:"expires_at,omitzero"`
 	Revocation *RevokedInfo `json:"revocation,omitempty"`
 
 	// Set by Access.
@@ -223,12 +223,7 @@ func (v *Verifier) revoked(vd *Verdict) bool {
 func (vd *Verdict) fill(p *pass.Pass) {
 	vd.Pass = p
 	vd.Serial, vd.Type, vd.Role, vd.Name, vd.Org, vd.Event, vd.Issuer = p.Serial, p.Type, p.Role, p.Name, p.Org, p.Event, p.Issuer
-	until := p.ValidUntil
-	vd.ExpiresAt = &until
-	if !p.ValidFrom.IsZero() {
-		from := p.ValidFrom
-		vd.ValidFrom = &from
-	}
+	vd.ExpiresAt, vd.ValidFrom = p.ValidUntil, p.ValidFrom
 }
 
 // Access adds the door decision for zone at time at to a verdict: a pass

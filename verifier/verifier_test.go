@@ -114,7 +114,7 @@ func TestVerifyStatuses(t *testing.T) {
 			if vd.Status != tt.status || vd.Authentic != tt.authentic || !errors.Is(vd.Err, tt.err) || vd.Message == "" {
 				t.Fatalf("Verify() = %s authentic=%v err=%v msg=%q, want %s authentic=%v err=%v", vd.Status, vd.Authentic, vd.Err, vd.Message, tt.status, tt.authentic, tt.err)
 			}
-			if tt.authentic && (vd.Serial == "" || vd.Name == "" || vd.Event == "" || vd.ExpiresAt == nil) {
+			if tt.authentic && (vd.Serial == "" || vd.Name == "" || vd.Event == "" || vd.ExpiresAt.IsZero()) {
 				t.Fatalf("Verify() = %+v, want the pass fields filled", vd)
 			}
 		})
