@@ -287,3 +287,13 @@ func needTool(t *testing.T, tool, pkg string) {
 	}
 	t.Skipf("%s not installed: apt-get install %s", tool, pkg)
 }
+
+// BenchmarkNewQR is the cost of one code (go-qrcode), most of a printed pass.
+func BenchmarkNewQR(b *testing.B) {
+	items, _ := testItems(b, 1)
+	for b.Loop() {
+		if _, err := NewQR(items[0].Token, "M"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
