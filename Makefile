@@ -2,7 +2,7 @@
 GO       ?= go
 FUZZTIME ?= 20s
 
-.PHONY: build test run bench lint fuzz clean
+.PHONY: build test run demo bench lint fuzz clean
 
 build:
 	$(GO) build -trimpath -o bin/laminate ./cmd/laminate
@@ -10,10 +10,12 @@ build:
 test: lint
 	$(GO) test -race -count=1 ./...
 
-# Until the HTTP service exists (issue 4), the main job on embedded defaults
-# is the demo: a data folder in ./laminate-data, sample passes issued and
-# checked at the doors.
+# The service on its embedded defaults: ./laminate-data (SQLite, keys made
+# on first start), http://127.0.0.1:8080. "make demo" shows the CLI path.
 run:
+	$(GO) run ./cmd/laminate serve
+
+demo:
 	$(GO) run ./cmd/laminate demo
 
 bench:

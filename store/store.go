@@ -73,6 +73,25 @@ const (
 	ActionPassRevoke  = "pass.revoke"
 )
 
+// APIToken is a bearer token of the HTTP API. Only a hash of its secret is
+// stored; the token itself is shown once, when it is made.
+type APIToken struct {
+	ID      string // public part of the token, also its name in lists
+	Name    string // who holds it ("north gate phone 3")
+	Role    string // admin, issuer, scanner, stage
+	Hash    []byte // SHA-256 of the secret part
+	Created time.Time
+	Revoked time.Time // zero while valid
+}
+
+// Audit actions of API tokens and keys.
+const (
+	ActionTokenCreate = "token.create"
+	ActionTokenRevoke = "token.revoke"
+	ActionKeyRotate   = "key.rotate"
+	ActionKeyRetire   = "key.retire"
+)
+
 // PassFilter selects passes in [Store.Passes].
 type PassFilter struct {
 	Event string // empty: every event
@@ -111,6 +130,19 @@ type Store interface {
 	// Audit returns the newest limit audit rows, newest first; limit <= 0
 	// returns them all.
 	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+	// Record adds one audit row, for actions outside the store (key
+	// rotation, say). Detail must hold no secret.
+	Record(ctx context.Context, e AuditEntry) error
+
+	// CreateAPIToken stores a token and its audit row; ErrExists if the ID is taken.
+	CreateAPIToken(ctx context.Context, t *APIToken, actor string) error
+	APIToken(ctx context.Context, id string) (*APIToken, error) // ErrNotFound
+	APITokens(ctx context.Context) ([]APIToken, error)          // oldest first
+	// RevokeAPIToken marks a token revoked; ErrNotFound, ErrAlreadyRevoked.
+	RevokeAPIToken(ctx context.Context, id, actor string) error
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
 
 	Close() error
 }

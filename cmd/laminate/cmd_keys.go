@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/store"
 )
 
 // parseAlg reads --alg; a bad name is a usage error.
@@ -111,6 +113,9 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRotate, Subject: k.KID, Detail: fmt.Sprintf(`{"alg":%q}`, k.Alg)}); err != nil {
+			return err
+		}
 		a.printf("new active key %s (%s); older keys keep verifying until retired\n", k.KID, k.Alg)
 		return nil
 	case "retire":
@@ -128,6 +133,9 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		case errors.Is(err, keys.ErrNotFound):
 			return withHint(err, "\"laminate keys list\" shows the key IDs")
 		case err != nil:
+			return err
+		}
+		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRetire, Subject: pos[0], Detail: "{}"}); err != nil {
 			return err
 		}
 		a.printf("retired key %s: passes it signed now verify as unknown_key\n", pos[0])

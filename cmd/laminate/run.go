@@ -15,6 +15,8 @@ const usageText = `laminate issues, prints and checks signed backstage passes.
 Usage: laminate [--data DIR] [--passphrase-file FILE] COMMAND [ARGS]
 
 Commands:
+  serve [--addr HOST:PORT]   run the HTTP service (sets up a fresh data folder)
+  tokens create|list|revoke  API bearer tokens (roles admin, issuer, scanner, stage)
   init                       create the data folder, keyring and database
   demo                       set up a sample event, issue and verify sample passes
   keys list|rotate|retire KID|jwks
@@ -69,6 +71,8 @@ func init() {
 		{"render", cmdRender},
 		{"templates", cmdTemplates},
 		{"artwork", cmdArtwork},
+		{"serve", cmdServe},
+		{"tokens", cmdTokens},
 	}
 }
 
@@ -117,7 +121,7 @@ func suggest(name string) string {
 			return fmt.Sprintf("did you mean %q?", c.name)
 		}
 	}
-	return "commands are init, demo, keys, event, issue, revoke, verify, passes, render, templates, artwork"
+	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, verify, passes, render, templates, artwork"
 }
 
 // flagSet is a flag set that prints nothing by itself: a bad flag is one

@@ -74,4 +74,15 @@ CREATE TABLE scans (
 CREATE INDEX scans_serial ON scans (serial, at);
 CREATE INDEX scans_event ON scans (event, at);
 `,
+	// 2: API bearer tokens. Only a SHA-256 of the secret part is kept.
+	`
+CREATE TABLE api_tokens (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL, -- admin, issuer, scanner, stage
+	hash       BLOB NOT NULL, -- SHA-256 of the secret
+	created_at TEXT NOT NULL,
+	revoked_at TEXT NOT NULL DEFAULT ''
+) STRICT;
+`,
 }

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/laminate/laminate/server"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/verifier"
+)
+
+func cmdServe(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("serve", a.ui)
+	a.g.register(fs.FlagSet)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	cert := fs.String("tls-cert", "", "TLS certificate file (PEM): serve HTTPS, which phone cameras need away from localhost")
+	key := fs.String("tls-key", "", "TLS private key file (PEM)")
+	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if (*cert == "") != (*key == "") {
+		return usagef("serve: --tls-cert and --tls-key go together")
+	}
+	if *verifyRate < 0 {
+		return usagef("serve: --verify-rate must be 0 or more")
+	}
+	// A fresh machine: the run command is the whole set-up.
+	pp, err := a.passphrase()
+	if err != nil {
+		return err
+	}
+	created, err := initData(ctx, a.g.data, "EdDSA", "lam", pp, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	if created {
+		tok, err := a.createToken(ctx, server.RoleAdmin, "first admin (made by serve)")
+		if err != nil {
+			return err
+		}
+		a.printf("initialised %s\nadmin token (shown once, keep it safe):\n%s\n", a.g.data, tok)
+	}
+	revs := verifier.NewRevocationSet()
+	if err := revs.Sync(ctx, a.st); err != nil {
+		return err
+	}
+	v, err := verifier.New(verifier.Config{Keys: a.ring, Revocations: revs})
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	srv := server.New(server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log, VerifyRate: *verifyRate})
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go srv.Sync(ctx)
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	err = server.ListenAndServe(ctx, *addr, *cert, *key, srv.Handler(), log, func(ln net.Addr) {
+		a.infof("serving on %s://%s (data %s); Ctrl-C stops", scheme, ln, a.g.data)
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.infof("stopped")
+	return nil
+}
+
+// createToken makes and stores an API token, returning the token text.
+func (a *app) createToken(ctx context.Context, role, name string) (string, error) {
+	tok, rec, err := server.NewToken(role, name, time.Now())
+	if err != nil {
+		return "", usagef("tokens create: %v", err)
+	}
+	if err := a.st.CreateAPIToken(ctx, &rec, a.actor()); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func cmdTokens(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return usagef("tokens: missing subcommand (create, list, revoke ID)")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("tokens "+sub, a.ui)
+	a.g.register(fs.FlagSet)
+	switch sub {
+	case "create":
+		role := fs.String("role", "", "admin, issuer, scanner or stage")
+		name := fs.String("name", "", "who holds it, e.g. \"north gate phone 3\"")
+		asJSON := fs.Bool("json", false, `print {"token": ...}`)
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := required(fs, "role", "name"); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		tok, err := a.createToken(ctx, *role, *name)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return a.jsonLine(map[string]string{"token": tok})
+		}
+		a.printf("%s\n", tok)
+		a.infof("%s token for %q: shown once, keep it safe", *role, *name)
+		return nil
+	case "list":
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		ts, err := a.st.APITokens(ctx)
+		if err != nil {
+			return err
+		}
+		var rows [][]string
+		for _, t := range ts {
+			state := "valid"
+			if !t.Revoked.IsZero() {
+				state = "revoked " + t.Revoked.UTC().Format(time.RFC3339)
+			}
+			rows = append(rows, []string{t.ID, t.Role, t.Name, t.Created.UTC().Format(time.RFC3339), state})
+		}
+		a.table([]string{"ID", "ROLE", "NAME", "CREATED", "STATE"}, rows)
+		return nil
+	case "revoke":
+		pos, err := parseArgs(fs, args, 1, 1, "token ID")
+		if err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		err = a.st.RevokeAPIToken(ctx, pos[0], a.actor())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return withHint(fmt.Errorf("no token %q", pos[0]), "\"laminate tokens list\" shows the IDs")
+		case errors.Is(err, store.ErrAlreadyRevoked):
+			return fmt.Errorf("token %s is already revoked", pos[0])
+		case err != nil:
+			return err
+		}
+		a.printf("revoked token %s\n", pos[0])
+		return nil
+	}
+	return usagef("tokens: unknown subcommand %q (want create, list, revoke ID)", sub)
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/store"
+)
+
+// Roles of API tokens.
+const (
+	RoleAdmin   = "admin"   // everything
+	RoleIssuer  = "issuer"  // issue and print passes
+	RoleScanner = "scanner" // door scans, pass lookups
+	RoleStage   = "stage"   // live show cues
+)
+
+// Roles lists the roles a token may have.
+var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
+
+const tokenPrefix = "lam_"
+
+var idEncoding = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+// NewToken makes a bearer token "lam_<id>_<secret>" for role, and the
+// record to store: the id and a SHA-256 of the secret, never the secret.
+func NewToken(role, name string, now time.Time) (token string, rec store.APIToken, err error) {
+	ok := false
+	for _, r := range Roles {
+		ok = ok || r == role
+	}
+	if !ok {
+		return "", rec, fmt.Errorf("unknown role %q (want admin, issuer, scanner or stage)", role)
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 80 {
+		return "", rec, errors.New("a token needs a name of 1 to 80 characters (who holds it)")
+	}
+	idb := make([]byte, 5)
+	secret := make([]byte, 32)
+	if _, err := rand.Read(idb); err != nil {
+		return "", rec, err
+	}
+	if _, err := rand.Read(secret); err != nil {
+		return "", rec, err
+	}
+	id := idEncoding.EncodeToString(idb)
+	sec := base64.RawURLEncoding.EncodeToString(secret)
+	sum := sha256.Sum256([]byte(sec))
+	return tokenPrefix + id + "_" + sec, store.APIToken{ID: id, Name: name, Role: role, Hash: sum[:], Created: now}, nil
+}
+
+// splitToken parses "lam_<id>_<secret>".
+func splitToken(tok string) (id, secret string, ok bool) {
+	rest, found := strings.CutPrefix(tok, tokenPrefix)
+	if !found || len(rest) > 100 {
+		return "", "", false
+	}
+	id, secret, ok = strings.Cut(rest, "_")
+	return id, secret, ok && len(id) == 8 && len(secret) == 43
+}
+
+
+// caller is who made a request, for authorisation and the audit log.
+type caller struct {
+	ID, Name, Role string
+}
+
+func (c caller) actor() string { return "token:" + c.ID + " (" + c.Name + ")" }
+
+// authenticate reads the bearer token and checks it against the store.
+func (s *Server) authenticate(ctx context.Context, header string) (caller, error) {
+	tok, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "a bearer token is required (Authorization: Bearer lam_…)")
+	}
+	id, secret, ok := splitToken(strings.TrimSpace(tok))
+	if !ok {
+		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "not a Laminate API token")
+	}
+	rec, err := s.cfg.Store.APIToken(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "unknown token")
+	}
+	if err != nil {
+		return caller{}, err
+	}
+	sum := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(sum[:], rec.Hash) != 1 {
+		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "unknown token")
+	}
+	if !rec.Revoked.IsZero() {
+		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "this token has been revoked")
+	}
+	return caller{ID: rec.ID, Name: rec.Name, Role: rec.Role}, nil
+}
+
+// require is middleware admitting callers with one of roles (admin always).
+func (s *Server) require(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			who, err := s.authenticate(c.Request().Context(), c.Request().Header.Get(echo.HeaderAuthorization))
+			if err != nil {
+				return err
+			}
+			allowed := who.Role == RoleAdmin
+			for _, r := range roles {
+				allowed = allowed || r == who.Role
+			}
+			if !allowed {
+				return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("a %s token cannot do this", who.Role))
+			}
+			c.Set("caller", who)
+			return next(c)
+		}
+	}
+}
+

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Error is the one error type of the API. Err is logged, never sent.
+type Error struct {
+	Status  int
+	Code    string // machine code: bad_request, unauthorized, …
+	Message string // for people; no internal detail
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func apiError(status int, code, msg string) *Error {
+	return &Error{Status: status, Code: code, Message: msg}
+}
+
+// errorBody is what every error looks like on the wire.
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id"`
+	} `json:"error"`
+}
+
+// handleError renders any error in the one shape; 5xx are logged as errors.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var ae *Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &he):
+		ae = &Error{Status: he.Code, Code: codeFor(he.Code), Message: http.StatusText(he.Code), Err: err}
+		if he.Code == http.StatusRequestEntityTooLarge {
+			ae.Message = "request body too large"
+		}
+	default:
+		ae = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
+	}
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "request_id", rid, "path", c.Request().URL.Path, "err", ae.Err)
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.RequestID = ae.Code, ae.Message, rid
+	if err := c.JSON(ae.Status, body); err != nil {
+		s.log.Warn("writing error response", "request_id", rid, "err", err)
+	}
+}
+
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "error"
+}
+

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/verifier"
+)
+
+// Config wires a server.
+type Config struct {
+	Store       store.Store
+	Keys        *keys.Keyring
+	Verifier    *verifier.Verifier
+	Revocations *verifier.RevocationSet // kept in step with Store by Sync
+	Logger      *slog.Logger
+	// VerifyRate is the public verification limit per client address, in
+	// requests per second (burst twice that); 0 turns it off.
+	VerifyRate float64
+	Now        func() time.Time
+}
+
+// DefaultVerifyRate suits a person checking passes by hand and a collector's
+// script; doors use authenticated scans, not this.
+const DefaultVerifyRate = 10
+
+// Limits on requests.
+const (
+	maxBody       = 64 << 10 // JSON bodies; CSV uploads get their own limit
+	syncInterval  = 250 * time.Millisecond
+	reloadKeysDur = 2 * time.Second
+)
+
+// Server is the HTTP API.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	e   *echo.Echo
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For by default
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+		ReferrerPolicy:        "no-referrer",
+	}))
+	s.e = e
+	s.routes()
+	return s
+}
+
+// routes registers every route in one place.
+func (s *Server) routes() {
+	e := s.e
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/.well-known/jwks.json", s.jwks)
+
+	public := e.Group("/v1")
+	if s.cfg.VerifyRate > 0 {
+		public.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+				Rate: rate.Limit(s.cfg.VerifyRate), Burst: int(2*s.cfg.VerifyRate) + 1, ExpiresIn: 3 * time.Minute,
+			}),
+			IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+			ErrorHandler: func(c echo.Context, err error) error {
+				return apiError(http.StatusForbidden, "forbidden", "no client address")
+			},
+			DenyHandler: func(c echo.Context, id string, err error) error {
+				return apiError(http.StatusTooManyRequests, "rate_limited", "too many verifications from this address; slow down")
+			},
+		}))
+	}
+	public.POST("/verify", s.verifyPost)
+	public.GET("/verify", s.verifyGet)
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// logRequests writes one structured line per request. The query string is
+// left out (a token in /v1/verify?token= is not a secret, but logs need not
+// keep it) and so are headers (bearer tokens are).
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.log.Info("request",
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"method", c.Request().Method, "path", c.Request().URL.Path,
+			"status", c.Response().Status, "bytes", c.Response().Size,
+			"ms", float64(time.Since(start).Microseconds())/1000, "client", c.RealIP())
+		return nil
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database does not answer", Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "revocation_seq": s.cfg.Revocations.Seq()})
+}
+
+func (s *Server) jwks(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSON(http.StatusOK, s.cfg.Keys.JWKS())
+}
+
+// VerifyRequest is the body of POST /v1/verify.
+type VerifyRequest struct {
+	Token string `json:"token"`
+}
+
+// VerifyResponse is the verdict, with the issue time from the store when
+// the pass is ours.
+type VerifyResponse struct {
+	verifier.Verdict
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+}
+
+func (s *Server) verifyPost(c echo.Context) error {
+	var req VerifyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	return s.verify(c, req.Token)
+}
+
+func (s *Server) verifyGet(c echo.Context) error {
+	return s.verify(c, c.QueryParam("token"))
+}
+
+func (s *Server) verify(c echo.Context, token string) error {
+	if token == "" {
+		return apiError(http.StatusBadRequest, "bad_request", `no token: send {"token": "..."}`)
+	}
+	vd := s.cfg.Verifier.Verify(token, s.cfg.Now())
+	resp := VerifyResponse{Verdict: vd}
+	if vd.Authentic {
+		if p, err := s.cfg.Store.Pass(c.Request().Context(), vd.Serial); err == nil {
+			resp.IssuedAt = p.IssuedAt
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// decodeJSON reads a JSON body strictly: one object, no unknown fields.
+func decodeJSON(c echo.Context, v any) error {
+	dec := jsonDecoder(c.Request().Body)
+	if err := dec.Decode(v); err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return he // body limit
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apiError(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		}
+		return apiError(http.StatusBadRequest, "bad_request", "body is not a JSON object of the expected shape")
+	}
+	if dec.More() {
+		return apiError(http.StatusBadRequest, "bad_request", "one JSON object per request")
+	}
+	return nil
+}
+
+// Sync keeps the revocation set and the keyring in step with the store
+// and the data folder until ctx ends: a revocation made by the CLI or
+// another server process is honoured here within syncInterval.
+func (s *Server) Sync(ctx context.Context) {
+	tick := time.NewTicker(syncInterval)
+	defer tick.Stop()
+	lastKeys := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := s.cfg.Revocations.Sync(ctx, s.cfg.Store); err != nil && ctx.Err() == nil {
+			s.log.Warn("revocation sync failed", "err", err)
+		}
+		if time.Since(lastKeys) > reloadKeysDur {
+			lastKeys = time.Now()
+			if err := s.cfg.Keys.Reload(); err != nil {
+				s.log.Warn("keyring reload failed", "err", err)
+			}
+		}
+	}
+}
+
+// ListenAndServe serves h on addr until ctx ends, then shuts down
+// gracefully: in-flight requests finish (up to 10 s). With certFile and
+// keyFile it serves HTTPS. ready, when set, gets the bound address.
+func ListenAndServe(ctx context.Context, addr, certFile, keyFile string, h http.Handler, log *slog.Logger, ready func(net.Addr)) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" {
+			errc <- srv.ServeTLS(ln, certFile, keyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+

@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/signer"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/store/sqlite"
+	"github.com/laminate/laminate/verifier"
+)
+
+type fixture struct {
+	s     *Server
+	st    store.Store
+	revs  *verifier.RevocationSet
+	token string
+	iss   store.Issued
+	now   time.Time
+}
+
+func newFixture(t *testing.T, verifyRate float64) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2027, 3, 5, 12, 0, 0, 0, time.UTC)
+	ring, err := keys.Init(dir, keys.EdDSA, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, dir+"/laminate.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ev := &pass.Event{ID: "tour27-ber01", Name: "Tour", Schedule: pass.Schedule{
+		ShowStart: now.Add(8 * time.Hour), ShowEnd: now.Add(11 * time.Hour)}}
+	if err := ev.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateEvent(ctx, ev, "test"); err != nil {
+		t.Fatal(err)
+	}
+	js, key, _ := ring.Signer(nil)
+	sg := signer.New(js, key.KID, "lam")
+	sg.Now = func() time.Time { return now }
+	issued, err := sg.IssueBatch(ctx, st, ev, []signer.Request{{Type: pass.AAA, Name: "Zoë"}}, "test", signer.BatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs := verifier.NewRevocationSet()
+	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: revs})
+	s := New(Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, VerifyRate: verifyRate, Now: func() time.Time { return now }})
+	return &fixture{s: s, st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now}
+}
+
+func (f *fixture) do(t *testing.T, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.RemoteAddr = "192.0.2.7:5555"
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	f.s.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+		t.Fatalf("body %q is not JSON: %v", rec.Body.String(), err)
+	}
+	return m
+}
+
+func TestEndpoints(t *testing.T) {
+	f := newFixture(t, 0)
+	big := `{"token":"` + strings.Repeat("a", 70<<10) + `"}`
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		want                     []string // substrings of the body
+	}{
+		{"ok/healthz", "GET", "/healthz", "", 200, []string{`"status":"ok"`}},
+		{"ok/readyz", "GET", "/readyz", "", 200, []string{`"status":"ready"`}},
+		{"ok/jwks", "GET", "/.well-known/jwks.json", "", 200, []string{`"kty":"OKP"`, `"kid":"` + f.iss.KID + `"`, `"use":"sig"`}},
+		{"ok/verify-valid", "POST", "/v1/verify", `{"token":"` + f.token + `"}`, 200,
+			[]string{`"authentic":true`, `"status":"valid"`, `"serial":"` + string(f.iss.Serial) + `"`, `"name":"Zoë"`, `"issued_at":"2027-03-05T12:00:00Z"`, `"expires_at"`}},
+		{"ok/verify-numeric-form", "POST", "/v1/verify", `{"token":"` + numeric(f.token) + `"}`, 200, []string{`"status":"valid"`}},
+		{"ok/verify-get", "GET", "/v1/verify?token=" + f.token, "", 200, []string{`"status":"valid"`}},
+		{"ok/verify-forged", "POST", "/v1/verify", `{"token":"` + f.token[:len(f.token)-4] + `AAAA"}`, 200, []string{`"authentic":false`, `"status":"forged"`}},
+		{"ok/verify-garbage", "POST", "/v1/verify", `{"token":"hello"}`, 200, []string{`"status":"malformed"`}},
+		{"fail/verify-no-token", "POST", "/v1/verify", `{}`, 400, []string{`"code":"bad_request"`, `"request_id":"`}},
+		{"fail/verify-not-json", "POST", "/v1/verify", `token=abc`, 400, []string{`"code":"bad_request"`}},
+		{"fail/verify-unknown-field", "POST", "/v1/verify", `{"token":"x","admin":true}`, 400, []string{`"code":"bad_request"`}},
+		{"fail/verify-two-objects", "POST", "/v1/verify", `{"token":"x"}{"token":"y"}`, 400, []string{`one JSON object`}},
+		{"fail/verify-too-large", "POST", "/v1/verify", big, 413, []string{`"code":"too_large"`}},
+		{"fail/get-no-token", "GET", "/v1/verify", "", 400, []string{`no token`}},
+		{"fail/not-found", "GET", "/v1/nosuch", "", 404, []string{`"code":"not_found"`}},
+		{"fail/method", "DELETE", "/v1/verify", "", 405, []string{`"code":"method_not_allowed"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, tt.method, tt.path, tt.body, "Content-Type", "application/json")
+			if rec.Code != tt.status {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, rec.Code, rec.Body, tt.status)
+			}
+			decode(t, rec)
+			for _, w := range tt.want {
+				if !strings.Contains(rec.Body.String(), w) {
+					t.Errorf("body %s lacks %s", rec.Body, w)
+				}
+			}
+			if rec.Header().Get(echo.HeaderXRequestID) == "" {
+				t.Error("no X-Request-Id")
+			}
+			if tt.status >= 400 && strings.Contains(rec.Body.String(), "go-jose") {
+				t.Errorf("error body leaks an internal error: %s", rec.Body)
+			}
+		})
+	}
+	if cc := f.do(t, "GET", "/.well-known/jwks.json", "").Header().Get("Cache-Control"); !strings.Contains(cc, "max-age") {
+		t.Errorf("JWKS Cache-Control = %q", cc)
+	}
+}
+
+func TestVerifyRateLimit(t *testing.T) {
+	f := newFixture(t, 1) // 1/s, burst 3
+	limited := 0
+	for range 10 {
+		if f.do(t, "POST", "/v1/verify", `{"token":"x"}`).Code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("10 quick verifications from one address: none rate limited")
+	}
+	rec := f.do(t, "POST", "/v1/verify", `{"token":"x"}`)
+	if m := decode(t, rec); rec.Code != 429 || m["error"].(map[string]any)["code"] != "rate_limited" {
+		t.Fatalf("rate-limited answer = %d %s", rec.Code, rec.Body)
+	}
+	if f.do(t, "GET", "/healthz", "").Code != 200 {
+		t.Fatal("healthz is rate limited")
+	}
+}
+
+// A revocation written to the store by another process is honoured by the
+// running server after its next sync (every 250 ms).
+func TestRevocationReachesServer(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.s.Sync(ctx)
+	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "cli:test"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second) // a bound against hanging, not a speed assertion
+	for {
+		m := decode(t, f.do(t, "POST", "/v1/verify", `{"token":"`+f.token+`"}`))
+		if m["status"] == "revoked" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revocation not seen: %v", m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	f.s.e.GET("/test/issuer-only", func(c echo.Context) error { return c.String(200, c.Get("caller").(caller).Name) }, f.s.require(RoleIssuer))
+	mk := func(role string) string {
+		tok, rec, err := NewToken(role, role+" holder", f.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	issuer, scanner, admin, revoked := mk(RoleIssuer), mk(RoleScanner), mk(RoleAdmin), mk(RoleIssuer)
+	id, _, _ := splitToken(revoked)
+	if err := f.st.RevokeAPIToken(ctx, id, "test"); err != nil {
+		t.Fatal(err)
+	}
+	wrongSecret := issuer[:len(issuer)-3] + "xyz"
+	tests := []struct {
+		name, auth string
+		status     int
+	}{
+		{"ok/issuer", "Bearer " + issuer, 200},
+		{"ok/admin-may-all", "Bearer " + admin, 200},
+		{"fail/scanner-role", "Bearer " + scanner, 403},
+		{"fail/no-header", "", 401},
+		{"fail/basic-auth", "Basic dXNlcjpwYXNz", 401},
+		{"fail/not-ours", "Bearer eyJhbGciOi", 401},
+		{"fail/wrong-secret", "Bearer " + wrongSecret, 401},
+		{"fail/revoked", "Bearer " + revoked, 401},
+		{"fail/unknown-id", "Bearer lam_aaaaaaaa_" + strings.Repeat("A", 43), 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, "GET", "/test/issuer-only", "", "Authorization", tt.auth)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d %s, want %d", rec.Code, rec.Body, tt.status)
+			}
+			if secret, ok := strings.CutPrefix(tt.auth, "Bearer "); ok && tt.status != 200 && strings.Contains(rec.Body.String(), secret) {
+				t.Fatalf("error body echoes a token: %s", rec.Body)
+			}
+		})
+	}
+	if _, _, err := NewToken("root", "x", f.now); err == nil {
+		t.Fatal("NewToken(root) succeeded")
+	}
+}
+
+func numeric(tok string) string {
+	n, _ := pass.EncodeNumeric(tok)
+	return n
+}
