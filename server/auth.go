@@ -71,7 +71,6 @@ func splitToken(tok string) (id, secret string, ok bool) {
 	return id, secret, ok && len(id) == 8 && len(secret) == 43
 }
 
-
 // caller is who made a request, for authorisation and the audit log.
 type caller struct {
 	ID, Name, Role string
@@ -126,4 +125,3 @@ func (s *Server) require(roles ...string) echo.MiddlewareFunc {
 		}
 	}
 }
-

@@ -89,4 +89,3 @@ func codeFor(status int) string {
 	}
 	return "error"
 }
-

@@ -272,4 +272,3 @@ func ListenAndServe(ctx context.Context, addr, certFile, keyFile string, h http.
 	}
 	return nil
 }
-
