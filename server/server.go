@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
@@ -48,6 +50,12 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	e   *echo.Echo
+
+	// issued maps serial -> issue time, kept in step with the store by
+	// Sync, so a verification needs no query.
+	issuedMu  sync.RWMutex
+	issued    map[pass.Serial]time.Time
+	issuedPos int64
 }
 
 // New builds the server and its routes.
@@ -58,7 +66,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For by default
@@ -174,13 +182,42 @@ func (s *Server) verify(c echo.Context, token string) error {
 	vd := s.cfg.Verifier.Verify(token, s.cfg.Now())
 	resp := VerifyResponse{Verdict: vd}
 	if vd.Authentic {
-		if p, err := s.cfg.Store.Pass(c.Request().Context(), vd.Serial); err == nil {
-			resp.IssuedAt = p.IssuedAt
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+		resp.IssuedAt = s.issuedAt(c.Request().Context(), vd.Serial)
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// issuedAt is the issue time of a pass: from memory, or, for a pass
+// issued since the last sync, from the store (zero if unknown).
+func (s *Server) issuedAt(ctx context.Context, serial pass.Serial) time.Time {
+	s.issuedMu.RLock()
+	at, ok := s.issued[serial]
+	s.issuedMu.RUnlock()
+	if ok {
+		return at
+	}
+	if p, err := s.cfg.Store.Pass(ctx, serial); err == nil {
+		return p.IssuedAt
+	}
+	return time.Time{}
+}
+
+// syncIssued adds passes stored since the last call to the index.
+func (s *Server) syncIssued(ctx context.Context) error {
+	s.issuedMu.RLock()
+	pos := s.issuedPos
+	s.issuedMu.RUnlock()
+	refs, next, err := s.cfg.Store.IssuedSince(ctx, pos)
+	if err != nil {
+		return err
+	}
+	s.issuedMu.Lock()
+	for _, r := range refs {
+		s.issued[r.Serial] = r.IssuedAt
+	}
+	s.issuedPos = max(s.issuedPos, next)
+	s.issuedMu.Unlock()
+	return nil
 }
 
 // decodeJSON reads a JSON body strictly: one object, no unknown fields.
@@ -216,8 +253,8 @@ func (s *Server) Sync(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if err := s.cfg.Revocations.Sync(ctx, s.cfg.Store); err != nil && ctx.Err() == nil {
-			s.log.Warn("revocation sync failed", "err", err)
+		if err := s.SyncOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sync with the store failed", "err", err)
 		}
 		if time.Since(lastKeys) > reloadKeysDur {
 			lastKeys = time.Now()
@@ -226,6 +263,14 @@ func (s *Server) Sync(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// SyncOnce brings revocations and the issue-time index up to date.
+func (s *Server) SyncOnce(ctx context.Context) error {
+	if err := s.cfg.Revocations.Sync(ctx, s.cfg.Store); err != nil {
+		return err
+	}
+	return s.syncIssued(ctx)
 }
 
 // ListenAndServe serves h on addr until ctx ends, then shuts down

@@ -28,7 +28,7 @@ type fixture struct {
 	now   time.Time
 }
 
-func newFixture(t *testing.T, verifyRate float64) *fixture {
+func newFixture(t testing.TB, verifyRate float64) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

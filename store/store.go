@@ -92,6 +92,12 @@ const (
 	ActionKeyRetire   = "key.retire"
 )
 
+// IssuedRef is the issue time of one pass.
+type IssuedRef struct {
+	Serial   pass.Serial
+	IssuedAt time.Time
+}
+
 // PassFilter selects passes in [Store.Passes].
 type PassFilter struct {
 	Event string // empty: every event
@@ -140,6 +146,11 @@ type Store interface {
 	APITokens(ctx context.Context) ([]APIToken, error)          // oldest first
 	// RevokeAPIToken marks a token revoked; ErrNotFound, ErrAlreadyRevoked.
 	RevokeAPIToken(ctx context.Context, id, actor string) error
+
+	// IssuedSince lists the issue times of passes stored after position
+	// pos (0: all), and the position to ask from next time: lets a server
+	// keep serial -> issued_at in memory instead of a query per verify.
+	IssuedSince(ctx context.Context, pos int64) (refs []IssuedRef, next int64, err error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -61,6 +61,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
 	srv := server.New(server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log, VerifyRate: *verifyRate})
+	if err := srv.SyncOnce(ctx); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go srv.Sync(ctx)

@@ -121,3 +121,31 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// IssuedSince implements [store.Store]. The position is SQLite's rowid:
+// rows are only ever added, and writes are serialised, so rowids grow in
+// commit order.
+func (s *Store) IssuedSince(ctx context.Context, pos int64) ([]store.IssuedRef, int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT rowid, serial, issued_at FROM passes WHERE rowid > ? ORDER BY rowid`, pos)
+	if err != nil {
+		return nil, pos, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []store.IssuedRef
+	next := pos
+	for rows.Next() {
+		var r store.IssuedRef
+		var at string
+		if err := rows.Scan(&next, &r.Serial, &at); err != nil {
+			return nil, pos, fmt.Errorf("store: %w", err)
+		}
+		if r.IssuedAt, err = parseTS(at); err != nil {
+			return nil, pos, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, pos, fmt.Errorf("store: %w", err)
+	}
+	return out, next, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/laminate/laminate/store"
 )
@@ -51,5 +52,34 @@ func TestAPITokens(t *testing.T) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestIssuedSince(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ev := testEvent(t, "e1", time.Date(2027, 3, 5, 20, 0, 0, 0, cet))
+	mustCreate(t, s, ev)
+	first := newPasses(t, "e1", 3, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err := s.InsertPasses(ctx, first, "test"); err != nil {
+		t.Fatal(err)
+	}
+	refs, pos, err := s.IssuedSince(ctx, 0)
+	if err != nil || len(refs) != 3 || pos == 0 {
+		t.Fatalf("IssuedSince(0) = %d refs, %d, %v", len(refs), pos, err)
+	}
+	if refs[0].Serial != first[0].Serial || !refs[0].IssuedAt.Equal(first[0].IssuedAt) {
+		t.Fatalf("IssuedSince(0)[0] = %+v, want %s at %s", refs[0], first[0].Serial, first[0].IssuedAt)
+	}
+	if err := s.InsertPasses(ctx, newPasses(t, "e1", 2, time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC)), "test"); err != nil {
+		t.Fatal(err)
+	}
+	more, pos2, err := s.IssuedSince(ctx, pos)
+	if err != nil || len(more) != 2 || pos2 <= pos {
+		t.Fatalf("IssuedSince(%d) = %d refs, %d, %v; want the 2 new ones", pos, len(more), pos2, err)
+	}
+	none, pos3, err := s.IssuedSince(ctx, pos2)
+	if err != nil || len(none) != 0 || pos3 != pos2 {
+		t.Fatalf("IssuedSince(up to date) = %d refs, %d, %v", len(none), pos3, err)
 	}
 }
