@@ -31,7 +31,10 @@ type Config struct {
 	// VerifyRate is the public verification limit per client address, in
 	// requests per second (burst twice that); 0 turns it off.
 	VerifyRate float64
-	Now        func() time.Time
+	// CloneWindow: two admitted scans of one pass at two gates closer than
+	// this are "attention" (default DefaultCloneWindow).
+	CloneWindow time.Duration
+	Now         func() time.Time
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -109,6 +112,9 @@ func (s *Server) routes() {
 	}
 	public.POST("/verify", s.verifyPost)
 	public.GET("/verify", s.verifyGet)
+
+	api := e.Group("/v1")
+	api.POST("/scans", s.postScan, s.require(RoleScanner))
 }
 
 // Handler is the server's http.Handler.

@@ -63,7 +63,7 @@ func newFixture(t testing.TB, verifyRate float64) *fixture {
 	return &fixture{s: s, st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now}
 }
 
-func (f *fixture) do(t *testing.T, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
+func (f *fixture) do(t testing.TB, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = "192.0.2.7:5555"
@@ -75,7 +75,7 @@ func (f *fixture) do(t *testing.T, method, path, body string, hdr ...string) *ht
 	return rec
 }
 
-func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+func decode(t testing.TB, rec *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {

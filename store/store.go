@@ -92,6 +92,25 @@ const (
 	ActionKeyRetire   = "key.retire"
 )
 
+// Scan is one door scan, as recorded.
+type Scan struct {
+	ID        string // chosen by the scanner (a UUID): makes retries idempotent
+	Serial    pass.Serial
+	Event     string
+	Gate      string
+	Zone      string
+	Direction string // "in" or "out"
+	Decision  string // "admit", "deny" or "attention"
+	Code      string
+	At        time.Time // when the scanner scanned
+	Answer    []byte    // the answer sent, returned as-is to a retry
+}
+
+// ScanDecider decides a scan given the last admitted scan of the same
+// serial (nil if none). It runs inside the store's transaction, so the
+// check and the record are one atomic step.
+type ScanDecider func(last *Scan) (decision, code string, answer []byte)
+
 // IssuedRef is the issue time of one pass.
 type IssuedRef struct {
 	Serial   pass.Serial
@@ -151,6 +170,14 @@ type Store interface {
 	// pos (0: all), and the position to ask from next time: lets a server
 	// keep serial -> issued_at in memory instead of a query per verify.
 	IssuedSince(ctx context.Context, pos int64) (refs []IssuedRef, next int64, err error)
+
+	// RecordScan stores scan s with the decision of decide, atomically: two
+	// doors scanning one pass at the same instant are decided one after
+	// the other. A scan ID already stored is not decided again: the first
+	// record is returned with dup true.
+	RecordScan(ctx context.Context, s *Scan, decide ScanDecider) (rec *Scan, dup bool, err error)
+	// Scans lists the scans of a serial, oldest first.
+	Scans(ctx context.Context, serial pass.Serial) ([]Scan, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

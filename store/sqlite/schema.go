@@ -85,4 +85,9 @@ CREATE TABLE api_tokens (
 	revoked_at TEXT NOT NULL DEFAULT ''
 ) STRICT;
 `,
+	// 3: the answer a scanner got, kept so that a retried scan_id gets the
+	// same answer back.
+	`
+ALTER TABLE scans ADD COLUMN answer TEXT NOT NULL DEFAULT '';
+`,
 }

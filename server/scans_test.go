@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func scannerToken(t testing.TB, f *fixture) string {
+	t.Helper()
+	tok, rec, err := NewToken(RoleScanner, "north gate phone", f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CreateAPIToken(context.Background(), &rec, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (f *fixture) scan(t testing.TB, auth, token, gate, zone, dir, id string, at time.Time) (int, ScanResponse, string) {
+	body, _ := json.Marshal(ScanRequest{Token: token, Gate: gate, Zone: zone, Direction: dir, ScanID: id, At: &at})
+	rec := f.do(t, "POST", "/v1/scans", string(body), "Authorization", "Bearer "+auth)
+	var r ScanResponse
+	json.Unmarshal(rec.Body.Bytes(), &r)
+	return rec.Code, r, rec.Body.String()
+}
+
+func TestScans(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := scannerToken(t, f)
+	show := f.now.Add(9 * time.Hour) // during the show
+	steps := []struct {
+		name, token, gate, zone, dir, id string
+		at                               time.Time
+		decision, code                   string
+		replayed                         bool
+	}{
+		{"admit/first-in", f.token, "north", "stage", "in", "s1", show, Admit, "ok", false},
+		{"replay/same-scan-id", f.token, "north", "stage", "in", "s1", show.Add(time.Minute), Admit, "ok", true},
+		{"attention/other-gate-within-window", f.token, "south", "stage", "in", "s2", show.Add(3 * time.Second), Attention, "possible_clone", false},
+		{"deny/already-inside", f.token, "north", "stage", "in", "s3", show.Add(time.Minute), Deny, "already_inside", false},
+		{"admit/out", f.token, "north", "stage", "out", "s4", show.Add(2 * time.Minute), Admit, "ok", false},
+		{"admit/in-again", f.token, "north", "stage", "in", "s5", show.Add(3 * time.Minute), Admit, "ok", false},
+		{"deny/forged", f.token[:len(f.token)-4] + "AAAA", "north", "stage", "in", "s6", show, Deny, "forged", false},
+		{"deny/unknown-zone", f.token, "north", "roof", "in", "s7", show, Deny, "unknown_zone", false},
+		{"deny/garbage", "hello", "north", "stage", "in", "s8", show, Deny, "malformed", false},
+	}
+	for _, st := range steps {
+		code, r, body := f.scan(t, auth, st.token, st.gate, st.zone, st.dir, st.id, st.at)
+		if code != 200 || r.Decision != st.decision || r.Code != st.code || r.Replayed != st.replayed || r.Reason == "" {
+			t.Fatalf("%s: %d %s, want %s/%s replayed=%v", st.name, code, body, st.decision, st.code, st.replayed)
+		}
+		if st.decision != Deny || st.code == "already_inside" {
+			if r.Pass == nil || r.Pass.Name != "Zoë" || !strings.HasSuffix(r.ArtworkURL, "/artwork.svg") {
+				t.Fatalf("%s: pass details missing: %s", st.name, body)
+			}
+		}
+	}
+	scans, err := f.st.Scans(context.Background(), f.iss.Serial)
+	if err != nil || len(scans) != 6 { // s1..s5 and s7; the replay stored nothing
+		t.Fatalf("stored %d scans of the pass, want 6 (err %v)", len(scans), err)
+	}
+}
+
+func TestScanRequestErrors(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := scannerToken(t, f)
+	for _, body := range []string{
+		`{}`,
+		`{"token":"x","gate":"north","zone":"stage","direction":"sideways","scan_id":"a"}`,
+		`{"token":"x","gate":"North Gate","zone":"stage","direction":"in","scan_id":"a"}`,
+		`{"token":"x","gate":"north","zone":"stage","direction":"in","scan_id":""}`,
+		`{"token":"x","gate":"north","zone":"stage","direction":"in","scan_id":"` + strings.Repeat("a", 65) + `"}`,
+		`not json`,
+	} {
+		if rec := f.do(t, "POST", "/v1/scans", body, "Authorization", "Bearer "+auth); rec.Code != 400 {
+			t.Errorf("POST /v1/scans %s = %d %s, want 400", body, rec.Code, rec.Body)
+		}
+	}
+	if rec := f.do(t, "POST", "/v1/scans", `{}`); rec.Code != 401 {
+		t.Errorf("POST /v1/scans without a token = %d, want 401", rec.Code)
+	}
+}
+
+// Many doors scanning one pass "in" at the same instant: exactly one admit.
+func TestScanAntiPassbackConcurrent(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := scannerToken(t, f)
+	show := f.now.Add(9 * time.Hour)
+	var wg sync.WaitGroup
+	results := make([]ScanResponse, 40)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gate := []string{"north", "south"}[i%2]
+			_, results[i], _ = f.scan(t, auth, f.token, gate, "stage", "in", fmt.Sprintf("c%d", i), show)
+		}()
+	}
+	wg.Wait()
+	admits := 0
+	for _, r := range results {
+		if r.Decision == Admit {
+			admits++
+		}
+		if r.Decision == "" {
+			t.Fatalf("a scan got no decision: %+v", r)
+		}
+	}
+	if admits != 1 {
+		t.Fatalf("%d admits of one pass scanned 40 times at once, want 1", admits)
+	}
+	// Retries of every scan at once: nothing new stored, same answers.
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gate := []string{"north", "south"}[i%2]
+			_, r, _ := f.scan(t, auth, f.token, gate, "stage", "in", fmt.Sprintf("c%d", i), show)
+			if !r.Replayed || r.Decision != results[i].Decision {
+				t.Errorf("retry of c%d = %+v, want the first answer %s", i, r, results[i].Decision)
+			}
+		}()
+	}
+	wg.Wait()
+	scans, _ := f.st.Scans(context.Background(), f.iss.Serial)
+	if len(scans) != 40 {
+		t.Fatalf("stored %d scans, want 40", len(scans))
+	}
+}
