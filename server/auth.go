@@ -88,7 +88,7 @@ func (s *Server) authenticate(ctx context.Context, header string) (caller, error
 	if !ok {
 		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "not a Laminate API token")
 	}
-	rec, err := s.cfg.Store.APIToken(ctx, id)
+	rec, err := s.apiToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "unknown token")
 	}
@@ -103,6 +103,28 @@ func (s *Server) authenticate(ctx context.Context, header string) (caller, error
 		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "this token has been revoked")
 	}
 	return caller{ID: rec.ID, Name: rec.Name, Role: rec.Role}, nil
+}
+
+// apiToken reads a token record, from the cache when fresh.
+func (s *Server) apiToken(ctx context.Context, id string) (store.APIToken, error) {
+	now := time.Now()
+	s.tokensMu.Lock()
+	c, ok := s.tokens[id]
+	s.tokensMu.Unlock()
+	if ok && now.Sub(c.fetched) < tokenTTL {
+		return c.rec, nil
+	}
+	rec, err := s.cfg.Store.APIToken(ctx, id)
+	if err != nil {
+		return store.APIToken{}, err
+	}
+	s.tokensMu.Lock()
+	if len(s.tokens) > 10000 { // bounded: ids come from requests
+		clear(s.tokens)
+	}
+	s.tokens[id] = cachedToken{rec: *rec, fetched: now}
+	s.tokensMu.Unlock()
+	return *rec, nil
 }
 
 // require is middleware admitting callers with one of roles (admin always).

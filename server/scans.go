@@ -96,11 +96,10 @@ func (s *Server) postScan(c echo.Context) error {
 	vd := s.cfg.Verifier.Verify(req.Token, at)
 	var ev *pass.Event
 	if vd.Pass != nil {
-		e, err := s.cfg.Store.Event(ctx, vd.Event)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		var err error
+		if ev, err = s.event(ctx, vd.Event); err != nil {
 			return err
 		}
-		ev = e
 	}
 	s.cfg.Verifier.Access(&vd, ev, zone, at)
 	resp := ScanResponse{ScanID: req.ScanID, Status: string(vd.Status), Code: vd.Code, Reason: vd.Reason, Phase: vd.Phase, At: at}

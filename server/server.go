@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -59,7 +60,24 @@ type Server struct {
 	issuedMu  sync.RWMutex
 	issued    map[pass.Serial]time.Time
 	issuedPos int64
+
+	// events holds every event (schedule, policy, cues), reloaded by Sync:
+	// a door decision reads it without a query.
+	events atomic.Pointer[map[string]*pass.Event]
+
+	// tokens caches API token records for tokenTTL, so a scan does not
+	// query the store to authenticate; a revoked token stops working
+	// within tokenTTL.
+	tokensMu sync.Mutex
+	tokens   map[string]cachedToken
 }
+
+type cachedToken struct {
+	rec     store.APIToken
+	fetched time.Time
+}
+
+const tokenTTL = time.Second
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
@@ -69,7 +87,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For by default
@@ -271,12 +289,36 @@ func (s *Server) Sync(ctx context.Context) {
 	}
 }
 
-// SyncOnce brings revocations and the issue-time index up to date.
+// SyncOnce brings revocations, events and the issue-time index up to date.
 func (s *Server) SyncOnce(ctx context.Context) error {
 	if err := s.cfg.Revocations.Sync(ctx, s.cfg.Store); err != nil {
 		return err
 	}
+	evs, err := s.cfg.Store.Events(ctx)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]*pass.Event, len(evs))
+	for _, e := range evs {
+		m[e.ID] = e
+	}
+	s.events.Store(&m)
 	return s.syncIssued(ctx)
+}
+
+// event returns an event from the synced copy, or from the store when it
+// is newer than the last sync; nil when there is no such event.
+func (s *Server) event(ctx context.Context, id string) (*pass.Event, error) {
+	if m := s.events.Load(); m != nil {
+		if e, ok := (*m)[id]; ok {
+			return e, nil
+		}
+	}
+	e, err := s.cfg.Store.Event(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return e, err
 }
 
 // ListenAndServe serves h on addr until ctx ends, then shuts down

@@ -90,4 +90,9 @@ CREATE TABLE api_tokens (
 	`
 ALTER TABLE scans ADD COLUMN answer TEXT NOT NULL DEFAULT '';
 `,
+	// 4: the last admitted scan of a pass, found without reading its
+	// other scans (anti-passback runs on every scan).
+	`
+CREATE INDEX scans_serial_decision ON scans (serial, decision, at);
+`,
 }
