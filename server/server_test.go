@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -231,4 +232,31 @@ func TestAuthenticate(t *testing.T) {
 func numeric(tok string) string {
 	n, _ := pass.EncodeNumeric(tok)
 	return n
+}
+
+// ListenAndServe serves until its context ends, then shuts down cleanly.
+func TestListenAndServeShutdown(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- ListenAndServe(ctx, "127.0.0.1:0", "", "", f.s.Handler(), f.s.log, func(a net.Addr) { addrc <- a.String() })
+	}()
+	addr := <-addrc
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("healthz = %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("ListenAndServe after cancel = %v, want nil", err)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Fatal("server still answers after shutdown")
+	}
 }
