@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/laminate/laminate/store"
 )
 
 func scannerToken(t testing.TB, f *fixture) string {
@@ -131,5 +133,44 @@ func TestScanAntiPassbackConcurrent(t *testing.T) {
 	scans, _ := f.st.Scans(context.Background(), f.iss.Serial)
 	if len(scans) != 40 {
 		t.Fatalf("stored %d scans, want 40", len(scans))
+	}
+}
+
+func TestPassAndArtwork(t *testing.T) {
+	f := newFixture(t, 0)
+	scanner := scannerToken(t, f)
+	tok, rec, _ := NewToken(RoleIssuer, "office", f.now)
+	if err := f.st.CreateAPIToken(context.Background(), &rec, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f.scan(t, scanner, f.token, "north", "stage", "in", "p1", f.now.Add(9*time.Hour))
+	serial := string(f.iss.Serial)
+	tests := []struct {
+		name, path, auth string
+		status           int
+		want             string
+	}{
+		{"ok/pass-scanner", "/v1/passes/" + serial, scanner, 200, `"scans":[{"scan_id":"p1","gate":"north"`},
+		{"ok/pass-issuer-typed-lowercase", "/v1/passes/" + strings.ToLower(f.iss.Serial.String()), tok, 200, `"status":"issued"`},
+		{"ok/artwork", "/v1/passes/" + serial + "/artwork.svg", scanner, 200, `<svg`},
+		{"fail/artwork-issuer", "/v1/passes/" + serial + "/artwork.svg", tok, 403, `"forbidden"`},
+		{"fail/no-such-pass", "/v1/passes/2222-2222", scanner, 404, `no pass 2222-2222`},
+		{"fail/artwork-made-up-serial", "/v1/passes/2222-2222/artwork.svg", scanner, 404, `no pass`},
+		{"fail/bad-serial", "/v1/passes/2222-2223", scanner, 400, `check character`},
+		{"fail/no-auth", "/v1/passes/" + serial, "", 401, `unauthorized`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, "GET", tt.path, "", "Authorization", "Bearer "+tt.auth)
+			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Fatalf("GET %s = %d %.200s, want %d with %s", tt.path, rec.Code, rec.Body, tt.status, tt.want)
+			}
+		})
+	}
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.do(t, "GET", "/v1/passes/"+serial, "", "Authorization", "Bearer "+scanner); !strings.Contains(rec.Body.String(), `"status":"revoked","revocation":{"reason":"lost"`) {
+		t.Fatalf("revoked pass: %s", rec.Body)
 	}
 }

@@ -35,7 +35,9 @@ type Config struct {
 	// CloneWindow: two admitted scans of one pass at two gates closer than
 	// this are "attention" (default DefaultCloneWindow).
 	CloneWindow time.Duration
-	Now         func() time.Time
+	// ArtworkSecret keys the serial artwork shown to door staff.
+	ArtworkSecret []byte
+	Now           func() time.Time
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -133,6 +135,8 @@ func (s *Server) routes() {
 
 	api := e.Group("/v1")
 	api.POST("/scans", s.postScan, s.require(RoleScanner))
+	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
+	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
 }
 
 // Handler is the server's http.Handler.

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -23,11 +24,15 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM): serve HTTPS, which phone cameras need away from localhost")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
+	cloneWindow := fs.Duration("clone-window", server.DefaultCloneWindow, "one pass admitted at two gates within this is \"attention\" (possible clone)")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	if (*cert == "") != (*key == "") {
 		return usagef("serve: --tls-cert and --tls-key go together")
+	}
+	if *cloneWindow <= 0 {
+		return usagef("serve: --clone-window must be positive")
 	}
 	if *verifyRate < 0 {
 		return usagef("serve: --verify-rate must be 0 or more")
@@ -59,8 +64,13 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	secret, err := keys.ArtworkSecret(a.g.data, time.Now())
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
-	srv := server.New(server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log, VerifyRate: *verifyRate})
+	srv := server.New(server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
+		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret})
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
 	}
