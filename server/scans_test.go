@@ -174,3 +174,44 @@ func TestPassAndArtwork(t *testing.T) {
 		t.Fatalf("revoked pass: %s", rec.Body)
 	}
 }
+
+func TestRevokeEndpoints(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	mk := func(role string) string {
+		tok, rec, _ := NewToken(role, role, f.now)
+		if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	admin, issuer := mk(RoleAdmin), mk(RoleIssuer)
+	serial := string(f.iss.Serial)
+	tests := []struct {
+		name, path, body, auth string
+		status                 int
+		want                   string
+	}{
+		{"fail/issuer-cannot-revoke", "/v1/passes/" + serial + "/revoke", `{"reason":"lost"}`, issuer, 403, "forbidden"},
+		{"fail/no-reason", "/v1/passes/" + serial + "/revoke", `{}`, admin, 400, "reason"},
+		{"fail/unknown-pass", "/v1/passes/2222-2222/revoke", `{"reason":"lost"}`, admin, 404, "no pass"},
+		{"ok/revoke", "/v1/passes/" + serial + "/revoke", `{"reason":"lost"}`, admin, 200, `"reason":"lost"`},
+		{"fail/again", "/v1/passes/" + serial + "/revoke", `{"reason":"lost"}`, admin, 409, "already_revoked"},
+		{"fail/mass-unscoped", "/v1/revocations", `{"event":"tour27-ber01","reason":"x"}`, admin, 400, "at least one"},
+		{"fail/mass-unknown-event", "/v1/revocations", `{"event":"nope","type":"AAA","reason":"x"}`, admin, 404, "no event"},
+		{"fail/mass-bad-type", "/v1/revocations", `{"event":"tour27-ber01","type":"ROADIE","reason":"x"}`, admin, 400, "unknown pass type"},
+		{"ok/mass-none-left", "/v1/revocations", `{"event":"tour27-ber01","type":"AAA","reason":"x"}`, admin, 200, `"revoked":0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, "POST", tt.path, tt.body, "Authorization", "Bearer "+tt.auth)
+			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Fatalf("POST %s = %d %s, want %d with %s", tt.path, rec.Code, rec.Body, tt.status, tt.want)
+			}
+		})
+	}
+	// The revoking node honours its revocation at once, before any sync.
+	if m := decode(t, f.do(t, "POST", "/v1/verify", `{"token":"`+f.token+`"}`)); m["status"] != "revoked" {
+		t.Fatalf("verify after revoke = %v", m["status"])
+	}
+}

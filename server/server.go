@@ -137,6 +137,8 @@ func (s *Server) routes() {
 	api.POST("/scans", s.postScan, s.require(RoleScanner))
 	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
+	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
+	api.POST("/revocations", s.massRevoke, s.require(RoleAdmin))
 }
 
 // Handler is the server's http.Handler.

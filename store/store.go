@@ -117,6 +117,16 @@ type IssuedRef struct {
 	IssuedAt time.Time
 }
 
+// RevokeFilter selects the passes of a scoped mass revocation: every pass
+// of Event matching all the fields that are set.
+type RevokeFilter struct {
+	Event        string // required
+	Type         pass.Type
+	Role         string
+	Org          string
+	IssuedBefore time.Time
+}
+
 // PassFilter selects passes in [Store.Passes].
 type PassFilter struct {
 	Event string // empty: every event
@@ -151,6 +161,10 @@ type Store interface {
 	Revocation(ctx context.Context, serial pass.Serial) (*Revocation, error)
 	// RevocationsSince returns the revocations with Seq > seq, ascending.
 	RevocationsSince(ctx context.Context, seq int64) ([]Revocation, error)
+	// RevokeWhere revokes, in one transaction, every pass of f.Event that
+	// matches all of f's other fields and is not revoked yet, with one audit
+	// row each; it returns the revocations made.
+	RevokeWhere(ctx context.Context, f RevokeFilter, reason, by string) ([]Revocation, error)
 
 	// Audit returns the newest limit audit rows, newest first; limit <= 0
 	// returns them all.

@@ -30,19 +30,18 @@ func (s *RevocationSet) Revoked(serial pass.Serial) (store.Revocation, bool) {
 	return r, ok
 }
 
-// Add puts revocations in the set.
+// Add puts revocations in the set, as a node does with its own at once. It
+// does not move the sync position: a revocation made elsewhere with a
+// lower sequence number must still come in at the next Sync.
 func (s *RevocationSet) Add(rs ...store.Revocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rs {
 		s.bySerial[r.Serial] = r
-		if r.Seq > s.seq {
-			s.seq = r.Seq
-		}
 	}
 }
 
-// Seq is the highest revocation sequence number in the set.
+// Seq is the highest revocation sequence number synced from the store.
 func (s *RevocationSet) Seq() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -62,6 +61,11 @@ func (s *RevocationSet) Sync(ctx context.Context, st store.Store) error {
 	if err != nil {
 		return err
 	}
-	s.Add(rs...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range rs {
+		s.bySerial[r.Serial] = r
+		s.seq = max(s.seq, r.Seq)
+	}
 	return nil
 }

@@ -338,3 +338,17 @@ func numeric(t *testing.T, tok string) string {
 	}
 	return n
 }
+
+// A node's own revocation added at once must not make the next sync skip
+// a revocation made elsewhere with a lower sequence number.
+func TestRevocationSetAddKeepsSyncPosition(t *testing.T) {
+	s := verifier.NewRevocationSet()
+	a, _ := pass.NewSerial(nil)
+	s.Add(store.Revocation{Seq: 7, Serial: a, Reason: "mine"})
+	if s.Seq() != 0 {
+		t.Fatalf("Seq() after Add = %d, want 0 (only Sync moves it)", s.Seq())
+	}
+	if _, ok := s.Revoked(a); !ok {
+		t.Fatal("added revocation not in the set")
+	}
+}

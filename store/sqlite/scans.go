@@ -83,3 +83,69 @@ func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, er
 	}
 	return out, rows.Err()
 }
+
+// RevokeWhere implements [store.Store].
+func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, by string) ([]store.Revocation, error) {
+	if f.Event == "" {
+		return nil, errors.New("store: a mass revocation needs an event")
+	}
+	q := `SELECT p.serial FROM passes p WHERE p.event = ? AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.serial = p.serial)`
+	args := []any{f.Event}
+	if f.Type != "" {
+		q += ` AND p.type = ?`
+		args = append(args, string(f.Type))
+	}
+	if f.Role != "" {
+		q += ` AND p.role = ?`
+		args = append(args, f.Role)
+	}
+	if f.Org != "" {
+		q += ` AND p.org = ?`
+		args = append(args, f.Org)
+	}
+	if !f.IssuedBefore.IsZero() {
+		q += ` AND p.issued_at < ?`
+		args = append(args, ts(f.IssuedBefore))
+	}
+	q += ` ORDER BY p.serial`
+	var out []store.Revocation
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		var serials []string
+		for rows.Next() {
+			var serial string
+			if err := rows.Scan(&serial); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: %w", err)
+			}
+			serials = append(serials, serial)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		now := s.Now()
+		for _, serial := range serials {
+			var seq int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO revocations (serial, event, reason, actor, at) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
+				serial, f.Event, reason, by, ts(now)).Scan(&seq)
+			if err != nil {
+				return fmt.Errorf("store: revoking %s: %w", serial, err)
+			}
+			if err := s.audit(ctx, tx, now, by, store.ActionPassRevoke, serial,
+				map[string]any{"event": f.Event, "reason": reason, "seq": seq, "scoped": true}); err != nil {
+				return err
+			}
+			out = append(out, store.Revocation{Seq: seq, Serial: pass.Serial(serial), Event: f.Event, Reason: reason, By: by, At: now})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

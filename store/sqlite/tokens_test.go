@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -81,5 +82,53 @@ func TestIssuedSince(t *testing.T) {
 	none, pos3, err := s.IssuedSince(ctx, pos2)
 	if err != nil || len(none) != 0 || pos3 != pos2 {
 		t.Fatalf("IssuedSince(up to date) = %d refs, %d, %v", len(none), pos3, err)
+	}
+}
+
+func TestRevokeWhere(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ev := testEvent(t, "e1", time.Date(2027, 3, 5, 20, 0, 0, 0, cet))
+	other := testEvent(t, "e2", time.Date(2027, 3, 6, 20, 0, 0, 0, cet))
+	mustCreate(t, s, ev, other)
+	early := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	late := time.Date(2027, 3, 1, 19, 0, 0, 0, time.UTC)
+	ps := newPasses(t, "e1", 6, early)
+	for i := range ps {
+		switch i {
+		case 0, 1, 2:
+			ps[i].Type, ps[i].Role = pass.Staff, "catering"
+		case 3:
+			ps[i].Type, ps[i].Role, ps[i].IssuedAt = pass.Staff, "catering", late
+		case 4:
+			ps[i].Org = "Support Act"
+		}
+	}
+	ps = append(ps, newPasses(t, "e2", 1, early)...)
+	ps[6].Type, ps[6].Role = pass.Staff, "catering"
+	if err := s.InsertPasses(ctx, ps, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC)
+	got, err := s.RevokeWhere(ctx, store.RevokeFilter{Event: "e1", Type: pass.Staff, Role: "catering", IssuedBefore: cutoff}, "caterer change", "admin")
+	if err != nil || len(got) != 2 { // ps[1], ps[2]: ps[0] already revoked, ps[3] issued after 18:00, ps[6] other event
+		t.Fatalf("RevokeWhere(catering before 18:00) = %d, %v; want 2", len(got), err)
+	}
+	got, err = s.RevokeWhere(ctx, store.RevokeFilter{Event: "e1", Org: "Support Act"}, "support act gone", "admin")
+	if err != nil || len(got) != 1 || got[0].Serial != ps[4].Serial {
+		t.Fatalf("RevokeWhere(org) = %+v, %v", got, err)
+	}
+	if got, err := s.RevokeWhere(ctx, store.RevokeFilter{Event: "e1", Org: "Support Act"}, "again", "admin"); err != nil || len(got) != 0 {
+		t.Fatalf("RevokeWhere(again) = %d, %v; want 0", len(got), err)
+	}
+	if _, err := s.RevokeWhere(ctx, store.RevokeFilter{}, "x", "admin"); err == nil {
+		t.Fatal("RevokeWhere without an event succeeded")
+	}
+	all, _ := s.RevocationsSince(ctx, 0)
+	if len(all) != 4 {
+		t.Fatalf("%d revocations, want 4", len(all))
 	}
 }

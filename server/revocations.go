@@ -1,0 +1,123 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
+)
+
+// RevokeRequest is the body of POST /v1/passes/{serial}/revoke.
+type RevokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RevokeResponse answers a revocation.
+type RevokeResponse struct {
+	Serial pass.Serial `json:"serial"`
+	Seq    int64       `json:"seq"`
+	At     time.Time   `json:"at"`
+	Reason string      `json:"reason"`
+}
+
+func checkReason(r string) (string, error) {
+	r = strings.TrimSpace(r)
+	if r == "" || len(r) > 200 {
+		return "", apiError(http.StatusBadRequest, "bad_request", "a reason of 1 to 200 characters is required")
+	}
+	return r, nil
+}
+
+func (s *Server) revokePass(c echo.Context) error {
+	serial, err := serialParam(c)
+	if err != nil {
+		return err
+	}
+	var req RevokeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	reason, err := checkReason(req.Reason)
+	if err != nil {
+		return err
+	}
+	who := c.Get("caller").(caller)
+	r := &store.Revocation{Serial: serial, Reason: reason, By: who.actor(), At: s.cfg.Now()}
+	err = s.cfg.Store.Revoke(c.Request().Context(), r)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
+	case errors.Is(err, store.ErrAlreadyRevoked):
+		return apiError(http.StatusConflict, "already_revoked", "pass "+serial.String()+" is already revoked")
+	case err != nil:
+		return err
+	}
+	s.cfg.Revocations.Add(*r) // this node honours it at once; others at their next sync
+	return c.JSON(http.StatusOK, RevokeResponse{Serial: r.Serial, Seq: r.Seq, At: r.At, Reason: r.Reason})
+}
+
+// MassRevokeRequest is the body of POST /v1/revocations: every pass of
+// Event matching all the other fields given (at least one).
+type MassRevokeRequest struct {
+	Event        string     `json:"event"`
+	Type         string     `json:"type,omitempty"`
+	Role         string     `json:"role,omitempty"`
+	Org          string     `json:"org,omitempty"`
+	IssuedBefore *time.Time `json:"issued_before,omitempty"`
+	Reason       string     `json:"reason"`
+}
+
+// MassRevokeResponse says how many passes a scoped revocation revoked.
+type MassRevokeResponse struct {
+	Revoked int           `json:"revoked"`
+	Serials []pass.Serial `json:"serials"`
+}
+
+func (s *Server) massRevoke(c echo.Context) error {
+	var req MassRevokeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	reason, err := checkReason(req.Reason)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f := store.RevokeFilter{Event: req.Event, Org: req.Org}
+	if req.Type != "" {
+		if f.Type, err = pass.ParseType(req.Type); err != nil {
+			return apiError(http.StatusBadRequest, "bad_request", err.Error())
+		}
+	}
+	if req.Role != "" {
+		if f.Role, err = pass.ParseRole(req.Role); err != nil {
+			return apiError(http.StatusBadRequest, "bad_request", err.Error())
+		}
+	}
+	if req.IssuedBefore != nil {
+		f.IssuedBefore = *req.IssuedBefore
+	}
+	if f.Type == "" && f.Role == "" && f.Org == "" && f.IssuedBefore.IsZero() {
+		return apiError(http.StatusBadRequest, "bad_request", "a scoped revocation needs at least one of type, role, org, issued_before")
+	}
+	if ev, err := s.event(ctx, req.Event); err != nil {
+		return err
+	} else if ev == nil {
+		return apiError(http.StatusNotFound, "not_found", "no event "+req.Event)
+	}
+	revs, err := s.cfg.Store.RevokeWhere(ctx, f, reason, c.Get("caller").(caller).actor())
+	if err != nil {
+		return err
+	}
+	s.cfg.Revocations.Add(revs...)
+	resp := MassRevokeResponse{Revoked: len(revs), Serials: make([]pass.Serial, len(revs))}
+	for i, r := range revs {
+		resp.Serials[i] = r.Serial
+	}
+	return c.JSON(http.StatusOK, resp)
+}
