@@ -215,3 +215,45 @@ func TestRevokeEndpoints(t *testing.T) {
 		t.Fatalf("verify after revoke = %v", m["status"])
 	}
 }
+
+func TestCuesAndStatus(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	mk := func(role string) string {
+		tok, rec, _ := NewToken(role, role, f.now)
+		if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	stage, scanner := mk(RoleStage), mk(RoleScanner)
+	// The show was planned for 20:00 (now + 8 h); at 20:05 it has not started.
+	before := f.now.Add(8*time.Hour + 5*time.Minute)
+	f.s.cfg.Now = func() time.Time { return before }
+	f.scan(t, scanner, f.token, "north", "stage", "in", "x1", before)
+	rec := f.do(t, "GET", "/v1/events/tour27-ber01/status", "", "Authorization", "Bearer "+scanner)
+	if !strings.Contains(rec.Body.String(), `"phase":"during"`) || !strings.Contains(rec.Body.String(), `"counts":{"stage":1}`) {
+		t.Fatalf("status = %s", rec.Body)
+	}
+	// Doors are late: the stage manager cues the real start at 20:25.
+	start := f.now.Add(8*time.Hour + 25*time.Minute)
+	body := fmt.Sprintf(`{"cue":"show_started","at":"%s"}`, start.Format(time.RFC3339))
+	rec = f.do(t, "POST", "/v1/events/tour27-ber01/cues", body, "Authorization", "Bearer "+stage)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"phase":"before"`) || !strings.Contains(rec.Body.String(), `"show_started"`) {
+		t.Fatalf("cue = %d %s", rec.Code, rec.Body)
+	}
+	for _, tt := range []struct {
+		body, auth string
+		status     int
+	}{
+		{`{"cue":"encore"}`, stage, 400},
+		{`{"cue":"show_ended"}`, scanner, 403},
+	} {
+		if rec := f.do(t, "POST", "/v1/events/tour27-ber01/cues", tt.body, "Authorization", "Bearer "+tt.auth); rec.Code != tt.status {
+			t.Errorf("cue %s = %d %s, want %d", tt.body, rec.Code, rec.Body, tt.status)
+		}
+	}
+	if rec := f.do(t, "POST", "/v1/events/nope/cues", `{"cue":"show_ended"}`, "Authorization", "Bearer "+stage); rec.Code != 404 {
+		t.Errorf("cue on unknown event = %d", rec.Code)
+	}
+}

@@ -90,6 +90,7 @@ const (
 	ActionTokenRevoke = "token.revoke"
 	ActionKeyRotate   = "key.rotate"
 	ActionKeyRetire   = "key.retire"
+	ActionEventCue    = "event.cue"
 )
 
 // Scan is one door scan, as recorded.
@@ -192,6 +193,13 @@ type Store interface {
 	RecordScan(ctx context.Context, s *Scan, decide ScanDecider) (rec *Scan, dup bool, err error)
 	// Scans lists the scans of a serial, oldest first.
 	Scans(ctx context.Context, serial pass.Serial) ([]Scan, error)
+
+	// ApplyCue records a live cue of an event at time at, with its audit
+	// row, and returns the event as it now runs. ErrNotFound for no event.
+	ApplyCue(ctx context.Context, event string, cue pass.Cue, at time.Time, actor string) (*pass.Event, error)
+	// Inside lists, per zone, the passes of an event whose last admitted
+	// scan was "in".
+	Inside(ctx context.Context, event string) (map[string][]pass.Serial, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
