@@ -18,6 +18,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
@@ -37,7 +38,10 @@ type Config struct {
 	CloneWindow time.Duration
 	// ArtworkSecret keys the serial artwork shown to door staff.
 	ArtworkSecret []byte
-	Now           func() time.Time
+	// Signer issues passes; nil on a node that cannot sign (no passphrase
+	// for an encrypted keyring): issuing answers 503 there.
+	Signer *signer.Signer
+	Now    func() time.Time
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -97,7 +101,7 @@ func New(cfg Config) *Server {
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.BodyLimit("32M")) // guest lists; JSON bodies are capped at maxBody in decodeJSON
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
@@ -135,7 +139,10 @@ func (s *Server) routes() {
 
 	api := e.Group("/v1")
 	api.POST("/scans", s.postScan, s.require(RoleScanner))
+	api.POST("/passes", s.issueOne, s.require(RoleIssuer))
+	api.POST("/passes/batch", s.issueBatch, s.require(RoleIssuer))
 	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
+	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
 	api.POST("/revocations", s.massRevoke, s.require(RoleAdmin))
@@ -254,7 +261,7 @@ func (s *Server) syncIssued(ctx context.Context) error {
 
 // decodeJSON reads a JSON body strictly: one object, no unknown fields.
 func decodeJSON(c echo.Context, v any) error {
-	dec := jsonDecoder(c.Request().Body)
+	dec := jsonDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, maxBody))
 	if err := dec.Decode(v); err != nil {
 		var he *echo.HTTPError
 		if errors.As(err, &he) {

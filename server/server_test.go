@@ -61,7 +61,7 @@ func newFixture(t testing.TB, verifyRate float64) *fixture {
 	revs := verifier.NewRevocationSet()
 	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: revs})
 	s := New(Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, VerifyRate: verifyRate, Now: func() time.Time { return now },
-		ArtworkSecret: []byte("0123456789abcdef0123456789abcdef")})
+		ArtworkSecret: []byte("0123456789abcdef0123456789abcdef"), Signer: sg})
 	return &fixture{s: s, st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now}
 }
 

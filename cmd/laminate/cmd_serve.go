@@ -69,8 +69,15 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	// A node without the passphrase of an encrypted keyring still verifies
+	// and scans; it just cannot issue.
+	sg, err := a.signer()
+	if err != nil {
+		a.infof("this node cannot issue passes: %v", err)
+		sg = nil
+	}
 	srv := server.New(server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
-		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret})
+		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg})
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,201 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render"
+	"github.com/laminate/laminate/signer"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/templates"
+)
+
+// IssueRequest is the body of POST /v1/passes.
+type IssueRequest struct {
+	Event      string     `json:"event"`
+	Type       string     `json:"type"`
+	Name       string     `json:"name"`
+	Org        string     `json:"org,omitempty"`
+	Role       string     `json:"role,omitempty"`
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
+}
+
+// IssueResponse is one issued pass.
+type IssueResponse struct {
+	Serial     pass.Serial `json:"serial"`
+	Printed    string      `json:"printed"`
+	Event      string      `json:"event"`
+	Type       pass.Type   `json:"type"`
+	Role       string      `json:"role,omitempty"`
+	Name       string      `json:"name"`
+	Org        string      `json:"org,omitempty"`
+	ValidFrom  time.Time   `json:"valid_from,omitzero"`
+	ValidUntil time.Time   `json:"valid_until"`
+	IssuedAt   time.Time   `json:"issued_at"`
+	KID        string      `json:"kid"`
+	Token      string      `json:"token"`
+}
+
+func issued(i *store.Issued) IssueResponse {
+	return IssueResponse{Serial: i.Serial, Printed: i.Serial.String(), Event: i.Event, Type: i.Type, Role: i.Role, Name: i.Name,
+		Org: i.Org, ValidFrom: i.ValidFrom, ValidUntil: i.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID, Token: i.Token}
+}
+
+// signerOr503 is the signer, or the reason this node cannot sign.
+func (s *Server) signerOr503() (*signer.Signer, error) {
+	if s.cfg.Signer == nil {
+		return nil, apiError(http.StatusServiceUnavailable, "cannot_sign",
+			"this node has no signing key (its keyring is encrypted and it was started without the passphrase)")
+	}
+	return s.cfg.Signer, nil
+}
+
+func (s *Server) eventOr404(c echo.Context, id string) (*pass.Event, error) {
+	ev, err := s.event(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if ev == nil {
+		return nil, apiError(http.StatusNotFound, "not_found", "no event "+id)
+	}
+	return ev, nil
+}
+
+func (s *Server) issueOne(c echo.Context) error {
+	var req IssueRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	sg, err := s.signerOr503()
+	if err != nil {
+		return err
+	}
+	ev, err := s.eventOr404(c, req.Event)
+	if err != nil {
+		return err
+	}
+	r := signer.Request{Name: req.Name, Org: req.Org}
+	if r.Type, err = pass.ParseType(req.Type); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", err.Error())
+	}
+	if req.Role != "" {
+		if r.Role, err = pass.ParseRole(req.Role); err != nil {
+			return apiError(http.StatusBadRequest, "bad_request", err.Error())
+		}
+	}
+	if req.ValidFrom != nil {
+		r.ValidFrom = *req.ValidFrom
+	}
+	if req.ValidUntil != nil {
+		r.ValidUntil = *req.ValidUntil
+	}
+	out, err := sg.IssueBatch(c.Request().Context(), s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), signer.BatchOptions{})
+	if err != nil {
+		return badIssue(err)
+	}
+	return c.JSON(http.StatusCreated, issued(&out[0]))
+}
+
+// badIssue turns a signing or guest-list error into a 400 naming the
+// problem (the messages name fields, lines and columns, never internals);
+// store failures stay 500.
+func badIssue(err error) error {
+	if isStoreErr(err) {
+		return err
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
+}
+
+func isStoreErr(err error) bool {
+	for _, e := range []error{store.ErrNotFound, store.ErrExists, store.ErrDuplicateSerial, store.ErrNotLaminate} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCSV caps a guest list sent over HTTP.
+const maxCSV = signer.MaxGuestListBytes
+
+// issueBatch is POST /v1/passes/batch?event=ID with a CSV guest list as
+// the body: all or nothing, one JSON object per pass in the answer.
+func (s *Server) issueBatch(c echo.Context) error {
+	sg, err := s.signerOr503()
+	if err != nil {
+		return err
+	}
+	ev, err := s.eventOr404(c, c.QueryParam("event"))
+	if err != nil {
+		return err
+	}
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxCSV)
+	reqs, err := signer.ParseGuestList(body, ev)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apiError(http.StatusRequestEntityTooLarge, "too_large", "guest list larger than 32 MiB")
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
+	}
+	out, err := sg.IssueBatch(c.Request().Context(), s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), signer.BatchOptions{})
+	if err != nil {
+		return badIssue(err)
+	}
+	resp := make([]IssueResponse, len(out))
+	for i := range out {
+		resp[i] = issued(&out[i])
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"issued": len(resp), "passes": resp})
+}
+
+// getPDF prints one pass on a template: GET /v1/passes/{serial}/pdf?template=NAME.
+func (s *Server) getPDF(c echo.Context) error {
+	serial, err := serialParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := s.cfg.Store.Pass(ctx, serial)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.Revocation(ctx, serial); err == nil {
+		return apiError(http.StatusConflict, "revoked", "pass "+serial.String()+" is revoked: it is not printed")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	name := c.QueryParam("template")
+	if name == "" {
+		name = "badge-4x3-letter"
+	}
+	tpl, err := templates.Get(name) // shipped templates only: no file paths from the network
+	if err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", err.Error())
+	}
+	ev, err := s.eventOr404(c, p.Event)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	err = render.WritePDF(&buf, []render.Item{{Pass: p.Pass, Token: p.Token, Event: ev}},
+		render.Options{Template: tpl, ArtworkSecret: s.cfg.ArtworkSecret, Duplex: tpl.Back != nil && c.QueryParam("duplex") == "1"})
+	if err != nil {
+		if errors.Is(err, render.ErrModuleTooSmall) {
+			return apiError(http.StatusUnprocessableEntity, "too_small", err.Error())
+		}
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="pass-`+string(serial)+`.pdf"`)
+	return c.Stream(http.StatusOK, "application/pdf", io.Reader(&buf))
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/laminate/laminate/store"
+)
+
+func TestIssueEndpoints(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	tok, rec, _ := NewToken(RoleIssuer, "office", f.now)
+	if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
+		t.Fatal(err)
+	}
+	scanner := scannerToken(t, f)
+	auth := "Bearer " + tok
+	tests := []struct {
+		name, method, path, body, auth string
+		status                         int
+		want                           string
+	}{
+		{"ok/one", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"after show","name":"Lemmy","org":"Motörhead"}`, auth, 201, `"type":"AFTER_SHOW"`},
+		{"ok/staff", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"STAFF","role":"Catering","name":"Sam"}`, auth, 201, `"role":"catering"`},
+		{"fail/scanner-cannot-issue", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"X"}`, "Bearer " + scanner, 403, "forbidden"},
+		{"fail/unknown-event", "POST", "/v1/passes", `{"event":"nope","type":"AAA","name":"X"}`, auth, 404, "no event nope"},
+		{"fail/bad-type", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"ROADIE","name":"X"}`, auth, 400, "unknown pass type"},
+		{"fail/staff-no-role", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"STAFF","name":"X"}`, auth, 400, "needs a role"},
+		{"fail/empty-name", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":""}`, auth, 400, "name is empty"},
+		{"ok/batch", "POST", "/v1/passes/batch?event=tour27-ber01", "name,type\nAnn,AAA\nBob,VIP\n", auth, 201, `"issued":2`},
+		{"fail/batch-bad-row", "POST", "/v1/passes/batch?event=tour27-ber01", "name,type\nAnn,AAA\nBob,ROADIE\n", auth, 400, "line 3, column 2 (type)"},
+		{"fail/batch-no-event", "POST", "/v1/passes/batch", "name,type\nAnn,AAA\n", auth, 404, "no event"},
+		{"ok/pdf", "GET", "/v1/passes/" + string(f.iss.Serial) + "/pdf?template=badge-a6-a4", "", auth, 200, "%PDF-1"},
+		{"fail/pdf-template-path", "GET", "/v1/passes/" + string(f.iss.Serial) + "/pdf?template=/etc/passwd", "", auth, 400, "unknown template"},
+		{"fail/pdf-no-pass", "GET", "/v1/passes/2222-2222/pdf", "", auth, 404, "no pass"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do(t, tt.method, tt.path, tt.body, "Authorization", tt.auth)
+			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Fatalf("%s %s = %d %.300s, want %d with %s", tt.method, tt.path, rec.Code, rec.Body, tt.status, tt.want)
+			}
+		})
+	}
+	// An issued pass verifies; the failed batch stored nothing.
+	var one IssueResponse
+	rec2 := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber01","type":"VIP","name":"Zoë"}`, "Authorization", auth)
+	json.Unmarshal(rec2.Body.Bytes(), &one)
+	if m := decode(t, f.do(t, "POST", "/v1/verify", `{"token":"`+one.Token+`"}`)); m["status"] != "valid" || m["name"] != "Zoë" {
+		t.Fatalf("issued pass verifies as %v", m)
+	}
+	ps, _ := f.st.Passes(ctx, store.PassFilter{Event: "tour27-ber01"})
+	if len(ps) != 1+2+2+1 { // fixture + ok/one + ok/staff + ok/batch(2) + Zoë
+		t.Fatalf("%d passes stored, want 6", len(ps))
+	}
+	// Revoked passes are not printed; a node without a signer cannot issue.
+	f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"})
+	if rec := f.do(t, "GET", "/v1/passes/"+string(f.iss.Serial)+"/pdf", "", "Authorization", auth); rec.Code != 409 {
+		t.Fatalf("pdf of a revoked pass = %d", rec.Code)
+	}
+	f.s.cfg.Signer = nil
+	if rec := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"X"}`, "Authorization", auth); rec.Code != 503 || !strings.Contains(rec.Body.String(), "cannot_sign") {
+		t.Fatalf("issue without a signer = %d %s", rec.Code, rec.Body)
+	}
+}
