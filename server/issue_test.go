@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/laminate/laminate/store"
 )
 
@@ -64,5 +65,46 @@ func TestIssueEndpoints(t *testing.T) {
 	f.s.cfg.Signer = nil
 	if rec := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"X"}`, "Authorization", auth); rec.Code != 503 || !strings.Contains(rec.Body.String(), "cannot_sign") {
 		t.Fatalf("issue without a signer = %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestRevocationList(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	scanner := "Bearer " + scannerToken(t, f)
+	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.do(t, "GET", "/v1/revocations?since=0", "", "Authorization", scanner)
+	var resp RevocationListResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || rec.Code != 200 {
+		t.Fatalf("GET /v1/revocations = %d %s", rec.Code, rec.Body)
+	}
+	if resp.List.Seq != 1 || len(resp.List.Revoked) != 1 || resp.List.Revoked[0].Serial != f.iss.Serial {
+		t.Fatalf("list = %+v", resp.List)
+	}
+	// The JWS verifies with the JWKS and says the same; as a pass it is malformed.
+	jwks := f.s.cfg.Keys.JWKS()
+	jws, err := jose.ParseSignedCompact(resp.JWS, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := jws.Verify(jwks.Keys[0])
+	if err != nil || !strings.Contains(string(payload), `"typ":"laminate/revocations"`) {
+		t.Fatalf("revocation list JWS: %v %s", err, payload)
+	}
+	if m := decode(t, f.do(t, "POST", "/v1/verify", `{"token":"`+resp.JWS+`"}`)); m["status"] != "malformed" {
+		t.Fatalf("a revocation list verified as a pass: %v", m)
+	}
+	rec = f.do(t, "GET", "/v1/revocations?since=1", "", "Authorization", scanner)
+	json.Unmarshal(rec.Body.Bytes(), &resp)
+	if len(resp.List.Revoked) != 0 || resp.List.Seq != 1 {
+		t.Fatalf("since=1: %+v", resp.List)
+	}
+	if rec := f.do(t, "GET", "/v1/revocations?since=-1", "", "Authorization", scanner); rec.Code != 400 {
+		t.Fatalf("since=-1 = %d", rec.Code)
+	}
+	if rec := f.do(t, "GET", "/v1/revocations", ""); rec.Code != 401 {
+		t.Fatalf("no auth = %d", rec.Code)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,4 +121,60 @@ func (s *Server) massRevoke(c echo.Context) error {
 		resp.Serials[i] = r.Serial
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// RevocationList is the signed payload of GET /v1/revocations: every
+// revocation after Since, for scanners that must decide offline.
+type RevocationList struct {
+	Typ     string         `json:"typ"` // "laminate/revocations"
+	Issuer  string         `json:"iss,omitempty"`
+	Since   int64          `json:"since"`
+	Seq     int64          `json:"seq"` // the highest sequence number included (or Since)
+	Issued  int64          `json:"iat"`
+	Revoked []RevokedEntry `json:"revoked"`
+}
+
+// RevokedEntry is one revoked pass in a list.
+type RevokedEntry struct {
+	Seq    int64       `json:"seq"`
+	Serial pass.Serial `json:"serial"`
+	Event  string      `json:"event"`
+	Reason string      `json:"reason"`
+	At     int64       `json:"at"`
+}
+
+// RevocationListResponse carries the list both signed and readable.
+type RevocationListResponse struct {
+	JWS  string         `json:"jws"` // compact JWS of the list, verifiable with the JWKS
+	List RevocationList `json:"list"`
+}
+
+func (s *Server) getRevocations(c echo.Context) error {
+	since := int64(0)
+	if v := c.QueryParam("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return apiError(http.StatusBadRequest, "bad_request", "since must be a sequence number (0 or more)")
+		}
+		since = n
+	}
+	sg, err := s.signerOr503()
+	if err != nil {
+		return err
+	}
+	revs, err := s.cfg.Store.RevocationsSince(c.Request().Context(), since)
+	if err != nil {
+		return err
+	}
+	list := RevocationList{Typ: "laminate/revocations", Since: since, Seq: since, Issued: s.cfg.Now().Unix(), Revoked: []RevokedEntry{}}
+	for _, r := range revs {
+		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Reason, At: r.At.Unix()})
+		list.Seq = max(list.Seq, r.Seq)
+	}
+	jws, err := sg.SignJSON(list)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, RevocationListResponse{JWS: jws, List: list})
 }

@@ -146,6 +146,7 @@ func (s *Server) routes() {
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
 	api.POST("/revocations", s.massRevoke, s.require(RoleAdmin))
+	api.GET("/revocations", s.getRevocations, s.require(RoleScanner))
 	api.POST("/events/:id/cues", s.postCue, s.require(RoleStage))
 	api.GET("/events/:id/status", s.getStatus, s.require(RoleScanner, RoleStage, RoleIssuer))
 }
