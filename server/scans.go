@@ -117,6 +117,10 @@ func (s *Server) postScan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.m.verdicts.WithLabelValues(string(vd.Status)).Inc()
+	if !dup {
+		s.m.decisions.WithLabelValues(rec.Decision, rec.Code).Inc()
+	}
 	if dup {
 		var first ScanResponse
 		if err := json.Unmarshal(rec.Answer, &first); err != nil {

@@ -76,6 +76,8 @@ type Server struct {
 	// within tokenTTL.
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken
+
+	m *metrics
 }
 
 type cachedToken struct {
@@ -93,13 +95,14 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}, m: newMetrics()}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For by default
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
+	e.Use(s.m.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("32M")) // guest lists; JSON bodies are capped at maxBody in decodeJSON
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -118,6 +121,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/.well-known/jwks.json", s.jwks)
+	e.GET("/metrics", s.m.handler())
 
 	public := e.Group("/v1")
 	if s.cfg.VerifyRate > 0 {
@@ -220,6 +224,7 @@ func (s *Server) verify(c echo.Context, token string) error {
 		return apiError(http.StatusBadRequest, "bad_request", `no token: send {"token": "..."}`)
 	}
 	vd := s.cfg.Verifier.Verify(token, s.cfg.Now())
+	s.m.verdicts.WithLabelValues(string(vd.Status)).Inc()
 	resp := VerifyResponse{Verdict: vd}
 	if vd.Authentic {
 		resp.IssuedAt = s.issuedAt(c.Request().Context(), vd.Serial)

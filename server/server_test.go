@@ -261,3 +261,23 @@ func TestListenAndServeShutdown(t *testing.T) {
 		t.Fatal("server still answers after shutdown")
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, 0)
+	f.do(t, "POST", "/v1/verify", `{"token":"`+f.token+`"}`)
+	f.do(t, "POST", "/v1/verify", `{"token":"junk"}`)
+	f.do(t, "GET", "/v1/passes/2222-2222", "")
+	body := f.do(t, "GET", "/metrics", "").Body.String()
+	for _, want := range []string{
+		`laminate_verdicts_total{status="valid"} 1`,
+		`laminate_verdicts_total{status="malformed"} 1`,
+		`laminate_http_requests_total{method="POST",route="/v1/verify",status="200"} 2`,
+		`laminate_http_requests_total{method="GET",route="/v1/passes/:serial",status="401"} 1`,
+		`laminate_http_request_seconds_bucket`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
