@@ -2,17 +2,28 @@
 GO       ?= go
 FUZZTIME ?= 20s
 
-.PHONY: build test run demo bench lint fuzz clean
+.PHONY: build test run demo bench lint fuzz clean web
 
-build:
+# The scanner pages' QR decoder (npm jsqr, pinned by web/package-lock.json)
+# is fetched here and embedded in the binary; nothing third-party is
+# committed. Without npm the pages still take scanner guns and pasted codes.
+JSQR := server/static/vendor/jsQR.js
+web: $(JSQR)
+$(JSQR): web/package.json web/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd web && npm ci --no-audit --no-fund --silent && mkdir -p ../server/static/vendor && \
+		cp node_modules/jsqr/dist/jsQR.js ../server/static/vendor/jsQR.js; \
+	else echo "npm not found: the scanner pages will have no camera decoding"; fi
+
+build: web
 	$(GO) build -trimpath -o bin/laminate ./cmd/laminate
 
-test: lint
+test: lint web
 	$(GO) test -race -count=1 ./...
 
 # The service on its embedded defaults: ./laminate-data (SQLite, keys made
 # on first start), http://127.0.0.1:8080. "make demo" shows the CLI path.
-run:
+run: web
 	$(GO) run ./cmd/laminate serve
 
 demo:
@@ -36,4 +47,4 @@ fuzz:
 	$(GO) test ./keys -run '^$$' -fuzz FuzzParseKeyFile -fuzztime $(FUZZTIME)
 
 clean:
-	rm -rf bin
+	rm -rf bin web/node_modules $(JSQR)

@@ -78,6 +78,8 @@ type Server struct {
 	tokens   map[string]cachedToken
 
 	m *metrics
+
+	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
 }
 
 type cachedToken struct {
@@ -140,6 +142,8 @@ func (s *Server) routes() {
 	}
 	public.POST("/verify", s.verifyPost)
 	public.GET("/verify", s.verifyGet)
+	public.POST("/artwork", s.publicArtwork)
+	s.pageRoutes()
 
 	api := e.Group("/v1")
 	api.POST("/scans", s.postScan, s.require(RoleScanner))
@@ -187,7 +191,11 @@ func (s *Server) readyz(c echo.Context) error {
 	if err := s.cfg.Store.Ping(ctx); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database does not answer", Err: err}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "revocation_seq": s.cfg.Revocations.Seq()})
+	age := -1 // never synced
+	if t := s.lastSync.Load(); t != 0 {
+		age = int(time.Since(time.Unix(0, t)).Seconds())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "revocation_seq": s.cfg.Revocations.Seq(), "revocations_age_seconds": age})
 }
 
 func (s *Server) jwks(c echo.Context) error {
@@ -324,7 +332,11 @@ func (s *Server) SyncOnce(ctx context.Context) error {
 		m[e.ID] = e
 	}
 	s.events.Store(&m)
-	return s.syncIssued(ctx)
+	if err := s.syncIssued(ctx); err != nil {
+		return err
+	}
+	s.lastSync.Store(time.Now().UnixNano())
+	return nil
 }
 
 // event returns an event from the synced copy, or from the store when it

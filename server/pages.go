@@ -1,0 +1,73 @@
+package server
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/render"
+)
+
+// static holds the pages and their scripts. static/vendor/jsQR.js (npm
+// jsqr, pinned by web/package-lock.json) is fetched and copied by
+// "make web"; without it the pages work by keyboard wedge and paste only.
+//
+//go:embed static
+var static embed.FS
+
+// pageCSP lets the pages run their own scripts and talk to this server
+// only; blob: is for artwork fetched with the scanner's token.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
+	"media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+func (s *Server) pageRoutes() {
+	sub, _ := fs.Sub(static, "static")
+	files := http.FileServer(http.FS(sub))
+	s.e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", withCSP(files))))
+	s.e.GET("/scan", page("scan.html"))
+	s.e.GET("/verify", page("verify.html"))
+	s.e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/verify") })
+}
+
+func withCSP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", pageCSP)
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func page(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b, err := static.ReadFile("static/" + name)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Security-Policy", pageCSP)
+		c.Response().Header().Set("Cache-Control", "no-cache")
+		return c.HTMLBlob(http.StatusOK, b)
+	}
+}
+
+// publicArtwork is POST /v1/artwork {"token"}: the artwork of a pass, for
+// anyone holding its genuine token (the public /verify page). A made-up
+// serial gets nothing: the token must verify as ours.
+func (s *Server) publicArtwork(c echo.Context) error {
+	var req VerifyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	vd := s.cfg.Verifier.Verify(req.Token, time.Now())
+	if !vd.Authentic || len(s.cfg.ArtworkSecret) == 0 {
+		return apiError(http.StatusNotFound, "not_found", "artwork is shown only for genuine passes")
+	}
+	art, err := render.NewArtwork(s.cfg.ArtworkSecret, string(vd.Serial))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
+	return c.Blob(http.StatusOK, "image/svg+xml", art.SVG())
+}

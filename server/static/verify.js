@@ -1,0 +1,52 @@
+// Laminate public verification page. Text only: nothing from the network
+// is inserted as markup.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const words = { valid: "GENUINE", expired: "GENUINE, EXPIRED", not_yet_valid: "GENUINE, NOT YET VALID",
+    revoked: "GENUINE, REVOKED", wrong_event: "GENUINE", forged: "FORGED", unknown_key: "NOT OURS",
+    malformed: "NOT A PASS" };
+
+  async function check(code) {
+    code = code.trim();
+    if (!code) return;
+    const r = await fetch("/v1/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: code }) });
+    const v = await r.json();
+    $("verdict").hidden = false;
+    if (!r.ok) { $("v-status").textContent = "ERROR"; $("v-message").textContent = (v.error && v.error.message) || ""; return; }
+    $("verdict").dataset.status = v.status;
+    $("v-status").textContent = words[v.status] || v.status;
+    $("v-status").style.color = v.authentic ? "#0a8f3c" : "#c8102e";
+    $("v-message").textContent = v.message || "";
+    $("v-name").textContent = v.name || "";
+    $("v-type").textContent = v.type ? "· " + v.type + (v.event ? " · " + v.event : "") : "";
+    $("v-detail").textContent = v.serial ? "Serial " + v.serial.slice(0, 4) + "-" + v.serial.slice(4) +
+      (v.issued_at ? " · issued " + new Date(v.issued_at).toLocaleString() : "") +
+      (v.expires_at ? " · valid until " + new Date(v.expires_at).toLocaleString() : "") : "";
+    const img = $("v-art");
+    img.hidden = true;
+    if (v.authentic) {
+      const a = await fetch("/v1/artwork", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: code }) });
+      if (a.ok) { const url = URL.createObjectURL(await a.blob()); img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false; }
+    }
+  }
+  $("check").onclick = () => check($("code").value);
+
+  $("camera-btn").onclick = async () => {
+    if (typeof jsQR !== "function") { $("camera-msg").textContent = "Camera decoding is not built into this server."; return; }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      const v = $("video"); v.srcObject = stream; v.style.display = "block"; await v.play();
+      const c = document.createElement("canvas"), ctx = c.getContext("2d", { willReadFrequently: true });
+      const tick = () => {
+        if (v.readyState >= 2) {
+          c.width = v.videoWidth; c.height = v.videoHeight; ctx.drawImage(v, 0, 0);
+          const qr = jsQR(ctx.getImageData(0, 0, c.width, c.height).data, c.width, c.height, { inversionAttempts: "dontInvert" });
+          if (qr && qr.data) { $("code").value = qr.data; stream.getTracks().forEach((t) => t.stop()); v.style.display = "none"; check(qr.data); return; }
+        }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    } catch (e) { $("camera-msg").textContent = "No camera: " + e.name; }
+  };
+})();
