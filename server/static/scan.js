@@ -56,9 +56,14 @@
 
   // Keyboard-wedge scanners type the code then Enter; some send no Enter,
   // so a pause of 120 ms after the last key also ends a code.
-  let pause = 0;
-  $("wedge").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submit($("wedge").value); } });
-  $("wedge").addEventListener("input", () => { clearTimeout(pause); pause = setTimeout(() => { if ($("wedge").value.length > 40) submit($("wedge").value); }, 120); });
+  let pause = 0, firstKey = 0;
+  $("wedge").addEventListener("keydown", (e) => {
+    if (!firstKey) firstKey = performance.now();
+    if (e.key === "Enter") { e.preventDefault(); const t = firstKey; firstKey = 0; submit($("wedge").value, t); }
+  });
+  $("wedge").addEventListener("input", () => { clearTimeout(pause); pause = setTimeout(() => {
+    if ($("wedge").value.length > 40) { const t = firstKey; firstKey = 0; submit($("wedge").value, t); }
+  }, 120); });
 
   function newScanID() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -66,7 +71,9 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
-  async function submit(raw) {
+  // submit sends one code; t0 is when its frame or first key arrived, so
+  // the time to the answer screen is measured from there.
+  async function submit(raw, t0) {
     clearTimeout(pause);
     $("wedge").value = "";
     const code = raw.trim();
@@ -76,7 +83,7 @@
     if (code === lastCode && now - lastCodeAt < 2000) return;
     lastCode = code; lastCodeAt = now;
     busy = true;
-    const started = performance.now();
+    const started = t0 || performance.now();
     const body = { token: code, gate: $("gate").value.trim().toLowerCase(), zone: $("zone").value, direction: $("direction").value, scan_id: newScanID() };
     let answer;
     try {
@@ -90,16 +97,15 @@
     } catch (e) {
       answer = { decision: "deny", code: "offline", reason: "No answer from the server: do not admit; call the production office." };
     }
-    answer.elapsed_ms = Math.round(performance.now() - started);
-    await show(answer);
+    show(answer, started);
     busy = false;
   }
 
-  async function show(a) {
+  function show(a, started) {
     const res = $("result");
     res.className = a.decision === "admit" ? "admit" : a.decision === "attention" ? "attention" : "deny";
     res.dataset.code = a.code || "";
-    res.dataset.elapsed = a.elapsed_ms;
+    res.dataset.elapsed = Math.round(performance.now() - started);
     $("r-word").textContent = a.decision === "admit" ? "ADMIT" : a.decision === "attention" ? "CHECK" : "DENY";
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
@@ -107,11 +113,12 @@
     $("r-serial").textContent = a.pass ? a.pass.serial.slice(0, 4) + "-" + a.pass.serial.slice(4) : "";
     const img = $("r-art");
     img.hidden = true;
-    if (a.artwork_url) {
-      try {
-        const r = await api(a.artwork_url);
-        if (r.ok) { const url = URL.createObjectURL(await r.blob()); img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false; }
-      } catch (e) { /* the answer stands without the artwork */ }
+    if (a.artwork_url) { // after the colour is up: the answer must not wait for the picture
+      api(a.artwork_url).then((r) => r.ok ? r.blob() : null).then((b) => {
+        if (!b) return;
+        const url = URL.createObjectURL(b);
+        img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false;
+      }).catch(() => { /* the answer stands without the artwork */ });
     }
     beep(res.className);
     const li = document.createElement("li");
@@ -147,11 +154,12 @@
       const c = document.createElement("canvas"), ctx = c.getContext("2d", { willReadFrequently: true });
       const tick = () => {
         if (v.readyState >= 2 && !busy) {
+          const t0 = performance.now();
           c.width = v.videoWidth; c.height = v.videoHeight;
           ctx.drawImage(v, 0, 0);
           const img = ctx.getImageData(0, 0, c.width, c.height);
           const qr = jsQR(img.data, img.width, img.height, { inversionAttempts: "dontInvert" });
-          if (qr && qr.data) submit(qr.data);
+          if (qr && qr.data) submit(qr.data, t0);
         }
         requestAnimationFrame(tick);
       };
