@@ -27,10 +27,10 @@ type IssueRequest struct {
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
 }
 
-// IssueResponse is one issued pass.
-type IssueResponse struct {
+// PassView is a stored pass as the API and the CLI show it.
+type PassView struct {
 	Serial     pass.Serial `json:"serial"`
-	Printed    string      `json:"printed"`
+	Printed    string      `json:"printed"` // XXXX-XXXX
 	Event      string      `json:"event"`
 	Type       pass.Type   `json:"type"`
 	Role       string      `json:"role,omitempty"`
@@ -40,12 +40,24 @@ type IssueResponse struct {
 	ValidUntil time.Time   `json:"valid_until"`
 	IssuedAt   time.Time   `json:"issued_at"`
 	KID        string      `json:"kid"`
-	Token      string      `json:"token"`
 }
 
-func issued(i *store.Issued) IssueResponse {
-	return IssueResponse{Serial: i.Serial, Printed: i.Serial.String(), Event: i.Event, Type: i.Type, Role: i.Role, Name: i.Name,
-		Org: i.Org, ValidFrom: i.ValidFrom, ValidUntil: i.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID, Token: i.Token}
+// NewPassView describes a stored pass.
+func NewPassView(i *store.Issued) PassView {
+	return PassView{Serial: i.Serial, Printed: i.Serial.String(), Event: i.Event, Type: i.Type, Role: i.Role, Name: i.Name,
+		Org: i.Org, ValidFrom: i.ValidFrom, ValidUntil: i.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID}
+}
+
+// IssueResponse is one issued pass with its token: the answer of the
+// issuing endpoints and each line of "laminate issue --json".
+type IssueResponse struct {
+	PassView
+	Token string `json:"token"`
+}
+
+// Issued describes a newly issued pass.
+func Issued(i *store.Issued) IssueResponse {
+	return IssueResponse{PassView: NewPassView(i), Token: i.Token}
 }
 
 // signerOr503 is the signer, or the reason this node cannot sign.
@@ -100,7 +112,7 @@ func (s *Server) issueOne(c echo.Context) error {
 	if err != nil {
 		return badIssue(err)
 	}
-	return c.JSON(http.StatusCreated, issued(&out[0]))
+	return c.JSON(http.StatusCreated, Issued(&out[0]))
 }
 
 // badIssue turns a signing or guest-list error into a 400 naming the
@@ -151,25 +163,18 @@ func (s *Server) issueBatch(c echo.Context) error {
 	}
 	resp := make([]IssueResponse, len(out))
 	for i := range out {
-		resp[i] = issued(&out[i])
+		resp[i] = Issued(&out[i])
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"issued": len(resp), "passes": resp})
 }
 
 // getPDF prints one pass on a template: GET /v1/passes/{serial}/pdf?template=NAME.
 func (s *Server) getPDF(c echo.Context) error {
-	serial, err := serialParam(c)
+	p, err := s.passParam(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	p, err := s.cfg.Store.Pass(ctx, serial)
-	if errors.Is(err, store.ErrNotFound) {
-		return apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
-	}
-	if err != nil {
-		return err
-	}
+	ctx, serial := c.Request().Context(), p.Serial
 	if _, err := s.cfg.Store.Revocation(ctx, serial); err == nil {
 		return apiError(http.StatusConflict, "revoked", "pass "+serial.String()+" is revoked: it is not printed")
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -13,10 +13,7 @@ import (
 func TestIssueEndpoints(t *testing.T) {
 	f := newFixture(t, 0)
 	ctx := context.Background()
-	tok, rec, _ := NewToken(RoleIssuer, "office", f.now)
-	if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
-		t.Fatal(err)
-	}
+	tok := f.apiToken(t, RoleIssuer, "office")
 	scanner := scannerToken(t, f)
 	auth := "Bearer " + tok
 	tests := []struct {

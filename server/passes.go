@@ -15,17 +15,7 @@ import (
 // PassResponse is GET /v1/passes/{serial}: the pass, whether it is
 // revoked, and its scans.
 type PassResponse struct {
-	Serial     pass.Serial     `json:"serial"`
-	Printed    string          `json:"printed"`
-	Event      string          `json:"event"`
-	Type       pass.Type       `json:"type"`
-	Role       string          `json:"role,omitempty"`
-	Name       string          `json:"name"`
-	Org        string          `json:"org,omitempty"`
-	ValidFrom  time.Time       `json:"valid_from,omitzero"`
-	ValidUntil time.Time       `json:"valid_until"`
-	IssuedAt   time.Time       `json:"issued_at"`
-	KID        string          `json:"kid"`
+	PassView
 	Status     string          `json:"status"` // issued or revoked
 	Revocation *RevocationInfo `json:"revocation,omitempty"`
 	Scans      []ScanInfo      `json:"scans"`
@@ -59,21 +49,27 @@ func serialParam(c echo.Context) (pass.Serial, error) {
 	return s, nil
 }
 
-func (s *Server) getPass(c echo.Context) error {
+// passParam loads the pass named by {serial}: 400 for a mistyped serial,
+// 404 for one we never issued.
+func (s *Server) passParam(c echo.Context) (*store.Issued, error) {
 	serial, err := serialParam(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := c.Request().Context()
-	p, err := s.cfg.Store.Pass(ctx, serial)
+	p, err := s.cfg.Store.Pass(c.Request().Context(), serial)
 	if errors.Is(err, store.ErrNotFound) {
-		return apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
+		return nil, apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
 	}
+	return p, err
+}
+
+func (s *Server) getPass(c echo.Context) error {
+	p, err := s.passParam(c)
 	if err != nil {
 		return err
 	}
-	resp := PassResponse{Serial: p.Serial, Printed: p.Serial.String(), Event: p.Event, Type: p.Type, Role: p.Role, Name: p.Name,
-		Org: p.Org, ValidFrom: p.ValidFrom, ValidUntil: p.ValidUntil, IssuedAt: p.IssuedAt, KID: p.KID, Status: "issued",
+	ctx, serial := c.Request().Context(), p.Serial
+	resp := PassResponse{PassView: NewPassView(p), Status: "issued",
 		Scans: []ScanInfo{}, ArtworkURL: "/v1/passes/" + string(p.Serial) + "/artwork.svg"}
 	if r, err := s.cfg.Store.Revocation(ctx, serial); err == nil {
 		resp.Status = "revoked"
@@ -96,15 +92,11 @@ func (s *Server) getPass(c echo.Context) error {
 // printed pass. Only for passes we issued: the artwork of a made-up serial
 // is exactly what a forger wants.
 func (s *Server) getArtwork(c echo.Context) error {
-	serial, err := serialParam(c)
+	p, err := s.passParam(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.cfg.Store.Pass(c.Request().Context(), serial); errors.Is(err, store.ErrNotFound) {
-		return apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
-	} else if err != nil {
-		return err
-	}
+	serial := p.Serial
 	if len(s.cfg.ArtworkSecret) == 0 {
 		return apiError(http.StatusNotFound, "not_found", "this server has no artwork secret")
 	}

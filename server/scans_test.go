@@ -14,7 +14,13 @@ import (
 
 func scannerToken(t testing.TB, f *fixture) string {
 	t.Helper()
-	tok, rec, err := NewToken(RoleScanner, "north gate phone", f.now)
+	return f.apiToken(t, RoleScanner, "north gate phone")
+}
+
+// apiToken makes and stores an API token for role.
+func (f *fixture) apiToken(t testing.TB, role, name string) string {
+	t.Helper()
+	tok, rec, err := NewToken(role, name, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +145,7 @@ func TestScanAntiPassbackConcurrent(t *testing.T) {
 func TestPassAndArtwork(t *testing.T) {
 	f := newFixture(t, 0)
 	scanner := scannerToken(t, f)
-	tok, rec, _ := NewToken(RoleIssuer, "office", f.now)
-	if err := f.st.CreateAPIToken(context.Background(), &rec, "test"); err != nil {
-		t.Fatal(err)
-	}
+	tok := f.apiToken(t, RoleIssuer, "office")
 	f.scan(t, scanner, f.token, "north", "stage", "in", "p1", f.now.Add(9*time.Hour))
 	serial := string(f.iss.Serial)
 	tests := []struct {
@@ -177,14 +180,7 @@ func TestPassAndArtwork(t *testing.T) {
 
 func TestRevokeEndpoints(t *testing.T) {
 	f := newFixture(t, 0)
-	ctx := context.Background()
-	mk := func(role string) string {
-		tok, rec, _ := NewToken(role, role, f.now)
-		if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	mk := func(role string) string { return f.apiToken(t, role, role) }
 	admin, issuer := mk(RoleAdmin), mk(RoleIssuer)
 	serial := string(f.iss.Serial)
 	tests := []struct {
@@ -218,14 +214,7 @@ func TestRevokeEndpoints(t *testing.T) {
 
 func TestCuesAndStatus(t *testing.T) {
 	f := newFixture(t, 0)
-	ctx := context.Background()
-	mk := func(role string) string {
-		tok, rec, _ := NewToken(role, role, f.now)
-		if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	mk := func(role string) string { return f.apiToken(t, role, role) }
 	stage, scanner := mk(RoleStage), mk(RoleScanner)
 	// The show was planned for 20:00 (now + 8 h); at 20:05 it has not started.
 	before := f.now.Add(8*time.Hour + 5*time.Minute)

@@ -184,16 +184,7 @@ func TestAuthenticate(t *testing.T) {
 	f := newFixture(t, 0)
 	ctx := context.Background()
 	f.s.e.GET("/test/issuer-only", func(c echo.Context) error { return c.String(200, c.Get("caller").(caller).Name) }, f.s.require(RoleIssuer))
-	mk := func(role string) string {
-		tok, rec, err := NewToken(role, role+" holder", f.now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.st.CreateAPIToken(ctx, &rec, "test"); err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	mk := func(role string) string { return f.apiToken(t, role, role+" holder") }
 	issuer, scanner, admin, revoked := mk(RoleIssuer), mk(RoleScanner), mk(RoleAdmin), mk(RoleIssuer)
 	id, _, _ := splitToken(revoked)
 	if err := f.st.RevokeAPIToken(ctx, id, "test"); err != nil {

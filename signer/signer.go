@@ -66,17 +66,7 @@ func (s *Signer) Sign(p *pass.Pass) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // "&" stays one byte, not six: the QR is the budget
-	if err := enc.Encode(p.Claims()); err != nil {
-		return "", err
-	}
-	jws, err := s.js.Sign(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	if err != nil {
-		return "", fmt.Errorf("signer: %w", err)
-	}
-	return jws.CompactSerialize()
+	return s.SignJSON(p.Claims())
 }
 
 // SignJSON signs any JSON document with the pass key (a revocation list,
@@ -86,7 +76,7 @@ func (s *Signer) Sign(p *pass.Pass) (string, error) {
 func (s *Signer) SignJSON(v any) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	enc.SetEscapeHTML(false) // "&" stays one byte, not six: the QR is the budget
 	if err := enc.Encode(v); err != nil {
 		return "", err
 	}

@@ -10,36 +10,12 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/templates"
 	"github.com/laminate/laminate/verifier"
 )
-
-// issuedJSON is one line of "issue --json".
-type issuedJSON struct {
-	Serial     string     `json:"serial"`
-	Printed    string     `json:"printed"`
-	Event      string     `json:"event"`
-	Type       pass.Type  `json:"type"`
-	Role       string     `json:"role,omitempty"`
-	Name       string     `json:"name"`
-	Org        string     `json:"org,omitempty"`
-	ValidFrom  *time.Time `json:"valid_from,omitempty"`
-	ValidUntil time.Time  `json:"valid_until"`
-	KID        string     `json:"kid"`
-	Token      string     `json:"token"`
-}
-
-func toJSON(i *store.Issued) issuedJSON {
-	j := issuedJSON{Serial: string(i.Serial), Printed: i.Serial.String(), Event: i.Event, Type: i.Type, Role: i.Role,
-		Name: i.Name, Org: i.Org, ValidUntil: i.ValidUntil, KID: i.KID, Token: i.Token}
-	if !i.ValidFrom.IsZero() {
-		vf := i.ValidFrom
-		j.ValidFrom = &vf
-	}
-	return j
-}
 
 func cmdIssue(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("issue", a.ui)
@@ -132,7 +108,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	for i := range issued {
 		p := &issued[i]
 		if *asJSON {
-			if err := a.jsonLine(toJSON(p)); err != nil {
+			if err := a.jsonLine(server.Issued(p)); err != nil {
 				return err
 			}
 			continue
@@ -339,7 +315,7 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		var rows [][]string
 		for _, p := range ps {
 			if *asJSON {
-				if err := a.jsonLine(toJSON(p)); err != nil {
+				if err := a.jsonLine(server.Issued(p)); err != nil {
 					return err
 				}
 				continue
