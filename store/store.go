@@ -35,6 +35,8 @@ var (
 	ErrAlreadyRevoked  = errors.New("store: already revoked")
 	ErrNotLaminate     = errors.New("store: not a Laminate database") // a foreign database, or not a database at all
 	ErrNewerSchema     = errors.New("store: database schema is newer than this program")
+	ErrConflict        = errors.New("store: changed by another node") // PutShared lost a compare-and-swap
+	ErrUnavailable     = errors.New("store: database unavailable")    // cannot reach the database now; retry later
 )
 
 // Issued is a pass as issued: the pass, its signed token and the key that
@@ -91,6 +93,7 @@ const (
 	ActionKeyRotate   = "key.rotate"
 	ActionKeyRetire   = "key.retire"
 	ActionEventCue    = "event.cue"
+	ActionSharedPut   = "shared.put"
 )
 
 // Scan is one door scan, as recorded.
@@ -201,8 +204,32 @@ type Store interface {
 	// scan was "in".
 	Inside(ctx context.Context, event string) (map[string][]pass.Serial, error)
 
+	// Shared returns the shared document name and its version, or
+	// ErrNotFound. Shared documents are what every node of a deployment
+	// needs besides the rows: the keyring's public state and its encrypted
+	// private keys, the artwork secret. A node joins by the store alone.
+	Shared(ctx context.Context, name string) (value []byte, version int64, err error)
+	// PutShared stores a shared document with its audit row (the value is
+	// never copied into the audit log). With version 0 it creates the
+	// document, and gives ErrExists when the name is taken: of two nodes
+	// starting on one empty store, the first wins and the other adopts its
+	// keys. With version > 0 it replaces the document only if it is still
+	// at that version (compare and swap), else ErrConflict. It returns the
+	// new version.
+	PutShared(ctx context.Context, name string, value []byte, version int64, actor string) (int64, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
 	Close() error
+}
+
+// Notifier is implemented by stores that tell a node at once when another
+// node committed a change (PostgreSQL's LISTEN/NOTIFY). Servers still poll:
+// a notification only makes the next poll come sooner.
+type Notifier interface {
+	// Changes returns a channel that receives (coalesced) after any node
+	// commits a revocation, a cue, new passes or a shared document. It is
+	// closed when ctx ends.
+	Changes(ctx context.Context) <-chan struct{}
 }

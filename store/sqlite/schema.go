@@ -95,4 +95,14 @@ ALTER TABLE scans ADD COLUMN answer TEXT NOT NULL DEFAULT '';
 	`
 CREATE INDEX scans_serial_decision ON scans (serial, decision, at);
 `,
+	// 5: shared documents (keyring, artwork secret), so that several
+	// processes, or a restored copy, find the keys with the rows.
+	`
+CREATE TABLE shared (
+	name       TEXT PRIMARY KEY,
+	value      BLOB NOT NULL,
+	version    INTEGER NOT NULL,
+	updated_at TEXT NOT NULL
+) STRICT;
+`,
 }
