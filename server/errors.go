@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/store"
 )
 
 // Error is the one error type of the API. Err is logged, never sent.
@@ -46,6 +48,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &ae):
+	case errors.Is(err, store.ErrUnavailable):
+		// The database is down or unreachable: say so at once, so a door
+		// retries or falls back, instead of waiting on a timeout.
+		ae = &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
+			Message: "the database is not reachable right now; retry in a moment", Err: err}
 	case errors.As(err, &he):
 		ae = &Error{Status: he.Code, Code: codeFor(he.Code), Message: http.StatusText(he.Code), Err: err}
 		if he.Code == http.StatusRequestEntityTooLarge {

@@ -62,11 +62,12 @@ func Issued(i *store.Issued) IssueResponse {
 
 // signerOr503 is the signer, or the reason this node cannot sign.
 func (s *Server) signerOr503() (*signer.Signer, error) {
-	if s.cfg.Signer == nil {
+	sg := s.signer.Load()
+	if sg == nil {
 		return nil, apiError(http.StatusServiceUnavailable, "cannot_sign",
 			"this node has no signing key (its keyring is encrypted and it was started without the passphrase)")
 	}
-	return s.cfg.Signer, nil
+	return sg, nil
 }
 
 func (s *Server) eventOr404(c echo.Context, id string) (*pass.Event, error) {

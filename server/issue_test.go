@@ -59,7 +59,7 @@ func TestIssueEndpoints(t *testing.T) {
 	if rec := f.do(t, "GET", "/v1/passes/"+string(f.iss.Serial)+"/pdf", "", "Authorization", auth); rec.Code != 409 {
 		t.Fatalf("pdf of a revoked pass = %d", rec.Code)
 	}
-	f.s.cfg.Signer = nil
+	f.s.signer.Store(nil)
 	if rec := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"X"}`, "Authorization", auth); rec.Code != 503 || !strings.Contains(rec.Body.String(), "cannot_sign") {
 		t.Fatalf("issue without a signer = %d %s", rec.Code, rec.Body)
 	}

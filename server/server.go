@@ -41,7 +41,14 @@ type Config struct {
 	// Signer issues passes; nil on a node that cannot sign (no passphrase
 	// for an encrypted keyring): issuing answers 503 there.
 	Signer *signer.Signer
-	Now    func() time.Time
+	// RefreshKeys, when set, runs every few seconds before the keyring is
+	// reloaded: it brings the data folder's keyring in step with the keys
+	// shared through the store (a rotation on another node).
+	RefreshKeys func(ctx context.Context) error
+	// NewSigner, when set, is called after a reload that changed the active
+	// key, and its signer replaces Signer (nil: this node cannot sign).
+	NewSigner func() (*signer.Signer, error)
+	Now       func() time.Time
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -80,6 +87,8 @@ type Server struct {
 	m *metrics
 
 	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
+
+	signer atomic.Pointer[signer.Signer] // nil: this node cannot sign
 }
 
 type cachedToken struct {
@@ -98,6 +107,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}, m: newMetrics()}
+	s.signer.Store(cfg.Signer)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For by default
@@ -299,22 +309,51 @@ func decodeJSON(c echo.Context, v any) error {
 func (s *Server) Sync(ctx context.Context) {
 	tick := time.NewTicker(syncInterval)
 	defer tick.Stop()
+	var changes <-chan struct{}
+	if n, ok := s.cfg.Store.(store.Notifier); ok {
+		changes = n.Changes(ctx)
+	}
 	lastKeys := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil
+			}
 		}
 		if err := s.SyncOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("sync with the store failed", "err", err)
 		}
 		if time.Since(lastKeys) > reloadKeysDur {
 			lastKeys = time.Now()
-			if err := s.cfg.Keys.Reload(); err != nil {
-				s.log.Warn("keyring reload failed", "err", err)
-			}
+			s.reloadKeys(ctx)
 		}
+	}
+}
+
+// reloadKeys picks up key changes made elsewhere: through the store
+// (RefreshKeys) and in the data folder; a new active key gets a new signer.
+func (s *Server) reloadKeys(ctx context.Context) {
+	if s.cfg.RefreshKeys != nil {
+		if err := s.cfg.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("shared keyring refresh failed", "err", err)
+		}
+	}
+	before := s.cfg.Keys.Active().KID
+	if err := s.cfg.Keys.Reload(); err != nil {
+		s.log.Warn("keyring reload failed", "err", err)
+		return
+	}
+	if after := s.cfg.Keys.Active().KID; after != before && s.cfg.NewSigner != nil {
+		sg, err := s.cfg.NewSigner()
+		if err != nil {
+			s.log.Warn("new active key: this node cannot sign with it", "kid", after, "err", err)
+		}
+		s.signer.Store(sg)
+		s.log.Info("active signing key changed", "from", before, "to", after)
 	}
 }
 

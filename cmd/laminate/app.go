@@ -49,10 +49,33 @@ func (a *app) close() {
 
 func (a *app) path(name string) string { return filepath.Join(a.g.data, name) }
 
-// open opens the data folder's keyring and database.
+// open opens the data folder's keyring and the store. With a store of its
+// own (--store), a missing data folder is made from the keys the store
+// shares (a node joins by the store URL alone), and the folder's keyring is
+// brought in step with the shared one.
 func (a *app) open(ctx context.Context) error {
-	if a.st != nil {
+	if a.ring != nil {
 		return nil
+	}
+	url, own := a.storeURL()
+	if !own {
+		if a.st == nil {
+			st, err := openStore(ctx, url)
+			if err != nil {
+				return err
+			}
+			a.st = st
+		}
+		if _, err := os.Stat(a.path(configFile)); errors.Is(err, fs.ErrNotExist) {
+			joined, err := a.join(ctx)
+			if err != nil {
+				return err
+			}
+			if !joined {
+				return withHint(fmt.Errorf("no Laminate data folder at %s, and the store %s holds no keys yet", a.g.data, redactURL(url)),
+					"run \"laminate init\" with this --store first")
+			}
+		}
 	}
 	fi, err := os.Stat(a.g.data)
 	switch {
@@ -70,9 +93,7 @@ func (a *app) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot read data folder: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a.cfg); err != nil || a.cfg.Format != 1 {
+	if a.cfg, err = parseConfig(raw); err != nil {
 		return fmt.Errorf("%s is damaged or from another version of Laminate", a.path(configFile))
 	}
 	if a.ring, err = keys.Open(a.g.data); err != nil {
@@ -81,20 +102,31 @@ func (a *app) open(ctx context.Context) error {
 		}
 		return err
 	}
+	if !own {
+		return a.syncKeys(ctx)
+	}
 	if _, err := os.Stat(a.path(dbFile)); err != nil {
 		return withHint(fmt.Errorf("database: %w", err), "restore %s from a backup", a.path(dbFile))
 	}
-	st, err := sqlite.Open(ctx, a.path(dbFile))
-	if err == nil {
-		if err = st.Check(ctx); err != nil {
-			st.Close()
-		}
-	}
+	st, err := openStore(ctx, url)
 	if err != nil {
 		return withHint(err, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", a.path(dbFile))
 	}
 	a.st = st
 	return nil
+}
+
+func parseConfig(raw []byte) (config, error) {
+	var cfg config
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, err
+	}
+	if cfg.Format != 1 {
+		return cfg, fmt.Errorf("format %d", cfg.Format)
+	}
+	return cfg, nil
 }
 
 // passphrase reads the key passphrase from --passphrase-file, else from
@@ -169,12 +201,80 @@ func (a *app) actor() string {
 	return "cli:" + name
 }
 
-// initData creates a data folder. On any failure it removes what it made,
-// so a failed init leaves nothing half-written.
-func initData(ctx context.Context, dir string, alg keys.Alg, issuer string, passphrase []byte, now time.Time) (created bool, err error) {
-	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
-		return false, nil
+// initResult says what initData did.
+type initResult int
+
+const (
+	initExisted initResult = iota // the folder was already set up: nothing changed
+	initCreated                   // new keys: a new deployment
+	initJoined                    // the folder was made from the keys the store shares
+)
+
+// initData sets up the data folder: with the default store, new keys and a
+// new SQLite database; with a store of its own (--store), the keys that
+// store shares if it has any (join), else new keys, which it then shares.
+// On any failure it removes what it made, so a failed init leaves nothing
+// half-written.
+func (a *app) initData(ctx context.Context, alg keys.Alg, issuer string, passphrase []byte, now time.Time) (initResult, error) {
+	if _, err := os.Stat(a.path(configFile)); err == nil {
+		return initExisted, nil
 	}
+	url, own := a.storeURL()
+	if own {
+		err := makeDataFolder(a.g.data, config{Format: 1, Issuer: issuer}, func(made *[]string) error {
+			*made = append(*made, a.path("keys"))
+			if _, err := keys.Init(a.g.data, alg, passphrase, now); err != nil {
+				return err
+			}
+			db := a.path(dbFile)
+			*made = append(*made, db, db+"-wal", db+"-shm")
+			st, err := sqlite.Open(ctx, db)
+			if err != nil {
+				return err
+			}
+			return st.Close()
+		})
+		if err != nil {
+			return 0, err
+		}
+		return initCreated, nil
+	}
+	st, err := openStore(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	a.st = st
+	for range 3 {
+		if joined, err := a.join(ctx); err != nil || joined {
+			return initJoined, err
+		}
+		cfg := config{Format: 1, Issuer: issuer}
+		err := makeDataFolder(a.g.data, cfg, func(made *[]string) error {
+			*made = append(*made, a.path("keys"))
+			if _, err := keys.Init(a.g.data, alg, passphrase, now); err != nil {
+				return err
+			}
+			sh, err := keys.Export(a.g.data)
+			if err != nil {
+				return err
+			}
+			return a.publish(ctx, sh, cfg)
+		})
+		if errors.Is(err, store.ErrExists) {
+			continue // another node shared its keys first: join them
+		}
+		if err != nil {
+			return 0, err
+		}
+		return initCreated, nil
+	}
+	return 0, errors.New("init: the store's shared keys keep changing; try again")
+}
+
+// makeDataFolder creates dir, lets fill add to it (appending what it makes
+// to made), and writes laminate.json last and atomically: its presence
+// means the folder is complete. On failure it removes what was made.
+func makeDataFolder(dir string, cfg config, fill func(made *[]string) error) (err error) {
 	var made []string
 	defer func() {
 		if err == nil {
@@ -193,34 +293,22 @@ func initData(ctx context.Context, dir string, alg keys.Alg, issuer string, pass
 		made = append(made, dir)
 	case errors.Is(err, fs.ErrExist):
 	default:
-		return false, fmt.Errorf("cannot create data folder: %w", err)
+		return fmt.Errorf("cannot create data folder: %w", err)
 	}
 	if entries, err := os.ReadDir(dir); err != nil {
-		return false, fmt.Errorf("cannot read data folder: %w", err)
+		return fmt.Errorf("cannot read data folder: %w", err)
 	} else if len(entries) > 0 && !fresh {
-		return false, withHint(fmt.Errorf("%s is not empty and is not a Laminate data folder", dir), "choose an empty or new folder with --data DIR")
+		return withHint(fmt.Errorf("%s is not empty and is not a Laminate data folder", dir), "choose an empty or new folder with --data DIR")
 	}
-	made = append(made, filepath.Join(dir, "keys"))
-	if _, err := keys.Init(dir, alg, passphrase, now); err != nil {
-		return false, err
+	if err := fill(&made); err != nil {
+		return err
 	}
-	db := filepath.Join(dir, dbFile)
-	made = append(made, db, db+"-wal", db+"-shm")
-	st, err := sqlite.Open(ctx, db)
-	if err != nil {
-		return false, err
-	}
-	if err := st.Close(); err != nil {
-		return false, err
-	}
-	// laminate.json is written last and atomically: its presence means the
-	// folder is complete.
-	raw, _ := json.MarshalIndent(config{Format: 1, Issuer: issuer}, "", "  ")
+	raw, _ := json.MarshalIndent(cfg, "", "  ")
 	tmp := filepath.Join(dir, "."+configFile+".tmp")
 	made = append(made, tmp)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return false, err
+		return err
 	}
 	_, err = f.Write(append(raw, '\n'))
 	if err == nil {
@@ -230,15 +318,15 @@ func initData(ctx context.Context, dir string, alg keys.Alg, issuer string, pass
 		err = cerr
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := os.Link(tmp, filepath.Join(dir, configFile)); err != nil { // fails if another init won
-		return false, err
+		return err
 	}
 	os.Remove(tmp)
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return true, nil
+	return nil
 }

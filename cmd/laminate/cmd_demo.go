@@ -28,11 +28,11 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := initData(ctx, a.g.data, "EdDSA", "lam", pp, now)
+	res, err := a.initData(ctx, "EdDSA", "lam", pp, now)
 	if err != nil {
 		return err
 	}
-	if created {
+	if res == initCreated {
 		a.printf("1. initialised data folder %s (keyring + database)\n", a.g.data)
 	} else {
 		a.printf("1. using data folder %s\n", a.g.data)

@@ -39,11 +39,11 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := initData(ctx, a.g.data, algo, *issuer, pp, time.Now())
+	res, err := a.initData(ctx, algo, *issuer, pp, time.Now())
 	if err != nil {
 		return err
 	}
-	if !created {
+	if res == initExisted {
 		a.infof("%s is already a Laminate data folder; nothing changed", a.g.data)
 		return nil
 	}
@@ -51,6 +51,14 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	k := a.ring.Active()
+	if res == initJoined {
+		u, _ := a.storeURL()
+		a.printf("joined the deployment of %s in %s\nsigning key %s (%s)\n", redactURL(u), a.g.data, k.KID, k.Alg)
+		if _, _, err := a.ring.Signer(pp); err != nil {
+			a.infof("this folder cannot sign passes: %v", err)
+		}
+		return nil
+	}
 	enc := "unencrypted (set LAMINATE_KEY_PASSPHRASE or --passphrase-file to encrypt keys)"
 	if len(pp) > 0 {
 		enc = "encrypted with your passphrase"
@@ -113,6 +121,9 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := a.keysChanged(ctx); err != nil {
+			return err
+		}
 		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRotate, Subject: k.KID, Detail: fmt.Sprintf(`{"alg":%q}`, k.Alg)}); err != nil {
 			return err
 		}
@@ -133,6 +144,9 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		case errors.Is(err, keys.ErrNotFound):
 			return withHint(err, "\"laminate keys list\" shows the key IDs")
 		case err != nil:
+			return err
+		}
+		if err := a.keysChanged(ctx); err != nil {
 			return err
 		}
 		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRetire, Subject: pos[0], Detail: "{}"}); err != nil {

@@ -42,14 +42,17 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := initData(ctx, a.g.data, "EdDSA", "lam", pp, time.Now())
+	res, err := a.initData(ctx, "EdDSA", "lam", pp, time.Now())
 	if err != nil {
 		return err
 	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	if created {
+	if res == initJoined {
+		a.infof("joined the deployment: keys from the store, data folder %s", a.g.data)
+	}
+	if res == initCreated {
 		tok, err := a.createToken(ctx, server.RoleAdmin, "first admin (made by serve)")
 		if err != nil {
 			return err
@@ -76,8 +79,13 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		a.infof("this node cannot issue passes: %v", err)
 		sg = nil
 	}
-	srv := server.New(server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
-		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg})
+	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
+		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
+		NewSigner: a.signer}
+	if _, own := a.storeURL(); !own {
+		cfg.RefreshKeys = a.syncKeys
+	}
+	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
 	}

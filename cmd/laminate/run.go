@@ -35,6 +35,8 @@ Commands:
 Global flags (before or after the command):
   --data DIR                 data folder (default ./laminate-data, env LAMINATE_DATA)
   --passphrase-file FILE     file holding the key passphrase (else env LAMINATE_KEY_PASSPHRASE)
+  --store URL                database shared by several nodes: postgres://USER@HOST/DB or
+                             sqlite:PATH (default: DIR/laminate.db; env LAMINATE_STORE)
 
 Run "laminate COMMAND --help" for a command's flags.
 `
@@ -43,11 +45,13 @@ Run "laminate COMMAND --help" for a command's flags.
 type globals struct {
 	data           string
 	passphraseFile string
+	store          string // store URL; "" is the data folder's SQLite file
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.data, "data", g.data, "data folder (env LAMINATE_DATA)")
 	fs.StringVar(&g.passphraseFile, "passphrase-file", g.passphraseFile, "file holding the key passphrase (env LAMINATE_KEY_PASSPHRASE)")
+	fs.StringVar(&g.store, "store", g.store, "database: sqlite:PATH or postgres://USER@HOST/DB (default: the data folder's laminate.db; env LAMINATE_STORE)")
 }
 
 // command is one subcommand.
@@ -78,7 +82,7 @@ func init() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	u := &ui{stdin: stdin, stdout: stdout, stderr: stderr}
-	g := &globals{data: os.Getenv("LAMINATE_DATA")}
+	g := &globals{data: os.Getenv("LAMINATE_DATA"), store: os.Getenv("LAMINATE_STORE")}
 	if g.data == "" {
 		g.data = "laminate-data"
 	}

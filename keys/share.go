@@ -1,0 +1,314 @@
+package keys
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// ErrForeign is returned by [Merge] and [Import] when two keyrings belong to
+// different deployments (no key in common, a kid with two different public
+// keys, or different artwork secrets): they are never mixed.
+var ErrForeign = errors.New("keys: keyring of another deployment")
+
+// shareFormat is the version of the encoded [Share].
+const shareFormat = 1
+
+// maxShareSize bounds an encoded [Share].
+const maxShareSize = 4 << 20
+
+// Share is the part of a data folder's keyring that every node of a
+// deployment shares through the store, so that a node joins with the store
+// alone: keyring.json (public keys, which key is active, which are
+// retired), the private key files that are encrypted, and the artwork
+// secret. A private key in the clear never leaves its folder: a node that
+// has only the share verifies and scans, and signs only if it has the
+// passphrase of an encrypted active key.
+type Share struct {
+	Format  int               `json:"format"`
+	Ring    json.RawMessage   `json:"ring"`    // keyring.json
+	Keys    map[string][]byte `json:"keys"`    // encrypted key files by file name
+	Artwork string            `json:"artwork"` // the artwork secret, hex
+}
+
+// Encode returns the share as JSON, for the store.
+func (s *Share) Encode() ([]byte, error) {
+	return json.Marshal(s)
+}
+
+// DecodeShare parses and validates an encoded share.
+func DecodeShare(data []byte) (*Share, error) {
+	if len(data) > maxShareSize {
+		return nil, fmt.Errorf("%w: shared keyring larger than %d MiB", ErrBadKeyFile, maxShareSize>>20)
+	}
+	var s Share
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%w: shared keyring: %v", ErrBadKeyFile, err)
+	}
+	if s.Format != shareFormat {
+		return nil, fmt.Errorf("%w: shared keyring format %d, want %d (written by another laminate version?)", ErrBadKeyFile, s.Format, shareFormat)
+	}
+	if _, err := s.check(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// check validates the share: the ring parses, every key file belongs to a
+// key of the ring, is encrypted and matches its public key, and the artwork
+// secret has the right length.
+func (s *Share) check() (*state, error) {
+	st, err := parseRing("shared "+ringFileName, s.Ring)
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range s.Keys {
+		i := slices.IndexFunc(st.ring.Keys, func(r keyRecord) bool { return r.File == name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: shared key file %q belongs to no key of the ring", ErrBadKeyFile, name)
+		}
+		kf, err := parseKeyFile("shared "+name, data)
+		if err != nil {
+			return nil, err
+		}
+		key := st.keys[i]
+		eq, _ := kf.public.(interface{ Equal(crypto.PublicKey) bool })
+		if !kf.encrypted || kf.kid != key.KID || eq == nil || !eq.Equal(key.Public) {
+			return nil, fmt.Errorf("%w: shared key file %q is not the encrypted private key of %s", ErrBadKeyFile, name, key.KID)
+		}
+	}
+	if b, err := hex.DecodeString(s.Artwork); err != nil || len(b) != ArtworkSecretLen {
+		return nil, fmt.Errorf("%w: shared artwork secret is not %d bytes in hex", ErrBadKeyFile, ArtworkSecretLen)
+	}
+	return st, nil
+}
+
+// Export returns the share of the keyring in the data folder dir, creating
+// its artwork secret if it has none yet.
+func Export(dir string) (*Share, error) {
+	kdir := filepath.Join(dir, keysDirName)
+	path := filepath.Join(kdir, ringFileName)
+	ring, err := readSmallFile(path, maxRingSize, 0o022)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no keyring in %s", ErrNotFound, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := parseRing(path, ring)
+	if err != nil {
+		return nil, err
+	}
+	art, err := ArtworkSecret(dir, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	s := &Share{Format: shareFormat, Ring: ring, Keys: map[string][]byte{}, Artwork: hex.EncodeToString(art)}
+	for _, rec := range st.ring.Keys {
+		if !rec.Encrypted {
+			continue
+		}
+		data, err := readSmallFile(filepath.Join(kdir, rec.File), maxKeyFileSize, 0o077)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a node that joined without this file
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.Keys[rec.File] = data
+	}
+	if _, err := s.check(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Equal reports whether two shares hold the same keyring, key files and
+// artwork secret.
+func (s *Share) Equal(o *Share) bool {
+	if s.Artwork != o.Artwork || len(s.Keys) != len(o.Keys) {
+		return false
+	}
+	for name, data := range s.Keys {
+		if !bytes.Equal(data, o.Keys[name]) {
+			return false
+		}
+	}
+	a, errA := canonicalRing(s.Ring)
+	b, errB := canonicalRing(o.Ring)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
+}
+
+func canonicalRing(data []byte) ([]byte, error) {
+	var rf ringFile
+	if err := json.Unmarshal(data, &rf); err != nil {
+		return nil, err
+	}
+	return marshalRing(rf)
+}
+
+// Merge combines two shares of one deployment, as made by nodes that changed
+// the keyring independently: the union of their keys and key files, a key
+// retired if either retired it (at the earlier time), and as active key the
+// newer of the two active keys (rotation always makes the newest key
+// active). Merge is deterministic and symmetric, so nodes converge. It fails
+// with [ErrForeign] for shares of two deployments.
+func Merge(a, b *Share) (*Share, error) {
+	sa, err := a.check()
+	if err != nil {
+		return nil, err
+	}
+	sb, err := b.check()
+	if err != nil {
+		return nil, err
+	}
+	if a.Artwork != b.Artwork {
+		return nil, fmt.Errorf("%w: the artwork secrets differ", ErrForeign)
+	}
+	recs := slices.Clone(sa.ring.Keys)
+	common := 0
+	for _, rb := range sb.ring.Keys {
+		i := slices.IndexFunc(recs, func(r keyRecord) bool { return r.KID == rb.KID })
+		if i < 0 {
+			recs = append(recs, rb)
+			continue
+		}
+		common++
+		ra := &recs[i]
+		if ra.Alg != rb.Alg || !samePublic(sa.keys[i].Public, sb.verifyOrKey(rb.KID)) {
+			return nil, fmt.Errorf("%w: key %s differs", ErrForeign, rb.KID)
+		}
+		if !rb.Retired.IsZero() && (ra.Retired.IsZero() || rb.Retired.Before(ra.Retired)) {
+			ra.Retired = rb.Retired
+		}
+		ra.Encrypted = ra.Encrypted || rb.Encrypted
+	}
+	if common == 0 {
+		return nil, fmt.Errorf("%w: no key in common", ErrForeign)
+	}
+	slices.SortStableFunc(recs, func(x, y keyRecord) int {
+		if c := x.Created.Compare(y.Created); c != 0 {
+			return c
+		}
+		return bytes.Compare([]byte(x.KID), []byte(y.KID))
+	})
+	active := sa.ring.Active
+	aa, ab := sa.keys[sa.active], sb.keys[sb.active]
+	if ab.Created.After(aa.Created) || (ab.Created.Equal(aa.Created) && ab.KID > aa.KID) {
+		active = sb.ring.Active
+	}
+	for _, r := range recs {
+		if r.KID == active && !r.Retired.IsZero() {
+			return nil, fmt.Errorf("%w: active key %s is retired in one of the keyrings", ErrForeign, active)
+		}
+	}
+	ring, err := marshalRing(ringFile{Version: ringVersion, Active: active, Keys: recs})
+	if err != nil {
+		return nil, err
+	}
+	m := &Share{Format: shareFormat, Ring: ring, Keys: map[string][]byte{}, Artwork: a.Artwork}
+	for name, data := range a.Keys {
+		m.Keys[name] = data
+	}
+	for name, data := range b.Keys {
+		if _, ok := m.Keys[name]; !ok {
+			m.Keys[name] = data
+		}
+	}
+	if _, err := m.check(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func samePublic(a, b crypto.PublicKey) bool {
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && b != nil && eq.Equal(b)
+}
+
+// verifyOrKey returns the public key of kid, retired or not.
+func (st *state) verifyOrKey(kid string) crypto.PublicKey {
+	for _, k := range st.keys {
+		if k.KID == kid {
+			return k.Public
+		}
+	}
+	return nil
+}
+
+// Import makes the keyring of the data folder dir (created if missing) the
+// keyring of share s: it writes the key files the folder lacks, the
+// artwork secret if the folder has none, and then keyring.json, atomically
+// and under the keyring lock. It refuses with [ErrForeign] a folder whose
+// artwork secret or key files differ from the share's, and a folder
+// keyring with a key the share lacks (merge first: see [Merge]).
+func Import(dir string, s *Share) error {
+	st, err := s.check()
+	if err != nil {
+		return err
+	}
+	kdir := filepath.Join(dir, keysDirName)
+	if err := os.MkdirAll(kdir, 0o700); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err := checkDir(kdir); err != nil {
+		return err
+	}
+	unlock, err := lockFile(filepath.Join(kdir, lockFileName))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if cur, err := readRing(kdir); err == nil {
+		for _, k := range cur.keys {
+			if st.verifyOrKey(k.KID) == nil {
+				return fmt.Errorf("%w: %s has key %s, which the shared keyring lacks", ErrForeign, dir, k.KID)
+			}
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	artPath := filepath.Join(kdir, artworkFile)
+	if _, err := os.Lstat(artPath); err == nil {
+		art, err := ArtworkSecret(dir, time.Now())
+		if err != nil {
+			return err
+		}
+		if hex.EncodeToString(art) != s.Artwork {
+			return fmt.Errorf("%w: %s has another artwork secret", ErrForeign, dir)
+		}
+	} else {
+		body := fmt.Sprintf("# laminate artwork secret\n# imported: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), s.Artwork)
+		if err := writeNewFile(artPath, []byte(body)); err != nil {
+			return err
+		}
+	}
+	for name, data := range s.Keys {
+		path := filepath.Join(kdir, name)
+		have, err := readSmallFile(path, maxKeyFileSize, 0o077)
+		switch {
+		case err == nil && !bytes.Equal(have, data):
+			return fmt.Errorf("%w: %s differs from the shared key file", ErrForeign, path)
+		case err == nil:
+		case errors.Is(err, fs.ErrNotExist):
+			if err := writeNewFile(path, data); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+	ring, err := marshalRing(st.ring)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(kdir, ringFileName), ring)
+}

@@ -1,0 +1,199 @@
+package keys
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func mustExport(t *testing.T, dir string) *Share {
+	t.Helper()
+	s, err := Export(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestShareJoin: a node with an empty folder joins from the share, verifies
+// with the same keys, draws the same artwork, and signs only with the
+// passphrase of an encrypted key.
+func TestShareJoin(t *testing.T) {
+	pp := []byte("correct horse")
+	a := t.TempDir()
+	if _, err := Init(a, EdDSA, pp, t0); err != nil {
+		t.Fatal(err)
+	}
+	sh := mustExport(t, a)
+	enc, err := sh.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh2, err := DecodeShare(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := filepath.Join(t.TempDir(), "node-b")
+	if err := Import(b, sh2); err != nil {
+		t.Fatal(err)
+	}
+	kb, err := Open(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka, _ := Open(a)
+	if kb.Active().KID != ka.Active().KID {
+		t.Errorf("active %s, want %s", kb.Active().KID, ka.Active().KID)
+	}
+	if _, _, err := kb.Signer(pp); err != nil {
+		t.Errorf("joined node with the passphrase cannot sign: %v", err)
+	}
+	if _, _, err := kb.Signer(nil); !errors.Is(err, ErrPassphraseRequired) {
+		t.Errorf("joined node without passphrase: %v, want ErrPassphraseRequired", err)
+	}
+	artA, _ := ArtworkSecret(a, t0)
+	artB, _ := ArtworkSecret(b, t0)
+	if string(artA) != string(artB) {
+		t.Error("artwork secrets differ after join")
+	}
+	// Importing the same share again changes nothing.
+	before := snapshot(t, b)
+	if err := Import(b, sh2); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, before, snapshot(t, b))
+}
+
+// TestShareClearKeyStaysHome: a private key in the clear is never shared.
+func TestShareClearKeyStaysHome(t *testing.T) {
+	a := t.TempDir()
+	if _, err := Init(a, EdDSA, nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	sh := mustExport(t, a)
+	if len(sh.Keys) != 0 {
+		t.Fatalf("share holds %d key files of a keyring in the clear", len(sh.Keys))
+	}
+	b := t.TempDir()
+	if err := Import(b, sh); err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := Open(b)
+	if _, _, err := kb.Signer(nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("joined node signs with a key it never received: %v", err)
+	}
+}
+
+// TestShareMerge: rotation on one node and retirement on another converge
+// to one keyring whatever the order of merging.
+func TestShareMerge(t *testing.T) {
+	pp := []byte("pp")
+	a := t.TempDir()
+	ka, err := Init(a, EdDSA, pp, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ka.Active().KID
+	if _, err := ka.Rotate(EdDSA, pp, t0.Add(1)); err != nil {
+		t.Fatal(err)
+	}
+	b := t.TempDir()
+	if err := Import(b, mustExport(t, a)); err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := Open(b)
+	// Node A rotates again; node B retires the first key.
+	newest, err := ka.Rotate(ES256, pp, t0.Add(2e9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kb.Retire(first, t0.Add(3e9)); err != nil {
+		t.Fatal(err)
+	}
+	sa, sb := mustExport(t, a), mustExport(t, b)
+	ab, err := Merge(sa, sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ba, err := Merge(sb, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ab.Equal(ba) {
+		t.Fatal("Merge is not symmetric")
+	}
+	for _, dir := range []string{a, b} {
+		if err := Import(dir, ab); err != nil {
+			t.Fatal(err)
+		}
+		k, _ := Open(dir)
+		if k.Active().KID != newest.KID {
+			t.Errorf("%s: active %s, want the newest key %s", dir, k.Active().KID, newest.KID)
+		}
+		if _, ok := k.VerifyKey(first); ok {
+			t.Errorf("%s: retired key %s still verifies", dir, first)
+		}
+		if _, _, err := k.Signer(pp); err != nil {
+			t.Errorf("%s: cannot sign after merge: %v", dir, err)
+		}
+	}
+}
+
+// TestShareForeign: keyrings of two deployments are never mixed.
+func TestShareForeign(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, d := range []string{a, b} {
+		if _, err := Init(d, EdDSA, []byte("pp"), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sa, sb := mustExport(t, a), mustExport(t, b)
+	if _, err := Merge(sa, sb); !errors.Is(err, ErrForeign) {
+		t.Errorf("Merge of two deployments: %v, want ErrForeign", err)
+	}
+	before := snapshot(t, b)
+	if err := Import(b, sa); !errors.Is(err, ErrForeign) {
+		t.Errorf("Import into another deployment's folder: %v, want ErrForeign", err)
+	}
+	sameFiles(t, before, snapshot(t, b))
+}
+
+// TestShareTampered: a damaged share is refused before anything is written.
+func TestShareTampered(t *testing.T) {
+	a := t.TempDir()
+	if _, err := Init(a, EdDSA, []byte("pp"), t0); err != nil {
+		t.Fatal(err)
+	}
+	sh := mustExport(t, a)
+	for name, change := range map[string]func(s *Share){
+		"artwork short": func(s *Share) { s.Artwork = s.Artwork[:10] },
+		"ring garbage":  func(s *Share) { s.Ring = []byte(`{"version":1}`) },
+		"stray file":    func(s *Share) { s.Keys["../../evil"] = []byte("x") },
+		"clear key file": func(s *Share) {
+			for n := range s.Keys {
+				s.Keys[n] = []byte("laminate-key v1\n")
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := *sh
+			c.Keys = map[string][]byte{}
+			for k, v := range sh.Keys {
+				c.Keys[k] = v
+			}
+			change(&c)
+			dir := filepath.Join(t.TempDir(), "n")
+			if err := Import(dir, &c); err == nil {
+				t.Fatal("tampered share imported")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "keys", "keyring.json")); err == nil {
+				t.Error("keyring.json written from a tampered share")
+			}
+			enc, _ := c.Encode()
+			if _, err := DecodeShare(enc); err == nil {
+				t.Error("DecodeShare accepted a tampered share")
+			}
+		})
+	}
+}
