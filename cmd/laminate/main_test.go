@@ -20,13 +20,15 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts in testdata/*.txtar.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+		Dir:       "testdata",
+		Condition: pgCondition,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("LAMINATE_DATA", env.WorkDir+"/data")
 			env.Setenv("LAMINATE_KEY_PASSPHRASE", "")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pgschema": pgschemaCmd,
 			// jsonget FILE FIELD VAR [LINE]: set $VAR to a string field of the
 			// JSON object on line LINE (default 1) of FILE.
 			"jsonget": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -66,6 +68,25 @@ func TestScripts(t *testing.T) {
 				if got := fmt.Sprintf("%o", fi.Mode().Perm()); (got == args[1]) == neg {
 					ts.Fatalf("%s has mode %s, want %s", args[0], got, args[1])
 				}
+			},
+			// flipbyte FILE OFFSET: invert the byte at OFFSET of FILE (from the
+			// end when negative), to damage an archive.
+			"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: flipbyte FILE OFFSET")
+				}
+				off, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				b, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				if off < 0 {
+					off += len(b)
+				}
+				if off < 0 || off >= len(b) {
+					ts.Fatalf("%s has %d bytes, no offset %s", args[0], len(b), args[1])
+				}
+				b[off] ^= 0xff
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
 			},
 			// countlines FILE N: FILE has N non-empty lines.
 			"countlines": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/store/postgres"
 )
 
-// openPostgres opens a PostgreSQL store. (Filled in by the postgres store.)
+// openPostgres opens the PostgreSQL store at u (postgres://…), creating or
+// upgrading its schema.
 func openPostgres(ctx context.Context, u string) (store.Store, error) {
-	return nil, errors.New("postgres store: not built yet")
+	st, err := postgres.Open(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }

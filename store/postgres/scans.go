@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
+)
+
+const scanCols = `scan_id, serial, event, gate, zone, direction, decision, code, at, answer`
+
+func scanScan(row pgx.Row) (store.Scan, error) {
+	var sc store.Scan
+	err := row.Scan(&sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &sc.At, &sc.Answer)
+	sc.At = sc.At.UTC()
+	if sc.Answer == nil {
+		sc.Answer = []byte{}
+	}
+	return sc, err
+}
+
+// RecordScan implements [store.Store]. The lock on the serial, taken before
+// anything is read, makes the read of the last admitted scan, the decision
+// and the insert one step for that pass across every node; a retry waits
+// for the first attempt, then finds it by scan ID.
+func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.ScanDecider) (*store.Scan, bool, error) {
+	var out store.Scan
+	dup := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if sc.Serial != "" {
+			if err := s.lock(ctx, tx, lockScans, hash32(string(sc.Serial))); err != nil {
+				return err
+			}
+		}
+		prev, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, sc.ID))
+		if err == nil {
+			out, dup = prev, true
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return dbErr(err, "scan %s", sc.ID)
+		}
+		var last *store.Scan
+		if sc.Serial != "" {
+			l, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans
+				WHERE serial = $1 AND decision = 'admit' ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial)))
+			switch {
+			case err == nil:
+				last = &l
+			case !errors.Is(err, pgx.ErrNoRows):
+				return dbErr(err, "last scan of %s", sc.Serial)
+			}
+		}
+		out = *sc
+		out.Decision, out.Code, out.Answer = decide(last)
+		if out.Answer == nil {
+			out.Answer = []byte{}
+		}
+		// A scan ID is unique; the same ID under another serial (or none)
+		// is not covered by the lock, and is settled here.
+		tag, err := tx.Exec(ctx, `INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (scan_id) DO NOTHING`,
+			out.ID, string(out.Serial), out.Event, out.Gate, out.Zone, out.Direction, out.Decision, out.Code, out.At, s.Now(), out.Answer)
+		if err != nil {
+			return dbErr(err, "recording scan")
+		}
+		if tag.RowsAffected() == 0 {
+			// READ COMMITTED: this statement sees the row that won.
+			prev, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, sc.ID))
+			if err != nil {
+				return dbErr(err, "scan %s", sc.ID)
+			}
+			out, dup = prev, true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return &out, dup, nil
+}
+
+// Scans implements [store.Store].
+func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, error) {
+	return query(ctx, s, scanScan, `SELECT `+scanCols+` FROM scans WHERE serial = $1 ORDER BY at, id`, string(serial))
+}
+
+// Inside implements [store.Store].
+func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Serial, error) {
+	// The last admitted scan of each pass of the event; inside when "in".
+	rows, err := s.pool.Query(ctx, `SELECT serial, zone FROM (
+			SELECT DISTINCT ON (serial) serial, zone, direction FROM scans
+			WHERE event = $1 AND decision = 'admit' AND serial <> ''
+			ORDER BY serial, at DESC, id DESC) AS last
+		WHERE direction = 'in' ORDER BY zone, serial`, event)
+	if err != nil {
+		return nil, dbErr(err, "inside %s", event)
+	}
+	defer rows.Close()
+	out := map[string][]pass.Serial{}
+	for rows.Next() {
+		var serial, zone string
+		if err := rows.Scan(&serial, &zone); err != nil {
+			return nil, dbErr(err, "inside %s", event)
+		}
+		out[zone] = append(out[zone], pass.Serial(serial))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "inside %s", event)
+	}
+	return out, nil
+}
+
+// ApplyCue implements [store.Store]. The event row is locked while its
+// cues are read and written, so two cues at once both stay.
+func (s *Store) ApplyCue(ctx context.Context, event string, cue pass.Cue, at time.Time, actor string) (*pass.Event, error) {
+	var ev *pass.Event
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		e, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1 FOR UPDATE`, event))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: event %s", store.ErrNotFound, event)
+		}
+		if err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if err := e.Cues.Apply(cue, at); err != nil {
+			return err
+		}
+		cues, err := json.Marshal(e.Cues)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE events SET cues = $1 WHERE id = $2`, string(cues), event); err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		ev = e
+		if err := s.audit(ctx, tx, s.Now(), actor, store.ActionEventCue, event, map[string]any{"cue": cue, "at": at}); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}

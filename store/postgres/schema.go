@@ -1,0 +1,115 @@
+package postgres
+
+// markerTable marks a schema as Laminate's and holds how many migrations
+// have been applied. It is created in the transaction of the first
+// migration, so a schema is either blank or Laminate's, never in between.
+const markerTable = `
+CREATE TABLE laminate_schema (
+	app     TEXT PRIMARY KEY CHECK (app = 'laminate'),
+	version INTEGER NOT NULL
+);
+INSERT INTO laminate_schema (app, version) VALUES ('laminate', 0);
+`
+
+// migrations is the schema, in order; laminate_schema.version counts the
+// steps applied. Append only: never edit a step that has shipped.
+//
+// Identifiers that are sorted on (event ids, serials) use the "C"
+// collation, so that they sort byte by byte as in the SQLite store and
+// whatever the database's locale. Times are timestamptz (microseconds);
+// an event keeps its times, with their original offsets, in its JSON
+// columns, as in the SQLite store.
+var migrations = []string{
+	// 1: the whole schema of SQLite's migrations 1 to 5.
+	`
+CREATE TABLE events (
+	id         TEXT COLLATE "C" PRIMARY KEY,
+	name       TEXT NOT NULL,
+	venue      TEXT NOT NULL DEFAULT '',
+	show_start TEXT NOT NULL,              -- RFC 3339, original offset
+	starts_at  TIMESTAMPTZ NOT NULL,       -- sort key
+	schedule   TEXT NOT NULL,              -- JSON pass.Schedule
+	policy     TEXT,                       -- JSON pass.Policy; NULL: the default policy
+	cues       TEXT NOT NULL DEFAULT '{}', -- JSON pass.Cues
+	created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX events_starts_at ON events (starts_at, id);
+
+CREATE TABLE passes (
+	-- Position of IssuedSince: assigned under the "passes" advisory lock,
+	-- so positions become visible in commit order.
+	pos         BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+	serial      TEXT COLLATE "C" PRIMARY KEY,
+	event       TEXT COLLATE "C" NOT NULL REFERENCES events (id),
+	type        TEXT NOT NULL,
+	role        TEXT NOT NULL DEFAULT '',
+	name        TEXT NOT NULL,
+	org         TEXT NOT NULL DEFAULT '',
+	valid_from  TIMESTAMPTZ,                 -- NULL: from issuance
+	valid_until TIMESTAMPTZ NOT NULL,
+	issuer      TEXT NOT NULL DEFAULT '',
+	kid         TEXT NOT NULL,
+	token       TEXT NOT NULL,
+	issued_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX passes_issued ON passes (issued_at, serial);
+CREATE INDEX passes_event ON passes (event, issued_at, serial);
+
+CREATE TABLE revocations (
+	-- Assigned under the "revocations" advisory lock: visible in commit order.
+	seq    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	serial TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES passes (serial),
+	event  TEXT COLLATE "C" NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	actor  TEXT NOT NULL DEFAULT '',
+	at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE audit (
+	id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at      TIMESTAMPTZ NOT NULL,
+	actor   TEXT NOT NULL,
+	action  TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	detail  TEXT NOT NULL DEFAULT ''
+);
+
+-- Door scans, stored once each: a scanner retrying an upload sends the same scan_id.
+CREATE TABLE scans (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- tie-break, as SQLite's rowid
+	scan_id     TEXT COLLATE "C" NOT NULL UNIQUE,
+	serial      TEXT COLLATE "C" NOT NULL, -- no foreign key: forged and unknown passes are scanned too
+	event       TEXT COLLATE "C" NOT NULL,
+	gate        TEXT NOT NULL,
+	zone        TEXT COLLATE "C" NOT NULL,
+	direction   TEXT NOT NULL,             -- in, out
+	decision    TEXT NOT NULL,             -- admit, deny, attention
+	code        TEXT NOT NULL,
+	at          TIMESTAMPTZ NOT NULL,      -- when the scanner scanned
+	recorded_at TIMESTAMPTZ NOT NULL,      -- when the store got it
+	answer      BYTEA NOT NULL DEFAULT ''  -- returned as-is to a retry
+);
+CREATE INDEX scans_serial ON scans (serial, at, id);
+CREATE INDEX scans_event ON scans (event, at);
+-- The last admitted scan of a pass (anti-passback runs on every scan).
+CREATE INDEX scans_admitted ON scans (serial, at DESC, id DESC) WHERE decision = 'admit';
+
+-- API bearer tokens. Only a SHA-256 of the secret part is kept.
+CREATE TABLE api_tokens (
+	id         TEXT COLLATE "C" PRIMARY KEY,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	hash       BYTEA NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL,
+	revoked_at TIMESTAMPTZ
+);
+
+-- Shared documents (keyring, artwork secret): every node finds the keys with the rows.
+CREATE TABLE shared (
+	name       TEXT COLLATE "C" PRIMARY KEY,
+	value      BYTEA NOT NULL,
+	version    BIGINT NOT NULL,
+	updated_at TIMESTAMPTZ NOT NULL
+);
+`,
+}
