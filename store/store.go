@@ -115,6 +115,33 @@ type Scan struct {
 // check and the record are one atomic step.
 type ScanDecider func(last *Scan) (decision, code string, answer []byte)
 
+// Alert kinds: signs that one pass was used by two people, found when the
+// scans of doors that were offline arrive.
+const (
+	AlertDoubleEntry = "double_entry" // admitted "in" twice with no "out" between
+	AlertTwoGates    = "two_gates"    // admitted at two gates closer in time than one person can walk
+)
+
+// Alert is one sign that a pass was used by two people: two admitted scans
+// of the same pass that cannot both be its holder.
+type Alert struct {
+	ID       int64
+	Event    string
+	Serial   pass.Serial
+	Kind     string    // AlertDoubleEntry or AlertTwoGates
+	Scans    [2]string // scan IDs, the earlier first
+	Gates    [2]string
+	At       time.Time // when the later scan was made
+	Detected time.Time // when the store recorded the alert
+	Reason   string    // for people
+}
+
+// AlertFilter selects alerts in [Store.Alerts]; empty fields match all.
+type AlertFilter struct {
+	Event string
+	Gate  string // alerts in which either scan was made at this gate
+}
+
 // IssuedRef is the issue time of one pass.
 type IssuedRef struct {
 	Serial   pass.Serial
@@ -196,6 +223,13 @@ type Store interface {
 	RecordScan(ctx context.Context, s *Scan, decide ScanDecider) (rec *Scan, dup bool, err error)
 	// Scans lists the scans of a serial, oldest first.
 	Scans(ctx context.Context, serial pass.Serial) ([]Scan, error)
+
+	// AddAlerts stores the alerts not stored yet (an alert is the same as
+	// another with the same kind and scans, so finding it again is a no-op)
+	// and returns those it added, with ID and Detected set.
+	AddAlerts(ctx context.Context, alerts []Alert) ([]Alert, error)
+	// Alerts lists the alerts matching f, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 
 	// ApplyCue records a live cue of an event at time at, with its audit
 	// row, and returns the event as it now runs. ErrNotFound for no event.

@@ -112,4 +112,23 @@ CREATE TABLE shared (
 	updated_at TIMESTAMPTZ NOT NULL
 );
 `,
+	// 2: alerts: one pass used by two people, found after offline doors
+	// uploaded their scans (SQLite's migration 6).
+	`
+CREATE TABLE alerts (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	event       TEXT COLLATE "C" NOT NULL,
+	serial      TEXT COLLATE "C" NOT NULL,
+	kind        TEXT NOT NULL,
+	scan_a      TEXT COLLATE "C" NOT NULL,
+	scan_b      TEXT COLLATE "C" NOT NULL,
+	gate_a      TEXT NOT NULL,
+	gate_b      TEXT NOT NULL,
+	at          TIMESTAMPTZ NOT NULL,
+	detected_at TIMESTAMPTZ NOT NULL,
+	reason      TEXT NOT NULL,
+	UNIQUE (kind, scan_a, scan_b)
+);
+CREATE INDEX alerts_event ON alerts (event, id);
+`,
 }

@@ -105,4 +105,23 @@ CREATE TABLE shared (
 	updated_at TEXT NOT NULL
 ) STRICT;
 `,
+	// 6: alerts: one pass used by two people, found after offline doors
+	// uploaded their scans.
+	`
+CREATE TABLE alerts (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	event       TEXT NOT NULL,
+	serial      TEXT NOT NULL,
+	kind        TEXT NOT NULL, -- double_entry, two_gates
+	scan_a      TEXT NOT NULL, -- the earlier scan
+	scan_b      TEXT NOT NULL,
+	gate_a      TEXT NOT NULL,
+	gate_b      TEXT NOT NULL,
+	at          TEXT NOT NULL, -- the later scan's time
+	detected_at TEXT NOT NULL,
+	reason      TEXT NOT NULL,
+	UNIQUE (kind, scan_a, scan_b)
+) STRICT;
+CREATE INDEX alerts_event ON alerts (event, id);
+`,
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"RevocationSequenceConcurrent", testRevocationSequenceConcurrent},
 		{"IssuedSinceConcurrent", testIssuedSinceConcurrent},
 		{"Notifier", testNotifier},
+		{"Alerts", testAlerts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,70 @@
+package verifier
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/laminate/laminate/store"
+)
+
+// FindDuplicates looks through the scans of one pass for uses that cannot
+// be one person, as happens when doors that were offline upload scans
+// they admitted on their own:
+//
+//   - [store.AlertDoubleEntry]: admitted "in" twice with no admitted "out"
+//     between;
+//   - [store.AlertTwoGates]: two admitted scans at different gates closer
+//     together than window.
+//
+// Only admitted scans count (a denied person went nowhere), in the order
+// the doors scanned them. The result is deterministic, so finding the same
+// alerts again after a second upload adds nothing (the store keeps each
+// alert once).
+func FindDuplicates(scans []store.Scan, window time.Duration) []store.Alert {
+	var admitted []store.Scan
+	for _, sc := range scans {
+		if sc.Decision == "admit" && sc.Serial != "" {
+			admitted = append(admitted, sc)
+		}
+	}
+	slices.SortStableFunc(admitted, func(a, b store.Scan) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	var alerts []store.Alert
+	alert := func(kind string, a, b store.Scan, reason string) {
+		alerts = append(alerts, store.Alert{Event: b.Event, Serial: b.Serial, Kind: kind,
+			Scans: [2]string{a.ID, b.ID}, Gates: [2]string{a.Gate, b.Gate}, At: b.At, Reason: reason})
+	}
+	var lastIn *store.Scan
+	for i := range admitted {
+		sc := admitted[i]
+		if i > 0 {
+			prev := admitted[i-1]
+			if gap := sc.At.Sub(prev.At); prev.Gate != sc.Gate && gap < window {
+				alert(store.AlertTwoGates, prev, sc, fmt.Sprintf("Admitted at %s and at %s %s apart: one person cannot be at both; the pass may be copied",
+					prev.Gate, sc.Gate, gap.Round(time.Second)))
+			}
+		}
+		switch sc.Direction {
+		case "in":
+			if lastIn != nil {
+				alert(store.AlertDoubleEntry, *lastIn, sc, fmt.Sprintf("Admitted in at %s (%s) and again at %s (%s) with no exit between: two people may hold this pass",
+					lastIn.Gate, lastIn.At.UTC().Format("15:04:05"), sc.Gate, sc.At.UTC().Format("15:04:05")))
+			}
+			lastIn = &admitted[i]
+		case "out":
+			lastIn = nil
+		}
+	}
+	return alerts
+}
