@@ -22,23 +22,23 @@ func TestFindDuplicates(t *testing.T) {
 		want  []want
 	}{
 		{"one person in and out", []store.Scan{
-			sc("a", "north", "in", "admit", 0), sc("b", "north", "out", "admit", time.Hour), sc("c", "south", "in", "admit", 2 * time.Hour)}, nil},
+			sc("a", "north", "in", "admit", 0), sc("b", "north", "out", "admit", time.Hour), sc("c", "south", "in", "admit", 2*time.Hour)}, nil},
 		{"in twice at two offline doors", []store.Scan{
-			sc("a", "north", "in", "admit", 0), sc("b", "south", "in", "admit", 30 * time.Minute)},
+			sc("a", "north", "in", "admit", 0), sc("b", "south", "in", "admit", 30*time.Minute)},
 			[]want{{store.AlertDoubleEntry, [2]string{"a", "b"}}}},
 		{"in twice at one door", []store.Scan{
 			sc("a", "north", "in", "admit", 0), sc("b", "north", "in", "admit", time.Minute)},
 			[]want{{store.AlertDoubleEntry, [2]string{"a", "b"}}}},
 		{"two gates within the window", []store.Scan{
-			sc("a", "north", "in", "admit", 0), sc("b", "south", "out", "admit", 4 * time.Second)},
+			sc("a", "north", "in", "admit", 0), sc("b", "south", "out", "admit", 4*time.Second)},
 			[]want{{store.AlertTwoGates, [2]string{"a", "b"}}}},
 		{"both at once", []store.Scan{
-			sc("b", "south", "in", "admit", 3 * time.Second), sc("a", "north", "in", "admit", 0)},
+			sc("b", "south", "in", "admit", 3*time.Second), sc("a", "north", "in", "admit", 0)},
 			[]want{{store.AlertTwoGates, [2]string{"a", "b"}}, {store.AlertDoubleEntry, [2]string{"a", "b"}}}},
 		{"denied scans do not count", []store.Scan{
-			sc("a", "north", "in", "admit", 0), sc("b", "south", "in", "deny", time.Second), sc("c", "south", "in", "attention", 2 * time.Second)}, nil},
+			sc("a", "north", "in", "admit", 0), sc("b", "south", "in", "deny", time.Second), sc("c", "south", "in", "attention", 2*time.Second)}, nil},
 		{"uploaded out of order", []store.Scan{
-			sc("c", "north", "in", "admit", 2 * time.Hour), sc("a", "north", "in", "admit", 0), sc("b", "north", "out", "admit", time.Hour)}, nil},
+			sc("c", "north", "in", "admit", 2*time.Hour), sc("a", "north", "in", "admit", 0), sc("b", "north", "out", "admit", time.Hour)}, nil},
 		{"nothing", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
