@@ -45,6 +45,12 @@ fuzz:
 	$(GO) test ./signer -run '^$$' -fuzz FuzzParseGuestList -fuzztime $(FUZZTIME)
 	$(GO) test ./verifier -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME)
 	$(GO) test ./keys -run '^$$' -fuzz FuzzParseKeyFile -fuzztime $(FUZZTIME)
+	$(GO) test ./keys -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME)
+	$(GO) test ./pass -run '^$$' -fuzz FuzzDecodeNumeric -fuzztime $(FUZZTIME)
+	$(GO) test ./verifier -run '^$$' -fuzz FuzzParseBundle -fuzztime $(FUZZTIME)
+	$(GO) test ./verifier -run '^$$' -fuzz FuzzBundlePayload -fuzztime $(FUZZTIME)
+	$(GO) test ./templates -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./render -run '^$$' -fuzz FuzzNewArtwork -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin web/node_modules $(JSQR)

@@ -41,3 +41,31 @@ func FuzzParseKeyFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeShare: a shared keyring read from the store never panics, and
+// one it accepts is consistent enough to import.
+func FuzzDecodeShare(f *testing.F) {
+	for _, pp := range []string{"", "pw"} {
+		dir := f.TempDir()
+		if _, err := Init(dir, EdDSA, []byte(pp), t0); err != nil {
+			f.Fatal(err)
+		}
+		sh, err := Export(dir)
+		if err != nil {
+			f.Fatal(err)
+		}
+		enc, _ := sh.Encode()
+		f.Add(enc)
+	}
+	f.Add([]byte(`{"format":1}`))
+	f.Add([]byte(`{"format":1,"ring":{},"keys":{"../x":"eA=="},"artwork":"00"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sh, err := DecodeShare(data)
+		if err != nil {
+			return
+		}
+		if err := Import(t.TempDir(), sh); err != nil && !errors.Is(err, ErrForeign) {
+			t.Fatalf("DecodeShare accepted a share Import refuses: %v", err)
+		}
+	})
+}

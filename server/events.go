@@ -25,6 +25,7 @@ type EventStatus struct {
 	Cues   pass.Cues                `json:"cues"`
 	Inside map[string][]pass.Serial `json:"inside"` // zone -> passes inside
 	Counts map[string]int           `json:"counts"` // zone -> how many
+	Alerts []AlertView              `json:"alerts"` // passes used by two people, newest first
 	At     time.Time                `json:"at"`
 }
 
@@ -71,8 +72,13 @@ func (s *Server) status(c echo.Context, ev *pass.Event) error {
 	if err != nil {
 		return err
 	}
+	alerts, err := s.cfg.Store.Alerts(c.Request().Context(), store.AlertFilter{Event: ev.ID})
+	if err != nil {
+		return err
+	}
 	now := s.cfg.Now()
-	st := EventStatus{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Cues: ev.Cues, Inside: inside, Counts: map[string]int{}, At: now}
+	st := EventStatus{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Cues: ev.Cues, Inside: inside, Counts: map[string]int{},
+		Alerts: alertViews(alerts), At: now}
 	for z, ps := range inside {
 		st.Counts[z] = len(ps)
 	}

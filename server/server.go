@@ -157,6 +157,8 @@ func (s *Server) routes() {
 
 	api := e.Group("/v1")
 	api.POST("/scans", s.postScan, s.require(RoleScanner))
+	api.POST("/scans/offline", s.postOfflineScans, s.require(RoleScanner))
+	api.GET("/alerts", s.getAlerts, s.require(RoleScanner))
 	api.POST("/passes", s.issueOne, s.require(RoleIssuer))
 	api.POST("/passes/batch", s.issueBatch, s.require(RoleIssuer))
 	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
@@ -167,6 +169,7 @@ func (s *Server) routes() {
 	api.GET("/revocations", s.getRevocations, s.require(RoleScanner))
 	api.POST("/events/:id/cues", s.postCue, s.require(RoleStage))
 	api.GET("/events/:id/status", s.getStatus, s.require(RoleScanner, RoleStage, RoleIssuer))
+	api.GET("/events/:id/bundle", s.getBundle, s.require(RoleScanner))
 }
 
 // Handler is the server's http.Handler.

@@ -61,6 +61,9 @@ func (s *Signer) now() time.Time {
 	return time.Now()
 }
 
+// Issuer is the issuer code this signer puts in "iss".
+func (s *Signer) Issuer() string { return s.issuer }
+
 // Sign returns the compact JWS of p, after checking every field of p.
 func (s *Signer) Sign(p *pass.Pass) (string, error) {
 	if err := p.Validate(); err != nil {

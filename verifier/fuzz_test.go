@@ -1,6 +1,7 @@
 package verifier_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +41,61 @@ func FuzzVerify(f *testing.F) {
 		if !utf8.ValidString(vd.Message) {
 			t.Fatalf("message not UTF-8: %q", vd.Message)
 		}
+	})
+}
+
+// FuzzParseBundle feeds arbitrary input to the bundle parser: it must never
+// panic and never accept anything but the one bundle our key signed.
+func FuzzParseBundle(f *testing.F) {
+	fx := newBundleFixture(f, keys.EdDSA)
+	f.Add(fx.jws)
+	f.Add(fx.jws + "\n")
+	f.Add(fx.token)
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add(strings.Repeat(".", 100))
+	f.Fuzz(func(t *testing.T, in string) {
+		b, err := verifier.ParseBundle(in, fx.ring, t0)
+		if (err == nil) != (b != nil) {
+			t.Fatalf("ParseBundle(%q) = %v, %v", in, b != nil, err)
+		}
+		if err == nil && in != fx.jws {
+			t.Fatalf("ParseBundle(%q) accepted input that is not our bundle", in)
+		}
+	})
+}
+
+// FuzzBundlePayload signs arbitrary payloads with the trusted key: what the
+// signature vouches for must still be checked, never panic, and a bundle
+// that is accepted must give a working offline verifier.
+func FuzzBundlePayload(f *testing.F) {
+	fx := newBundleFixture(f, keys.EdDSA)
+	js, _, err := fx.ring.Signer(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := json.Marshal(fx.bundle)
+	f.Add(good)
+	f.Add([]byte(`{"typ":"laminate/bundle","v":1}`))
+	f.Add([]byte(`{"typ":"laminate/bundle","v":1,"iat":1,"exp":2,"event":{},"keys":{"keys":[{"kty":"OKP"}]},"revocations":{"seq":0,"serials":[]}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		obj, err := js.Sign(payload)
+		if err != nil {
+			t.Skip()
+		}
+		jws, err := obj.CompactSerialize()
+		if err != nil {
+			t.Skip()
+		}
+		b, err := verifier.ParseBundle(jws, fx.ring, t0)
+		if err != nil {
+			return
+		}
+		off, err := verifier.NewOffline(b)
+		if err != nil {
+			t.Fatalf("NewOffline() of an accepted bundle: %v", err)
+		}
+		vd := off.Verify(fx.token, t0)
+		off.Access(&vd, "stage", t0)
 	})
 }

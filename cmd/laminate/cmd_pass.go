@@ -198,6 +198,8 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	fs.Var(&atFlag, "at", "decide at this time (RFC 3339; default now)")
 	eventID := fs.String("event", "", "this door's event: a pass for another event is wrong_event")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
+	offline := fs.String("offline", "", "decide from this offline bundle alone, with no database (laminate bundle export)")
+	keysFile := fs.String("keys", "", "with --offline: check the bundle with the keys of this JWKS file instead of the data folder's keyring")
 	pos, err := parseArgs(fs, args, 1, 1, "TOKEN (or - for standard input)")
 	if err != nil {
 		return err
@@ -220,6 +222,16 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 			return usagef("verify: %v", err)
 		}
 	}
+	if *offline != "" {
+		var zp *pass.Zone
+		if *zone != "" {
+			zp = &z
+		}
+		return a.verifyOffline(*offline, *keysFile, *eventID, tok, zp, at, *asJSON)
+	}
+	if *keysFile != "" {
+		return usagef("verify: --keys goes with --offline FILE")
+	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -237,12 +249,23 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		}
 		v.Access(&vd, ev, z, at)
 	}
+	var out any
 	if *asJSON {
-		if err := a.jsonLine(vd); err != nil {
+		out = vd
+	}
+	return a.reportVerdict(&vd, out, "")
+}
+
+// reportVerdict prints a verdict: the JSON of out when it is set, else as
+// text followed by extra. A pass that is not valid (or not allowed) exits 1.
+func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
+	if out != nil {
+		if err := a.jsonLine(out); err != nil {
 			return err
 		}
 	} else {
-		a.printVerdict(&vd)
+		a.printVerdict(vd)
+		a.printf("%s", extra)
 	}
 	ok := vd.Valid() && (vd.Allowed == nil || *vd.Allowed)
 	if vd.Err != nil {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,7 +39,7 @@ func pgschemaCmd(ts *testscript.TestScript, neg bool, args []string) {
 	conn, err := pgx.Connect(ctx, base)
 	ts.Check(err)
 	defer conn.Close(ctx)
-	schema := "lam_script_" + randHex(6)
+	schema := "lam_script_" + strings.ToLower(rand.Text()[:12])
 	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
 	ts.Check(err)
 	ts.Defer(func() {

@@ -24,13 +24,19 @@ Commands:
   event create|list|show     define events (schedule, policy)
   issue                      issue one pass (--type, --name) or a guest list (--csv)
   revoke SERIAL --reason R   revoke a pass
-  verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage)
+  verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage);
+                             --offline FILE decides from a bundle, with no database
+  bundle export --event ID --out FILE [--fresh-for 12h]
+                             a signed offline bundle for doors (keys, revocations, event)
   passes list|show SERIAL    list and inspect issued passes
   render --event ID --template T --out FILE.pdf (--all | --serial S ...)
                              print passes on sheets
   templates list|show NAME   the sheet templates
   artwork SERIAL --out FILE.svg|png
                              a pass's unique artwork, to compare with the print
+  backup --out FILE [--force]
+                             the data folder, keys included, in one archive (safe while serving)
+  restore FILE               put a backup into a new or empty data folder (--data DIR)
 
 Global flags (before or after the command):
   --data DIR                 data folder (default ./laminate-data, env LAMINATE_DATA)
@@ -71,12 +77,15 @@ func init() {
 		{"issue", cmdIssue},
 		{"revoke", cmdRevoke},
 		{"verify", cmdVerify},
+		{"bundle", cmdBundle},
 		{"passes", cmdPasses},
 		{"render", cmdRender},
 		{"templates", cmdTemplates},
 		{"artwork", cmdArtwork},
 		{"serve", cmdServe},
 		{"tokens", cmdTokens},
+		{"backup", cmdBackup},
+		{"restore", cmdRestore},
 	}
 }
 
@@ -125,7 +134,7 @@ func suggest(name string) string {
 			return fmt.Sprintf("did you mean %q?", c.name)
 		}
 	}
-	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, verify, passes, render, templates, artwork"
+	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, verify, bundle, passes, render, templates, artwork, backup, restore"
 }
 
 // flagSet is a flag set that prints nothing by itself: a bad flag is one

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/verifier"
+)
+
+// maxFreshFor caps --fresh-for: a door must come back online to learn of
+// revocations at least this often.
+const maxFreshFor = 366 * 24 * time.Hour
+
+func cmdBundle(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return usagef("bundle: missing subcommand (export)")
+	}
+	sub, args := args[0], args[1:]
+	if sub != "export" {
+		return usagef("bundle: unknown subcommand %q (want export)", sub)
+	}
+	fs := newFlagSet("bundle export", a.ui)
+	a.g.register(fs.FlagSet)
+	eventID := fs.String("event", "", "event id")
+	out := fs.String("out", "", "file to write the bundle to (a compact JWS); - for standard output")
+	freshFor := fs.Duration("fresh-for", verifier.DefaultBundleFreshness, "how long doors may decide from the bundle (e.g. 12h, 36h; at most 8784h)")
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if err := required(fs, "event", "out"); err != nil {
+		return err
+	}
+	if *freshFor < time.Minute || *freshFor > maxFreshFor {
+		return usagef("bundle export: --fresh-for %s: want 1m to %s", *freshFor, maxFreshFor)
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	ev, err := a.event(ctx, *eventID)
+	if err != nil {
+		return err
+	}
+	sg, err := a.signer()
+	if err != nil {
+		return err
+	}
+	revs, err := a.st.RevocationsSince(ctx, 0)
+	if err != nil {
+		return err
+	}
+	b, err := verifier.NewBundle(ev, a.ring.JWKS(), revs, a.cfg.Issuer, time.Now(), *freshFor)
+	if err != nil {
+		return err
+	}
+	jws, err := sg.SignJSON(b)
+	if err != nil {
+		return err
+	}
+	if *out == "-" {
+		a.printf("%s\n", jws)
+		return nil
+	}
+	if err := writeFileAtomic(*out, []byte(jws+"\n")); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, %d bytes\n",
+		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), len(jws))
+	return nil
+}
+
+// bundleInfo is what verify --offline --json adds to the verdict.
+type bundleInfo struct {
+	Event      string    `json:"event"`
+	Seq        int64     `json:"revocation_seq"`
+	IssuedAt   time.Time `json:"issued_at"`
+	FreshUntil time.Time `json:"fresh_until"`
+	AgeSeconds int64     `json:"age_seconds"`
+	KID        string    `json:"kid"`
+}
+
+// verifyOffline is "laminate verify --offline FILE": the decision from the
+// bundle alone, with no database. The bundle must be signed by a key of the
+// data folder's keyring (keys.Open reads only keyring.json) or, with
+// --keys, of a JWKS saved earlier.
+func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone, at time.Time, asJSON bool) error {
+	trusted, err := a.trustedKeys(keysFile)
+	if err != nil {
+		return err
+	}
+	raw, err := readLimited(file, verifier.MaxBundleSize+2)
+	if err != nil {
+		return fmt.Errorf("offline bundle: %w", err)
+	}
+	b, err := verifier.ParseBundle(strings.TrimSpace(string(raw)), trusted, at)
+	switch {
+	case errors.Is(err, verifier.ErrBundleExpired):
+		return withHint(fmt.Errorf("offline bundle %s is out of date, refusing to decide: %w", file, err),
+			"export a new one while online: \"laminate bundle export --event ID --out %s\" or GET /v1/events/ID/bundle", file)
+	case errors.Is(err, verifier.ErrBundleUntrusted):
+		return withHint(fmt.Errorf("offline bundle %s: %w", file, err),
+			"check it against the keyring of the deployment that made it (--data DIR), or --keys FILE with its /.well-known/jwks.json")
+	case err != nil:
+		return fmt.Errorf("offline bundle %s refused: %w", file, err)
+	}
+	if eventID != "" && eventID != b.Event.ID {
+		return fmt.Errorf("offline bundle %s is for event %s, not %s", file, b.Event.ID, eventID)
+	}
+	off, err := verifier.NewOffline(b)
+	if err != nil {
+		return err
+	}
+	vd := off.Verify(tok, at)
+	if zone != nil {
+		off.Access(&vd, *zone, at)
+	}
+	info := bundleInfo{Event: b.Event.ID, Seq: b.Revocations.Seq, IssuedAt: b.Issued(), FreshUntil: b.Expires(),
+		AgeSeconds: int64(b.Age(at) / time.Second), KID: b.KID()}
+	var out any
+	if asJSON {
+		out = struct {
+			verifier.Verdict
+			Bundle bundleInfo `json:"bundle"`
+		}{vd, info}
+	}
+	extra := fmt.Sprintf("bundle     %s, revocation list %d, made %s (%s old), fresh until %s\n", info.Event, info.Seq,
+		info.IssuedAt.Format(time.RFC3339), age(b.Age(at)), info.FreshUntil.Format(time.RFC3339))
+	return a.reportVerdict(&vd, out, extra)
+}
+
+// age prints how old a bundle is as a door supervisor reads it: 45s,
+// 3h12m, 2d4h.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	}
+	d = d.Round(time.Hour)
+	return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+}
+
+// trustedKeys are the keys a bundle must be signed with: those of the JWKS
+// file, or the data folder's keyring.
+func (a *app) trustedKeys(keysFile string) (verifier.KeySource, error) {
+	if keysFile != "" {
+		raw, err := readLimited(keysFile, 64<<10)
+		if err != nil {
+			return nil, fmt.Errorf("--keys: %w", err)
+		}
+		ks, err := verifier.ParseJWKS(raw)
+		if err != nil {
+			return nil, fmt.Errorf("--keys %s: %w", keysFile, err)
+		}
+		return ks, nil
+	}
+	ring, err := keys.Open(a.g.data)
+	if errors.Is(err, keys.ErrNotFound) {
+		return nil, withHint(fmt.Errorf("no keyring in %s to check the offline bundle with", a.g.data),
+			"give the keys you trust with --keys FILE (saved from /.well-known/jwks.json or \"laminate keys jwks\"), or --data DIR")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ring, nil
+}
+
+// readLimited reads a file of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d KiB", path, limit>>10)
+	}
+	return b, nil
+}

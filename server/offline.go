@@ -1,0 +1,178 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/verifier"
+)
+
+// Limits of POST /v1/scans/offline.
+const (
+	maxOfflineScans = 1000    // scans per request; a door splits a longer queue
+	maxOfflineBody  = 2 << 20 // bytes
+)
+
+// OfflineScan is one scan a door decided on its own while offline.
+type OfflineScan struct {
+	ScanRequest
+	Decision string `json:"decision"`           // what the door answered: admit, deny or attention
+	Code     string `json:"code"`               // its machine code
+	Override string `json:"override,omitempty"` // a supervisor's reason for admitting past the bundle's freshness limit
+}
+
+// OfflineUpload is the body of POST /v1/scans/offline.
+type OfflineUpload struct {
+	Scans []OfflineScan `json:"scans"`
+}
+
+// OfflineResult says what became of one uploaded scan.
+type OfflineResult struct {
+	ScanID string `json:"scan_id"`
+	Stored bool   `json:"stored"`          // false: already stored by an earlier upload, or refused
+	Error  string `json:"error,omitempty"` // why it was refused
+}
+
+// OfflineResponse answers an upload.
+type OfflineResponse struct {
+	Stored     int             `json:"stored"`
+	Duplicates int             `json:"duplicates"`
+	Results    []OfflineResult `json:"results"`
+	Alerts     []AlertView     `json:"alerts"` // raised by this upload
+}
+
+// AlertView is an alert as the API shows it.
+type AlertView struct {
+	ID       int64       `json:"id"`
+	Event    string      `json:"event"`
+	Serial   pass.Serial `json:"serial"`
+	Kind     string      `json:"kind"`
+	Scans    [2]string   `json:"scans"`
+	Gates    [2]string   `json:"gates"`
+	At       time.Time   `json:"at"`
+	Detected time.Time   `json:"detected_at"`
+	Reason   string      `json:"reason"`
+}
+
+func alertViews(as []store.Alert) []AlertView {
+	out := make([]AlertView, 0, len(as))
+	for _, a := range as {
+		out = append(out, AlertView{ID: a.ID, Event: a.Event, Serial: a.Serial, Kind: a.Kind, Scans: a.Scans,
+			Gates: a.Gates, At: a.At, Detected: a.Detected, Reason: a.Reason})
+	}
+	return out
+}
+
+func (o *OfflineScan) check() error {
+	if err := o.ScanRequest.check(); err != nil {
+		return err
+	}
+	switch {
+	case o.At == nil:
+		return errors.New("at is required: when the door scanned")
+	case o.Decision != Admit && o.Decision != Deny && o.Decision != Attention:
+		return errors.New(`decision must be "admit", "deny" or "attention"`)
+	case len(o.Code) > 64:
+		return errors.New("code is longer than 64 characters")
+	case len(o.Override) > 500:
+		return errors.New("override is longer than 500 characters")
+	}
+	return nil
+}
+
+// postOfflineScans stores the scans a door decided while offline, as the
+// door decided them (the person was let in or not; the server cannot undo
+// that), each once whatever the number of uploads, and then looks for a
+// pass used by two people.
+func (s *Server) postOfflineScans(c echo.Context) error {
+	var up OfflineUpload
+	dec := jsonDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, maxOfflineBody))
+	if err := dec.Decode(&up); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apiError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("upload larger than %d MiB; send the queue in parts", maxOfflineBody>>20))
+		}
+		return apiError(http.StatusBadRequest, "bad_request", `body must be {"scans": [...]}`)
+	}
+	if len(up.Scans) > maxOfflineScans {
+		return apiError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("at most %d scans per upload; send the queue in parts", maxOfflineScans))
+	}
+	ctx := c.Request().Context()
+	resp := OfflineResponse{Results: make([]OfflineResult, 0, len(up.Scans)), Alerts: []AlertView{}}
+	touched := map[pass.Serial]bool{}
+	for i := range up.Scans {
+		o := &up.Scans[i]
+		res := OfflineResult{ScanID: o.ScanID}
+		if err := o.check(); err != nil {
+			res.Error = err.Error()
+			resp.Results = append(resp.Results, res)
+			continue
+		}
+		// The signature tells which pass it was; a forged token keeps no
+		// serial, so it can raise no alert.
+		vd := s.cfg.Verifier.Verify(o.Token, *o.At)
+		serial, event := vd.Serial, vd.Event
+		if vd.Pass == nil {
+			serial, event = "", ""
+		}
+		answer, _ := json.Marshal(map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status})
+		sc := &store.Scan{ID: o.ScanID, Serial: serial, Event: event, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: *o.At}
+		_, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(*store.Scan) (string, string, []byte) {
+			return o.Decision, o.Code, answer
+		})
+		if err != nil {
+			return err // the door keeps its queue and sends it again
+		}
+		res.Stored = !dup
+		if dup {
+			resp.Duplicates++
+		} else {
+			resp.Stored++
+			s.m.decisions.WithLabelValues(o.Decision, o.Code).Inc()
+			if o.Decision == Admit && serial != "" {
+				touched[serial] = true
+			}
+		}
+		resp.Results = append(resp.Results, res)
+	}
+	window := s.cfg.CloneWindow
+	if window == 0 {
+		window = DefaultCloneWindow
+	}
+	for serial := range touched {
+		scans, err := s.cfg.Store.Scans(ctx, serial)
+		if err != nil {
+			return err
+		}
+		added, err := s.cfg.Store.AddAlerts(ctx, verifier.FindDuplicates(scans, window))
+		if err != nil {
+			return err
+		}
+		for _, a := range added {
+			s.log.Warn("pass used by two people", "serial", a.Serial, "kind", a.Kind, "gates", a.Gates[:], "scans", a.Scans[:])
+		}
+		resp.Alerts = append(resp.Alerts, alertViews(added)...)
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// getAlerts lists alerts: every alert for an admin (optionally of one
+// event), the alerts of its own gate for a scanner.
+func (s *Server) getAlerts(c echo.Context) error {
+	f := store.AlertFilter{Event: c.QueryParam("event"), Gate: c.QueryParam("gate")}
+	if c.Get("caller").(caller).Role != RoleAdmin && f.Gate == "" {
+		return apiError(http.StatusForbidden, "forbidden", "a scanner sees the alerts of its gate: add ?gate=GATE")
+	}
+	as, err := s.cfg.Store.Alerts(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"alerts": alertViews(as)})
+}

@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Backup writes a consistent snapshot of the database to a new file at
+// path, while other connections and processes keep writing.
+//
+// The snapshot is made by SQLite's VACUUM INTO, which reads the whole
+// database inside one read transaction: under WAL it sees exactly the
+// transactions committed when it began, never half of one, and blocks no
+// writer. It runs on a connection of its own, so this Store's writes go on
+// meanwhile.
+//
+// path must not exist: Backup creates it (mode 0600, it may hold secrets)
+// with O_EXCL and gives an error wrapping [fs.ErrExist] otherwise, so an
+// existing file is never overwritten. SQLite does not fsync the file VACUUM
+// INTO writes; Backup does, and the folder holding it. On failure the file
+// is removed.
+func (s *Store) Backup(ctx context.Context, path string) (err error) {
+	abs, err := filepath.Abs(path) // never read as a "file:" URI by SQLite
+	if err != nil {
+		return fmt.Errorf("store: backup to %s: %w", path, err)
+	}
+	src, err := s.file(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("store: backup to %s: %w; choose a new file name", path, fs.ErrExist)
+	}
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(abs)
+		}
+	}()
+
+	// A separate handle: the reader pool is query-only (VACUUM INTO counts
+	// as a write for it), and the one writer connection must stay free.
+	params := fmt.Sprintf("_busy_timeout=%d", BusyTimeout.Milliseconds())
+	db, err := sql.Open("sqlite", src+"?"+params)
+	if err != nil {
+		return fmt.Errorf("store: backup of %s: %w", src, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	// An empty file is the one target VACUUM INTO accepts besides a missing one.
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, abs); err != nil {
+		return fmt.Errorf("store: backup of %s to %s: %w", src, path, err)
+	}
+	if err := syncFile(abs); err != nil {
+		return fmt.Errorf("store: backup to %s: %w", path, err)
+	}
+	if err := syncFile(filepath.Dir(abs)); err != nil {
+		return fmt.Errorf("store: backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// file returns the absolute path of the main database file.
+func (s *Store) file(ctx context.Context) (string, error) {
+	var file string
+	err := s.r.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file)
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	if file == "" {
+		return "", errors.New("store: backup: the database is not a file")
+	}
+	return file, nil
+}
+
+// syncFile flushes a file or a folder to stable storage.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Summary counts what a database holds, for the reports of backup and
+// restore.
+type Summary struct {
+	Schema      int64 // migrations applied (PRAGMA user_version)
+	Events      int64
+	Passes      int64
+	Revocations int64
+	Scans       int64
+}
+
+// Summary counts the rows of the main tables. It is one statement, so the
+// counts come from one read transaction.
+func (s *Store) Summary(ctx context.Context) (Summary, error) {
+	var sum Summary
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM events),
+		(SELECT count(*) FROM passes),
+		(SELECT count(*) FROM revocations),
+		(SELECT count(*) FROM scans)`).
+		Scan(&sum.Schema, &sum.Events, &sum.Passes, &sum.Revocations, &sum.Scans)
+	if err != nil {
+		return Summary{}, fmt.Errorf("store: %w", err)
+	}
+	return sum, nil
+}
