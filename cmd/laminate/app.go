@@ -109,7 +109,10 @@ func (a *app) open(ctx context.Context) error {
 		return withHint(fmt.Errorf("database: %w", err), "restore %s from a backup", a.path(dbFile))
 	}
 	st, err := openStore(ctx, url)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNewerSchema):
+		return withHint(err, "%s was written by a newer version of Laminate: run that version (or restore a backup made by this one)", a.path(dbFile))
+	case err != nil:
 		return withHint(err, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", a.path(dbFile))
 	}
 	a.st = st
