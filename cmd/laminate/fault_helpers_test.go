@@ -40,7 +40,7 @@ const (
 
 // skipOrFail skips, or fails under CI (LAMINATE_CI set, as .ci/run does),
 // where a missing tool must not pass silently.
-func skipOrFail(t *testing.T, format string, args ...any) {
+func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("LAMINATE_CI") != "" {
 		t.Fatalf(format+" (LAMINATE_CI is set: failing instead of skipping)", args...)
@@ -51,7 +51,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 // laminateBin is the laminate command: testscript.Main (main_test.go) puts
 // a copy of this test binary on PATH under that name for every test of the
 // package, and the copy runs the CLI when started as "laminate".
-func laminateBin(t *testing.T) string {
+func laminateBin(t testing.TB) string {
 	t.Helper()
 	p, err := exec.LookPath("laminate")
 	if err != nil {
@@ -84,13 +84,13 @@ func randHex(n int) string {
 // deployment is one Laminate deployment: a store (the first data folder's
 // own SQLite file when store is "") and the data folders of its nodes.
 type deployment struct {
-	t     *testing.T
+	t     testing.TB
 	bin   string
 	dir   string
 	store string // --store URL, or "" for the data folder's own file
 }
 
-func newDeployment(t *testing.T, store string) *deployment {
+func newDeployment(t testing.TB, store string) *deployment {
 	return &deployment{t: t, bin: laminateBin(t), dir: t.TempDir(), store: store}
 }
 
@@ -194,7 +194,7 @@ func (d *deployment) issueAAA(ctx context.Context, event string, n int) []issued
 	return ps
 }
 
-func decodeLines[T any](t *testing.T, out []byte) []T {
+func decodeLines[T any](t testing.TB, out []byte) []T {
 	t.Helper()
 	var vs []T
 	for line := range bytes.Lines(out) {
@@ -235,7 +235,7 @@ func (tl *logTail) String() string {
 
 // node is one running "laminate serve" process.
 type node struct {
-	t      *testing.T
+	t      testing.TB
 	d      *deployment
 	i      int // data folder number
 	cmd    *exec.Cmd
@@ -438,7 +438,7 @@ var postgresStore = sync.OnceValues(func() (bool, string) {
 })
 
 // requirePostgresStore skips a test when the PostgreSQL store is not built.
-func requirePostgresStore(t *testing.T) {
+func requirePostgresStore(t testing.TB) {
 	t.Helper()
 	if ok, why := postgresStore(); !ok {
 		t.Skipf("the PostgreSQL store is not built yet (%s)", why)
@@ -464,7 +464,7 @@ func pgExec(ctx context.Context, u, sql string) error {
 // LAMINATE_TEST_POSTGRES, dropped when the test ends, and returns the store
 // URL that uses it. It skips when the variable is not set or the store is
 // not built.
-func pgSchemaStore(t *testing.T) string {
+func pgSchemaStore(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("LAMINATE_TEST_POSTGRES")
 	if base == "" {
@@ -494,14 +494,14 @@ func pgSchemaStore(t *testing.T) string {
 // pgCluster is a throwaway PostgreSQL cluster (Debian's postgresql-common)
 // that a test may stop and start; never the machine's main cluster.
 type pgCluster struct {
-	t         *testing.T
+	t         testing.TB
 	ver, name string
 	port      int
 }
 
 // newPGCluster creates and starts a cluster on a free port, dropped when
 // the test ends.
-func newPGCluster(t *testing.T) *pgCluster {
+func newPGCluster(t testing.TB) *pgCluster {
 	t.Helper()
 	for _, tool := range []string{"pg_createcluster", "pg_ctlcluster", "pg_dropcluster"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -561,7 +561,7 @@ func (c *pgCluster) url() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
 }
 
-func freeLoopbackPort(t *testing.T) int {
+func freeLoopbackPort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
