@@ -30,6 +30,7 @@ func (s *Server) pageRoutes() {
 	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: 6}) // jsQR shrinks from 257 KB to ~50 KB
 	s.e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", withCSP(files))), gz)
 	s.e.GET("/scan", page("scan.html"), gz)
+	s.e.GET("/scan-sw.js", echo.WrapHandler(withCSP(files)), gz) // the door page's service worker: it reloads offline
 	s.e.GET("/verify", page("verify.html"), gz)
 	s.e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/verify") })
 }

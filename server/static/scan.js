@@ -1,26 +1,58 @@
 // Laminate door scanner. Everything shown goes through textContent: no
 // markup from the network is ever inserted.
+//
+// Online, the server decides every scan (POST /v1/scans). When the network
+// fails, the page decides by itself from the event's signed offline bundle
+// (offline.js), queues every scan in IndexedDB under its scan_id, and
+// uploads the queue when the network returns (POST /v1/scans/offline;
+// a queue sent twice is stored once). README: "Offline doors".
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const zones = ["stage", "dressing-rooms", "green-room", "backstage", "photo-pit", "foh",
+  const L = window.LaminateOffline;
+  const defaultZones = ["stage", "dressing-rooms", "green-room", "backstage", "photo-pit", "foh",
     "hospitality", "meet-greet", "catering", "press", "merch", "loading-dock"];
+  const PROBE_EVERY = 5000, BUNDLE_EVERY = 60000;
+  const CHUNK = 1000, CHUNK_BYTES = 1800 << 10; // the server takes 1,000 scans and 2 MiB a request
   let token = sessionStorage.getItem("laminate.scanner") || "";
   let muted = localStorage.getItem("laminate.muted") === "1";
-  let busy = false, lastCode = "", lastCodeAt = 0, hideTimer = 0, audio = null;
+  let busy = false, painting = false, lastCode = "", lastCodeAt = 0, hideTimer = 0, audio = null;
+  let netDown = !navigator.onLine; // the last request failed for network reasons
+  let trusted = null;  // the JWKS pinned while online: Map kid -> key
+  let bundle = null;   // the selected event's opened offline bundle
+  let bundleNote = ""; // why there is none
+  let bundleAt = 0;    // when it was last fetched
+  let inside = new Map(); // serial -> this door's last admitted scan {gate, zone, direction, at}
+  let queued = 0, refused = 0, lastSync = null, current = null;
+  const timings = [];
 
-  for (const z of zones) { const o = document.createElement("option"); o.value = z; o.textContent = z; $("zone").append(o); }
-  for (const k of ["gate", "zone", "direction"]) {
-    const v = localStorage.getItem("laminate." + k); if (v) $(k).value = v;
-    $(k).addEventListener("change", () => localStorage.setItem("laminate." + k, $(k).value));
+  function fillZones(list) {
+    const want = localStorage.getItem("laminate.zone") || $("zone").value;
+    $("zone").replaceChildren();
+    for (const z of list) { const o = document.createElement("option"); o.value = z; o.textContent = z; $("zone").append(o); }
+    if (list.includes(want)) $("zone").value = want;
   }
+  fillZones(defaultZones);
+  for (const k of ["event", "gate", "zone", "direction"]) {
+    const v = localStorage.getItem("laminate." + k); if (v) $(k).value = v;
+    $(k).addEventListener("change", () => localStorage.setItem("laminate." + k, $(k).value.trim()));
+  }
+  $("event").addEventListener("change", () => { loadStored().then(() => isOnline() && refreshOffline()); });
+  $("gate").addEventListener("change", () => { alerts.clear(); paintAlerts(); pollAlerts(); });
+  const gateValue = () => $("gate").value.trim().toLowerCase();
+  const eventValue = () => $("event").value.trim();
   $("mute").textContent = muted ? "Sound off" : "Sound on";
   $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); $("mute").textContent = muted ? "Sound off" : "Sound on"; };
 
+  // The audio context is made at sign-in (a person's gesture, and making
+  // one takes long enough to delay the first answer).
+  function audioContext() {
+    try { audio = audio || new AudioContext(); } catch (e) { /* no audio */ }
+  }
   function beep(kind) {
     if (muted) return;
     try {
-      audio = audio || new AudioContext();
+      audioContext();
       const o = audio.createOscillator(), g = audio.createGain();
       o.frequency.value = kind === "admit" ? 880 : kind === "attention" ? 600 : 220;
       o.type = kind === "deny" ? "square" : "sine";
@@ -34,36 +66,244 @@
     opts.headers = Object.assign({ "Authorization": "Bearer " + token }, opts.headers || {});
     return fetch(path, opts);
   }
+  const timeout = (ms) => (AbortSignal.timeout ? AbortSignal.timeout(ms) : undefined);
+
+  // ---- online or not ------------------------------------------------------
+
+  function isOnline() { return navigator.onLine && !netDown; }
+  function markDown() { if (!netDown) { netDown = true; paint(); } }
+  function markUp() {
+    if (!netDown) return;
+    netDown = false; paint();
+    if (queued > 0) sync();
+    if (!bundle || L.bundleState(bundle, Date.now()) !== "fresh" || Date.now() - bundleAt > BUNDLE_EVERY / 2) refreshOffline();
+    pollAlerts();
+  }
+  window.addEventListener("offline", markDown);
+  window.addEventListener("online", () => freshness());
+
+  // ---- IndexedDB: the pinned JWKS, bundles, the queue, who is inside -------
+
+  let dbp = null;
+  function openDB() {
+    dbp = dbp || new Promise((ok, fail) => {
+      const r = indexedDB.open("laminate-door", 1);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore("kv");
+        d.createObjectStore("queue", { keyPath: "n", autoIncrement: true }).createIndex("scan_id", "scan_id", { unique: true });
+        d.createObjectStore("refused", { keyPath: "scan_id" });
+        d.createObjectStore("inside");
+      };
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    return dbp;
+  }
+  // tx runs fn over the named stores in one transaction and resolves once
+  // it has committed, with what fn returned: a request's result, or what a
+  // returned function gives then. Writes are "strict" (on disk when the
+  // transaction completes) unless mode says "relaxed": losing a removal
+  // from the queue only sends a scan twice, which stores it once.
+  async function tx(names, mode, fn) {
+    const d = await openDB();
+    return new Promise((ok, fail) => {
+      const durability = mode === "relaxed" ? "relaxed" : mode === "readwrite" ? "strict" : "default";
+      const t = d.transaction(names, mode === "relaxed" ? "readwrite" : mode, { durability });
+      const out = fn(...[].concat(names).map((n) => t.objectStore(n)));
+      t.oncomplete = () => ok(typeof out === "function" ? out() : out instanceof IDBRequest ? out.result : out);
+      t.onerror = t.onabort = () => fail(t.error || new Error("IndexedDB transaction aborted"));
+    });
+  }
+  const kvGet = (k) => tx("kv", "readonly", (s) => s.get(k));
+  const kvPut = (k, v) => tx("kv", "readwrite", (s) => s.put(v, k));
+
+  async function recount() {
+    [queued, refused] = await tx(["queue", "refused"], "readonly", (q, r) => {
+      const a = q.count(), b = r.count();
+      return () => [a.result, b.result];
+    });
+    paint();
+  }
+
+  async function enqueue(entries) {
+    await tx("queue", "readwrite", (q) => { for (const e of entries) q.add(e); });
+    await recount();
+    if (isOnline()) sync();
+  }
+
+  // ---- the offline bundle ---------------------------------------------------
+
+  // loadStored opens what this device kept for the selected event: the
+  // pinned JWKS and the bundle (checked again: storage is not trusted more
+  // than the network), and who it let in.
+  async function loadStored() {
+    const ev = eventValue();
+    bundle = null; bundleNote = ev ? "" : "Set the event to keep offline data.";
+    inside = new Map();
+    try {
+      const set = await kvGet("jwks");
+      if (set) trusted = await L.importJWKS(set);
+      const saved = ev ? await kvGet("bundle:" + ev) : null;
+      if (saved && trusted) install(await L.openBundle(saved.jws, trusted));
+      const range = IDBKeyRange.bound(ev + "/", ev + "/\uffff");
+      const [keys, vals] = await tx("inside", "readonly", (s) => {
+        const k = s.getAllKeys(range), v = s.getAll(range);
+        return () => [k.result, v.result];
+      });
+      keys.forEach((k, i) => inside.set(k.slice(ev.length + 1), vals[i]));
+    } catch (e) {
+      bundleNote = "Offline data unusable: " + e.message;
+    }
+    paint();
+  }
+
+  // refreshOffline pins the JWKS and fetches a fresh bundle for the event,
+  // verified against the pin before it replaces the stored one.
+  async function refreshOffline() {
+    const ev = eventValue();
+    if (!token || !ev) return;
+    bundleAt = Date.now();
+    try {
+      const jr = await fetch("/.well-known/jwks.json", { cache: "no-store", signal: timeout(5000) });
+      if (jr.ok) {
+        const set = await jr.json();
+        trusted = await L.importJWKS(set);
+        await kvPut("jwks", set);
+      }
+      const br = await api("/v1/events/" + encodeURIComponent(ev) + "/bundle", { signal: timeout(10000) });
+      if (br.status === 404) { bundleNote = "No event \u201c" + ev + "\u201d on the server."; paint(); return; }
+      if (!br.ok) { bundleNote = "The server gave no offline data (HTTP " + br.status + ")."; paint(); return; }
+      const jws = await br.text();
+      const b = await L.openBundle(jws, trusted);
+      if (b.event.id !== ev) throw new Error("bundle for another event");
+      if (eventValue() !== ev) return; // changed meanwhile
+      await kvPut("bundle:" + ev, { jws, fetched: Date.now() });
+      install(b);
+    } catch (e) {
+      if (e instanceof TypeError || e.name === "TimeoutError" || e.name === "AbortError") markDown();
+      else { bundleNote = "Offline data refused: " + e.message; paint(); }
+    }
+  }
+
+  function install(b) {
+    bundle = b; bundleNote = "";
+    fillZones(b.event.policy.zones);
+    paint();
+  }
+
+  function remember(serial, rec) {
+    inside.set(serial, rec);
+    const ev = eventValue();
+    tx("inside", "relaxed", (s) => s.put(rec, ev + "/" + serial)).catch(() => { /* kept in memory */ });
+  }
+
+  // ---- the banner -----------------------------------------------------------
+
+  // hhmm is a time of day, with the date when it is not today.
+  function hhmm(ms) {
+    const d = new Date(ms), t = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return d.toDateString() === new Date().toDateString() ? t : d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + " " + t;
+  }
+  const age = (ms) => { const m = Math.max(0, Math.floor(ms / 60000)); return m < 180 ? m + " min" : Math.floor(m / 60) + " h"; };
+  function paint() {
+    const el = $("offline");
+    const now = Date.now();
+    let text = "", cls = "";
+    if (token && !isOnline()) {
+      cls = "bad";
+      if (!bundle) text = "OFFLINE — no offline data" + (bundleNote ? " (" + bundleNote + ")" : "") + ": do not admit on this device";
+      else {
+        const old = age(now - bundle.iat), st = L.bundleState(bundle, now);
+        if (st === "expired") text = "OFFLINE — revocations " + old + " old: offline data expired at " + hhmm(bundle.exp) + "; do not admit (supervisor override only)";
+        else if (st === "future") text = "OFFLINE — this device's clock is behind the offline data: fix the clock; do not admit";
+        else { cls = "warn"; text = "OFFLINE — revocations " + old + " old (list #" + bundle.seq + ", fresh until " + hhmm(bundle.exp) + "): deciding on this device"; }
+      }
+      if (queued) text += " · " + queued + " scan" + (queued === 1 ? "" : "s") + " to upload";
+      $("stale").style.display = "none";
+    } else if (token && queued) {
+      cls = "info"; text = queued + " scan" + (queued === 1 ? "" : "s") + " made offline to upload" +
+        (lastSync && lastSync.error ? " (last try: " + lastSync.error + ")" : "…");
+    }
+    el.textContent = text; el.className = "offline " + cls; el.style.display = text ? "block" : "none";
+    document.body.dataset.online = isOnline() ? "1" : "0";
+    let d = bundle ? "Offline data: " + bundle.event.name + " (" + bundle.event.id + "), made " + hhmm(bundle.iat) +
+      ", fresh until " + hhmm(bundle.exp) + ", revocation list #" + bundle.seq + ", " + bundle.revoked.size + " revoked" : bundleNote;
+    if (refused) d += " · " + refused + " offline scan" + (refused === 1 ? "" : "s") + " refused by the server";
+    $("offline-data").textContent = d;
+  }
+
+  // ---- sign in ----------------------------------------------------------------
+
+  async function sha256(s) {
+    const h = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
+    return Array.from(h, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
 
   async function signIn(t) {
     token = t.trim();
+    if (!token) return;
     // A harmless authenticated call checks the token before the door opens.
-    const r = await api("/v1/passes/2222-2222/artwork.svg"); // scanner-only: 404 for a scanner token
-    if (r.status === 401 || r.status === 403) {
+    let r = null;
+    try { r = await api("/v1/passes/2222-2222/artwork.svg", { signal: timeout(5000) }); } // scanner-only: 404 for a scanner token
+    catch (e) { markDown(); }
+    if (r && (r.status === 401 || r.status === 403)) {
       $("signin-msg").textContent = r.status === 401 ? "That token is not valid." : "That token is not a scanner token.";
       token = ""; return;
     }
+    if (!r) { // no network: only the token this device last signed in with
+      if (localStorage.getItem("laminate.tokenhash") !== await sha256(token)) {
+        $("signin-msg").textContent = "No network: sign in with the token this device used last, or wait for the network.";
+        token = ""; return;
+      }
+    } else {
+      localStorage.setItem("laminate.tokenhash", await sha256(token));
+      netDown = false;
+    }
     sessionStorage.setItem("laminate.scanner", token);
+    if (!muted) audioContext();
     $("signin").hidden = true; $("scanner").hidden = false; $("last").hidden = false;
-    focusWedge(); freshness();
+    focusWedge();
+    await loadStored();
+    await recount();
+    freshness();
+    if (isOnline()) { refreshOffline(); pollAlerts(); }
   }
   $("signin-btn").onclick = () => signIn($("token").value);
   $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") signIn($("token").value); });
 
-  function focusWedge() { if (!$("scanner").hidden && document.activeElement !== $("token")) $("wedge").focus(); }
+  // The wedge box keeps the focus, except from a field a person is using.
+  let editing = 0;
+  document.addEventListener("input", (e) => { if (e.target !== $("wedge")) editing = Date.now(); }, true);
+  function focusWedge() {
+    const a = document.activeElement;
+    if ($("scanner").hidden || a === $("wedge")) return;
+    if (a && /^(INPUT|SELECT)$/.test(a.tagName) && (a === $("override-reason") || a === $("token") || Date.now() - editing < 10000)) return;
+    $("wedge").focus();
+  }
   document.addEventListener("click", (e) => { if (e.target.tagName !== "SELECT" && e.target.tagName !== "INPUT") setTimeout(focusWedge, 0); });
   setInterval(focusWedge, 1000);
 
   // Keyboard-wedge scanners type the code then Enter; some send no Enter,
-  // so a pause of 120 ms after the last key also ends a code.
+  // so a pause ends a code: 120 ms once it looks whole (a JWS, or its
+  // numeric form, with a full signature), 1 s otherwise, so a scanner that
+  // stalls mid-code is not read as a broken pass.
   let pause = 0, firstKey = 0;
   $("wedge").addEventListener("keydown", (e) => {
     if (!firstKey) firstKey = performance.now();
     if (e.key === "Enter") { e.preventDefault(); const t = firstKey; firstKey = 0; submit($("wedge").value, t); }
   });
-  $("wedge").addEventListener("input", () => { clearTimeout(pause); pause = setTimeout(() => {
-    if ($("wedge").value.length > 40) { const t = firstKey; firstKey = 0; submit($("wedge").value, t); }
-  }, 120); });
+  $("wedge").addEventListener("input", () => {
+    clearTimeout(pause);
+    const v = $("wedge").value;
+    pause = setTimeout(() => { if (v.length > 40) { const t = firstKey; firstKey = 0; submit(v, t); } }, looksWhole(v) ? 120 : 1000);
+  });
+  function looksWhole(v) {
+    let s = L.normalize(v);
+    if (L.isNumericForm(s)) s = L.decodeNumeric(s) || "";
+    const p = s.split(".");
+    return p.length === 3 && p[2].length === 86; // EdDSA and ES256 signatures: 64 bytes
+  }
 
   function newScanID() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -71,11 +311,13 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
-  // submit sends one code; t0 is when its frame or first key arrived, so
-  // the time to the answer screen is measured from there.
-  async function submit(raw, t0) {
+  // ---- one scan -----------------------------------------------------------------
+
+  // submit decides one code: by the server when it answers, else on this
+  // device at once. t0 is when its frame or first key arrived.
+  async function submit(raw, t0, camera) {
     clearTimeout(pause);
-    $("wedge").value = "";
+    if (!camera) $("wedge").value = "";
     const code = raw.trim();
     if (!code || busy) return;
     // Some scanners repeat a code within 2 s: one scan, not two.
@@ -83,34 +325,110 @@
     if (code === lastCode && now - lastCodeAt < 2000) return;
     lastCode = code; lastCodeAt = now;
     busy = true;
-    const started = t0 || performance.now();
-    const body = { token: code, gate: $("gate").value.trim().toLowerCase(), zone: $("zone").value, direction: $("direction").value, scan_id: newScanID() };
-    let answer;
+    const started = performance.now(); // the scanned text is complete
+    const scan = { scan_id: newScanID(), token: code, gate: gateValue(), zone: $("zone").value, direction: $("direction").value };
+    let answer = null;
     try {
-      let r;
-      for (let attempt = 0; attempt < 3; attempt++) { // retries reuse the scan_id: stored once
-        try { r = await api("/v1/scans", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }); break; }
-        catch (e) { if (attempt === 2) throw e; await new Promise((ok) => setTimeout(ok, 300)); }
-      }
-      answer = await r.json();
-      if (!r.ok) answer = { decision: "deny", code: (answer.error && answer.error.code) || "error", reason: (answer.error && answer.error.message) || "The server refused the scan." };
+      if (isOnline()) answer = await decideOnline(scan);
+      if (!answer) answer = await decideOffline(scan, now);
     } catch (e) {
-      answer = { decision: "deny", code: "offline", reason: "No answer from the server: do not admit; call the production office." };
+      answer = { decision: "deny", code: "error", reason: "This device could not decide (" + e.message + "): do not admit; call the production office." };
     }
-    show(answer, started);
+    show(answer, t0 || started, started);
     busy = false;
   }
 
-  function show(a, started) {
+  // decideOnline returns the server's answer, or null when the network
+  // (or a server that cannot decide) failed: then the door decides itself.
+  async function decideOnline(scan) {
+    let r;
+    try {
+      r = await api("/v1/scans", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(scan), signal: timeout(3000) });
+    } catch (e) { markDown(); return null; }
+    if (r.status === 502 || r.status === 503 || r.status === 504) { markDown(); return null; } // it stored nothing
+    let a;
+    try { a = await r.json(); } catch (e) { markDown(); return null; }
+    markUp();
+    if (!r.ok) return { decision: "deny", code: (a.error && a.error.code) || "error", reason: (a.error && a.error.message) || "The server refused the scan." };
+    if (a.decision === "admit" && a.pass) {
+      remember(a.pass.serial, { gate: scan.gate, zone: scan.zone, direction: scan.direction, at: Date.parse(a.at) || Date.now() });
+      if (!eventValue() && a.pass.event) { $("event").value = a.pass.event; localStorage.setItem("laminate.event", a.pass.event); loadStored().then(refreshOffline); }
+    }
+    return a;
+  }
+
+  // decideOffline decides from the bundle and queues the scan. Past the
+  // bundle's freshness limit it refuses what it would admit (fail closed)
+  // and offers a supervisor override.
+  async function decideOffline(scan, at) {
+    let a;
+    const req = Object.assign({ at }, scan);
+    if (!bundle) {
+      a = { decision: "deny", code: "no_offline_data", reason: "No network and no offline data on this device: do not admit; call the production office." };
+    } else {
+      const vd = await L.verifyToken(bundle, scan.token, at);
+      a = L.doorDecision(bundle, vd, req, vd.pass ? inside.get(vd.pass.serial) || null : null);
+      const st = L.bundleState(bundle, at);
+      if (st !== "fresh" && a.decision !== "deny") {
+        a.stale = { decision: a.decision, code: a.code, reason: a.reason };
+        a.decision = "deny";
+        if (st === "expired") {
+          a.code = "bundle_expired"; a.overridable = true;
+          a.reason = "Offline data expired at " + hhmm(bundle.exp) + " (revocations " + age(at - bundle.iat) +
+            " old): do not admit. A supervisor may override with a reason.";
+        } else {
+          a.code = "clock_wrong";
+          a.reason = "This device's clock is behind its offline data: fix the clock; do not admit.";
+        }
+      }
+      if (a.decision === "admit") remember(a.pass.serial, { gate: req.gate, zone: req.zone, direction: req.direction, at });
+    }
+    let tok = L.normalize(scan.token);
+    if (L.isNumericForm(tok)) tok = L.decodeNumeric(tok) || tok; // the compact JWS: half the bytes
+    a.offline = true; a.scan_id = scan.scan_id; a.at = new Date(at).toISOString();
+    a.entry = {
+      scan_id: scan.scan_id, token: tok.slice(0, 4096), gate: scan.gate, zone: scan.zone, direction: scan.direction,
+      at: a.at, decision: a.decision, code: a.code, event: bundle ? bundle.event.id : eventValue(),
+    };
+    a.queued = enqueue([a.entry]); // the answer does not wait for the disk
+    a.queued.catch((e) => { $("offline-data").textContent = "COULD NOT QUEUE A SCAN: " + e.message; });
+    return a;
+  }
+
+  // override records a supervisor's reason on a scan refused for old
+  // offline data, and admits as the old data would have.
+  async function override(a, reason) {
+    await a.queued.catch(() => {});
+    const upd = { decision: a.stale.decision, code: a.stale.code, override: reason };
+    await queueLock(() => tx("queue", "readwrite", (q) => {
+      const g = q.index("scan_id").get(a.scan_id);
+      g.onsuccess = () => {
+        if (g.result) q.put(Object.assign(g.result, upd));
+        else q.add(Object.assign({}, a.entry, upd, { scan_id: newScanID() })); // the refusal was uploaded already
+      };
+    }));
+    if (a.stale.decision === "admit" && a.pass) remember(a.pass.serial, { gate: a.entry.gate, zone: a.entry.zone, direction: a.entry.direction, at: Date.parse(a.at) });
+    await recount();
+    const s = performance.now();
+    show(Object.assign({}, a, upd, { overridable: false, reason: "Supervisor override (" + reason + "). " + a.stale.reason }), s, s);
+  }
+
+  function show(a, t0, started) {
     const res = $("result");
+    current = a;
     res.className = a.decision === "admit" ? "admit" : a.decision === "attention" ? "attention" : "deny";
     res.dataset.code = a.code || "";
-    res.dataset.elapsed = Math.round(performance.now() - started);
+    res.dataset.offline = a.offline ? "1" : "";
+    res.dataset.elapsed = Math.round(performance.now() - t0);
+    const decideMs = performance.now() - started;
     $("r-word").textContent = a.decision === "admit" ? "ADMIT" : a.decision === "attention" ? "CHECK" : "DENY";
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
     $("r-reason").textContent = a.reason || "";
-    $("r-serial").textContent = a.pass ? a.pass.serial.slice(0, 4) + "-" + a.pass.serial.slice(4) : "";
+    $("r-serial").textContent = (a.pass ? a.pass.serial.slice(0, 4) + "-" + a.pass.serial.slice(4) : "") +
+      (a.offline ? (a.pass ? " · " : "") + "decided offline (no artwork)" : "");
+    $("r-override").hidden = !a.overridable;
+    $("override-reason").value = "";
     const img = $("r-art");
     img.hidden = true;
     if (a.artwork_url) { // after the colour is up: the answer must not wait for the picture
@@ -120,55 +438,230 @@
         img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false;
       }).catch(() => { /* the answer stands without the artwork */ });
     }
-    beep(res.className);
+    // The time from the scanned text to the answer on screen: the frame
+    // after this one has been painted when a task queued in it runs. The
+    // camera skips frames until then, and the sound follows the colour.
+    painting = true;
+    requestAnimationFrame(() => setTimeout(() => {
+      const painted = performance.now() - started;
+      painting = false;
+      res.dataset.paintMs = painted.toFixed(1);
+      timings.push({ code: a.code, offline: !!a.offline, decide_ms: decideMs, paint_ms: painted });
+      beep(res.className);
+    }, 0));
     const li = document.createElement("li");
     li.className = res.className;
-    li.textContent = new Date().toLocaleTimeString() + " — " + $("r-word").textContent + " — " + ($("r-name").textContent || a.code) + (a.reason ? ": " + a.reason : "");
+    li.textContent = new Date().toLocaleTimeString() + " — " + $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
+      (a.reason ? ": " + a.reason : "") + (a.offline ? " (offline)" : "");
     $("history").prepend(li);
     while ($("history").children.length > 10) $("history").lastChild.remove();
     clearTimeout(hideTimer);
-    hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" ? 2500 : 5000);
+    if (!a.overridable) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" ? 2500 : 5000);
   }
   $("result").onclick = () => { $("result").className = ""; focusWedge(); };
+  $("r-override").onclick = (e) => e.stopPropagation();
+  $("override-btn").onclick = () => {
+    const reason = $("override-reason").value.trim();
+    if (!reason) { $("override-reason").placeholder = "A reason is needed: who overrides, and why"; $("override-reason").focus(); return; }
+    if (current && current.overridable) override(current, reason);
+  };
 
-  // How old is the server's revocation data? Shown always, loudly when stale.
-  async function freshness() {
-    try {
-      const r = await fetch("/readyz"); const j = await r.json();
-      const age = j.revocations_age_seconds;
-      $("freshness").textContent = r.ok ? "Revocation data: " + (age < 2 ? "live" : age + " s old") + " (list #" + j.revocation_seq + ")" : "Server not ready";
-      $("stale").style.display = !r.ok || age > 60 ? "block" : "none";
-      $("stale").textContent = !r.ok ? "SERVER NOT READY: do not admit on this device" : "REVOCATION DATA " + age + " s OLD: call the production office";
-    } catch (e) {
-      $("stale").style.display = "block"; $("stale").textContent = "NO CONNECTION: do not admit on this device";
-    }
+  // ---- upload ---------------------------------------------------------------------
+
+  // sync uploads the queue in chunks and removes what the server
+  // acknowledged, stored now or before (the same scan_id is stored once,
+  // so a chunk sent twice does no harm). One upload at a time, across tabs;
+  // an override changes a queued scan under the same lock.
+  let syncing = null;
+  const queueLock = (fn) => (navigator.locks ? navigator.locks.request("laminate-queue", fn) : fn());
+  function sync() {
+    if (!syncing) syncing = queueLock(upload).finally(() => { syncing = null; });
+    return syncing;
   }
-  setInterval(freshness, 5000);
+  const wire = (e) => {
+    const w = { scan_id: e.scan_id, token: e.token, gate: e.gate, zone: e.zone, direction: e.direction, at: e.at, decision: e.decision, code: e.code };
+    if (e.override) w.override = e.override;
+    return w;
+  };
+  async function upload() {
+    const st = { sent: 0, stored: 0, duplicates: 0, refused: 0, requests: 0, ms: 0, server_ms: 0, error: "" };
+    const t0 = performance.now();
+    let limit = CHUNK;
+    while (token) {
+      const batch = await tx("queue", "readonly", (q) => q.getAll(null, limit));
+      if (!batch.length) break;
+      const bodies = [];
+      let size = 0;
+      for (const e of batch) {
+        const b = JSON.stringify(wire(e));
+        if (bodies.length && size + b.length > CHUNK_BYTES) break;
+        bodies.push(b); size += b.length + 1;
+      }
+      const chunk = batch.slice(0, bodies.length);
+      let r, j;
+      const asked = performance.now();
+      try {
+        r = await api("/v1/scans/offline", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"scans":[' + bodies.join(",") + "]}", signal: timeout(60000) });
+        st.requests++;
+        if (r.status === 413 && chunk.length > 1) { limit = Math.ceil(chunk.length / 2); continue; }
+        if (!r.ok) { st.error = "HTTP " + r.status; if (r.status >= 500) markDown(); break; }
+        j = await r.json();
+        st.server_ms += performance.now() - asked;
+      } catch (e) { st.error = e.message; markDown(); break; }
+      markUp();
+      const byID = new Map((j.results || []).map((x) => [x.scan_id, x]));
+      const done = [], bad = [];
+      for (const e of chunk) {
+        const x = byID.get(e.scan_id);
+        if (!x) continue; // not acknowledged: stays queued
+        if (x.error) bad.push(Object.assign({}, e, { error: String(x.error) })); else done.push(e.n);
+      }
+      await tx(["queue", "refused"], "relaxed", (q, rf) => {
+        // The chunk is a run of keys (no other writer while the lock is
+        // held): one range when all of it was acknowledged.
+        if (done.length === chunk.length) q.delete(IDBKeyRange.bound(chunk[0].n, chunk[chunk.length - 1].n));
+        else for (const n of done) q.delete(n);
+        for (const e of bad) { q.delete(e.n); rf.put(e); }
+      });
+      st.sent += chunk.length; st.stored += j.stored || 0; st.duplicates += j.duplicates || 0; st.refused += bad.length;
+      if (Array.isArray(j.alerts)) showAlerts(j.alerts);
+      await recount();
+      if (!done.length && !bad.length) { st.error = "nothing acknowledged"; break; }
+    }
+    st.ms = performance.now() - t0;
+    if (st.requests) lastSync = st; // an empty queue changes nothing
+    await recount();
+    return st;
+  }
 
-  // Camera: jsQR on frames drawn to a canvas. It reads the whole frame.
+  // ---- alerts for this gate -----------------------------------------------------------
+
+  const alerts = new Map(); // id -> alert, for this gate
+  const seen = new Set(JSON.parse(localStorage.getItem("laminate.alerts.seen") || "[]"));
+  async function pollAlerts() {
+    const gate = gateValue();
+    if (!token || !gate || !isOnline()) return;
+    try {
+      const r = await api("/v1/alerts?gate=" + encodeURIComponent(gate), { signal: timeout(5000) });
+      if (r.ok) showAlerts((await r.json()).alerts || []);
+    } catch (e) { /* the next poll */ }
+  }
+  function showAlerts(list) {
+    const gate = gateValue();
+    let fresh = false;
+    for (const a of list) {
+      if (!a || a.id === undefined || !Array.isArray(a.gates) || !a.gates.includes(gate)) continue;
+      const id = String(a.id);
+      if (alerts.has(id)) continue;
+      alerts.set(id, a);
+      if (!seen.has(id)) fresh = true;
+    }
+    paintAlerts();
+    if (fresh) beep("deny");
+  }
+  const serialText = (s) => (typeof s === "string" && s.length === 8 ? s.slice(0, 4) + "-" + s.slice(4) : String(s || ""));
+  function paintAlerts() {
+    const ul = $("alert-list");
+    ul.replaceChildren();
+    for (const [id, a] of alerts) {
+      if (seen.has(id)) continue;
+      const li = document.createElement("li");
+      li.dataset.id = id; li.dataset.serial = a.serial || ""; li.dataset.kind = a.kind || "";
+      const what = a.kind === "two_gates" ? "used at two gates" : a.kind === "double_entry" ? "entered twice" : (a.kind || "alert");
+      const when = Date.parse(a.at);
+      const t = document.createElement("span");
+      t.textContent = "Pass " + serialText(a.serial) + " " + what + " (" + (a.gates || []).join(" and ") + (when ? ", " + hhmm(when) : "") + ")" +
+        (a.reason ? ": " + a.reason : "");
+      const b = document.createElement("button");
+      b.type = "button"; b.textContent = "Seen";
+      b.onclick = () => { seen.add(id); localStorage.setItem("laminate.alerts.seen", JSON.stringify([...seen].slice(-500))); paintAlerts(); };
+      li.append(t, " ", b);
+      ul.append(li);
+    }
+    $("alerts").hidden = ul.children.length === 0;
+  }
+
+  // ---- the server's freshness, the network, the timers ----------------------------------
+
+  // How old is the server's revocation data? Shown always, loudly when
+  // stale. Also the probe that notices the network is back.
+  async function freshness() {
+    if (!token) return;
+    try {
+      const r = await fetch("/readyz", { cache: "no-store", signal: timeout(3000) }); const j = await r.json();
+      if (!r.ok) throw new Error("not ready");
+      markUp();
+      const age = j.revocations_age_seconds;
+      $("freshness").textContent = "Revocation data: " + (age < 2 ? "live" : age + " s old") + " (list #" + j.revocation_seq + ")";
+      $("stale").style.display = age > 60 ? "block" : "none";
+      $("stale").textContent = "REVOCATION DATA " + age + " s OLD: call the production office";
+    } catch (e) {
+      markDown();
+      $("freshness").textContent = "No connection to the server: deciding on this device.";
+    }
+    paint();
+  }
+  setInterval(() => {
+    freshness();
+    if (isOnline()) { if (queued > 0) sync(); pollAlerts(); }
+  }, PROBE_EVERY);
+  setInterval(() => { if (token && isOnline()) refreshOffline(); }, BUNDLE_EVERY);
+
+  // Camera: jsQR on frames drawn to a canvas. It reads the whole frame. A
+  // pass held in front of it is one scan: the same code is read again only
+  // after it has been out of sight for 3 s.
+  let camera = null;
   $("camera-btn").onclick = async () => {
+    if (camera) { camera.getTracks().forEach((t) => t.stop()); camera = null; $("video").style.display = "none"; $("camera-btn").textContent = "Use camera"; return; }
     if (typeof jsQR !== "function") { $("camera-msg").textContent = "Camera decoding is not built into this server (use a scanner gun)."; return; }
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      camera = stream;
       const v = $("video"); v.srcObject = stream; v.style.display = "block"; await v.play();
       const c = document.createElement("canvas"), ctx = c.getContext("2d", { willReadFrequently: true });
+      let seenCode = "", seenAt = 0;
       const tick = () => {
-        if (v.readyState >= 2 && !busy) {
+        if (camera !== stream) return;
+        if (v.readyState >= 2 && !busy && !painting) {
           const t0 = performance.now();
           c.width = v.videoWidth; c.height = v.videoHeight;
           ctx.drawImage(v, 0, 0);
           const img = ctx.getImageData(0, 0, c.width, c.height);
           const qr = jsQR(img.data, img.width, img.height, { inversionAttempts: "dontInvert" });
-          if (qr && qr.data) submit(qr.data, t0);
+          if (qr && qr.data) {
+            const again = qr.data === seenCode && Date.now() - seenAt < 3000;
+            seenCode = qr.data; seenAt = Date.now();
+            if (!again) submit(qr.data, t0, true);
+          }
         }
         requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
+      $("camera-btn").textContent = "Stop camera";
       $("camera-msg").textContent = "Point the camera at the pass.";
     } catch (e) {
       $("camera-msg").textContent = "No camera: " + e.name + ". Phones need HTTPS (laminate serve --tls-cert).";
     }
   };
 
+  // The page itself is kept by a service worker, so it reloads with no network.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/scan-sw.js", { scope: "/scan" }).catch(() => { /* online only */ });
+
+  // For the supervisor's console and the browser tests: the door's state,
+  // and the queue by hand.
+  window.laminateDoor = Object.freeze({
+    status: () => ({
+      online: isOnline(), signed_in: !!token && !$("scanner").hidden, event: eventValue(), gate: gateValue(),
+      bundle: bundle ? bundle.event.id : "", bundle_seq: bundle ? bundle.seq : -1,
+      bundle_iat: bundle ? bundle.iat : 0, bundle_exp: bundle ? bundle.exp : 0, note: bundleNote,
+      queue: queued, refused, syncing: !!syncing, last_sync: lastSync, alerts: [...alerts.keys()],
+    }),
+    queued: () => tx("queue", "readonly", (q) => q.getAll()),
+    refusedScans: () => tx("refused", "readonly", (q) => q.getAll()),
+    enqueue: (entries) => enqueue(entries.map((e) => Object.assign({}, e))),
+    sync, refresh: refreshOffline, timings,
+  });
+
+  paint();
   if (token) signIn(token);
 })();

@@ -33,29 +33,49 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 	var out store.Scan
 	dup := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The lock and the two reads go in one round trip (a pipeline).
+		// Each statement of it still runs after the one before has
+		// finished, with a snapshot of its own (READ COMMITTED), so the
+		// reads see everything the lock's previous holder committed.
+		var b pgx.Batch
 		if sc.Serial != "" {
-			if err := s.lock(ctx, tx, lockScans, hash32(string(sc.Serial))); err != nil {
-				return err
+			b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, s.locks[lockScans], hash32(string(sc.Serial)))
+		}
+		b.Queue(`SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, sc.ID)
+		if sc.Serial != "" {
+			b.Queue(`SELECT `+scanCols+` FROM scans
+				WHERE serial = $1 AND decision = 'admit' ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial))
+		}
+		br := tx.SendBatch(ctx, &b)
+		if sc.Serial != "" {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return dbErr(err, "lock scans of %s", sc.Serial)
 			}
 		}
-		prev, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, sc.ID))
+		prev, err := scanScan(br.QueryRow())
 		if err == nil {
+			br.Close()
 			out, dup = prev, true
 			return nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
+			br.Close()
 			return dbErr(err, "scan %s", sc.ID)
 		}
 		var last *store.Scan
 		if sc.Serial != "" {
-			l, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans
-				WHERE serial = $1 AND decision = 'admit' ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial)))
+			l, err := scanScan(br.QueryRow())
 			switch {
 			case err == nil:
 				last = &l
 			case !errors.Is(err, pgx.ErrNoRows):
+				br.Close()
 				return dbErr(err, "last scan of %s", sc.Serial)
 			}
+		}
+		if err := br.Close(); err != nil {
+			return dbErr(err, "scan %s", sc.ID)
 		}
 		out = *sc
 		out.Decision, out.Code, out.Answer = decide(last)

@@ -1,0 +1,511 @@
+// Laminate offline door engine: what a door needs to decide with no
+// network. It opens a signed offline bundle (README "Offline bundles") with
+// keys pinned while online, verifies pass tokens with the bundle's keys
+// (WebCrypto: Ed25519, or ECDSA P-256 for ES256), and decides as the server
+// does: verifier.Verifier.Verify, then pass.Event.Decide, then the door's
+// anti-passback. No DOM and no storage here: scan.js shows the answers and
+// keeps the queue. server/offline_browser_test.go runs this file in
+// Chromium against Go's own decisions, case by case.
+(function (global) {
+  "use strict";
+
+  const LEEWAY = 2 * 60 * 1000;        // verifier.DefaultLeeway: clock skew on nbf/exp and a bundle's iat
+  const CLONE_WINDOW = 10 * 1000;      // server.DefaultCloneWindow
+  const MAX_TOKEN = 2048;              // verifier.MaxTokenSize
+  const MAX_BUNDLE = 1 << 20;          // verifier.MaxBundleSize
+  const ALGS = ["EdDSA", "ES256"];     // never "none", never HMAC
+  const ZERO = -62135596800000;        // Go's zero time (0001-01-01 UTC), in ms
+
+  const TYPES = { // pass.Type: code in tokens, label at doors
+    AAA: { code: "AAA", label: "AAA" }, VIP: { code: "VIP", label: "VIP" },
+    AFTER_SHOW: { code: "AFT", label: "After Show" }, WORKING: { code: "WRK", label: "Working" },
+    LOCAL_CREW: { code: "LOC", label: "Local Crew" }, PHOTO: { code: "PHO", label: "Photo" },
+    MEET_GREET: { code: "MEG", label: "Meet & Greet" }, STAFF: { code: "STF", label: "Staff" },
+  };
+  const TYPE_OF_CODE = Object.fromEntries(Object.entries(TYPES).map(([t, v]) => [v.code, t]));
+  const PHASE_TEXT = { before: "show not started", during: "show still on", after: "show is over" };
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // ---- text forms --------------------------------------------------------
+
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const b64val = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 64; i++) b64val[B64.charCodeAt(i)] = i;
+
+  // normalize applies the scanner tolerances of verifier.Normalize: leading
+  // spaces, trailing spaces, CR and LF go; nothing else changes.
+  function normalize(raw) { return raw.replace(/^ +/, "").replace(/[ \r\n]+$/, ""); }
+
+  // The numeric transport form (pass/transport.go): two digits per
+  // character, value c-45, as SMART Health Cards do.
+  function isNumericForm(s) { return s.length > 0 && s.length % 2 === 0 && /^[0-9]+$/.test(s); }
+  function decodeNumeric(s) {
+    let out = "";
+    for (let i = 0; i < s.length; i += 2) {
+      const v = (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+      if (v > 77) return null;
+      out += String.fromCharCode(45 + v);
+    }
+    return out;
+  }
+
+  // canonicalCompact is verifier.canonicalCompact: three segments of
+  // base64url and nothing else, unused low bits zero, so one pass cannot be
+  // written as several byte strings.
+  function canonicalCompact(token) {
+    let dots = 0, start = 0;
+    for (let i = 0; i <= token.length; i++) {
+      if (i < token.length && token.charCodeAt(i) !== 46) {
+        const c = token.charCodeAt(i);
+        if (c > 255 || b64val[c] < 0) return false;
+        continue;
+      }
+      if (i < token.length) dots++;
+      const n = i - start, last = n ? b64val[token.charCodeAt(i - 1)] : 0;
+      start = i + 1;
+      if (n === 0) continue;
+      if (n % 4 === 1 || (n % 4 === 2 && (last & 0x0f)) || (n % 4 === 3 && (last & 0x03))) return false;
+    }
+    return dots === 2;
+  }
+
+  function b64decode(seg) { // seg is canonical (checked above)
+    const out = new Uint8Array(Math.floor(seg.length * 3 / 4));
+    let bits = 0, acc = 0, j = 0;
+    for (let i = 0; i < seg.length; i++) {
+      acc = ((acc << 6) | b64val[seg.charCodeAt(i)]) & 0xffffff; bits += 6;
+      if (bits >= 8) { bits -= 8; out[j++] = (acc >> bits) & 0xff; }
+    }
+    return out;
+  }
+  function b64encode(bytes) {
+    let s = "", i = 0;
+    for (; i + 2 < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+      s += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
+    }
+    if (bytes.length - i === 1) s += B64[bytes[i] >> 2] + B64[(bytes[i] & 3) << 4];
+    if (bytes.length - i === 2) { const n = (bytes[i] << 8) | bytes[i + 1]; s += B64[n >> 10] + B64[(n >> 4) & 63] + B64[(n & 15) << 2]; }
+    return s;
+  }
+  const utf8 = new TextDecoder("utf-8", { fatal: true }), ascii = new TextEncoder();
+  function jsonSegment(seg) { // null when not UTF-8 JSON
+    try { return JSON.parse(utf8.decode(b64decode(seg))); } catch (e) { return null; }
+  }
+  function isObject(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
+
+  // jsonHeader reads a JWS header (null when it is not JSON) and marks one
+  // that names a member twice with DUP: go-jose refuses such a header,
+  // where JSON.parse would keep the last.
+  const DUP = Symbol("duplicate member");
+  function jsonHeader(seg) {
+    let text, h;
+    try { text = utf8.decode(b64decode(seg)); h = JSON.parse(text); } catch (e) { return null; }
+    if (!isObject(h)) return h;
+    const names = new Set();
+    let depth = 0;
+    for (let i = 0; i < text.length; i++) { // text is valid JSON: strings and brackets only
+      const c = text[i];
+      if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") depth--;
+      else if (c === '"') {
+        let j = i + 1;
+        while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+        let k = j + 1;
+        while (text[k] === " " || text[k] === "\t" || text[k] === "\r" || text[k] === "\n") k++;
+        if (depth === 1 && text[k] === ":") { // a member name
+          const n = JSON.parse(text.slice(i, j + 1));
+          if (names.has(n)) h[DUP] = true;
+          names.add(n);
+        }
+        i = j;
+      }
+    }
+    return h;
+  }
+
+  // safeKID shortens and cleans an attacker-chosen header value (verifier.safeKID).
+  function safeKID(s) {
+    s = String(s);
+    if (s.length > 32) s = s.slice(0, 32) + "…";
+    return s.replace(/[\u0000-\u001f\u007f]/g, "?");
+  }
+
+  // ---- keys --------------------------------------------------------------
+
+  const JWK_MEMBERS = new Set(["kty", "crv", "x", "y", "kid", "alg", "use"]);
+
+  // importJWKS reads a JWK set as verifier.ParseJWKS does (public EdDSA and
+  // ES256 keys only, each kid the start of its RFC 7638 thumbprint) and
+  // imports it into WebCrypto. It returns a Map kid -> {kid, alg, key}.
+  async function importJWKS(set) {
+    if (!isObject(set) || !Array.isArray(set.keys) || set.keys.length === 0 || Object.keys(set).some((k) => k !== "keys")) {
+      throw new Error("not a JWK set with keys");
+    }
+    const out = new Map();
+    for (const [i, k] of set.keys.entries()) {
+      if (!isObject(k)) throw new Error(`keys[${i}]: not an object`);
+      for (const m of Object.keys(k)) if (!JWK_MEMBERS.has(m)) throw new Error(`keys[${i}]: member ${JSON.stringify(safeKID(m))} is not allowed`);
+      for (const m of ["x", "y"]) if (m in k && (typeof k[m] !== "string" || !canonicalSegment(k[m]))) throw new Error(`keys[${i}]: bad ${m}`);
+      let canon, algo;
+      if (k.kty === "OKP" && k.crv === "Ed25519" && k.alg === "EdDSA" && !("y" in k) && k.x && b64decode(k.x).length === 32) {
+        canon = { crv: k.crv, kty: k.kty, x: k.x };
+        algo = { name: "Ed25519" };
+      } else if (k.kty === "EC" && k.crv === "P-256" && k.alg === "ES256" && k.x && k.y && b64decode(k.x).length === 32 && b64decode(k.y).length === 32) {
+        canon = { crv: k.crv, kty: k.kty, x: k.x, y: k.y };
+        algo = { name: "ECDSA", namedCurve: "P-256" };
+      } else {
+        throw new Error(`keys[${i}]: not an EdDSA (Ed25519) or ES256 (P-256) public key`);
+      }
+      if ("use" in k && k.use !== "sig") throw new Error(`keys[${i}]: use ${JSON.stringify(safeKID(k.use))}, want sig`);
+      // RFC 7638: members in lexical order, no white space.
+      const tp = b64encode(new Uint8Array(await crypto.subtle.digest("SHA-256", ascii.encode(JSON.stringify(canon)))));
+      if (typeof k.kid !== "string" || k.kid.length < 4 || !tp.startsWith(k.kid)) {
+        throw new Error(`keys[${i}]: kid ${JSON.stringify(safeKID(k.kid))} is not the start of the key's thumbprint`);
+      }
+      if (out.has(k.kid)) throw new Error(`keys[${i}]: kid ${JSON.stringify(k.kid)} listed twice`);
+      const key = await crypto.subtle.importKey("jwk", canon, algo, false, ["verify"]);
+      out.set(k.kid, { kid: k.kid, alg: k.alg, key });
+    }
+    return out;
+  }
+  function canonicalSegment(s) { return s.length > 0 && canonicalCompact(s + ".."); }
+  // lenientSegment is what Go's base64.RawURLEncoding decodes: base64url
+  // characters, any length but 4n+1, unused bits ignored.
+  function lenientSegment(s) {
+    if (s.length % 4 === 1) return false;
+    for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c > 255 || b64val[c] < 0) return false; }
+    return true;
+  }
+
+  function verifySignature(k, sig, data) {
+    const algo = k.alg === "EdDSA" ? { name: "Ed25519" } : { name: "ECDSA", hash: "SHA-256" };
+    return crypto.subtle.verify(algo, k.key, sig, data); // ES256: raw r‖s, as JWS has it
+  }
+
+  // ---- the offline bundle ------------------------------------------------
+
+  class BundleError extends Error {
+    constructor(code, message) { super(message); this.code = code; }
+  }
+  const BUNDLE_MEMBERS = new Set(["typ", "v", "iss", "iat", "exp", "event", "keys", "revocations"]);
+
+  // openBundle checks a compact-JWS bundle as verifier.ParseBundle does,
+  // in its order: the signature with a key the door already trusts (never
+  // one the bundle lists), then the payload. Freshness is left to
+  // bundleState, so a door can still say why it refuses an old bundle.
+  // Errors are BundleError with code malformed, forged or untrusted.
+  async function openBundle(jws, trusted) {
+    if (typeof jws !== "string" || jws.length > MAX_BUNDLE) throw new BundleError("malformed", "not an offline bundle (too large)");
+    if (!canonicalCompact(jws)) throw new BundleError("malformed", "not an offline bundle (not a canonical compact JWS)");
+    const [h64, p64, s64] = jws.split(".");
+    const h = jsonHeader(h64);
+    if (!isObject(h) || h[DUP] || typeof h.alg !== "string") throw new BundleError("malformed", "bundle header is not a JWS header");
+    if (!ALGS.includes(h.alg)) throw new BundleError("forged", `bundle algorithm ${JSON.stringify(safeKID(h.alg))} not accepted`);
+    if ("crit" in h) throw new BundleError("malformed", "crit header not supported");
+    const k = trusted && trusted.get(String(h.kid));
+    if (!k) throw new BundleError("untrusted", `bundle signed by a key that is not trusted here (kid ${JSON.stringify(safeKID(h.kid))})`);
+    if (k.alg !== h.alg) throw new BundleError("forged", `bundle alg ${h.alg}, key ${k.kid} is ${k.alg}`);
+    const sig = b64decode(s64);
+    if (sig.length !== 64 || !(await verifySignature(k, sig, ascii.encode(h64 + "." + p64)))) {
+      throw new BundleError("forged", "bundle signature does not verify");
+    }
+    const p = jsonSegment(p64);
+    const bad = (m) => new BundleError("malformed", "offline bundle: " + m);
+    if (!isObject(p)) throw bad("payload is not a JSON object");
+    for (const m of Object.keys(p)) if (!BUNDLE_MEMBERS.has(m)) throw bad(`unknown field ${JSON.stringify(safeKID(m))}`);
+    if (p.typ !== "laminate/bundle") throw bad(`typ ${JSON.stringify(safeKID(p.typ))}`);
+    if (p.v !== 1) throw bad(`format version ${safeKID(p.v)}, this page reads 1`);
+    if (!Number.isInteger(p.iat) || !Number.isInteger(p.exp) || p.iat <= 0 || p.exp <= p.iat) throw bad("iat and exp out of order");
+    if (!isObject(p.revocations) || !Number.isInteger(p.revocations.seq) || p.revocations.seq < 0 || !Array.isArray(p.revocations.serials)) throw bad("revocations");
+    for (const s of p.revocations.serials) if (parseSerial(s) !== s) throw bad(`revocations: bad serial ${JSON.stringify(safeKID(s))}`);
+    let event, keys;
+    try { event = prepareEvent(p.event); } catch (e) { throw bad("event: " + e.message); }
+    try { keys = await importJWKS(p.keys); } catch (e) { throw bad("keys: " + e.message); }
+    return {
+      jws, kid: k.kid, iat: p.iat * 1000, exp: p.exp * 1000, issuer: p.iss || "",
+      event, keys, seq: p.revocations.seq, revoked: new Set(p.revocations.serials),
+    };
+  }
+
+  // bundleState says whether a door may decide from b at now: "fresh",
+  // "expired" (past exp: fail closed) or "future" (made more than the
+  // leeway ahead of this device's clock: the clock is wrong).
+  function bundleState(b, now) {
+    if (now > b.exp) return "expired";
+    if (b.iat > now + LEEWAY) return "future";
+    return "fresh";
+  }
+
+  // prepareEvent turns an event as Laminate serialises it (pass.Event:
+  // RFC 3339 times, photo_duration in ns, cues, the policy written out)
+  // into what decide reads: times in ms, and the UTC offset of show_start,
+  // in which the event's times are shown (pass.Event.Location).
+  function prepareEvent(e) {
+    if (!isObject(e) || typeof e.id !== "string" || !validEventID(e.id)) throw new Error("bad event id");
+    const s = e.schedule;
+    if (!isObject(s)) throw new Error("no schedule");
+    const time = (v, name, optional) => { // optional: a cue not given is null
+      if (optional && (v === undefined || v === null)) return null;
+      const t = typeof v === "string" ? Date.parse(v) : NaN;
+      if (Number.isNaN(t)) throw new Error(`bad time ${name}`);
+      return optional && t === ZERO ? null : t;
+    };
+    const off = /([+-])(\d\d):(\d\d)$/.exec(s.show_start || "");
+    const pol = e.policy;
+    if (!isObject(pol) || !Array.isArray(pol.zones) || !isObject(pol.rules)) throw new Error("no policy");
+    const c = isObject(e.cues) ? e.cues : {};
+    return {
+      id: e.id, name: String(e.name || ""), venue: String(e.venue || ""),
+      offset: off ? (off[1] === "-" ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) : 0,
+      schedule: {
+        accessFrom: time(s.access_from, "access_from"), showStart: time(s.show_start, "show_start"),
+        showEnd: time(s.show_end, "show_end"), accessUntil: time(s.access_until, "access_until"),
+        mgFrom: time(s.meet_greet_from, "meet_greet_from"), mgUntil: time(s.meet_greet_until, "meet_greet_until"),
+        photoDuration: Number(s.photo_duration) / 1e6,
+      },
+      cues: {
+        doorsOpen: time(c.doors_open, "doors_open", true), showStarted: time(c.show_started, "show_started", true),
+        photoClosed: time(c.photo_closed, "photo_closed", true), showEnded: time(c.show_ended, "show_ended", true),
+        accessClosed: time(c.access_closed, "access_closed", true),
+      },
+      policy: { zones: pol.zones, rules: pol.rules, roles: isObject(pol.roles) ? pol.roles : {} },
+    };
+  }
+
+  // ---- pass tokens -------------------------------------------------------
+
+  const SERIAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  // parseSerial returns the canonical serial (pass.ParseSerial), or null.
+  function parseSerial(s) {
+    if (typeof s !== "string" || s.length > 32) return null;
+    const v = [];
+    for (const ch of s.toUpperCase()) {
+      if (ch === "-" || ch === " ") continue;
+      const i = SERIAL_ALPHABET.indexOf(ch);
+      if (i < 0) return null;
+      v.push(i);
+    }
+    if (v.length !== 8) return null;
+    let sum = 0;
+    for (let i = 0; i < 7; i++) sum += (i + 1) * v[i];
+    if (((31 - sum % 31) * 4) % 31 !== v[7]) return null;
+    return v.map((i) => SERIAL_ALPHABET[i]).join("");
+  }
+  function validName(s) { return typeof s === "string" && s.length >= 1 && s.length <= 32 && /^[a-z0-9][a-z0-9-]*$/.test(s); }
+  function validEventID(s) { return typeof s === "string" && s.length >= 1 && s.length <= 32 && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s); }
+  function checkText(s, max, required) { // pass.checkText
+    if (s === "") return !required;
+    if ([...s].length > max || s.trim() !== s) return false;
+    return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s);
+  }
+
+  // claimsToPass is pass.Claims.Pass: the claims of a verified token back
+  // into a pass, every field checked; null when they are not a pass.
+  function claimsToPass(c) {
+    if (!isObject(c)) return null;
+    for (const k of ["iss", "sub", "ev", "pt", "n", "o", "r"]) if (k in c && c[k] !== null && typeof c[k] !== "string") return null;
+    for (const k of ["nbf", "exp"]) if (k in c && c[k] !== null && !Number.isInteger(c[k])) return null;
+    const str = (k) => c[k] || "", type = TYPE_OF_CODE[str("pt")];
+    if (!type || !(c.exp > 0)) return null;
+    const p = {
+      serial: str("sub"), event: str("ev"), type, role: str("r"), name: str("n"), org: str("o"),
+      validFrom: c.nbf ? c.nbf * 1000 : null, validUntil: c.exp * 1000, issuer: str("iss"),
+    };
+    if (parseSerial(p.serial) !== p.serial || !validEventID(p.event) || !checkText(p.name, 64, true) ||
+      !checkText(p.org, 48, false) || !checkText(p.issuer, 32, false)) return null;
+    if (p.role !== "" ? !validName(p.role) : type === "STAFF") return null;
+    if (p.validFrom !== null && !(p.validUntil > p.validFrom)) return null;
+    return p;
+  }
+
+  function utcMinute(ms) { // Go's "2006-01-02 15:04 MST" of a UTC time
+    return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+
+  // verifyToken is verifier.Verify over a bundle (verifier.Offline): the
+  // same statuses and messages, with the bundle's keys, revocation list and
+  // event. It returns a verdict: {authentic, status, message, pass?, ...}.
+  async function verifyToken(b, raw, at) {
+    const malformed = () => ({ authentic: false, status: "malformed", message: "Not a Laminate pass (unreadable code)" });
+    const forged = () => ({ authentic: false, status: "forged", message: "The signature does not match: not a pass we issued" });
+    if (typeof raw !== "string" || raw.length > MAX_TOKEN) return malformed();
+    let token = normalize(raw);
+    if (isNumericForm(token)) {
+      token = decodeNumeric(token);
+      if (token === null) return malformed();
+    }
+    const parts = token.split(".");
+    const h = parts.length === 3 && lenientSegment(parts[0]) ? jsonHeader(parts[0]) : null;
+    // An algorithm we never accept (none, HMAC) is an attempt at a forgery;
+    // anything else that does not parse is just not a pass (classifyParseError).
+    if (isObject(h) && typeof h.alg === "string" && h.alg !== "" && !ALGS.includes(h.alg) && parts.length === 3) return forged();
+    if (!canonicalCompact(token) || !isObject(h) || h[DUP] || typeof h.alg !== "string" || !ALGS.includes(h.alg) ||
+      ("kid" in h && typeof h.kid !== "string")) return malformed();
+    if ("crit" in h) return malformed();
+    const kid = h.kid || "", k = b.keys.get(kid);
+    if (!k) return { authentic: false, status: "unknown_key", message: "Signed with a key this service does not know (or has retired)", kid: safeKID(kid) };
+    if (k.alg !== h.alg) return forged();
+    const sig = b64decode(parts[2]);
+    if (sig.length !== 64 || !(await verifySignature(k, sig, ascii.encode(parts[0] + "." + parts[1])))) return forged();
+    const p = claimsToPass(jsonSegment(parts[1]));
+    if (!p) return { authentic: true, status: "malformed", message: "Signed by us, but the content is not a pass", kid };
+    const vd = {
+      authentic: true, kid, pass: p, serial: p.serial, type: p.type, role: p.role, name: p.name, org: p.org,
+      event: p.event, issuer: p.issuer,
+    };
+    if (p.event !== b.event.id) {
+      vd.status = "wrong_event"; vd.message = `Genuine pass, but for another event (${p.event})`;
+    } else if (b.revoked.has(p.serial)) {
+      vd.status = "revoked"; vd.message = `Genuine pass, revoked (revocation list ${b.seq} of ${utcMinute(b.iat)})`;
+    } else if (at > p.validUntil + LEEWAY) {
+      vd.status = "expired"; vd.message = "Genuine pass, expired " + utcMinute(p.validUntil);
+    } else if (p.validFrom !== null && at < p.validFrom - LEEWAY) {
+      vd.status = "not_yet_valid"; vd.message = "Genuine pass, not valid before " + utcMinute(p.validFrom);
+    } else {
+      vd.status = "valid"; vd.message = "Genuine pass";
+    }
+    return vd;
+  }
+
+  // ---- access policy: pass.Event.Decide ------------------------------------
+
+  // timeline is the schedule as it actually runs: the plan moved by the
+  // live cues (pass/schedule.go).
+  function timeline(ev) {
+    const s = ev.schedule, c = ev.cues;
+    const tl = { accessFrom: s.accessFrom, showStart: s.showStart, showEnd: s.showEnd, accessUntil: s.accessUntil, mgFrom: s.mgFrom, mgUntil: s.mgUntil };
+    if (c.doorsOpen !== null && c.doorsOpen < tl.accessFrom) tl.accessFrom = c.doorsOpen;
+    if (c.showStarted !== null) { // a late start moves the end and the close by the same delay
+      const delay = c.showStarted - tl.showStart;
+      tl.showStart = c.showStarted; tl.showEnd += delay; tl.accessUntil += delay;
+      if (tl.mgUntil > tl.showStart) tl.mgUntil = tl.showStart;
+    }
+    tl.photoEnd = tl.showStart + s.photoDuration;
+    if (c.photoClosed !== null && c.photoClosed < tl.photoEnd) tl.photoEnd = c.photoClosed;
+    if (c.showEnded !== null) {
+      tl.showEnd = c.showEnded;
+      if (tl.photoEnd > tl.showEnd) tl.photoEnd = tl.showEnd;
+    }
+    if (c.accessClosed !== null) tl.accessUntil = c.accessClosed;
+    if (tl.accessUntil < tl.showEnd) tl.showEnd = tl.accessUntil;
+    return tl;
+  }
+  function phaseOf(tl, t) {
+    if (t < tl.accessFrom || t >= tl.accessUntil) return "closed";
+    if (t < tl.showStart) return "before";
+    if (t < tl.showEnd) return "during";
+    return "after";
+  }
+  function span(tl, w) {
+    switch (w) {
+      case "before": return [tl.accessFrom, tl.showStart];
+      case "during": return [tl.showStart, tl.showEnd];
+      case "after": return [tl.showEnd, tl.accessUntil];
+      case "meet-greet": return [tl.mgFrom, tl.mgUntil];
+      case "photo": return [tl.showStart, tl.photoEnd];
+      default: return [tl.accessFrom, tl.accessUntil]; // any
+    }
+  }
+  function phaseAt(ev, t) { return phaseOf(timeline(ev), t); }
+
+  // clock prints t as a door person wants it (pass.clock): the time of day
+  // in the event's offset, with the date when it is not today.
+  function clock(t, now, offset) {
+    const a = new Date(t + offset * 60000), b = new Date(now + offset * 60000);
+    const hm = String(a.getUTCHours()).padStart(2, "0") + ":" + String(a.getUTCMinutes()).padStart(2, "0");
+    if (a.getUTCFullYear() === b.getUTCFullYear() && a.getUTCMonth() === b.getUTCMonth() && a.getUTCDate() === b.getUTCDate()) return hm;
+    return `${DAYS[a.getUTCDay()]} ${a.getUTCDate()} ${MONTHS[a.getUTCMonth()]} ${hm}`;
+  }
+  const own = (m, k) => (Object.prototype.hasOwnProperty.call(m, k) ? m[k] : undefined);
+  const covers = (g, z) => !(g.except || []).includes(z) && (g.zones.includes("*") || g.zones.includes(z));
+
+  // decide is pass.Event.Decide: may pass p enter zone at time at? The
+  // policy question only; signature, revocation and validity are verifyToken's.
+  function decide(ev, p, zone, at) {
+    const tl = timeline(ev);
+    const d = { allowed: false, code: "", reason: "", phase: phaseOf(tl, at) };
+    const deny = (code, reason) => { d.code = code; d.reason = reason; return d; };
+    const tlabel = TYPES[p.type] ? TYPES[p.type].label : p.type;
+    const label = p.type === "STAFF" ? `Staff pass (${p.role})` : tlabel + " pass";
+    if (p.event !== ev.id) return deny("wrong_event", `${label} is for another event (${p.event})`);
+    const pol = ev.policy;
+    if (!pol.zones.includes(zone)) return deny("unknown_zone", `No zone ${JSON.stringify(zone)} at this event`);
+    const grants = p.type === "STAFF" ? own(pol.roles, p.role) : own(pol.rules, p.type);
+    if (!grants) {
+      if (p.type === "STAFF") return deny("no_rule", `${label}: this event gives the role ${JSON.stringify(p.role)} no access`);
+      return deny("no_rule", `${label}: this event gives ${tlabel} passes no access`);
+    }
+    const open = [];
+    for (const g of grants) if (covers(g, zone)) open.push(...g.when);
+    if (open.length === 0) return deny("zone_not_allowed", `${label}: no access to ${zone}`);
+    const off = ev.offset;
+    if (d.phase === "closed") {
+      if (at < tl.accessFrom) return deny("outside_access", `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
+      return deny("outside_access", `${label}: access closed at ${clock(tl.accessUntil, at, off)}`);
+    }
+    let next = null, lastEnd = ZERO;
+    for (const w of open) {
+      const [from, until] = span(tl, w);
+      if (at >= from && at < until) {
+        d.allowed = true; d.code = "ok"; d.reason = `${label}: ${zone}, ${PHASE_TEXT[d.phase]}`;
+        return d;
+      }
+      if (from > at && from < tl.accessUntil && (next === null || from < next)) next = from;
+      if (until <= at && until > lastEnd) lastEnd = until;
+    }
+    if (next !== null) return deny("not_now", `${label}: valid from ${clock(next, at, off)}, ${PHASE_TEXT[d.phase]}`);
+    if (open.length === 1 && open[0] === "photo") return deny("not_now", `${label}: ${zone} closed at ${clock(lastEnd, at, off)} (first songs only)`);
+    return deny("not_now", `${label}: ${zone} closed at ${clock(lastEnd, at, off)}, ${PHASE_TEXT[d.phase]}`);
+  }
+
+  // ---- the door decision ---------------------------------------------------
+
+  function goDuration(ms) { // Go's Duration.String of a whole number of seconds
+    let s = Math.round(Math.abs(ms) / 1000);
+    if (s === 0) return "0s";
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    s %= 60;
+    return (h ? h + "h" : "") + (h || m ? m + "m" : "") + s + "s";
+  }
+
+  // doorDecision is the whole offline answer to one scan, as the server's
+  // postScan gives it online: the verdict, the policy (verifier.Access) and
+  // anti-passback against last, this door's last admitted scan of the pass
+  // ({gate, zone, direction, at}, or null). req is {gate, zone, direction, at}.
+  function doorDecision(b, vd, req, last) {
+    const ev = b.event;
+    const a = { decision: "deny", code: vd.status, reason: vd.message, status: vd.status, phase: phaseAt(ev, req.at) };
+    if (vd.pass) {
+      const p = vd.pass;
+      a.pass = { serial: p.serial, type: p.type, label: TYPES[p.type].label, role: p.role, name: p.name, org: p.org, event: p.event };
+    }
+    if (vd.status !== "valid") return a;
+    const d = decide(ev, vd.pass, req.zone, req.at);
+    a.code = d.code; a.reason = d.reason; a.phase = d.phase;
+    if (!d.allowed) return a;
+    if (last) {
+      const since = req.at - last.at;
+      if (last.gate !== req.gate && since >= -CLONE_WINDOW && since <= CLONE_WINDOW) {
+        a.decision = "attention"; a.code = "possible_clone";
+        a.reason = `Same pass admitted at ${last.gate} ${goDuration(since)} ago: check the holder, it may be a copy`;
+        return a;
+      }
+      if (req.direction === "in" && last.direction === "in") {
+        a.code = "already_inside";
+        a.reason = `Already inside: entered at ${last.zone}, ${clock(last.at, last.at, ev.offset)} via ${last.gate} (${vd.pass.name})`;
+        return a;
+      }
+    }
+    a.decision = "admit";
+    return a;
+  }
+
+  global.LaminateOffline = Object.freeze({
+    LEEWAY, CLONE_WINDOW, TYPES, BundleError,
+    normalize, isNumericForm, decodeNumeric, canonicalCompact, parseSerial,
+    importJWKS, openBundle, bundleState, prepareEvent,
+    verifyToken, decide, phaseAt, doorDecision, clock,
+  });
+})(window);
