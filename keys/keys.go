@@ -268,11 +268,28 @@ func (k *Keyring) update(create bool, change func(cur *state) (ringFile, string,
 // The key file must have mode 0600 or stricter ([ErrInsecureFile]) and must
 // agree with keyring.json ([ErrBadKeyFile]).
 func (k *Keyring) Signer(passphrase []byte) (jose.Signer, Key, error) {
-	key := k.Active()
+	return k.signerFor(k.Active(), passphrase)
+}
+
+// SignerFor is [Keyring.Signer] for the key kid, retired or not: a keyring
+// shared between nodes is signed with the key the other nodes already
+// trust, which need not be the active one (and may be retired here while
+// the others have not heard of it yet). Passes are signed only with
+// [Keyring.Signer].
+func (k *Keyring) SignerFor(kid string, passphrase []byte) (jose.Signer, Key, error) {
+	for _, key := range k.Keys() {
+		if key.KID == kid {
+			return k.signerFor(key, passphrase)
+		}
+	}
+	return nil, Key{}, fmt.Errorf("%w: no key %q in the keyring", ErrNotFound, kid)
+}
+
+func (k *Keyring) signerFor(key Key, passphrase []byte) (jose.Signer, Key, error) {
 	path := filepath.Join(k.dir, key.KID+keyFileSuffix)
 	data, err := readSmallFile(path, maxKeyFileSize, 0o077)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, Key{}, fmt.Errorf("%w: private key file %s of active key %s is missing", ErrNotFound, path, key.KID)
+		return nil, Key{}, fmt.Errorf("%w: private key file %s of key %s is missing", ErrNotFound, path, key.KID)
 	}
 	if err != nil {
 		return nil, Key{}, err
@@ -283,7 +300,7 @@ func (k *Keyring) Signer(passphrase []byte) (jose.Signer, Key, error) {
 	}
 	eq, _ := kf.public.(interface{ Equal(crypto.PublicKey) bool })
 	if kf.kid != key.KID || kf.alg != key.Alg || eq == nil || !eq.Equal(key.Public) {
-		return nil, Key{}, badFile(path, 3, "key %s/%s does not match keyring.json's active key %s/%s",
+		return nil, Key{}, badFile(path, 3, "key %s/%s does not match keyring.json's key %s/%s",
 			kf.kid, kf.alg, key.KID, key.Alg)
 	}
 	priv, err := kf.privateKey(path, passphrase)

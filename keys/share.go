@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // ErrForeign is returned by [Merge] and [Import] when two keyrings belong to
@@ -32,11 +34,79 @@ const maxShareSize = 4 << 20
 // secret. A private key in the clear never leaves its folder: a node that
 // has only the share verifies and scans, and signs only if it has the
 // passphrase of an encrypted active key.
+//
+// In the store a share is sealed: signed ([Share.Seal]) with a key the
+// other nodes already trust, and opened ([OpenShare]) only with such a key,
+// so that whoever can write the database cannot slip in a key of their own.
 type Share struct {
 	Format  int               `json:"format"`
-	Ring    json.RawMessage   `json:"ring"`    // keyring.json
-	Keys    map[string][]byte `json:"keys"`    // encrypted key files by file name
-	Artwork string            `json:"artwork"` // the artwork secret, hex
+	Ring    json.RawMessage   `json:"ring"`             // keyring.json
+	Keys    map[string][]byte `json:"keys"`             // encrypted key files by file name
+	Artwork string            `json:"artwork"`          // the artwork secret, hex
+	Config  json.RawMessage   `json:"config,omitempty"` // the deployment's settings, opaque here
+}
+
+// Seal signs the share with js (a signer from [Keyring.SignerFor]): a
+// compact JWS whose payload is the share.
+func (s *Share) Seal(js jose.Signer) ([]byte, error) {
+	raw, err := s.Encode()
+	if err != nil {
+		return nil, err
+	}
+	jws, err := js.Sign(raw)
+	if err != nil {
+		return nil, fmt.Errorf("keys: seal shared keyring: %w", err)
+	}
+	out, err := jws.CompactSerialize()
+	return []byte(out), err
+}
+
+// ErrUntrustedShare is returned by [OpenShare] for a share not signed by a
+// key the reader trusts.
+var ErrUntrustedShare = errors.New("keys: shared keyring not signed by a trusted key")
+
+// OpenShare verifies and decodes a sealed share. Its signature must verify
+// with a key trust returns (the reader's own keyring: [Keyring.VerifyKey]).
+// With trust nil — a node joining with an empty folder, which has no keys
+// yet and so trusts the store on first use — the signing key must be one of
+// the share's own verifying keys. It returns the share and the key that
+// signed it.
+func OpenShare(sealed []byte, trust func(kid string) (Key, bool)) (*Share, Key, error) {
+	if len(sealed) > 2*maxShareSize {
+		return nil, Key{}, fmt.Errorf("%w: shared keyring larger than %d MiB", ErrBadKeyFile, 2*maxShareSize>>20)
+	}
+	jws, err := jose.ParseSignedCompact(string(sealed), []jose.SignatureAlgorithm{EdDSA, ES256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, Key{}, fmt.Errorf("%w: shared keyring is not a signed document: %v", ErrBadKeyFile, err)
+	}
+	hdr := jws.Signatures[0].Protected
+	if len(hdr.ExtraHeaders) > 0 || hdr.JSONWebKey != nil {
+		return nil, Key{}, fmt.Errorf("%w: shared keyring header has more than alg and kid", ErrBadKeyFile)
+	}
+	var key Key
+	var ok bool
+	if trust != nil {
+		key, ok = trust(hdr.KeyID)
+	} else {
+		sh, err := DecodeShare(jws.UnsafePayloadWithoutVerification())
+		if err != nil {
+			return nil, Key{}, err
+		}
+		st, _ := sh.check()
+		key, ok = st.verify[hdr.KeyID]
+	}
+	if !ok || string(key.Alg) != hdr.Algorithm {
+		return nil, Key{}, fmt.Errorf("%w (signed by %q)", ErrUntrustedShare, hdr.KeyID)
+	}
+	payload, err := jws.Verify(key.Public)
+	if err != nil {
+		return nil, Key{}, fmt.Errorf("%w: the signature does not verify", ErrUntrustedShare)
+	}
+	sh, err := DecodeShare(payload)
+	if err != nil {
+		return nil, Key{}, err
+	}
+	return sh, key, nil
 }
 
 // Encode returns the share as JSON, for the store.
@@ -131,10 +201,19 @@ func Export(dir string) (*Share, error) {
 	return s, nil
 }
 
+// ActiveKID is the kid of the share's active key.
+func (s *Share) ActiveKID() (string, error) {
+	st, err := s.check()
+	if err != nil {
+		return "", err
+	}
+	return st.ring.Active, nil
+}
+
 // Equal reports whether two shares hold the same keyring, key files and
 // artwork secret.
 func (s *Share) Equal(o *Share) bool {
-	if s.Artwork != o.Artwork || len(s.Keys) != len(o.Keys) {
+	if s.Artwork != o.Artwork || len(s.Keys) != len(o.Keys) || !bytes.Equal(s.Config, o.Config) {
 		return false
 	}
 	for name, data := range s.Keys {
@@ -214,7 +293,10 @@ func Merge(a, b *Share) (*Share, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Share{Format: shareFormat, Ring: ring, Keys: map[string][]byte{}, Artwork: a.Artwork}
+	m := &Share{Format: shareFormat, Ring: ring, Keys: map[string][]byte{}, Artwork: a.Artwork, Config: a.Config}
+	if len(m.Config) == 0 {
+		m.Config = b.Config
+	}
 	for name, data := range a.Keys {
 		m.Keys[name] = data
 	}
@@ -247,9 +329,9 @@ func (st *state) verifyOrKey(kid string) crypto.PublicKey {
 // Import makes the keyring of the data folder dir (created if missing) the
 // keyring of share s: it writes the key files the folder lacks, the
 // artwork secret if the folder has none, and then keyring.json, atomically
-// and under the keyring lock. It refuses with [ErrForeign] a folder whose
-// artwork secret or key files differ from the share's, and a folder
-// keyring with a key the share lacks (merge first: see [Merge]).
+// and under the keyring lock, merged ([Merge]) with the folder's keyring as
+// it is at that moment. It refuses with [ErrForeign] a folder of another
+// deployment.
 func Import(dir string, s *Share) error {
 	st, err := s.check()
 	if err != nil {
@@ -267,11 +349,18 @@ func Import(dir string, s *Share) error {
 		return err
 	}
 	defer unlock()
-	if cur, err := readRing(kdir); err == nil {
-		for _, k := range cur.keys {
-			if st.verifyOrKey(k.KID) == nil {
-				return fmt.Errorf("%w: %s has key %s, which the shared keyring lacks", ErrForeign, dir, k.KID)
-			}
+	// Merge with the folder's keyring as it is now, under the lock: a
+	// rotation or retirement made here since s was computed is kept.
+	if _, err := readRing(kdir); err == nil {
+		local, err := Export(dir)
+		if err != nil {
+			return err
+		}
+		if s, err = Merge(s, local); err != nil {
+			return err
+		}
+		if st, err = s.check(); err != nil {
+			return err
 		}
 	} else if !errors.Is(err, ErrNotFound) {
 		return err

@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 func mustExport(t *testing.T, dir string) *Share {
@@ -196,4 +199,82 @@ func TestShareTampered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShareSealed: a sealed share opens only with a key the reader trusts,
+// so whoever can write the store cannot add a signing key of their own.
+func TestShareSealed(t *testing.T) {
+	pp := []byte("pp")
+	a := t.TempDir()
+	ka, err := Init(a, EdDSA, pp, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _, err := ka.SignerFor(ka.Active().KID, pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := mustExport(t, a)
+	sealed, err := sh.Seal(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A node that trusts a's keys opens it; a joining node (trust nil)
+	// opens it with the share's own key.
+	for name, trust := range map[string]func(string) (Key, bool){"trusted": ka.VerifyKey, "join": nil} {
+		got, by, err := OpenShare(sealed, trust)
+		if err != nil || !got.Equal(sh) || by.KID != ka.Active().KID {
+			t.Errorf("%s: OpenShare = %v, %s, %v", name, got != nil, by.KID, err)
+		}
+	}
+
+	// The attacker adds a key of their own, dated far ahead so it would win
+	// the merge, and signs with it.
+	evil := t.TempDir()
+	ke, err := Init(evil, EdDSA, nil, t0.AddDate(70, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(sh, mustExport(t, evil)); err == nil {
+		t.Fatal("Merge mixed two deployments")
+	}
+	forged := mustExport(t, evil)
+	forged.Artwork = sh.Artwork
+	jse, _, err := ke.SignerFor(ke.Active().KID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := forged.Seal(jse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := OpenShare(bad, ka.VerifyKey); !errors.Is(err, ErrUntrustedShare) {
+		t.Errorf("share signed by an unknown key: %v, want ErrUntrustedShare", err)
+	}
+	// A byte changed in a sealed share breaks the signature.
+	tampered := append([]byte(nil), sealed...)
+	tampered[len(tampered)/2] ^= 1
+	if _, _, err := OpenShare(tampered, ka.VerifyKey); err == nil {
+		t.Error("tampered share opened")
+	}
+	// A share signed by a key the reader has retired is not trusted.
+	if _, err := ka.Rotate(EdDSA, pp, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ka.Retire(js2kid(t, sealed), t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := OpenShare(sealed, ka.VerifyKey); !errors.Is(err, ErrUntrustedShare) {
+		t.Errorf("share signed by a retired key: %v, want ErrUntrustedShare", err)
+	}
+}
+
+// js2kid returns the kid in a sealed share's header.
+func js2kid(t *testing.T, sealed []byte) string {
+	t.Helper()
+	jws, err := jose.ParseSignedCompact(string(sealed), []jose.SignatureAlgorithm{EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jws.Signatures[0].Header.KeyID
 }

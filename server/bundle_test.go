@@ -118,6 +118,7 @@ func TestBundleOfflineMatchesScan(t *testing.T) {
 	b, _ := f.getBundle(t, "Bearer "+scanner)
 	off, _ := verifier.NewOffline(b)
 	during := ev.Schedule.ShowStart.Add(time.Hour)
+	f.setNow(during)
 	cases := []struct {
 		token string
 		zone  pass.Zone

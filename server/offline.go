@@ -122,10 +122,19 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		if vd.Pass == nil {
 			serial, event = "", ""
 		}
-		answer, _ := json.Marshal(map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status})
-		sc := &store.Scan{ID: o.ScanID, Serial: serial, Event: event, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: *o.At}
-		_, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(*store.Scan) (string, string, []byte) {
-			return o.Decision, o.Code, answer
+		answer := map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status}
+		at := *o.At
+		if now := s.cfg.Now(); at.After(now.Add(maxClockAhead)) {
+			// A door whose clock runs ahead: keep the scan, but not dated in
+			// the future, where it would count as the pass's latest scan
+			// and deny its holder at every door until then.
+			answer["door_clock"] = at
+			at = now
+		}
+		rawAnswer, _ := json.Marshal(answer)
+		sc := &store.Scan{ID: o.ScanID, Serial: serial, Event: event, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: at}
+		rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(*store.Scan) (string, string, []byte) {
+			return o.Decision, o.Code, rawAnswer
 		})
 		if err != nil {
 			return err // the door keeps its queue and sends it again
@@ -136,9 +145,11 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		} else {
 			resp.Stored++
 			s.m.decisions.WithLabelValues(o.Decision, o.Code).Inc()
-			if o.Decision == Admit && serial != "" {
-				touched[serial] = true
-			}
+		}
+		// Stored now or by an upload that failed part way: look again
+		// either way (finding an alert twice adds nothing).
+		if rec.Decision == Admit && rec.Serial != "" {
+			touched[rec.Serial] = true
 		}
 		resp.Results = append(resp.Results, res)
 	}

@@ -31,6 +31,7 @@ func TestOfflineUpload(t *testing.T) {
 	auth := "Bearer " + scannerToken(t, f)
 	admin := "Bearer " + f.apiToken(t, RoleAdmin, "office")
 	show := f.now.Add(9 * time.Hour)
+	f.setNow(show.Add(time.Hour)) // the doors upload after the show
 	north := []OfflineScan{
 		offline(f.token, "north", "in", "n1", Admit, show),
 		offline(f.token[:len(f.token)-4]+"AAAA", "north", "in", "n2", Deny, show.Add(time.Minute)), // forged: stored, no alert
@@ -129,5 +130,28 @@ func TestOfflineUploadErrors(t *testing.T) {
 				t.Fatalf("= %d %s, want %d %s", rec.Code, rec.Body, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// TestOfflineUploadClockAhead: a door whose clock runs ahead keeps its
+// scan, dated when it arrived, so it cannot lock the pass out until then.
+func TestOfflineUploadClockAhead(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := "Bearer " + scannerToken(t, f)
+	show := f.now.Add(9 * time.Hour)
+	f.setNow(show)
+	ahead := offline(f.token, "north", "in", "a1", Admit, show.Add(24*time.Hour))
+	rec := f.do(t, "POST", "/v1/scans/offline", offlineBody(t, ahead), "Authorization", auth)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored":1`) {
+		t.Fatalf("upload = %d %s", rec.Code, rec.Body)
+	}
+	scans, _ := f.st.Scans(t.Context(), f.iss.Serial)
+	if len(scans) != 1 || !scans[0].At.Equal(show) || !strings.Contains(string(scans[0].Answer), "door_clock") {
+		t.Fatalf("stored %+v, want one scan dated %s with the door's clock kept", scans, show)
+	}
+	// Online, a scan dated ahead is refused.
+	code, _, body := f.scan(t, strings.TrimPrefix(auth, "Bearer "), f.token, "north", "stage", "out", "o1", show.Add(time.Hour))
+	if code != 400 || !strings.Contains(body, "future") {
+		t.Fatalf("online scan an hour ahead = %d %s", code, body)
 	}
 }

@@ -19,6 +19,10 @@ import (
 // gates must be to raise "attention": one person cannot be at both.
 const DefaultCloneWindow = 10 * time.Second
 
+// maxClockAhead is how far ahead of the server's clock a scanner's "at"
+// may be.
+const maxClockAhead = 2 * time.Minute
+
 // Scan decisions.
 const (
 	Admit     = "admit"
@@ -90,6 +94,11 @@ func (s *Server) postScan(c echo.Context) error {
 	ctx := c.Request().Context()
 	at := s.cfg.Now()
 	if req.At != nil {
+		if req.At.After(at.Add(maxClockAhead)) {
+			// A scan dated ahead would count as the pass's latest until
+			// then, and deny its holder at every door.
+			return apiError(http.StatusBadRequest, "bad_request", "at is in the future: the scanner's clock is wrong")
+		}
 		at = *req.At
 	}
 	zone := pass.Zone(req.Zone)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +28,12 @@ type fixture struct {
 	token string
 	iss   store.Issued
 	now   time.Time
+	clock atomic.Int64 // the server's clock, unix nanoseconds; starts at now
 }
+
+// setNow moves the server's clock, e.g. to the show, so that scans dated
+// then are not in the server's future.
+func (f *fixture) setNow(t time.Time) { f.clock.Store(t.UnixNano()) }
 
 func newFixture(t testing.TB, verifyRate float64) *fixture {
 	t.Helper()
@@ -60,9 +66,12 @@ func newFixture(t testing.TB, verifyRate float64) *fixture {
 	}
 	revs := verifier.NewRevocationSet()
 	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: revs})
-	s := New(Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, VerifyRate: verifyRate, Now: func() time.Time { return now },
+	f := &fixture{st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now}
+	f.setNow(now)
+	f.s = New(Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, VerifyRate: verifyRate,
+		Now:           func() time.Time { return time.Unix(0, f.clock.Load()).UTC() },
 		ArtworkSecret: []byte("0123456789abcdef0123456789abcdef"), Signer: sg})
-	return &fixture{s: s, st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now}
+	return f
 }
 
 func (f *fixture) do(t testing.TB, method, path, body string, hdr ...string) *httptest.ResponseRecorder {

@@ -251,25 +251,31 @@ func (a *app) initData(ctx context.Context, alg keys.Alg, issuer string, passphr
 		if joined, err := a.join(ctx); err != nil || joined {
 			return initJoined, err
 		}
+		// A new deployment: make the whole folder first, then share it. A
+		// folder is removed only while nothing of it is shared.
 		cfg := config{Format: 1, Issuer: issuer}
+		var ring *keys.Keyring
 		err := makeDataFolder(a.g.data, cfg, func(made *[]string) error {
 			*made = append(*made, a.path("keys"))
-			if _, err := keys.Init(a.g.data, alg, passphrase, now); err != nil {
-				return err
-			}
-			sh, err := keys.Export(a.g.data)
-			if err != nil {
-				return err
-			}
-			return a.publish(ctx, sh, cfg)
+			var err error
+			ring, err = keys.Init(a.g.data, alg, passphrase, now)
+			return err
 		})
-		if errors.Is(err, store.ErrExists) {
-			continue // another node shared its keys first: join them
-		}
 		if err != nil {
 			return 0, err
 		}
-		return initCreated, nil
+		err = a.publish(ctx, ring, cfg)
+		if err == nil {
+			return initCreated, nil
+		}
+		// Nothing was shared: take the folder back, and join if another
+		// node shared its keys first.
+		for _, name := range []string{configFile, "keys"} {
+			os.RemoveAll(a.path(name))
+		}
+		if !errors.Is(err, store.ErrExists) {
+			return 0, err
+		}
 	}
 	return 0, errors.New("init: the store's shared keys keep changing; try again")
 }

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,78 +157,19 @@ func TestBackupWhileServing(t *testing.T) {
 		return m, nil
 	}
 
-	// The writer: passes issued one by one, every third one revoked.
-	var mu sync.Mutex
-	var issued []bkIssued // acknowledged by the server, in order
-	stop := make(chan struct{})
-	progress := make(chan struct{}, 1)
-	wrote := make(chan error, 1)
-	go func() {
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				wrote <- nil
-				return
-			default:
-			}
-			m, err := post("/v1/passes", map[string]string{"event": "ev", "type": "AAA", "name": fmt.Sprintf("Holder %d", n)})
-			if err != nil {
-				wrote <- err
-				return
-			}
-			p := bkIssued{serial: fmt.Sprint(m["serial"]), token: fmt.Sprint(m["token"])}
-			if n%3 == 0 {
-				if _, err := post("/v1/passes/"+p.serial+"/revoke", map[string]string{"reason": "lost"}); err != nil {
-					wrote <- err
-					return
-				}
-				p.revoked = true
-			}
-			mu.Lock()
-			issued = append(issued, p)
-			mu.Unlock()
-			select {
-			case progress <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	waitFor := func(n int) {
-		t.Helper()
-		for {
-			mu.Lock()
-			got := len(issued)
-			mu.Unlock()
-			if got >= n {
-				return
-			}
-			select {
-			case <-progress:
-			case err := <-wrote:
-				t.Fatalf("writer stopped: %v\n%s", err, logs.String())
-			}
-		}
-	}
-	waitFor(10)
-	mu.Lock()
-	before := append([]bkIssued(nil), issued...)
-	mu.Unlock()
+	w := startPassWriter(post)
+	w.waitFor(ctx, t, 10, &logs)
+	before := w.snapshot()
 	archive := filepath.Join(dir, "backup.tar.gz")
 	var out, errb bytes.Buffer
 	if code := run([]string{"--data", data, "backup", "--out", archive}, strings.NewReader(""), &out, &errb); code != exitOK {
 		t.Fatalf("backup while serving: exit %d\n%s", code, errb.String())
 	}
-	waitFor(len(before) + 3) // the server kept going
-	close(stop)
-	if err := <-wrote; err != nil {
-		t.Fatalf("writer: %v", err)
-	}
-	mu.Lock()
+	w.waitFor(ctx, t, len(before)+3, &logs) // the server kept going
 	all := map[string]bkIssued{}
-	for _, p := range issued {
+	for _, p := range w.finish(t) {
 		all[p.serial] = p
 	}
-	mu.Unlock()
 
 	restored := filepath.Join(dir, "restored")
 	bkRun(t, "--data", restored, "restore", archive)
@@ -587,4 +529,85 @@ func TestBackupOfNoFolder(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed backup left %d files", len(entries))
 	}
+}
+
+// passWriter issues passes one by one through post (POST /v1/passes, every
+// third one revoked) until stopped, so a backup can run while the database
+// changes. issued holds what the server acknowledged, in order.
+type passWriter struct {
+	mu       sync.Mutex
+	issued   []bkIssued
+	stop     chan struct{}
+	progress chan struct{}
+	wrote    chan error
+}
+
+func startPassWriter(post func(path string, body any) (map[string]any, error)) *passWriter {
+	w := &passWriter{stop: make(chan struct{}), progress: make(chan struct{}, 1), wrote: make(chan error, 1)}
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-w.stop:
+				w.wrote <- nil
+				return
+			default:
+			}
+			m, err := post("/v1/passes", map[string]string{"event": "ev", "type": "AAA", "name": fmt.Sprintf("Holder %d", i)})
+			if err != nil {
+				w.wrote <- err
+				return
+			}
+			p := bkIssued{serial: fmt.Sprint(m["serial"]), token: fmt.Sprint(m["token"])}
+			if i%3 == 0 {
+				if _, err := post("/v1/passes/"+p.serial+"/revoke", map[string]string{"reason": "lost"}); err != nil {
+					w.wrote <- err
+					return
+				}
+				p.revoked = true
+			}
+			w.mu.Lock()
+			w.issued = append(w.issued, p)
+			w.mu.Unlock()
+			select {
+			case w.progress <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return w
+}
+
+// waitFor waits until n passes are acknowledged; logs is shown if the
+// writer fails.
+func (w *passWriter) waitFor(ctx context.Context, t testing.TB, n int, logs fmt.Stringer) {
+	t.Helper()
+	for {
+		if len(w.snapshot()) >= n {
+			return
+		}
+		select {
+		case <-w.progress:
+		case err := <-w.wrote:
+			t.Fatalf("writer stopped: %v\n%s", err, logs)
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d passes: %v", n, ctx.Err())
+		}
+	}
+}
+
+// snapshot is a copy of what has been acknowledged so far.
+func (w *passWriter) snapshot() []bkIssued {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.issued)
+}
+
+// finish stops the writer and returns everything acknowledged.
+func (w *passWriter) finish(t testing.TB) []bkIssued {
+	t.Helper()
+	close(w.stop)
+	if err := <-w.wrote; err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	return w.snapshot()
 }

@@ -14,6 +14,9 @@ package main
 // INTO), so `laminate serve` may keep writing meanwhile. It is taken before
 // the keyring is read: keys are only ever added, so every pass in the
 // snapshot finds the key that signed it.
+//
+// With a PostgreSQL store the archive holds postgres.dump, made by pg_dump,
+// instead of laminate.db; see backup_pg.go.
 
 import (
 	"archive/tar"
@@ -51,6 +54,7 @@ const (
 	keysDir        = "keys"
 	keyringName    = "keys/keyring.json"
 	artworkName    = "keys/artwork.secret"
+	pgDumpFile     = "postgres.dump" // pg_dump --format=custom of the store's schema
 	maxManifest    = 1 << 20
 	maxBackupFiles = 1000
 )
@@ -72,7 +76,7 @@ func backupLimit(name string) int64 {
 		return 4 << 10
 	case keyFileName.MatchString(name):
 		return 64 << 10
-	case name == dbFile:
+	case name == dbFile, name == pgDumpFile:
 		return 1 << 40 // a bound for a hostile manifest, not a size we expect
 	}
 	return 0
@@ -83,9 +87,14 @@ type manifest struct {
 	Format   string         `json:"format"`  // "laminate-backup"
 	Version  int            `json:"version"` // of this format
 	Created  time.Time      `json:"created"`
+	Store    string         `json:"store,omitempty"` // storePostgres; "" for a data folder's own SQLite file
 	Database manifestDB     `json:"database"`
+	Postgres *manifestPG    `json:"postgres,omitempty"` // with storePostgres
 	Files    []manifestFile `json:"files"`
 }
+
+// storePostgres is the manifest's store of a backup of a PostgreSQL store.
+const storePostgres = "postgres"
 
 // manifestDB describes the database snapshot, for people reading the
 // manifest; a restore counts again from the file itself.
@@ -133,17 +142,15 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 			return withHint(fmt.Errorf("%s already exists", *out), "choose another --out file, or add --force to replace it")
 		}
 	}
-	// Refused before opening, which would connect to the database and
-	// could bring the folder's keys in step with it.
-	if u, _ := a.storeURL(); strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
-		return errNotSQLite
+	if u, _ := a.storeURL(); isPostgresURL(u) {
+		return backupPostgres(ctx, a, *out, *force)
 	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
 	db, ok := a.st.(*sqlite.Store)
 	if !ok {
-		return errNotSQLite
+		return fmt.Errorf("backup: the store %s is neither SQLite nor PostgreSQL", redactURL(a.g.store))
 	}
 
 	dir := filepath.Dir(*out)
@@ -164,7 +171,9 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the backup would not restore, so none was written: %w", stagedError(stage, a.g.data, err))
 	}
-	size, err := writeArchive(stage, *out, *force, time.Now().UTC(), sum)
+	m := manifest{Format: backupFormat, Version: backupVersion, Created: time.Now().UTC(),
+		Database: manifestDB{Schema: sum.Schema, Events: sum.Events, Passes: sum.Passes, Revocations: sum.Revocations, Scans: sum.Scans}}
+	size, err := writeArchive(stage, *out, *force, m)
 	if err != nil {
 		return err
 	}
@@ -173,9 +182,6 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	a.infof("it holds the private keys: keep it as safe as the keys")
 	return nil
 }
-
-var errNotSQLite = withHint(errors.New("backup copies a SQLite database, and this data folder's store is PostgreSQL"),
-	"back up the PostgreSQL database with pg_dump, and keep laminate.json and keys/ of the data folder beside it")
 
 // copyConfigAndKeys copies laminate.json and the keys folder's files from
 // the data folder into stage. keyring.json is read first: a key file is
@@ -213,7 +219,7 @@ func copyConfigAndKeys(data, stage string) error {
 func copyIn(data, stage, name string, needed bool) (found bool, err error) {
 	src := filepath.Join(data, filepath.FromSlash(name))
 	limit := backupLimit(name)
-	if limit == 0 || name == dbFile {
+	if limit == 0 || name == dbFile || name == pgDumpFile {
 		return false, fmt.Errorf("internal error: %s has no place in a backup", name)
 	}
 	fi, err := os.Lstat(src)
@@ -271,32 +277,13 @@ func writeNew(path string, r io.Reader, h hash.Hash) error {
 }
 
 // checkDataFolder checks that dir is a data folder Laminate can use: its
-// laminate.json, its keyring (and, when it is not encrypted, that the
-// active private key opens), its artwork secret if any, and its database
-// (a Laminate database of a schema this program knows, undamaged).
+// laminate.json and keys (checkConfigAndKeys), and its database (a
+// Laminate database of a schema this program knows, undamaged).
 func checkDataFolder(ctx context.Context, dir string) (sqlite.Summary, int, error) {
 	var sum sqlite.Summary
-	cfgPath := filepath.Join(dir, configFile)
-	raw, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return sum, 0, fmt.Errorf("%s: %w", configFile, err)
-	}
-	if _, err := parseConfig(raw); err != nil {
-		return sum, 0, fmt.Errorf("%s is damaged or from another version of Laminate", cfgPath)
-	}
-	ring, err := keys.Open(dir)
+	nkeys, err := checkConfigAndKeys(dir)
 	if err != nil {
 		return sum, 0, err
-	}
-	if !ring.Encrypted() {
-		if _, _, err := ring.Signer(nil); err != nil {
-			return sum, 0, fmt.Errorf("active signing key: %w", err)
-		}
-	}
-	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(artworkName))); err == nil {
-		if _, err := keys.ArtworkSecret(dir, time.Now()); err != nil {
-			return sum, 0, err
-		}
 	}
 	st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile))
 	if err != nil {
@@ -319,11 +306,42 @@ func checkDataFolder(ctx context.Context, dir string) (sqlite.Summary, int, erro
 	}
 	os.Remove(filepath.Join(dir, dbFile+"-wal"))
 	os.Remove(filepath.Join(dir, dbFile+"-shm"))
-	return sum, len(ring.Keys()), nil
+	return sum, nkeys, nil
 }
 
-// stagedFiles lists the files of a staged data folder in archive order.
-func stagedFiles(stage string) ([]string, error) {
+// checkConfigAndKeys checks the laminate.json and keys/ of the data folder
+// dir: its configuration, its keyring (and, when it is not encrypted, that
+// the active private key opens) and its artwork secret if any. It returns
+// the number of keys.
+func checkConfigAndKeys(dir string) (int, error) {
+	cfgPath := filepath.Join(dir, configFile)
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", configFile, err)
+	}
+	if _, err := parseConfig(raw); err != nil {
+		return 0, fmt.Errorf("%s is damaged or from another version of Laminate", cfgPath)
+	}
+	ring, err := keys.Open(dir)
+	if err != nil {
+		return 0, err
+	}
+	if !ring.Encrypted() {
+		if _, _, err := ring.Signer(nil); err != nil {
+			return 0, fmt.Errorf("active signing key: %w", err)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(artworkName))); err == nil {
+		if _, err := keys.ArtworkSecret(dir, time.Now()); err != nil {
+			return 0, err
+		}
+	}
+	return len(ring.Keys()), nil
+}
+
+// stagedFiles lists the files of a staged data folder in archive order;
+// db is the database's file: dbFile or pgDumpFile.
+func stagedFiles(stage, db string) ([]string, error) {
 	names := []string{configFile, keyringName}
 	entries, err := os.ReadDir(filepath.Join(stage, keysDir))
 	if err != nil {
@@ -337,20 +355,25 @@ func stagedFiles(stage string) ([]string, error) {
 	if _, err := os.Stat(filepath.Join(stage, filepath.FromSlash(artworkName))); err == nil {
 		names = append(names, artworkName)
 	}
-	return append(names, dbFile), nil
+	return append(names, db), nil
 }
 
 // writeArchive writes the staged data folder as an archive to a temporary
 // file beside out, fsyncs it and moves it to out: a failure leaves no
-// file behind, and an existing out is replaced only with force. It returns
-// the archive's size.
-func writeArchive(stage, out string, force bool, now time.Time, sum sqlite.Summary) (size int64, err error) {
-	names, err := stagedFiles(stage)
+// file behind, and an existing out is replaced only with force. m is the
+// manifest without its files, which writeArchive lists. It returns the
+// archive's size.
+func writeArchive(stage, out string, force bool, m manifest) (size int64, err error) {
+	db := dbFile
+	if m.Store == storePostgres {
+		db = pgDumpFile
+	}
+	names, err := stagedFiles(stage, db)
 	if err != nil {
 		return 0, err
 	}
-	m := manifest{Format: backupFormat, Version: backupVersion, Created: now,
-		Database: manifestDB{Schema: sum.Schema, Events: sum.Events, Passes: sum.Passes, Revocations: sum.Revocations, Scans: sum.Scans}}
+	now := m.Created
+	m.Files = nil
 	for _, name := range names {
 		h := sha256.New()
 		n, err := hashFile(filepath.Join(stage, filepath.FromSlash(name)), h)
@@ -476,6 +499,10 @@ Restores a backup made by "laminate backup" into the data folder (--data),
 which must not exist or be empty: restore never overwrites a data folder.
 Everything is checked first (format, checksums, paths, the keyring and the
 database); the folder appears whole or not at all.
+
+A backup of a PostgreSQL store is restored with --store postgres://… (or
+LAMINATE_STORE) naming a database whose schema of the backup's name holds
+no tables: pg_restore puts the database back in one transaction.
 `
 
 func cmdRestore(ctx context.Context, a *app, args []string) error {
@@ -489,9 +516,13 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	archive := pos[0]
+	pgURL := ""
 	if a.g.store != "" {
-		return withHint(errors.New("restore makes a data folder with its own SQLite database, and --store (or LAMINATE_STORE) names another database"),
-			"restore without --store and unset LAMINATE_STORE; a PostgreSQL database is restored with pg_restore")
+		if !isPostgresURL(a.g.store) {
+			return withHint(errors.New("restore makes a data folder with its own SQLite database, and --store (or LAMINATE_STORE) names another database"),
+				"restore without --store and unset LAMINATE_STORE; only a backup of a PostgreSQL store is restored with --store postgres://…")
+		}
+		pgURL = a.g.store
 	}
 	if fi, err := os.Stat(archive); err != nil {
 		return fmt.Errorf("cannot read the backup: %w", err)
@@ -521,10 +552,47 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return restoreFailed(archive, stage, err)
 	}
+	switch {
+	case m.Store == storePostgres && pgURL == "":
+		return withHint(fmt.Errorf("%s is a backup of a PostgreSQL store (schema %q): its database goes back into PostgreSQL, not into a data folder", archive, m.Postgres.Schema),
+			"restore it with --store postgres://USER@HOST/DATABASE?search_path=%s (or LAMINATE_STORE), naming a database where schema %s holds no tables", m.Postgres.Schema, m.Postgres.Schema)
+	case m.Store != storePostgres && pgURL != "":
+		return withHint(fmt.Errorf("%s is a backup of a data folder with its own SQLite database, and --store (or LAMINATE_STORE) names a PostgreSQL database", archive),
+			"restore it without --store and unset LAMINATE_STORE: it makes a data folder with its own database")
+	case m.Store == storePostgres:
+		pr, err := restorePostgres(ctx, pgURL, archive, m, stage)
+		if err != nil {
+			return err
+		}
+		if err := placeFolder(stage, target, a.g.data); err != nil {
+			// The database is back: keep the folder made for it.
+			placed = true
+			return withHint(fmt.Errorf("the database is restored into schema %q, but the data folder could not be placed: %w", pr.schema, err),
+				"the restored data folder is %s: move it to %s by hand (or use it as --data)", stage, a.g.data)
+		}
+		placed = true
+		a.printf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
+			a.g.data, pr.schema, pr.server, archive, m.Created.Local().Format("2006-01-02 15:04"),
+			pr.sum.Events, pr.sum.Passes, pr.sum.Revocations, pr.sum.Scans, pr.nkeys)
+		return nil
+	}
 	sum, nkeys, err := checkDataFolder(ctx, stage)
 	if err != nil {
 		return restoreFailed(archive, stage, err)
 	}
+	if err := placeFolder(stage, target, a.g.data); err != nil {
+		return err
+	}
+	placed = true
+	a.printf("restored %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
+		a.g.data, archive, m.Created.Local().Format("2006-01-02 15:04"), sum.Events, sum.Passes, sum.Revocations, sum.Scans, nkeys)
+	return nil
+}
+
+// placeFolder moves the staged data folder into place at target (data is
+// how the user named it), fsynced, with the modes of a data folder.
+func placeFolder(stage, target, data string) error {
+	parent := filepath.Dir(target)
 	if err := syncTree(stage); err != nil {
 		return fmt.Errorf("cannot restore into %s: %w", parent, err)
 	}
@@ -533,14 +601,11 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 	// any existing folder, the empty one too.)
 	if err := syscall.Rename(stage, target); err != nil {
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
-			return withHint(fmt.Errorf("%s is not empty", a.g.data), "move it away first, or pass --data NEW-FOLDER")
+			return withHint(fmt.Errorf("%s is not empty", data), "move it away first, or pass --data NEW-FOLDER")
 		}
-		return fmt.Errorf("cannot restore into %s: %w", a.g.data, err)
+		return fmt.Errorf("cannot restore into %s: %w", data, err)
 	}
-	placed = true
 	syncFileOrDir(parent)
-	a.printf("restored %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
-		a.g.data, archive, m.Created.Local().Format("2006-01-02 15:04"), sum.Events, sum.Passes, sum.Revocations, sum.Scans, nkeys)
 	return nil
 }
 
@@ -736,7 +801,25 @@ func parseManifest(raw []byte) (*manifest, error) {
 		}
 		seen[mf.Name] = true
 	}
-	for _, name := range []string{configFile, keyringName, dbFile} {
+	db, notDB := dbFile, pgDumpFile
+	switch m.Store {
+	case "":
+		if m.Postgres != nil {
+			return nil, fmt.Errorf("damaged: %s describes a PostgreSQL database, not its store", manifestName)
+		}
+	case storePostgres:
+		if m.Postgres == nil || !validSchemaName(m.Postgres.Schema) {
+			return nil, fmt.Errorf("damaged: %s does not name the PostgreSQL schema", manifestName)
+		}
+		db, notDB = pgDumpFile, dbFile
+	default:
+		return nil, withHint(fmt.Errorf("%s: the backup is of a store of kind %q, which this program does not know", manifestName, m.Store),
+			"restore it with the version of Laminate that made it, or a newer one")
+	}
+	if seen[notDB] {
+		return nil, fmt.Errorf("%s names %q, which has no place in a backup of this store: refused", manifestName, notDB)
+	}
+	for _, name := range []string{configFile, keyringName, db} {
 		if !seen[name] {
 			return nil, fmt.Errorf("damaged: %s does not list %s", manifestName, name)
 		}

@@ -329,7 +329,9 @@ func testScanKill(t *testing.T, store string, nodes int) {
 
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))
-	base := time.Now().Add(time.Minute).Truncate(time.Second)
+	// Doors date their scans; the server refuses dates in its future, so the
+	// walk starts in the past (access opened 10 h ago, see deployment.event).
+	base := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
 	walkers := make([]*walker, len(passes))
 	for i, p := range passes {
 		walkers[i] = &walker{pass: p, rng: rand.New(rand.NewPCG(seed, uint64(i)+2)), at: base}
@@ -641,7 +643,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	}
 	for i, p := range passes {
 		wg.Go(func() {
-			at := time.Now().Add(time.Minute).Truncate(time.Second)
+			at := time.Now().Add(-6 * time.Hour).Truncate(time.Second) // in the past: see testScanKill
 			tick := time.NewTicker(20 * time.Millisecond)
 			defer tick.Stop()
 			for k := 0; ; k++ {

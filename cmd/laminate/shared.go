@@ -13,11 +13,10 @@ import (
 	"github.com/laminate/laminate/store/sqlite"
 )
 
-// Names of the documents a deployment shares through its store.
-const (
-	sharedKeys   = "keys"   // keys.Share: public keyring, encrypted private keys, artwork secret
-	sharedConfig = "config" // laminate.json: the issuer code
-)
+// sharedKeys names the document a deployment shares through its store: a
+// keys.Share (public keyring, encrypted private keys, artwork secret, and
+// laminate.json as its Config), sealed with a key the nodes already trust.
+const sharedKeys = "keys"
 
 // storeURL is the store's URL: --store, else LAMINATE_STORE, else the data
 // folder's own SQLite file (own).
@@ -63,6 +62,10 @@ func redactURL(u string) string {
 
 // join makes the data folder from the keys and settings the store shares.
 // It reports false, changing nothing, when the store shares no keys yet.
+// A folder with no keys has nothing to check the store's keys against:
+// joining trusts the store on first use (the share must still be signed by
+// one of its own keys); from then on a node accepts key changes only when
+// they are signed by a key it already trusts.
 func (a *app) join(ctx context.Context) (bool, error) {
 	raw, _, err := a.st.Shared(ctx, sharedKeys)
 	if errors.Is(err, store.ErrNotFound) {
@@ -71,15 +74,11 @@ func (a *app) join(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	sh, err := keys.DecodeShare(raw)
+	sh, _, err := keys.OpenShare(raw, nil)
 	if err != nil {
 		return false, fmt.Errorf("the store's shared keyring: %w", err)
 	}
-	rawCfg, _, err := a.st.Shared(ctx, sharedConfig)
-	if err != nil {
-		return false, fmt.Errorf("the store's shared settings: %w", err)
-	}
-	cfg, err := parseConfig(rawCfg)
+	cfg, err := parseConfig(sh.Config)
 	if err != nil {
 		return false, fmt.Errorf("the store's shared settings are damaged or from another version of Laminate: %w", err)
 	}
@@ -93,37 +92,63 @@ func (a *app) join(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// publish shares a new deployment's keys and settings through the store.
-// It fails with store.ErrExists when another node shared its own first.
-func (a *app) publish(ctx context.Context, sh *keys.Share, cfg config) error {
-	raw, err := sh.Encode()
+// seal signs sh for the store with the key kid, which the other nodes
+// trust; encrypted keys need the passphrase.
+func (a *app) seal(ring *keys.Keyring, sh *keys.Share, kid string) ([]byte, error) {
+	pp, err := a.passphrase()
+	if err != nil {
+		return nil, err
+	}
+	js, _, err := ring.SignerFor(kid, pp)
+	if err != nil {
+		return nil, fmt.Errorf("signing the shared keyring with key %s: %w", kid, err)
+	}
+	return sh.Seal(js)
+}
+
+// exportShare is the data folder's share, its settings included.
+func (a *app) exportShare(cfg config) (*keys.Share, error) {
+	sh, err := keys.Export(a.g.data)
+	if err != nil {
+		return nil, err
+	}
+	sh.Config, _ = json.Marshal(cfg)
+	return sh, nil
+}
+
+// publish shares a new deployment's keys and settings through the store,
+// signed by its active key. It fails with store.ErrExists when another node
+// shared its own first.
+func (a *app) publish(ctx context.Context, ring *keys.Keyring, cfg config) error {
+	sh, err := a.exportShare(cfg)
 	if err != nil {
 		return err
 	}
-	if _, err := a.st.PutShared(ctx, sharedKeys, raw, 0, a.actor()); err != nil {
+	sealed, err := a.seal(ring, sh, ring.Active().KID)
+	if err != nil {
 		return err
 	}
-	rawCfg, _ := json.Marshal(cfg)
-	if _, err := a.st.PutShared(ctx, sharedConfig, rawCfg, 0, a.actor()); err != nil && !errors.Is(err, store.ErrExists) {
-		return err
-	}
-	return nil
+	_, err = a.st.PutShared(ctx, sharedKeys, sealed, 0, a.actor())
+	return err
 }
 
 // syncKeys brings the data folder's keyring and the store's shared copy in
 // step: each gets what the other has (keys.Merge), so a rotation or a
-// retirement made on any node reaches every node. A folder of another
-// deployment is refused.
+// retirement made on any node reaches every node. The store's copy is
+// taken only if a key this folder trusts signed it, and a folder of another
+// deployment is refused. Sharing a change made here needs the private key
+// the others trust (with its passphrase); without it the change stays here
+// and the error says so.
 func (a *app) syncKeys(ctx context.Context) error {
 	for range 5 {
-		local, err := keys.Export(a.g.data)
+		local, err := a.exportShare(a.cfg)
 		if err != nil {
 			return err
 		}
 		raw, ver, err := a.st.Shared(ctx, sharedKeys)
 		if errors.Is(err, store.ErrNotFound) {
 			// A folder made before its store shared keys: share them now.
-			err = a.publish(ctx, local, a.cfg)
+			err = a.publish(ctx, a.ring, a.cfg)
 			if errors.Is(err, store.ErrExists) {
 				continue
 			}
@@ -132,7 +157,11 @@ func (a *app) syncKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		shared, err := keys.DecodeShare(raw)
+		shared, by, err := keys.OpenShare(raw, a.ring.VerifyKey)
+		if errors.Is(err, keys.ErrUntrustedShare) {
+			return withHint(fmt.Errorf("refusing the store's shared keyring: %w; none of this folder's keys signed it, so it may hold a key someone slipped into the database", err),
+				"if the keys were changed on purpose by a node this folder has not heard from, check with that node; to start afresh from the store, use an empty --data folder")
+		}
 		if err != nil {
 			return fmt.Errorf("the store's shared keyring: %w", err)
 		}
@@ -155,11 +184,20 @@ func (a *app) syncKeys(ctx context.Context) error {
 		if merged.Equal(shared) {
 			return nil
 		}
-		enc, err := merged.Encode()
+		// Sign with the key the others trust: the store copy's active key,
+		// else the key that signed it.
+		kid, err := shared.ActiveKID()
 		if err != nil {
 			return err
 		}
-		_, err = a.st.PutShared(ctx, sharedKeys, enc, ver, a.actor())
+		sealed, err := a.seal(a.ring, merged, kid)
+		if err != nil && by.KID != kid {
+			sealed, err = a.seal(a.ring, merged, by.KID)
+		}
+		if err != nil {
+			return fmt.Errorf("this folder's key changes cannot be shared with the other nodes: %w", err)
+		}
+		_, err = a.st.PutShared(ctx, sharedKeys, sealed, ver, a.actor())
 		if errors.Is(err, store.ErrConflict) {
 			continue // another node changed the keys meanwhile: merge again
 		}
