@@ -182,53 +182,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if err := st.Check(ctx); err != nil {
 		t.Fatalf("restored database: Check() error = %v", err)
 	}
-	passes, err := st.Passes(ctx, store.PassFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	revs, err := st.RevocationsSince(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	audit, err := st.Audit(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	audited := map[string]bool{}
-	for _, e := range audit {
-		audited[e.Action+" "+e.Subject] = true
-	}
-	inDB := map[string]bool{}
-	for _, p := range passes {
-		s := string(p.Serial)
-		inDB[s] = true
-		if _, ok := all[s]; !ok {
-			t.Errorf("restored pass %s was never issued", s)
-		}
-		if !audited[store.ActionPassIssue+" "+s] {
-			t.Errorf("restored pass %s has no %s audit row", s, store.ActionPassIssue)
-		}
-	}
-	revoked := map[string]bool{}
-	for _, r := range revs {
-		s := string(r.Serial)
-		revoked[s] = true
-		if !inDB[s] {
-			t.Errorf("restored revocation of %s, a pass not in the database", s)
-		}
-		if !audited[store.ActionPassRevoke+" "+s] {
-			t.Errorf("restored revocation of %s has no %s audit row", s, store.ActionPassRevoke)
-		}
-	}
-	for _, p := range before {
-		if !inDB[p.serial] {
-			t.Errorf("pass %s, issued before the backup began, is not in it", p.serial)
-		}
-		if p.revoked && !revoked[p.serial] {
-			t.Errorf("revocation of %s, made before the backup began, is not in it", p.serial)
-		}
-	}
-	t.Logf("%d passes before the backup, %d in it, %d issued in all", len(before), len(passes), len(all))
+	checkRestored(ctx, t, st, all, before)
 
 	// The restored folder verifies with its own keys and revocations.
 	for _, p := range before[:2] {
@@ -610,4 +564,60 @@ func (w *passWriter) finish(t testing.TB) []bkIssued {
 		t.Fatalf("writer: %v", err)
 	}
 	return w.snapshot()
+}
+
+// checkRestored checks a restored store against what a writer was told:
+// every pass and revocation acknowledged before the backup began is there,
+// nothing that was never issued is, and every row has its audit entry (the
+// snapshot is one transaction). It returns how many passes it holds.
+func checkRestored(ctx context.Context, t testing.TB, st store.Store, all map[string]bkIssued, before []bkIssued) int {
+	t.Helper()
+	passes, err := st.Passes(ctx, store.PassFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs, err := st.RevocationsSince(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := st.Audit(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := map[string]bool{}
+	for _, e := range audit {
+		audited[e.Action+" "+e.Subject] = true
+	}
+	inDB := map[string]bool{}
+	for _, p := range passes {
+		s := string(p.Serial)
+		inDB[s] = true
+		if _, ok := all[s]; !ok {
+			t.Errorf("restored pass %s was never issued", s)
+		}
+		if !audited[store.ActionPassIssue+" "+s] {
+			t.Errorf("restored pass %s has no %s audit row", s, store.ActionPassIssue)
+		}
+	}
+	revoked := map[string]bool{}
+	for _, r := range revs {
+		s := string(r.Serial)
+		revoked[s] = true
+		if !inDB[s] {
+			t.Errorf("restored revocation of %s, a pass not in the database", s)
+		}
+		if !audited[store.ActionPassRevoke+" "+s] {
+			t.Errorf("restored revocation of %s has no %s audit row", s, store.ActionPassRevoke)
+		}
+	}
+	for _, p := range before {
+		if !inDB[p.serial] {
+			t.Errorf("pass %s, acknowledged before the backup began, is not in it", p.serial)
+		}
+		if p.revoked && !revoked[p.serial] {
+			t.Errorf("revocation of %s, acknowledged before the backup began, is not in it", p.serial)
+		}
+	}
+	t.Logf("%d passes before the backup, %d in it, %d issued in all", len(before), len(passes), len(all))
+	return len(passes)
 }
