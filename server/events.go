@@ -72,7 +72,7 @@ func (s *Server) status(c echo.Context, ev *pass.Event) error {
 	if err != nil {
 		return err
 	}
-	alerts, err := s.cfg.Store.Alerts(c.Request().Context(), store.AlertFilter{Event: ev.ID})
+	alerts, err := s.cfg.Store.Alerts(c.Request().Context(), store.AlertFilter{Event: ev.ID, Limit: maxAlertsListed})
 	if err != nil {
 		return err
 	}

@@ -174,10 +174,13 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
+// maxAlertsListed bounds an alert list: the newest first.
+const maxAlertsListed = 500
+
 // getAlerts lists alerts: every alert for an admin (optionally of one
 // event), the alerts of its own gate for a scanner.
 func (s *Server) getAlerts(c echo.Context) error {
-	f := store.AlertFilter{Event: c.QueryParam("event"), Gate: c.QueryParam("gate")}
+	f := store.AlertFilter{Event: c.QueryParam("event"), Gate: c.QueryParam("gate"), Limit: maxAlertsListed}
 	if c.Get("caller").(caller).Role != RoleAdmin && f.Gate == "" {
 		return apiError(http.StatusForbidden, "forbidden", "a scanner sees the alerts of its gate: add ?gate=GATE")
 	}

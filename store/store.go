@@ -140,6 +140,7 @@ type Alert struct {
 type AlertFilter struct {
 	Event string
 	Gate  string // alerts in which either scan was made at this gate
+	Limit int    // the newest Limit alerts; 0: all
 }
 
 // IssuedRef is the issue time of one pass.

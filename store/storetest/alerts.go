@@ -56,6 +56,8 @@ func testAlerts(t *testing.T, open opener) {
 		{store.AlertFilter{Gate: "east"}, 1},
 		{store.AlertFilter{Event: "ev2", Gate: "north"}, 0},
 		{store.AlertFilter{Event: "nope"}, 0},
+		{store.AlertFilter{Limit: 2}, 2},
+		{store.AlertFilter{Gate: "south", Limit: 1}, 1},
 	} {
 		got, err := s.Alerts(ctx, tc.f)
 		if err != nil {
