@@ -956,3 +956,46 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineQueuePoisonPill: one queued entry the server refuses as a
+// whole request (here a time that is no time) is found by halving, set
+// aside, and does not hold up the scans queued around it.
+func TestOfflineQueuePoisonPill(t *testing.T) {
+	f := newFixture(t, 0)
+	f.s.cfg.Now = time.Now
+	p := f.issue(t, "Guest")
+	ctx := browser(t, "")
+	auth := scannerToken(t, f)
+	ts := httptest.NewServer(f.s.Handler())
+	defer ts.Close()
+	openDoor(ctx, t, ts.URL, auth, "live", "north")
+	setOffline(ctx, t, true)
+	waitJS(ctx, t, "offline", `!laminateDoor.status().online`, 10*time.Second)
+	start := time.Now().Add(-time.Hour).UTC()
+	var entries []queuedScan
+	for i := range 5 {
+		dir := []string{"in", "out"}[i%2]
+		at := start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339Nano)
+		if i == 2 {
+			at = "not a time"
+		}
+		entries = append(entries, queuedScan{ScanID: newUUID(t), Token: p.Token, Gate: "north", Zone: "backstage", Direction: dir,
+			At: at, Decision: "admit", Code: "ok", Event: "live"})
+	}
+	if q := evalJS[int](ctx, t, `laminateDoor.enqueue(`+jsLit(t, entries)+`).then(() => laminateDoor.status().queue)`); q != len(entries) {
+		t.Fatalf("queued %d, want %d", q, len(entries))
+	}
+	setOffline(ctx, t, false)
+	waitJS(ctx, t, "the queue to drain", `(s => s.online && s.queue === 0 && !s.syncing && s.refused === 1)(laminateDoor.status())`, 60*time.Second)
+	scans, err := f.st.Scans(context.Background(), p.Serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != 4 {
+		t.Fatalf("%d scans stored, want the 4 good ones", len(scans))
+	}
+	refused := evalJS[[]queuedScan](ctx, t, `laminateDoor.refusedScans()`)
+	if len(refused) != 1 || refused[0].ScanID != entries[2].ScanID {
+		t.Fatalf("set aside %+v, want the damaged entry", refused)
+	}
+}

@@ -503,7 +503,15 @@
       try {
         r = await api("/v1/scans/offline", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"scans":[' + bodies.join(",") + "]}", signal: timeout(60000) });
         st.requests++;
-        if (r.status === 413 && chunk.length > 1) { limit = Math.ceil(chunk.length / 2); continue; }
+        // Too big, or refused as a whole (one damaged entry makes the body
+        // invalid): halve the chunk until the entry that does it is alone,
+        // then set that one aside, so it cannot hold up the queue.
+        if ((r.status === 413 || r.status === 400) && chunk.length > 1) { limit = Math.ceil(chunk.length / 2); continue; }
+        if (r.status === 400 || r.status === 413) {
+          const e = chunk[0];
+          await tx(["queue", "refused"], "relaxed", (q, rf) => { q.delete(e.n); rf.put(Object.assign({}, e, { error: "refused by the server: HTTP " + r.status })); });
+          st.refused++; await recount(); continue;
+        }
         if (!r.ok) { st.error = "HTTP " + r.status; if (r.status >= 500) markDown(); break; }
         j = await r.json();
         st.server_ms += performance.now() - asked;
