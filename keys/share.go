@@ -262,7 +262,7 @@ func Merge(a, b *Share) (*Share, error) {
 		}
 		common++
 		ra := &recs[i]
-		if ra.Alg != rb.Alg || !samePublic(sa.keys[i].Public, sb.verifyOrKey(rb.KID)) {
+		if ra.Alg != rb.Alg || !samePublic(sa.publicOf(rb.KID), sb.publicOf(rb.KID)) {
 			return nil, fmt.Errorf("%w: key %s differs", ErrForeign, rb.KID)
 		}
 		if !rb.Retired.IsZero() && (ra.Retired.IsZero() || rb.Retired.Before(ra.Retired)) {
@@ -316,8 +316,8 @@ func samePublic(a, b crypto.PublicKey) bool {
 	return ok && b != nil && eq.Equal(b)
 }
 
-// verifyOrKey returns the public key of kid, retired or not.
-func (st *state) verifyOrKey(kid string) crypto.PublicKey {
+// publicOf returns the public key of kid, retired or not (nil: no such key).
+func (st *state) publicOf(kid string) crypto.PublicKey {
 	for _, k := range st.keys {
 		if k.KID == kid {
 			return k.Public

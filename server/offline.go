@@ -154,9 +154,6 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		resp.Results = append(resp.Results, res)
 	}
 	window := s.cfg.CloneWindow
-	if window == 0 {
-		window = DefaultCloneWindow
-	}
 	for serial := range touched {
 		scans, err := s.cfg.Store.Scans(ctx, serial)
 		if err != nil {

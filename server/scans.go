@@ -150,9 +150,6 @@ func (s *Server) decideScan(resp *ScanResponse, vd *verifier.Verdict, req *ScanR
 		return // code and reason from the verdict or the policy
 	}
 	window := s.cfg.CloneWindow
-	if window == 0 {
-		window = DefaultCloneWindow
-	}
 	if last != nil {
 		since := resp.At.Sub(last.At)
 		loc := resp.At.Location()

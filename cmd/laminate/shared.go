@@ -42,7 +42,7 @@ func openStore(ctx context.Context, u string) (store.Store, error) {
 			return nil, err
 		}
 		return st, nil
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+	case isPostgresURL(u):
 		return openPostgres(ctx, u)
 	}
 	return nil, usagef("--store %q: want sqlite:PATH or postgres://USER@HOST/DB", redactURL(u))
