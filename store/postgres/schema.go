@@ -131,4 +131,10 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_event ON alerts (event, id);
 `,
+	// 3: API tokens bound to an event and a gate ('': any), as SQLite's
+	// migration 7. A bound token acts only there (issue 11).
+	`
+ALTER TABLE api_tokens ADD COLUMN event TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN gate TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -124,4 +124,10 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_event ON alerts (event, id);
 `,
+	// 7: API tokens bound to an event and a gate ('': any). A bound token
+	// acts only there (issue 11).
+	`
+ALTER TABLE api_tokens ADD COLUMN event TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN gate TEXT NOT NULL DEFAULT '';
+`,
 }
