@@ -68,7 +68,7 @@ func (e *Event) CheckGate(gate string) error {
 	if len(gs) == 0 || slices.Contains(gs, gate) {
 		return nil
 	}
-	return fmt.Errorf("%w: gate %q is not a gate of event %s (its gates: %s)", ErrUnknownGate, gate, e.ID, strings.Join(gs, ", "))
+	return &placeError{ErrUnknownGate, fmt.Sprintf("gate %q is not a gate of event %s (its gates: %s)", gate, e.ID, strings.Join(gs, ", "))}
 }
 
 // CheckZone refuses a scan in a zone the event does not have.
@@ -81,8 +81,18 @@ func (e *Event) CheckZone(z Zone) error {
 	for i, x := range p.Zones {
 		zs[i] = string(x)
 	}
-	return fmt.Errorf("%w: zone %q is not a zone of event %s (its zones: %s)", ErrUnknownZone, z, e.ID, strings.Join(zs, ", "))
+	return &placeError{ErrUnknownZone, fmt.Sprintf("zone %q is not a zone of event %s (its zones: %s)", z, e.ID, strings.Join(zs, ", "))}
 }
+
+// placeError is an error of CheckGate or CheckZone: a message for people,
+// which names what the event has, and the sentinel it matches.
+type placeError struct {
+	kind error
+	msg  string
+}
+
+func (e *placeError) Error() string { return e.msg }
+func (e *placeError) Unwrap() error { return e.kind }
 
 // PhaseAt returns the phase of the event at t, live cues included.
 func (e *Event) PhaseAt(t time.Time) Phase { return e.timeline().phase(t) }

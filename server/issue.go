@@ -86,6 +86,9 @@ func (s *Server) issueOne(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := c.Get("caller").(caller).allows(req.Event, ""); err != nil {
+		return err
+	}
 	sg, err := s.signerOr503()
 	if err != nil {
 		return err
@@ -134,6 +137,9 @@ const maxCSV = signer.MaxGuestListBytes
 // issueBatch is POST /v1/passes/batch?event=ID with a CSV guest list as
 // the body: all or nothing, one JSON object per pass in the answer.
 func (s *Server) issueBatch(c echo.Context) error {
+	if err := c.Get("caller").(caller).allows(c.QueryParam("event"), ""); err != nil {
+		return err
+	}
 	sg, err := s.signerOr503()
 	if err != nil {
 		return err

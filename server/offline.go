@@ -104,7 +104,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 	if len(up.Scans) > maxOfflineScans {
 		return apiError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("at most %d scans per upload; send the queue in parts", maxOfflineScans))
 	}
-	ctx := c.Request().Context()
+	ctx, who := c.Request().Context(), c.Get("caller").(caller)
 	resp := OfflineResponse{Results: make([]OfflineResult, 0, len(up.Scans)), Alerts: []AlertView{}}
 	touched := map[pass.Serial]bool{}
 	for i := range up.Scans {
@@ -121,6 +121,15 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		serial, event := vd.Serial, vd.Event
 		if vd.Pass == nil {
 			serial, event = "", ""
+		}
+		if err := s.scanPlace(ctx, who, event, o.Gate, pass.Zone(o.Zone)); err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Status >= 500 {
+				return err // the store: the door keeps its queue and sends it again
+			}
+			res.Error = ae.Message
+			resp.Results = append(resp.Results, res)
+			continue
 		}
 		answer := map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status}
 		at := *o.At
@@ -175,10 +184,22 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 const maxAlertsListed = 500
 
 // getAlerts lists alerts: every alert for an admin (optionally of one
-// event), the alerts of its own gate for a scanner.
+// event), the alerts of its own gate for a scanner, those of its event
+// (and gate) for a bound token.
 func (s *Server) getAlerts(c echo.Context) error {
 	f := store.AlertFilter{Event: c.QueryParam("event"), Gate: c.QueryParam("gate"), Limit: maxAlertsListed}
-	if c.Get("caller").(caller).Role != RoleAdmin && f.Gate == "" {
+	who := c.Get("caller").(caller)
+	// A bound token's alerts are those of its event (and gate).
+	if f.Event == "" {
+		f.Event = who.Event
+	}
+	if f.Gate == "" {
+		f.Gate = who.Gate
+	}
+	if err := who.allows(f.Event, f.Gate); err != nil {
+		return err
+	}
+	if who.Role != RoleAdmin && f.Gate == "" && who.Event == "" {
 		return apiError(http.StatusForbidden, "forbidden", "a scanner sees the alerts of its gate: add ?gate=GATE")
 	}
 	as, err := s.cfg.Store.Alerts(c.Request().Context(), f)

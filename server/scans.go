@@ -103,6 +103,9 @@ func (s *Server) postScan(c echo.Context) error {
 	}
 	zone := pass.Zone(req.Zone)
 	vd := s.cfg.Verifier.Verify(req.Token, at)
+	if err := s.scanPlace(ctx, c.Get("caller").(caller), passEvent(&vd), req.Gate, ""); err != nil {
+		return err
+	}
 	var ev *pass.Event
 	if vd.Pass != nil {
 		var err error
