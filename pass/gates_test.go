@@ -38,6 +38,34 @@ func TestParsePolicyGates(t *testing.T) {
 	}
 }
 
+func TestPolicySetGates(t *testing.T) {
+	tests := []struct {
+		name  string
+		gates []string
+		want  string // error substring; "" for ok
+	}{
+		{"ok/two", []string{"north", "south"}, ""},
+		{"ok/none", nil, ""},
+		{"fail/twice", []string{"north", "north"}, `gates[1]: gate "north" listed twice`},
+		{"fail/bad-name", []string{"north", "Stage Door"}, `gates[1]: bad gate name "Stage Door"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := DefaultPolicy()
+			err := p.SetGates(tt.gates)
+			if tt.want == "" {
+				if err != nil || len(p.Gates) != len(tt.gates) {
+					t.Fatalf("SetGates() = %v, gates %q", err, p.Gates)
+				}
+				return
+			}
+			if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), tt.want) || p.Gates != nil {
+				t.Fatalf("SetGates() = %v, gates %q; want ErrPolicy containing %q and no gates", err, p.Gates, tt.want)
+			}
+		})
+	}
+}
+
 func manyGates(n int) string {
 	var b strings.Builder
 	for i := range n {

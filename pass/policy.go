@@ -109,18 +109,8 @@ func (p *Policy) validate() error {
 		}
 		seen[z] = true
 	}
-	if len(p.Gates) > MaxGates {
-		return fmt.Errorf("gates: more than %d gates", MaxGates)
-	}
-	gates := map[string]bool{}
-	for i, g := range p.Gates {
-		if _, err := ParseGate(g); err != nil {
-			return fmt.Errorf("gates[%d]: %w", i, err)
-		}
-		if gates[g] {
-			return fmt.Errorf("gates[%d]: gate %q listed twice", i, g)
-		}
-		gates[g] = true
+	if err := checkGates(p.Gates); err != nil {
+		return err
 	}
 	if len(p.Rules) == 0 {
 		return errors.New("rules: no pass type has any rule")
@@ -182,6 +172,33 @@ func (p *Policy) HasZone(z Zone) bool { return slices.Contains(p.Zones, z) }
 
 // MaxGates bounds the gates of a policy.
 const MaxGates = 64
+
+// SetGates declares the event's gates (none: any gate name), checked as
+// in a policy file.
+func (p *Policy) SetGates(gates []string) error {
+	if err := checkGates(gates); err != nil {
+		return fmt.Errorf("%w: %w", ErrPolicy, err)
+	}
+	p.Gates = slices.Clone(gates)
+	return nil
+}
+
+func checkGates(gates []string) error {
+	if len(gates) > MaxGates {
+		return fmt.Errorf("gates: more than %d gates", MaxGates)
+	}
+	seen := map[string]bool{}
+	for i, g := range gates {
+		if _, err := ParseGate(g); err != nil {
+			return fmt.Errorf("gates[%d]: %w", i, err)
+		}
+		if seen[g] {
+			return fmt.Errorf("gates[%d]: gate %q listed twice", i, g)
+		}
+		seen[g] = true
+	}
+	return nil
+}
 
 // covers reports whether grant g includes zone z.
 func (g Grant) covers(z Zone) bool {
