@@ -764,6 +764,33 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	}
 	esRing, esSigner := ringOf(keys.ES256)  // a second verifying key, in the bundle
 	_, strangerSigner := ringOf(keys.EdDSA) // a key the door never heard of
+	// mintRaw signs a pass's claims with no check of its text, as an issuer
+	// of before the text rules (issue 11, item 7) would have.
+	mintRaw := func(t *testing.T, name string) string {
+		t.Helper()
+		js, _, err := esRing.Signer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial, err := pass.NewSerial(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := pass.Pass{Serial: serial, Event: ev.ID, Type: pass.AAA, Name: name, ValidUntil: f.now.Add(24 * time.Hour)}
+		b, err := json.Marshal(p.Claims())
+		if err != nil {
+			t.Fatal(err)
+		}
+		jws, err := js.Sign(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jws.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
 
 	issued, err := sg.IssueBatch(bg, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Lost Card"}}, "test", signer.BatchOptions{})
 	if err != nil {
@@ -829,6 +856,10 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		{"malformed/duplicate-header", b64(`{"alg":"EdDSA","alg":"EdDSA","kid":"x"}`) + "." + payload + "." + strings.Split(f.token, ".")[2], "malformed"},
 		{"malformed/too-long", strings.Repeat("a", 3000), "malformed"},
 		{"malformed/bundle-as-pass", bundleJWS, "malformed"},
+		{"malformed/rlo-in-name", mintRaw(t, "Mallory\u202eyxe.exe"), "malformed"},
+		{"malformed/rli-in-name", mintRaw(t, "Mallory\u2067yxe"), "malformed"},
+		{"valid/legacy-zero-width-space", mintRaw(t, "Bo\u200bb"), "valid"},
+		{"valid/persian-zwnj", mintRaw(t, "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"), "valid"},
 	}
 	var inputs []string
 	for _, tk := range tokens {

@@ -352,3 +352,51 @@ func TestRevocationSetAddKeepsSyncPosition(t *testing.T) {
 		t.Fatal("added revocation not in the set")
 	}
 }
+
+// TestVerifyNameText: a token we signed whose text can reverse what door
+// staff read (a right-to-left override in the name) is not a pass; one
+// printed before the text rules with an invisible but harmless character
+// keeps admitting its holder (issue 11, item 7).
+func TestVerifyNameText(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	js, _, err := f.ring.Signer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(name, org string) string { // as an issuer of before the rules would have
+		c := f.pass.Claims()
+		c.Name, c.Org = name, org
+		b, _ := json.Marshal(c)
+		jws, err := js.Sign(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := jws.CompactSerialize()
+		return tok
+	}
+	tests := []struct {
+		name, holder, org string
+		status            verifier.Status
+	}{
+		{"valid/persian-zwnj", "می\u200cخواهم", "", verifier.StatusValid},
+		{"valid/legacy-zero-width-space", "Bo\u200bb", "", verifier.StatusValid},
+		{"valid/legacy-latin-zwj", "Bo\u200db", "", verifier.StatusValid},
+		{"malformed/rlo-in-name", "Mallory\u202eyxe.exe", "", verifier.StatusMalformed},
+		{"malformed/rli-in-name", "Mallory\u2067yxe", "", verifier.StatusMalformed},
+		{"malformed/rlo-in-org", "Mallory", "Crew\u202eLtd", verifier.StatusMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vd := f.v.Verify(mint(tt.holder, tt.org), t0)
+			if vd.Status != tt.status || !vd.Authentic {
+				t.Fatalf("Verify(name %q, org %q) = %s authentic=%v (%v), want %s", tt.holder, tt.org, vd.Status, vd.Authentic, vd.Err, tt.status)
+			}
+			if tt.status == verifier.StatusValid && vd.Name != tt.holder {
+				t.Errorf("Verify() name = %q, want %q", vd.Name, tt.holder)
+			}
+			if tt.status != verifier.StatusValid && (vd.Name != "" || strings.Contains(vd.Message, "Mallory")) {
+				t.Errorf("Verify() of a refused name shows it: %+v", vd)
+			}
+		})
+	}
+}
