@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -46,6 +47,9 @@ func NewToken(role, name string, now time.Time) (token string, rec store.APIToke
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 80 {
 		return "", rec, errors.New("a token needs a name of 1 to 80 characters (who holds it)")
+	}
+	if err := pass.CheckText("token name", name, 80, true); err != nil { // shown as who revoked or scanned
+		return "", rec, err
 	}
 	idb := make([]byte, 5)
 	secret := make([]byte, 32)
