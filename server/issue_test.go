@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -60,7 +62,7 @@ func TestIssueEndpoints(t *testing.T) {
 		t.Fatalf("%d passes stored, want 7", len(ps))
 	}
 	// Revoked passes are not printed; a node without a signer cannot issue.
-	f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"})
+	f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "test"})
 	if rec := f.do(t, "GET", "/v1/passes/"+string(f.iss.Serial)+"/pdf", "", "Authorization", auth); rec.Code != 409 {
 		t.Fatalf("pdf of a revoked pass = %d", rec.Code)
 	}
@@ -74,7 +76,7 @@ func TestRevocationList(t *testing.T) {
 	f := newFixture(t, 0)
 	ctx := context.Background()
 	scanner := "Bearer " + scannerToken(t, f)
-	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	rec := f.do(t, "GET", "/v1/revocations?since=0", "", "Authorization", scanner)

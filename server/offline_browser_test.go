@@ -248,7 +248,7 @@ func TestOfflineScanPage(t *testing.T) {
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now // the browser works in real time
 	zoe, lost, bjork, sigur := f.issue(t, "Zoë Wanamaker"), f.issue(t, "Lost Card"), f.issue(t, "Björk Guðmundsdóttir"), f.issue(t, "Sigur Rós")
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.SyncOnce(context.Background()); err != nil {
@@ -405,7 +405,7 @@ func TestOfflineScanPageBundleExpired(t *testing.T) {
 	var skew atomic.Int64 // the server's clock, moved so the bundle it serves expires in seconds
 	f.s.cfg.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	zoe, lost := f.issue(t, "Zoë Wanamaker"), f.issue(t, "Lost Card")
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := browser(t, "")
@@ -797,7 +797,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	lost := issued[0].Token
-	if err := f.st.Revoke(bg, &store.Revocation{Serial: issued[0].Serial, Reason: "lost", By: "test", At: f.now}); err != nil {
+	if err := f.st.Revoke(bg, &store.Revocation{Serial: issued[0].Serial, Category: pass.RevokeLost, By: "test", At: f.now}); err != nil {
 		t.Fatal(err)
 	}
 	revs, err := f.st.RevocationsSince(bg, 0)

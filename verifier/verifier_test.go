@@ -76,7 +76,7 @@ func TestVerifyStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	revoked, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Lost Card"})
-	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Reason: "lost", At: t0})
+	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
 	other := *event
 	other.ID = "tour26-man02"
 	elsewhere, _ := f.sign.Issue(&other, signer.Request{Type: pass.AAA, Name: "Roadie"})
@@ -339,12 +339,55 @@ func numeric(t *testing.T, tok string) string {
 	return n
 }
 
+// TestRevokedShowsTheCategoryOnly: a door reads why a pass was revoked as
+// a category; the office's note is not kept in the set and never reaches
+// a verdict (issue 11, item 7).
+func TestRevokedShowsTheCategoryOnly(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	tests := []struct {
+		name  string
+		cat   pass.RevokeCategory
+		label string
+	}{
+		{"stolen", pass.RevokeStolen, "reported stolen"},
+		{"lost", pass.RevokeLost, "reported lost"},
+		{"replaced", pass.RevokeReplaced, "replaced by a new pass"},
+		{"misuse", pass.RevokeMisuse, "withdrawn for misuse"},
+		{"other", pass.RevokeOther, "withdrawn by the office"},
+		{"none-given", "", "withdrawn by the office"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Holder"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.revs.Add(store.Revocation{Seq: int64(i + 1), Serial: p.Serial, Category: tt.cat, Note: "J. Smith, 07700 900123", At: t0})
+			if r, _ := f.revs.Revoked(p.Serial); r.Note != "" {
+				t.Errorf("the set keeps the note %q", r.Note)
+			}
+			vd := f.v.Verify(p.Token, t0)
+			want := tt.cat
+			if want == "" {
+				want = pass.RevokeOther
+			}
+			if vd.Status != verifier.StatusRevoked || vd.Revocation == nil || vd.Revocation.Reason != want || !strings.HasSuffix(vd.Message, ": "+tt.label) {
+				t.Fatalf("Verify() = %s %+v %q, want revoked, %s, %q", vd.Status, vd.Revocation, vd.Message, want, tt.label)
+			}
+			js, _ := json.Marshal(vd)
+			if strings.Contains(string(js)+vd.Err.Error(), "Smith") {
+				t.Errorf("verdict holds the note: %s / %v", js, vd.Err)
+			}
+		})
+	}
+}
+
 // A node's own revocation added at once must not make the next sync skip
 // a revocation made elsewhere with a lower sequence number.
 func TestRevocationSetAddKeepsSyncPosition(t *testing.T) {
 	s := verifier.NewRevocationSet()
 	a, _ := pass.NewSerial(nil)
-	s.Add(store.Revocation{Seq: 7, Serial: a, Reason: "mine"})
+	s.Add(store.Revocation{Seq: 7, Serial: a, Category: pass.RevokeOther, Note: "mine"})
 	if s.Seq() != 0 {
 		t.Fatalf("Seq() after Add = %d, want 0 (only Sync moves it)", s.Seq())
 	}

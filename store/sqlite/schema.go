@@ -124,4 +124,13 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_event ON alerts (event, id);
 `,
+	// 7: a revocation's reason splits into a public category and a note
+	// for staff (issue 11, item 7). A reason that was exactly a category
+	// becomes it; any other text becomes the note of category other.
+	`
+ALTER TABLE revocations ADD COLUMN category TEXT NOT NULL DEFAULT 'other'; -- lost, stolen, replaced, misuse, other
+UPDATE revocations SET category = lower(trim(reason)), reason = ''
+	WHERE lower(trim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
+ALTER TABLE revocations RENAME COLUMN reason TO note;
+`,
 }
