@@ -98,51 +98,61 @@ func checkText(what, s string, max int, required bool, rules textRules) error {
 	case strings.TrimSpace(s) != s:
 		return fmt.Errorf("%s %q has spaces around it", what, s)
 	}
-	runes := []rune(s)
-	for i, r := range runes {
+	n := 0 // characters so far
+	for i, r := range s {
+		n++
+		if r < utf8.RuneSelf { // ASCII: only controls to look for
+			if r < 0x20 || r == 0x7f {
+				return fmt.Errorf("%s has a control character %U", what, r)
+			}
+			continue
+		}
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return fmt.Errorf("%s has a control character %U", what, r)
 		}
-		if !invisible(r) || rules == signedText && !reordering(r) {
+		if rules == signedText && !reordering(r) || !invisible(r) {
 			continue
 		}
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
 		switch {
-		case r == '\u200C' || r == '\u200D' || r == '\u180E':
-			if !insideWord(runes, i) {
+		case rules == typedText && (r == '\u200C' || r == '\u200D' || r == '\u180E'):
+			if !insideWord(s, i, r) {
 				return fmt.Errorf("%s has %s at character %d outside a word of a script that uses it (only between letters of Arabic, Indic and similar scripts)",
-					what, runeName(r), i+1)
+					what, runeName(r), n)
 			}
-		case unicode.Is(unicode.Variation_Selector, r):
-			if i == 0 || !unicode.In(runes[i-1], unicode.L, unicode.N, unicode.S) {
+		case rules == typedText && unicode.Is(unicode.Variation_Selector, r):
+			if i == 0 || !unicode.In(before, unicode.L, unicode.N, unicode.S) {
 				return fmt.Errorf("%s has %s at character %d with nothing before it to modify (it may only follow a letter or symbol)",
-					what, runeName(r), i+1)
+					what, runeName(r), n)
 			}
 		default:
 			return fmt.Errorf("%s has an invisible character %s at character %d (such characters can hide or reorder what door staff read)",
-				what, runeName(r), i+1)
+				what, runeName(r), n)
 		}
 	}
 	return nil
 }
 
-// insideWord reports whether the joiner at runes[i] sits between two
+// insideWord reports whether the joiner r at byte i of s sits between two
 // letters of one script that uses it: the one before (past any combining
 // marks of no script, such as Arabic vowel signs) and the one after. The
 // Mongolian vowel separator is for Mongolian only.
-func insideWord(runes []rune, i int) bool {
-	j := i - 1
-	for j >= 0 && unicode.Is(unicode.M, runes[j]) && unicode.In(runes[j], unicode.Inherited, unicode.Common) {
-		j--
+func insideWord(s string, i int, r rune) bool {
+	head := s[:i]
+	before, size := utf8.DecodeLastRuneInString(head)
+	for size > 0 && unicode.Is(unicode.M, before) && unicode.In(before, unicode.Inherited, unicode.Common) {
+		head = head[:len(head)-size]
+		before, size = utf8.DecodeLastRuneInString(head)
 	}
-	if j < 0 || i+1 >= len(runes) {
+	after, asize := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+	if size == 0 || asize == 0 {
 		return false
 	}
-	before, after := runes[j], runes[i+1]
 	if !unicode.In(before, unicode.L, unicode.M) || !unicode.In(after, unicode.L, unicode.M) {
 		return false
 	}
 	scripts := joinerScripts
-	if runes[i] == '\u180E' {
+	if r == '\u180E' {
 		scripts = []*unicode.RangeTable{unicode.Mongolian}
 	}
 	for _, sc := range scripts {
