@@ -7,39 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-// Free text (a holder's name and org, an event's name and venue, a
-// revocation note, a token's name) is printed on passes and shown to door
-// staff on /scan and /verify. Invisible characters can change what they
-// read: a right-to-left override (U+202E) in "Mallory\u202Eyxe.exe" shows
-// as "Malloryexe.exy", and a name can hide a zero-width space that makes it
-// differ from the one on the guest list. [CheckText] is the one rule for
-// such text; everything that takes it calls it.
-//
-// Refused: control characters (category Cc, and U+2028/U+2029), and the
-// invisible characters of Unicode's Default_Ignorable_Code_Point: every
-// format character (category Cf: bidi embeddings, overrides, isolates and
-// marks, U+061C, zero-width space, word joiner, U+FEFF, soft hyphen, the tag
-// characters U+E0000–E007F), the Hangul fillers and the combining grapheme
-// joiner. Three exceptions, for the scripts that need them:
-//
-//   - U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER, between
-//     two letters (or a letter's marks) of one of [joinerScripts]: Persian
-//     puts a ZWNJ inside words (mi<ZWNJ>khâham), Sinhala a ZWJ in Sri
-//     (sha, virama, <ZWJ>, ra) and Devanagari one after a virama for a
-//     half form. Never at the
-//     start or the end, next to a space, between two scripts, or in Latin or
-//     emoji sequences (a name needs no family emoji).
-//   - U+180E MONGOLIAN VOWEL SEPARATOR, between two Mongolian letters.
-//   - Variation selectors (U+FE00–FE0F, U+E0100–E01EF and the Mongolian
-//     free variation selectors) directly after a letter, digit or symbol:
-//     Japanese family names are registered with ideographic variation
-//     sequences, and a selector never moves text; it only picks a glyph.
-//     A selector with nothing to modify is refused.
-//
-// Characters this program's Unicode tables do not know (assigned in a later
-// version) and private-use characters are accepted: they reorder nothing,
-// and refusing them would refuse rare CJK names.
-
 // joinerScripts are the scripts in which a ZWJ or ZWNJ between two letters
 // changes how a word is written: the Arabic-joining scripts and the Brahmic
 // scripts, where it selects a half form or stops a conjunct.
@@ -77,12 +44,44 @@ const (
 	signedText
 )
 
-// CheckText checks free text that is printed or shown to people: what
-// names the field ("name", "note"), max is in characters, and required
-// refuses the empty string. It refuses invalid UTF-8, spaces around the
-// text, control characters and invisible characters (see the rules above);
-// an error names the character as U+XXXX (with its name when it has a
-// common one) and its position.
+// CheckText is the one rule for free text that is printed on passes or
+// shown to door staff (a holder's name and org, an event's name and venue,
+// a revocation note, a token's name); everything that takes such text
+// calls it. what names the field ("name", "note") and starts the error;
+// max is in characters; required refuses the empty string.
+//
+// Invisible characters can change what staff read: a right-to-left
+// override (U+202E) in "Mallory", U+202E, "yxe.exe" shows as
+// "Malloryexe.exy", and a zero-width space makes a name differ from the one
+// on the guest list. CheckText refuses invalid UTF-8, spaces around the
+// text, control characters (category Cc, U+2028, U+2029) and the invisible
+// characters of Unicode's Default_Ignorable_Code_Point: every format
+// character (category Cf: the bidi embeddings, overrides, isolates and
+// marks, U+061C, zero-width space, word joiner, U+FEFF, soft hyphen, the
+// tag characters U+E0000–E007F), the Hangul fillers and the combining
+// grapheme joiner. Three exceptions, for the scripts that need them:
+//
+//   - U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER between
+//     two letters (or a letter and its marks) of one of [joinerScripts]:
+//     Persian puts a ZWNJ inside words (mi, ZWNJ, khâham), Sinhala a ZWJ
+//     in Sri (sha, virama, ZWJ, ra), Devanagari one after a virama for a
+//     half form. Never at the start or the end, next to a space, between
+//     two scripts, or in Latin or emoji sequences (a name needs no family
+//     emoji).
+//   - U+180E MONGOLIAN VOWEL SEPARATOR between two Mongolian letters.
+//   - Variation selectors (U+FE00–FE0F, U+E0100–E01EF, the Mongolian free
+//     variation selectors) directly after a letter, digit or symbol:
+//     Japanese family names are registered with ideographic variation
+//     sequences, and a selector never moves text, it only picks a glyph.
+//     One with nothing to modify is refused.
+//
+// Characters that this program's Unicode tables do not know (assigned in a
+// later version) and private-use characters are accepted: they reorder
+// nothing, and refusing them would refuse rare CJK names.
+//
+// An error names the character as U+XXXX, with its name when it has a
+// common one, and its position: "name has an invisible character U+202E
+// (right-to-left override) at character 8 (…)".
 func CheckText(what, s string, max int, required bool) error {
 	return checkText(what, s, max, required, typedText)
 }
