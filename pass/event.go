@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Event is one show: its schedule, its policy and the live cues given so far.
@@ -28,14 +26,21 @@ const (
 )
 
 // Validate checks the event and fills the schedule's defaults.
-func (e *Event) Validate() error {
+func (e *Event) Validate() error { return e.validate(typedText) }
+
+// ValidateSigned is Validate for an event read from a document Laminate
+// signed (an offline bundle): its name and venue may predate the current
+// text rules, and are refused only for what can reverse what staff read.
+func (e *Event) ValidateSigned() error { return e.validate(signedText) }
+
+func (e *Event) validate(rules textRules) error {
 	if !ValidEventID(e.ID) {
 		return fmt.Errorf("bad event id %q (1 to 32 letters, digits, '.', '_' or '-')", e.ID)
 	}
-	if err := checkText("event name", e.Name, MaxTitleLen, true); err != nil {
+	if err := checkText("event name", e.Name, MaxTitleLen, true, rules); err != nil {
 		return err
 	}
-	if err := checkText("venue", e.Venue, MaxTitleLen, false); err != nil {
+	if err := checkText("venue", e.Venue, MaxTitleLen, false, rules); err != nil {
 		return err
 	}
 	s, err := e.Schedule.Normalize()
@@ -114,8 +119,11 @@ type Pass struct {
 	Issuer     string    `json:"issuer,omitempty"`
 }
 
-// Validate checks every field of the pass.
-func (p *Pass) Validate() error {
+// Validate checks every field of a pass about to be issued; its text by
+// [CheckText].
+func (p *Pass) Validate() error { return p.validate(typedText) }
+
+func (p *Pass) validate(rules textRules) error {
 	if got, err := ParseSerial(string(p.Serial)); err != nil || got != p.Serial {
 		return fmt.Errorf("bad serial %q", p.Serial)
 	}
@@ -125,10 +133,10 @@ func (p *Pass) Validate() error {
 	if _, ok := typeInfo[p.Type]; !ok {
 		return fmt.Errorf("unknown pass type %q (want one of %s)", p.Type, typeList())
 	}
-	if err := checkText("name", p.Name, MaxNameLen, true); err != nil {
+	if err := checkText("name", p.Name, MaxNameLen, true, rules); err != nil {
 		return err
 	}
-	if err := checkText("org", p.Org, MaxOrgLen, false); err != nil {
+	if err := checkText("org", p.Org, MaxOrgLen, false, rules); err != nil {
 		return err
 	}
 	switch {
@@ -145,29 +153,8 @@ func (p *Pass) Validate() error {
 	if !p.ValidFrom.IsZero() && !p.ValidUntil.After(p.ValidFrom) {
 		return fmt.Errorf("pass valid until %s, before it becomes valid (%s)", fmtTime(p.ValidUntil), fmtTime(p.ValidFrom))
 	}
-	if err := checkText("issuer", p.Issuer, 32, false); err != nil {
+	if err := checkText("issuer", p.Issuer, 32, false, rules); err != nil {
 		return err
-	}
-	return nil
-}
-
-// checkText rejects invalid UTF-8, control characters, surrounding spaces
-// and text longer than max characters.
-func checkText(what, s string, max int, required bool) error {
-	switch {
-	case s == "" && required:
-		return fmt.Errorf("%s is empty", what)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s is not valid UTF-8", what)
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Errorf("%s is longer than %d characters", what, max)
-	case strings.TrimSpace(s) != s:
-		return fmt.Errorf("%s %q has spaces around it", what, s)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("%s has a control character %U", what, r)
-		}
 	}
 	return nil
 }
@@ -200,7 +187,9 @@ func (p *Pass) Claims() Claims {
 }
 
 // Pass turns claims read from a verified token back into a pass, checking
-// every field.
+// every field. Text is held to the rules of signed text: a pass printed
+// before the current rules keeps admitting its holder unless its text can
+// reverse what door staff read.
 func (c *Claims) Pass() (Pass, error) {
 	t, err := TypeFromCode(c.Type)
 	if err != nil {
@@ -216,7 +205,7 @@ func (c *Claims) Pass() (Pass, error) {
 	if c.NotBefore != 0 {
 		p.ValidFrom = time.Unix(c.NotBefore, 0).UTC()
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.validate(signedText); err != nil {
 		return Pass{}, err
 	}
 	return p, nil

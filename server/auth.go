@@ -65,6 +65,9 @@ func NewBoundToken(role, name string, b Binding, now time.Time) (token string, r
 	if name == "" || len(name) > 80 {
 		return "", rec, errors.New("a token needs a name of 1 to 80 characters (who holds it)")
 	}
+	if err := pass.CheckText("token name", name, 80, true); err != nil { // shown as who revoked or scanned
+		return "", rec, err
+	}
 	switch {
 	case b.Event == "" && b.Gate != "":
 		return "", rec, errors.New("a gate needs an event: bind the token to the event too")

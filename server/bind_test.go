@@ -172,7 +172,7 @@ func TestBoundTokenRevocations(t *testing.T) {
 	f, ham := boundFixture(t)
 	ctx := context.Background()
 	for _, s := range []pass.Serial{f.iss.Serial, ham.Serial} {
-		if err := f.st.Revoke(ctx, &store.Revocation{Serial: s, Reason: "lost", By: "test"}); err != nil {
+		if err := f.st.Revoke(ctx, &store.Revocation{Serial: s, Category: pass.RevokeLost, By: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}

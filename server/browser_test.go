@@ -116,7 +116,7 @@ func TestScanPageKeyboardWedge(t *testing.T) {
 	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()
 	iss, revoked := f.issue(t, "Zoë Wanamaker"), f.issue(t, "Lost Card")
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: revoked.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: revoked.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.SyncOnce(context.Background()); err != nil {

@@ -51,7 +51,7 @@ func TestBundleEndpoint(t *testing.T) {
 	}
 
 	// A revocation is in the next bundle, and offline the pass is revoked.
-	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test", At: f.now}); err != nil {
+	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "test", At: f.now}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = f.getBundle(t, scanner)
@@ -109,7 +109,7 @@ func TestBundleOfflineMatchesScan(t *testing.T) {
 		toks = append(toks, iss[0].Token)
 	}
 	revoked := toks[4]
-	if _, err := f.st.RevokeWhere(ctx, store.RevokeFilter{Event: ev.ID, Type: pass.Working}, "lost", "test"); err != nil {
+	if _, err := f.st.RevokeWhere(ctx, store.RevokeFilter{Event: ev.ID, Type: pass.Working}, pass.RevokeLost, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.SyncOnce(ctx); err != nil { // the online side knows it too
@@ -153,7 +153,7 @@ func TestBundleSize10kPasses(t *testing.T) {
 	if _, err := f.s.signer.Load().IssueBatch(ctx, f.st, ev, reqs, "test", signer.BatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	revs, err := f.st.RevokeWhere(ctx, store.RevokeFilter{Event: ev.ID, Org: "Support Act"}, "support act left the tour", "test")
+	revs, err := f.st.RevokeWhere(ctx, store.RevokeFilter{Event: ev.ID, Org: "Support Act"}, pass.RevokeOther, "support act left the tour", "test")
 	if err != nil || len(revs) != 1_000 {
 		t.Fatalf("RevokeWhere() = %d, %v", len(revs), err)
 	}

@@ -258,7 +258,7 @@ func TestOfflineVerdicts(t *testing.T) {
 	show := f.now.Add(9 * time.Hour)
 	f.setNow(show.Add(time.Hour))
 	revoked := f.issueHere(t, "Lost Pass")
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: revoked.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: revoked.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.SyncOnce(context.Background()); err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -28,6 +30,11 @@ func TestIssueEndpoints(t *testing.T) {
 		{"fail/bad-type", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"ROADIE","name":"X"}`, auth, 400, "unknown pass type"},
 		{"fail/staff-no-role", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"STAFF","name":"X"}`, auth, 400, "needs a role"},
 		{"fail/empty-name", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":""}`, auth, 400, "name is empty"},
+		{"ok/persian-zwnj", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"VIP","name":"\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"}`, auth, 201, `"type":"VIP"`},
+		{"fail/rlo-name", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"Mallory\u202eyxe.exe"}`, auth, 400, "name has an invisible character U+202E (right-to-left override) at character 8"},
+		{"fail/rli-org", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"X","org":"Crew\u2067Ltd"}`, auth, 400, "org has an invisible character U+2067 (right-to-left isolate)"},
+		{"fail/latin-zwj-name", "POST", "/v1/passes", `{"event":"tour27-ber01","type":"AAA","name":"Bo\u200db"}`, auth, 400, "name has U+200D (zero-width joiner) at character 3 outside a word"},
+		{"fail/batch-rlo-name", "POST", "/v1/passes/batch?event=tour27-ber01", "name,type\nAnn,AAA\nMallory\u202eyxe.exe,VIP\n", auth, 400, "line 3, column 1 (name): name has an invisible character U+202E (right-to-left override)"},
 		{"ok/batch", "POST", "/v1/passes/batch?event=tour27-ber01", "name,type\nAnn,AAA\nBob,VIP\n", auth, 201, `"issued":2`},
 		{"fail/batch-bad-row", "POST", "/v1/passes/batch?event=tour27-ber01", "name,type\nAnn,AAA\nBob,ROADIE\n", auth, 400, "line 3, column 2 (type)"},
 		{"fail/batch-no-event", "POST", "/v1/passes/batch", "name,type\nAnn,AAA\n", auth, 404, "no event"},
@@ -51,11 +58,11 @@ func TestIssueEndpoints(t *testing.T) {
 		t.Fatalf("issued pass verifies as %v", m)
 	}
 	ps, _ := f.st.Passes(ctx, store.PassFilter{Event: "tour27-ber01"})
-	if len(ps) != 1+2+2+1 { // fixture + ok/one + ok/staff + ok/batch(2) + Zoë
-		t.Fatalf("%d passes stored, want 6", len(ps))
+	if len(ps) != 1+3+2+1 { // fixture + ok/one + ok/staff + ok/persian-zwnj + ok/batch(2) + Zoë
+		t.Fatalf("%d passes stored, want 7", len(ps))
 	}
 	// Revoked passes are not printed; a node without a signer cannot issue.
-	f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"})
+	f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "test"})
 	if rec := f.do(t, "GET", "/v1/passes/"+string(f.iss.Serial)+"/pdf", "", "Authorization", auth); rec.Code != 409 {
 		t.Fatalf("pdf of a revoked pass = %d", rec.Code)
 	}
@@ -69,7 +76,7 @@ func TestRevocationList(t *testing.T) {
 	f := newFixture(t, 0)
 	ctx := context.Background()
 	scanner := "Bearer " + scannerToken(t, f)
-	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	rec := f.do(t, "GET", "/v1/revocations?since=0", "", "Authorization", scanner)

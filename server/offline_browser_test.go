@@ -248,7 +248,7 @@ func TestOfflineScanPage(t *testing.T) {
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now // the browser works in real time
 	zoe, lost, bjork, sigur := f.issue(t, "Zoë Wanamaker"), f.issue(t, "Lost Card"), f.issue(t, "Björk Guðmundsdóttir"), f.issue(t, "Sigur Rós")
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.SyncOnce(context.Background()); err != nil {
@@ -405,7 +405,7 @@ func TestOfflineScanPageBundleExpired(t *testing.T) {
 	var skew atomic.Int64 // the server's clock, moved so the bundle it serves expires in seconds
 	f.s.cfg.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	zoe, lost := f.issue(t, "Zoë Wanamaker"), f.issue(t, "Lost Card")
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: lost.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := browser(t, "")
@@ -764,13 +764,40 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	}
 	esRing, esSigner := ringOf(keys.ES256)  // a second verifying key, in the bundle
 	_, strangerSigner := ringOf(keys.EdDSA) // a key the door never heard of
+	// mintRaw signs a pass's claims with no check of its text, as an issuer
+	// of before the text rules (issue 11, item 7) would have.
+	mintRaw := func(t *testing.T, name string) string {
+		t.Helper()
+		js, _, err := esRing.Signer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial, err := pass.NewSerial(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := pass.Pass{Serial: serial, Event: ev.ID, Type: pass.AAA, Name: name, ValidUntil: f.now.Add(24 * time.Hour)}
+		b, err := json.Marshal(p.Claims())
+		if err != nil {
+			t.Fatal(err)
+		}
+		jws, err := js.Sign(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jws.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
 
 	issued, err := sg.IssueBatch(bg, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Lost Card"}}, "test", signer.BatchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lost := issued[0].Token
-	if err := f.st.Revoke(bg, &store.Revocation{Serial: issued[0].Serial, Reason: "lost", By: "test", At: f.now}); err != nil {
+	if err := f.st.Revoke(bg, &store.Revocation{Serial: issued[0].Serial, Category: pass.RevokeLost, By: "test", At: f.now}); err != nil {
 		t.Fatal(err)
 	}
 	revs, err := f.st.RevocationsSince(bg, 0)
@@ -829,6 +856,10 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		{"malformed/duplicate-header", b64(`{"alg":"EdDSA","alg":"EdDSA","kid":"x"}`) + "." + payload + "." + strings.Split(f.token, ".")[2], "malformed"},
 		{"malformed/too-long", strings.Repeat("a", 3000), "malformed"},
 		{"malformed/bundle-as-pass", bundleJWS, "malformed"},
+		{"malformed/rlo-in-name", mintRaw(t, "Mallory\u202eyxe.exe"), "malformed"},
+		{"malformed/rli-in-name", mintRaw(t, "Mallory\u2067yxe"), "malformed"},
+		{"valid/legacy-zero-width-space", mintRaw(t, "Bo\u200bb"), "valid"},
+		{"valid/persian-zwnj", mintRaw(t, "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"), "valid"},
 	}
 	var inputs []string
 	for _, tk := range tokens {

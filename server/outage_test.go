@@ -103,11 +103,11 @@ func (d *downStore) RevocationsSince(ctx context.Context, seq int64) ([]store.Re
 	return d.Store.RevocationsSince(ctx, seq)
 }
 
-func (d *downStore) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, by string) ([]store.Revocation, error) {
+func (d *downStore) RevokeWhere(ctx context.Context, f store.RevokeFilter, category pass.RevokeCategory, note, by string) ([]store.Revocation, error) {
 	if err := d.err("revoke where"); err != nil {
 		return nil, err
 	}
-	return d.Store.RevokeWhere(ctx, f, reason, by)
+	return d.Store.RevokeWhere(ctx, f, category, note, by)
 }
 
 func (d *downStore) Audit(ctx context.Context, limit int) ([]store.AuditEntry, error) {
@@ -157,6 +157,20 @@ func (d *downStore) RecordScan(ctx context.Context, s *store.Scan, decide store.
 		return nil, false, err
 	}
 	return d.Store.RecordScan(ctx, s, decide)
+}
+
+func (d *downStore) Scan(ctx context.Context, id string) (*store.Scan, error) {
+	if err := d.err("scan"); err != nil {
+		return nil, err
+	}
+	return d.Store.Scan(ctx, id)
+}
+
+func (d *downStore) ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*store.Scan, error) {
+	if err := d.err("resolve scan"); err != nil {
+		return nil, err
+	}
+	return d.Store.ResolveScan(ctx, id, resolution, by, at)
 }
 
 func (d *downStore) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, error) {
@@ -248,6 +262,15 @@ func TestStoreOutageEveryRoute(t *testing.T) {
 		}
 		spare = append(spare, m["serial"].(string))
 	}
+	// A CHECK to answer: out at north, in at south moments later.
+	rec := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber01","type":"VIP","name":"Checked"}`, "Authorization", issuer)
+	checked := decode(t, rec)["token"].(string)
+	for i, gate := range []string{"north", "south"} {
+		body := fmt.Sprintf(`{"token":%q,"gate":%q,"zone":"foh","direction":%q,"scan_id":"check-%d"}`, checked, gate, []string{"out", "in"}[i], i)
+		if rec := f.do(t, "POST", "/v1/scans", body, "Authorization", scanner, "Content-Type", "application/json"); rec.Code != 200 || (i == 1 && !strings.Contains(rec.Body.String(), `"attention"`)) {
+			t.Fatalf("setting up a CHECK: %d %s", rec.Code, rec.Body)
+		}
+	}
 	scanBody := func(id string) string {
 		return fmt.Sprintf(`{"token":%q,"gate":"north","zone":"stage","direction":"in","scan_id":%q}`, f.token, id)
 	}
@@ -270,6 +293,7 @@ func TestStoreOutageEveryRoute(t *testing.T) {
 		{"write/cue", "POST", "/v1/events/tour27-ber01/cues", stage, static(`{"cue":"doors_open"}`), 200},
 		{"write/scan", "POST", "/v1/scans", scanner, scanBody, 200},
 		{"write/offline-scans", "POST", "/v1/scans/offline", scanner, offlineBody, 200},
+		{"write/resolve", "POST", "/v1/scans/check-1/resolve", scanner, static(`{"decision":"deny"}`), 200},
 		{"print/pdf", "GET", "/v1/passes/" + serial + "/pdf?template=badge-a6-a4", issuer, nil, 200},
 		// Reads.
 		{"read/pass", "GET", "/v1/passes/" + serial, scanner, nil, 200},

@@ -22,11 +22,14 @@ type PassResponse struct {
 	ArtworkURL string          `json:"artwork_url"`
 }
 
-// RevocationInfo is the public part of a revocation.
+// RevocationInfo is a revocation as GET /v1/passes/{serial} shows it. The
+// note is for staff: admins and issuers see it, scanners (door devices)
+// do not.
 type RevocationInfo struct {
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
-	By     string    `json:"by"`
+	Reason pass.RevokeCategory `json:"reason"`
+	Note   string              `json:"note,omitempty"`
+	At     time.Time           `json:"at"`
+	By     string              `json:"by"`
 }
 
 // ScanInfo is one scan in a pass's history.
@@ -87,7 +90,10 @@ func (s *Server) getPass(c echo.Context) error {
 		Scans: []ScanInfo{}, ArtworkURL: "/v1/passes/" + string(p.Serial) + "/artwork.svg"}
 	if r, err := s.cfg.Store.Revocation(ctx, serial); err == nil {
 		resp.Status = "revoked"
-		resp.Revocation = &RevocationInfo{Reason: r.Reason, At: r.At, By: r.By}
+		resp.Revocation = &RevocationInfo{Reason: r.Category, At: r.At, By: r.By}
+		if role := c.Get("caller").(caller).Role; role == RoleAdmin || role == RoleIssuer {
+			resp.Revocation.Note = r.Note
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

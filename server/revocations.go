@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,23 +14,28 @@ import (
 
 // RevokeRequest is the body of POST /v1/passes/{serial}/revoke.
 type RevokeRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason"`         // a category: lost, stolen, replaced, misuse, other
+	Note   string `json:"note,omitempty"` // for staff; never shown at a door or on /verify
 }
 
 // RevokeResponse answers a revocation.
 type RevokeResponse struct {
-	Serial pass.Serial `json:"serial"`
-	Seq    int64       `json:"seq"`
-	At     time.Time   `json:"at"`
-	Reason string      `json:"reason"`
+	Serial pass.Serial         `json:"serial"`
+	Seq    int64               `json:"seq"`
+	At     time.Time           `json:"at"`
+	Reason pass.RevokeCategory `json:"reason"`
+	Note   string              `json:"note,omitempty"`
 }
 
-func checkReason(r string) (string, error) {
-	r = strings.TrimSpace(r)
-	if r == "" || len(r) > 200 {
-		return "", apiError(http.StatusBadRequest, "bad_request", "a reason of 1 to 200 characters is required")
+// revokeReason reads a request's reason and note (pass.ParseRevokeReason:
+// a reason that is not a category, with no note, is taken as the note of
+// category other, as the free-text reasons of before categories).
+func revokeReason(reason, note string) (pass.RevokeCategory, string, error) {
+	c, n, _, err := pass.ParseRevokeReason(reason, note)
+	if err != nil {
+		return "", "", apiError(http.StatusBadRequest, "bad_request", err.Error())
 	}
-	return r, nil
+	return c, n, nil
 }
 
 func (s *Server) revokePass(c echo.Context) error {
@@ -43,12 +47,12 @@ func (s *Server) revokePass(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	reason, err := checkReason(req.Reason)
+	cat, note, err := revokeReason(req.Reason, req.Note)
 	if err != nil {
 		return err
 	}
 	who := c.Get("caller").(caller)
-	r := &store.Revocation{Serial: serial, Reason: reason, By: who.actor(), At: s.cfg.Now()}
+	r := &store.Revocation{Serial: serial, Category: cat, Note: note, By: who.actor(), At: s.cfg.Now()}
 	err = s.cfg.Store.Revoke(c.Request().Context(), r)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -59,7 +63,7 @@ func (s *Server) revokePass(c echo.Context) error {
 		return err
 	}
 	s.cfg.Revocations.Add(*r) // this node honours it at once; others at their next sync
-	return c.JSON(http.StatusOK, RevokeResponse{Serial: r.Serial, Seq: r.Seq, At: r.At, Reason: r.Reason})
+	return c.JSON(http.StatusOK, RevokeResponse{Serial: r.Serial, Seq: r.Seq, At: r.At, Reason: r.Category, Note: r.Note})
 }
 
 // MassRevokeRequest is the body of POST /v1/revocations: every pass of
@@ -70,7 +74,8 @@ type MassRevokeRequest struct {
 	Role         string     `json:"role,omitempty"`
 	Org          string     `json:"org,omitempty"`
 	IssuedBefore *time.Time `json:"issued_before,omitempty"`
-	Reason       string     `json:"reason"`
+	Reason       string     `json:"reason"`         // a category, as in RevokeRequest
+	Note         string     `json:"note,omitempty"` // for staff
 }
 
 // MassRevokeResponse says how many passes a scoped revocation revoked.
@@ -84,7 +89,7 @@ func (s *Server) massRevoke(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	reason, err := checkReason(req.Reason)
+	cat, note, err := revokeReason(req.Reason, req.Note)
 	if err != nil {
 		return err
 	}
@@ -111,7 +116,7 @@ func (s *Server) massRevoke(c echo.Context) error {
 	} else if ev == nil {
 		return apiError(http.StatusNotFound, "not_found", "no event "+req.Event)
 	}
-	revs, err := s.cfg.Store.RevokeWhere(ctx, f, reason, c.Get("caller").(caller).actor())
+	revs, err := s.cfg.Store.RevokeWhere(ctx, f, cat, note, c.Get("caller").(caller).actor())
 	if err != nil {
 		return err
 	}
@@ -135,13 +140,14 @@ type RevocationList struct {
 	Revoked []RevokedEntry `json:"revoked"`
 }
 
-// RevokedEntry is one revoked pass in a list.
+// RevokedEntry is one revoked pass in a list. The list goes to every
+// scanner of every event: it says the category, never the note.
 type RevokedEntry struct {
-	Seq    int64       `json:"seq"`
-	Serial pass.Serial `json:"serial"`
-	Event  string      `json:"event"`
-	Reason string      `json:"reason"`
-	At     int64       `json:"at"`
+	Seq    int64               `json:"seq"`
+	Serial pass.Serial         `json:"serial"`
+	Event  string              `json:"event"`
+	Reason pass.RevokeCategory `json:"reason"`
+	At     int64               `json:"at"`
 }
 
 // RevocationListResponse carries the list both signed and readable.
@@ -174,7 +180,7 @@ func (s *Server) getRevocations(c echo.Context) error {
 		if who.Event != "" && r.Event != who.Event {
 			continue // a bound token sees its event's revocations only
 		}
-		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Reason, At: r.At.Unix()})
+		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Category, At: r.At.Unix()})
 	}
 	jws, err := sg.SignJSON(list)
 	if err != nil {

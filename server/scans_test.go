@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -175,7 +176,7 @@ func TestPassAndArtwork(t *testing.T) {
 			}
 		})
 	}
-	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if rec := f.do(t, "GET", "/v1/passes/"+serial, "", "Authorization", "Bearer "+scanner); !strings.Contains(rec.Body.String(), `"status":"revoked","revocation":{"reason":"lost"`) {

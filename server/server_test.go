@@ -173,7 +173,7 @@ func TestRevocationReachesServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go f.s.Sync(ctx)
-	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Reason: "lost", By: "cli:test"}); err != nil {
+	if err := f.st.Revoke(ctx, &store.Revocation{Serial: f.iss.Serial, Category: pass.RevokeLost, By: "cli:test"}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second) // a bound against hanging, not a speed assertion

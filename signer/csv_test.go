@@ -55,6 +55,11 @@ func TestParseGuestList(t *testing.T) {
 		{name: "fail/reversed-validity", in: "name,type,valid_from,valid_until\nA,AAA,2027-03-05 22:00,2027-03-05 20:00\n", line: 2, column: 4, want: "before it becomes valid"},
 		{name: "fail/ragged", in: "name,type\nA,AAA,x\n", line: 2, want: "3 fields, but the header has 2"},
 		{name: "fail/bare-quote", in: "name,type\nA \"B\",AAA\n", line: 2, column: 3, want: "bare"},
+		{name: "ok/persian-zwnj", in: "name,type\nمی\u200cخواهم,AAA\n", n: 1},
+		{name: "ok/devanagari-zwj", in: "name,type\nक्\u200dष,AAA\n", n: 1},
+		{name: "fail/rlo-name", in: "name,type\nAnn,AAA\n\"Mallory\u202eyxe.exe\",VIP\n", line: 3, column: 1, want: "name has an invisible character U+202E (right-to-left override) at character 8"},
+		{name: "fail/rli-org", in: "name,type,org\nA,AAA,Crew\u2067Ltd\n", line: 2, column: 3, want: "org has an invisible character U+2067 (right-to-left isolate)"},
+		{name: "fail/latin-zwj-name", in: "type,name\nAAA,Bo\u200db\n", line: 2, column: 2, want: "U+200D (zero-width joiner) at character 3 outside a word"},
 		{name: "fail/long-org", in: "name,type,org\nA,AAA," + strings.Repeat("o", 49) + "\n", line: 2, column: 3, want: "org is longer"},
 	}
 	for _, tt := range tests {

@@ -52,12 +52,38 @@ type Issued struct {
 
 // Revocation is the revocation of one pass.
 type Revocation struct {
-	Seq    int64 // monotonically increasing, assigned by the store
-	Serial pass.Serial
-	Event  string // the pass's event, filled in by the store
-	Reason string
-	By     string // actor
-	At     time.Time
+	Seq      int64 // monotonically increasing, assigned by the store
+	Serial   pass.Serial
+	Event    string              // the pass's event, filled in by the store
+	Category pass.RevokeCategory // public: doors and /verify show it; empty is stored as other
+	Note     string              // for staff only: the admin API, the CLI and the audit log
+	By       string              // actor
+	At       time.Time
+}
+
+// RevocationCategory is the category a store records for c: other when c
+// is empty. An unknown category is an error.
+func RevocationCategory(c pass.RevokeCategory) (pass.RevokeCategory, error) {
+	if c == "" {
+		return pass.RevokeOther, nil
+	}
+	if !c.Valid() {
+		return "", fmt.Errorf("store: unknown revocation category %q", c)
+	}
+	return c, nil
+}
+
+// RevocationDetail is the audit detail of a revocation: the note goes in
+// the audit log, which only staff read.
+func RevocationDetail(event string, c pass.RevokeCategory, note string, seq int64, scoped bool) map[string]any {
+	d := map[string]any{"event": event, "reason": c, "seq": seq}
+	if note != "" {
+		d["note"] = note
+	}
+	if scoped {
+		d["scoped"] = true
+	}
+	return d
 }
 
 // AuditEntry is one row of the audit log.
@@ -276,8 +302,9 @@ type Store interface {
 	RevocationsSince(ctx context.Context, seq int64) ([]Revocation, error)
 	// RevokeWhere revokes, in one transaction, every pass of f.Event that
 	// matches all of f's other fields and is not revoked yet, with one audit
-	// row each; it returns the revocations made.
-	RevokeWhere(ctx context.Context, f RevokeFilter, reason, by string) ([]Revocation, error)
+	// row each; it returns the revocations made. category and note are as
+	// in [Revocation].
+	RevokeWhere(ctx context.Context, f RevokeFilter, category pass.RevokeCategory, note, by string) ([]Revocation, error)
 
 	// Audit returns the newest limit audit rows, newest first; limit <= 0
 	// returns them all.

@@ -19,7 +19,7 @@ func BenchmarkVerify(b *testing.B) {
 	f := newFixture(b, keys.EdDSA)
 	for i := 0; i < 1000; i++ {
 		s, _ := pass.NewSerial(nil)
-		f.revs.Add(store.Revocation{Seq: int64(i + 1), Serial: s, Reason: "bench"})
+		f.revs.Add(store.Revocation{Seq: int64(i + 1), Serial: s, Category: pass.RevokeOther})
 	}
 	during := event.Schedule.ShowStart.Add(30 * 60e9)
 	b.ReportAllocs()

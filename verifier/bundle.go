@@ -222,7 +222,7 @@ func decodeBundle(payload []byte) (*Bundle, error) {
 	case b.Revocations.Seq < 0:
 		return nil, bad("revocations.seq %d", b.Revocations.Seq)
 	}
-	if err := b.Event.Validate(); err != nil {
+	if err := b.Event.ValidateSigned(); err != nil {
 		return nil, bad("event: %v", err)
 	}
 	if b.Event.Policy != nil { // re-read through the policy parser: it checks zones, types and windows

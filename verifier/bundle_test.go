@@ -41,8 +41,8 @@ func newBundleFixture(t testing.TB, alg jose.SignatureAlgorithm) *bundleFixture 
 		t.Fatal(err)
 	}
 	f.revs = []store.Revocation{
-		{Seq: 1, Serial: f.revoked.Serial, Event: event.ID, Reason: "lost", At: t0},
-		{Seq: 2, Serial: mustSerial(t, "2222222"), Event: "tour26-man02", Reason: "another show", At: t0},
+		{Seq: 1, Serial: f.revoked.Serial, Event: event.ID, Category: pass.RevokeLost, Note: "J. Smith, 07700 900123", At: t0},
+		{Seq: 2, Serial: mustSerial(t, "2222222"), Event: "tour26-man02", Category: pass.RevokeOther, Note: "another show", At: t0},
 	}
 	f.fixture.revs.Add(f.revs...)
 	f.bundle, err = verifier.NewBundle(event, f.ring.JWKS(), f.revs, "lam", t0, verifier.DefaultBundleFreshness)
@@ -154,6 +154,11 @@ func TestBundleWireFormat(t *testing.T) {
 		`"zones":["stage"`, `"keys":{"keys":[{"use":"sig","kty":"OKP","kid":"`, `"revocations":{"seq":2,"serials":["` + string(f.revoked.Serial) + `"]}`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("payload lacks %s:\n%s", want, raw)
+		}
+	}
+	for _, note := range []string{"J. Smith", "another show"} { // the office's notes stay at the office
+		if strings.Contains(string(raw), note) {
+			t.Errorf("payload holds the note %q:\n%s", note, raw)
 		}
 	}
 }
@@ -562,7 +567,7 @@ func ExampleParseBundle() {
 	_ = ev.Validate()
 	vip, _ := sg.Issue(ev, signer.Request{Type: pass.VIP, Name: "Zoë"})
 	lost, _ := sg.Issue(ev, signer.Request{Type: pass.AAA, Name: "Lost Card"})
-	revs := []store.Revocation{{Seq: 7, Serial: lost.Serial, Event: ev.ID, Reason: "lost", At: made}}
+	revs := []store.Revocation{{Seq: 7, Serial: lost.Serial, Event: ev.ID, Category: pass.RevokeLost, At: made}}
 
 	// At the office: the bundle, fresh for the night.
 	b, _ := verifier.NewBundle(ev, ring.JWKS(), revs, "lam", made, 12*time.Hour)

@@ -37,7 +37,7 @@ func Example() {
 	fmt.Println(vd.Status, *vd.Allowed, vd.Code)
 	fmt.Println(vd.Reason)
 
-	revoked.Add(store.Revocation{Seq: 1, Serial: aftershow.Serial, Reason: "lost", At: at})
+	revoked.Add(store.Revocation{Seq: 1, Serial: aftershow.Serial, Category: pass.RevokeLost, At: at})
 	vd = v.Verify(aftershow.Token, show.Add(4*time.Hour))
 	fmt.Println(vd.Status, vd.Authentic)
 	// Output:

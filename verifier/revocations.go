@@ -10,7 +10,8 @@ import (
 
 // RevocationSet is an in-memory set of revoked serials, kept in step with a
 // store by [RevocationSet.Sync]. Lookups take a read lock and no I/O, so a
-// door's verify path never waits on the database.
+// door's verify path never waits on the database. It keeps what a door may
+// show, the category and time, and drops the staff's notes.
 type RevocationSet struct {
 	mu       sync.RWMutex
 	bySerial map[pass.Serial]store.Revocation
@@ -37,6 +38,7 @@ func (s *RevocationSet) Add(rs ...store.Revocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rs {
+		r.Note = ""
 		s.bySerial[r.Serial] = r
 	}
 }
@@ -64,6 +66,7 @@ func (s *RevocationSet) Sync(ctx context.Context, st store.Store) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rs {
+		r.Note = ""
 		s.bySerial[r.Serial] = r
 		s.seq = max(s.seq, r.Seq)
 	}

@@ -126,10 +126,11 @@ type Verdict struct {
 	Err  error      `json:"-"` // wraps the sentinel of a non-valid status
 }
 
-// RevokedInfo is the public part of a revocation.
+// RevokedInfo is the public part of a revocation: its category, never
+// the office's note.
 type RevokedInfo struct {
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
+	Reason pass.RevokeCategory `json:"reason"`
+	At     time.Time           `json:"at"`
 }
 
 // Valid reports whether the pass is genuine and live.
@@ -234,9 +235,13 @@ func (v *Verifier) revoked(vd *Verdict) bool {
 	if !ok {
 		return false
 	}
-	vd.Status, vd.Revocation = StatusRevoked, &RevokedInfo{Reason: r.Reason, At: r.At}
-	vd.Err = fmt.Errorf("%w: %s (%s, %s)", ErrRevoked, vd.Serial, r.Reason, r.At.Format(time.RFC3339))
-	vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", r.At.Format("2006-01-02 15:04 MST"), r.Reason)
+	cat := r.Category
+	if !cat.Valid() {
+		cat = pass.RevokeOther
+	}
+	vd.Status, vd.Revocation = StatusRevoked, &RevokedInfo{Reason: cat, At: r.At}
+	vd.Err = fmt.Errorf("%w: %s (%s, %s)", ErrRevoked, vd.Serial, cat, r.At.Format(time.RFC3339))
+	vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", r.At.Format("2006-01-02 15:04 MST"), cat.Label())
 	return true
 }
 

@@ -76,7 +76,7 @@ func TestVerifyStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	revoked, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Lost Card"})
-	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Reason: "lost", At: t0})
+	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
 	other := *event
 	other.ID = "tour26-man02"
 	elsewhere, _ := f.sign.Issue(&other, signer.Request{Type: pass.AAA, Name: "Roadie"})
@@ -339,16 +339,107 @@ func numeric(t *testing.T, tok string) string {
 	return n
 }
 
+// TestRevokedShowsTheCategoryOnly: a door reads why a pass was revoked as
+// a category; the office's note is not kept in the set and never reaches
+// a verdict (issue 11, item 7).
+func TestRevokedShowsTheCategoryOnly(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	tests := []struct {
+		name  string
+		cat   pass.RevokeCategory
+		label string
+	}{
+		{"stolen", pass.RevokeStolen, "reported stolen"},
+		{"lost", pass.RevokeLost, "reported lost"},
+		{"replaced", pass.RevokeReplaced, "replaced by a new pass"},
+		{"misuse", pass.RevokeMisuse, "withdrawn for misuse"},
+		{"other", pass.RevokeOther, "withdrawn by the office"},
+		{"none-given", "", "withdrawn by the office"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Holder"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.revs.Add(store.Revocation{Seq: int64(i + 1), Serial: p.Serial, Category: tt.cat, Note: "J. Smith, 07700 900123", At: t0})
+			if r, _ := f.revs.Revoked(p.Serial); r.Note != "" {
+				t.Errorf("the set keeps the note %q", r.Note)
+			}
+			vd := f.v.Verify(p.Token, t0)
+			want := tt.cat
+			if want == "" {
+				want = pass.RevokeOther
+			}
+			if vd.Status != verifier.StatusRevoked || vd.Revocation == nil || vd.Revocation.Reason != want || !strings.HasSuffix(vd.Message, ": "+tt.label) {
+				t.Fatalf("Verify() = %s %+v %q, want revoked, %s, %q", vd.Status, vd.Revocation, vd.Message, want, tt.label)
+			}
+			js, _ := json.Marshal(vd)
+			if strings.Contains(string(js)+vd.Err.Error(), "Smith") {
+				t.Errorf("verdict holds the note: %s / %v", js, vd.Err)
+			}
+		})
+	}
+}
+
 // A node's own revocation added at once must not make the next sync skip
 // a revocation made elsewhere with a lower sequence number.
 func TestRevocationSetAddKeepsSyncPosition(t *testing.T) {
 	s := verifier.NewRevocationSet()
 	a, _ := pass.NewSerial(nil)
-	s.Add(store.Revocation{Seq: 7, Serial: a, Reason: "mine"})
+	s.Add(store.Revocation{Seq: 7, Serial: a, Category: pass.RevokeOther, Note: "mine"})
 	if s.Seq() != 0 {
 		t.Fatalf("Seq() after Add = %d, want 0 (only Sync moves it)", s.Seq())
 	}
 	if _, ok := s.Revoked(a); !ok {
 		t.Fatal("added revocation not in the set")
+	}
+}
+
+// TestVerifyNameText: a token we signed whose text can reverse what door
+// staff read (a right-to-left override in the name) is not a pass; one
+// printed before the text rules with an invisible but harmless character
+// keeps admitting its holder (issue 11, item 7).
+func TestVerifyNameText(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	js, _, err := f.ring.Signer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(name, org string) string { // as an issuer of before the rules would have
+		c := f.pass.Claims()
+		c.Name, c.Org = name, org
+		b, _ := json.Marshal(c)
+		jws, err := js.Sign(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := jws.CompactSerialize()
+		return tok
+	}
+	tests := []struct {
+		name, holder, org string
+		status            verifier.Status
+	}{
+		{"valid/persian-zwnj", "می\u200cخواهم", "", verifier.StatusValid},
+		{"valid/legacy-zero-width-space", "Bo\u200bb", "", verifier.StatusValid},
+		{"valid/legacy-latin-zwj", "Bo\u200db", "", verifier.StatusValid},
+		{"malformed/rlo-in-name", "Mallory\u202eyxe.exe", "", verifier.StatusMalformed},
+		{"malformed/rli-in-name", "Mallory\u2067yxe", "", verifier.StatusMalformed},
+		{"malformed/rlo-in-org", "Mallory", "Crew\u202eLtd", verifier.StatusMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vd := f.v.Verify(mint(tt.holder, tt.org), t0)
+			if vd.Status != tt.status || !vd.Authentic {
+				t.Fatalf("Verify(name %q, org %q) = %s authentic=%v (%v), want %s", tt.holder, tt.org, vd.Status, vd.Authentic, vd.Err, tt.status)
+			}
+			if tt.status == verifier.StatusValid && vd.Name != tt.holder {
+				t.Errorf("Verify() name = %q, want %q", vd.Name, tt.holder)
+			}
+			if tt.status != verifier.StatusValid && (vd.Name != "" || strings.Contains(vd.Message, "Mallory")) {
+				t.Errorf("Verify() of a refused name shows it: %+v", vd)
+			}
+		})
 	}
 }

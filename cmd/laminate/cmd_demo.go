@@ -102,7 +102,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	}
 	a.table([]string{"   SERIAL", "TYPE", "NAME", "ZONE", "BEFORE", "FIRST SONGS", "DURING", "AFTER"}, indent(rows))
 	lost := issued[1]
-	if err := a.st.Revoke(ctx, &store.Revocation{Serial: lost.Serial, Reason: "reported lost", By: a.actor(), At: now}); err != nil {
+	if err := a.st.Revoke(ctx, &store.Revocation{Serial: lost.Serial, Category: pass.RevokeLost, Note: "reported at the box office", By: a.actor(), At: now}); err != nil {
 		return err
 	}
 	if v, err = a.verifier(ctx, ev.ID); err != nil {

@@ -154,16 +154,18 @@ func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, erro
 func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("revoke", a.ui)
 	a.g.register(fs.FlagSet)
-	reason := fs.String("reason", "", "why (shown at the door and in the audit log)")
+	reason := fs.String("reason", "", "lost, stolen, replaced, misuse or other (shown at the door and on /verify)")
+	note := fs.String("note", "", "free text for staff: the audit log, passes show, the admin API (never shown at a door)")
 	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")
 	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(*reason) == "" {
-		return usagef("revoke: --reason is required (e.g. --reason lost)")
+		return usagef("revoke: --reason is required: lost, stolen, replaced, misuse or other (e.g. --reason lost --note 'at load-in')")
 	}
-	if len(*reason) > 200 {
-		return usagef("revoke: --reason is longer than 200 characters")
+	cat, text, legacy, err := pass.ParseRevokeReason(*reason, *note)
+	if err != nil {
+		return withHint(fmt.Errorf("revoke: %w", err), "--reason is one of lost, stolen, replaced, misuse, other; free text goes in --note")
 	}
 	serial, err := pass.ParseSerial(pos[0])
 	if err != nil {
@@ -172,7 +174,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	r := &store.Revocation{Serial: serial, Reason: strings.TrimSpace(*reason), By: a.actor(), At: time.Now().UTC()}
+	r := &store.Revocation{Serial: serial, Category: cat, Note: text, By: a.actor(), At: time.Now().UTC()}
 	err = a.st.Revoke(ctx, r)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -180,14 +182,26 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, store.ErrAlreadyRevoked):
 		old, oerr := a.st.Revocation(ctx, serial)
 		if oerr == nil {
-			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Reason, old.At.Format("2006-01-02 15:04"))
+			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, revocationText(old), old.At.Format("2006-01-02 15:04"))
 		}
 		return err
 	case err != nil:
 		return err
 	}
-	a.printf("revoked %s (%s)\n", serial, r.Reason)
+	if legacy { // the free-text --reason of before categories
+		a.infof("note: %q is not a reason category: revoked as other, with it as the staff note (doors and /verify show \"other\"; use --reason lost|stolen|replaced|misuse|other --note TEXT)", text)
+	}
+	a.printf("revoked %s (%s)\n", serial, revocationText(r))
 	return nil
+}
+
+// revocationText is a revocation as staff read it: "stolen: taken from
+// the bus", or the category alone.
+func revocationText(r *store.Revocation) string {
+	if r.Note == "" {
+		return string(r.Category)
+	}
+	return string(r.Category) + ": " + r.Note
 }
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
@@ -389,7 +403,7 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		}
 		a.printf("valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
 		if r, err := a.st.Revocation(ctx, serial); err == nil {
-			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, r.Reason)
+			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, revocationText(r))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}

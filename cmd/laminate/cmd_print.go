@@ -165,7 +165,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 				return fmt.Errorf("pass %s is for event %s, not %s", serial, p.Event, *eventID)
 			}
 			if r, err := a.st.Revocation(ctx, serial); err == nil {
-				return fmt.Errorf("pass %s is revoked (%s): it is not printed", serial, r.Reason)
+				return fmt.Errorf("pass %s is revoked (%s): it is not printed", serial, revocationText(r))
 			}
 			issued = append(issued, *p)
 		}

@@ -61,6 +61,17 @@ func TestScripts(t *testing.T) {
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(text), 0o600))
 			},
+			// setenv VAR 'TEXT': set VAR to a Go-escaped string, so that a
+			// script can pass invisible characters (\u202e) as arguments
+			// without holding them literally.
+			"setenv": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: setenv VAR 'TEXT'")
+				}
+				text, err := strconv.Unquote(`"` + args[1] + `"`)
+				ts.Check(err)
+				ts.Setenv(args[0], text)
+			},
 			// filemode PATH MODE: the file's permission bits are MODE (octal).
 			"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
 				fi, err := os.Stat(ts.MkAbs(args[0]))

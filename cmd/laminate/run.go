@@ -23,7 +23,8 @@ Commands:
                              manage signing keys
   event create|list|show     define events (schedule, policy)
   issue                      issue one pass (--type, --name) or a guest list (--csv)
-  revoke SERIAL --reason R   revoke a pass
+  revoke SERIAL --reason lost|stolen|replaced|misuse|other [--note TEXT]
+                             revoke a pass (the note is for staff only)
   verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage);
                              --offline FILE decides from a bundle, with no database
   bundle export --event ID --out FILE [--fresh-for 12h]

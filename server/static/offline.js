@@ -295,10 +295,12 @@
   }
   function validName(s) { return typeof s === "string" && s.length >= 1 && s.length <= 32 && /^[a-z0-9][a-z0-9-]*$/.test(s); }
   function validEventID(s) { return typeof s === "string" && s.length >= 1 && s.length <= 32 && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s); }
-  function checkText(s, max, required) { // pass.checkText
+  function checkText(s, max, required) { // pass.checkText with the rules of signed text
     if (s === "") return !required;
     if ([...s].length > max || s.trim() !== s) return false;
-    return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s);
+    // Controls, and the bidi embeddings, overrides and isolates that can
+    // reverse what door staff read (pass.reordering).
+    return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(s);
   }
 
   // claimsToPass is pass.Claims.Pass: the claims of a verified token back

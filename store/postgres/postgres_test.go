@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/store/storetest"
 )
@@ -287,7 +288,7 @@ func TestTwoNodes(t *testing.T) {
 		}
 	})
 	t.Run("ok/revocation-seen-by-the-other", func(t *testing.T) {
-		r := &store.Revocation{Serial: ps[1].Serial, Reason: "lost", By: "tm"}
+		r := &store.Revocation{Serial: ps[1].Serial, Category: pass.RevokeLost, By: "tm"}
 		if err := a.Revoke(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +309,7 @@ func TestTwoNodes(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		onB, onOther := b.Changes(cctx), other.Changes(cctx)
-		if err := a.Revoke(ctx, &store.Revocation{Serial: ps[2].Serial, Reason: "lost", By: "tm"}); err != nil {
+		if err := a.Revoke(ctx, &store.Revocation{Serial: ps[2].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := storetest.WaitChange(onB, 5*time.Second); err != nil {
@@ -434,7 +435,7 @@ func TestDatabaseDown(t *testing.T) {
 		{"ping", func() error { return s.Ping(bctx) }},
 		{"read", func() error { _, err := s.Pass(bctx, ps[0].Serial); return err }},
 		{"write", func() error {
-			return s.Revoke(bctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "tm"})
+			return s.Revoke(bctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "tm"})
 		}},
 		{"scan", func() error {
 			_, _, err := s.RecordScan(bctx, &store.Scan{ID: "x", Serial: ps[0].Serial, Event: "ev", Direction: "in", At: time.Now()}, storetest.AdmitOnce)
@@ -470,7 +471,7 @@ func TestDatabaseDown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("pool did not recover: %v", err)
 		}
-		if err := s.Revoke(ctx, &store.Revocation{Serial: ps[1].Serial, Reason: "lost", By: "tm"}); err != nil {
+		if err := s.Revoke(ctx, &store.Revocation{Serial: ps[1].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 			t.Fatalf("Revoke() after recovery error = %v", err)
 		}
 		if err := storetest.WaitChange(changes, 5*time.Second); err != nil {
@@ -508,7 +509,7 @@ func TestServerKillsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatalf("store did not recover: %v", err)
 	}
-	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "tm"}); err != nil {
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := storetest.WaitChange(changes, 5*time.Second); err != nil {

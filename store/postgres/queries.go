@@ -289,13 +289,17 @@ func (s *Store) IssuedSince(ctx context.Context, pos int64) ([]store.IssuedRef, 
 
 // Revoke implements [store.Store].
 func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
+	cat, err := store.RevocationCategory(r.Category)
+	if err != nil {
+		return err
+	}
 	at := r.At
 	if at.IsZero() {
 		at = s.Now()
 	}
 	var seq int64
 	var event string
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT event FROM passes WHERE serial = $1`, string(r.Serial)).Scan(&event)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: pass %s", store.ErrNotFound, r.Serial)
@@ -315,8 +319,8 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 		if revoked {
 			return fmt.Errorf("%w: pass %s", store.ErrAlreadyRevoked, r.Serial)
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO revocations (serial, event, reason, actor, at) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
-			string(r.Serial), event, r.Reason, r.By, at).Scan(&seq)
+		err = tx.QueryRow(ctx, `INSERT INTO revocations (serial, event, category, note, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+			string(r.Serial), event, string(cat), r.Note, r.By, at).Scan(&seq)
 		if _, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: pass %s", store.ErrAlreadyRevoked, r.Serial)
 		}
@@ -324,7 +328,7 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 			return dbErr(err, "revoking %s", r.Serial)
 		}
 		if err := s.audit(ctx, tx, s.Now(), r.By, store.ActionPassRevoke, string(r.Serial),
-			map[string]any{"event": event, "reason": r.Reason, "seq": seq}); err != nil {
+			store.RevocationDetail(event, cat, r.Note, seq, false)); err != nil {
 			return err
 		}
 		return s.notify(ctx, tx)
@@ -332,15 +336,15 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 	if err != nil {
 		return err
 	}
-	r.Seq, r.Event, r.At = seq, event, at
+	r.Seq, r.Event, r.At, r.Category = seq, event, at, cat
 	return nil
 }
 
-const revCols = `seq, serial, event, reason, actor, at`
+const revCols = `seq, serial, event, category, note, actor, at`
 
 func scanRevocation(row pgx.Row) (store.Revocation, error) {
 	var r store.Revocation
-	err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Reason, &r.By, &r.At)
+	err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Category, &r.Note, &r.By, &r.At)
 	r.At = r.At.UTC()
 	return r, err
 }
@@ -363,15 +367,19 @@ func (s *Store) RevocationsSince(ctx context.Context, seq int64) ([]store.Revoca
 }
 
 // RevokeWhere implements [store.Store].
-func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, by string) ([]store.Revocation, error) {
+func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, category pass.RevokeCategory, note, by string) ([]store.Revocation, error) {
 	if f.Event == "" {
 		return nil, errors.New("store: a mass revocation needs an event")
 	}
+	cat, err := store.RevocationCategory(category)
+	if err != nil {
+		return nil, err
+	}
 	now := s.Now()
-	q := `INSERT INTO revocations (serial, event, reason, actor, at)
-		SELECT p.serial, p.event, $2, $3, $4 FROM passes p
+	q := `INSERT INTO revocations (serial, event, category, note, actor, at)
+		SELECT p.serial, p.event, $2, $3, $4, $5 FROM passes p
 		WHERE p.event = $1 AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.serial = p.serial)`
-	args := []any{f.Event, reason, by, now}
+	args := []any{f.Event, string(cat), note, by, now}
 	if f.Type != "" {
 		args = append(args, string(f.Type))
 		q += fmt.Sprintf(` AND p.type = $%d`, len(args))
@@ -390,7 +398,7 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, b
 	}
 	q += ` ORDER BY p.serial RETURNING seq, serial`
 	var out []store.Revocation
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := s.lock(ctx, tx, lockRevocations, 0); err != nil {
 			return err
 		}
@@ -399,7 +407,7 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, b
 			return dbErr(err, "revoking passes of %s", f.Event)
 		}
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Revocation, error) {
-			r := store.Revocation{Event: f.Event, Reason: reason, By: by, At: now}
+			r := store.Revocation{Event: f.Event, Category: cat, Note: note, By: by, At: now}
 			err := row.Scan(&r.Seq, &r.Serial)
 			return r, err
 		})
@@ -413,7 +421,7 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, b
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"audit"}, []string{"at", "actor", "action", "subject", "detail"},
 			pgx.CopyFromSlice(len(out), func(i int) ([]any, error) {
 				r := &out[i]
-				d, err := auditDetail(map[string]any{"event": f.Event, "reason": reason, "seq": r.Seq, "scoped": true})
+				d, err := auditDetail(store.RevocationDetail(f.Event, cat, note, r.Seq, true))
 				return []any{now, by, store.ActionPassRevoke, string(r.Serial), d}, err
 			}))
 		if err != nil {

@@ -155,4 +155,14 @@ ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_tokens ADD COLUMN event TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE api_tokens ADD COLUMN gate TEXT NOT NULL DEFAULT '';
 `,
+	// 5: a revocation's reason splits into a public category and a note
+	// for staff (issue 11, item 7; SQLite's migration 9). A reason that
+	// was exactly a category becomes it; any other text becomes the note
+	// of category other.
+	`
+ALTER TABLE revocations ADD COLUMN category TEXT NOT NULL DEFAULT 'other'; -- lost, stolen, replaced, misuse, other
+UPDATE revocations SET category = lower(btrim(reason)), reason = ''
+	WHERE lower(btrim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
+ALTER TABLE revocations RENAME COLUMN reason TO note;
+`,
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -95,7 +96,7 @@ func TestBackupWhileWriting(t *testing.T) {
 				done <- fmt.Errorf("InsertPasses() error = %v", err)
 				return
 			}
-			if err := w.Revoke(ctx, &store.Revocation{Serial: ps[n%batch].Serial, Reason: "lost", By: "tm"}); err != nil {
+			if err := w.Revoke(ctx, &store.Revocation{Serial: ps[n%batch].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 				done <- fmt.Errorf("Revoke() error = %v", err)
 				return
 			}

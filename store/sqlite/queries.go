@@ -265,13 +265,17 @@ func (s *Store) Passes(ctx context.Context, f store.PassFilter) ([]*store.Issued
 
 // Revoke implements [store.Store].
 func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
+	cat, err := store.RevocationCategory(r.Category)
+	if err != nil {
+		return err
+	}
 	at := r.At
 	if at.IsZero() {
 		at = s.Now()
 	}
 	var seq int64
 	var event string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT event FROM passes WHERE serial = ?`, string(r.Serial)).Scan(&event)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: pass %s", store.ErrNotFound, r.Serial)
@@ -279,9 +283,9 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO revocations (serial, event, reason, actor, at) VALUES (?, ?, ?, ?, ?)
+		err = tx.QueryRowContext(ctx, `INSERT INTO revocations (serial, event, category, note, actor, at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (serial) DO NOTHING RETURNING seq`,
-			string(r.Serial), event, r.Reason, r.By, ts(at)).Scan(&seq)
+			string(r.Serial), event, string(cat), r.Note, r.By, ts(at)).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: pass %s", store.ErrAlreadyRevoked, r.Serial)
 		}
@@ -289,21 +293,21 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 			return fmt.Errorf("store: revoking %s: %w", r.Serial, err)
 		}
 		return s.audit(ctx, tx, s.Now(), r.By, store.ActionPassRevoke, string(r.Serial),
-			map[string]any{"event": event, "reason": r.Reason, "seq": seq})
+			store.RevocationDetail(event, cat, r.Note, seq, false))
 	})
 	if err != nil {
 		return err
 	}
-	r.Seq, r.Event, r.At = seq, event, at
+	r.Seq, r.Event, r.At, r.Category = seq, event, at, cat
 	return nil
 }
 
-const revCols = `seq, serial, event, reason, actor, at`
+const revCols = `seq, serial, event, category, note, actor, at`
 
 func scanRevocation(row scanner) (store.Revocation, error) {
 	var r store.Revocation
 	var at string
-	if err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Reason, &r.By, &at); err != nil {
+	if err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Category, &r.Note, &r.By, &at); err != nil {
 		return r, err
 	}
 	var err error

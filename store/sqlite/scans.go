@@ -166,9 +166,13 @@ func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, er
 }
 
 // RevokeWhere implements [store.Store].
-func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, by string) ([]store.Revocation, error) {
+func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, category pass.RevokeCategory, note, by string) ([]store.Revocation, error) {
 	if f.Event == "" {
 		return nil, errors.New("store: a mass revocation needs an event")
+	}
+	cat, err := store.RevocationCategory(category)
+	if err != nil {
+		return nil, err
 	}
 	q := `SELECT p.serial FROM passes p WHERE p.event = ? AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.serial = p.serial)`
 	args := []any{f.Event}
@@ -190,7 +194,7 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, b
 	}
 	q += ` ORDER BY p.serial`
 	var out []store.Revocation
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -212,16 +216,16 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, reason, b
 		now := s.Now()
 		for _, serial := range serials {
 			var seq int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO revocations (serial, event, reason, actor, at) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
-				serial, f.Event, reason, by, ts(now)).Scan(&seq)
+			err := tx.QueryRowContext(ctx, `INSERT INTO revocations (serial, event, category, note, actor, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+				serial, f.Event, string(cat), note, by, ts(now)).Scan(&seq)
 			if err != nil {
 				return fmt.Errorf("store: revoking %s: %w", serial, err)
 			}
 			if err := s.audit(ctx, tx, now, by, store.ActionPassRevoke, serial,
-				map[string]any{"event": f.Event, "reason": reason, "seq": seq, "scoped": true}); err != nil {
+				store.RevocationDetail(f.Event, cat, note, seq, true)); err != nil {
 				return err
 			}
-			out = append(out, store.Revocation{Seq: seq, Serial: pass.Serial(serial), Event: f.Event, Reason: reason, By: by, At: now})
+			out = append(out, store.Revocation{Seq: seq, Serial: pass.Serial(serial), Event: f.Event, Category: cat, Note: note, By: by, At: now})
 		}
 		return nil
 	})

@@ -147,4 +147,13 @@ ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_tokens ADD COLUMN event TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_tokens ADD COLUMN gate TEXT NOT NULL DEFAULT '';
 `,
+	// 9: a revocation's reason splits into a public category and a note
+	// for staff (issue 11, item 7). A reason that was exactly a category
+	// becomes it; any other text becomes the note of category other.
+	`
+ALTER TABLE revocations ADD COLUMN category TEXT NOT NULL DEFAULT 'other'; -- lost, stolen, replaced, misuse, other
+UPDATE revocations SET category = lower(trim(reason)), reason = ''
+	WHERE lower(trim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
+ALTER TABLE revocations RENAME COLUMN reason TO note;
+`,
 }

@@ -68,7 +68,7 @@ func TestTwoHandles(t *testing.T) {
 	ps := storetest.NewPasses(t, "ev", 121, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	storetest.MustInsert(t, a, ps)
 	t.Run("ok/revocation-seen-at-once", func(t *testing.T) {
-		if err := b.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "tm"}); err != nil {
+		if err := b.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 			t.Fatalf("Revoke() through b error = %v", err)
 		}
 		if _, err := a.Revocation(ctx, ps[0].Serial); err != nil {

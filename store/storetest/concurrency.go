@@ -49,7 +49,7 @@ func CheckRevocationPropagation(t *testing.T, ps []store.Issued, reader store.St
 		s := writers[w%len(writers)]
 		wg.Go(func() {
 			for i := w; i < len(ps); i += nw {
-				errs <- s.Revoke(ctx, &store.Revocation{Serial: ps[i].Serial, Reason: fmt.Sprintf("writer %d", w), By: "tm"})
+				errs <- s.Revoke(ctx, &store.Revocation{Serial: ps[i].Serial, Category: pass.RevokeOther, Note: fmt.Sprintf("writer %d", w), By: "tm"})
 			}
 		})
 	}
@@ -187,7 +187,7 @@ func testNotifier(t *testing.T, open opener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch := n.Changes(ctx)
-	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "tm"}); err != nil {
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := WaitChange(ch, 5*time.Second); err != nil {

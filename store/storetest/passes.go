@@ -275,7 +275,7 @@ func testAudit(t *testing.T, open opener) {
 	MustCreate(t, s, NewEvent(t, "ev", time.Date(2026, 11, 20, 20, 0, 0, 0, cet)))
 	ps := NewPasses(t, "ev", 3, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	MustInsert(t, s, ps)
-	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[1].Serial, Reason: "lost", By: "tm"}); err != nil {
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[1].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
 		t.Fatal(err)
 	}
 	all, err := s.Audit(ctx, 0)

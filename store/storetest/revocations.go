@@ -20,23 +20,39 @@ func testRevoke(t *testing.T, open opener) {
 	unknown, _ := pass.NewSerial(nil)
 	at := time.Date(2026, 11, 20, 21, 4, 0, 0, cet)
 	tests := []struct {
-		name   string
-		serial pass.Serial
-		at     time.Time
-		want   error
+		name     string
+		serial   pass.Serial
+		at       time.Time
+		category pass.RevokeCategory
+		note     string
+		want     error
+		wantCat  pass.RevokeCategory
 	}{
-		{"ok/first", ps[0].Serial, at, nil},
-		{"fail/twice", ps[0].Serial, at, store.ErrAlreadyRevoked},
-		{"fail/unknown-serial", unknown, at, store.ErrNotFound},
-		{"ok/second", ps[1].Serial, at.Add(time.Minute), nil},
-		{"ok/no-time-takes-the-clock", ps[2].Serial, time.Time{}, nil},
+		{"ok/first", ps[0].Serial, at, pass.RevokeStolen, "taken from the bus, call Sam", nil, pass.RevokeStolen},
+		{"fail/twice", ps[0].Serial, at, pass.RevokeLost, "", store.ErrAlreadyRevoked, ""},
+		{"fail/unknown-serial", unknown, at, pass.RevokeLost, "", store.ErrNotFound, ""},
+		{"fail/unknown-category", ps[1].Serial, at, "lost at load-in", "", nil, ""},
+		{"ok/second-no-note", ps[1].Serial, at.Add(time.Minute), pass.RevokeLost, "", nil, pass.RevokeLost},
+		{"ok/no-category-is-other-no-time-takes-the-clock", ps[2].Serial, time.Time{}, "", "ask the office", nil, pass.RevokeOther},
 	}
 	var lastSeq int64
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := auditLen(t, s)
-			r := &store.Revocation{Serial: tt.serial, Reason: "lost", By: "tm", At: tt.at}
+			r := &store.Revocation{Serial: tt.serial, Category: tt.category, Note: tt.note, By: "tm", At: tt.at}
 			err := s.Revoke(ctx, r)
+			if tt.wantCat == "" && tt.want == nil { // an unknown category
+				if err == nil {
+					t.Fatalf("Revoke(category %q) succeeded", tt.category)
+				}
+				if n := auditLen(t, s); n != before {
+					t.Errorf("failed Revoke() wrote %d audit rows", n-before)
+				}
+				if _, err := s.Revocation(ctx, tt.serial); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("Revocation() after a refused Revoke() = %v, want %v", err, store.ErrNotFound)
+				}
+				return
+			}
 			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
 				t.Fatalf("Revoke() error = %v, want %v", err, tt.want)
 			}
@@ -47,8 +63,8 @@ func testRevoke(t *testing.T, open opener) {
 				}
 				return
 			}
-			if r.Seq <= lastSeq || r.Event != "ev" || r.At.IsZero() {
-				t.Errorf("Revoke() set Seq, Event, At = %d, %q, %s; want Seq > %d, %q, a time", r.Seq, r.Event, r.At, lastSeq, "ev")
+			if r.Seq <= lastSeq || r.Event != "ev" || r.At.IsZero() || r.Category != tt.wantCat {
+				t.Errorf("Revoke() set Seq, Event, At, Category = %d, %q, %s, %q; want Seq > %d, %q, a time, %q", r.Seq, r.Event, r.At, r.Category, lastSeq, "ev", tt.wantCat)
 			}
 			lastSeq = r.Seq
 			if !tt.at.IsZero() && !r.At.Equal(tt.at) {
@@ -58,7 +74,7 @@ func testRevoke(t *testing.T, open opener) {
 			if err != nil {
 				t.Fatalf("Revocation() error = %v", err)
 			}
-			if got.Seq != r.Seq || got.Serial != tt.serial || got.Reason != "lost" || got.By != "tm" || !got.At.Equal(r.At) || got.Event != "ev" {
+			if got.Seq != r.Seq || got.Serial != tt.serial || got.Category != tt.wantCat || got.Note != tt.note || got.By != "tm" || !got.At.Equal(r.At) || got.Event != "ev" {
 				t.Errorf("Revocation() = %+v, want %+v", got, r)
 			}
 			if len(after) != before+1 {
@@ -67,6 +83,10 @@ func testRevoke(t *testing.T, open opener) {
 			a := after[0]
 			if a.Action != store.ActionPassRevoke || a.Subject != string(tt.serial) || a.Actor != "tm" || !json.Valid([]byte(a.Detail)) {
 				t.Errorf("Audit()[0] = %+v, want a pass.revoke row for %s", a, tt.serial)
+			}
+			var d struct{ Reason, Note string }
+			if json.Unmarshal([]byte(a.Detail), &d); d.Reason != string(tt.wantCat) || d.Note != tt.note {
+				t.Errorf("Audit()[0].Detail = %s, want reason %q and note %q", a.Detail, tt.wantCat, tt.note)
 			}
 		})
 	}
@@ -89,7 +109,7 @@ func testRevocationsSince(t *testing.T, open opener) {
 	// Revoke in reverse insertion order: Seq follows revocation order.
 	var seqs []int64
 	for i := len(ps) - 1; i >= 0; i-- {
-		r := &store.Revocation{Serial: ps[i].Serial, Reason: "scoped", By: "tm"}
+		r := &store.Revocation{Serial: ps[i].Serial, Category: pass.RevokeReplaced, Note: "scoped", By: "tm"}
 		if err := s.Revoke(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -118,8 +138,8 @@ func testRevocationsSince(t *testing.T, open opener) {
 				if r.Serial != ps[tt.want[i]].Serial || r.Seq <= tt.since || (i > 0 && r.Seq <= got[i-1].Seq) {
 					t.Errorf("RevocationsSince(%d)[%d] = seq %d %s, want %s in ascending seq", tt.since, i, r.Seq, r.Serial, ps[tt.want[i]].Serial)
 				}
-				if r.Event != "ev" || r.Reason != "scoped" || r.By != "tm" || r.At.IsZero() {
-					t.Errorf("RevocationsSince(%d)[%d] = %+v, want event, reason, actor and time filled in", tt.since, i, r)
+				if r.Event != "ev" || r.Category != pass.RevokeReplaced || r.Note != "scoped" || r.By != "tm" || r.At.IsZero() {
+					t.Errorf("RevocationsSince(%d)[%d] = %+v, want event, category, note, actor and time filled in", tt.since, i, r)
 				}
 			}
 		})
@@ -148,7 +168,7 @@ func testRevokeWhere(t *testing.T, open opener) {
 	ps = append(ps, NewPasses(t, "e2", 1, early)...)
 	ps[6].Type, ps[6].Role = pass.Staff, "catering"
 	MustInsert(t, s, ps)
-	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "test"}); err != nil {
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC)
@@ -170,7 +190,7 @@ func testRevokeWhere(t *testing.T, open opener) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := auditLen(t, s)
-			got, err := s.RevokeWhere(ctx, tt.filter, "caterer change", "admin")
+			got, err := s.RevokeWhere(ctx, tt.filter, pass.RevokeReplaced, "caterer change", "admin")
 			if err != nil {
 				t.Fatalf("RevokeWhere() error = %v", err)
 			}
@@ -183,12 +203,12 @@ func testRevokeWhere(t *testing.T, open opener) {
 				t.Fatalf("RevokeWhere() = %d revocations, want %d", len(got), len(want))
 			}
 			for _, r := range got {
-				if !want[r.Serial] || r.Event != "e1" || r.Reason != "caterer change" || r.By != "admin" || r.Seq <= lastSeq || r.At.IsZero() {
+				if !want[r.Serial] || r.Event != "e1" || r.Category != pass.RevokeReplaced || r.Note != "caterer change" || r.By != "admin" || r.Seq <= lastSeq || r.At.IsZero() {
 					t.Errorf("RevokeWhere() gave %+v; want one of the expected serials, in ascending seq after %d", r, lastSeq)
 				}
 				lastSeq = r.Seq
 				stored, err := s.Revocation(ctx, r.Serial)
-				if err != nil || stored.Seq != r.Seq || !stored.At.Equal(r.At) {
+				if err != nil || stored.Seq != r.Seq || !stored.At.Equal(r.At) || stored.Category != r.Category || stored.Note != r.Note {
 					t.Errorf("Revocation(%s) = %+v, %v; want %+v", r.Serial, stored, err, r)
 				}
 			}
@@ -197,16 +217,21 @@ func testRevokeWhere(t *testing.T, open opener) {
 				t.Fatalf("RevokeWhere() wrote %d audit rows, want %d", len(audit)-before, len(got))
 			}
 			for _, a := range audit[:len(got)] {
-				if a.Action != store.ActionPassRevoke || !want[pass.Serial(a.Subject)] || a.Actor != "admin" {
-					t.Errorf("audit row %+v, want a pass.revoke of a revoked serial", a)
+				var d struct{ Reason, Note string }
+				json.Unmarshal([]byte(a.Detail), &d)
+				if a.Action != store.ActionPassRevoke || !want[pass.Serial(a.Subject)] || a.Actor != "admin" || d.Reason != "replaced" || d.Note != "caterer change" {
+					t.Errorf("audit row %+v, want a pass.revoke of a revoked serial, reason replaced, with the note", a)
 				}
 			}
 		})
 	}
 	t.Run("fail/no-event", func(t *testing.T) {
 		before := auditLen(t, s)
-		if _, err := s.RevokeWhere(ctx, store.RevokeFilter{Type: pass.Staff}, "x", "admin"); err == nil {
+		if _, err := s.RevokeWhere(ctx, store.RevokeFilter{Type: pass.Staff}, pass.RevokeOther, "x", "admin"); err == nil {
 			t.Error("RevokeWhere() without an event succeeded")
+		}
+		if _, err := s.RevokeWhere(ctx, store.RevokeFilter{Event: "e1"}, "caterer change", "", "admin"); err == nil {
+			t.Error("RevokeWhere() with an unknown category succeeded")
 		}
 		if n := auditLen(t, s); n != before {
 			t.Errorf("failed RevokeWhere() wrote %d audit rows", n-before)
