@@ -127,6 +127,7 @@ func New(cfg Config) *Server {
 	}))
 	s.e = e
 	s.routes()
+	s.m.setRoutes(e.Routes())
 	return s
 }
 
