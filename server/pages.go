@@ -64,7 +64,9 @@ func (s *Server) publicArtwork(c echo.Context) error {
 		return err
 	}
 	vd := s.cfg.Verifier.Verify(req.Token, time.Now())
-	if !vd.Authentic || len(s.cfg.ArtworkSecret) == 0 {
+	// A pass this service signed and that parsed as a pass: a document of
+	// another kind signed by the same key has no serial to draw.
+	if !vd.Authentic || vd.Pass == nil || vd.Serial == "" || len(s.cfg.ArtworkSecret) == 0 {
 		return apiError(http.StatusNotFound, "not_found", "artwork is shown only for genuine passes")
 	}
 	art, err := render.NewArtwork(s.cfg.ArtworkSecret, string(vd.Serial))
