@@ -60,6 +60,9 @@ func Init(dir string, alg jose.SignatureAlgorithm, passphrase []byte, now time.T
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
+	if err := checkDataFolder(dir); err != nil {
+		return nil, err
+	}
 	ringPath := filepath.Join(kdir, ringFileName)
 	if _, err := os.Lstat(ringPath); err == nil {
 		return nil, fmt.Errorf("%w: %s; use Open, or Rotate for a new key", ErrExists, ringPath)
@@ -90,6 +93,9 @@ func Open(dir string) (*Keyring, error) {
 	kdir := filepath.Join(dir, keysDirName)
 	if _, err := os.Stat(kdir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: no keyring in %s (create one with Init)", ErrNotFound, dir)
+	}
+	if err := checkDataFolder(dir); err != nil {
+		return nil, err
 	}
 	if err := checkDir(kdir); err != nil {
 		return nil, err

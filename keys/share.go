@@ -387,6 +387,9 @@ func Import(dir string, s *Share) error {
 	if err := os.MkdirAll(kdir, 0o700); err != nil {
 		return fmt.Errorf("keys: %w", err)
 	}
+	if err := checkDataFolder(dir); err != nil {
+		return err
+	}
 	if err := checkDir(kdir); err != nil {
 		return err
 	}
