@@ -210,3 +210,46 @@ func TestRateLimitPerClient(t *testing.T) {
 		t.Errorf("another /64: %d, want its own bucket", code)
 	}
 }
+
+// FuzzClientIP: whatever a connection sends in X-Forwarded-For, the client
+// address is the peer or one of the hops, a clean address, and never
+// panics; the rate-limit key is bounded.
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.1.2.3:40000", "203.0.113.9, 10.9.9.9")
+	f.Add("[fd00::1]:1", "[2001:db8::1], junk")
+	f.Add("192.0.2.7:5555", "")
+	f.Add("10.0.0.1:1", " , ,,")
+	f.Add("10.0.0.1:1", "::ffff:10.0.0.1%eth0")
+	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}}}
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = remote
+		req.Header.Set(echo.HeaderXForwardedFor, xff)
+		ip := s.clientIP(req)
+		if ip == "" {
+			return // no usable peer address: the rate limit refuses the request
+		}
+		a, err := netip.ParseAddr(ip)
+		if err != nil || a.Zone() != "" || a.Is4In6() || a.String() != ip {
+			t.Fatalf("client %q is not a clean address", ip)
+		}
+		peer, _ := parseAddr(remote, true)
+		if a != peer {
+			if !s.trusted(peer) {
+				t.Fatalf("an untrusted peer %q named its client %q", remote, ip)
+			}
+			found := false
+			for _, h := range strings.Split(xff, ",") {
+				if p, ok := parseAddr(strings.TrimSpace(h), false); ok && p == a {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("client %q is neither the peer %q nor a hop of %q", ip, remote, xff)
+			}
+		}
+		if k := rateKey(ip); k != ip && !(a.Is6() && strings.HasSuffix(k, "/64")) {
+			t.Fatalf("rate key %q of %q", k, ip)
+		}
+	})
+}
