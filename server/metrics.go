@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -41,17 +39,6 @@ var metricStatuses = []string{
 // metricDecisions are the door's decisions.
 var metricDecisions = []string{Admit, Deny, Attention}
 
-// metricCodes are the machine codes of door decisions: the policy's
-// (pass.Code), a token's status when it is not valid, the server's own,
-// and those a door gives when it decides offline. A new code is added
-// here, or it counts as "other".
-var metricCodes = append(slices.Clone(metricStatuses[1:]), // every status but valid is a code
-	string(pass.CodeOK), string(pass.CodeWrongEvent), string(pass.CodeUnknownZone), string(pass.CodeNoRule),
-	string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
-	"unknown_event", "already_inside", "possible_clone", "offline_conflict", "admitted_invalid",
-	"bundle_expired", "clock_wrong", "no_offline_data", "error", // the offline door page's (scan.js)
-)
-
 func inSet(set []string) func(string) string {
 	m := make(map[string]bool, len(set))
 	for _, v := range set {
@@ -69,8 +56,16 @@ var (
 	metricMethod   = inSet(metricMethods)
 	metricStatus   = inSet(metricStatuses)
 	metricDecision = inSet(metricDecisions)
-	metricCode     = inSet(metricCodes)
 )
+
+// metricCode is a door code as a label: one of the fixed set of codes a
+// door may give (verifier.KnownCode), else "other".
+func metricCode(code string) string {
+	if verifier.KnownCode(code) {
+		return code
+	}
+	return metricOther
+}
 
 // metricHTTPStatus is a response status as a label: a code net/http knows
 // by name, else its class ("5xx").
