@@ -54,6 +54,15 @@
 // refused if group or others may write them. Files are checked on the open
 // descriptor, not by path, so a swap between check and read is not missed.
 //
+// Modes are not enough: whoever owns a folder can swap what is in it. So
+// the data folder, its keys folder, keyring.json, the key files and the
+// artwork secret must belong to the user running the process, and no
+// folder from the data folder up to / may be writable by group or others
+// (unless, like /tmp, it has the sticky bit and belongs to root) or belong
+// to anyone but root and that user: the rule of ssh's StrictModes.
+// [Open], [Init] and [Import] check the whole path; each error is an
+// [*InsecureError] naming the command that fixes it.
+//
 // # Rotation and retirement
 //
 // [Keyring.Rotate] adds a key and makes it active; older keys keep verifying

@@ -27,8 +27,11 @@ var (
 	ErrWrongPassphrase = errors.New("keys: wrong passphrase")
 
 	// ErrInsecureFile is returned when a private key file is readable or
-	// writable by group or others (mode & 0077 != 0), or when keyring.json or
-	// the keys folder is writable by group or others.
+	// writable by group or others (mode & 0077 != 0), when keyring.json or
+	// the keys folder is writable by group or others, when a file or folder
+	// of the keyring belongs to another user, or when a folder above the
+	// keyring lets another user replace it (see "Permissions" in the
+	// package documentation). The error is an [*InsecureError].
 	ErrInsecureFile = errors.New("keys: insecure file permissions")
 
 	// ErrActiveKey is returned by [Keyring.Retire] for the active key.

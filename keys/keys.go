@@ -60,6 +60,9 @@ func Init(dir string, alg jose.SignatureAlgorithm, passphrase []byte, now time.T
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
+	if err := checkDataFolder(dir); err != nil {
+		return nil, err
+	}
 	ringPath := filepath.Join(kdir, ringFileName)
 	if _, err := os.Lstat(ringPath); err == nil {
 		return nil, fmt.Errorf("%w: %s; use Open, or Rotate for a new key", ErrExists, ringPath)
@@ -90,6 +93,9 @@ func Open(dir string) (*Keyring, error) {
 	kdir := filepath.Join(dir, keysDirName)
 	if _, err := os.Stat(kdir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: no keyring in %s (create one with Init)", ErrNotFound, dir)
+	}
+	if err := checkDataFolder(dir); err != nil {
+		return nil, err
 	}
 	if err := checkDir(kdir); err != nil {
 		return nil, err
@@ -263,7 +269,10 @@ func (k *Keyring) update(create bool, change func(cur *state) (ringFile, string,
 // Signer loads the active private key, decrypting it with passphrase if it
 // is encrypted, and returns a signer for it with the active [Key]. The
 // signer's protected header is exactly {"alg":…,"kid":…}: no "typ", no
-// embedded "jwk", since every byte lands in the QR code.
+// embedded "jwk", since every byte lands in the QR code. That header is a
+// pass's: a document of another kind is signed with the signer's
+// WithType(typ) (see [TypedSigner]), so that no parser takes one kind for
+// another (RFC 8725 §3.11).
 //
 // The key file must have mode 0600 or stricter ([ErrInsecureFile]) and must
 // agree with keyring.json ([ErrBadKeyFile]).
@@ -309,12 +318,42 @@ func (k *Keyring) signerFor(key Key, passphrase []byte) (jose.Signer, Key, error
 	}
 	// A JSONWebKey with a KeyID makes go-jose put "kid" in the protected
 	// header; with no SignerOptions it adds nothing else.
-	s, err := jose.NewSigner(jose.SigningKey{
+	sk := jose.SigningKey{
 		Algorithm: key.Alg,
 		Key:       jose.JSONWebKey{Key: priv, KeyID: key.KID, Algorithm: string(key.Alg)},
-	}, nil)
+	}
+	s, err := jose.NewSigner(sk, nil)
 	if err != nil {
 		return nil, Key{}, fmt.Errorf("keys: signer for %s: %w", key.KID, err)
 	}
-	return s, key, nil
+	return &keySigner{Signer: s, sk: sk}, key, nil
+}
+
+// TypedSigner is a signer that can sign documents of a stated type: the
+// signers of [Keyring.Signer] and [Keyring.SignerFor] are.
+type TypedSigner interface {
+	jose.Signer
+	// WithType returns a signer of the same key whose protected header is
+	// {"alg","kid","typ"}, typ being the document's type.
+	WithType(typ string) (jose.Signer, error)
+}
+
+// keySigner is a signer of a keyring key. It keeps the key, so that it can
+// make a signer of the same key for a typed document.
+type keySigner struct {
+	jose.Signer
+	sk jose.SigningKey
+}
+
+var _ TypedSigner = (*keySigner)(nil)
+
+func (s *keySigner) WithType(typ string) (jose.Signer, error) {
+	if typ == "" {
+		return nil, errors.New("keys: a typed document needs a type")
+	}
+	js, err := jose.NewSigner(s.sk, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	if err != nil {
+		return nil, fmt.Errorf("keys: signer for %s: %w", typ, err)
+	}
+	return js, nil
 }

@@ -311,8 +311,10 @@ func readSmallFile(path string, limit int64, badPerm fs.FileMode) ([]byte, error
 		if badPerm == 0o022 {
 			who = "writable"
 		}
-		return nil, fmt.Errorf("%w: %s has mode %04o, %s by group or others; run chmod 600 %s",
-			ErrInsecureFile, path, perm, who, path)
+		return nil, &InsecureError{Path: path, Problem: fmt.Sprintf("has mode %04o, %s by group or others", perm, who), Fix: "chmod 600 " + path}
+	}
+	if err := checkOwned(path, fi); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -324,8 +326,8 @@ func readSmallFile(path string, limit int64, badPerm fs.FileMode) ([]byte, error
 	return data, nil
 }
 
-// checkDir refuses a keys folder that others can write: they could replace
-// keyring.json or a key file.
+// checkDir refuses a keys folder that others own or can write: they could
+// replace keyring.json or a key file.
 func checkDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -335,10 +337,9 @@ func checkDir(dir string) error {
 		return fmt.Errorf("keys: %s is not a directory", dir)
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("%w: %s has mode %04o, writable by group or others; run chmod 700 %s",
-			ErrInsecureFile, dir, perm, dir)
+		return &InsecureError{Path: dir, Problem: fmt.Sprintf("has mode %04o, writable by group or others", perm), Fix: "chmod 700 " + dir}
 	}
-	return nil
+	return checkOwned(dir, fi)
 }
 
 // marshalRing encodes keyring.json; one field per line keeps "line N" useful.

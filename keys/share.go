@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -44,16 +45,32 @@ type Share struct {
 	Keys    map[string][]byte `json:"keys"`             // encrypted key files by file name
 	Artwork string            `json:"artwork"`          // the artwork secret, hex
 	Config  json.RawMessage   `json:"config,omitempty"` // the deployment's settings, opaque here
+
+	untyped bool // read by OpenShare from a share sealed without ShareHeaderType
 }
 
+// ShareHeaderType is the "typ" of a sealed share's protected header (RFC
+// 8725 §3.11): the key that seals it also signs passes, bundles and
+// revocation lists, and no parser takes one for another.
+const ShareHeaderType = "laminate-keyring+jwt"
+
 // Seal signs the share with js (a signer from [Keyring.SignerFor]): a
-// compact JWS whose payload is the share.
+// compact JWS whose payload is the share, with [ShareHeaderType] in its
+// header.
 func (s *Share) Seal(js jose.Signer) ([]byte, error) {
 	raw, err := s.Encode()
 	if err != nil {
 		return nil, err
 	}
-	jws, err := js.Sign(raw)
+	ts, ok := js.(TypedSigner)
+	if !ok {
+		return nil, errors.New("keys: seal shared keyring: not a keyring signer (want one from Keyring.SignerFor)")
+	}
+	typed, err := ts.WithType(ShareHeaderType)
+	if err != nil {
+		return nil, err
+	}
+	jws, err := typed.Sign(raw)
 	if err != nil {
 		return nil, fmt.Errorf("keys: seal shared keyring: %w", err)
 	}
@@ -80,8 +97,17 @@ func OpenShare(sealed []byte, trust func(kid string) (Key, bool)) (*Share, Key, 
 		return nil, Key{}, fmt.Errorf("%w: shared keyring is not a signed document: %v", ErrBadKeyFile, err)
 	}
 	hdr := jws.Signatures[0].Protected
-	if len(hdr.ExtraHeaders) > 0 || hdr.JSONWebKey != nil {
-		return nil, Key{}, fmt.Errorf("%w: shared keyring header has more than alg and kid", ErrBadKeyFile)
+	typ, typed := hdr.ExtraHeaders[jose.HeaderType]
+	if len(hdr.ExtraHeaders) > 1 || len(hdr.ExtraHeaders) == 1 && !typed || hdr.JSONWebKey != nil {
+		return nil, Key{}, fmt.Errorf("%w: shared keyring header has more than alg, kid and typ", ErrBadKeyFile)
+	}
+	switch {
+	case typed && typ != ShareHeaderType:
+		return nil, Key{}, fmt.Errorf("%w: a signed document of type %q, not a shared keyring", ErrBadKeyFile, safeText(typ))
+	case !typed && trust == nil:
+		// Sealed before documents were typed: only a node that already
+		// trusts the signing key takes it (and seals it again, typed).
+		return nil, Key{}, fmt.Errorf("%w: shared keyring sealed without a type; a node of this deployment that trusts its key seals it again when it next opens the store", ErrBadKeyFile)
 	}
 	var key Key
 	var ok bool
@@ -106,7 +132,27 @@ func OpenShare(sealed []byte, trust func(kid string) (Key, bool)) (*Share, Key, 
 	if err != nil {
 		return nil, Key{}, err
 	}
+	sh.untyped = !typed
 	return sh, key, nil
+}
+
+// Untyped reports whether [OpenShare] read a share sealed before sealed
+// shares carried [ShareHeaderType]: its reader should seal it again.
+func (s *Share) Untyped() bool { return s.untyped }
+
+// safeText shortens and cleans a header value an attacker chose, for a
+// message.
+func safeText(v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // Encode returns the share as JSON, for the store.
@@ -340,6 +386,9 @@ func Import(dir string, s *Share) error {
 	kdir := filepath.Join(dir, keysDirName)
 	if err := os.MkdirAll(kdir, 0o700); err != nil {
 		return fmt.Errorf("keys: %w", err)
+	}
+	if err := checkDataFolder(dir); err != nil {
+		return err
 	}
 	if err := checkDir(kdir); err != nil {
 		return err

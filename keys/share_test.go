@@ -1,6 +1,8 @@
 package keys
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"os"
 	"path/filepath"
@@ -277,4 +279,89 @@ func js2kid(t *testing.T, sealed []byte) string {
 		t.Fatal(err)
 	}
 	return jws.Signatures[0].Header.KeyID
+}
+
+// TestShareTyped (issue 11, security 5): a sealed share says what it is in
+// its header, so that the key that seals it, which signs passes too, never
+// has one taken for the other. A share sealed before shares were typed
+// opens only for a node that already trusts its key (which seals it again),
+// never on first use.
+func TestShareTyped(t *testing.T) {
+	pp := []byte("pp")
+	a := t.TempDir()
+	ka, err := Init(a, EdDSA, pp, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _, err := ka.SignerFor(ka.Active().KID, pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := mustExport(t, a)
+	sealed, err := sh.Seal(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := jose.ParseSignedCompact(string(sealed), []jose.SignatureAlgorithm{EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ := obj.Signatures[0].Header.ExtraHeaders[jose.HeaderType]; typ != ShareHeaderType {
+		t.Fatalf("sealed share typ = %v, want %s", typ, ShareHeaderType)
+	}
+	enc, _ := sh.Encode()
+	sign := func(typ string, payload []byte) []byte {
+		t.Helper()
+		s := jose.Signer(js)
+		if typ != "" {
+			if s, err = js.(TypedSigner).WithType(typ); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o, err := s.Sign(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := o.CompactSerialize()
+		return []byte(c)
+	}
+	tests := []struct {
+		name            string
+		sealed          []byte
+		trusted, onJoin bool
+	}{
+		{"ok/typed", sealed, true, true},
+		{"legacy/untyped", sign("", enc), true, false},
+		{"fail/typ-bundle", sign("laminate-bundle+jwt", enc), false, false},
+		{"fail/typ-jwt", sign("JWT", enc), false, false},
+		{"fail/a-pass", sign("", []byte(`{"iss":"lam","sub":"22222222","ev":"e","pt":"AAA","n":"A","exp":1900000000}`)), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := OpenShare(tt.sealed, ka.VerifyKey)
+			if (err == nil) != tt.trusted {
+				t.Fatalf("OpenShare(trusted) = %v", err)
+			}
+			if err == nil && got.Untyped() != (tt.name == "legacy/untyped") {
+				t.Errorf("Untyped() = %v", got.Untyped())
+			}
+			if _, _, err := OpenShare(tt.sealed, nil); (err == nil) != tt.onJoin {
+				t.Fatalf("OpenShare(join) = %v", err)
+			}
+		})
+	}
+	// Only a keyring's signer seals: it is the one that can add the type.
+	if _, err := sh.Seal(obj2signer(t)); err == nil {
+		t.Error("Seal with a plain jose.Signer succeeded")
+	}
+}
+
+func obj2signer(t *testing.T) jose.Signer {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: EdDSA, Key: priv}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -42,7 +42,7 @@ func (s *Server) getBundle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	jws, err := sg.SignJSON(b)
+	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		return err
 	}

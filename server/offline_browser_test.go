@@ -8,6 +8,8 @@ package server
 
 import (
 	"context"
+	"crypto"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -32,6 +34,34 @@ import (
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
+
+// signDoc signs v with the keyring's active key, with typ in the header
+// ("" for none, as a pass).
+func signDoc(t testing.TB, ring *keys.Keyring, typ string, v any) string {
+	t.Helper()
+	js, _, err := ring.Signer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ != "" {
+		if js, err = js.(keys.TypedSigner).WithType(typ); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := js.Sign(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // jsLit writes v as a JavaScript literal (JSON is one).
 func jsLit(t testing.TB, v any) string {
@@ -804,13 +834,30 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A key of the bundle's that signs with any header this test writes.
+	rawPub, rawPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := (&jose.JSONWebKey{Key: rawPub}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawKID := base64.RawURLEncoding.EncodeToString(tp)[:16]
+	rawClaims, _ := json.Marshal((&pass.Pass{Serial: f.iss.Serial, Event: ev.ID, Type: pass.AAA, Name: "Raw Key",
+		ValidUntil: f.now.Add(24 * time.Hour), Issuer: "lam"}).Claims())
+	rawSign := func(header string) string {
+		in := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString(rawClaims)
+		return in + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(rawPriv, []byte(in)))
+	}
 	jwks := f.s.cfg.Keys.JWKS()
 	withES := jose.JSONWebKeySet{Keys: append(slices.Clone(jwks.Keys), esRing.JWKS().Keys...)}
+	withES.Keys = append(withES.Keys, jose.JSONWebKey{Key: rawPub, KeyID: rawKID, Algorithm: string(keys.EdDSA), Use: "sig"})
 	b, err := verifier.NewBundle(ev, withES, revs, "lam", f.now, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundleJWS, err := sg.SignJSON(b)
+	bundleJWS, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -860,6 +907,11 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		{"malformed/rli-in-name", mintRaw(t, "Mallory\u2067yxe"), "malformed"},
 		{"valid/legacy-zero-width-space", mintRaw(t, "Bo\u200bb"), "valid"},
 		{"valid/persian-zwnj", mintRaw(t, "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"), "valid"},
+		{"malformed/revocation-list-as-pass", signDoc(t, f.s.cfg.Keys, verifier.RevocationListHeaderType, map[string]any{"typ": "laminate/revocations", "since": 0, "seq": 0, "iat": 1, "revoked": []any{}}), "malformed"},
+		{"malformed/pass-typ-jwt", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `","typ":"JWT"}`), "malformed"},
+		{"malformed/pass-typ-empty", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `","typ":""}`), "malformed"},
+		{"valid/pass-typ-null", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `","typ":null}`), "valid"},
+		{"valid/pass-raw-key", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `"}`), "valid"},
 	}
 	var inputs []string
 	for _, tk := range tokens {
@@ -892,7 +944,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	}
 
 	// Bundles the door must refuse, and why.
-	esBundle, err := esSigner.SignJSON(b)
+	esBundle, err := esSigner.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -905,6 +957,8 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		{"forged/alg-none", b64(`{"alg":"none"}`) + "." + parts[1] + ".", "forged"},
 		{"malformed/not-a-jws", "hello", "malformed"},
 		{"malformed/a-pass", f.token, "malformed"},
+		{"malformed/untyped", signDoc(t, f.s.cfg.Keys, "", b), "malformed"},
+		{"malformed/typ-revocations", signDoc(t, f.s.cfg.Keys, verifier.RevocationListHeaderType, b), "malformed"},
 	}
 	for _, bc := range bundles {
 		pinned, trusted := jwks, verifier.KeySource(f.s.cfg.Keys)

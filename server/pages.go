@@ -26,13 +26,29 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 
 func (s *Server) pageRoutes() {
 	sub, _ := fs.Sub(static, "static")
-	files := http.FileServer(http.FS(sub))
+	files := http.FileServer(noDirs{http.FS(sub)})
 	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: 6}) // jsQR shrinks from 257 KB to ~50 KB
 	s.e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", withCSP(files))), gz)
 	s.e.GET("/scan", page("scan.html"), gz)
 	s.e.GET("/scan-sw.js", echo.WrapHandler(withCSP(files)), gz) // the door page's service worker: it reloads offline
 	s.e.GET("/verify", page("verify.html"), gz)
 	s.e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/verify") })
+}
+
+// noDirs serves files only: a folder is not found, so that the file
+// server never lists one (issue 11).
+type noDirs struct{ http.FileSystem }
+
+func (n noDirs) Open(name string) (http.File, error) {
+	f, err := n.FileSystem.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || fi.IsDir() {
+		f.Close()
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
 }
 
 func withCSP(h http.Handler) http.Handler {
@@ -64,7 +80,9 @@ func (s *Server) publicArtwork(c echo.Context) error {
 		return err
 	}
 	vd := s.cfg.Verifier.Verify(req.Token, time.Now())
-	if !vd.Authentic || len(s.cfg.ArtworkSecret) == 0 {
+	// A pass this service signed and that parsed as a pass: a document of
+	// another kind signed by the same key has no serial to draw.
+	if !vd.Authentic || vd.Pass == nil || vd.Serial == "" || len(s.cfg.ArtworkSecret) == 0 {
 		return apiError(http.StatusNotFound, "not_found", "artwork is shown only for genuine passes")
 	}
 	art, err := render.NewArtwork(s.cfg.ArtworkSecret, string(vd.Serial))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/verifier"
 )
 
 // RevokeRequest is the body of POST /v1/passes/{serial}/revoke.
@@ -182,7 +183,7 @@ func (s *Server) getRevocations(c echo.Context) error {
 		}
 		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Category, At: r.At.Unix()})
 	}
-	jws, err := sg.SignJSON(list)
+	jws, err := sg.SignDocument(verifier.RevocationListHeaderType, list)
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +54,11 @@ type Config struct {
 	// key, and its signer replaces Signer (nil: this node cannot sign).
 	NewSigner func() (*signer.Signer, error)
 	Now       func() time.Time
+	// TrustedProxies are the reverse proxies in front of the server: only
+	// a connection from one of them may name the client (X-Forwarded-For),
+	// for the rate limit and the logs. None: the connection's peer is the
+	// client.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -113,9 +123,10 @@ func New(cfg Config) *Server {
 	s.signer.Store(cfg.Signer)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect() // never trust X-Forwarded-For by default
+	e.IPExtractor = s.clientIP // X-Forwarded-For only from Config.TrustedProxies
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
+	e.Use(hsts)
 	e.Use(s.logRequests)
 	e.Use(s.m.observe)
 	e.Use(middleware.Recover())
@@ -127,6 +138,7 @@ func New(cfg Config) *Server {
 	}))
 	s.e = e
 	s.routes()
+	s.m.setRoutes(e.Routes())
 	return s
 }
 
@@ -144,7 +156,12 @@ func (s *Server) routes() {
 			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 				Rate: rate.Limit(s.cfg.VerifyRate), Burst: int(2*s.cfg.VerifyRate) + 1, ExpiresIn: 3 * time.Minute,
 			}),
-			IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+			IdentifierExtractor: func(c echo.Context) (string, error) {
+				if ip := c.RealIP(); ip != "" {
+					return rateKey(ip), nil
+				}
+				return "", errors.New("no client address")
+			},
 			ErrorHandler: func(c echo.Context, err error) error {
 				return apiError(http.StatusForbidden, "forbidden", "no client address")
 			},
@@ -174,6 +191,62 @@ func (s *Server) routes() {
 	api.POST("/events/:id/cues", s.postCue, s.require(RoleStage))
 	api.GET("/events/:id/status", s.getStatus, s.require(RoleScanner, RoleStage, RoleIssuer))
 	api.GET("/events/:id/bundle", s.getBundle, s.require(RoleScanner))
+}
+
+// maxRequestID bounds a client's X-Request-ID that the server takes and
+// echoes; a longer one, or one with other characters than these, is
+// replaced by an ID of the server's own.
+const maxRequestID = 64
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.:=+/", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID gives every request an ID, in the X-Request-ID of the request
+// and of the answer: the client's if it is short and plain (a proxy's
+// trace ID), else a fresh one. It is reflected and logged, so it is never
+// taken as sent.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			id = newRequestID()
+			c.Request().Header.Set(echo.HeaderXRequestID, id)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// hstsMaxAge is two years, the usual preload value (at least a year).
+const hstsMaxAge = 2 * 365 * 24 * 3600
+
+// hsts tells a browser that reached the server over TLS to use nothing
+// else for two years (RFC 6797). Only over TLS: a browser ignores it over
+// plain HTTP, and behind a TLS proxy that proxy sends it. Subdomains are
+// left alone: they may be other services of the venue or the promoter.
+func hsts(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().TLS != nil {
+			c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age="+strconv.Itoa(hstsMaxAge))
+		}
+		return next(c)
+	}
 }
 
 // Handler is the server's http.Handler.

@@ -5,10 +5,12 @@
 // # Security model
 //
 // The signer holds a decrypted private key only for as long as the process
-// runs; it never writes one. The protected header carries exactly "alg" and
-// "kid": nothing a verifier could be tempted to trust. A token's serial is
-// drawn from crypto/rand and is unique in the store; revocation is by serial,
-// never by token bytes (ECDSA signatures are malleable).
+// runs; it never writes one. A pass's protected header carries exactly
+// "alg" and "kid": nothing a verifier could be tempted to trust. Documents
+// of other kinds ([Signer.SignDocument]) add a "typ" naming their kind. A
+// token's serial is drawn from crypto/rand and is unique in the store;
+// revocation is by serial, never by token bytes (ECDSA signatures are
+// malleable).
 //
 // # Batches
 //
@@ -64,26 +66,43 @@ func (s *Signer) now() time.Time {
 // Issuer is the issuer code this signer puts in "iss".
 func (s *Signer) Issuer() string { return s.issuer }
 
-// Sign returns the compact JWS of p, after checking every field of p.
+// Sign returns the compact JWS of p, after checking every field of p. Its
+// header is {"alg","kid"}: a pass has no "typ" (passes printed before
+// documents were typed have none either).
 func (s *Signer) Sign(p *pass.Pass) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", err
 	}
-	return s.SignJSON(p.Claims())
+	return sign(s.js, p.Claims())
 }
 
-// SignJSON signs any JSON document with the pass key (a revocation list,
-// an offline bundle). Such documents carry a "typ" member of their own; a
-// verifier handed one as a pass finds no pass claims and calls it
-// malformed.
-func (s *Signer) SignJSON(v any) (string, error) {
+// SignDocument signs a JSON document that is not a pass (an offline
+// bundle, a revocation list) with the pass key, with typ in its protected
+// header: one key signs every kind of document, and the header's type is
+// what keeps a parser from taking one kind for another (RFC 8725 §3.11).
+// The signer must come from keys.Keyring.Signer.
+func (s *Signer) SignDocument(typ string, v any) (string, error) {
+	ts, ok := s.js.(interface {
+		WithType(typ string) (jose.Signer, error)
+	})
+	if !ok {
+		return "", errors.New("signer: this key cannot sign typed documents (want a signer from keys.Keyring.Signer)")
+	}
+	js, err := ts.WithType(typ)
+	if err != nil {
+		return "", fmt.Errorf("signer: %w", err)
+	}
+	return sign(js, v)
+}
+
+func sign(js jose.Signer, v any) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // "&" stays one byte, not six: the QR is the budget
 	if err := enc.Encode(v); err != nil {
 		return "", err
 	}
-	jws, err := s.js.Sign(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	jws, err := js.Sign(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	if err != nil {
 		return "", fmt.Errorf("signer: %w", err)
 	}

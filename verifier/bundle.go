@@ -29,6 +29,16 @@ import (
 // or ES256, a JSON payload of plain numbers, strings and RFC 3339 times, the
 // keys as an RFC 7517 JWK set.
 
+// Document types (RFC 8725 §3.11): the "typ" of the protected header of
+// every signed document that is not a pass. One key signs passes, bundles,
+// revocation lists and the shared keyring (keys.ShareHeaderType); each
+// parser takes only its own type, and [Verifier.Verify] takes no typ at
+// all (a pass has none).
+const (
+	BundleHeaderType         = "laminate-bundle+jwt"      // an offline bundle
+	RevocationListHeaderType = "laminate-revocations+jwt" // GET /v1/revocations
+)
+
 // Bundle format constants.
 const (
 	BundleType    = "laminate/bundle" // the payload's "typ"
@@ -53,8 +63,9 @@ var (
 	ErrBundleNotYetValid = errors.New("verifier: offline bundle issued in the future (check this device's clock)")
 )
 
-// Bundle is the signed payload of an offline bundle. Marshal it as JSON
-// (signer.Signer.SignJSON) to publish it; read one with [ParseBundle].
+// Bundle is the signed payload of an offline bundle. Sign it with
+// signer.Signer.SignDocument([BundleHeaderType], b) to publish it; read one
+// with [ParseBundle].
 type Bundle struct {
 	Type        string             `json:"typ"` // BundleType
 	Version     int                `json:"v"`   // BundleVersion
@@ -80,7 +91,7 @@ type BundleRevocations struct {
 }
 
 // NewBundle assembles the payload of an offline bundle for ev, to be signed
-// with signer.Signer.SignJSON. jwks are the keys that verify passes; revs
+// with signer.Signer.SignDocument. jwks are the keys that verify passes; revs
 // are the store's revocations (Store.RevocationsSince(0)): those of ev go
 // in the list, and the highest sequence number of all is its Seq. The
 // event's effective policy is written out even when it is the default, so
@@ -135,7 +146,8 @@ func (b *Bundle) KID() string { return b.kid }
 // bundle are never used to verify the bundle itself, since a bundle signed
 // by a key it merely lists proves nothing. The header is held to the rules
 // of pass tokens: canonical base64url, "alg" EdDSA or ES256 and matching
-// the key, only "kid" used to pick the key, no "crit". A bundle past its
+// the key, only "kid" used to pick the key, no "crit"; and its "typ" must
+// be [BundleHeaderType]. A bundle past its
 // freshness limit (now after "exp") is refused with [ErrBundleExpired], and
 // one issued more than [DefaultLeeway] after now with
 // [ErrBundleNotYetValid]: a door whose clock is wrong must not trust it.
@@ -163,6 +175,12 @@ func ParseBundle(jws string, trusted KeySource, now time.Time) (*Bundle, error) 
 	h := obj.Signatures[0].Protected
 	if _, ok := h.ExtraHeaders["crit"]; ok {
 		return nil, fmt.Errorf("%w: crit header not supported", ErrBundleMalformed)
+	}
+	switch typ, ok := h.ExtraHeaders[jose.HeaderType]; {
+	case !ok:
+		return nil, fmt.Errorf("%w: no header typ (a pass, or a bundle made before bundles were typed: export a new one)", ErrBundleMalformed)
+	case typ != BundleHeaderType:
+		return nil, fmt.Errorf("%w: header typ %q, want %q (a signed document of another kind)", ErrBundleMalformed, safeKID(fmt.Sprint(typ)), BundleHeaderType)
 	}
 	key, ok := trusted.VerifyKey(h.KeyID)
 	if !ok {

@@ -49,7 +49,7 @@ func newBundleFixture(t testing.TB, alg jose.SignatureAlgorithm) *bundleFixture 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.jws, err = f.sign.SignJSON(f.bundle); err != nil {
+	if f.jws, err = f.sign.SignDocument(verifier.BundleHeaderType, f.bundle); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -82,14 +82,41 @@ func (f *bundleFixture) payload(t testing.TB) map[string]any {
 	return m
 }
 
-// signRaw signs payload bytes as they are with the trusted active key.
+// signRaw signs payload bytes as they are with the trusted active key, as
+// a bundle (typ in the header).
 func (f *bundleFixture) signRaw(t testing.TB, payload []byte) string {
+	t.Helper()
+	ks, _, err := f.ring.Signer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := ks.(keys.TypedSigner).WithType(verifier.BundleHeaderType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := js.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// signUntyped signs v as a pass is signed: no typ.
+func (f *bundleFixture) signUntyped(t testing.TB, v any) string {
 	t.Helper()
 	js, _, err := f.ring.Signer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := js.Sign(payload)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := js.Sign(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +167,12 @@ func TestBundleRoundTrip(t *testing.T) {
 }
 
 // The payload is plain JSON a browser reads without Go: numbers, strings,
-// RFC 3339 times, a JWK set; the header is exactly alg and kid.
+// RFC 3339 times, a JWK set; the header is exactly alg, kid and typ.
 func TestBundleWireFormat(t *testing.T) {
 	f := newBundleFixture(t, keys.EdDSA)
 	parts := strings.Split(f.jws, ".")
 	head, _ := base64.RawURLEncoding.DecodeString(parts[0])
-	if want := `{"alg":"EdDSA","kid":"` + f.ring.Active().KID + `"}`; string(head) != want {
+	if want := `{"alg":"EdDSA","kid":"` + f.ring.Active().KID + `","typ":"laminate-bundle+jwt"}`; string(head) != want {
 		t.Errorf("header = %s, want %s", head, want)
 	}
 	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
@@ -237,7 +264,7 @@ func TestBundleAttacks(t *testing.T) {
 	ajs, akey, _ := attacker.Signer(nil)
 	asg := signer.New(ajs, akey.KID, "lam")
 	forgedB, _ := verifier.NewBundle(event, attacker.JWKS(), nil, "lam", t0, 24*time.Hour)
-	selfSigned, _ := asg.SignJSON(forgedB)
+	selfSigned, _ := asg.SignDocument(verifier.BundleHeaderType, forgedB)
 	_, attackerPriv, _ := ed25519.GenerateKey(rand.Reader)
 	attackerSign := func(in []byte) []byte { return ed25519.Sign(attackerPriv, in) }
 	var m map[string]any
@@ -252,22 +279,24 @@ func TestBundleAttacks(t *testing.T) {
 		err  error
 	}{
 		{"untrusted/self-signed-key-listed-inside", selfSigned, verifier.ErrBundleUntrusted},
-		{"forged/list-cleared-resigned-under-our-kid", craft(`{"alg":"EdDSA","kid":"`+kid+`"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
-		{"forged/embedded-jwk", craft(`{"alg":"EdDSA","kid":"`+kid+`","jwk":`+string(attackerJWK)+`}`, string(cleared), attackerSign), verifier.ErrBundleForged},
-		{"forged/jku", craft(`{"alg":"EdDSA","kid":"`+kid+`","jku":"https://evil.example/jwks.json"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
+		{"forged/list-cleared-resigned-under-our-kid", craft(`{"alg":"EdDSA","kid":"`+kid+`","typ":"laminate-bundle+jwt"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
+		{"forged/embedded-jwk", craft(`{"alg":"EdDSA","kid":"`+kid+`","jwk":`+string(attackerJWK)+`,"typ":"laminate-bundle+jwt"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
+		{"forged/jku", craft(`{"alg":"EdDSA","kid":"`+kid+`","jku":"https://evil.example/jwks.json","typ":"laminate-bundle+jwt"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
 		{"forged/alg-none", b64([]byte(`{"alg":"none","kid":"`+kid+`"}`)) + "." + b64(cleared) + ".", verifier.ErrBundleForged},
-		{"forged/hs256-with-public-key", craft(`{"alg":"HS256","kid":"`+kid+`"}`, string(cleared), func(in []byte) []byte {
+		{"forged/hs256-with-public-key", craft(`{"alg":"HS256","kid":"`+kid+`","typ":"laminate-bundle+jwt"}`, string(cleared), func(in []byte) []byte {
 			mac := hmac.New(sha256.New, pub)
 			mac.Write(in)
 			return mac.Sum(nil)
 		}), verifier.ErrBundleForged},
-		{"forged/es256-under-our-eddsa-kid", craft(`{"alg":"ES256","kid":"`+kid+`"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
-		{"untrusted/no-kid", craft(`{"alg":"EdDSA"}`, string(cleared), attackerSign), verifier.ErrBundleUntrusted},
-		{"malformed/crit", craft(`{"alg":"EdDSA","kid":"`+kid+`","crit":["exp"],"exp":1}`, string(cleared), attackerSign), verifier.ErrBundleMalformed},
+		{"forged/es256-under-our-eddsa-kid", craft(`{"alg":"ES256","kid":"`+kid+`","typ":"laminate-bundle+jwt"}`, string(cleared), attackerSign), verifier.ErrBundleForged},
+		{"untrusted/no-kid", craft(`{"alg":"EdDSA","typ":"laminate-bundle+jwt"}`, string(cleared), attackerSign), verifier.ErrBundleUntrusted},
+		{"malformed/crit", craft(`{"alg":"EdDSA","kid":"`+kid+`","crit":["exp"],"exp":1,"typ":"laminate-bundle+jwt"}`, string(cleared), attackerSign), verifier.ErrBundleMalformed},
 		{"malformed/empty", "", verifier.ErrBundleMalformed},
 		{"malformed/json-serialization", `{"payload":"` + parts[1] + `","protected":"` + parts[0] + `","signature":"` + parts[2] + `"}`, verifier.ErrBundleMalformed},
 		{"malformed/too-large", f.jws + strings.Repeat("A", verifier.MaxBundleSize), verifier.ErrBundleMalformed},
 		{"malformed/pass-token", f.token, verifier.ErrBundleMalformed},
+		{"malformed/untyped-signed-by-our-key", f.signUntyped(t, f.bundle), verifier.ErrBundleMalformed},
+		{"malformed/typ-other-document", craft(`{"alg":"EdDSA","kid":"`+kid+`","typ":"laminate-revocations+jwt"}`, string(payloadJSON), attackerSign), verifier.ErrBundleMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -468,7 +497,7 @@ func TestOfflineKeysFromBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	nb, _ := verifier.NewBundle(event, f.ring.JWKS(), f.revs, "lam", t0, time.Hour)
-	jws, err := sg2.SignJSON(nb)
+	jws, err := sg2.SignDocument(verifier.BundleHeaderType, nb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,7 +562,7 @@ func TestBundleSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := f.sign.SignJSON(b)
+	jws, err := f.sign.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +600,7 @@ func ExampleParseBundle() {
 
 	// At the office: the bundle, fresh for the night.
 	b, _ := verifier.NewBundle(ev, ring.JWKS(), revs, "lam", made, 12*time.Hour)
-	jws, _ := sg.SignJSON(b)
+	jws, _ := sg.SignDocument(verifier.BundleHeaderType, b)
 
 	// At the door: checked with the keys it trusts, then used alone.
 	at := show.Add(time.Hour)

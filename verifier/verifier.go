@@ -169,6 +169,12 @@ func (v *Verifier) Verify(token string, at time.Time) Verdict {
 	if _, ok := h.ExtraHeaders["crit"]; ok {
 		return malformed(fmt.Errorf("%w: crit header not supported", ErrMalformed))
 	}
+	if typ, ok := h.ExtraHeaders[jose.HeaderType]; ok {
+		// A pass has no typ; the key that signs passes also signs bundles,
+		// revocation lists and the shared keyring, each typed (RFC 8725
+		// §3.11). Passes printed before that have none and keep verifying.
+		return malformed(fmt.Errorf("%w: a signed document of type %q, not a pass", ErrMalformed, safeKID(fmt.Sprint(typ))))
+	}
 	key, ok := v.cfg.Keys.VerifyKey(h.KeyID)
 	if !ok {
 		return Verdict{Status: StatusUnknownKey, Message: "Signed with a key this service does not know (or has retired)",

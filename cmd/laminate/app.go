@@ -142,6 +142,12 @@ func (a *app) passphrase() ([]byte, error) {
 			return nil, fmt.Errorf("passphrase file: %w", err)
 		}
 		defer f.Close()
+		// As ssh and age do for keys: a file others can read (or write) is
+		// no secret. A pipe (--passphrase-file <(…)) is the caller's own.
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			return nil, withHint(fmt.Errorf("passphrase file %s has mode %04o: group or others can read or write it", a.g.passphraseFile, fi.Mode().Perm()),
+				"chmod 600 %s", a.g.passphraseFile)
+		}
 		b, err := io.ReadAll(io.LimitReader(f, 1025))
 		if err != nil {
 			return nil, fmt.Errorf("passphrase file: %w", err)

@@ -137,9 +137,8 @@ func libpqConn(u, appName string) (*pgConn, error) {
 	p.RawQuery = out.Encode()
 	p.Fragment = ""
 	c.uri = p.String()
-	c.env = os.Environ()
+	c.env = pgToolEnv(os.Environ())
 	if c.secret != "" {
-		c.env = append(c.env[:0:0], c.env...)
 		for i := 0; i < len(c.env); i++ {
 			if strings.HasPrefix(c.env[i], "PGPASSWORD=") {
 				c.env = append(c.env[:i], c.env[i+1:]...)
@@ -149,6 +148,27 @@ func libpqConn(u, appName string) (*pgConn, error) {
 		c.env = append(c.env, "PGPASSWORD="+c.secret)
 	}
 	return c, nil
+}
+
+// pgToolEnv is the environment PostgreSQL's tools get: what finds them and
+// their files (PATH, HOME for ~/.pgpass and ~/.postgresql, TMPDIR), the
+// locale and time zone of their messages, libpq's own PG* settings and
+// Kerberos's for GSSAPI. Nothing else: in particular not
+// LAMINATE_KEY_PASSPHRASE (issue 11), nor anything a child has no use for.
+func pgToolEnv(environ []string) []string {
+	keep := map[string]bool{
+		"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "TMPDIR": true,
+		"LANG": true, "LANGUAGE": true, "TZ": true,
+		"SYSTEMROOT": true, "WINDIR": true, // Windows needs these to run anything
+	}
+	out := make([]string, 0, len(keep)+8)
+	for _, kv := range environ {
+		name, _, ok := strings.Cut(kv, "=")
+		if ok && (keep[name] || strings.HasPrefix(name, "LC_") || strings.HasPrefix(name, "PG") || strings.HasPrefix(name, "KRB5")) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // run runs a PostgreSQL tool and returns its standard output. A failure
@@ -181,7 +201,7 @@ func (c *pgConn) run(ctx context.Context, bin string, args ...string) ([]byte, e
 
 // toolVersion is what "TOOL --version" prints: "pg_dump (PostgreSQL) 15.20 …".
 func toolVersion(ctx context.Context, bin string) (string, error) {
-	c := &pgConn{env: os.Environ()}
+	c := &pgConn{env: pgToolEnv(os.Environ())}
 	out, err := c.run(ctx, bin, "--version")
 	if err != nil {
 		return "", err
@@ -202,7 +222,7 @@ var tocLine = regexp.MustCompile(`^\d+; \d+ \d+ `)
 // (pg_restore --list) and checks that it is a dump of the Laminate schema
 // named schema. It returns the list.
 func checkDump(ctx context.Context, pgRestore, file, schema string) (string, error) {
-	c := &pgConn{env: os.Environ()}
+	c := &pgConn{env: pgToolEnv(os.Environ())}
 	out, err := c.run(ctx, pgRestore, "--list", file)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", pgDumpFile, err)

@@ -59,7 +59,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	jws, err := sg.SignJSON(b)
+	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		return err
 	}

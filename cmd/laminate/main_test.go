@@ -23,6 +23,11 @@ func TestScripts(t *testing.T) {
 		Dir:       "testdata",
 		Condition: pgCondition,
 		Setup: func(env *testscript.Env) error {
+			// $WORK is made with the umask's mode; a data folder must have no
+			// folder above it that others can write.
+			if err := os.Chmod(env.WorkDir, 0o700); err != nil {
+				return err
+			}
 			env.Setenv("LAMINATE_DATA", env.WorkDir+"/data")
 			env.Setenv("LAMINATE_KEY_PASSPHRASE", "")
 			return nil

@@ -181,11 +181,13 @@ func (a *app) syncKeys(ctx context.Context) error {
 				return err
 			}
 		}
-		if merged.Equal(shared) {
+		unchanged := merged.Equal(shared)
+		if unchanged && !shared.Untyped() {
 			return nil
 		}
-		// Sign with the key the others trust: the store copy's active key,
-		// else the key that signed it.
+		// Changed here, or sealed before sealed keyrings were typed (issue
+		// 11): seal it again. Sign with the key the others trust: the store
+		// copy's active key, else the key that signed it.
 		kid, err := shared.ActiveKID()
 		if err != nil {
 			return err
@@ -193,6 +195,9 @@ func (a *app) syncKeys(ctx context.Context) error {
 		sealed, err := a.seal(a.ring, merged, kid)
 		if err != nil && by.KID != kid {
 			sealed, err = a.seal(a.ring, merged, by.KID)
+		}
+		if err != nil && unchanged {
+			return nil // only the type is missing: a node that can sign adds it
 		}
 		if err != nil {
 			return fmt.Errorf("this folder's key changes cannot be shared with the other nodes: %w", err)

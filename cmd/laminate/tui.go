@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/laminate/laminate/keys"
 )
 
 // Exit statuses.
@@ -60,10 +62,20 @@ func (u *ui) report(err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintf(u.stderr, "laminate: error: %s\n", oneLine(err.Error()))
+	msg, hint := err.Error(), ""
 	var he *hintError
-	if errors.As(err, &he) && he.hint != "" {
-		fmt.Fprintf(u.stderr, "laminate: hint: %s\n", he.hint)
+	var ie *keys.InsecureError
+	switch {
+	case errors.As(err, &he):
+		hint = he.hint
+	case errors.As(err, &ie):
+		// A file or folder of the keyring that another user could change:
+		// the fix is its own line.
+		msg, hint = strings.Replace(msg, "; run "+ie.Fix, "", 1), ie.Fix
+	}
+	fmt.Fprintf(u.stderr, "laminate: error: %s\n", oneLine(msg))
+	if hint != "" {
+		fmt.Fprintf(u.stderr, "laminate: hint: %s\n", hint)
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {

@@ -14,6 +14,7 @@
   const MAX_TOKEN = 2048;              // verifier.MaxTokenSize
   const MAX_BUNDLE = 1 << 20;          // verifier.MaxBundleSize
   const ALGS = ["EdDSA", "ES256"];     // never "none", never HMAC
+  const BUNDLE_TYP = "laminate-bundle+jwt"; // verifier.BundleHeaderType: a bundle's header typ (a pass has none)
   const ZERO = -62135596800000;        // Go's zero time (0001-01-01 UTC), in ms
 
   const TYPES = { // pass.Type: code in tokens, label at doors
@@ -204,6 +205,9 @@
     if (!isObject(h) || h[DUP] || typeof h.alg !== "string") throw new BundleError("malformed", "bundle header is not a JWS header");
     if (!ALGS.includes(h.alg)) throw new BundleError("forged", `bundle algorithm ${JSON.stringify(safeKID(h.alg))} not accepted`);
     if ("crit" in h) throw new BundleError("malformed", "crit header not supported");
+    // One key signs passes, bundles and other documents: the header's typ
+    // says which this is (RFC 8725 §3.11).
+    if (h.typ !== BUNDLE_TYP) throw new BundleError("malformed", `not an offline bundle (header typ ${JSON.stringify(safeKID(h.typ === undefined ? "" : h.typ))})`);
     const k = trusted && trusted.get(String(h.kid));
     if (!k) throw new BundleError("untrusted", `bundle signed by a key that is not trusted here (kid ${JSON.stringify(safeKID(h.kid))})`);
     if (k.alg !== h.alg) throw new BundleError("forged", `bundle alg ${h.alg}, key ${k.kid} is ${k.alg}`);
@@ -346,6 +350,10 @@
     if (!canonicalCompact(token) || !isObject(h) || h[DUP] || typeof h.alg !== "string" || !ALGS.includes(h.alg) ||
       ("kid" in h && typeof h.kid !== "string")) return malformed();
     if ("crit" in h) return malformed();
+    // A pass has no typ: a typed document (a bundle, a revocation list, the
+    // shared keyring) signed by the same key is no pass. go-jose drops a
+    // null member, so a null typ is none.
+    if (h.typ !== undefined && h.typ !== null) return malformed();
     const kid = h.kid || "", k = b.keys.get(kid);
     if (!k) return { authentic: false, status: "unknown_key", message: "Signed with a key this service does not know (or has retired)", kid: safeKID(kid) };
     if (k.alg !== h.alg) return forged();
