@@ -309,20 +309,29 @@ func TestCheckStartup(t *testing.T) {
 		{"fail/damaged-tokens", "api_tokens", true, true},
 	}
 	ctx := context.Background()
+	// One database, copied for each case.
+	s, orig := openTest(t)
+	storetest.MustCreate(t, s, storetest.NewEvent(t, "e1", time.Date(2027, 3, 5, 20, 0, 0, 0, cet)))
+	ps := storetest.NewPasses(t, "e1", 300, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	storetest.MustInsert(t, s, ps)
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "tm"}); err != nil {
+		t.Fatal(err)
+	}
+	rawDB(t, orig, `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+		INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer)
+		SELECT printf('s%06d', i), (SELECT serial FROM passes WHERE rowid = 1 + n.i % 50), 'e1', 'north', 'backstage',
+			'in', 'admit', 'ok', printf('2027-03-05T19:%02d:%02d.000000000Z', i / 600 % 60, i / 10 % 60), '', '{}' FROM n`)
+	s.Close() // checkpoints: the whole database is in the file
+	db, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, path := openTest(t)
-			storetest.MustCreate(t, s, storetest.NewEvent(t, "e1", time.Date(2027, 3, 5, 20, 0, 0, 0, cet)))
-			ps := storetest.NewPasses(t, "e1", 500, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
-			storetest.MustInsert(t, s, ps)
-			if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Reason: "lost", By: "tm"}); err != nil {
+			path := filepath.Join(t.TempDir(), "laminate.db")
+			if err := os.WriteFile(path, db, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			rawDB(t, path, `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)
-				INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer)
-				SELECT printf('s%06d', i), (SELECT serial FROM passes WHERE rowid = 1 + n.i % 50), 'e1', 'north', 'backstage',
-					'in', 'admit', 'ok', printf('2027-03-05T19:%02d:%02d.000000000Z', i / 600 % 60, i / 10 % 60), '', '{}' FROM n`)
-			s.Close()
 			if tt.damage != "" {
 				damageLeaf(t, path, tt.damage)
 			}
