@@ -27,7 +27,7 @@ package main
 // selected by LAMINATE_SOAK, the duration of the load (README, Development):
 //
 //	LAMINATE_SOAK=10m LAMINATE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
-//	    go test ./cmd/laminate -run TestSoak -v -timeout 60m
+//	    go test ./cmd/laminate -run 'TestSoak$' -v -timeout 60m
 
 import (
 	"context"
