@@ -3,6 +3,7 @@ package pass
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -52,6 +53,46 @@ func (e *Event) EffectivePolicy() *Policy {
 	}
 	return defaultPolicy
 }
+
+// Errors of [Event.CheckGate] and [Event.CheckZone].
+var (
+	ErrUnknownGate = errors.New("unknown gate")
+	ErrUnknownZone = errors.New("unknown zone")
+)
+
+// CheckGate refuses a scan at a gate the event does not have. An event
+// whose policy declares no gates accepts any gate name: gates are checked
+// only once they are declared.
+func (e *Event) CheckGate(gate string) error {
+	gs := e.EffectivePolicy().Gates
+	if len(gs) == 0 || slices.Contains(gs, gate) {
+		return nil
+	}
+	return &placeError{ErrUnknownGate, fmt.Sprintf("gate %q is not a gate of event %s (its gates: %s)", gate, e.ID, strings.Join(gs, ", "))}
+}
+
+// CheckZone refuses a scan in a zone the event does not have.
+func (e *Event) CheckZone(z Zone) error {
+	p := e.EffectivePolicy()
+	if p.HasZone(z) {
+		return nil
+	}
+	zs := make([]string, len(p.Zones))
+	for i, x := range p.Zones {
+		zs[i] = string(x)
+	}
+	return &placeError{ErrUnknownZone, fmt.Sprintf("zone %q is not a zone of event %s (its zones: %s)", z, e.ID, strings.Join(zs, ", "))}
+}
+
+// placeError is an error of CheckGate or CheckZone: a message for people,
+// which names what the event has, and the sentinel it matches.
+type placeError struct {
+	kind error
+	msg  string
+}
+
+func (e *placeError) Error() string { return e.msg }
+func (e *placeError) Unwrap() error { return e.kind }
 
 // PhaseAt returns the phase of the event at t, live cues included.
 func (e *Event) PhaseAt(t time.Time) Phase { return e.timeline().phase(t) }

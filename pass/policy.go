@@ -20,12 +20,16 @@ type Grant struct {
 	When   []Window `json:"when"`             // windows in which the zones are open
 }
 
-// Policy is an event's zones and who may enter them when.
+// Policy is an event's zones and who may enter them when, and the gates
+// its doors scan at.
 type Policy struct {
-	Comment string             `json:"comment,omitempty"`
-	Zones   []Zone             `json:"zones"`
-	Rules   map[Type][]Grant   `json:"rules"`
-	Roles   map[string][]Grant `json:"roles,omitempty"` // grants of STAFF passes, by role
+	Comment string `json:"comment,omitempty"`
+	Zones   []Zone `json:"zones"`
+	// Gates, when declared, are the only gates a scan of the event may be
+	// made at (see [Event.CheckGate]); none declared: any gate name.
+	Gates []string           `json:"gates,omitempty"`
+	Rules map[Type][]Grant   `json:"rules"`
+	Roles map[string][]Grant `json:"roles,omitempty"` // grants of STAFF passes, by role
 }
 
 //go:embed default_policy.json
@@ -105,6 +109,9 @@ func (p *Policy) validate() error {
 		}
 		seen[z] = true
 	}
+	if err := checkGates(p.Gates); err != nil {
+		return err
+	}
 	if len(p.Rules) == 0 {
 		return errors.New("rules: no pass type has any rule")
 	}
@@ -162,6 +169,36 @@ func (p *Policy) checkGrants(where string, grants []Grant, zones map[Zone]bool) 
 
 // HasZone reports whether z is one of the policy's zones.
 func (p *Policy) HasZone(z Zone) bool { return slices.Contains(p.Zones, z) }
+
+// MaxGates bounds the gates of a policy.
+const MaxGates = 64
+
+// SetGates declares the event's gates (none: any gate name), checked as
+// in a policy file.
+func (p *Policy) SetGates(gates []string) error {
+	if err := checkGates(gates); err != nil {
+		return fmt.Errorf("%w: %w", ErrPolicy, err)
+	}
+	p.Gates = slices.Clone(gates)
+	return nil
+}
+
+func checkGates(gates []string) error {
+	if len(gates) > MaxGates {
+		return fmt.Errorf("gates: more than %d gates", MaxGates)
+	}
+	seen := map[string]bool{}
+	for i, g := range gates {
+		if _, err := ParseGate(g); err != nil {
+			return fmt.Errorf("gates[%d]: %w", i, err)
+		}
+		if seen[g] {
+			return fmt.Errorf("gates[%d]: gate %q listed twice", i, g)
+		}
+		seen[g] = true
+	}
+	return nil
+}
 
 // covers reports whether grant g includes zone z.
 func (g Grant) covers(z Zone) bool {

@@ -90,10 +90,19 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	}
 	f.Add(string(defaultPolicyJSON))
+	f.Add(`{"zones":["stage"],"gates":["north","stage-door"],"rules":{"AAA":[{"zones":["*"],"when":["any"]}]}}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		p, err := ParsePolicy(strings.NewReader(in))
 		if err != nil {
 			return
+		}
+		// Every declared gate is a valid, distinct gate name.
+		seen := map[string]bool{}
+		for _, g := range p.Gates {
+			if _, err := ParseGate(g); err != nil || seen[g] {
+				t.Fatalf("ParsePolicy accepted gates %q", p.Gates)
+			}
+			seen[g] = true
 		}
 		// A policy that parses must be usable: Decide never panics.
 		e := Event{ID: "fz", Policy: p, Schedule: Schedule{ShowStart: at("20:00"), ShowEnd: at("22:00")}}

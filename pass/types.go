@@ -121,6 +121,14 @@ func ParseZone(s string) (Zone, error) {
 	return Zone(s), nil
 }
 
+// ParseGate checks a gate name; same rules as a zone name.
+func ParseGate(s string) (string, error) {
+	if !validName(s) {
+		return "", fmt.Errorf("bad gate name %q (lower-case letters, digits and '-', at most 32)", s)
+	}
+	return s, nil
+}
+
 // ParseRole checks a STAFF role name; same rules as a zone name. Upper case
 // is folded to lower case.
 func ParseRole(s string) (string, error) {

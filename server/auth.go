@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -36,6 +37,23 @@ var idEncoding = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadd
 // NewToken makes a bearer token "lam_<id>_<secret>" for role, and the
 // record to store: the id and a SHA-256 of the secret, never the secret.
 func NewToken(role, name string, now time.Time) (token string, rec store.APIToken, err error) {
+	return NewBoundToken(role, name, Binding{}, now)
+}
+
+// Binding limits where a token acts. A token bound to an event acts for
+// that event only: a scanner scans its passes, reads its bundle, status,
+// alerts and revocations; an issuer issues and prints its passes; a stage
+// token cues it. A scanner token may also be bound to one gate of its
+// event. Admin tokens are never bound: they manage every event.
+type Binding struct {
+	Event string // "": every event
+	Gate  string // "": every gate; needs Event
+}
+
+// NewBoundToken is [NewToken] for a token bound to b. It checks the form
+// of b; that the event exists, and has the gate when it declares its
+// gates, is the caller's to check (see [pass.Event.CheckGate]).
+func NewBoundToken(role, name string, b Binding, now time.Time) (token string, rec store.APIToken, err error) {
 	ok := false
 	for _, r := range Roles {
 		ok = ok || r == role
@@ -46,6 +64,22 @@ func NewToken(role, name string, now time.Time) (token string, rec store.APIToke
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 80 {
 		return "", rec, errors.New("a token needs a name of 1 to 80 characters (who holds it)")
+	}
+	switch {
+	case b.Event == "" && b.Gate != "":
+		return "", rec, errors.New("a gate needs an event: bind the token to the event too")
+	case b.Event == "":
+	case role == RoleAdmin:
+		return "", rec, errors.New("an admin token cannot be bound to an event (it manages every event)")
+	case !pass.ValidEventID(b.Event):
+		return "", rec, fmt.Errorf("bad event id %q", b.Event)
+	case b.Gate == "":
+	case role != RoleScanner:
+		return "", rec, fmt.Errorf("only a scanner token is bound to a gate, not a %s token", role)
+	default:
+		if _, err := pass.ParseGate(b.Gate); err != nil {
+			return "", rec, err
+		}
 	}
 	idb := make([]byte, 5)
 	secret := make([]byte, 32)
@@ -58,7 +92,7 @@ func NewToken(role, name string, now time.Time) (token string, rec store.APIToke
 	id := idEncoding.EncodeToString(idb)
 	sec := base64.RawURLEncoding.EncodeToString(secret)
 	sum := sha256.Sum256([]byte(sec))
-	return tokenPrefix + id + "_" + sec, store.APIToken{ID: id, Name: name, Role: role, Hash: sum[:], Created: now}, nil
+	return tokenPrefix + id + "_" + sec, store.APIToken{ID: id, Name: name, Role: role, Event: b.Event, Gate: b.Gate, Hash: sum[:], Created: now}, nil
 }
 
 // splitToken parses "lam_<id>_<secret>".
@@ -72,11 +106,32 @@ func splitToken(tok string) (id, secret string, ok bool) {
 }
 
 // caller is who made a request, for authorisation and the audit log.
+// ID is the token's public id: the stable name of the credential, never
+// its secret.
 type caller struct {
 	ID, Name, Role string
+	Event, Gate    string // the token's binding; "" for none
 }
 
 func (c caller) actor() string { return "token:" + c.ID + " (" + c.Name + ")" }
+
+// allows refuses, with a 403, what the caller's binding forbids: acting
+// for another event than its own, or scanning at another gate than its
+// own. gate "" is an action made at no gate (a bundle, a status). An
+// unbound token may do whatever its role may, everywhere.
+func (c caller) allows(event, gate string) error {
+	if c.Event != "" && event != c.Event {
+		what := "event " + event
+		if event == "" {
+			what = "every event"
+		}
+		return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("this token is bound to event %s: it cannot act for %s", c.Event, what))
+	}
+	if c.Gate != "" && gate != "" && gate != c.Gate {
+		return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("this token is bound to gate %s of event %s: it cannot scan at gate %s", c.Gate, c.Event, gate))
+	}
+	return nil
+}
 
 // authenticate reads the bearer token and checks it against the store.
 func (s *Server) authenticate(ctx context.Context, header string) (caller, error) {
@@ -102,7 +157,7 @@ func (s *Server) authenticate(ctx context.Context, header string) (caller, error
 	if !rec.Revoked.IsZero() {
 		return caller{}, apiError(http.StatusUnauthorized, "unauthorized", "this token has been revoked")
 	}
-	return caller{ID: rec.ID, Name: rec.Name, Role: rec.Role}, nil
+	return caller{ID: rec.ID, Name: rec.Name, Role: rec.Role, Event: rec.Event, Gate: rec.Gate}, nil
 }
 
 // apiToken reads a token record, from the cache when fresh.

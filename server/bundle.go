@@ -20,6 +20,9 @@ const BundleFreshness = verifier.DefaultBundleFreshness
 func (s *Server) getBundle(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
+	if err := c.Get("caller").(caller).allows(id, ""); err != nil {
+		return err
+	}
 	ev, err := s.event(ctx, id)
 	if err != nil {
 		return err

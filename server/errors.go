@@ -47,8 +47,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var ae *Error
 	var he *echo.HTTPError
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && (ae.Status >= 500 || !errors.Is(err, store.ErrUnavailable)):
 	case errors.Is(err, store.ErrUnavailable):
+		// Also when a handler took it for the request's fault: an
+		// unreachable database is never the client's, and its text
+		// (the driver's) is never sent.
 		// The database is down or unreachable: say so at once, so a door
 		// retries or falls back, instead of waiting on a timeout.
 		ae = &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",

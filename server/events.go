@@ -44,6 +44,9 @@ func (s *Server) postCue(c echo.Context) error {
 		}
 		at = *req.At
 	}
+	if err := c.Get("caller").(caller).allows(c.Param("id"), ""); err != nil {
+		return err
+	}
 	var probe pass.Cues
 	if err := probe.Apply(req.Cue, at); err != nil {
 		return apiError(http.StatusBadRequest, "bad_request", err.Error())
@@ -63,6 +66,9 @@ func (s *Server) postCue(c echo.Context) error {
 }
 
 func (s *Server) getStatus(c echo.Context) error {
+	if err := c.Get("caller").(caller).allows(c.Param("id"), ""); err != nil {
+		return err
+	}
 	ev, err := s.event(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err

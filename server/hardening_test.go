@@ -266,8 +266,8 @@ func TestOfflineVerdicts(t *testing.T) {
 	}
 	forged := f.token[:len(f.token)-4] + "AAAA"
 	ok := offline(f.token, "north", "in", "v-ok", Admit, show)
-	photo := offline(f.token, "north", "in", "v-zone", Admit, show.Add(time.Second))
-	photo.Zone = "roof"
+	photo := offline(f.issueHere(t, "Rigger").Token, "north", "in", "v-zone", Admit, show.Add(time.Second))
+	photo.Zone = "dressing-rooms" // a Working pass never goes there
 	up := []OfflineScan{
 		ok,
 		offline(revoked.Token, "north", "in", "v-revoked", Admit, show),
@@ -287,7 +287,7 @@ func TestOfflineVerdicts(t *testing.T) {
 			got[a.Scans[0]] = a.Status
 		}
 	}
-	want := map[string]string{"v-revoked": "revoked", "v-forged": "forged", "v-zone": "unknown_zone"}
+	want := map[string]string{"v-revoked": "revoked", "v-forged": "forged", "v-zone": "zone_not_allowed"}
 	for id, status := range want {
 		if got[id] != status {
 			t.Errorf("alert for %s = %q, want admitted_invalid %q (alerts %+v)", id, got[id], status, r.Alerts)

@@ -86,6 +86,9 @@ func (s *Server) issueOne(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := c.Get("caller").(caller).allows(req.Event, ""); err != nil {
+		return err
+	}
 	sg, err := s.signerOr503()
 	if err != nil {
 		return err
@@ -116,23 +119,16 @@ func (s *Server) issueOne(c echo.Context) error {
 	return c.JSON(http.StatusCreated, Issued(&out[0]))
 }
 
-// badIssue turns a signing or guest-list error into a 400 naming the
-// problem (the messages name fields, lines and columns, never internals);
-// store failures stay 500.
+// badIssue turns a request the signer refused into a 400 naming the
+// problem (its messages name fields, lines and columns, never internals).
+// Anything else (the store, the machine) is the server's: 503 when the
+// database is unreachable, 500 otherwise, and its text is only logged.
 func badIssue(err error) error {
-	if isStoreErr(err) {
+	var re *signer.RequestError
+	if !errors.As(err, &re) {
 		return err
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
-}
-
-func isStoreErr(err error) bool {
-	for _, e := range []error{store.ErrNotFound, store.ErrExists, store.ErrDuplicateSerial, store.ErrNotLaminate} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // maxCSV caps a guest list sent over HTTP.
@@ -141,6 +137,9 @@ const maxCSV = signer.MaxGuestListBytes
 // issueBatch is POST /v1/passes/batch?event=ID with a CSV guest list as
 // the body: all or nothing, one JSON object per pass in the answer.
 func (s *Server) issueBatch(c echo.Context) error {
+	if err := c.Get("caller").(caller).allows(c.QueryParam("event"), ""); err != nil {
+		return err
+	}
 	sg, err := s.signerOr503()
 	if err != nil {
 		return err
@@ -156,7 +155,7 @@ func (s *Server) issueBatch(c echo.Context) error {
 		if errors.As(err, &mbe) {
 			return apiError(http.StatusRequestEntityTooLarge, "too_large", "guest list larger than 32 MiB")
 		}
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
+		return badGuestList(err)
 	}
 	out, err := sg.IssueBatch(c.Request().Context(), s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), signer.BatchOptions{})
 	if err != nil {
@@ -167,6 +166,17 @@ func (s *Server) issueBatch(c echo.Context) error {
 		resp[i] = Issued(&out[i])
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"issued": len(resp), "passes": resp})
+}
+
+// badGuestList is the 400 of a guest list that does not parse: a line
+// and column for a bad cell, a plain message when the body could not be
+// read (a reader's error is not the sender's to see).
+func badGuestList(err error) error {
+	var re *signer.RowError
+	if errors.As(err, &re) || errors.Is(err, signer.ErrEmptyGuestList) {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: the guest list could not be read", Err: err}
 }
 
 // getPDF prints one pass on a template: GET /v1/passes/{serial}/pdf?template=NAME.

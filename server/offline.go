@@ -112,8 +112,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 	if len(up.Scans) > maxOfflineScans {
 		return apiError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("at most %d scans per upload; send the queue in parts", maxOfflineScans))
 	}
-	ctx := c.Request().Context()
-	who := c.Get("caller").(caller)
+	ctx, who := c.Request().Context(), c.Get("caller").(caller)
 	resp := OfflineResponse{Results: make([]OfflineResult, 0, len(up.Scans)), Alerts: []AlertView{}}
 	touched := map[pass.Serial]bool{}
 	var alerts []store.Alert
@@ -142,6 +141,16 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		// the server refuses (revoked since the door's data, forged, ...).
 		// A forged token tells no serial: it is stored without one.
 		vd := s.cfg.Verifier.Verify(o.Token, sc.At)
+		if err := s.scanPlace(ctx, who, passEvent(&vd), o.Gate, pass.Zone(o.Zone)); err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Status >= 500 {
+				return err // the store: the door keeps its queue and sends it again
+			}
+			res.Error = ae.Message
+			resp.Results = append(resp.Results, res)
+			continue
+		}
+		sc.Event = who.Event // a forged token names no event: the door's, if bound
 		var ev *pass.Event
 		if vd.Pass != nil {
 			sc.Serial, sc.Event = vd.Serial, vd.Event
@@ -234,10 +243,22 @@ func truncate(s string, n int) string {
 const maxAlertsListed = 500
 
 // getAlerts lists alerts: every alert for an admin (optionally of one
-// event), the alerts of its own gate for a scanner.
+// event), the alerts of its own gate for a scanner, those of its event
+// (and gate) for a bound token.
 func (s *Server) getAlerts(c echo.Context) error {
 	f := store.AlertFilter{Event: c.QueryParam("event"), Gate: c.QueryParam("gate"), Limit: maxAlertsListed}
-	if c.Get("caller").(caller).Role != RoleAdmin && f.Gate == "" {
+	who := c.Get("caller").(caller)
+	// A bound token's alerts are those of its event (and gate).
+	if f.Event == "" {
+		f.Event = who.Event
+	}
+	if f.Gate == "" {
+		f.Gate = who.Gate
+	}
+	if err := who.allows(f.Event, f.Gate); err != nil {
+		return err
+	}
+	if who.Role != RoleAdmin && f.Gate == "" && who.Event == "" {
 		return apiError(http.StatusForbidden, "forbidden", "a scanner sees the alerts of its gate: add ?gate=GATE")
 	}
 	as, err := s.cfg.Store.Alerts(c.Request().Context(), f)

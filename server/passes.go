@@ -57,7 +57,8 @@ func serialParam(c echo.Context) (pass.Serial, error) {
 }
 
 // passParam loads the pass named by {serial}: 400 for a mistyped serial,
-// 404 for one we never issued.
+// 404 for one we never issued, 403 for a pass of another event than the
+// caller's token is bound to.
 func (s *Server) passParam(c echo.Context) (*store.Issued, error) {
 	serial, err := serialParam(c)
 	if err != nil {
@@ -67,7 +68,13 @@ func (s *Server) passParam(c echo.Context) (*store.Issued, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
 	}
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Get("caller").(caller).allows(p.Event, ""); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func (s *Server) getPass(c echo.Context) error {

@@ -128,6 +128,7 @@ func (s *Server) massRevoke(c echo.Context) error {
 type RevocationList struct {
 	Typ     string         `json:"typ"` // "laminate/revocations"
 	Issuer  string         `json:"iss,omitempty"`
+	Event   string         `json:"event,omitempty"` // set: the list holds this event's revocations only (a bound token's)
 	Since   int64          `json:"since"`
 	Seq     int64          `json:"seq"` // the highest sequence number included (or Since)
 	Issued  int64          `json:"iat"`
@@ -166,10 +167,14 @@ func (s *Server) getRevocations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := RevocationList{Typ: "laminate/revocations", Since: since, Seq: since, Issued: s.cfg.Now().Unix(), Revoked: []RevokedEntry{}}
+	who := c.Get("caller").(caller)
+	list := RevocationList{Typ: "laminate/revocations", Event: who.Event, Since: since, Seq: since, Issued: s.cfg.Now().Unix(), Revoked: []RevokedEntry{}}
 	for _, r := range revs {
+		list.Seq = max(list.Seq, r.Seq) // past the other events' too: the door need not ask for them again
+		if who.Event != "" && r.Event != who.Event {
+			continue // a bound token sees its event's revocations only
+		}
 		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Reason, At: r.At.Unix()})
-		list.Seq = max(list.Seq, r.Seq)
 	}
 	jws, err := sg.SignJSON(list)
 	if err != nil {

@@ -146,6 +146,9 @@ func (s *Server) postScan(c echo.Context) error {
 		first = *req.At
 	}
 	vd := s.cfg.Verifier.Verify(req.Token, first)
+	if err := s.scanPlace(ctx, c.Get("caller").(caller), passEvent(&vd), req.Gate, ""); err != nil {
+		return err
+	}
 	var ev *pass.Event
 	if vd.Pass != nil {
 		var err error

@@ -105,7 +105,18 @@ type Request struct {
 	Line int
 }
 
+// RequestError is a request the signer refuses: a field the pass cannot
+// have, or a pass that would already be expired. Its text is for the
+// person who made the request. Any other error of [Signer.Issue] and
+// [Signer.IssueBatch] is the machine's or the store's, and its text is not
+// theirs to see.
+type RequestError struct{ Err error }
+
+func (e *RequestError) Error() string { return e.Err.Error() }
+func (e *RequestError) Unwrap() error { return e.Err }
+
 // Issue signs one pass for ev with a fresh serial. It does not store it.
+// A request it refuses gives a [*RequestError].
 func (s *Signer) Issue(ev *pass.Event, r Request) (store.Issued, error) {
 	serial, err := pass.NewSerial(s.Rand)
 	if err != nil {
@@ -125,7 +136,10 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (store.Issued, error) {
 		p.ValidFrom = time.Time{}
 	}
 	if !p.ValidUntil.After(now) {
-		return store.Issued{}, fmt.Errorf("pass would already be expired (valid until %s)", p.ValidUntil.Format(time.RFC3339))
+		return store.Issued{}, &RequestError{fmt.Errorf("pass would already be expired (valid until %s)", p.ValidUntil.Format(time.RFC3339))}
+	}
+	if err := p.Validate(); err != nil {
+		return store.Issued{}, &RequestError{err}
 	}
 	tok, err := s.Sign(&p)
 	if err != nil {

@@ -97,10 +97,24 @@ func TestIssueErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.Issue(event, tt.req); err == nil || !strings.Contains(err.Error(), tt.want) {
+			_, err := s.Issue(event, tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Issue() error = %v, want %q", err, tt.want)
 			}
+			// The request's own fault: its text may be shown to its sender.
+			var re *signer.RequestError
+			if !errors.As(err, &re) {
+				t.Errorf("Issue() error %v is not a *RequestError", err)
+			}
 		})
+	}
+	// A store failure is not the request's fault.
+	st := newStore(t)
+	st.Close()
+	_, err := s.IssueBatch(context.Background(), st, event, []signer.Request{{Type: pass.AAA, Name: "A"}}, "test", signer.BatchOptions{})
+	var re *signer.RequestError
+	if err == nil || errors.As(err, &re) {
+		t.Errorf("IssueBatch(closed store) error = %v, want an error that is not a *RequestError", err)
 	}
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -92,6 +94,7 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	fs.Var(&mgUntil, "meet-greet-until", "meet & greet closes (default 30 min before show start)")
 	photo := fs.Duration("photo-window", pass.DefaultPhotoDuration, "photo pit window from show start (the first three songs)")
 	policyFile := fs.String("policy", "", "policy file (JSON) replacing the default zones and rules")
+	gates := fs.String("gates", "", "the event's gates, comma-separated (e.g. north,south,stage-door): scans at any other gate are refused; none: any gate")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -116,6 +119,16 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 			return fmt.Errorf("%s: %w", *policyFile, err)
 		}
 		e.Policy = p
+	}
+	if *gates != "" {
+		if e.Policy == nil {
+			e.Policy = pass.DefaultPolicy()
+		} else if len(e.Policy.Gates) > 0 {
+			return fmt.Errorf("%s declares gates already: leave out --gates, or the policy's \"gates\"", *policyFile)
+		}
+		if err := e.Policy.SetGates(splitList(*gates)); err != nil {
+			return fmt.Errorf("--gates: %w", err)
+		}
 	}
 	if err := e.Validate(); err != nil {
 		return fmt.Errorf("event %s: %w", *id, err)
@@ -156,8 +169,13 @@ func (a *app) showEvent(e *pass.Event) {
 	a.printf("meet & greet  %s -> %s\n", f(s.MeetGreetFrom), f(s.MeetGreetUntil))
 	a.printf("photo window  first %s of the show\n", s.PhotoDuration)
 	pol := e.EffectivePolicy()
+	gates := "any (none declared)"
+	if len(pol.Gates) > 0 {
+		gates = strings.Join(pol.Gates, ", ")
+	}
+	a.printf("gates         %s\n", gates)
 	kind := "default"
-	if e.Policy != nil {
+	if e.Policy != nil && !sameRules(e.Policy, pass.DefaultPolicy()) {
 		kind = "custom"
 	}
 	a.printf("policy        %s; zones: %s\n", kind, joinZones(pol.Zones))
@@ -170,6 +188,26 @@ func (a *app) showEvent(e *pass.Event) {
 	for _, role := range slices.Sorted(maps.Keys(pol.Roles)) {
 		a.printf("  STAFF/%-5s %s\n", role, grantsText(pol.Allows(pass.Staff, role)))
 	}
+}
+
+// splitList splits a comma-separated flag value, trimming spaces.
+func splitList(s string) []string {
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
+// sameRules reports whether two policies have the same zones and rules
+// (their gates and comments aside): an event made with --gates alone
+// keeps the default policy.
+func sameRules(a, b *pass.Policy) bool {
+	x, y := *a, *b
+	x.Gates, y.Gates, x.Comment, y.Comment = nil, nil, "", ""
+	ja, err1 := json.Marshal(x)
+	jb, err2 := json.Marshal(y)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 func joinZones(zs []pass.Zone) string {

@@ -132,9 +132,24 @@ func (a *app) checkWhole(ctx context.Context, log *slog.Logger, fail context.Can
 
 // createToken makes and stores an API token, returning the token text.
 func (a *app) createToken(ctx context.Context, role, name string) (string, error) {
-	tok, rec, err := server.NewToken(role, name, time.Now())
+	return a.createBoundToken(ctx, role, name, server.Binding{})
+}
+
+// createBoundToken makes and stores an API token bound to b: the event
+// must exist and, when it declares its gates, have b's gate.
+func (a *app) createBoundToken(ctx context.Context, role, name string, b server.Binding) (string, error) {
+	tok, rec, err := server.NewBoundToken(role, name, b, time.Now())
 	if err != nil {
 		return "", usagef("tokens create: %v", err)
+	}
+	if b.Event != "" {
+		ev, err := a.event(ctx, b.Event)
+		if err != nil {
+			return "", err
+		}
+		if err := ev.CheckGate(b.Gate); b.Gate != "" && err != nil {
+			return "", withHint(fmt.Errorf("tokens create: %w", err), "\"laminate event show %s\" lists its gates", b.Event)
+		}
 	}
 	if err := a.st.CreateAPIToken(ctx, &rec, a.actor()); err != nil {
 		return "", err
@@ -153,6 +168,8 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 	case "create":
 		role := fs.String("role", "", "admin, issuer, scanner or stage")
 		name := fs.String("name", "", "who holds it, e.g. \"north gate phone 3\"")
+		event := fs.String("event", "", "bind the token to this event: it acts for no other (not for admin tokens)")
+		gate := fs.String("gate", "", "bind a scanner token to this gate of --event: it scans at no other")
 		asJSON := fs.Bool("json", false, `print {"token": ...}`)
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 			return err
@@ -163,7 +180,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		if err := a.open(ctx); err != nil {
 			return err
 		}
-		tok, err := a.createToken(ctx, *role, *name)
+		tok, err := a.createBoundToken(ctx, *role, *name, server.Binding{Event: *event, Gate: *gate})
 		if err != nil {
 			return err
 		}
@@ -171,7 +188,14 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 			return a.jsonLine(map[string]string{"token": tok})
 		}
 		a.printf("%s\n", tok)
-		a.infof("%s token for %q: shown once, keep it safe", *role, *name)
+		bound := ""
+		if *event != "" {
+			bound = ", bound to event " + *event
+			if *gate != "" {
+				bound += " gate " + *gate
+			}
+		}
+		a.infof("%s token for %q%s: shown once, keep it safe", *role, *name, bound)
 		return nil
 	case "list":
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -190,9 +214,9 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 			if !t.Revoked.IsZero() {
 				state = "revoked " + t.Revoked.UTC().Format(time.RFC3339)
 			}
-			rows = append(rows, []string{t.ID, t.Role, t.Name, t.Created.UTC().Format(time.RFC3339), state})
+			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), t.Created.UTC().Format(time.RFC3339), state})
 		}
-		a.table([]string{"ID", "ROLE", "NAME", "CREATED", "STATE"}, rows)
+		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
 		return nil
 	case "revoke":
 		pos, err := parseArgs(fs, args, 1, 1, "token ID")
@@ -215,4 +239,12 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	return usagef("tokens: unknown subcommand %q (want create, list, revoke ID)", sub)
+}
+
+// orDash shows an empty cell as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -584,8 +584,9 @@ func TestFaultCheckHistory(t *testing.T) {
 }
 
 // TestFaultPostgresRestart stops the database under a loaded node and
-// starts it again: /readyz turns 503, scans fail fast with 503
-// store_unavailable, and the node recovers by itself.
+// starts it again: /readyz turns 503, scans and every other route that
+// writes (fault_writes_test.go) fail fast with 503 store_unavailable, and
+// the node recovers by itself.
 func TestFaultPostgresRestart(t *testing.T) {
 	requirePostgresStore(t)
 	cl := newPGCluster(t)
@@ -594,6 +595,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	d := newDeployment(t, cl.url())
 	d.mustCLI(ctx, 0, "init")
 	scanner := d.token(ctx, "scanner")
+	admin, issuer, stage := d.token(ctx, "admin"), d.token(ctx, "issuer"), d.token(ctx, "stage")
 	d.event(ctx, "outage")
 	passes := d.issueAAA(ctx, "outage", 2)
 	n := d.start(ctx, 0)
@@ -666,6 +668,8 @@ func TestFaultPostgresRestart(t *testing.T) {
 			}
 		})
 	}
+	writes := &writeLoad{n: n, routes: outageWriteRoutes(admin, issuer, scanner, stage, "outage", passes[0])}
+	writes.start(ctx, &wg, stop, &phase)
 	defer func() {
 		select {
 		case <-stop:
@@ -676,6 +680,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	}()
 
 	waitFor("20 scans answered before the outage", 30*time.Second, func() bool { return count("up", http.StatusOK) >= 20 })
+	writes.probe(ctx, t, "up", failFast)
 	phase.Store("down")
 	stopped := time.Now()
 	if err := cl.stop(ctx); err != nil {
@@ -695,6 +700,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 		t.Errorf("a scan during the outage: answered %v, %d %q after %v; want 503 store_unavailable within %v",
 			answered, status, code, time.Since(began).Round(time.Millisecond), failFast)
 	}
+	writes.probe(ctx, t, "down", failFast)
 
 	phase.Store("recovering")
 	restarted := time.Now()
@@ -708,8 +714,10 @@ func TestFaultPostgresRestart(t *testing.T) {
 	t.Logf("database started again (in %v); /readyz 200 %v after", time.Since(restarted).Round(time.Millisecond), took.Round(time.Millisecond))
 	phase.Store("recovered")
 	waitFor("20 scans answered after the recovery", 30*time.Second, func() bool { return count("recovered", http.StatusOK) >= 20 })
+	writes.probe(ctx, t, "recovered", failFast)
 	close(stop)
 	wg.Wait()
+	writes.check(t, failFast)
 	if !n.running() || n.cmd.Process.Pid != pid {
 		t.Fatal("the node did not stay up through the outage")
 	}

@@ -149,4 +149,10 @@ DROP INDEX scans_admitted;
 CREATE INDEX scans_admitted ON scans (serial, at DESC, id DESC) WHERE decision = 'admit' OR resolution = 'admit';
 ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT '';
 `,
+	// 4: API tokens bound to an event and a gate ('': any), as SQLite's
+	// migration 8. A bound token acts only there (issue 11).
+	`
+ALTER TABLE api_tokens ADD COLUMN event TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN gate TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -17,24 +17,24 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken, actor str
 		t.Created = s.Now()
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			t.ID, t.Name, t.Role, t.Hash, t.Created)
+		_, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, t.Created)
 		if _, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: token %s", store.ErrExists, t.ID)
 		}
 		if err != nil {
 			return dbErr(err, "token %s", t.ID)
 		}
-		return s.audit(ctx, tx, s.Now(), actor, store.ActionTokenCreate, t.ID, map[string]any{"name": t.Name, "role": t.Role})
+		return s.audit(ctx, tx, s.Now(), actor, store.ActionTokenCreate, t.ID, tokenDetail(t))
 	})
 }
 
-const tokenCols = `id, name, role, hash, created_at, revoked_at`
+const tokenCols = `id, name, role, event, gate, hash, created_at, revoked_at`
 
 func scanToken(row pgx.Row) (store.APIToken, error) {
 	var t store.APIToken
 	var revoked *time.Time
-	err := row.Scan(&t.ID, &t.Name, &t.Role, &t.Hash, &t.Created, &revoked)
+	err := row.Scan(&t.ID, &t.Name, &t.Role, &t.Event, &t.Gate, &t.Hash, &t.Created, &revoked)
 	t.Created, t.Revoked = t.Created.UTC(), fromNull(revoked)
 	return t, err
 }
@@ -140,4 +140,16 @@ func (s *Store) PutShared(ctx context.Context, name string, value []byte, versio
 		return 0, err
 	}
 	return next, nil
+}
+
+// tokenDetail is the audit detail of a new token: never its hash.
+func tokenDetail(t *store.APIToken) map[string]any {
+	d := map[string]any{"name": t.Name, "role": t.Role}
+	if t.Event != "" {
+		d["event"] = t.Event
+	}
+	if t.Gate != "" {
+		d["gate"] = t.Gate
+	}
+	return d
 }

@@ -141,4 +141,10 @@ ALTER TABLE scans ADD COLUMN resolved_at TEXT NOT NULL DEFAULT '';
 UPDATE scans SET source = 'offline' WHERE answer LIKE '{%' AND json_valid(answer) AND json_extract(answer, '$.offline') = 1;
 ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT '';
 `,
+	// 8: API tokens bound to an event and a gate ('': any). A bound token
+	// acts only there (issue 11).
+	`
+ALTER TABLE api_tokens ADD COLUMN event TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN gate TEXT NOT NULL DEFAULT '';
+`,
 }

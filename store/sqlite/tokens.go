@@ -33,24 +33,24 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken, actor str
 		t.Created = s.Now()
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-			t.ID, t.Name, t.Role, t.Hash, ts(t.Created))
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, ts(t.Created))
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return fmt.Errorf("%w: token %s", store.ErrExists, t.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		return s.audit(ctx, tx, s.Now(), actor, store.ActionTokenCreate, t.ID, map[string]any{"name": t.Name, "role": t.Role})
+		return s.audit(ctx, tx, s.Now(), actor, store.ActionTokenCreate, t.ID, tokenDetail(t))
 	})
 }
 
-const tokenCols = `id, name, role, hash, created_at, revoked_at`
+const tokenCols = `id, name, role, event, gate, hash, created_at, revoked_at`
 
 func scanToken(row scanner) (store.APIToken, error) {
 	var t store.APIToken
 	var created, revoked string
-	if err := row.Scan(&t.ID, &t.Name, &t.Role, &t.Hash, &created, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Role, &t.Event, &t.Gate, &t.Hash, &created, &revoked); err != nil {
 		return t, err
 	}
 	var err error
@@ -148,4 +148,16 @@ func (s *Store) IssuedSince(ctx context.Context, pos int64) ([]store.IssuedRef, 
 		return nil, pos, fmt.Errorf("store: %w", err)
 	}
 	return out, next, nil
+}
+
+// tokenDetail is the audit detail of a new token: never its hash.
+func tokenDetail(t *store.APIToken) map[string]any {
+	d := map[string]any{"name": t.Name, "role": t.Role}
+	if t.Event != "" {
+		d["event"] = t.Event
+	}
+	if t.Gate != "" {
+		d["gate"] = t.Gate
+	}
+	return d
 }

@@ -17,6 +17,7 @@ func testEventRoundTrip(t *testing.T, open opener) {
 	custom := pass.DefaultPolicy()
 	custom.Comment = "festival policy"
 	custom.Zones = append(custom.Zones, "camping")
+	custom.Gates = []string{"north", "camping-gate"}
 	tests := []struct {
 		name string
 		ev   func(t *testing.T) *pass.Event
@@ -348,8 +349,9 @@ func testAPITokens(t *testing.T, open opener) {
 	if tok.Created.IsZero() {
 		t.Error("CreateAPIToken() left Created zero")
 	}
-	second := &store.APIToken{ID: "def67890", Name: "stage manager", Role: "stage", Hash: []byte("fedcba9876543210fedcba9876543210"),
-		Created: tok.Created.Add(time.Hour)}
+	// A token bound to an event and a gate keeps its binding.
+	second := &store.APIToken{ID: "def67890", Name: "stage door phone", Role: "scanner", Hash: []byte("fedcba9876543210fedcba9876543210"),
+		Created: tok.Created.Add(time.Hour), Event: "tour26-ldn01", Gate: "stage-door"}
 	if err := s.CreateAPIToken(ctx, second, "cli:test"); err != nil {
 		t.Fatal(err)
 	}
@@ -366,8 +368,11 @@ func testAPITokens(t *testing.T, open opener) {
 	}
 	got, err := s.APIToken(ctx, "abc12345")
 	if err != nil || got.Name != "north gate" || got.Role != "scanner" || string(got.Hash) != string(tok.Hash) ||
-		!got.Revoked.IsZero() || !got.Created.Equal(tok.Created) {
+		!got.Revoked.IsZero() || !got.Created.Equal(tok.Created) || got.Event != "" || got.Gate != "" {
 		t.Fatalf("APIToken() = %+v, %v", got, err)
+	}
+	if got, err := s.APIToken(ctx, "def67890"); err != nil || got.Event != "tour26-ldn01" || got.Gate != "stage-door" || got.Role != "scanner" {
+		t.Fatalf("APIToken(bound) = %+v, %v; want event tour26-ldn01, gate stage-door", got, err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -377,12 +382,17 @@ func testAPITokens(t *testing.T, open opener) {
 		})
 	}
 	list, err := s.APITokens(ctx)
-	if err != nil || len(list) != 2 || list[0].ID != "abc12345" || list[0].Revoked.IsZero() || !list[1].Revoked.IsZero() {
-		t.Fatalf("APITokens() = %+v, %v; want both, oldest first, the first revoked", list, err)
+	if err != nil || len(list) != 2 || list[0].ID != "abc12345" || list[0].Revoked.IsZero() || !list[1].Revoked.IsZero() ||
+		list[1].Event != "tour26-ldn01" || list[1].Gate != "stage-door" {
+		t.Fatalf("APITokens() = %+v, %v; want both, oldest first, the first revoked, the second bound", list, err)
 	}
 	audit, _ := s.Audit(ctx, 0)
 	var actions []string
 	for _, a := range audit {
+		if a.Subject == "def67890" && a.Action == store.ActionTokenCreate &&
+			(!strings.Contains(a.Detail, "tour26-ldn01") || !strings.Contains(a.Detail, "stage-door")) {
+			t.Errorf("audit row %+v does not say the token's event and gate", a)
+		}
 		actions = append(actions, a.Action)
 		if strings.Contains(a.Detail, string(tok.Hash)) {
 			t.Errorf("audit row %+v holds the token hash", a)
