@@ -16,6 +16,7 @@ import (
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/store/sqlite"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -95,6 +96,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
 	go srv.Sync(ctx)
 	scheme := "http"
 	if *cert != "" {
@@ -102,9 +105,14 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	err = server.ListenAndServe(ctx, *addr, *cert, *key, srv.Handler(), log, func(ln net.Addr) {
 		a.infof("serving on %s://%s (data %s); Ctrl-C stops", scheme, ln, a.g.data)
+		go a.checkWhole(ctx, log, fail)
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, sqlite.ErrDamaged) {
+		u, _ := a.storeURL()
+		return withHint(cause, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", strings.TrimPrefix(u, "sqlite:"))
 	}
 	a.infof("stopped")
 	return nil
@@ -145,6 +153,21 @@ func (p *prefixList) Set(v string) error {
 		*p = append(*p, pr.Masked())
 	}
 	return nil
+}
+
+// checkWhole checks every page of a SQLite store once the node serves. The
+// check before serving (openStore) leaves out the scan history, whose size
+// would make start-up grow with the scans stored (issue 11); a damaged page
+// found here stops the node (fail) with the error start-up gives.
+func (a *app) checkWhole(ctx context.Context, log *slog.Logger, fail context.CancelCauseFunc) {
+	st, ok := a.st.(*sqlite.Store)
+	if !ok {
+		return
+	}
+	if err := st.Check(ctx); err != nil && ctx.Err() == nil {
+		log.Error("the database is damaged: stopping", "err", err)
+		fail(err)
+	}
 }
 
 // createToken makes and stores an API token, returning the token text.

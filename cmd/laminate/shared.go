@@ -34,7 +34,9 @@ func openStore(ctx context.Context, u string) (store.Store, error) {
 		path := strings.TrimPrefix(u, "sqlite:")
 		st, err := sqlite.Open(ctx, path)
 		if err == nil {
-			if err = st.Check(ctx); err != nil {
+			// Not the scan history: "serve" checks the whole file once it
+			// serves (checkWhole), "backup" before it copies.
+			if err = st.CheckStartup(ctx); err != nil {
 				st.Close()
 			}
 		}

@@ -288,3 +288,105 @@ func TestCheckDamaged(t *testing.T) {
 		t.Fatalf("Check(damaged) = %v, want ErrDamaged", err)
 	}
 }
+
+// CheckStartup reads the tables every answer depends on, not the scan
+// history (issue 11: start-up must not grow with the scans stored): a
+// damaged page of the scans table or of one of its indexes is left to
+// Check, which reads the whole file; one anywhere else is found.
+func TestCheckStartup(t *testing.T) {
+	tests := []struct {
+		name           string
+		damage         string // the table or index with a damaged leaf page; "" for none
+		startup, whole bool   // CheckStartup, Check report ErrDamaged
+	}{
+		{"ok/undamaged", "", false, false},
+		{"ok/damaged-scans", "scans", false, true},
+		{"ok/damaged-scans-index", "scans_serial_decision", false, true},
+		{"ok/damaged-scans-id-index", "sqlite_autoindex_scans_1", false, true},
+		{"fail/damaged-passes", "passes", true, true},
+		{"fail/damaged-passes-index", "passes_event", true, true},
+		{"fail/damaged-revocations", "revocations", true, true},
+		{"fail/damaged-tokens", "api_tokens", true, true},
+	}
+	ctx := context.Background()
+	// One database, copied for each case.
+	s, orig := openTest(t)
+	storetest.MustCreate(t, s, storetest.NewEvent(t, "e1", time.Date(2027, 3, 5, 20, 0, 0, 0, cet)))
+	ps := storetest.NewPasses(t, "e1", 300, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	storetest.MustInsert(t, s, ps)
+	if err := s.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "tm"}); err != nil {
+		t.Fatal(err)
+	}
+	rawDB(t, orig, `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+		INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer)
+		SELECT printf('s%06d', i), (SELECT serial FROM passes WHERE rowid = 1 + n.i % 50), 'e1', 'north', 'backstage',
+			'in', 'admit', 'ok', printf('2027-03-05T19:%02d:%02d.000000000Z', i / 600 % 60, i / 10 % 60), '', '{}' FROM n`)
+	s.Close() // checkpoints: the whole database is in the file
+	db, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "laminate.db")
+			if err := os.WriteFile(path, db, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tt.damage != "" {
+				damageLeaf(t, path, tt.damage)
+			}
+			s2, err := Open(ctx, path)
+			if err != nil {
+				t.Fatalf("Open() error = %v", err)
+			}
+			defer s2.Close()
+			if err := s2.CheckStartup(ctx); errors.Is(err, ErrDamaged) != tt.startup || (err != nil && !tt.startup) {
+				t.Errorf("CheckStartup() = %v, want ErrDamaged: %v", err, tt.startup)
+			}
+			if err := s2.Check(ctx); errors.Is(err, ErrDamaged) != tt.whole || (err != nil && !tt.whole) {
+				t.Errorf("Check() = %v, want ErrDamaged: %v", err, tt.whole)
+			}
+		})
+	}
+}
+
+// damageLeaf overwrites with random bytes a leaf page, from the middle,
+// of the table or index name in the closed database at path.
+func damageLeaf(t *testing.T, path, name string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	var pages []int64
+	err = db.QueryRow("PRAGMA page_size").Scan(&size)
+	if err == nil {
+		var rows *sql.Rows
+		if rows, err = db.Query("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", name); err == nil {
+			for rows.Next() {
+				var p int64
+				rows.Scan(&p)
+				pages = append(pages, p)
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("leaf pages of %s: %v %v", name, pages, err)
+	}
+	b := make([]byte, size)
+	rand.Read(b)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b, (pages[len(pages)/2]-1)*size); err != nil {
+		t.Fatal(err)
+	}
+}
