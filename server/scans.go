@@ -46,6 +46,7 @@ type ScanResponse struct {
 	Decision   string     `json:"decision"`
 	Code       string     `json:"code"`
 	Reason     string     `json:"reason"`
+	NextStep   string     `json:"next_step,omitempty"`
 	Status     string     `json:"status"` // the token's verdict status
 	Pass       *ScanPass  `json:"pass,omitempty"`
 	ArtworkURL string     `json:"artwork_url,omitempty"`
@@ -111,7 +112,7 @@ func (s *Server) postScan(c echo.Context) error {
 		}
 	}
 	s.cfg.Verifier.Access(&vd, ev, zone, at)
-	resp := ScanResponse{ScanID: req.ScanID, Status: string(vd.Status), Code: vd.Code, Reason: vd.Reason, Phase: vd.Phase, At: at}
+	resp := ScanResponse{ScanID: req.ScanID, Status: string(vd.Status), Code: vd.Code, Reason: vd.Reason, NextStep: vd.NextStep, Phase: vd.Phase, At: at}
 	if vd.Pass != nil {
 		p := vd.Pass
 		resp.Pass = &ScanPass{Serial: p.Serial, Type: p.Type, Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
