@@ -485,6 +485,10 @@ func TestDoorScreens(t *testing.T) {
 				check("offline-banner", false)
 				setOffline(tctx, t, false)
 
+				if err := chromedp.Do(tctx, chromedp.Navigate(ts.URL+"/verify"), chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
+					t.Fatal(err)
+				}
+				check("verify-start", false)
 				for _, c := range []struct{ state, code, want string }{
 					{"verify-valid", p.Token, "valid"},
 					{"verify-forged", p.Token[:len(p.Token)-6] + "AAAAAA", "forged"},
