@@ -13,15 +13,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -163,91 +159,6 @@ func screenTimers(ctx context.Context, t *testing.T, mode string) {
 	})()`)
 }
 
-// resolveStub stands in for POST /v1/scans/{scan_id}/resolve until the
-// lead's endpoint is on main: it keeps the answers of POST /v1/scans and
-// resolves a CHECK as the endpoint's contract says. Test server only.
-type resolveStub struct {
-	h            http.Handler
-	mu           sync.Mutex
-	answers      map[string]map[string]any // scan_id -> the scan's answer
-	resolved     map[string]string         // scan_id -> admit or deny
-	scannedSince map[string]bool           // scan_ids whose admit is refused: scanned again since
-	calls        []string                  // "scan_id decision"
-}
-
-var resolvePath = regexp.MustCompile(`^/v1/scans/([^/]+)/resolve$`)
-
-func newResolveStub(h http.Handler) *resolveStub {
-	return &resolveStub{h: h, answers: map[string]map[string]any{}, resolved: map[string]string{}, scannedSince: map[string]bool{}}
-}
-
-func (s *resolveStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := resolvePath.FindStringSubmatch(r.URL.Path)
-	if r.Method == http.MethodPost && r.URL.Path == "/v1/scans" {
-		rec := httptest.NewRecorder()
-		s.h.ServeHTTP(rec, r)
-		var a map[string]any
-		if json.Unmarshal(rec.Body.Bytes(), &a) == nil {
-			if id, ok := a["scan_id"].(string); ok {
-				s.mu.Lock()
-				s.answers[id] = a
-				s.mu.Unlock()
-			}
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-		return
-	}
-	if r.Method != http.MethodPost || m == nil {
-		s.h.ServeHTTP(w, r)
-		return
-	}
-	fail := func(status int, code, msg string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	}
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer lam_") {
-		fail(401, "unauthorized", "no token")
-		return
-	}
-	var req struct {
-		Decision string `json:"decision"`
-	}
-	body, _ := io.ReadAll(r.Body)
-	if json.Unmarshal(body, &req) != nil || (req.Decision != "admit" && req.Decision != "deny") {
-		fail(400, "bad_request", `decision must be "admit" or "deny"`)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := m[1]
-	s.calls = append(s.calls, id+" "+req.Decision)
-	a, ok := s.answers[id]
-	switch {
-	case !ok:
-		fail(404, "not_found", "no such scan")
-	case a["decision"] != "attention":
-		fail(409, "not_attention", "this scan was not a check")
-	case s.resolved[id] != "" && s.resolved[id] != req.Decision:
-		fail(409, "already_resolved", "already decided the other way")
-	case req.Decision == "admit" && s.scannedSince[id]:
-		fail(409, "scanned_since", "The pass was scanned again since this check: scan it again")
-	default:
-		s.resolved[id] = req.Decision
-		out := map[string]any{}
-		for k, v := range a {
-			out[k] = v
-		}
-		out["resolution"] = map[string]any{"decision": req.Decision, "by": "token:1 (north gate phone)", "at": time.Now().UTC().Format(time.RFC3339)}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(out)
-	}
-}
-
 // readyDoor loads /scan, signs in, sets event and gate and folds the
 // settings (Done).
 func readyDoor(ctx context.Context, t *testing.T, url, auth, gate string) {
@@ -275,16 +186,16 @@ func TestDoorCheckWaits(t *testing.T) {
 	ctx := browser(t, "")
 	auth := scannerToken(t, f)
 	f.issue(t, "First Guest") // the event "live"
-	stub := newResolveStub(f.s.Handler())
-	ts := httptest.NewServer(stub)
+	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()
 	readyDoor(ctx, t, ts.URL, auth, "south")
 
 	// clone scans the pass at north (through the API), then at this door.
-	clone := func(name string) (scanID string) {
+	clone := func(name string) (scanID string, p store.Issued) {
 		t.Helper()
-		p := f.issue(t, name)
-		if code, r, body := f.scan(t, auth, p.Token, "north", "stage", "in", newUUID(t), time.Now()); code != 200 || r.Decision != Admit {
+		p = f.issue(t, name)
+		// Out at north, then in at south seconds later: CHECK (verifier.DecideScan).
+		if code, r, body := f.scan(t, auth, p.Token, "north", "stage", "out", newUUID(t), time.Now()); code != 200 || r.Decision != Admit {
 			t.Fatalf("north: %s", body)
 		}
 		evalJS[chromedp.Void](ctx, t, `delete document.getElementById("result").dataset.paintMs`)
@@ -292,11 +203,25 @@ func TestDoorCheckWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 		screen(ctx, t, "attention")
-		return evalJS[string](ctx, t, `document.getElementById("result").dataset.scanId`)
+		return evalJS[string](ctx, t, `document.getElementById("result").dataset.scanId`), p
+	}
+	// resolution is what the store holds of the door's answer to a CHECK.
+	resolution := func(p store.Issued, id string) string {
+		t.Helper()
+		scans, err := f.st.Scans(context.Background(), p.Serial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range scans {
+			if sc.ID == id {
+				return sc.Resolution + " by " + sc.ResolvedBy
+			}
+		}
+		return "(no scan " + id + ")"
 	}
 
 	screenTimers(ctx, t, "fire") // a timer that would end the screen fires at once
-	id := clone("Twin One")
+	id, p1 := clone("Twin One")
 	// Two frames later the CHECK is still there, with its two buttons.
 	evalJS[chromedp.Void](ctx, t, `new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => realSetTimeout(ok, 0))))`)
 	if cls := evalJS[string](ctx, t, `document.getElementById("result").className + (document.getElementById("r-resolve").hidden ? "/no-buttons" : "")`); cls != "attention" {
@@ -321,7 +246,7 @@ func TestDoorCheckWaits(t *testing.T) {
 		t.Fatalf("after Let in: %q, want admit", cls)
 	}
 
-	id2 := clone("Twin Two")
+	id2, p2b := clone("Twin Two")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("resolve-deny"))); err != nil {
 		t.Fatal(err)
 	}
@@ -330,10 +255,12 @@ func TestDoorCheckWaits(t *testing.T) {
 		t.Error("turned away: no next step on screen")
 	}
 
-	id3 := clone("Twin Three")
-	stub.mu.Lock()
-	stub.scannedSince[id3] = true
-	stub.mu.Unlock()
+	id3, p3 := clone("Twin Three")
+	// The pass is scanned again (at north) before the door decides: let in
+	// is refused, the page asks for a new scan.
+	if code, _, body := f.scan(t, auth, p3.Token, "north", "stage", "in", newUUID(t), time.Now()); code != 200 {
+		t.Fatal(body)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("resolve-admit"))); err != nil {
 		t.Fatal(err)
 	}
@@ -341,15 +268,17 @@ func TestDoorCheckWaits(t *testing.T) {
 	if next := evalJS[string](ctx, t, `document.getElementById("r-next").textContent`); !strings.Contains(next, "Scan the pass again") {
 		t.Errorf("admit refused (scanned since): next step %q, want to scan the pass again", next)
 	}
-	stub.mu.Lock()
-	calls := strings.Join(stub.calls, ",")
-	stub.mu.Unlock()
-	if want := id + " admit," + id2 + " deny," + id3 + " admit"; calls != want {
-		t.Errorf("resolve calls %q, want %q", calls, want)
+	for _, c := range []struct {
+		p        store.Issued
+		id, want string
+	}{{p1, id, "admit by "}, {p2b, id2, "deny by "}, {p3, id3, " by "}} {
+		if got := resolution(c.p, c.id); !strings.HasPrefix(got, c.want) || (c.want != " by " && !strings.Contains(got, "north gate phone")) {
+			t.Errorf("stored answer to the CHECK of %s: %q, want %q and who", c.p.Name, got, c.want+"token:… (north gate phone)")
+		}
 	}
 
-	// Offline: the decision goes onto the queued scan. The same pass at
-	// another gate within the clone window (the numeric form: the page
+	// Offline: the decision goes onto the queued scan. The same pass out
+	// at another gate within the clone window (the numeric form: the page
 	// ignores the same text twice in 2 s).
 	screenTimers(ctx, t, "real")
 	evalJS[chromedp.Void](ctx, t, `document.getElementById("result").className = ""`)
@@ -359,7 +288,8 @@ func TestDoorCheckWaits(t *testing.T) {
 	if a := wedge(ctx, t, p.Token); a.Class != "admit" || !a.Offline {
 		t.Fatalf("offline first scan: %+v", a)
 	}
-	evalJS[chromedp.Void](ctx, t, `(() => { const g = document.getElementById("gate"); g.value = "west"; g.dispatchEvent(new Event("change")); })()`)
+	evalJS[chromedp.Void](ctx, t, `for (const [id, v] of [["gate", "west"], ["direction", "out"]]) {
+		const el = document.getElementById(id); el.value = v; el.dispatchEvent(new Event("change")); }`)
 	screenTimers(ctx, t, "fire")
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), numericForm(t, p.Token)+"\n")); err != nil {
 		t.Fatal(err)
@@ -399,7 +329,7 @@ func TestDoorScreens(t *testing.T) {
 	if err := f.s.SyncOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(newResolveStub(f.s.Handler()))
+	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()
 
 	var report bytes.Buffer
@@ -465,7 +395,7 @@ func TestDoorScreens(t *testing.T) {
 
 				evalJS[chromedp.Void](tctx, t, `(() => { const r = document.getElementById("result"); r.className = ""; delete r.dataset.paintMs; })()`)
 				twin := f.issue(t, "Twin Peaks")
-				if code, _, body := f.scan(t, auth, twin.Token, "north", "stage", "in", newUUID(t), time.Now()); code != 200 {
+				if code, _, body := f.scan(t, auth, twin.Token, "north", "stage", "out", newUUID(t), time.Now()); code != 200 {
 					t.Fatal(body)
 				}
 				if err := chromedp.Do(tctx, chromedp.SendKeys(chromedp.ID("wedge"), twin.Token+"\n")); err != nil {

@@ -36,6 +36,12 @@ func (s *Server) postCue(c echo.Context) error {
 	}
 	at := s.cfg.Now()
 	if req.At != nil {
+		// A cue moves the show's phases for every door: a stage token may
+		// not date one away from now (issue 11: a cue dated in 2000 let
+		// passes of a later show in).
+		if err := checkClock(*req.At, at); err != nil {
+			return apiError(http.StatusBadRequest, "bad_request", err.Error())
+		}
 		at = *req.At
 	}
 	var probe pass.Cues

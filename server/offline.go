@@ -26,6 +26,9 @@ type OfflineScan struct {
 	Decision string `json:"decision"`           // what the door answered: admit, deny or attention
 	Code     string `json:"code"`               // its machine code
 	Override string `json:"override,omitempty"` // a supervisor's reason for admitting past the bundle's freshness limit
+	// Resolution is what the door person chose after "attention": "admit"
+	// (let in) or "deny" (turned away).
+	Resolution string `json:"resolution,omitempty"`
 }
 
 // OfflineUpload is the body of POST /v1/scans/offline.
@@ -54,6 +57,7 @@ type AlertView struct {
 	Event    string      `json:"event"`
 	Serial   pass.Serial `json:"serial"`
 	Kind     string      `json:"kind"`
+	Status   string      `json:"status,omitempty"` // admitted_invalid: the server's verdict
 	Scans    [2]string   `json:"scans"`
 	Gates    [2]string   `json:"gates"`
 	At       time.Time   `json:"at"`
@@ -64,7 +68,7 @@ type AlertView struct {
 func alertViews(as []store.Alert) []AlertView {
 	out := make([]AlertView, 0, len(as))
 	for _, a := range as {
-		out = append(out, AlertView{ID: a.ID, Event: a.Event, Serial: a.Serial, Kind: a.Kind, Scans: a.Scans,
+		out = append(out, AlertView{ID: a.ID, Event: a.Event, Serial: a.Serial, Kind: a.Kind, Status: a.Status, Scans: a.Scans,
 			Gates: a.Gates, At: a.At, Detected: a.Detected, Reason: a.Reason})
 	}
 	return out
@@ -79,8 +83,12 @@ func (o *OfflineScan) check() error {
 		return errors.New("at is required: when the door scanned")
 	case o.Decision != Admit && o.Decision != Deny && o.Decision != Attention:
 		return errors.New(`decision must be "admit", "deny" or "attention"`)
-	case len(o.Code) > 64:
-		return errors.New("code is longer than 64 characters")
+	case !verifier.KnownCode(o.Code):
+		return fmt.Errorf("unknown code %q", truncate(o.Code, 64))
+	case o.Resolution != "" && o.Decision != Attention:
+		return errors.New(`resolution is for a scan whose decision was "attention"`)
+	case o.Resolution != "" && o.Resolution != Admit && o.Resolution != Deny:
+		return errors.New(`resolution must be "admit" or "deny"`)
 	case len(o.Override) > 500:
 		return errors.New("override is longer than 500 characters")
 	}
@@ -105,8 +113,10 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		return apiError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("at most %d scans per upload; send the queue in parts", maxOfflineScans))
 	}
 	ctx := c.Request().Context()
+	who := c.Get("caller").(caller)
 	resp := OfflineResponse{Results: make([]OfflineResult, 0, len(up.Scans)), Alerts: []AlertView{}}
 	touched := map[pass.Serial]bool{}
+	var alerts []store.Alert
 	for i := range up.Scans {
 		o := &up.Scans[i]
 		res := OfflineResult{ScanID: o.ScanID}
@@ -115,27 +125,47 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			resp.Results = append(resp.Results, res)
 			continue
 		}
-		// The signature tells which pass it was; a forged token keeps no
-		// serial, so it can raise no alert.
-		vd := s.cfg.Verifier.Verify(o.Token, *o.At)
-		serial, event := vd.Serial, vd.Event
-		if vd.Pass == nil {
-			serial, event = "", ""
-		}
-		answer := map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status}
-		at := *o.At
-		if now := s.cfg.Now(); at.After(now.Add(maxClockAhead)) {
+		now := s.cfg.Now()
+		sc := &store.Scan{ID: o.ScanID, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: *o.At,
+			Decision: o.Decision, Code: o.Code, Source: store.SourceOffline, Credential: who.ID, TokenHash: tokenHash(o.Token)}
+		if sc.At.After(now.Add(maxClockSkew)) {
 			// A door whose clock runs ahead: keep the scan, but not dated in
 			// the future, where it would count as the pass's latest scan
-			// and deny its holder at every door until then.
-			answer["door_clock"] = at
-			at = now
+			// until then.
+			sc.At, sc.DeviceAt = now, *o.At
+		}
+		if o.Resolution != "" {
+			sc.Resolution, sc.ResolvedBy, sc.ResolvedAt = o.Resolution, who.actor(), now
+		}
+		// The server's own verdict, beside the door's: the door decided
+		// from what it knew; the office must hear of a pass let in that
+		// the server refuses (revoked since the door's data, forged, ...).
+		// A forged token tells no serial: it is stored without one.
+		vd := s.cfg.Verifier.Verify(o.Token, sc.At)
+		var ev *pass.Event
+		if vd.Pass != nil {
+			sc.Serial, sc.Event = vd.Serial, vd.Event
+			var err error
+			if ev, err = s.event(ctx, vd.Event); err != nil {
+				return err
+			}
+		}
+		s.cfg.Verifier.Access(&vd, ev, pass.Zone(o.Zone), sc.At)
+		sc.Verdict = vd.Code
+		answer := map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status, "verdict": vd.Code}
+		if !sc.DeviceAt.IsZero() {
+			answer["door_clock"] = sc.DeviceAt
+		}
+		if o.Resolution != "" {
+			answer["resolution"] = o.Resolution
 		}
 		rawAnswer, _ := json.Marshal(answer)
-		sc := &store.Scan{ID: o.ScanID, Serial: serial, Event: event, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: at}
-		rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(*store.Scan) (string, string, []byte) {
-			return o.Decision, o.Code, rawAnswer
-		})
+		rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *store.Scan, _ *store.Scan) { out.Answer = rawAnswer })
+		if errors.Is(err, store.ErrScanMismatch) {
+			res.Error = "scan_id already used for another scan (other token, gate, zone or direction)"
+			resp.Results = append(resp.Results, res)
+			continue
+		}
 		if err != nil {
 			return err // the door keeps its queue and sends it again
 		}
@@ -148,8 +178,13 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		}
 		// Stored now or by an upload that failed part way: look again
 		// either way (finding an alert twice adds nothing).
-		if rec.Decision == Admit && rec.Serial != "" {
-			touched[rec.Serial] = true
+		if rec.Admitted() {
+			if rec.Verdict != string(pass.CodeOK) {
+				alerts = append(alerts, admittedInvalid(rec, &vd))
+			}
+			if rec.Serial != "" {
+				touched[rec.Serial] = true
+			}
 		}
 		resp.Results = append(resp.Results, res)
 	}
@@ -159,16 +194,40 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		added, err := s.cfg.Store.AddAlerts(ctx, verifier.FindDuplicates(scans, window))
-		if err != nil {
-			return err
-		}
-		for _, a := range added {
-			s.log.Warn("pass used by two people", "serial", a.Serial, "kind", a.Kind, "gates", a.Gates[:], "scans", a.Scans[:])
-		}
-		resp.Alerts = append(resp.Alerts, alertViews(added)...)
+		alerts = append(alerts, verifier.FindDuplicates(scans, window)...)
 	}
+	added, err := s.cfg.Store.AddAlerts(ctx, alerts)
+	if err != nil {
+		return err
+	}
+	for _, a := range added {
+		s.log.Warn("alert", "kind", a.Kind, "serial", a.Serial, "status", a.Status, "gates", a.Gates[:], "scans", a.Scans[:])
+	}
+	resp.Alerts = append(resp.Alerts, alertViews(added)...)
 	return c.JSON(http.StatusOK, resp)
+}
+
+// admittedInvalid is the alert for an offline door that let in a pass the
+// server refuses; vd is the server's verdict on it.
+func admittedInvalid(sc *store.Scan, vd *verifier.Verdict) store.Alert {
+	what := sc.Verdict
+	if vd.Status != verifier.StatusValid {
+		what = string(vd.Status)
+	}
+	who := "a pass"
+	if vd.Pass != nil {
+		who = fmt.Sprintf("%s pass %s", vd.Pass.Type.Label(), sc.Serial)
+	}
+	return store.Alert{Event: sc.Event, Serial: sc.Serial, Kind: store.AlertAdmittedInvalid, Status: what,
+		Scans: [2]string{sc.ID, ""}, Gates: [2]string{sc.Gate, ""}, At: sc.At,
+		Reason: fmt.Sprintf("Door %s, offline, let in %s that the server refuses (%s): %s", sc.Gate, who, what, vd.Reason)}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // maxAlertsListed bounds an alert list: the newest first.

@@ -973,8 +973,8 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 			out.push({decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step || ""});
 		}
 		return out; })()`)
-	f.setNow(show.Add(time.Hour)) // the scans below are in the server's past
 	for i, s := range steps {
+		f.setNow(show.Add(s.after))
 		_, r, body := f.scan(t, auth, f.token, s.gate, s.zone, s.dir, fmt.Sprintf("step-%d", i), show.Add(s.after))
 		if want := (answer{r.Decision, r.Code, r.Reason, r.NextStep}); page[i] != want || r.Code != s.code {
 			t.Errorf("step %d (%s %s %s, want %s):\n  page   %+v\n  server %+v (%s)", i, s.gate, s.zone, s.dir, s.code, page[i], want, body)

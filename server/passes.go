@@ -38,6 +38,13 @@ type ScanInfo struct {
 	Decision  string    `json:"decision"`
 	Code      string    `json:"code"`
 	At        time.Time `json:"at"`
+	// Where the scan came from and who sent it (an API token id, never
+	// its secret); the server's own verdict; a person's answer to a CHECK.
+	Source     string          `json:"source"`
+	Credential string          `json:"credential,omitempty"`
+	Verdict    string          `json:"verdict,omitempty"`
+	DeviceAt   time.Time       `json:"device_at,omitzero"` // the device's own time, when the server dated the scan otherwise
+	Resolution *ScanResolution `json:"resolution,omitempty"`
 }
 
 // serialParam reads {serial} as a person may type it.
@@ -82,8 +89,12 @@ func (s *Server) getPass(c echo.Context) error {
 		return err
 	}
 	for _, sc := range scans {
-		resp.Scans = append(resp.Scans, ScanInfo{ScanID: sc.ID, Gate: sc.Gate, Zone: sc.Zone, Direction: sc.Direction,
-			Decision: sc.Decision, Code: sc.Code, At: sc.At})
+		info := ScanInfo{ScanID: sc.ID, Gate: sc.Gate, Zone: sc.Zone, Direction: sc.Direction,
+			Decision: sc.Decision, Code: sc.Code, At: sc.At, Source: sc.Source, Credential: sc.Credential, Verdict: sc.Verdict, DeviceAt: sc.DeviceAt}
+		if sc.Resolution != "" {
+			info.Resolution = &ScanResolution{Decision: sc.Resolution, By: sc.ResolvedBy, At: sc.ResolvedAt}
+		}
+		resp.Scans = append(resp.Scans, info)
 	}
 	return c.JSON(http.StatusOK, resp)
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,15 +21,18 @@ import (
 // gates must be to raise "attention": one person cannot be at both.
 const DefaultCloneWindow = 10 * time.Second
 
-// maxClockAhead is how far ahead of the server's clock a scanner's "at"
-// may be.
-const maxClockAhead = 2 * time.Minute
+// maxClockSkew is how far a scanner's "at" may be from the server's clock,
+// either way. A scan dated ahead would count as the pass's latest until
+// then and deny its holder at every door; one dated far back would be
+// judged by a policy and revocations that no longer hold. Older scans
+// belong in the offline upload, which has its own rules.
+const maxClockSkew = 2 * time.Minute
 
 // Scan decisions.
 const (
-	Admit     = "admit"
-	Deny      = "deny"
-	Attention = "attention" // possible clone: a person must look
+	Admit     = verifier.Admit
+	Deny      = verifier.Deny
+	Attention = verifier.Attention // a person must look
 )
 
 // ScanRequest is the body of POST /v1/scans.
@@ -42,17 +47,30 @@ type ScanRequest struct {
 
 // ScanResponse is the door's answer.
 type ScanResponse struct {
-	ScanID     string     `json:"scan_id"`
-	Decision   string     `json:"decision"`
-	Code       string     `json:"code"`
-	Reason     string     `json:"reason"`
-	NextStep   string     `json:"next_step,omitempty"`
-	Status     string     `json:"status"` // the token's verdict status
-	Pass       *ScanPass  `json:"pass,omitempty"`
-	ArtworkURL string     `json:"artwork_url,omitempty"`
-	Phase      pass.Phase `json:"phase,omitempty"`
-	At         time.Time  `json:"at"`
-	Replayed   bool       `json:"replayed,omitempty"` // a retry: this is the first answer
+	ScanID     string          `json:"scan_id"`
+	Decision   string          `json:"decision"`
+	Code       string          `json:"code"`
+	Reason     string          `json:"reason"`
+	NextStep   string          `json:"next_step,omitempty"`
+	Status     string          `json:"status"` // the token's verdict status
+	Pass       *ScanPass       `json:"pass,omitempty"`
+	ArtworkURL string          `json:"artwork_url,omitempty"`
+	Phase      pass.Phase      `json:"phase,omitempty"`
+	At         time.Time       `json:"at"`
+	Replayed   bool            `json:"replayed,omitempty"`   // a retry: this is the first answer
+	Resolution *ScanResolution `json:"resolution,omitempty"` // a person's answer to "attention"
+}
+
+// ScanResolution is what the door person chose after "attention".
+type ScanResolution struct {
+	Decision string    `json:"decision"` // admit (let in) or deny (turned away)
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+}
+
+// ResolveRequest is the body of POST /v1/scans/{scan_id}/resolve.
+type ResolveRequest struct {
+	Decision string `json:"decision"` // admit or deny
 }
 
 // ScanPass is what the door person sees of the pass.
@@ -66,11 +84,16 @@ type ScanPass struct {
 	Event  string      `json:"event"`
 }
 
+// validScanID: 1 to 64 printable ASCII characters (a UUID).
+func validScanID(id string) bool {
+	return id != "" && len(id) <= 64 && !strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' })
+}
+
 func (r *ScanRequest) check() error {
 	switch {
 	case r.Token == "":
 		return errors.New("no token")
-	case r.ScanID == "" || len(r.ScanID) > 64 || strings.ContainsFunc(r.ScanID, func(c rune) bool { return c < '!' || c > '~' }):
+	case !validScanID(r.ScanID):
 		return errors.New("scan_id must be 1 to 64 printable characters (a UUID)")
 	case r.Direction != "in" && r.Direction != "out":
 		return errors.New(`direction must be "in" or "out"`)
@@ -84,6 +107,23 @@ func (r *ScanRequest) check() error {
 	return nil
 }
 
+// tokenHash is what binds a scan ID to the token it was first sent with.
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(verifier.Normalize(token)))
+	return sum[:]
+}
+
+// checkClock bounds a device's time to the server's clock, either way.
+func checkClock(at, now time.Time) error {
+	switch {
+	case at.After(now.Add(maxClockSkew)):
+		return errors.New("at is in the future: the device's clock is wrong")
+	case at.Before(now.Add(-maxClockSkew)):
+		return fmt.Errorf("at is more than %s in the past", maxClockSkew)
+	}
+	return nil
+}
+
 func (s *Server) postScan(c echo.Context) error {
 	var req ScanRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -92,18 +132,21 @@ func (s *Server) postScan(c echo.Context) error {
 	if err := req.check(); err != nil {
 		return apiError(http.StatusBadRequest, "bad_request", err.Error())
 	}
-	ctx := c.Request().Context()
-	at := s.cfg.Now()
 	if req.At != nil {
-		if req.At.After(at.Add(maxClockAhead)) {
-			// A scan dated ahead would count as the pass's latest until
-			// then, and deny its holder at every door.
-			return apiError(http.StatusBadRequest, "bad_request", "at is in the future: the scanner's clock is wrong")
+		if err := checkClock(*req.At, s.cfg.Now()); err != nil {
+			return apiError(http.StatusBadRequest, "bad_request", err.Error()+": a scan is answered now; send older scans with the offline upload (POST /v1/scans/offline)")
 		}
-		at = *req.At
 	}
+	ctx := c.Request().Context()
 	zone := pass.Zone(req.Zone)
-	vd := s.cfg.Verifier.Verify(req.Token, at)
+	// The signature is checked before the pass is locked (the costly
+	// part); what depends on time is judged again under the lock, once
+	// the scan's time is known.
+	first := s.cfg.Now()
+	if req.At != nil {
+		first = *req.At
+	}
+	vd := s.cfg.Verifier.Verify(req.Token, first)
 	var ev *pass.Event
 	if vd.Pass != nil {
 		var err error
@@ -111,26 +154,49 @@ func (s *Server) postScan(c echo.Context) error {
 			return err
 		}
 	}
-	s.cfg.Verifier.Access(&vd, ev, zone, at)
-	resp := ScanResponse{ScanID: req.ScanID, Status: string(vd.Status), Code: vd.Code, Reason: vd.Reason, NextStep: vd.NextStep, Phase: vd.Phase, At: at}
-	if vd.Pass != nil {
-		p := vd.Pass
-		resp.Pass = &ScanPass{Serial: p.Serial, Type: p.Type, Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
-		resp.ArtworkURL = "/v1/passes/" + string(p.Serial) + "/artwork.svg"
-	}
-	sc := &store.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at}
-	rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(last *store.Scan) (string, string, []byte) {
-		s.decideScan(&resp, &vd, &req, last)
-		b, _ := json.Marshal(resp)
-		return resp.Decision, resp.Code, b
+	var resp ScanResponse
+	var conflict *store.Scan // an offline door's scan this one disagrees with
+	sc := &store.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction,
+		Source: store.SourceOnline, Credential: c.Get("caller").(caller).ID, TokenHash: tokenHash(req.Token)}
+	rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *store.Scan, last *store.Scan) {
+		// Timed here, while the pass is locked: see verifier.TimeScan.
+		at := s.cfg.Now()
+		if req.At != nil {
+			at = *req.At
+		}
+		at = verifier.TimeScan(at.Truncate(time.Microsecond), last)
+		if req.At != nil && !at.Equal(*req.At) {
+			out.DeviceAt = *req.At
+		}
+		d := s.cfg.Verifier.VerdictAt(vd, at)
+		s.cfg.Verifier.Access(&d, ev, zone, at)
+		resp = s.scanResponse(req.ScanID, &d, at)
+		out.At, out.Verdict = at, d.Code
+		if d.Allowed != nil && *d.Allowed {
+			loc := time.UTC
+			if ev != nil {
+				loc = ev.Location()
+			}
+			decision, code, reason := verifier.DecideScan(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
+				last, s.cfg.CloneWindow, loc)
+			resp.Decision = decision
+			if decision != Admit {
+				resp.Code, resp.Reason = code, reason
+			}
+			if code == verifier.CodeOfflineConflict {
+				conflict = last
+			}
+		}
+		out.Decision, out.Code = resp.Decision, resp.Code
+		out.Answer, _ = json.Marshal(resp)
 	})
+	if errors.Is(err, store.ErrScanMismatch) {
+		return apiError(http.StatusConflict, "scan_id_reused", "this scan_id was already used for another scan (other token, gate, zone or direction): use a fresh scan_id")
+	}
 	if err != nil {
 		return err
 	}
 	s.m.verdicts.WithLabelValues(string(vd.Status)).Inc()
-	if !dup {
-		s.m.decisions.WithLabelValues(rec.Decision, rec.Code).Inc()
-	}
 	if dup {
 		var first ScanResponse
 		if err := json.Unmarshal(rec.Answer, &first); err != nil {
@@ -139,38 +205,87 @@ func (s *Server) postScan(c echo.Context) error {
 		first.Replayed = true
 		return c.JSON(http.StatusOK, first)
 	}
+	s.m.decisions.WithLabelValues(rec.Decision, rec.Code).Inc()
+	if conflict != nil {
+		s.raise(ctx, []store.Alert{{Event: rec.Event, Serial: rec.Serial, Kind: store.AlertOfflineConflict,
+			Scans: [2]string{conflict.ID, rec.ID}, Gates: [2]string{conflict.Gate, rec.Gate}, At: rec.At,
+			Reason: fmt.Sprintf("Door %s reported this pass let in while offline; %s then scanned it in again: two people may hold this pass", conflict.Gate, rec.Gate)}})
+	}
 	return c.JSON(http.StatusOK, resp)
 }
 
-// decideScan applies anti-passback and clone detection to a scan whose
-// token and policy answer are known, given the last admitted scan of the
-// pass. It runs inside the store's transaction.
-func (s *Server) decideScan(resp *ScanResponse, vd *verifier.Verdict, req *ScanRequest, last *store.Scan) {
-	resp.Decision = Deny
-	if vd.Allowed == nil || !*vd.Allowed {
-		return // code and reason from the verdict or the policy
+// scanResponse is the answer to a scan from the verdict d at time at,
+// before anti-passback: deny unless the policy allows.
+func (s *Server) scanResponse(scanID string, d *verifier.Verdict, at time.Time) ScanResponse {
+	resp := ScanResponse{ScanID: scanID, Decision: Deny, Status: string(d.Status), Code: d.Code, Reason: d.Reason, NextStep: d.NextStep, Phase: d.Phase, At: at}
+	if p := d.Pass; p != nil {
+		resp.Pass = &ScanPass{Serial: p.Serial, Type: p.Type, Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
+		resp.ArtworkURL = "/v1/passes/" + string(p.Serial) + "/artwork.svg"
 	}
-	window := s.cfg.CloneWindow
-	if last != nil {
-		since := resp.At.Sub(last.At)
-		loc := resp.At.Location()
-		switch {
-		case last.Gate != req.Gate && since >= -window && since <= window:
-			resp.Decision, resp.Code = Attention, "possible_clone"
-			resp.Reason = fmt.Sprintf("Same pass admitted at %s %s ago: check the holder, it may be a copy", last.Gate, roundDur(since))
-			return
-		case req.Direction == "in" && last.Direction == "in":
-			resp.Code = "already_inside"
-			resp.Reason = fmt.Sprintf("Already inside: entered at %s, %s via %s (%s)", last.Zone, last.At.In(loc).Format("15:04"), last.Gate, vd.Name)
-			return
-		}
-	}
-	resp.Decision = Admit
+	return resp
 }
 
-func roundDur(d time.Duration) time.Duration {
-	if d < 0 {
-		d = -d
+// raise stores alerts and logs the new ones. The scan they come from is
+// stored already; an alert that cannot be stored now is logged, and found
+// again by the next upload that touches the pass.
+func (s *Server) raise(ctx context.Context, alerts []store.Alert) []store.Alert {
+	if len(alerts) == 0 {
+		return nil
 	}
-	return d.Round(time.Second)
+	added, err := s.cfg.Store.AddAlerts(ctx, alerts)
+	if err != nil {
+		s.log.Error("alert not stored", "err", err, "serial", alerts[0].Serial, "kind", alerts[0].Kind)
+		return nil
+	}
+	for _, a := range added {
+		s.log.Warn("alert", "kind", a.Kind, "serial", a.Serial, "status", a.Status, "gates", a.Gates[:], "scans", a.Scans[:])
+	}
+	return added
+}
+
+// resolveScan records the door person's answer to an "attention" scan:
+// let in or turned away. Only the credential that made the scan (or an
+// admin) answers it. Letting in is refused once the pass was scanned
+// again: the admission would then sit before a scan decided without it.
+func (s *Server) resolveScan(c echo.Context) error {
+	var req ResolveRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Decision != Admit && req.Decision != Deny {
+		return apiError(http.StatusBadRequest, "bad_request", `decision must be "admit" (let in) or "deny" (turned away)`)
+	}
+	id := c.Param("id")
+	if !validScanID(id) {
+		return apiError(http.StatusBadRequest, "bad_request", "bad scan_id")
+	}
+	ctx := c.Request().Context()
+	who := c.Get("caller").(caller)
+	sc, err := s.cfg.Store.Scan(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiError(http.StatusNotFound, "not_found", "no scan "+id)
+	}
+	if err != nil {
+		return err
+	}
+	if who.Role != RoleAdmin && sc.Credential != who.ID {
+		return apiError(http.StatusForbidden, "forbidden", "only the door that made this scan can answer it")
+	}
+	sc, err = s.cfg.Store.ResolveScan(ctx, id, req.Decision, who.actor(), s.cfg.Now())
+	switch {
+	case errors.Is(err, store.ErrNotAttention):
+		return apiError(http.StatusConflict, "not_attention", "this scan was not a CHECK: nothing to answer")
+	case errors.Is(err, store.ErrAlreadyResolved):
+		return apiError(http.StatusConflict, "already_resolved", "this CHECK was already answered the other way")
+	case errors.Is(err, store.ErrScannedSince):
+		return apiError(http.StatusConflict, "scanned_since", "the pass was scanned again since this CHECK: scan it again")
+	case err != nil:
+		return err
+	}
+	var resp ScanResponse
+	if err := json.Unmarshal(sc.Answer, &resp); err != nil {
+		return err
+	}
+	resp.Resolution = &ScanResolution{Decision: sc.Resolution, By: sc.ResolvedBy, At: sc.ResolvedAt}
+	return c.JSON(http.StatusOK, resp)
 }

@@ -161,6 +161,7 @@ func (s *Server) routes() {
 	api := e.Group("/v1")
 	api.POST("/scans", s.postScan, s.require(RoleScanner))
 	api.POST("/scans/offline", s.postOfflineScans, s.require(RoleScanner))
+	api.POST("/scans/:id/resolve", s.resolveScan, s.require(RoleScanner))
 	api.GET("/alerts", s.getAlerts, s.require(RoleScanner))
 	api.POST("/passes", s.issueOne, s.require(RoleIssuer))
 	api.POST("/passes/batch", s.issueBatch, s.require(RoleIssuer))

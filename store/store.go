@@ -20,7 +20,9 @@ package store
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/laminate/laminate/pass"
@@ -94,6 +96,7 @@ const (
 	ActionKeyRetire   = "key.retire"
 	ActionEventCue    = "event.cue"
 	ActionSharedPut   = "shared.put"
+	ActionScanResolve = "scan.resolve" // a person let a pass in, or turned it away, after "attention"
 )
 
 // Scan is one door scan, as recorded.
@@ -104,32 +107,108 @@ type Scan struct {
 	Gate      string
 	Zone      string
 	Direction string // "in" or "out"
-	Decision  string // "admit", "deny" or "attention"
+	Decision  string // "admit", "deny" or "attention": the answer the door got (offline: the door's own)
 	Code      string
-	At        time.Time // when the scanner scanned
-	Answer    []byte    // the answer sent, returned as-is to a retry
+	// At is when the scan happened. An online scan is timed by the server
+	// while the pass is locked, never earlier than the pass's last
+	// admitted scan, so that time order and decision order agree.
+	At     time.Time
+	Answer []byte // the answer sent, returned as-is to a retry
+
+	Source     string    // SourceOnline or SourceOffline
+	Credential string    // the API token (or device) that sent it: its id, never its secret
+	DeviceAt   time.Time // the time the device claimed, when At differs from it; zero otherwise
+	// Verdict is the server's own verdict on the pass at At: "ok", a token
+	// status ("revoked", "forged", ...) or a policy code. For an offline
+	// scan it sits beside the door's Decision.
+	Verdict string
+	// TokenHash is a SHA-256 of the scanned text, with Gate, Zone and
+	// Direction what a retry of the same scan ID must match.
+	TokenHash []byte
+	// Resolution is a person's answer to an "attention" scan: "admit" (let
+	// in) or "deny" (turned away); "" while nobody has answered.
+	Resolution string
+	ResolvedBy string
+	ResolvedAt time.Time
+
+	Seq int64 // the order in which the store recorded it (filled in when read)
 }
 
-// ScanDecider decides a scan given the last admitted scan of the same
-// serial (nil if none). It runs inside the store's transaction, so the
-// check and the record are one atomic step.
-type ScanDecider func(last *Scan) (decision, code string, answer []byte)
+// Admitted reports whether the holder went through: the scan was admitted,
+// or a person let the holder in after an "attention" answer.
+func (sc *Scan) Admitted() bool { return sc.Decision == "admit" || sc.Resolution == "admit" }
 
-// Alert kinds: signs that one pass was used by two people, found when the
-// scans of doors that were offline arrive.
+// SameScanRequest reports whether b asks for the scan that a records: a
+// retry sends the same token, gate, zone and direction under the same scan
+// ID. A record from before token hashes were kept matches any token.
+func SameScanRequest(a, b *Scan) bool {
+	return (len(a.TokenHash) == 0 || subtle.ConstantTimeCompare(a.TokenHash, b.TokenHash) == 1) &&
+		a.Gate == b.Gate && a.Zone == b.Zone && a.Direction == b.Direction
+}
+
+// CheckResolution checks that a person may answer scan sc with
+// resolution; scannedSince says whether another scan of the pass was
+// recorded after it. A store calls it inside its transaction.
+func CheckResolution(sc *Scan, resolution string, scannedSince bool) error {
+	switch {
+	case resolution != "admit" && resolution != "deny":
+		return fmt.Errorf("store: resolution must be admit or deny, not %q", resolution)
+	case sc.Decision != "attention":
+		return fmt.Errorf("%w: scan %s was %s", ErrNotAttention, sc.ID, sc.Decision)
+	case sc.Resolution == resolution:
+		return nil
+	case sc.Resolution != "":
+		return fmt.Errorf("%w: scan %s was answered %s", ErrAlreadyResolved, sc.ID, sc.Resolution)
+	case resolution == "admit" && scannedSince:
+		return fmt.Errorf("%w: scan %s", ErrScannedSince, sc.ID)
+	}
+	return nil
+}
+
+// Scan sources.
 const (
-	AlertDoubleEntry = "double_entry" // admitted "in" twice with no "out" between
-	AlertTwoGates    = "two_gates"    // admitted at two gates closer in time than one person can walk
+	SourceOnline  = "online"  // decided by the server while the door waited
+	SourceOffline = "offline" // decided by a door on its own, uploaded later
 )
 
-// Alert is one sign that a pass was used by two people: two admitted scans
-// of the same pass that cannot both be its holder.
+// ScanDecider decides scan s given the pass's last admitted scan (nil if
+// none): it sets s's Decision, Code, Answer and, for an online scan, its
+// time. It runs inside the store's transaction, while the pass is locked,
+// so the check and the record are one atomic step and scans of one pass
+// are decided one at a time. The last admitted scan is the latest by
+// (At, stored order) among the scans that Admitted.
+type ScanDecider func(s *Scan, last *Scan)
+
+// ErrScanMismatch is returned by [Store.RecordScan] for a scan ID already
+// stored with another token, gate, zone or direction: not a retry.
+var ErrScanMismatch = errors.New("store: scan ID already used for another scan")
+
+// Resolution errors of [Store.ResolveScan].
+var (
+	ErrNotAttention    = errors.New("store: the scan was not an attention answer")
+	ErrAlreadyResolved = errors.New("store: the scan was already resolved the other way")
+	ErrScannedSince    = errors.New("store: the pass was scanned again since")
+)
+
+// Alert kinds: signs that a pass was misused, found when the scans of doors
+// that were offline arrive, or when an online scan disagrees with them.
+const (
+	AlertDoubleEntry     = "double_entry"     // admitted "in" twice with no "out" between
+	AlertTwoGates        = "two_gates"        // admitted at two gates closer in time than one person can walk
+	AlertAdmittedInvalid = "admitted_invalid" // an offline door let in a pass the server finds revoked, forged, expired, for another event or not allowed there
+	AlertOfflineConflict = "offline_conflict" // an online scan disagreed with what an offline door reported
+)
+
+// Alert is one sign that a pass was misused: two admitted scans of the same
+// pass that cannot both be its holder, or a pass let in that the server
+// would have refused.
 type Alert struct {
 	ID       int64
 	Event    string
 	Serial   pass.Serial
-	Kind     string    // AlertDoubleEntry or AlertTwoGates
-	Scans    [2]string // scan IDs, the earlier first
+	Kind     string    // AlertDoubleEntry, AlertTwoGates, AlertAdmittedInvalid or AlertOfflineConflict
+	Status   string    // AlertAdmittedInvalid: the server's verdict (revoked, forged, ...)
+	Scans    [2]string // scan IDs, the earlier first; one scan: the second is ""
 	Gates    [2]string
 	At       time.Time // when the later scan was made
 	Detected time.Time // when the store recorded the alert
@@ -220,9 +299,18 @@ type Store interface {
 	// RecordScan stores scan s with the decision of decide, atomically: two
 	// doors scanning one pass at the same instant are decided one after
 	// the other. A scan ID already stored is not decided again: the first
-	// record is returned with dup true.
+	// record is returned with dup true, or ErrScanMismatch when its token
+	// hash, gate, zone or direction differ from s's.
 	RecordScan(ctx context.Context, s *Scan, decide ScanDecider) (rec *Scan, dup bool, err error)
-	// Scans lists the scans of a serial, oldest first.
+	// ResolveScan records a person's answer ("admit" or "deny") to the
+	// "attention" scan with the given ID. The same answer again is a no-op;
+	// ErrNotFound, ErrNotAttention, ErrAlreadyResolved (answered the other
+	// way), and for "admit" ErrScannedSince when another scan of the pass
+	// was recorded after it (letting the holder in would reorder history).
+	ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*Scan, error)
+	// Scan returns the scan with the given ID, or ErrNotFound.
+	Scan(ctx context.Context, id string) (*Scan, error)
+	// Scans lists the scans of a serial, oldest first (by At, then stored order).
 	Scans(ctx context.Context, serial pass.Serial) ([]Scan, error)
 
 	// AddAlerts stores the alerts not stored yet (an alert is the same as

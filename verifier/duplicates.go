@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -17,28 +18,26 @@ import (
 //   - [store.AlertTwoGates]: two admitted scans at different gates closer
 //     together than window.
 //
-// Only admitted scans count (a denied person went nowhere), in the order
-// the doors scanned them. The result is deterministic, so finding the same
+// Only admitted scans count (a denied person went nowhere, and an
+// "attention" only when a person let the holder in), in the order the
+// doors scanned them. The result is deterministic, so finding the same
 // alerts again after a second upload adds nothing (the store keeps each
 // alert once).
 func FindDuplicates(scans []store.Scan, window time.Duration) []store.Alert {
 	var admitted []store.Scan
 	for _, sc := range scans {
-		if sc.Decision == "admit" && sc.Serial != "" {
+		if sc.Admitted() && sc.Serial != "" {
 			admitted = append(admitted, sc)
 		}
 	}
+	// By time, then in the order the store recorded them: online scans of
+	// one pass are timed in the order they were decided (TimeScan), so
+	// two of them at the same instant were decided in stored order.
 	slices.SortStableFunc(admitted, func(a, b store.Scan) int {
 		if c := a.At.Compare(b.At); c != 0 {
 			return c
 		}
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.Seq, b.Seq)
 	})
 	var alerts []store.Alert
 	alert := func(kind string, a, b store.Scan, reason string) {

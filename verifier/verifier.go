@@ -216,11 +216,33 @@ func (v *Verifier) verify(token string, at time.Time) Verdict {
 		return vd
 	}
 	vd.fill(&p)
+	v.judge(&vd, at)
+	return vd
+}
+
+// VerdictAt is vd, a verdict of Verify, as it stands at time at: the same
+// signature, judged again against the revocations and the pass's validity
+// dates. It is cheap (no signature check), for a decision whose final time
+// is known only once the pass is locked.
+func (v *Verifier) VerdictAt(vd Verdict, at time.Time) Verdict {
+	if vd.Pass == nil || vd.Status == StatusMalformed {
+		return vd
+	}
+	out := Verdict{Authentic: true, KID: vd.KID}
+	out.fill(vd.Pass)
+	v.judge(&out, at)
+	out.NextStep = nextSteps[out.Status]
+	return out
+}
+
+// judge sets the status of an authentic pass at time at.
+func (v *Verifier) judge(vd *Verdict, at time.Time) {
+	p := vd.Pass
 	switch {
 	case v.cfg.Event != "" && p.Event != v.cfg.Event:
 		vd.Status, vd.Err = StatusWrongEvent, fmt.Errorf("%w: %s, this door is %s", ErrWrongEvent, p.Event, v.cfg.Event)
 		vd.Message = fmt.Sprintf("Genuine pass, but for another event (%s)", p.Event)
-	case v.revoked(&vd):
+	case v.revoked(vd):
 	case at.After(p.ValidUntil.Add(v.cfg.Leeway)):
 		vd.Status, vd.Err = StatusExpired, ErrExpired
 		vd.Message = "Genuine pass, expired " + p.ValidUntil.Format("2006-01-02 15:04 MST")
@@ -230,7 +252,6 @@ func (v *Verifier) verify(token string, at time.Time) Verdict {
 	default:
 		vd.Status, vd.Message = StatusValid, "Genuine pass"
 	}
-	return vd
 }
 
 func (v *Verifier) revoked(vd *Verdict) bool {
@@ -268,7 +289,7 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 		return
 	}
 	if ev == nil {
-		vd.Code, vd.Reason, vd.NextStep = "unknown_event", "Genuine pass, but its event is not known here", nextUnknownEvent
+		vd.Code, vd.Reason, vd.NextStep = CodeUnknownEvent, "Genuine pass, but its event is not known here", nextUnknownEvent
 		return
 	}
 	d := ev.Decide(vd.Pass, zone, at)

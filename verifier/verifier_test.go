@@ -331,6 +331,10 @@ func TestNextSteps(t *testing.T) {
 			}
 		})
 	}
+	if vd := f.v.VerdictAt(f.v.Verify(f.token, t0), event.Schedule.AccessUntil.Add(time.Hour)); vd.Status != verifier.StatusExpired ||
+		vd.NextStep != "Send to the accreditation desk for a new pass" {
+		t.Fatalf("VerdictAt, expired since: %s, next step %q", vd.Status, vd.NextStep)
+	}
 	stranger := newFixture(t, keys.EdDSA)
 	if vd := f.v.Verify(stranger.token, t0); vd.Status != verifier.StatusUnknownKey || vd.NextStep != "Send to the accreditation desk" {
 		t.Fatalf("unknown key: %s, next step %q", vd.Status, vd.NextStep)

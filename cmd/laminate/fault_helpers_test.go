@@ -359,7 +359,7 @@ type scanBody struct {
 	Zone      string    `json:"zone"`
 	Direction string    `json:"direction"`
 	ScanID    string    `json:"scan_id"`
-	At        time.Time `json:"at"`
+	At        time.Time `json:"at,omitzero"` // zero: the server times the scan
 }
 
 // scanAnswer is what a door keeps of the answer.

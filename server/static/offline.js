@@ -508,16 +508,22 @@
     const d = decide(ev, vd.pass, req.zone, req.at);
     a.code = d.code; a.reason = d.reason; a.phase = d.phase;
     if (!d.allowed) { a.next_step = d.next_step; return a; }
-    if (last) {
+    if (last) { // verifier.DecideScan; the door's own scans are all online to it
       const since = req.at - last.at;
-      if (last.gate !== req.gate && since >= -CLONE_WINDOW && since <= CLONE_WINDOW) {
-        a.decision = "attention"; a.code = "possible_clone";
-        a.reason = `Same pass admitted at ${last.gate} ${goDuration(since)} ago: check the holder, it may be a copy`;
+      const otherGate = last.gate !== req.gate && since <= CLONE_WINDOW;
+      if (req.direction === "in" && last.direction === "in") {
+        if (otherGate) {
+          a.code = "possible_clone";
+          a.reason = `Same pass entered at ${last.gate} ${goDuration(since)} ago: one pass, two people?`;
+        } else {
+          a.code = "already_inside";
+          a.reason = `Already inside: entered ${last.zone} at ${clock(last.at, last.at, ev.offset)} via ${last.gate}`;
+        }
         return a;
       }
-      if (req.direction === "in" && last.direction === "in") {
-        a.code = "already_inside";
-        a.reason = `Already inside: entered at ${last.zone}, ${clock(last.at, last.at, ev.offset)} via ${last.gate} (${vd.pass.name})`;
+      if (otherGate) {
+        a.decision = "attention"; a.code = "possible_clone";
+        a.reason = `Same pass scanned at ${last.gate} ${goDuration(since)} ago: check the holder, it may be a copy`;
         return a;
       }
     }

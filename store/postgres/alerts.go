@@ -19,9 +19,9 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.Alert) ([]store.Al
 		added = added[:0]
 		for _, a := range alerts {
 			var id int64
-			err := tx.QueryRow(ctx, `INSERT INTO alerts (event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (kind, scan_a, scan_b) DO NOTHING RETURNING id`,
-				a.Event, string(a.Serial), a.Kind, a.Scans[0], a.Scans[1], a.Gates[0], a.Gates[1], a.At, now, a.Reason).Scan(&id)
+			err := tx.QueryRow(ctx, `INSERT INTO alerts (event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason, status)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (kind, scan_a, scan_b) DO NOTHING RETURNING id`,
+				a.Event, string(a.Serial), a.Kind, a.Scans[0], a.Scans[1], a.Gates[0], a.Gates[1], a.At, now, a.Reason, a.Status).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
 				continue // found before
 			}
@@ -51,7 +51,7 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 		args = append(args, f.Gate)
 		where = append(where, fmt.Sprintf("(gate_a = $%d OR gate_b = $%d)", len(args), len(args)))
 	}
-	q := `SELECT id, event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason FROM alerts`
+	q := `SELECT id, event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason, status FROM alerts`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -68,7 +68,7 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 	out := []store.Alert{}
 	for rows.Next() {
 		var a store.Alert
-		if err := rows.Scan(&a.ID, &a.Event, &a.Serial, &a.Kind, &a.Scans[0], &a.Scans[1], &a.Gates[0], &a.Gates[1], &a.At, &a.Detected, &a.Reason); err != nil {
+		if err := rows.Scan(&a.ID, &a.Event, &a.Serial, &a.Kind, &a.Scans[0], &a.Scans[1], &a.Gates[0], &a.Gates[1], &a.At, &a.Detected, &a.Reason, &a.Status); err != nil {
 			return nil, dbErr(err, "alerts")
 		}
 		a.At, a.Detected = a.At.UTC(), a.Detected.UTC()

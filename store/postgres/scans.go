@@ -13,14 +13,20 @@ import (
 	"github.com/laminate/laminate/store"
 )
 
-const scanCols = `scan_id, serial, event, gate, zone, direction, decision, code, at, answer`
+const scanCols = `id, scan_id, serial, event, gate, zone, direction, decision, code, at, answer,
+	source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at`
 
 func scanScan(row pgx.Row) (store.Scan, error) {
 	var sc store.Scan
-	err := row.Scan(&sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &sc.At, &sc.Answer)
-	sc.At = sc.At.UTC()
+	var deviceAt, resolvedAt *time.Time
+	err := row.Scan(&sc.Seq, &sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &sc.At, &sc.Answer,
+		&sc.Source, &sc.Credential, &deviceAt, &sc.Verdict, &sc.TokenHash, &sc.Resolution, &sc.ResolvedBy, &resolvedAt)
+	sc.At, sc.DeviceAt, sc.ResolvedAt = sc.At.UTC(), fromNull(deviceAt), fromNull(resolvedAt)
 	if sc.Answer == nil {
 		sc.Answer = []byte{}
+	}
+	if sc.TokenHash == nil {
+		sc.TokenHash = []byte{}
 	}
 	return sc, err
 }
@@ -43,8 +49,10 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 		}
 		b.Queue(`SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, sc.ID)
 		if sc.Serial != "" {
+			// The latest by time, then by recording order: online scans
+			// are timed so that the two orders agree.
 			b.Queue(`SELECT `+scanCols+` FROM scans
-				WHERE serial = $1 AND decision = 'admit' ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial))
+				WHERE serial = $1 AND (decision = 'admit' OR resolution = 'admit') ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial))
 		}
 		br := tx.SendBatch(ctx, &b)
 		if sc.Serial != "" {
@@ -56,6 +64,9 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 		prev, err := scanScan(br.QueryRow())
 		if err == nil {
 			br.Close()
+			if !store.SameScanRequest(&prev, sc) {
+				return fmt.Errorf("%w: %s", store.ErrScanMismatch, sc.ID)
+			}
 			out, dup = prev, true
 			return nil
 		}
@@ -78,25 +89,38 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 			return dbErr(err, "scan %s", sc.ID)
 		}
 		out = *sc
-		out.Decision, out.Code, out.Answer = decide(last)
+		decide(&out, last)
 		if out.Answer == nil {
 			out.Answer = []byte{}
 		}
+		if out.TokenHash == nil {
+			out.TokenHash = []byte{}
+		}
+		if out.Source == "" {
+			out.Source = store.SourceOnline
+		}
 		// A scan ID is unique; the same ID under another serial (or none)
 		// is not covered by the lock, and is settled here.
-		tag, err := tx.Exec(ctx, `INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (scan_id) DO NOTHING`,
-			out.ID, string(out.Serial), out.Event, out.Gate, out.Zone, out.Direction, out.Decision, out.Code, out.At, s.Now(), out.Answer)
-		if err != nil {
-			return dbErr(err, "recording scan")
-		}
-		if tag.RowsAffected() == 0 {
+		err = tx.QueryRow(ctx, `INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer,
+				source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+			ON CONFLICT (scan_id) DO NOTHING RETURNING id`,
+			out.ID, string(out.Serial), out.Event, out.Gate, out.Zone, out.Direction, out.Decision, out.Code, out.At, s.Now(), out.Answer,
+			out.Source, out.Credential, nullTime(out.DeviceAt), out.Verdict, out.TokenHash, out.Resolution, out.ResolvedBy, nullTime(out.ResolvedAt)).Scan(&out.Seq)
+		if errors.Is(err, pgx.ErrNoRows) {
 			// READ COMMITTED: this statement sees the row that won.
 			prev, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, sc.ID))
 			if err != nil {
 				return dbErr(err, "scan %s", sc.ID)
 			}
+			if !store.SameScanRequest(&prev, sc) {
+				return fmt.Errorf("%w: %s", store.ErrScanMismatch, sc.ID)
+			}
 			out, dup = prev, true
+			return nil
+		}
+		if err != nil {
+			return dbErr(err, "recording scan")
 		}
 		return nil
 	})
@@ -104,6 +128,62 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 		return nil, false, err
 	}
 	return &out, dup, nil
+}
+
+// ResolveScan implements [store.Store]. It takes the pass's scan lock, so
+// no scan of the pass is decided while a person's answer is recorded.
+func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*store.Scan, error) {
+	var out store.Scan
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		sc, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: scan %s", store.ErrNotFound, id)
+		}
+		if err != nil {
+			return dbErr(err, "scan %s", id)
+		}
+		later := false
+		if sc.Serial != "" {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, s.locks[lockScans], hash32(string(sc.Serial))); err != nil {
+				return dbErr(err, "lock scans of %s", sc.Serial)
+			}
+			// Read again under the lock: another node may have answered.
+			if sc, err = scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, id)); err != nil {
+				return dbErr(err, "scan %s", id)
+			}
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM scans WHERE serial = $1 AND id > $2)`, string(sc.Serial), sc.Seq).Scan(&later); err != nil {
+				return dbErr(err, "scans of %s", sc.Serial)
+			}
+		}
+		if err := store.CheckResolution(&sc, resolution, later); err != nil || sc.Resolution == resolution {
+			out = sc
+			return err
+		}
+		sc.Resolution, sc.ResolvedBy, sc.ResolvedAt = resolution, by, at.UTC()
+		if _, err := tx.Exec(ctx, `UPDATE scans SET resolution = $1, resolved_by = $2, resolved_at = $3 WHERE scan_id = $4`,
+			resolution, by, at, id); err != nil {
+			return dbErr(err, "scan %s", id)
+		}
+		out = sc
+		return s.audit(ctx, tx, s.Now(), by, store.ActionScanResolve, string(sc.Serial),
+			map[string]any{"scan_id": id, "resolution": resolution, "gate": sc.Gate})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Scan implements [store.Store].
+func (s *Store) Scan(ctx context.Context, id string) (*store.Scan, error) {
+	sc, err := scanScan(s.pool.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: scan %s", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, dbErr(err, "scan %s", id)
+	}
+	return &sc, nil
 }
 
 // Scans implements [store.Store].
@@ -116,7 +196,7 @@ func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Ser
 	// The last admitted scan of each pass of the event; inside when "in".
 	rows, err := s.pool.Query(ctx, `SELECT serial, zone FROM (
 			SELECT DISTINCT ON (serial) serial, zone, direction FROM scans
-			WHERE event = $1 AND decision = 'admit' AND serial <> ''
+			WHERE event = $1 AND (decision = 'admit' OR resolution = 'admit') AND serial <> ''
 			ORDER BY serial, at DESC, id DESC) AS last
 		WHERE direction = 'in' ORDER BY zone, serial`, event)
 	if err != nil {

@@ -131,4 +131,22 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_event ON alerts (event, id);
 `,
+	// 3: door hardening (issue 11; SQLite's migration 7): where each scan
+	// came from and who sent it, the device's own time, the server's
+	// verdict beside an offline door's decision, what a retry must match,
+	// a person's answer to "attention"; the verdict of an alert.
+	`
+ALTER TABLE scans ADD COLUMN source TEXT NOT NULL DEFAULT 'online';   -- online, offline
+ALTER TABLE scans ADD COLUMN credential TEXT NOT NULL DEFAULT '';     -- API token id, never its secret
+ALTER TABLE scans ADD COLUMN device_at TIMESTAMPTZ;                   -- the device's time when at differs
+ALTER TABLE scans ADD COLUMN verdict TEXT NOT NULL DEFAULT '';        -- ok, a token status or a policy code
+ALTER TABLE scans ADD COLUMN token_hash BYTEA NOT NULL DEFAULT '';    -- SHA-256 of the scanned text
+ALTER TABLE scans ADD COLUMN resolution TEXT NOT NULL DEFAULT '';     -- admit, deny: a person's answer to attention
+ALTER TABLE scans ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE scans ADD COLUMN resolved_at TIMESTAMPTZ;
+UPDATE scans SET source = 'offline' WHERE convert_from(answer, 'UTF8') LIKE '{"offline":true%';
+DROP INDEX scans_admitted;
+CREATE INDEX scans_admitted ON scans (serial, at DESC, id DESC) WHERE decision = 'admit' OR resolution = 'admit';
+ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -16,9 +16,9 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.Alert) ([]store.Al
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		added = added[:0]
 		for _, a := range alerts {
-			res, err := tx.ExecContext(ctx, `INSERT INTO alerts (event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, scan_a, scan_b) DO NOTHING`,
-				a.Event, string(a.Serial), a.Kind, a.Scans[0], a.Scans[1], a.Gates[0], a.Gates[1], ts(a.At), ts(now), a.Reason)
+			res, err := tx.ExecContext(ctx, `INSERT INTO alerts (event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason, status)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, scan_a, scan_b) DO NOTHING`,
+				a.Event, string(a.Serial), a.Kind, a.Scans[0], a.Scans[1], a.Gates[0], a.Gates[1], ts(a.At), ts(now), a.Reason, a.Status)
 			if err != nil {
 				return fmt.Errorf("store: alert: %w", err)
 			}
@@ -46,7 +46,7 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 	if f.Gate != "" {
 		where, args = append(where, "(gate_a = ? OR gate_b = ?)"), append(args, f.Gate, f.Gate)
 	}
-	q := `SELECT id, event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason FROM alerts`
+	q := `SELECT id, event, serial, kind, scan_a, scan_b, gate_a, gate_b, at, detected_at, reason, status FROM alerts`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -63,7 +63,7 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 	for rows.Next() {
 		var a store.Alert
 		var at, det string
-		if err := rows.Scan(&a.ID, &a.Event, &a.Serial, &a.Kind, &a.Scans[0], &a.Scans[1], &a.Gates[0], &a.Gates[1], &at, &det, &a.Reason); err != nil {
+		if err := rows.Scan(&a.ID, &a.Event, &a.Serial, &a.Kind, &a.Scans[0], &a.Scans[1], &a.Gates[0], &a.Gates[1], &at, &det, &a.Reason, &a.Status); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		if a.At, err = parseTS(at); err != nil {

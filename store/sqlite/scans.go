@@ -5,24 +5,42 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
-const scanCols = `scan_id, serial, event, gate, zone, direction, decision, code, at, answer`
+const scanCols = `rowid, scan_id, serial, event, gate, zone, direction, decision, code, at, answer,
+	source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at`
 
 func scanScan(row scanner) (store.Scan, error) {
 	var sc store.Scan
-	var at, answer string
-	if err := row.Scan(&sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &at, &answer); err != nil {
+	var at, answer, deviceAt, resolvedAt string
+	if err := row.Scan(&sc.Seq, &sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &at, &answer,
+		&sc.Source, &sc.Credential, &deviceAt, &sc.Verdict, &sc.TokenHash, &sc.Resolution, &sc.ResolvedBy, &resolvedAt); err != nil {
 		return sc, err
 	}
 	sc.Answer = []byte(answer)
+	if sc.TokenHash == nil {
+		sc.TokenHash = []byte{}
+	}
 	var err error
-	sc.At, err = parseTS(at)
+	if sc.At, err = parseTS(at); err != nil {
+		return sc, err
+	}
+	if sc.DeviceAt, err = parseTS(deviceAt); err != nil {
+		return sc, err
+	}
+	sc.ResolvedAt, err = parseTS(resolvedAt)
 	return sc, err
 }
+
+// lastAdmitted is the query of a pass's last admitted scan: the latest by
+// time, then by the order of recording (online scans are timed so that
+// the two orders agree).
+const lastAdmitted = `SELECT ` + scanCols + ` FROM scans
+	WHERE serial = ? AND (decision = 'admit' OR resolution = 'admit') ORDER BY at DESC, rowid DESC LIMIT 1`
 
 // RecordScan implements [store.Store]. SQLite has one writer and the
 // transaction begins IMMEDIATE, so the read of the last admitted scan and
@@ -33,6 +51,9 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		prev, err := scanScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = ?`, sc.ID))
 		if err == nil {
+			if !store.SameScanRequest(&prev, sc) {
+				return fmt.Errorf("%w: %s", store.ErrScanMismatch, sc.ID)
+			}
 			out, dup = prev, true
 			return nil
 		}
@@ -41,8 +62,7 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 		}
 		var last *store.Scan
 		if sc.Serial != "" {
-			l, err := scanScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans
-				WHERE serial = ? AND decision = 'admit' ORDER BY at DESC, rowid DESC LIMIT 1`, string(sc.Serial)))
+			l, err := scanScan(tx.QueryRowContext(ctx, lastAdmitted, string(sc.Serial)))
 			switch {
 			case err == nil:
 				last = &l
@@ -51,19 +71,80 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 			}
 		}
 		out = *sc
-		out.Decision, out.Code, out.Answer = decide(last)
-		_, err = tx.ExecContext(ctx, `INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			out.ID, string(out.Serial), out.Event, out.Gate, out.Zone, out.Direction, out.Decision, out.Code, ts(out.At), ts(s.Now()), string(out.Answer))
+		decide(&out, last)
+		if out.Source == "" {
+			out.Source = store.SourceOnline
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer,
+				source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			out.ID, string(out.Serial), out.Event, out.Gate, out.Zone, out.Direction, out.Decision, out.Code, ts(out.At), ts(s.Now()), string(out.Answer),
+			out.Source, out.Credential, ts(out.DeviceAt), out.Verdict, nonNil(out.TokenHash), out.Resolution, out.ResolvedBy, ts(out.ResolvedAt))
 		if err != nil {
 			return fmt.Errorf("store: recording scan: %w", err)
 		}
+		out.Seq, _ = res.LastInsertId()
 		return nil
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return &out, dup, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// ResolveScan implements [store.Store].
+func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*store.Scan, error) {
+	var out store.Scan
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		sc, err := scanScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: scan %s", store.ErrNotFound, id)
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		var later int
+		if resolution == "admit" && sc.Serial != "" {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM scans WHERE serial = ? AND rowid > ?`, string(sc.Serial), sc.Seq).Scan(&later); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		if err := store.CheckResolution(&sc, resolution, later > 0); err != nil || sc.Resolution == resolution {
+			out = sc
+			return err
+		}
+		sc.Resolution, sc.ResolvedBy, sc.ResolvedAt = resolution, by, at
+		if _, err := tx.ExecContext(ctx, `UPDATE scans SET resolution = ?, resolved_by = ?, resolved_at = ? WHERE scan_id = ?`,
+			resolution, by, ts(at), id); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		out = sc
+		return s.audit(ctx, tx, s.Now(), by, store.ActionScanResolve, string(sc.Serial),
+			map[string]any{"scan_id": id, "resolution": resolution, "gate": sc.Gate})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Scan implements [store.Store].
+func (s *Store) Scan(ctx context.Context, id string) (*store.Scan, error) {
+	sc, err := scanScan(s.r.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: scan %s", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &sc, nil
 }
 
 // Scans implements [store.Store].

@@ -124,4 +124,21 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_event ON alerts (event, id);
 `,
+	// 7: door hardening (issue 11). Where each scan came from and who sent
+	// it; the time the device claimed when the server timed it otherwise;
+	// the server's own verdict beside an offline door's decision; what a
+	// retry of the scan ID must match; a person's answer to "attention".
+	// Alerts gain the verdict of a pass let in that should not have been.
+	`
+ALTER TABLE scans ADD COLUMN source TEXT NOT NULL DEFAULT 'online'; -- online, offline
+ALTER TABLE scans ADD COLUMN credential TEXT NOT NULL DEFAULT '';   -- API token id, never its secret
+ALTER TABLE scans ADD COLUMN device_at TEXT NOT NULL DEFAULT '';    -- the device's time when at differs
+ALTER TABLE scans ADD COLUMN verdict TEXT NOT NULL DEFAULT '';      -- ok, a token status or a policy code
+ALTER TABLE scans ADD COLUMN token_hash BLOB NOT NULL DEFAULT x'';  -- SHA-256 of the scanned text
+ALTER TABLE scans ADD COLUMN resolution TEXT NOT NULL DEFAULT '';   -- admit, deny: a person's answer to attention
+ALTER TABLE scans ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE scans ADD COLUMN resolved_at TEXT NOT NULL DEFAULT '';
+UPDATE scans SET source = 'offline' WHERE answer LIKE '{%' AND json_valid(answer) AND json_extract(answer, '$.offline') = 1;
+ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT '';
+`,
 }

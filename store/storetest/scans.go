@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,18 +22,22 @@ var scanAt = time.Date(2026, 11, 20, 19, 0, 0, 0, time.UTC)
 // answer returns a decider with a fixed decision that records the last
 // admitted scan it was given.
 func answer(decision, code string, got **store.Scan, called *int) store.ScanDecider {
-	return func(last *store.Scan) (string, string, []byte) {
+	return func(sc, last *store.Scan) {
 		*called++
 		*got = last
-		return decision, code, fmt.Appendf(nil, `{"decision":%q,"code":%q}`, decision, code)
+		sc.Decision, sc.Code, sc.Answer = decision, code, fmt.Appendf(nil, `{"decision":%q,"code":%q}`, decision, code)
 	}
 }
 
-// sameScan reports whether two scans are equal, times as instants.
+// sameScan reports whether two scans are equal, times as instants. Seq is
+// compared when both know it.
 func sameScan(a, b store.Scan) bool {
 	return a.ID == b.ID && a.Serial == b.Serial && a.Event == b.Event && a.Gate == b.Gate && a.Zone == b.Zone &&
 		a.Direction == b.Direction && a.Decision == b.Decision && a.Code == b.Code && a.At.Equal(b.At) &&
-		bytes.Equal(a.Answer, b.Answer)
+		bytes.Equal(a.Answer, b.Answer) && source(a) == source(b) && a.Credential == b.Credential &&
+		a.DeviceAt.Equal(b.DeviceAt) && a.Verdict == b.Verdict && bytes.Equal(a.TokenHash, b.TokenHash) &&
+		a.Resolution == b.Resolution && a.ResolvedBy == b.ResolvedBy && a.ResolvedAt.Equal(b.ResolvedAt) &&
+		(a.Seq == 0 || b.Seq == 0 || a.Seq == b.Seq)
 }
 
 func testRecordScan(t *testing.T, open opener) {
@@ -145,7 +150,8 @@ func testRecordScanIdempotent(t *testing.T, open opener) {
 	MustCreate(t, s, NewEvent(t, "ev", time.Date(2026, 11, 20, 20, 0, 0, 0, cet)))
 	ps := NewPasses(t, "ev", 1, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	MustInsert(t, s, ps)
-	first := &store.Scan{ID: "8f14e45f-ceea-4e7a-9b1a-1d2f3a4b5c6d", Serial: ps[0].Serial, Event: "ev", Gate: "north", Zone: "stage", Direction: "in", At: scanAt}
+	first := &store.Scan{ID: "8f14e45f-ceea-4e7a-9b1a-1d2f3a4b5c6d", Serial: ps[0].Serial, Event: "ev", Gate: "north", Zone: "stage", Direction: "in", At: scanAt,
+		TokenHash: []byte("0123456789abcdef0123456789abcdef")}
 	var last *store.Scan
 	calls := 0
 	rec, dup, err := s.RecordScan(ctx, first, answer("admit", "ok", &last, &calls))
@@ -153,27 +159,47 @@ func testRecordScanIdempotent(t *testing.T, open opener) {
 		t.Fatalf("RecordScan() = dup %v, %v", dup, err)
 	}
 	auditBefore := auditLen(t, s)
+	changed := func(f func(*store.Scan)) store.Scan {
+		sc := *first
+		sc.TokenHash = slices.Clone(first.TokenHash)
+		f(&sc)
+		return sc
+	}
 	tests := []struct {
 		name  string
 		retry store.Scan
+		err   error
 	}{
-		{"ok/same-scan", *first},
-		// A retry is the same scan ID: whatever else it says, the first record stands.
-		{"ok/changed-retry", store.Scan{ID: first.ID, Serial: ps[0].Serial, Event: "ev", Gate: "south", Zone: "foh", Direction: "out", At: scanAt.Add(time.Hour)}},
-		{"ok/retry-without-serial", store.Scan{ID: first.ID, At: scanAt}},
+		{"ok/same-scan", *first, nil},
+		// A retry is the same request under the same scan ID; its time
+		// may differ (sent again later), and the first record stands.
+		{"ok/retry-later", changed(func(sc *store.Scan) { sc.At = scanAt.Add(time.Hour) }), nil},
+		// The same scan ID with another token, gate, zone or direction is
+		// not a retry: it must not get the first answer (issue 11: a forged
+		// token under the scan ID of a real admit got "admit" and the
+		// holder's name back).
+		{"fail/other-token", changed(func(sc *store.Scan) { sc.TokenHash[0] ^= 1; sc.Serial = "" }), store.ErrScanMismatch},
+		{"fail/other-gate", changed(func(sc *store.Scan) { sc.Gate = "south" }), store.ErrScanMismatch},
+		{"fail/other-zone", changed(func(sc *store.Scan) { sc.Zone = "foh" }), store.ErrScanMismatch},
+		{"fail/other-direction", changed(func(sc *store.Scan) { sc.Direction = "out" }), store.ErrScanMismatch},
+		{"fail/no-token", store.Scan{ID: first.ID, At: scanAt}, store.ErrScanMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
 			retry := tt.retry
 			got, dup, err := s.RecordScan(ctx, &retry, answer("deny", "retried", &last, &calls))
-			if err != nil || !dup {
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) || got != nil {
+					t.Fatalf("RecordScan(retry) = %v, %v; want %v", got, err, tt.err)
+				}
+			} else if err != nil || !dup {
 				t.Fatalf("RecordScan(retry) = dup %v, %v; want dup", dup, err)
 			}
 			if calls != 0 {
 				t.Errorf("RecordScan(retry) called the decider %d times, want 0", calls)
 			}
-			if !sameScan(*got, *rec) {
+			if tt.err == nil && !sameScan(*got, *rec) {
 				t.Errorf("RecordScan(retry) = %+v\nwant the first record %+v", *got, *rec)
 			}
 		})
@@ -193,9 +219,9 @@ func testRecordScanIdempotent(t *testing.T, open opener) {
 		for i := range n {
 			wg.Go(func() {
 				sc := &store.Scan{ID: "retry-storm", Serial: ps[0].Serial, Event: "ev", Gate: "west", Zone: "stage", Direction: "out", At: scanAt.Add(time.Minute)}
-				rec, dup, err := s.RecordScan(ctx, sc, func(*store.Scan) (string, string, []byte) {
+				rec, dup, err := s.RecordScan(ctx, sc, func(sc, _ *store.Scan) {
 					decided.Add(1)
-					return "admit", "ok", []byte(`{}`)
+					sc.Decision, sc.Code, sc.Answer = "admit", "ok", []byte(`{}`)
 				})
 				recs[i], errs[i] = rec, err
 				if dup {
@@ -228,11 +254,12 @@ func testRecordScanIdempotent(t *testing.T, open opener) {
 
 // AdmitOnce is the anti-passback decider of the atomicity tests: "in" is
 // admitted only when the pass is not inside already.
-func AdmitOnce(last *store.Scan) (string, string, []byte) {
+func AdmitOnce(sc, last *store.Scan) {
 	if last == nil || last.Direction == "out" {
-		return "admit", "ok", []byte(`{"decision":"admit"}`)
+		sc.Decision, sc.Code, sc.Answer = "admit", "ok", []byte(`{"decision":"admit"}`)
+		return
 	}
-	return "deny", "already_inside", []byte(`{"decision":"deny"}`)
+	sc.Decision, sc.Code, sc.Answer = "deny", "already_inside", []byte(`{"decision":"deny"}`)
 }
 
 // CheckOneAdmit records n scans "in" of serial at once, through the
@@ -305,7 +332,7 @@ func testInside(t *testing.T, open opener) {
 		t.Helper()
 		n++
 		sc := &store.Scan{ID: fmt.Sprintf("s%d", n), Serial: serial, Event: event, Gate: "g", Zone: zone, Direction: dir, At: scanAt.Add(at)}
-		if _, _, err := s.RecordScan(ctx, sc, func(*store.Scan) (string, string, []byte) { return decision, "c", nil }); err != nil {
+		if _, _, err := s.RecordScan(ctx, sc, func(sc, _ *store.Scan) { sc.Decision, sc.Code = decision, "c" }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -419,4 +446,205 @@ func testApplyCue(t *testing.T, open opener) {
 			}
 		})
 	}
+}
+
+// source is a scan's source; a scan recorded without one is online.
+func source(sc store.Scan) string {
+	if sc.Source == "" {
+		return store.SourceOnline
+	}
+	return sc.Source
+}
+
+// testScanFields: what a scan records besides its decision comes back as
+// stored, and the stored order (Seq) is the order of recording.
+func testScanFields(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	MustCreate(t, s, NewEvent(t, "ev", time.Date(2026, 11, 20, 20, 0, 0, 0, cet)))
+	ps := NewPasses(t, "ev", 1, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	MustInsert(t, s, ps)
+	in := []store.Scan{
+		{ID: "f1", Serial: ps[0].Serial, Event: "ev", Gate: "north", Zone: "stage", Direction: "in", At: scanAt,
+			Source: store.SourceOnline, Credential: "tok12345", DeviceAt: scanAt.Add(-time.Minute), Verdict: "ok",
+			TokenHash: []byte("hash-of-the-token-0123456789abcd"), Decision: "admit", Code: "ok", Answer: []byte(`{"a":1}`)},
+		// Recorded later, dated earlier (an offline door's upload).
+		{ID: "f2", Serial: ps[0].Serial, Event: "ev", Gate: "east", Zone: "stage", Direction: "out", At: scanAt.Add(-time.Hour),
+			Source: store.SourceOffline, Credential: "tok67890", Verdict: "revoked", TokenHash: []byte{1, 2, 3},
+			Decision: "attention", Code: "possible_clone", Resolution: "admit", ResolvedBy: "token:tok67890 (east)",
+			ResolvedAt: scanAt.Add(time.Minute), Answer: []byte(`{}`)},
+	}
+	var recs []store.Scan
+	for i := range in {
+		want := in[i]
+		sc := in[i]
+		sc.Decision, sc.Code, sc.Answer = "", "", nil
+		rec, dup, err := s.RecordScan(ctx, &sc, func(out, _ *store.Scan) { out.Decision, out.Code, out.Answer = want.Decision, want.Code, want.Answer })
+		if err != nil || dup {
+			t.Fatalf("RecordScan(%s) = dup %v, %v", want.ID, dup, err)
+		}
+		if rec.Seq <= 0 || !sameScan(*rec, want) {
+			t.Errorf("RecordScan(%s) = %+v\nwant %+v with Seq > 0", want.ID, *rec, want)
+		}
+		got, err := s.Scan(ctx, want.ID)
+		if err != nil || !sameScan(*got, *rec) {
+			t.Errorf("Scan(%s) = %+v, %v\nwant %+v", want.ID, got, err, *rec)
+		}
+		recs = append(recs, *rec)
+	}
+	if recs[1].Seq <= recs[0].Seq {
+		t.Errorf("Seq %d then %d: want the order of recording", recs[0].Seq, recs[1].Seq)
+	}
+	if _, err := s.Scan(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Scan(unknown) error = %v, want ErrNotFound", err)
+	}
+	// By time, then stored order: f2 is dated first.
+	got, err := s.Scans(ctx, ps[0].Serial)
+	if err != nil || len(got) != 2 || !sameScan(got[0], recs[1]) || !sameScan(got[1], recs[0]) {
+		t.Errorf("Scans() = %+v, %v; want f2 then f1", got, err)
+	}
+	// An attention answer let in counts as admitted: the next decision is
+	// given it as the last admitted scan (it is the latest by time? no: f1
+	// is; so f1).
+	var last *store.Scan
+	calls := 0
+	if _, _, err := s.RecordScan(ctx, &store.Scan{ID: "f3", Serial: ps[0].Serial, Event: "ev", Gate: "north", Zone: "stage", Direction: "in", At: scanAt.Add(time.Second)},
+		answer("deny", "already_inside", &last, &calls)); err != nil || last == nil || last.ID != "f1" {
+		t.Errorf("RecordScan(f3) gave last %+v, %v; want f1", last, err)
+	}
+}
+
+// testResolveScan: a person's answer to "attention" is recorded once, with
+// who gave it; letting in is refused once the pass was scanned again.
+func testResolveScan(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	MustCreate(t, s, NewEvent(t, "ev", time.Date(2026, 11, 20, 20, 0, 0, 0, cet)))
+	ps := NewPasses(t, "ev", 2, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	MustInsert(t, s, ps)
+	n := 0
+	rec := func(serial pass.Serial, dir, decision string) string {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("r%d", n)
+		sc := &store.Scan{ID: id, Serial: serial, Event: "ev", Gate: "north", Zone: "stage", Direction: dir, At: scanAt.Add(time.Duration(n) * time.Second)}
+		if _, _, err := s.RecordScan(ctx, sc, func(out, _ *store.Scan) { out.Decision, out.Code = decision, "c" }); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	a := ps[0].Serial
+	admitted := rec(a, "in", "admit")
+	check := rec(a, "out", "attention")
+	at := scanAt.Add(time.Hour)
+	steps := []struct {
+		name, id, resolution string
+		err                  error
+	}{
+		{"fail/unknown-scan", "nope", "admit", store.ErrNotFound},
+		{"fail/not-attention", admitted, "admit", store.ErrNotAttention},
+		{"fail/bad-resolution", check, "maybe", nil},
+		{"ok/let-in", check, "admit", nil},
+		{"ok/same-again", check, "admit", nil},
+		{"fail/other-way", check, "deny", store.ErrAlreadyResolved},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			got, err := s.ResolveScan(ctx, st.id, st.resolution, "token:abc (north)", at)
+			switch {
+			case st.name == "fail/bad-resolution":
+				if err == nil {
+					t.Fatalf("ResolveScan(%q) = nil error", st.resolution)
+				}
+			case st.err != nil:
+				if !errors.Is(err, st.err) {
+					t.Fatalf("ResolveScan() error = %v, want %v", err, st.err)
+				}
+			case err != nil || got.Resolution != "admit" || got.ResolvedBy != "token:abc (north)" || !got.ResolvedAt.Equal(at):
+				t.Fatalf("ResolveScan() = %+v, %v; want admit by token:abc at %s", got, err, at)
+			}
+		})
+	}
+	if got, err := s.Scan(ctx, check); err != nil || got.Resolution != "admit" || !got.Admitted() {
+		t.Errorf("Scan(resolved) = %+v, %v; want admitted", got, err)
+	}
+	// The resolved scan is now the last admitted: an "in" is decided against it.
+	var last *store.Scan
+	calls := 0
+	if _, _, err := s.RecordScan(ctx, &store.Scan{ID: "next", Serial: a, Event: "ev", Gate: "north", Zone: "stage", Direction: "in", At: at},
+		answer("admit", "ok", &last, &calls)); err != nil || last == nil || last.ID != check {
+		t.Errorf("decider got last %+v, %v; want the resolved scan %s", last, err, check)
+	}
+
+	// Letting in after the pass was scanned again would put the admission
+	// before a scan decided without it: refused. Turning away is not.
+	b := ps[1].Serial
+	stale := rec(b, "in", "attention")
+	rec(b, "in", "deny")
+	if _, err := s.ResolveScan(ctx, stale, "admit", "x", at); !errors.Is(err, store.ErrScannedSince) {
+		t.Errorf("ResolveScan(admit, scanned since) error = %v, want ErrScannedSince", err)
+	}
+	if got, err := s.ResolveScan(ctx, stale, "deny", "x", at); err != nil || got.Resolution != "deny" || got.Admitted() {
+		t.Errorf("ResolveScan(deny, scanned since) = %+v, %v; want turned away", got, err)
+	}
+	entries, err := s.Audit(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolves := 0
+	for _, e := range entries {
+		if e.Action == store.ActionScanResolve {
+			resolves++
+		}
+	}
+	if resolves != 2 { // let in once (the same answer again is no change), turned away once
+		t.Errorf("%d scan.resolve audit rows, want 2", resolves)
+	}
+}
+
+// DoubleAdmits counts, in the scans of one pass, the "in"s the server
+// admitted (decision admit, online) while the pass was inside: the
+// admitted scan before it was an "in", with no admitted "out" between.
+// It reads them in stored order (Seq) and in time order (At, then Seq);
+// both are 0 when anti-passback holds (issue 11).
+//
+// Every admitted scan counts as a step of the pass's history (an offline
+// door's, and an "attention" a person let in), but only the server's own
+// admits are judged: an offline door decides on its own, a person who
+// lets in after a CHECK decides knowingly, and alerts report both. In
+// stored order an offline scan dated before the pass's latest admitted
+// scan at the time it was stored is history, not a step: it arrived late.
+func DoubleAdmits(scans []store.Scan) (byStored, byTime int) {
+	var admitted []store.Scan
+	for _, sc := range scans {
+		if sc.Admitted() {
+			admitted = append(admitted, sc)
+		}
+	}
+	count := func(skipLate bool) int {
+		n, inside := 0, false
+		var latest time.Time
+		for _, sc := range admitted {
+			if skipLate && source(sc) == store.SourceOffline && sc.At.Before(latest) {
+				continue
+			}
+			if sc.At.After(latest) {
+				latest = sc.At
+			}
+			if sc.Direction == "in" && inside && sc.Decision == "admit" && source(sc) == store.SourceOnline {
+				n++
+			}
+			inside = sc.Direction == "in"
+		}
+		return n
+	}
+	slices.SortStableFunc(admitted, func(a, b store.Scan) int { return cmp.Compare(a.Seq, b.Seq) })
+	byStored = count(true)
+	slices.SortStableFunc(admitted, func(a, b store.Scan) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	return byStored, count(false)
 }

@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"RecordScan", testRecordScan},
 		{"RecordScanIdempotent", testRecordScanIdempotent},
 		{"RecordScanAtomic", testRecordScanAtomic},
+		{"ScanFields", testScanFields},
+		{"ResolveScan", testResolveScan},
 		{"Inside", testInside},
 		{"ApplyCue", testApplyCue},
 		{"Shared", testShared},

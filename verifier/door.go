@@ -1,0 +1,104 @@
+package verifier
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
+)
+
+// Door decisions: the answer a door gets for one scan.
+const (
+	Admit     = "admit"
+	Deny      = "deny"
+	Attention = "attention" // a person must look, then let in or turn away
+)
+
+// Door codes, beside the token statuses and the policy's [pass.Code]s.
+const (
+	CodeAlreadyInside   = "already_inside"   // "in" while the pass is inside
+	CodePossibleClone   = "possible_clone"   // admitted at another gate moments ago
+	CodeOfflineConflict = "offline_conflict" // an offline door's report disagrees with this scan
+	CodeUnknownEvent    = "unknown_event"    // a genuine pass of an event this service does not know
+)
+
+// DoorScan is a scan to decide: where, which way, and when.
+type DoorScan struct {
+	Gate, Zone, Direction string
+	At                    time.Time
+}
+
+// TimeScan is the time at which a scan made at "at" is recorded: at, or
+// the time of the pass's last admitted scan when that is later. Scans of a
+// pass are decided one at a time, each against the last one admitted, so
+// a scan stamped earlier but decided later (a slow request, a door whose
+// clock runs behind) must not be dated before the scan it was decided
+// against: that would reorder the pass's history and let a later scan be
+// decided against the wrong one. With this rule, the order of the pass's
+// admitted scans by time is the order in which they were decided.
+func TimeScan(at time.Time, last *store.Scan) time.Time {
+	if last != nil && at.Before(last.At) {
+		return last.At
+	}
+	return at
+}
+
+// DecideScan applies anti-passback and clone detection to a scan of a pass
+// that the token and the policy allow, given the pass's last admitted scan
+// (nil if none), timed by [TimeScan]. window is how close in time two
+// admitted scans at two gates must be to be one pass held by two people;
+// loc is the time zone the reasons give times in.
+//
+//   - "in" while the last admitted scan is an online "in": deny,
+//     already_inside (possible_clone when it was at another gate within
+//     the window). A pass is never admitted "in" twice without an "out"
+//     between.
+//   - "in" while the last admitted scan is an offline door's "in": what a
+//     device reported never denies by itself, so attention,
+//     offline_conflict: a person checks the holder.
+//   - another gate within the window: attention, possible_clone.
+//   - otherwise admit.
+func DecideScan(sc DoorScan, last *store.Scan, window time.Duration, loc *time.Location) (decision, code, reason string) {
+	if last == nil {
+		return Admit, string(pass.CodeOK), ""
+	}
+	since := sc.At.Sub(last.At)
+	otherGate := last.Gate != sc.Gate && since <= window
+	switch {
+	case sc.Direction == "in" && last.Direction == "in" && last.Source == store.SourceOffline:
+		return Attention, CodeOfflineConflict, fmt.Sprintf("Door %s, while offline, let this pass in at %s: check the holder, the pass may be copied",
+			last.Gate, last.At.In(loc).Format("15:04"))
+	case sc.Direction == "in" && last.Direction == "in" && otherGate:
+		return Deny, CodePossibleClone, fmt.Sprintf("Same pass entered at %s %s ago: one pass, two people?", last.Gate, since.Round(time.Second))
+	case sc.Direction == "in" && last.Direction == "in":
+		return Deny, CodeAlreadyInside, fmt.Sprintf("Already inside: entered %s at %s via %s", last.Zone, last.At.In(loc).Format("15:04"), last.Gate)
+	case otherGate:
+		return Attention, CodePossibleClone, fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second))
+	}
+	return Admit, string(pass.CodeOK), ""
+}
+
+// KnownCode reports whether code is one a door may give: "ok", a token
+// status, a policy code, a door code, or one of the offline door's own
+// ("no_offline_data", "bundle_expired", "clock_wrong"). The set is fixed,
+// so what is counted or stored per code stays bounded.
+func KnownCode(code string) bool {
+	_, ok := knownCodes[code]
+	return ok
+}
+
+var knownCodes = map[string]struct{}{}
+
+func init() {
+	for _, c := range []string{
+		string(pass.CodeOK), string(pass.CodeWrongEvent), string(pass.CodeUnknownZone), string(pass.CodeNoRule),
+		string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
+		string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
+		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), CodeUnknownEvent,
+		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict,
+		"no_offline_data", "bundle_expired", "clock_wrong",
+	} {
+		knownCodes[c] = struct{}{}
+	}
+}
