@@ -7,9 +7,12 @@ FUZZTIME ?= 20s
 # The scanner pages' QR decoder (npm jsqr, pinned by web/package-lock.json)
 # is fetched here and embedded in the binary; nothing third-party is
 # committed. Without npm the pages still take scanner guns and pasted codes.
+# axe-core (a devDependency, same lock file) stays in web/node_modules: only
+# the browser tests read it, it is never embedded.
 JSQR := server/static/vendor/jsQR.js
-web: $(JSQR)
-$(JSQR): web/package.json web/package-lock.json
+AXE  := web/node_modules/axe-core/axe.min.js
+web: $(JSQR) $(AXE)
+$(JSQR) $(AXE) &: web/package.json web/package-lock.json
 	@if command -v npm >/dev/null; then \
 		cd web && npm ci --no-audit --no-fund --silent && mkdir -p ../server/static/vendor && \
 		cp node_modules/jsqr/dist/jsQR.js ../server/static/vendor/jsQR.js; \

@@ -26,6 +26,23 @@ type Decision struct {
 	Code    Code   `json:"code"`
 	Reason  string `json:"reason"` // a sentence for the person at the door
 	Phase   Phase  `json:"phase"`
+	// NextStep is what the door person does about a denial: short,
+	// imperative, in the event's time zone (issue 11). Empty when allowed.
+	NextStep string `json:"next_step,omitempty"`
+}
+
+// Next steps of the denials that do not depend on the moment.
+const (
+	NextAccreditation = "Send to the accreditation desk"
+	nextCheckZone     = "Check the zone set on this scanner, then scan again"
+	nextAccessOver    = "Turn away: access is over for this event"
+)
+
+// NotBefore is the next step of a pass that opens later: come back at t,
+// as [Event.Decide] words it (the time of day in the event's time zone,
+// with the date when t is not on the day of now).
+func (e *Event) NotBefore(t, now time.Time) string {
+	return "Not before " + clock(t, now, e.Location()) + ": ask them to come back then"
 }
 
 // Decide applies the event's policy to pass p entering zone at time at. It
@@ -34,8 +51,8 @@ type Decision struct {
 func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 	tl := e.timeline()
 	d := Decision{Phase: tl.phase(at)}
-	deny := func(c Code, format string, args ...any) Decision {
-		d.Code, d.Reason = c, fmt.Sprintf(format, args...)
+	deny := func(c Code, next, format string, args ...any) Decision {
+		d.Code, d.NextStep, d.Reason = c, next, fmt.Sprintf(format, args...)
 		return d
 	}
 	label := p.Type.Label() + " pass"
@@ -43,18 +60,18 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		label = fmt.Sprintf("Staff pass (%s)", p.Role)
 	}
 	if p.Event != e.ID {
-		return deny(CodeWrongEvent, "%s is for another event (%s)", label, p.Event)
+		return deny(CodeWrongEvent, NextAccreditation, "%s is for another event (%s)", label, p.Event)
 	}
 	pol := e.EffectivePolicy()
 	if !pol.HasZone(zone) {
-		return deny(CodeUnknownZone, "No zone %q at this event", zone)
+		return deny(CodeUnknownZone, nextCheckZone, "No zone %q at this event", zone)
 	}
 	grants, ok := pol.grants(p.Type, p.Role)
 	if !ok {
 		if p.Type == Staff {
-			return deny(CodeNoRule, "%s: this event gives the role %q no access", label, p.Role)
+			return deny(CodeNoRule, NextAccreditation, "%s: this event gives the role %q no access", label, p.Role)
 		}
-		return deny(CodeNoRule, "%s: this event gives %s passes no access", label, p.Type.Label())
+		return deny(CodeNoRule, NextAccreditation, "%s: this event gives %s passes no access", label, p.Type.Label())
 	}
 	var open []Window
 	for _, g := range grants {
@@ -63,14 +80,14 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		}
 	}
 	if len(open) == 0 {
-		return deny(CodeZoneNotAllowed, "%s: no access to %s", label, zone)
+		return deny(CodeZoneNotAllowed, "Turn away; send to the accreditation desk if they need "+string(zone), "%s: no access to %s", label, zone)
 	}
 	loc := e.Location()
 	if d.Phase == Closed {
 		if at.Before(tl.accessFrom) {
-			return deny(CodeOutsideAccess, "%s: access opens at %s", label, clock(tl.accessFrom, at, loc))
+			return deny(CodeOutsideAccess, e.NotBefore(tl.accessFrom, at), "%s: access opens at %s", label, clock(tl.accessFrom, at, loc))
 		}
-		return deny(CodeOutsideAccess, "%s: access closed at %s", label, clock(tl.accessUntil, at, loc))
+		return deny(CodeOutsideAccess, nextAccessOver, "%s: access closed at %s", label, clock(tl.accessUntil, at, loc))
 	}
 	var next, lastEnd time.Time
 	for _, w := range open {
@@ -88,12 +105,13 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		}
 	}
 	if !next.IsZero() {
-		return deny(CodeNotNow, "%s: valid from %s, %s", label, clock(next, at, loc), phaseText[d.Phase])
+		return deny(CodeNotNow, e.NotBefore(next, at), "%s: valid from %s, %s", label, clock(next, at, loc), phaseText[d.Phase])
 	}
+	over := "Turn away: this pass gives no more access to " + string(zone)
 	if len(open) == 1 && open[0] == WinPhoto {
-		return deny(CodeNotNow, "%s: %s closed at %s (first songs only)", label, zone, clock(lastEnd, at, loc))
+		return deny(CodeNotNow, over, "%s: %s closed at %s (first songs only)", label, zone, clock(lastEnd, at, loc))
 	}
-	return deny(CodeNotNow, "%s: %s closed at %s, %s", label, zone, clock(lastEnd, at, loc), phaseText[d.Phase])
+	return deny(CodeNotNow, over, "%s: %s closed at %s, %s", label, zone, clock(lastEnd, at, loc), phaseText[d.Phase])
 }
 
 var phaseText = map[Phase]string{

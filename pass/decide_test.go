@@ -116,6 +116,9 @@ func TestDecideDefaultPolicyTable(t *testing.T) {
 				if d.Allowed != allowed || d.Code != code || d.Reason == "" {
 					t.Errorf("Decide(%s/%s, %s, %s) = %+v, want allowed=%v code=%s", h.t, h.role, z, name, d, allowed, code)
 				}
+				if (d.NextStep == "") != allowed { // issue 11: every denial says what to do next
+					t.Errorf("Decide(%s/%s, %s, %s) next step %q, want one exactly when denied", h.t, h.role, z, name, d.NextStep)
+				}
 				n++
 			}
 		}
@@ -135,15 +138,16 @@ func TestDecideSpecialCases(t *testing.T) {
 		cues   func(*Cues)
 		code   Code
 		reason string
+		next   string // the next step, when the case checks it
 	}{
 		{name: "deny/after-show-during", pass: Pass{Type: AfterShow}, zone: "green-room", at: at("21:00"),
-			code: CodeNotNow, reason: "After Show pass: valid from 22:30, show still on"},
+			code: CodeNotNow, reason: "After Show pass: valid from 22:30, show still on", next: "Not before 22:30: ask them to come back then"},
 		{name: "deny/after-show-before", pass: Pass{Type: AfterShow}, zone: "hospitality", at: at("12:00"),
 			code: CodeNotNow, reason: "After Show pass: valid from 22:30, show not started"},
 		{name: "deny/local-crew-during", pass: Pass{Type: LocalCrew}, zone: "stage", at: at("21:00"),
 			code: CodeNotNow, reason: "Local Crew pass: valid from 22:30, show still on"},
 		{name: "deny/photo-pit-after-three-songs", pass: Pass{Type: Photo}, zone: "photo-pit", at: at("20:15"),
-			code: CodeNotNow, reason: "Photo pass: photo-pit closed at 20:15 (first songs only)"},
+			code: CodeNotNow, reason: "Photo pass: photo-pit closed at 20:15 (first songs only)", next: "Turn away: this pass gives no more access to photo-pit"},
 		{name: "deny/photo-pit-before-show", pass: Pass{Type: Photo}, zone: "photo-pit", at: at("19:00"),
 			code: CodeNotNow, reason: "Photo pass: valid from 20:00, show not started"},
 		{name: "allow/photo-pit-late-start", pass: Pass{Type: Photo}, zone: "photo-pit", at: at("20:35"),
@@ -155,17 +159,21 @@ func TestDecideSpecialCases(t *testing.T) {
 		{name: "allow/after-show-early-end", pass: Pass{Type: AfterShow}, zone: "green-room", at: at("22:00"),
 			cues: func(c *Cues) { c.ShowEnded = at("21:55") }, code: CodeOK},
 		{name: "deny/access-closed-by-cue", pass: Pass{Type: AAA}, zone: "stage", at: at("01:00"),
-			cues: func(c *Cues) { c.AccessClosed = at("00:30") }, code: CodeOutsideAccess},
+			cues: func(c *Cues) { c.AccessClosed = at("00:30") }, code: CodeOutsideAccess, next: "Turn away: access is over for this event"},
 		{name: "deny/meet-greet-over", pass: Pass{Type: MeetGreet}, zone: "meet-greet", at: at("21:00"),
-			code: CodeNotNow, reason: "Meet & Greet pass: meet-greet closed at 19:30, show still on"},
+			code: CodeNotNow, reason: "Meet & Greet pass: meet-greet closed at 19:30, show still on", next: "Turn away: this pass gives no more access to meet-greet"},
+		{name: "deny/too-early-day-before", pass: Pass{Type: AAA}, zone: "stage", at: at("08:00").Add(-24 * time.Hour),
+			code: CodeOutsideAccess, next: "Not before Fri 12 Jun 10:00: ask them to come back then"},
 		{name: "deny/too-early", pass: Pass{Type: AAA}, zone: "stage", at: at("08:00"),
-			code: CodeOutsideAccess, reason: "AAA pass: access opens at 10:00"},
-		{name: "deny/unknown-zone", pass: Pass{Type: AAA}, zone: "roof", at: at("12:00"), code: CodeUnknownZone},
+			code: CodeOutsideAccess, reason: "AAA pass: access opens at 10:00", next: "Not before 10:00: ask them to come back then"},
+		{name: "deny/unknown-zone", pass: Pass{Type: AAA}, zone: "roof", at: at("12:00"), code: CodeUnknownZone,
+			next: "Check the zone set on this scanner, then scan again"},
 		{name: "deny/staff-unknown-role", pass: Pass{Type: Staff, Role: "juggler"}, zone: "stage", at: at("12:00"),
-			code: CodeNoRule, reason: `Staff pass (juggler): this event gives the role "juggler" no access`},
+			code: CodeNoRule, reason: `Staff pass (juggler): this event gives the role "juggler" no access`, next: "Send to the accreditation desk"},
 		{name: "deny/vip-stage", pass: Pass{Type: VIP}, zone: "stage", at: at("21:00"),
-			code: CodeZoneNotAllowed, reason: "VIP pass: no access to stage"},
-		{name: "deny/wrong-event", pass: Pass{Type: AAA, Event: "other"}, zone: "stage", at: at("21:00"), code: CodeWrongEvent},
+			code: CodeZoneNotAllowed, reason: "VIP pass: no access to stage", next: "Turn away; send to the accreditation desk if they need stage"},
+		{name: "deny/wrong-event", pass: Pass{Type: AAA, Event: "other"}, zone: "stage", at: at("21:00"), code: CodeWrongEvent,
+			next: "Send to the accreditation desk"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +188,9 @@ func TestDecideSpecialCases(t *testing.T) {
 			d := ev.Decide(&p, tt.zone, tt.at)
 			if d.Code != tt.code || (tt.reason != "" && d.Reason != tt.reason) || d.Allowed != (tt.code == CodeOK) {
 				t.Fatalf("Decide() = %+v, want code %s reason %q", d, tt.code, tt.reason)
+			}
+			if tt.next != "" && d.NextStep != tt.next {
+				t.Fatalf("Decide() next step %q, want %q", d.NextStep, tt.next)
 			}
 		})
 	}

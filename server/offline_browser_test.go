@@ -710,7 +710,7 @@ func TestOfflineDecisionMatchesGo(t *testing.T) {
 			const L = LaminateOffline, ev = L.prepareEvent(`+jsLit(t, &e)+`), out = [];
 			for (const h of table.holders) for (const z of table.zones) for (const at of table.moments) {
 				const d = L.decide(ev, {event: h.event || ev.id, type: h.type, role: h.role}, z, at);
-				out.push(d.allowed + "|" + d.code + "|" + d.phase + "|" + d.reason);
+				out.push(d.allowed + "|" + d.code + "|" + d.phase + "|" + d.reason + "|" + (d.next_step || ""));
 			}
 			return out; })()`)
 		i := 0
@@ -722,7 +722,7 @@ func TestOfflineDecisionMatchesGo(t *testing.T) {
 			for _, z := range zones {
 				for _, at := range moments {
 					d := ev.Decide(p, pass.Zone(z), at)
-					want := fmt.Sprintf("%v|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason)
+					want := fmt.Sprintf("%v|%s|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason, d.NextStep)
 					if i >= len(got) || got[i] != want {
 						if bad++; bad <= 20 {
 							g := "(missing)"
@@ -744,7 +744,7 @@ func TestOfflineDecisionMatchesGo(t *testing.T) {
 	if bad > 0 {
 		t.Fatalf("%d of %d decisions differ", bad, n)
 	}
-	t.Logf("%d decisions: JavaScript and Go agree on every allowed, code, phase and reason", n)
+	t.Logf("%d decisions: JavaScript and Go agree on every allowed, code, phase, reason and next step", n)
 }
 
 // TestOfflineVerifyMatchesGo checks the page's token and bundle checks
@@ -921,6 +921,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		Authentic bool   `json:"authentic"`
 		Status    string `json:"status"`
 		Message   string `json:"message"`
+		NextStep  string `json:"next_step"`
 		Serial    string `json:"serial"`
 	}
 	at := f.now.Add(30 * time.Minute)
@@ -929,17 +930,46 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		const b = await L.openBundle(`+jsLit(t, bundleJWS)+`, pinned), out = [];
 		for (const tok of `+jsLit(t, inputs)+`) {
 			const v = await L.verifyToken(b, tok, `+fmt.Sprint(at.UnixMilli())+`);
-			out.push({authentic: v.authentic, status: v.status, message: v.message, serial: v.serial || ""});
+			out.push({authentic: v.authentic, status: v.status, message: v.message, next_step: v.next_step || "", serial: v.serial || ""});
 		}
 		return out; })()`)
 	for i, tk := range tokens {
 		vd := off.Verify(tk.token, at)
-		want := verdict{vd.Authentic, string(vd.Status), vd.Message, string(vd.Serial)}
+		want := verdict{vd.Authentic, string(vd.Status), vd.Message, vd.NextStep, string(vd.Serial)}
 		if got[i] != want {
 			t.Errorf("%s:\n  js %+v\n  go %+v", tk.name, got[i], want)
 		}
 		if string(vd.Status) != tk.want {
 			t.Errorf("%s: Go says %s, want %s", tk.name, vd.Status, tk.want)
+		}
+	}
+
+	type answer struct {
+		Decision string `json:"decision"`
+		Code     string `json:"code"`
+		Reason   string `json:"reason"`
+		NextStep string `json:"next_step"`
+	}
+	// The door's answer to each token (verifier.Access with the bundle's
+	// event): code, reason and next step, the time-dependent ones in the
+	// event's time zone.
+	doorAns := evalJS[[]answer](ctx, t, `(async () => {
+		const L = LaminateOffline, b = await L.openBundle(`+jsLit(t, bundleJWS)+`, await L.importJWKS(`+jsLit(t, jwks)+`)), out = [];
+		for (const tok of `+jsLit(t, inputs)+`) {
+			const r = {gate: "north", zone: "stage", direction: "in", at: `+fmt.Sprint(at.UnixMilli())+`};
+			const a = L.doorDecision(b, await L.verifyToken(b, tok, r.at), r, null);
+			out.push({decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step || ""});
+		}
+		return out; })()`)
+	for i, tk := range tokens {
+		vd := off.Verify(tk.token, at)
+		off.Access(&vd, "stage", at)
+		decision := Deny
+		if *vd.Allowed {
+			decision = Admit
+		}
+		if want := (answer{decision, vd.Code, vd.Reason, vd.NextStep}); doorAns[i] != want {
+			t.Errorf("door answer %s:\n  js %+v\n  go %+v", tk.name, doorAns[i], want)
 		}
 	}
 
@@ -1015,11 +1045,6 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		{"south", "roof", "in", 4 * time.Minute, "unknown_zone"},
 		{"north", "stage", "out", 4*time.Minute + 3*time.Second, "ok"},
 	}
-	type answer struct {
-		Decision string `json:"decision"`
-		Code     string `json:"code"`
-		Reason   string `json:"reason"`
-	}
 	var reqs []map[string]any
 	for _, s := range steps {
 		reqs = append(reqs, map[string]any{"gate": s.gate, "zone": s.zone, "direction": s.dir, "at": show.Add(s.after).UnixMilli()})
@@ -1030,13 +1055,13 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		for (const r of `+jsLit(t, reqs)+`) {
 			const a = L.doorDecision(b, await L.verifyToken(b, `+jsLit(t, f.token)+`, r.at), r, last);
 			if (a.decision === "admit") last = r;
-			out.push({decision: a.decision, code: a.code, reason: a.reason});
+			out.push({decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step || ""});
 		}
 		return out; })()`)
 	for i, s := range steps {
 		f.setNow(show.Add(s.after))
 		_, r, body := f.scan(t, auth, f.token, s.gate, s.zone, s.dir, fmt.Sprintf("step-%d", i), show.Add(s.after))
-		if want := (answer{r.Decision, r.Code, r.Reason}); page[i] != want || r.Code != s.code {
+		if want := (answer{r.Decision, r.Code, r.Reason, r.NextStep}); page[i] != want || r.Code != s.code {
 			t.Errorf("step %d (%s %s %s, want %s):\n  page   %+v\n  server %+v (%s)", i, s.gate, s.zone, s.dir, s.code, page[i], want, body)
 		}
 	}

@@ -51,6 +51,7 @@ type ScanResponse struct {
 	Decision   string          `json:"decision"`
 	Code       string          `json:"code"`
 	Reason     string          `json:"reason"`
+	NextStep   string          `json:"next_step,omitempty"`
 	Status     string          `json:"status"` // the token's verdict status
 	Pass       *ScanPass       `json:"pass,omitempty"`
 	ArtworkURL string          `json:"artwork_url,omitempty"`
@@ -179,11 +180,11 @@ func (s *Server) postScan(c echo.Context) error {
 			if ev != nil {
 				loc = ev.Location()
 			}
-			decision, code, reason := verifier.DecideScan(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
+			decision, code, reason, next := verifier.DecideScan(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
 				last, s.cfg.CloneWindow, loc)
 			resp.Decision = decision
 			if decision != Admit {
-				resp.Code, resp.Reason = code, reason
+				resp.Code, resp.Reason, resp.NextStep = code, reason, next
 			}
 			if code == verifier.CodeOfflineConflict {
 				conflict = last
@@ -219,7 +220,7 @@ func (s *Server) postScan(c echo.Context) error {
 // scanResponse is the answer to a scan from the verdict d at time at,
 // before anti-passback: deny unless the policy allows.
 func (s *Server) scanResponse(scanID string, d *verifier.Verdict, at time.Time) ScanResponse {
-	resp := ScanResponse{ScanID: scanID, Decision: Deny, Status: string(d.Status), Code: d.Code, Reason: d.Reason, Phase: d.Phase, At: at}
+	resp := ScanResponse{ScanID: scanID, Decision: Deny, Status: string(d.Status), Code: d.Code, Reason: d.Reason, NextStep: d.NextStep, Phase: d.Phase, At: at}
 	if p := d.Pass; p != nil {
 		resp.Pass = &ScanPass{Serial: p.Serial, Type: p.Type, Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
 		resp.ArtworkURL = "/v1/passes/" + string(p.Serial) + "/artwork.svg"

@@ -59,25 +59,30 @@ func TimeScan(at time.Time, last *store.Scan) time.Time {
 //     offline_conflict: a person checks the holder.
 //   - another gate within the window: attention, possible_clone.
 //   - otherwise admit.
-func DecideScan(sc DoorScan, last *store.Scan, window time.Duration, loc *time.Location) (decision, code, reason string) {
+func DecideScan(sc DoorScan, last *store.Scan, window time.Duration, loc *time.Location) (decision, code, reason, next string) {
 	if last == nil {
-		return Admit, string(pass.CodeOK), ""
+		return Admit, string(pass.CodeOK), "", ""
 	}
 	since := sc.At.Sub(last.At)
 	otherGate := last.Gate != sc.Gate && since <= window
 	switch {
 	case sc.Direction == "in" && last.Direction == "in" && last.Source == store.SourceOffline:
 		return Attention, CodeOfflineConflict, fmt.Sprintf("Door %s, while offline, let this pass in at %s: check the holder, the pass may be copied",
-			last.Gate, last.At.In(loc).Format("15:04"))
+			last.Gate, last.At.In(loc).Format("15:04")), nextCheck
 	case sc.Direction == "in" && last.Direction == "in" && otherGate:
-		return Deny, CodePossibleClone, fmt.Sprintf("Same pass entered at %s %s ago: one pass, two people?", last.Gate, since.Round(time.Second))
+		return Deny, CodePossibleClone, fmt.Sprintf("Same pass entered at %s %s ago: one pass, two people?", last.Gate, since.Round(time.Second)),
+			"Keep the pass and call security"
 	case sc.Direction == "in" && last.Direction == "in":
-		return Deny, CodeAlreadyInside, fmt.Sprintf("Already inside: entered %s at %s via %s", last.Zone, last.At.In(loc).Format("15:04"), last.Gate)
+		return Deny, CodeAlreadyInside, fmt.Sprintf("Already inside: entered %s at %s via %s", last.Zone, last.At.In(loc).Format("15:04"), last.Gate),
+			"Ask them to scan out first; call a supervisor if they insist"
 	case otherGate:
-		return Attention, CodePossibleClone, fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second))
+		return Attention, CodePossibleClone, fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second)), nextCheck
 	}
-	return Admit, string(pass.CodeOK), ""
+	return Admit, string(pass.CodeOK), "", ""
 }
+
+// nextCheck is the next step of an "attention": the door person decides.
+const nextCheck = "Compare the holder with the photo ID and the artwork, then let in or turn away"
 
 // KnownCode reports whether code is one a door may give: "ok", a token
 // status, a policy code, a door code, or one of the offline door's own

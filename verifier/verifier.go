@@ -102,7 +102,8 @@ func New(cfg Config) (*Verifier, error) {
 type Verdict struct {
 	Authentic  bool         `json:"authentic"`
 	Status     Status       `json:"status"`
-	Message    string       `json:"message"` // for people; never internal detail
+	Message    string       `json:"message"`             // for people; never internal detail
+	NextStep   string       `json:"next_step,omitempty"` // what the door does about a refusal (issue 11); empty when valid
 	Serial     pass.Serial  `json:"serial,omitempty"`
 	Type       pass.Type    `json:"type,omitempty"`
 	Role       string       `json:"role,omitempty"`
@@ -142,8 +143,31 @@ func Normalize(raw string) string {
 	return strings.TrimRight(strings.TrimLeft(raw, " "), " \r\n")
 }
 
+// nextSteps says, for each status that refuses a pass, what the door
+// person does next: short and imperative. A bad signature or an unreadable
+// code may be a bad read, so those are scanned once more first.
+var nextSteps = map[Status]string{
+	StatusExpired:     "Send to the accreditation desk for a new pass",
+	StatusNotYetValid: pass.NextAccreditation, // with the event known, Access says when
+	StatusRevoked:     "Keep the pass and call the production office",
+	StatusForged:      "Scan once more; if refused again, keep the pass and call security",
+	StatusUnknownKey:  pass.NextAccreditation,
+	StatusMalformed:   "Scan once more; if it fails again, send to the accreditation desk",
+	StatusWrongEvent:  pass.NextAccreditation,
+}
+
+// nextUnknownEvent is the next step when this service does not know the
+// event of a genuine pass.
+const nextUnknownEvent = "Call the production office: this door does not know the pass's event"
+
 // Verify checks token at time at.
 func (v *Verifier) Verify(token string, at time.Time) Verdict {
+	vd := v.verify(token, at)
+	vd.NextStep = nextSteps[vd.Status]
+	return vd
+}
+
+func (v *Verifier) verify(token string, at time.Time) Verdict {
 	if len(token) > MaxTokenSize {
 		return malformed(fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenSize))
 	}
@@ -214,6 +238,7 @@ func (v *Verifier) VerdictAt(vd Verdict, at time.Time) Verdict {
 	out := Verdict{Authentic: true, KID: vd.KID}
 	out.fill(vd.Pass)
 	v.judge(&out, at)
+	out.NextStep = nextSteps[out.Status]
 	return out
 }
 
@@ -269,15 +294,18 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 	}
 	if vd.Status != StatusValid {
 		vd.Code, vd.Reason = string(vd.Status), vd.Message
+		if vd.Status == StatusNotYetValid && ev != nil && !vd.ValidFrom.IsZero() {
+			vd.NextStep = ev.NotBefore(vd.ValidFrom, at)
+		}
 		return
 	}
 	if ev == nil {
-		vd.Code, vd.Reason = CodeUnknownEvent, "Genuine pass, but its event is not known here"
+		vd.Code, vd.Reason, vd.NextStep = CodeUnknownEvent, "Genuine pass, but its event is not known here", nextUnknownEvent
 		return
 	}
 	d := ev.Decide(vd.Pass, zone, at)
 	allowed = d.Allowed
-	vd.Code, vd.Reason, vd.Phase = string(d.Code), d.Reason, d.Phase
+	vd.Code, vd.Reason, vd.Phase, vd.NextStep = string(d.Code), d.Reason, d.Phase, d.NextStep
 }
 
 // notCompact explains input that is not a canonical compact JWS: an

@@ -114,6 +114,9 @@ func TestVerifyStatuses(t *testing.T) {
 			if vd.Status != tt.status || vd.Authentic != tt.authentic || !errors.Is(vd.Err, tt.err) || vd.Message == "" {
 				t.Fatalf("Verify() = %s authentic=%v err=%v msg=%q, want %s authentic=%v err=%v", vd.Status, vd.Authentic, vd.Err, vd.Message, tt.status, tt.authentic, tt.err)
 			}
+			if (vd.NextStep == "") != (tt.status == verifier.StatusValid) { // issue 11: every refusal says what to do next
+				t.Fatalf("Verify() %s: next step %q, want one exactly when not valid", vd.Status, vd.NextStep)
+			}
 			if tt.authentic && (vd.Serial == "" || vd.Name == "" || vd.Event == "" || vd.ExpiresAt.IsZero()) {
 				t.Fatalf("Verify() = %+v, want the pass fields filled", vd)
 			}
@@ -290,8 +293,58 @@ func TestAccess(t *testing.T) {
 	}
 	unknown := f.v.Verify(f.token, during)
 	f.v.Access(&unknown, nil, "stage", during)
-	if *unknown.Allowed || unknown.Code != "unknown_event" {
+	if *unknown.Allowed || unknown.Code != "unknown_event" || unknown.NextStep == "" {
 		t.Fatalf("Access(no event) = %+v", unknown)
+	}
+}
+
+// TestNextSteps: each refusal at a door says what to do next (issue 11),
+// the same words for the same status, and a policy refusal brings the
+// policy's own next step.
+func TestNextSteps(t *testing.T) {
+	f := newFixture(t, keys.EdDSA)
+	during := event.Schedule.ShowStart.Add(time.Hour)
+	late, _ := f.sign.Issue(event, signer.Request{Type: pass.AAA, Name: "Early Bird", ValidFrom: event.Schedule.ShowStart})
+	revoked, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Lost Card"})
+	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
+	vip, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Guest"})
+	tests := []struct {
+		name, token string
+		at          time.Time
+		zone        pass.Zone
+		code, next  string
+	}{
+		{"ok", f.token, during, "stage", "ok", ""},
+		{"revoked", revoked.Token, during, "stage", "revoked", "Keep the pass and call the production office"},
+		{"forged", f.token[:len(f.token)-6] + "AAAAAA", during, "stage", "forged", "Scan once more; if refused again, keep the pass and call security"},
+		{"malformed", "hello", during, "stage", "malformed", "Scan once more; if it fails again, send to the accreditation desk"},
+		{"expired", f.token, event.Schedule.AccessUntil.Add(time.Hour), "stage", "expired", "Send to the accreditation desk for a new pass"},
+		{"not-yet-valid/event-time", late.Token, t0, "stage", "not_yet_valid", "Not before 19:00: ask them to come back then"},
+		{"policy/zone-not-allowed", vip.Token, during, "stage", "zone_not_allowed", "Turn away; send to the accreditation desk if they need stage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vd := f.v.Verify(tt.token, tt.at)
+			f.v.Access(&vd, event, tt.zone, tt.at)
+			if vd.Code != tt.code || vd.NextStep != tt.next {
+				t.Fatalf("Access() = %s, next step %q; want %s, %q", vd.Code, vd.NextStep, tt.code, tt.next)
+			}
+		})
+	}
+	if vd := f.v.VerdictAt(f.v.Verify(f.token, t0), event.Schedule.AccessUntil.Add(time.Hour)); vd.Status != verifier.StatusExpired ||
+		vd.NextStep != "Send to the accreditation desk for a new pass" {
+		t.Fatalf("VerdictAt, expired since: %s, next step %q", vd.Status, vd.NextStep)
+	}
+	stranger := newFixture(t, keys.EdDSA)
+	if vd := f.v.Verify(stranger.token, t0); vd.Status != verifier.StatusUnknownKey || vd.NextStep != "Send to the accreditation desk" {
+		t.Fatalf("unknown key: %s, next step %q", vd.Status, vd.NextStep)
+	}
+	other := *event
+	other.ID = "tour26-man02"
+	elsewhere, _ := f.sign.Issue(&other, signer.Request{Type: pass.AAA, Name: "Roadie"})
+	doorV, _ := verifier.New(verifier.Config{Keys: f.ring, Revocations: f.revs, Event: event.ID})
+	if vd := doorV.Verify(elsewhere.Token, t0); vd.Status != verifier.StatusWrongEvent || vd.NextStep != "Send to the accreditation desk" {
+		t.Fatalf("wrong event: %s, next step %q", vd.Status, vd.NextStep)
 	}
 }
 

@@ -330,10 +330,30 @@
     return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   }
 
+  // The next step of each refusal (verifier.nextSteps, pass.Event.Decide):
+  // what the door person does about it.
+  const ACCREDITATION = "Send to the accreditation desk";
+  const NEXT_STEPS = {
+    expired: "Send to the accreditation desk for a new pass",
+    not_yet_valid: ACCREDITATION,
+    revoked: "Keep the pass and call the production office",
+    forged: "Scan once more; if refused again, keep the pass and call security",
+    unknown_key: ACCREDITATION,
+    malformed: "Scan once more; if it fails again, send to the accreditation desk",
+    wrong_event: ACCREDITATION,
+  };
+  function notBefore(t, now, offset) { return `Not before ${clock(t, now, offset)}: ask them to come back then`; }
+
   // verifyToken is verifier.Verify over a bundle (verifier.Offline): the
-  // same statuses and messages, with the bundle's keys, revocation list and
-  // event. It returns a verdict: {authentic, status, message, pass?, ...}.
+  // same statuses, messages and next steps, with the bundle's keys,
+  // revocation list and event. It returns a verdict: {authentic, status,
+  // message, next_step, pass?, ...}.
   async function verifyToken(b, raw, at) {
+    const vd = await verdictOf(b, raw, at);
+    if (NEXT_STEPS[vd.status]) vd.next_step = NEXT_STEPS[vd.status];
+    return vd;
+  }
+  async function verdictOf(b, raw, at) {
     const malformed = () => ({ authentic: false, status: "malformed", message: "Not a Laminate pass (unreadable code)" });
     const forged = () => ({ authentic: false, status: "forged", message: "The signature does not match: not a pass we issued" });
     if (typeof raw !== "string" || raw.length > MAX_TOKEN) return malformed();
@@ -436,24 +456,24 @@
   function decide(ev, p, zone, at) {
     const tl = timeline(ev);
     const d = { allowed: false, code: "", reason: "", phase: phaseOf(tl, at) };
-    const deny = (code, reason) => { d.code = code; d.reason = reason; return d; };
+    const deny = (code, next, reason) => { d.code = code; d.next_step = next; d.reason = reason; return d; };
     const tlabel = TYPES[p.type] ? TYPES[p.type].label : p.type;
     const label = p.type === "STAFF" ? `Staff pass (${p.role})` : tlabel + " pass";
-    if (p.event !== ev.id) return deny("wrong_event", `${label} is for another event (${p.event})`);
+    if (p.event !== ev.id) return deny("wrong_event", ACCREDITATION, `${label} is for another event (${p.event})`);
     const pol = ev.policy;
-    if (!pol.zones.includes(zone)) return deny("unknown_zone", `No zone ${JSON.stringify(zone)} at this event`);
+    if (!pol.zones.includes(zone)) return deny("unknown_zone", "Check the zone set on this scanner, then scan again", `No zone ${JSON.stringify(zone)} at this event`);
     const grants = p.type === "STAFF" ? own(pol.roles, p.role) : own(pol.rules, p.type);
     if (!grants) {
-      if (p.type === "STAFF") return deny("no_rule", `${label}: this event gives the role ${JSON.stringify(p.role)} no access`);
-      return deny("no_rule", `${label}: this event gives ${tlabel} passes no access`);
+      if (p.type === "STAFF") return deny("no_rule", ACCREDITATION, `${label}: this event gives the role ${JSON.stringify(p.role)} no access`);
+      return deny("no_rule", ACCREDITATION, `${label}: this event gives ${tlabel} passes no access`);
     }
     const open = [];
     for (const g of grants) if (covers(g, zone)) open.push(...g.when);
-    if (open.length === 0) return deny("zone_not_allowed", `${label}: no access to ${zone}`);
+    if (open.length === 0) return deny("zone_not_allowed", "Turn away; send to the accreditation desk if they need " + zone, `${label}: no access to ${zone}`);
     const off = ev.offset;
     if (d.phase === "closed") {
-      if (at < tl.accessFrom) return deny("outside_access", `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
-      return deny("outside_access", `${label}: access closed at ${clock(tl.accessUntil, at, off)}`);
+      if (at < tl.accessFrom) return deny("outside_access", notBefore(tl.accessFrom, at, off), `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
+      return deny("outside_access", "Turn away: access is over for this event", `${label}: access closed at ${clock(tl.accessUntil, at, off)}`);
     }
     let next = null, lastEnd = ZERO;
     for (const w of open) {
@@ -465,9 +485,10 @@
       if (from > at && from < tl.accessUntil && (next === null || from < next)) next = from;
       if (until <= at && until > lastEnd) lastEnd = until;
     }
-    if (next !== null) return deny("not_now", `${label}: valid from ${clock(next, at, off)}, ${PHASE_TEXT[d.phase]}`);
-    if (open.length === 1 && open[0] === "photo") return deny("not_now", `${label}: ${zone} closed at ${clock(lastEnd, at, off)} (first songs only)`);
-    return deny("not_now", `${label}: ${zone} closed at ${clock(lastEnd, at, off)}, ${PHASE_TEXT[d.phase]}`);
+    if (next !== null) return deny("not_now", notBefore(next, at, off), `${label}: valid from ${clock(next, at, off)}, ${PHASE_TEXT[d.phase]}`);
+    const over = "Turn away: this pass gives no more access to " + zone;
+    if (open.length === 1 && open[0] === "photo") return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)} (first songs only)`);
+    return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)}, ${PHASE_TEXT[d.phase]}`);
   }
 
   // ---- the door decision ---------------------------------------------------
@@ -487,6 +508,8 @@
   function doorDecision(b, vd, req, last) {
     const ev = b.event;
     const a = { decision: "deny", code: vd.status, reason: vd.message, status: vd.status, phase: phaseAt(ev, req.at) };
+    if (vd.next_step) a.next_step = vd.next_step;
+    if (vd.status === "not_yet_valid" && vd.pass.validFrom !== null) a.next_step = notBefore(vd.pass.validFrom, req.at, ev.offset);
     if (vd.pass) {
       const p = vd.pass;
       a.pass = { serial: p.serial, type: p.type, label: TYPES[p.type].label, role: p.role, name: p.name, org: p.org, event: p.event };
@@ -494,7 +517,7 @@
     if (vd.status !== "valid") return a;
     const d = decide(ev, vd.pass, req.zone, req.at);
     a.code = d.code; a.reason = d.reason; a.phase = d.phase;
-    if (!d.allowed) return a;
+    if (!d.allowed) { a.next_step = d.next_step; return a; }
     if (last) { // verifier.DecideScan; the door's own scans are all online to it
       const since = req.at - last.at;
       const otherGate = last.gate !== req.gate && since <= CLONE_WINDOW;
@@ -502,15 +525,18 @@
         if (otherGate) {
           a.code = "possible_clone";
           a.reason = `Same pass entered at ${last.gate} ${goDuration(since)} ago: one pass, two people?`;
+          a.next_step = "Keep the pass and call security";
         } else {
           a.code = "already_inside";
           a.reason = `Already inside: entered ${last.zone} at ${clock(last.at, last.at, ev.offset)} via ${last.gate}`;
+          a.next_step = "Ask them to scan out first; call a supervisor if they insist";
         }
         return a;
       }
       if (otherGate) {
         a.decision = "attention"; a.code = "possible_clone";
         a.reason = `Same pass scanned at ${last.gate} ${goDuration(since)} ago: check the holder, it may be a copy`;
+        a.next_step = "Compare the holder with the photo ID and the artwork, then let in or turn away";
         return a;
       }
     }

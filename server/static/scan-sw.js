@@ -4,8 +4,8 @@
 // touched: scans, bundles and uploads go to the network or fail, and the
 // page decides offline from what it keeps in IndexedDB.
 "use strict";
-const CACHE = "laminate-scan-1";
-const PAGE = ["/scan", "/static/app.css", "/static/offline.js", "/static/scan.js", "/static/vendor/jsQR.js"];
+const CACHE = "laminate-scan-2";
+const PAGE = ["/scan", "/static/app.css", "/static/theme.js", "/static/offline.js", "/static/scan.js", "/static/vendor/jsQR.js"];
 
 self.addEventListener("install", (e) => {
   // One file missing (jsQR without "make web") must not stop the others.

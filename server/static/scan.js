@@ -24,6 +24,7 @@
   let bundleAt = 0;    // when it was last fetched
   let inside = new Map(); // serial -> this door's last admitted scan {gate, zone, direction, at}
   let queued = 0, refused = 0, lastSync = null, current = null;
+  let pending = null, resolving = false; // a CHECK waiting for the door's decision
   const timings = [];
 
   function fillZones(list) {
@@ -31,12 +32,32 @@
     $("zone").replaceChildren();
     for (const z of list) { const o = document.createElement("option"); o.value = z; o.textContent = z; $("zone").append(o); }
     if (list.includes(want)) $("zone").value = want;
+    summary();
   }
   fillZones(defaultZones);
   for (const k of ["event", "gate", "zone", "direction"]) {
     const v = localStorage.getItem("laminate." + k); if (v) $(k).value = v;
-    $(k).addEventListener("change", () => localStorage.setItem("laminate." + k, $(k).value.trim()));
+    $(k).addEventListener("change", () => { localStorage.setItem("laminate." + k, $(k).value.trim()); summary(); });
   }
+
+  // The settings fold into one line once the door has set gate, zone and
+  // direction (Done); tapping the line opens them again.
+  function summary() {
+    const ev = $("event").value.trim();
+    $("summary-text").textContent = "Gate " + ($("gate").value.trim() || "?") + " · " + $("zone").value + " · " + $("direction").value +
+      (ev ? " · " + ev : "");
+  }
+  function foldSettings(fold) {
+    $("settings").hidden = fold; $("settings-summary").hidden = !fold;
+    summary();
+  }
+  $("settings-done").onclick = () => {
+    for (const k of ["event", "gate", "zone", "direction"]) localStorage.setItem("laminate." + k, $(k).value.trim());
+    foldSettings(true);
+    focusWedge();
+  };
+  $("settings-summary").onclick = () => { foldSettings(false); $("gate").focus(); };
+  foldSettings(["gate", "zone", "direction"].every((k) => localStorage.getItem("laminate." + k)));
   $("event").addEventListener("change", () => { loadStored().then(() => isOnline() && refreshOffline()); });
   $("gate").addEventListener("change", () => { alerts.clear(); paintAlerts(); pollAlerts(); });
   const gateValue = () => $("gate").value.trim().toLowerCase();
@@ -76,6 +97,7 @@
     if (!netDown) return;
     netDown = false; paint();
     if (queued > 0) sync();
+    sendResolves();
     if (!bundle || L.bundleState(bundle, Date.now()) !== "fresh" || Date.now() - bundleAt > BUNDLE_EVERY / 2) refreshOffline();
     pollAlerts();
   }
@@ -320,6 +342,10 @@
     if (!camera) $("wedge").value = "";
     const code = raw.trim();
     if (!code || busy) return;
+    if (pending) { // a CHECK is on screen: it waits for Let in or Turn away
+      $("resolve-msg").textContent = "Decide this check first: Let in or Turn away.";
+      return;
+    }
     // Some scanners repeat a code within 2 s: one scan, not two.
     const now = Date.now();
     if (code === lastCode && now - lastCodeAt < 2000) return;
@@ -332,7 +358,7 @@
       if (isOnline()) answer = await decideOnline(scan);
       if (!answer) answer = await decideOffline(scan, now);
     } catch (e) {
-      answer = { decision: "deny", code: "error", reason: "This device could not decide (" + e.message + "): do not admit; call the production office." };
+      answer = { decision: "deny", code: "error", reason: "This device could not decide (" + e.message + ")", next_step: "Do not admit; call the production office" };
     }
     show(answer, t0 || started, started);
     busy = false;
@@ -364,21 +390,22 @@
     let a;
     const req = Object.assign({ at }, scan);
     if (!bundle) {
-      a = { decision: "deny", code: "no_offline_data", reason: "No network and no offline data on this device: do not admit; call the production office." };
+      a = { decision: "deny", code: "no_offline_data", reason: "No network and no offline data on this device", next_step: "Do not admit; call the production office" };
     } else {
       const vd = await L.verifyToken(bundle, scan.token, at);
       a = L.doorDecision(bundle, vd, req, vd.pass ? inside.get(vd.pass.serial) || null : null);
       const st = L.bundleState(bundle, at);
       if (st !== "fresh" && a.decision !== "deny") {
-        a.stale = { decision: a.decision, code: a.code, reason: a.reason };
+        a.stale = { decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step };
         a.decision = "deny";
         if (st === "expired") {
           a.code = "bundle_expired"; a.overridable = true;
-          a.reason = "Offline data expired at " + hhmm(bundle.exp) + " (revocations " + age(at - bundle.iat) +
-            " old): do not admit. A supervisor may override with a reason.";
+          a.reason = "Offline data expired at " + hhmm(bundle.exp) + " (revocations " + age(at - bundle.iat) + " old)";
+          a.next_step = "Do not admit; a supervisor may override with a reason";
         } else {
           a.code = "clock_wrong";
-          a.reason = "This device's clock is behind its offline data: fix the clock; do not admit.";
+          a.reason = "This device's clock is behind its offline data";
+          a.next_step = "Do not admit; fix this device's clock";
         }
       }
       if (a.decision === "admit") remember(a.pass.serial, { gate: req.gate, zone: req.zone, direction: req.direction, at });
@@ -410,7 +437,15 @@
     if (a.stale.decision === "admit" && a.pass) remember(a.pass.serial, { gate: a.entry.gate, zone: a.entry.zone, direction: a.entry.direction, at: Date.parse(a.at) });
     await recount();
     const s = performance.now();
-    show(Object.assign({}, a, upd, { overridable: false, reason: "Supervisor override (" + reason + "). " + a.stale.reason }), s, s);
+    show(Object.assign({}, a, upd, { overridable: false, next_step: a.stale.next_step, reason: "Supervisor override (" + reason + "). " + a.stale.reason }), s, s);
+  }
+
+  function addHistory(cls, text) {
+    const li = document.createElement("li");
+    li.className = cls;
+    li.textContent = new Date().toLocaleTimeString() + " — " + text;
+    $("history").prepend(li);
+    while ($("history").children.length > 10) $("history").lastChild.remove();
   }
 
   function show(a, t0, started) {
@@ -419,14 +454,22 @@
     res.className = a.decision === "admit" ? "admit" : a.decision === "attention" ? "attention" : "deny";
     res.dataset.code = a.code || "";
     res.dataset.offline = a.offline ? "1" : "";
+    res.dataset.scanId = a.scan_id || "";
     res.dataset.elapsed = Math.round(performance.now() - t0);
     const decideMs = performance.now() - started;
     $("r-word").textContent = a.decision === "admit" ? "ADMIT" : a.decision === "attention" ? "CHECK" : "DENY";
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
     $("r-reason").textContent = a.reason || "";
-    $("r-serial").textContent = (a.pass ? a.pass.serial.slice(0, 4) + "-" + a.pass.serial.slice(4) : "") +
-      (a.offline ? (a.pass ? " · " : "") + "decided offline (no artwork)" : "");
+    $("r-next").textContent = a.decision === "admit" ? "" : a.next_step || "";
+    $("r-next").hidden = !$("r-next").textContent;
+    $("r-serial").textContent = a.pass ? serialText(a.pass.serial) : "";
+    $("r-note").textContent = a.offline ? "Decided offline (no artwork)" : "";
+    // A CHECK waits for the door: Let in or Turn away, nothing else ends it.
+    pending = a.decision === "attention" && !a.overridable ? a : null;
+    $("r-resolve").hidden = !pending;
+    $("resolve-msg").textContent = "";
+    res.dataset.resolution = a.resolution || "";
     $("r-override").hidden = !a.overridable;
     $("override-reason").value = "";
     const img = $("r-art");
@@ -449,17 +492,118 @@
       timings.push({ code: a.code, offline: !!a.offline, decide_ms: decideMs, paint_ms: painted });
       beep(res.className);
     }, 0));
-    const li = document.createElement("li");
-    li.className = res.className;
-    li.textContent = new Date().toLocaleTimeString() + " — " + $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
-      (a.reason ? ": " + a.reason : "") + (a.offline ? " (offline)" : "");
-    $("history").prepend(li);
-    while ($("history").children.length > 10) $("history").lastChild.remove();
+    addHistory(res.className, $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
+      (a.reason ? ": " + a.reason : "") + (a.offline ? " (offline)" : ""));
     clearTimeout(hideTimer);
-    if (!a.overridable) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" ? 2500 : 5000);
+    if (!a.overridable && !pending) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" ? 2500 : 5000);
   }
-  $("result").onclick = () => { $("result").className = ""; focusWedge(); };
+  $("result").onclick = () => { if (pending) return; $("result").className = ""; focusWedge(); };
   $("r-override").onclick = (e) => e.stopPropagation();
+  $("r-resolve").onclick = (e) => e.stopPropagation();
+  $("resolve-admit").onclick = () => resolve("admit");
+  $("resolve-deny").onclick = () => resolve("deny");
+
+  // ---- a CHECK's decision ------------------------------------------------------------
+
+  // resolve stores the door's decision on a CHECK: online with
+  // POST /v1/scans/{scan_id}/resolve, or on the queued scan when it was
+  // decided offline (uploaded with it). With no network it is kept on this
+  // device and sent when the network returns.
+  async function resolve(choice) {
+    const a = pending;
+    if (!a || resolving) return;
+    resolving = true;
+    $("resolve-msg").textContent = "Saving…";
+    try {
+      if (a.offline && await resolveQueued(a, choice)) return resolved(a, choice, null, "");
+      const r = await postResolve(a.scan_id, choice);
+      if (!r || r.status >= 500) { // no network or no store: kept here, sent later
+        keepResolve(a.scan_id, choice);
+        return resolved(a, choice, null, "Saved on this device: sent to the server when it answers again.");
+      }
+      if (r.ok) return resolved(Object.assign({}, a, r.body), choice, r.body.resolution, "");
+      const err = (r.body && r.body.error) || {};
+      if (err.code === "scanned_since") {
+        pending = null;
+        return show({ decision: "deny", code: "scanned_since", pass: a.pass, scan_id: a.scan_id,
+          reason: err.message || "The pass was scanned again since this check.", next_step: "Scan the pass again" }, performance.now(), performance.now());
+      }
+      if (err.code === "already_resolved") { // decided the other way, at another screen
+        const other = choice === "admit" ? "deny" : "admit";
+        return resolved(a, other, null, "Already decided at another screen: " + (other === "admit" ? "let in." : "turned away."));
+      }
+      // Nothing the server will take later (no such scan, not a check):
+      // the door's decision stands on this screen.
+      return resolved(a, choice, null, "Not recorded by the server: " + (err.message || "HTTP " + r.status) + ".");
+    } catch (e) {
+      $("resolve-msg").textContent = "Not saved: " + e.message + ". Try again.";
+    } finally {
+      resolving = false;
+    }
+  }
+
+  // postResolve sends one decision; null when the network failed.
+  async function postResolve(scanID, choice) {
+    let r;
+    try {
+      r = await api("/v1/scans/" + encodeURIComponent(scanID) + "/resolve", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ decision: choice }), signal: timeout(5000) });
+    } catch (e) { markDown(); return null; }
+    let body = null;
+    try { body = await r.json(); } catch (e) { /* no JSON */ }
+    if (r.status >= 500 && !(body && body.error)) { markDown(); return null; } // a proxy with no server behind it
+    markUp();
+    return { ok: r.ok, status: r.status, body: body || {} };
+  }
+
+  // resolveQueued writes the decision on the queued scan (false when it
+  // was uploaded already: then it goes to the server like an online one).
+  async function resolveQueued(a, choice) {
+    await (a.queued || Promise.resolve()).catch(() => {});
+    const found = await queueLock(() => tx("queue", "readwrite", (q) => {
+      const g = q.index("scan_id").get(a.scan_id);
+      g.onsuccess = () => { if (g.result) q.put(Object.assign(g.result, { resolution: choice })); };
+      return () => !!g.result;
+    }));
+    return found;
+  }
+
+  // Decisions the server has not had yet (no network when they were made).
+  const keptResolves = () => { try { return JSON.parse(localStorage.getItem("laminate.resolves") || "[]"); } catch (e) { return []; } };
+  function keepResolve(scanID, choice) {
+    const list = keptResolves().filter((x) => x.scan_id !== scanID);
+    list.push({ scan_id: scanID, decision: choice });
+    localStorage.setItem("laminate.resolves", JSON.stringify(list.slice(-200)));
+  }
+  let sendingResolves = false;
+  async function sendResolves() {
+    if (sendingResolves || !token) return;
+    sendingResolves = true;
+    try {
+      for (const x of keptResolves()) {
+        const r = await postResolve(x.scan_id, x.decision);
+        if (!r || r.status >= 500) break; // later
+        if (!r.ok) addHistory("attention", "Check " + x.scan_id.slice(0, 8) + " (" + x.decision + ") not recorded: " + ((r.body.error && r.body.error.message) || "HTTP " + r.status));
+        localStorage.setItem("laminate.resolves", JSON.stringify(keptResolves().filter((y) => y.scan_id !== x.scan_id)));
+      }
+    } finally { sendingResolves = false; }
+  }
+
+  // resolved shows the door's decision on a CHECK as the final screen.
+  function resolved(a, choice, resolution, note) {
+    pending = null;
+    if (choice === "admit" && a.pass) {
+      remember(a.pass.serial, { gate: gateValue(), zone: $("zone").value, direction: $("direction").value, at: Date.parse(a.at) || Date.now() });
+    }
+    const by = resolution && resolution.by ? " by " + resolution.by : "";
+    const t = performance.now();
+    show(Object.assign({}, a, {
+      decision: choice, resolution: choice, overridable: false,
+      reason: (choice === "admit" ? "Let in after a check" : "Turned away after a check") + by + ". " + (a.reason || ""),
+      next_step: choice === "deny" ? "Keep the pass and call the production office" : "",
+    }), t, t);
+    if (note) $("r-note").textContent = note;
+  }
   $("override-btn").onclick = () => {
     const reason = $("override-reason").value.trim();
     if (!reason) { $("override-reason").placeholder = "A reason is needed: who overrides, and why"; $("override-reason").focus(); return; }
@@ -481,6 +625,7 @@
   const wire = (e) => {
     const w = { scan_id: e.scan_id, token: e.token, gate: e.gate, zone: e.zone, direction: e.direction, at: e.at, decision: e.decision, code: e.code };
     if (e.override) w.override = e.override;
+    if (e.resolution) w.resolution = e.resolution; // the door's decision on a CHECK
     return w;
   };
   async function upload() {
@@ -611,7 +756,7 @@
   }
   setInterval(() => {
     freshness();
-    if (isOnline()) { if (queued > 0) sync(); pollAlerts(); }
+    if (isOnline()) { if (queued > 0) sync(); sendResolves(); pollAlerts(); }
   }, PROBE_EVERY);
   setInterval(() => { if (token && isOnline()) refreshOffline(); }, BUNDLE_EVERY);
 

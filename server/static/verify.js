@@ -13,11 +13,13 @@
     const r = await fetch("/v1/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: code }) });
     const v = await r.json();
     $("verdict").hidden = false;
-    if (!r.ok) { $("v-status").textContent = "ERROR"; $("v-message").textContent = (v.error && v.error.message) || ""; return; }
+    if (!r.ok) { $("v-status").textContent = "ERROR"; $("v-status").className = "status refused"; $("v-message").textContent = (v.error && v.error.message) || ""; $("v-next").hidden = true; return; }
     $("verdict").dataset.status = v.status;
     $("v-status").textContent = words[v.status] || v.status;
-    $("v-status").style.color = v.authentic ? "#0a8f3c" : "#c8102e";
+    $("v-status").className = "status " + (v.authentic ? "genuine" : "refused");
     $("v-message").textContent = v.message || "";
+    $("v-next").textContent = v.next_step ? "Next step: " + v.next_step : "";
+    $("v-next").hidden = !v.next_step;
     $("v-name").textContent = v.name || "";
     $("v-type").textContent = v.type ? "· " + v.type + (v.event ? " · " + v.event : "") : "";
     $("v-detail").textContent = v.serial ? "Serial " + v.serial.slice(0, 4) + "-" + v.serial.slice(4) +
