@@ -22,7 +22,7 @@ build: web
 	$(GO) build -trimpath -o bin/laminate ./cmd/laminate
 
 test: lint web
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # The service on its embedded defaults: ./laminate-data (SQLite, keys made
 # on first start), http://127.0.0.1:8080. "make demo" shows the CLI path.
