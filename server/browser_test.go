@@ -50,7 +50,7 @@ func browser(t *testing.T, frame string) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second) // a bound against a hung browser
+	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a bound against a hung browser, loose enough for a loaded machine
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }
