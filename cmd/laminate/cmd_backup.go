@@ -585,7 +585,7 @@ func placeFolder(stage, target, data string) error {
 		}
 		return fmt.Errorf("cannot restore into %s: %w", data, err)
 	}
-	syncFileOrDir(parent)
+	atomicfile.Sync(parent)
 	return nil
 }
 
@@ -823,18 +823,6 @@ func syncTree(dir string) error {
 		if err := os.Chmod(path, mode); err != nil {
 			return err
 		}
-		return syncFileOrDir(path)
+		return atomicfile.Sync(path)
 	})
-}
-
-func syncFileOrDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
