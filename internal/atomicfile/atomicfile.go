@@ -25,7 +25,7 @@
 // # What a crash leaves
 //
 //   - During steps 1 and 2: the target as it was (the old file, or none),
-//     and perhaps a temporary file, which nothing reads.
+//     and perhaps a temporary file, which nothing reads (delete it).
 //   - Between steps 3 and 4: the old target or the new, whole file; the
 //     rename or link is atomic and the new file's data were synced in step 2.
 //     After a link, the temporary name may remain as a second name of the
@@ -40,9 +40,8 @@
 //
 // Errors are [*fs.PathError]s naming the target (its folder for step 4),
 // never the temporary file, with the step as Op ("create", "write", "sync",
-// "close", "rename"). A
-// target that exists is refused by [WriteNew] and [File.CommitNew] with an
-// error wrapping [fs.ErrExist], Op "create".
+// "close", "rename"). A target that exists is refused by [WriteNew] and
+// [File.CommitNew] with an error wrapping [fs.ErrExist], Op "create".
 package atomicfile
 
 import (
