@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/verifier"
@@ -67,7 +68,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 		a.printf("%s\n", jws)
 		return nil
 	}
-	if err := writeFileAtomic(*out, []byte(jws+"\n")); err != nil {
+	if err := atomicfile.WriteFile(*out, []byte(jws+"\n"), 0o644); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, %d bytes\n",

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
@@ -123,7 +124,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		a.infof("issued %d passes for %s", len(issued), ev.ID)
 	}
 	if pdf != nil {
-		if err := writeFileAtomic(*pdfOut, pdf); err != nil {
+		if err := atomicfile.WriteFile(*pdfOut, pdf, 0o644); err != nil {
 			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
 				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
 		}
