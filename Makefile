@@ -25,9 +25,13 @@ test: lint web
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # The service on its embedded defaults: ./laminate-data (SQLite, keys made
-# on first start), http://127.0.0.1:8080. "make demo" shows the CLI path.
-run: web
-	$(GO) run ./cmd/laminate serve
+# on first start), http://$(ADDR). It runs bin/laminate, which "build"
+# relinks only when a source changed, so a second "make run" starts at once.
+# "make run ADDR=0.0.0.0:8080" changes the address. "make demo" shows the
+# CLI path.
+ADDR ?= 127.0.0.1:8080
+run: build
+	bin/laminate serve --addr $(ADDR)
 
 demo:
 	$(GO) run ./cmd/laminate demo

@@ -21,11 +21,11 @@ const maxFreshFor = 366 * 24 * time.Hour
 
 func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("bundle: missing subcommand (export)")
+		return subcommandError("bundle", "")
 	}
 	sub, args := args[0], args[1:]
 	if sub != "export" {
-		return usagef("bundle: unknown subcommand %q (want export)", sub)
+		return subcommandError("bundle", sub)
 	}
 	fs := newFlagSet("bundle export", a.ui)
 	a.g.register(fs.FlagSet)

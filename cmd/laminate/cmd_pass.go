@@ -318,7 +318,7 @@ func (a *app) printVerdict(vd *verifier.Verdict) {
 
 func cmdPasses(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("passes: missing subcommand (list, show SERIAL)")
+		return subcommandError("passes", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("passes "+sub, a.ui)
@@ -411,5 +411,5 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		a.printf("token       %s\n", p.Token)
 		return nil
 	}
-	return usagef("passes: unknown subcommand %q (want list, show SERIAL)", sub)
+	return subcommandError("passes", sub)
 }

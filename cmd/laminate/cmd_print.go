@@ -164,7 +164,7 @@ func pages(n int, t *templates.Template, duplex bool) int {
 
 func cmdTemplates(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("templates: missing subcommand (list, show NAME)")
+		return subcommandError("templates", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("templates "+sub, a.ui)
@@ -195,7 +195,7 @@ func cmdTemplates(ctx context.Context, a *app, args []string) error {
 		}
 		return a.jsonPretty(t)
 	}
-	return usagef("templates: unknown subcommand %q (want list, show NAME)", sub)
+	return subcommandError("templates", sub)
 }
 
 func cmdArtwork(ctx context.Context, a *app, args []string) error {
