@@ -40,6 +40,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
+	$(GO) tool staticcheck ./...
 
 # Short runs of every fuzz target (go test runs one target per invocation).
 fuzz:
