@@ -39,11 +39,16 @@ demo:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# staticcheck is pinned by the tool directive in go.mod (go tool fetches and
+# builds it once); internal/layering checks the import rules of
+# docs/design.md (it also runs in "go test ./...").
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
+	$(GO) tool staticcheck ./...
+	$(GO) test -count=1 ./internal/layering
 
 # Short runs of every fuzz target (go test runs one target per invocation).
 fuzz:

@@ -215,9 +215,6 @@ func schemaPattern(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
-// tocLine matches an entry of "pg_restore --list": ID; CATALOG-OID OID TYPE …
-var tocLine = regexp.MustCompile(`^\d+; \d+ \d+ `)
-
 // checkDump reads the table of contents of a custom-format dump
 // (pg_restore --list) and checks that it is a dump of the Laminate schema
 // named schema. It returns the list.
