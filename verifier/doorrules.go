@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,10 +48,14 @@ type DoorType struct {
 	Label string    `json:"label"` // as shown ("After Show")
 }
 
-// DoorNextSteps names the next steps of [DoorRules.NextSteps], each with
-// where this program says it. Those marked "format" hold one %s: the zone,
-// or the time as [pass.Event.NotBefore] writes it.
-var DoorNextSteps = []string{
+// DoorNextSteps returns the names of the next steps of
+// [DoorRules.NextSteps]: a bundle has exactly these.
+func DoorNextSteps() []string { return slices.Clone(doorNextSteps) }
+
+// doorNextSteps names the next steps, each with where this program says
+// it. Those marked "format" hold one %s: the zone, or the time as
+// [pass.Event.NotBefore] writes it.
+var doorNextSteps = []string{
 	// Token statuses (Verifier.Verify).
 	string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
 	string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent),
@@ -69,7 +74,8 @@ var DoorNextSteps = []string{
 var doorFormats = map[string]bool{"zone_not_allowed": true, "no_more_access": true, "not_before": true}
 
 // NewDoorRules returns the door rules of this program with the clone
-// window of the service that signs the bundle.
+// window of the service that signs the bundle (to the millisecond, rounded
+// down; 1ms to 8784h).
 func NewDoorRules(cloneWindow time.Duration) (*DoorRules, error) {
 	if cloneWindow < time.Millisecond || cloneWindow > maxDoorDuration {
 		return nil, fmt.Errorf("verifier: clone window %s: want 1ms to %s", cloneWindow, maxDoorDuration)
@@ -168,10 +174,10 @@ func (r *DoorRules) check() error {
 			return fmt.Errorf("phases: bad or missing %s", ph)
 		}
 	}
-	if len(r.NextSteps) != len(DoorNextSteps) {
-		return fmt.Errorf("next_steps: %d, want %d", len(r.NextSteps), len(DoorNextSteps))
+	if len(r.NextSteps) != len(doorNextSteps) {
+		return fmt.Errorf("next_steps: %d, want %d", len(r.NextSteps), len(doorNextSteps))
 	}
-	for _, name := range DoorNextSteps {
+	for _, name := range doorNextSteps {
 		s, ok := r.NextSteps[name]
 		verbs := strings.Count(s, "%")
 		switch {

@@ -702,8 +702,8 @@ func TestDoorRules(t *testing.T) {
 				return
 			}
 		}
-	}); !slices.Equal(got, slices.Sorted(slices.Values(verifier.DoorNextSteps))) {
-		t.Errorf("next steps %v, want %v", got, verifier.DoorNextSteps)
+	}); !slices.Equal(got, slices.Sorted(slices.Values(verifier.DoorNextSteps()))) {
+		t.Errorf("next steps %v, want %v", got, verifier.DoorNextSteps())
 	}
 	ev := &pass.Event{ID: "e1", Name: "E1", Schedule: pass.Schedule{ShowStart: t0.Add(8 * time.Hour), ShowEnd: t0.Add(10 * time.Hour)}}
 	if err := ev.Validate(); err != nil {
