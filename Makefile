@@ -2,7 +2,7 @@
 GO       ?= go
 FUZZTIME ?= 20s
 
-.PHONY: build test run demo bench lint fuzz clean web
+.PHONY: build test jstest run demo bench lint fuzz clean web
 
 # The scanner pages' QR decoder (npm jsqr, pinned by web/package-lock.json)
 # is fetched here and embedded in the binary; nothing third-party is
@@ -21,8 +21,20 @@ $(JSQR) $(AXE) &: web/package.json web/package-lock.json
 build: web
 	$(GO) build -trimpath -o bin/laminate ./cmd/laminate
 
-test: lint web
+test: lint web jstest
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The door page's offline engine (server/static/offline.js) against the
+# answers Go wrote into testdata/offline/vectors.json, with Node's own test
+# runner: no browser, no npm packages. Needs Node 20+ (WebCrypto Ed25519);
+# skipped without it, except in CI (LAMINATE_CI=1), where it fails.
+NODE ?= node
+jstest:
+	@if $(NODE) -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then \
+		$(NODE) --test --test-reporter=spec server/offline_test.mjs; \
+	elif [ -n "$$LAMINATE_CI" ]; then \
+		echo "jstest: Node.js 20 or later is needed (LAMINATE_CI is set)" >&2; exit 1; \
+	else echo "jstest: skipped, no Node.js 20 or later: the offline door page is not checked against testdata/offline/vectors.json"; fi
 
 # The service on its embedded defaults: ./laminate-data (SQLite, keys made
 # on first start), http://$(ADDR). It runs bin/laminate, which "build"

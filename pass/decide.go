@@ -31,18 +31,24 @@ type Decision struct {
 	NextStep string `json:"next_step,omitempty"`
 }
 
-// Next steps of the denials that do not depend on the moment.
+// Next steps of the denials of [Event.Decide]. The offline bundle carries
+// them to doors (verifier.DoorRules), so they are named here once.
 const (
 	NextAccreditation = "Send to the accreditation desk"
-	nextCheckZone     = "Check the zone set on this scanner, then scan again"
-	nextAccessOver    = "Turn away: access is over for this event"
+	NextCheckZone     = "Check the zone set on this scanner, then scan again"
+	NextAccessOver    = "Turn away: access is over for this event"
+
+	// Formats with one %s: the zone, or the time as [Event.NotBefore] gives it.
+	NextZoneNotAllowedFormat = "Turn away; send to the accreditation desk if they need %s"
+	NextNoMoreAccessFormat   = "Turn away: this pass gives no more access to %s"
+	NextNotBeforeFormat      = "Not before %s: ask them to come back then"
 )
 
 // NotBefore is the next step of a pass that opens later: come back at t,
 // as [Event.Decide] words it (the time of day in the event's time zone,
 // with the date when t is not on the day of now).
 func (e *Event) NotBefore(t, now time.Time) string {
-	return "Not before " + clock(t, now, e.Location()) + ": ask them to come back then"
+	return fmt.Sprintf(NextNotBeforeFormat, clock(t, now, e.Location()))
 }
 
 // Decide applies the event's policy to pass p entering zone at time at. It
@@ -64,7 +70,7 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 	}
 	pol := e.EffectivePolicy()
 	if !pol.HasZone(zone) {
-		return deny(CodeUnknownZone, nextCheckZone, "No zone %q at this event", zone)
+		return deny(CodeUnknownZone, NextCheckZone, "No zone %q at this event", zone)
 	}
 	grants, ok := pol.grants(p.Type, p.Role)
 	if !ok {
@@ -80,14 +86,14 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		}
 	}
 	if len(open) == 0 {
-		return deny(CodeZoneNotAllowed, "Turn away; send to the accreditation desk if they need "+string(zone), "%s: no access to %s", label, zone)
+		return deny(CodeZoneNotAllowed, fmt.Sprintf(NextZoneNotAllowedFormat, zone), "%s: no access to %s", label, zone)
 	}
 	loc := e.Location()
 	if d.Phase == Closed {
 		if at.Before(tl.accessFrom) {
 			return deny(CodeOutsideAccess, e.NotBefore(tl.accessFrom, at), "%s: access opens at %s", label, clock(tl.accessFrom, at, loc))
 		}
-		return deny(CodeOutsideAccess, nextAccessOver, "%s: access closed at %s", label, clock(tl.accessUntil, at, loc))
+		return deny(CodeOutsideAccess, NextAccessOver, "%s: access closed at %s", label, clock(tl.accessUntil, at, loc))
 	}
 	var next, lastEnd time.Time
 	for _, w := range open {
@@ -107,7 +113,7 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 	if !next.IsZero() {
 		return deny(CodeNotNow, e.NotBefore(next, at), "%s: valid from %s, %s", label, clock(next, at, loc), phaseText[d.Phase])
 	}
-	over := "Turn away: this pass gives no more access to " + string(zone)
+	over := fmt.Sprintf(NextNoMoreAccessFormat, zone)
 	if len(open) == 1 && open[0] == WinPhoto {
 		return deny(CodeNotNow, over, "%s: %s closed at %s (first songs only)", label, zone, clock(lastEnd, at, loc))
 	}
@@ -119,6 +125,10 @@ var phaseText = map[Phase]string{
 	During: "show still on",
 	After:  "show is over",
 }
+
+// Text is the phase as a door's reason says it ("show still on"); empty
+// for [Closed], which no reason names.
+func (p Phase) Text() string { return phaseText[p] }
 
 // clock prints t as a door person wants it: the time of day, and the date
 // too when it is not the same day as now.

@@ -16,7 +16,8 @@ const BundleFreshness = verifier.DefaultBundleFreshness
 
 // getBundle answers GET /v1/events/{id}/bundle: the event's signed offline
 // bundle as a compact JWS (application/jose, RFC 7515 §9.2.1), for a door
-// that must keep deciding when the venue network fails.
+// that must keep deciding when the venue network fails. Its door rules
+// carry this server's clone window.
 func (s *Server) getBundle(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
@@ -40,6 +41,11 @@ func (s *Server) getBundle(c echo.Context) error {
 	}
 	b, err := verifier.NewBundle(ev, s.cfg.Keys.JWKS(), revs, sg.Issuer(), s.cfg.Now(), BundleFreshness)
 	if err != nil {
+		return err
+	}
+	// The door decides offline as this server does online: its clone
+	// window (serve --clone-window), not a default of the page's.
+	if b.Door, err = verifier.NewDoorRules(s.cfg.CloneWindow); err != nil {
 		return err
 	}
 	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)

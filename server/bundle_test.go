@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -164,5 +166,41 @@ func TestBundleSize10kPasses(t *testing.T) {
 	t.Logf("bundle for 10,000 passes, 1,000 revoked: %d bytes (%.1f KB) compact JWS", len(jws), float64(len(jws))/1000)
 	if len(jws) >= 100_000 {
 		t.Errorf("bundle is %d bytes, goal < 100 KB", len(jws))
+	}
+}
+
+// Issue 10 item 5: "serve --clone-window" reached the server only; an
+// offline door used a fixed 10 s. The bundle now carries the window, and
+// the door's decision from the bundle uses it.
+func TestBundleCloneWindow(t *testing.T) {
+	f := newFixture(t, 0)
+	f.s.cfg.CloneWindow = 30 * time.Second // serve --clone-window 30s
+	b, jws := f.getBundle(t, "Bearer "+scannerToken(t, f))
+
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(jws, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload struct {
+		Door *struct {
+			CloneWindowMS int64 `json:"clone_window_ms"`
+			LeewayMS      int64 `json:"leeway_ms"`
+		} `json:"door"`
+	}
+	if err := json.Unmarshal(raw, &payload); err != nil {
+		t.Fatal(err)
+	}
+	if payload.Door == nil || payload.Door.CloneWindowMS != 30_000 || payload.Door.LeewayMS != verifier.DefaultLeeway.Milliseconds() {
+		t.Fatalf("bundle door = %+v, want clone_window_ms 30000 and leeway_ms %d:\n%s", payload.Door, verifier.DefaultLeeway.Milliseconds(), raw)
+	}
+
+	// The offline decision: in at north, then in at south 20 s later. With
+	// the server's 30 s window that is one pass held by two people.
+	show := b.Event.Schedule.ShowStart.Add(time.Hour)
+	last := &store.Scan{Gate: "north", Zone: "stage", Direction: "in", At: show, Source: store.SourceOnline}
+	decision, code, _, _ := verifier.DecideScan(verifier.DoorScan{Gate: "south", Zone: "stage", Direction: "in", At: show.Add(20 * time.Second)},
+		last, b.Door.CloneWindow(), b.Event.Location())
+	if decision != Deny || code != verifier.CodePossibleClone {
+		t.Errorf("offline decision with the bundle's window = %s %s, want deny possible_clone", decision, code)
 	}
 }

@@ -702,12 +702,16 @@ func TestOfflineDecisionMatchesGo(t *testing.T) {
 	}
 	evalJS[chromedp.Void](ctx, t, `window.table = {holders: `+jsLit(t, holders)+`, zones: `+jsLit(t, zones)+`, moments: `+jsLit(t, ms)+`}`)
 
+	door, err := verifier.NewDoorRules(DefaultCloneWindow) // labels, phase texts and next steps, as a bundle carries them
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, bad := 0, 0
 	for _, ev := range decisionEvents(t) {
 		e := *ev
 		e.Policy = ev.EffectivePolicy() // as a bundle carries it
 		got := evalJS[[]string](ctx, t, `(() => {
-			const L = LaminateOffline, ev = L.prepareEvent(`+jsLit(t, &e)+`), out = [];
+			const L = LaminateOffline, ev = L.prepareEvent(`+jsLit(t, &e)+`, L.prepareDoor(`+jsLit(t, door)+`)), out = [];
 			for (const h of table.holders) for (const z of table.zones) for (const at of table.moments) {
 				const d = L.decide(ev, {event: h.event || ev.id, type: h.type, role: h.role}, z, at);
 				out.push(d.allowed + "|" + d.code + "|" + d.phase + "|" + d.reason + "|" + (d.next_step || ""));

@@ -19,7 +19,7 @@ import (
 
 // DefaultCloneWindow is how close in time two scans of one pass at two
 // gates must be to raise "attention": one person cannot be at both.
-const DefaultCloneWindow = 10 * time.Second
+const DefaultCloneWindow = verifier.DefaultCloneWindow
 
 // maxClockSkew is how far a scanner's "at" may be from the server's clock,
 // either way. A scan dated ahead would count as the pass's latest until

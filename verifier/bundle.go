@@ -75,6 +75,7 @@ type Bundle struct {
 	Event       *pass.Event        `json:"event"`
 	Keys        jose.JSONWebKeySet `json:"keys"` // the keys that verify passes (RFC 7517)
 	Revocations BundleRevocations  `json:"revocations"`
+	Door        *DoorRules         `json:"door"` // the rules' parameters; required (bundles made before it are refused)
 
 	// Set by ParseBundle.
 	kid     string
@@ -95,7 +96,9 @@ type BundleRevocations struct {
 // are the store's revocations (Store.RevocationsSince(0)): those of ev go
 // in the list, and the highest sequence number of all is its Seq. The
 // event's effective policy is written out even when it is the default, so
-// a reader needs no copy of the default policy.
+// a reader needs no copy of the default policy. Its door rules are those of
+// [NewDoorRules] with [DefaultCloneWindow]; a service with another window
+// sets Door to NewDoorRules(window) before signing.
 func NewBundle(ev *pass.Event, jwks jose.JSONWebKeySet, revs []store.Revocation, issuer string, now time.Time, freshFor time.Duration) (*Bundle, error) {
 	if ev == nil {
 		return nil, errors.New("verifier: NewBundle needs an event")
@@ -115,6 +118,7 @@ func NewBundle(ev *pass.Event, jwks jose.JSONWebKeySet, revs []store.Revocation,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(freshFor).Unix(),
 		Event: &e, Keys: jwks,
 		Revocations: BundleRevocations{Serials: []pass.Serial{}},
+		Door:        defaultDoorRules(),
 	}
 	for _, r := range revs {
 		b.Revocations.Seq = max(b.Revocations.Seq, r.Seq)
@@ -149,8 +153,10 @@ func (b *Bundle) KID() string { return b.kid }
 // the key, only "kid" used to pick the key, no "crit"; and its "typ" must
 // be [BundleHeaderType]. A bundle past its
 // freshness limit (now after "exp") is refused with [ErrBundleExpired], and
-// one issued more than [DefaultLeeway] after now with
-// [ErrBundleNotYetValid]: a door whose clock is wrong must not trust it.
+// one issued more than its door rules' leeway ([DefaultLeeway]) after now
+// with [ErrBundleNotYetValid]: a door whose clock is wrong must not trust it.
+// A bundle without door rules ([DoorRules]) is malformed: it was made
+// before bundles carried them, and a door would have to guess them.
 func ParseBundle(jws string, trusted KeySource, now time.Time) (*Bundle, error) {
 	if trusted == nil {
 		return nil, errors.New("verifier: ParseBundle needs trusted keys")
@@ -202,7 +208,7 @@ func ParseBundle(jws string, trusted KeySource, now time.Time) (*Bundle, error) 
 	case now.After(b.Expires()):
 		return nil, fmt.Errorf("%w: fresh until %s, made %s (%s old)", ErrBundleExpired,
 			b.Expires().Format(time.RFC3339), b.Issued().Format(time.RFC3339), b.Age(now).Round(time.Second))
-	case b.Issued().After(now.Add(DefaultLeeway)):
+	case b.Issued().After(now.Add(b.Door.Leeway())):
 		return nil, fmt.Errorf("%w: made %s", ErrBundleNotYetValid, b.Issued().Format(time.RFC3339))
 	}
 	return b, nil
@@ -239,6 +245,11 @@ func decodeBundle(payload []byte) (*Bundle, error) {
 		return nil, bad("no event")
 	case b.Revocations.Seq < 0:
 		return nil, bad("revocations.seq %d", b.Revocations.Seq)
+	case b.Door == nil:
+		return nil, bad("no door rules (a bundle made before bundles carried them: export a new one)")
+	}
+	if err := b.Door.check(); err != nil {
+		return nil, bad("door: %v", err)
 	}
 	if err := b.Event.ValidateSigned(); err != nil {
 		return nil, bad("event: %v", err)
@@ -390,10 +401,14 @@ type Offline struct {
 // wrong_event. Access decisions use the event as the bundle has it, cues
 // included.
 func NewOffline(b *Bundle) (*Offline, error) {
-	if b == nil || b.keys == nil || b.revoked == nil {
+	if b == nil || b.keys == nil || b.revoked == nil || b.Door == nil {
 		return nil, errors.New("verifier: NewOffline needs a bundle read by ParseBundle")
 	}
-	v, err := New(Config{Keys: b.keys, Revocations: b, Event: b.Event.ID})
+	leeway := b.Door.Leeway()
+	if leeway == 0 {
+		leeway = -1 // Config: none (0 would be the default)
+	}
+	v, err := New(Config{Keys: b.keys, Revocations: b, Event: b.Event.ID, Leeway: leeway})
 	if err != nil {
 		return nil, err
 	}

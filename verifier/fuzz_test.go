@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -78,6 +79,16 @@ func FuzzBundlePayload(f *testing.F) {
 	f.Add([]byte(`{"typ":"laminate/bundle","v":1}`))
 	f.Add([]byte(`{"typ":"laminate/bundle","v":1,"iat":1,"exp":2,"event":{},"keys":{"keys":[{"kty":"OKP"}]},"revocations":{"seq":0,"serials":[]}}`))
 	f.Add([]byte(`null`))
+	// The door rules: present, but out of range or incomplete.
+	for _, door := range []string{`null`, `{}`, `{"leeway_ms":0,"clone_window_ms":1,"types":[{"type":"AAA","code":"AAA","label":"AAA"}],"phases":{},"next_steps":{}}`} {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(good, &m); err != nil {
+			f.Fatal(err)
+		}
+		m["door"] = json.RawMessage(door)
+		seed, _ := json.Marshal(m)
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		obj, err := js.Sign(payload)
 		if err != nil {
@@ -97,5 +108,9 @@ func FuzzBundlePayload(f *testing.F) {
 		}
 		vd := off.Verify(fx.token, t0)
 		off.Access(&vd, "stage", t0)
+		if b.Door == nil || b.Door.CloneWindow() <= 0 || b.Door.Leeway() < 0 {
+			t.Fatalf("accepted door rules %+v", b.Door)
+		}
+		off.DecideScan(verifier.DoorScan{Gate: "b", Direction: "in", At: t0}, &store.Scan{Gate: "a", Direction: "in", At: t0})
 	})
 }

@@ -32,6 +32,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	eventID := fs.String("event", "", "event id")
 	out := fs.String("out", "", "file to write the bundle to (a compact JWS); - for standard output")
 	freshFor := fs.Duration("fresh-for", verifier.DefaultBundleFreshness, "how long doors may decide from the bundle (e.g. 12h, 36h; at most 8784h)")
+	cloneWindow := fs.Duration("clone-window", verifier.DefaultCloneWindow, "the clone window doors apply offline: the one \"serve --clone-window\" uses")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -40,6 +41,10 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	}
 	if *freshFor < time.Minute || *freshFor > maxFreshFor {
 		return usagef("bundle export: --fresh-for %s: want 1m to %s", *freshFor, maxFreshFor)
+	}
+	door, err := verifier.NewDoorRules(*cloneWindow)
+	if err != nil {
+		return usagef("bundle export: --clone-window %s: want 1ms to 8784h", *cloneWindow)
 	}
 	if err := a.open(ctx); err != nil {
 		return err
@@ -60,6 +65,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	b.Door = door
 	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		return err
@@ -71,8 +77,8 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err := atomicfile.WriteFile(*out, []byte(jws+"\n"), 0o644); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, %d bytes\n",
-		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), len(jws))
+	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
+		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), door.CloneWindow(), len(jws))
 	return nil
 }
 

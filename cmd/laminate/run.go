@@ -29,7 +29,7 @@ Commands:
                              revoke a pass (the note is for staff only)
   verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage);
                              --offline FILE decides from a bundle, with no database
-  bundle export --event ID --out FILE [--fresh-for 12h]
+  bundle export --event ID --out FILE [--fresh-for 12h] [--clone-window 10s]
                              a signed offline bundle for doors (keys, revocations, event)
   passes list|show SERIAL    list and inspect issued passes
   render --event ID --template T --out FILE.pdf (--all | --serial S ...)

@@ -4,28 +4,24 @@
 // (WebCrypto: Ed25519, or ECDSA P-256 for ES256), and decides as the server
 // does: verifier.Verifier.Verify, then pass.Event.Decide, then the door's
 // anti-passback. No DOM and no storage here: scan.js shows the answers and
-// keeps the queue. server/offline_browser_test.go runs this file in
-// Chromium against Go's own decisions, case by case.
+// keeps the queue.
+//
+// The rules' parameters come from the bundle's door rules (verifier.DoorRules:
+// clock leeway, clone window, pass types and labels, phase texts, next
+// steps), never from this file: a bundle without them is refused. What
+// stays here is the format (sizes, algorithms, typ) and the code of the
+// rules. server/offline_test.mjs checks this file with Node against the
+// answers Go wrote into testdata/offline/vectors.json, and
+// server/offline_browser_test.go runs it in Chromium against Go itself.
 (function (global) {
   "use strict";
 
-  const LEEWAY = 2 * 60 * 1000;        // verifier.DefaultLeeway: clock skew on nbf/exp and a bundle's iat
-  const CLONE_WINDOW = 10 * 1000;      // server.DefaultCloneWindow
   const MAX_TOKEN = 2048;              // verifier.MaxTokenSize
   const MAX_BUNDLE = 1 << 20;          // verifier.MaxBundleSize
   const ALGS = ["EdDSA", "ES256"];     // never "none", never HMAC
   const BUNDLE_TYP = "laminate-bundle+jwt"; // verifier.BundleHeaderType: a bundle's header typ (a pass has none)
   const ZERO = -62135596800000;        // Go's zero time (0001-01-01 UTC), in ms
-
-  const TYPES = { // pass.Type: code in tokens, label at doors
-    AAA: { code: "AAA", label: "AAA" }, VIP: { code: "VIP", label: "VIP" },
-    AFTER_SHOW: { code: "AFT", label: "After Show" }, WORKING: { code: "WRK", label: "Working" },
-    LOCAL_CREW: { code: "LOC", label: "Local Crew" }, PHOTO: { code: "PHO", label: "Photo" },
-    MEET_GREET: { code: "MEG", label: "Meet & Greet" }, STAFF: { code: "STF", label: "Staff" },
-  };
-  const TYPE_OF_CODE = Object.fromEntries(Object.entries(TYPES).map(([t, v]) => [v.code, t]));
-  const PHASE_TEXT = { before: "show not started", during: "show still on", after: "show is over" };
-  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]; // Go's time names
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
   // ---- text forms --------------------------------------------------------
@@ -190,7 +186,7 @@
   class BundleError extends Error {
     constructor(code, message) { super(message); this.code = code; }
   }
-  const BUNDLE_MEMBERS = new Set(["typ", "v", "iss", "iat", "exp", "event", "keys", "revocations"]);
+  const BUNDLE_MEMBERS = new Set(["typ", "v", "iss", "iat", "exp", "event", "keys", "revocations", "door"]);
 
   // openBundle checks a compact-JWS bundle as verifier.ParseBundle does,
   // in its order: the signature with a key the door already trusts (never
@@ -224,12 +220,14 @@
     if (!Number.isInteger(p.iat) || !Number.isInteger(p.exp) || p.iat <= 0 || p.exp <= p.iat) throw bad("iat and exp out of order");
     if (!isObject(p.revocations) || !Number.isInteger(p.revocations.seq) || p.revocations.seq < 0 || !Array.isArray(p.revocations.serials)) throw bad("revocations");
     for (const s of p.revocations.serials) if (parseSerial(s) !== s) throw bad(`revocations: bad serial ${JSON.stringify(safeKID(s))}`);
-    let event, keys;
-    try { event = prepareEvent(p.event); } catch (e) { throw bad("event: " + e.message); }
+    if (!("door" in p)) throw bad("no door rules (a bundle made before bundles carried them: fetch a new one)");
+    let door, event, keys;
+    try { door = prepareDoor(p.door); } catch (e) { throw bad("door: " + e.message); }
+    try { event = prepareEvent(p.event, door); } catch (e) { throw bad("event: " + e.message); }
     try { keys = await importJWKS(p.keys); } catch (e) { throw bad("keys: " + e.message); }
     return {
       jws, kid: k.kid, iat: p.iat * 1000, exp: p.exp * 1000, issuer: p.iss || "",
-      event, keys, seq: p.revocations.seq, revoked: new Set(p.revocations.serials),
+      event, keys, door, seq: p.revocations.seq, revoked: new Set(p.revocations.serials),
     };
   }
 
@@ -238,15 +236,78 @@
   // leeway ahead of this device's clock: the clock is wrong).
   function bundleState(b, now) {
     if (now > b.exp) return "expired";
-    if (b.iat > now + LEEWAY) return "future";
+    if (b.iat > now + b.door.leeway) return "future";
     return "fresh";
   }
+
+  // ---- door rules: verifier.DoorRules ---------------------------------------
+
+  const DOOR_MEMBERS = ["leeway_ms", "clone_window_ms", "types", "phases", "next_steps"];
+  const PHASES = ["before", "during", "after"];
+  // The next steps a door shows, by name (verifier.DoorNextSteps); the
+  // formats hold one %s (a zone, or a time as clock writes it).
+  const NEXT_STEP_NAMES = ["expired", "not_yet_valid", "revoked", "forged", "unknown_key", "malformed", "wrong_event",
+    "accreditation", "check_zone", "access_over", "zone_not_allowed", "no_more_access", "not_before",
+    "already_inside", "possible_clone", "check_holder"];
+  const NEXT_STEP_FORMATS = new Set(["zone_not_allowed", "no_more_access", "not_before"]);
+  const MAX_DOOR_MS = 8784 * 3600 * 1000; // verifier.maxDoorDuration
+
+  // prepareDoor checks a bundle's door rules as verifier.DoorRules.check
+  // does (every part present, nothing unknown, durations in range, short
+  // printable texts, one %s in each format) and returns what the door
+  // reads: {leeway, cloneWindow (ms), types: Map type -> {code, label},
+  // typeOfCode: Map code -> type, phases, next}.
+  function prepareDoor(d) {
+    if (!isObject(d)) throw new Error("not an object");
+    for (const m of Object.keys(d)) if (!DOOR_MEMBERS.includes(m)) throw new Error(`unknown field ${JSON.stringify(safeKID(m))}`);
+    const ms = (v, min, name) => {
+      if (!Number.isInteger(v) || v < min || v > MAX_DOOR_MS) throw new Error(`${name} ${safeKID(v)} out of range`);
+      return v;
+    };
+    const door = {
+      leeway: ms(d.leeway_ms, 0, "leeway_ms"), cloneWindow: ms(d.clone_window_ms, 1, "clone_window_ms"),
+      types: new Map(), typeOfCode: new Map(), phases: Object.create(null), next: Object.create(null),
+    };
+    if (!Array.isArray(d.types) || d.types.length === 0 || d.types.length > 64) throw new Error("types");
+    for (const [i, t] of d.types.entries()) {
+      if (!isObject(t) || Object.keys(t).some((k) => !["type", "code", "label"].includes(k))) throw new Error(`types[${i}]: not a type`);
+      if (typeof t.type !== "string" || !/^[A-Z][A-Z0-9_]{0,31}$/.test(t.type) || door.types.has(t.type)) throw new Error(`types[${i}]: bad or repeated type`);
+      if (typeof t.code !== "string" || !/^[A-Z0-9]{1,8}$/.test(t.code) || door.typeOfCode.has(t.code)) throw new Error(`types[${i}]: bad or repeated code`);
+      if (!doorText(t.label, 32)) throw new Error(`types[${i}]: bad label`);
+      door.types.set(t.type, { code: t.code, label: t.label });
+      door.typeOfCode.set(t.code, t.type);
+    }
+    if (!isObject(d.phases) || Object.keys(d.phases).length !== PHASES.length) throw new Error("phases: want before, during and after");
+    for (const ph of PHASES) {
+      if (!doorText(own(d.phases, ph), 64)) throw new Error(`phases: bad or missing ${ph}`);
+      door.phases[ph] = d.phases[ph];
+    }
+    if (!isObject(d.next_steps) || Object.keys(d.next_steps).length !== NEXT_STEP_NAMES.length) throw new Error("next_steps: not the known set");
+    for (const n of NEXT_STEP_NAMES) {
+      const s = own(d.next_steps, n), verbs = typeof s === "string" ? s.split("%").length - 1 : -1;
+      if (!doorText(s, 200)) throw new Error(`next_steps: bad or missing ${n}`);
+      if (NEXT_STEP_FORMATS.has(n) ? verbs !== 1 || !s.includes("%s") : verbs !== 0) throw new Error(`next_steps: ${n}: wrong number of %s`);
+      door.next[n] = s;
+    }
+    return Object.freeze(door);
+  }
+  // doorText is verifier.doorText: 1 to max characters, no control, no
+  // bidi embedding, override or isolate.
+  function doorText(s, max) {
+    return typeof s === "string" && s.length > 0 && [...s].length <= max &&
+      !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(s);
+  }
+  // format puts arg in the place of a door rule's %s.
+  function format(f, arg) { return f.replace("%s", () => arg); }
 
   // prepareEvent turns an event as Laminate serialises it (pass.Event:
   // RFC 3339 times, photo_duration in ns, cues, the policy written out)
   // into what decide reads: times in ms, and the UTC offset of show_start,
-  // in which the event's times are shown (pass.Event.Location).
-  function prepareEvent(e) {
+  // in which the event's times are shown (pass.Event.Location). door is
+  // the bundle's door rules (prepareDoor): decide takes its labels, phase
+  // texts and next steps from there.
+  function prepareEvent(e, door) {
+    if (!isObject(door) || !(door.types instanceof Map)) throw new Error("no door rules");
     if (!isObject(e) || typeof e.id !== "string" || !validEventID(e.id)) throw new Error("bad event id");
     const s = e.schedule;
     if (!isObject(s)) throw new Error("no schedule");
@@ -261,7 +322,7 @@
     if (!isObject(pol) || !Array.isArray(pol.zones) || !isObject(pol.rules)) throw new Error("no policy");
     const c = isObject(e.cues) ? e.cues : {};
     return {
-      id: e.id, name: String(e.name || ""), venue: String(e.venue || ""),
+      id: e.id, name: String(e.name || ""), venue: String(e.venue || ""), door,
       offset: off ? (off[1] === "-" ? -1 : 1) * (Number(off[2]) * 60 + Number(off[3])) : 0,
       schedule: {
         accessFrom: time(s.access_from, "access_from"), showStart: time(s.show_start, "show_start"),
@@ -308,12 +369,13 @@
   }
 
   // claimsToPass is pass.Claims.Pass: the claims of a verified token back
-  // into a pass, every field checked; null when they are not a pass.
-  function claimsToPass(c) {
+  // into a pass, every field checked, its type from the door rules' type
+  // codes; null when they are not a pass.
+  function claimsToPass(c, door) {
     if (!isObject(c)) return null;
     for (const k of ["iss", "sub", "ev", "pt", "n", "o", "r"]) if (k in c && c[k] !== null && typeof c[k] !== "string") return null;
     for (const k of ["nbf", "exp"]) if (k in c && c[k] !== null && !Number.isInteger(c[k])) return null;
-    const str = (k) => c[k] || "", type = TYPE_OF_CODE[str("pt")];
+    const str = (k) => c[k] || "", type = door.typeOfCode.get(str("pt"));
     if (!type || !(c.exp > 0)) return null;
     const p = {
       serial: str("sub"), event: str("ev"), type, role: str("r"), name: str("n"), org: str("o"),
@@ -330,19 +392,8 @@
     return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   }
 
-  // The next step of each refusal (verifier.nextSteps, pass.Event.Decide):
-  // what the door person does about it.
-  const ACCREDITATION = "Send to the accreditation desk";
-  const NEXT_STEPS = {
-    expired: "Send to the accreditation desk for a new pass",
-    not_yet_valid: ACCREDITATION,
-    revoked: "Keep the pass and call the production office",
-    forged: "Scan once more; if refused again, keep the pass and call security",
-    unknown_key: ACCREDITATION,
-    malformed: "Scan once more; if it fails again, send to the accreditation desk",
-    wrong_event: ACCREDITATION,
-  };
-  function notBefore(t, now, offset) { return `Not before ${clock(t, now, offset)}: ask them to come back then`; }
+  // notBefore is pass.Event.NotBefore: come back at t.
+  function notBefore(ev, t, now) { return format(ev.door.next.not_before, clock(t, now, ev.offset)); }
 
   // verifyToken is verifier.Verify over a bundle (verifier.Offline): the
   // same statuses, messages and next steps, with the bundle's keys,
@@ -350,7 +401,7 @@
   // message, next_step, pass?, ...}.
   async function verifyToken(b, raw, at) {
     const vd = await verdictOf(b, raw, at);
-    if (NEXT_STEPS[vd.status]) vd.next_step = NEXT_STEPS[vd.status];
+    if (vd.status !== "valid") vd.next_step = b.door.next[vd.status];
     return vd;
   }
   async function verdictOf(b, raw, at) {
@@ -379,7 +430,7 @@
     if (k.alg !== h.alg) return forged();
     const sig = b64decode(parts[2]);
     if (sig.length !== 64 || !(await verifySignature(k, sig, ascii.encode(parts[0] + "." + parts[1])))) return forged();
-    const p = claimsToPass(jsonSegment(parts[1]));
+    const p = claimsToPass(jsonSegment(parts[1]), b.door);
     if (!p) return { authentic: true, status: "malformed", message: "Signed by us, but the content is not a pass", kid };
     const vd = {
       authentic: true, kid, pass: p, serial: p.serial, type: p.type, role: p.role, name: p.name, org: p.org,
@@ -389,9 +440,9 @@
       vd.status = "wrong_event"; vd.message = `Genuine pass, but for another event (${p.event})`;
     } else if (b.revoked.has(p.serial)) {
       vd.status = "revoked"; vd.message = `Genuine pass, revoked (revocation list ${b.seq} of ${utcMinute(b.iat)})`;
-    } else if (at > p.validUntil + LEEWAY) {
+    } else if (at > p.validUntil + b.door.leeway) {
       vd.status = "expired"; vd.message = "Genuine pass, expired " + utcMinute(p.validUntil);
-    } else if (p.validFrom !== null && at < p.validFrom - LEEWAY) {
+    } else if (p.validFrom !== null && at < p.validFrom - b.door.leeway) {
       vd.status = "not_yet_valid"; vd.message = "Genuine pass, not valid before " + utcMinute(p.validFrom);
     } else {
       vd.status = "valid"; vd.message = "Genuine pass";
@@ -451,44 +502,47 @@
   const own = (m, k) => (Object.prototype.hasOwnProperty.call(m, k) ? m[k] : undefined);
   const covers = (g, z) => !(g.except || []).includes(z) && (g.zones.includes("*") || g.zones.includes(z));
 
+  // typeLabel is pass.Type.Label, from the door rules.
+  function typeLabel(door, type) { const t = door.types.get(type); return t ? t.label : type; }
+
   // decide is pass.Event.Decide: may pass p enter zone at time at? The
   // policy question only; signature, revocation and validity are verifyToken's.
   function decide(ev, p, zone, at) {
-    const tl = timeline(ev);
+    const tl = timeline(ev), next = ev.door.next, phases = ev.door.phases;
     const d = { allowed: false, code: "", reason: "", phase: phaseOf(tl, at) };
-    const deny = (code, next, reason) => { d.code = code; d.next_step = next; d.reason = reason; return d; };
-    const tlabel = TYPES[p.type] ? TYPES[p.type].label : p.type;
+    const deny = (code, step, reason) => { d.code = code; d.next_step = step; d.reason = reason; return d; };
+    const tlabel = typeLabel(ev.door, p.type);
     const label = p.type === "STAFF" ? `Staff pass (${p.role})` : tlabel + " pass";
-    if (p.event !== ev.id) return deny("wrong_event", ACCREDITATION, `${label} is for another event (${p.event})`);
+    if (p.event !== ev.id) return deny("wrong_event", next.accreditation, `${label} is for another event (${p.event})`);
     const pol = ev.policy;
-    if (!pol.zones.includes(zone)) return deny("unknown_zone", "Check the zone set on this scanner, then scan again", `No zone ${JSON.stringify(zone)} at this event`);
+    if (!pol.zones.includes(zone)) return deny("unknown_zone", next.check_zone, `No zone ${JSON.stringify(zone)} at this event`);
     const grants = p.type === "STAFF" ? own(pol.roles, p.role) : own(pol.rules, p.type);
     if (!grants) {
-      if (p.type === "STAFF") return deny("no_rule", ACCREDITATION, `${label}: this event gives the role ${JSON.stringify(p.role)} no access`);
-      return deny("no_rule", ACCREDITATION, `${label}: this event gives ${tlabel} passes no access`);
+      if (p.type === "STAFF") return deny("no_rule", next.accreditation, `${label}: this event gives the role ${JSON.stringify(p.role)} no access`);
+      return deny("no_rule", next.accreditation, `${label}: this event gives ${tlabel} passes no access`);
     }
     const open = [];
     for (const g of grants) if (covers(g, zone)) open.push(...g.when);
-    if (open.length === 0) return deny("zone_not_allowed", "Turn away; send to the accreditation desk if they need " + zone, `${label}: no access to ${zone}`);
+    if (open.length === 0) return deny("zone_not_allowed", format(next.zone_not_allowed, zone), `${label}: no access to ${zone}`);
     const off = ev.offset;
     if (d.phase === "closed") {
-      if (at < tl.accessFrom) return deny("outside_access", notBefore(tl.accessFrom, at, off), `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
-      return deny("outside_access", "Turn away: access is over for this event", `${label}: access closed at ${clock(tl.accessUntil, at, off)}`);
+      if (at < tl.accessFrom) return deny("outside_access", notBefore(ev, tl.accessFrom, at), `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
+      return deny("outside_access", next.access_over, `${label}: access closed at ${clock(tl.accessUntil, at, off)}`);
     }
-    let next = null, lastEnd = ZERO;
+    let nextOpen = null, lastEnd = ZERO;
     for (const w of open) {
       const [from, until] = span(tl, w);
       if (at >= from && at < until) {
-        d.allowed = true; d.code = "ok"; d.reason = `${label}: ${zone}, ${PHASE_TEXT[d.phase]}`;
+        d.allowed = true; d.code = "ok"; d.reason = `${label}: ${zone}, ${phases[d.phase]}`;
         return d;
       }
-      if (from > at && from < tl.accessUntil && (next === null || from < next)) next = from;
+      if (from > at && from < tl.accessUntil && (nextOpen === null || from < nextOpen)) nextOpen = from;
       if (until <= at && until > lastEnd) lastEnd = until;
     }
-    if (next !== null) return deny("not_now", notBefore(next, at, off), `${label}: valid from ${clock(next, at, off)}, ${PHASE_TEXT[d.phase]}`);
-    const over = "Turn away: this pass gives no more access to " + zone;
+    if (nextOpen !== null) return deny("not_now", notBefore(ev, nextOpen, at), `${label}: valid from ${clock(nextOpen, at, off)}, ${phases[d.phase]}`);
+    const over = format(next.no_more_access, zone);
     if (open.length === 1 && open[0] === "photo") return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)} (first songs only)`);
-    return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)}, ${PHASE_TEXT[d.phase]}`);
+    return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)}, ${phases[d.phase]}`);
   }
 
   // ---- the door decision ---------------------------------------------------
@@ -506,13 +560,13 @@
   // anti-passback against last, this door's last admitted scan of the pass
   // ({gate, zone, direction, at}, or null). req is {gate, zone, direction, at}.
   function doorDecision(b, vd, req, last) {
-    const ev = b.event;
+    const ev = b.event, next = b.door.next;
     const a = { decision: "deny", code: vd.status, reason: vd.message, status: vd.status, phase: phaseAt(ev, req.at) };
     if (vd.next_step) a.next_step = vd.next_step;
-    if (vd.status === "not_yet_valid" && vd.pass.validFrom !== null) a.next_step = notBefore(vd.pass.validFrom, req.at, ev.offset);
+    if (vd.status === "not_yet_valid" && vd.pass.validFrom !== null) a.next_step = notBefore(ev, vd.pass.validFrom, req.at);
     if (vd.pass) {
       const p = vd.pass;
-      a.pass = { serial: p.serial, type: p.type, label: TYPES[p.type].label, role: p.role, name: p.name, org: p.org, event: p.event };
+      a.pass = { serial: p.serial, type: p.type, label: typeLabel(b.door, p.type), role: p.role, name: p.name, org: p.org, event: p.event };
     }
     if (vd.status !== "valid") return a;
     const d = decide(ev, vd.pass, req.zone, req.at);
@@ -520,23 +574,23 @@
     if (!d.allowed) { a.next_step = d.next_step; return a; }
     if (last) { // verifier.DecideScan; the door's own scans are all online to it
       const since = req.at - last.at;
-      const otherGate = last.gate !== req.gate && since <= CLONE_WINDOW;
+      const otherGate = last.gate !== req.gate && since <= b.door.cloneWindow; // the service's --clone-window
       if (req.direction === "in" && last.direction === "in") {
         if (otherGate) {
           a.code = "possible_clone";
           a.reason = `Same pass entered at ${last.gate} ${goDuration(since)} ago: one pass, two people?`;
-          a.next_step = "Keep the pass and call security";
+          a.next_step = next.possible_clone;
         } else {
           a.code = "already_inside";
           a.reason = `Already inside: entered ${last.zone} at ${clock(last.at, last.at, ev.offset)} via ${last.gate}`;
-          a.next_step = "Ask them to scan out first; call a supervisor if they insist";
+          a.next_step = next.already_inside;
         }
         return a;
       }
       if (otherGate) {
         a.decision = "attention"; a.code = "possible_clone";
         a.reason = `Same pass scanned at ${last.gate} ${goDuration(since)} ago: check the holder, it may be a copy`;
-        a.next_step = "Compare the holder with the photo ID and the artwork, then let in or turn away";
+        a.next_step = next.check_holder;
         return a;
       }
     }
@@ -545,9 +599,9 @@
   }
 
   global.LaminateOffline = Object.freeze({
-    LEEWAY, CLONE_WINDOW, TYPES, BundleError,
+    BundleError,
     normalize, isNumericForm, decodeNumeric, canonicalCompact, parseSerial,
-    importJWKS, openBundle, bundleState, prepareEvent,
+    importJWKS, openBundle, bundleState, prepareDoor, prepareEvent,
     verifyToken, decide, phaseAt, doorDecision, clock,
   });
 })(window);
