@@ -36,8 +36,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if (*cert == "") != (*key == "") {
 		return usagef("serve: --tls-cert and --tls-key go together")
 	}
-	if *cloneWindow <= 0 {
-		return usagef("serve: --clone-window must be positive")
+	if *cloneWindow <= 0 || *cloneWindow > time.Hour {
+		return usagef("serve: --clone-window must be positive and at most 1h (the time one person needs between two gates)")
 	}
 	if *verifyRate < 0 {
 		return usagef("serve: --verify-rate must be 0 or more")
