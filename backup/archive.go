@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/laminate/laminate/internal/atomicfile"
 )
 
 // stagedFiles lists the files of a staged data folder in archive order;
@@ -68,20 +70,11 @@ func writeArchive(stage, out string, force bool, m *Manifest) (size int64, err e
 	}
 	mraw = append(mraw, '\n')
 
-	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp") // mode 0600
+	f, err := atomicfile.Create(out, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("cannot write %s: %w", out, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return 0, fmt.Errorf("cannot write %s: %w", out, err)
-	}
+	defer f.Abort()
 	gz := gzip.NewWriter(f)
 	tw := tar.NewWriter(gz)
 	add := func(name string, size int64, r io.Reader) error {
@@ -123,32 +116,22 @@ func writeArchive(stage, out string, force bool, m *Manifest) (size int64, err e
 	if err := gz.Close(); err != nil {
 		return 0, fmt.Errorf("cannot write %s: %w", out, err)
 	}
-	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("cannot write %s: %w", out, err)
-	}
-	fi, err := f.Stat()
+	fi, err := os.Stat(f.Name())
 	if err != nil {
-		return 0, fmt.Errorf("cannot write %s: %w", out, err)
-	}
-	if err := f.Close(); err != nil {
 		return 0, fmt.Errorf("cannot write %s: %w", out, err)
 	}
 	if force {
-		err = os.Rename(tmp, out)
+		err = f.Commit()
 	} else {
-		// A link, unlike a rename, fails if out appeared meanwhile.
-		err = os.Link(tmp, out)
+		// Unlike Commit, CommitNew fails if out appeared meanwhile.
+		err = f.CommitNew()
 		if errors.Is(err, fs.ErrExist) {
 			return 0, outExists(out)
-		}
-		if err == nil {
-			os.Remove(tmp)
 		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("cannot write %s: %w", out, err)
 	}
-	syncFileOrDir(filepath.Dir(out))
 	return fi.Size(), nil
 }
 
@@ -161,26 +144,24 @@ func hashFile(path string, h hash.Hash) (int64, error) {
 	return io.Copy(h, f)
 }
 
-// writeNew creates path (O_EXCL, mode 0600), copies r into it, also into h
-// when h is not nil, and fsyncs it.
+// writeNew creates path (never over an existing file, mode 0600), copies r
+// into it, also into h when h is not nil, durably: path appears whole or
+// not at all.
 func writeNew(path string, r io.Reader, h hash.Hash) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := atomicfile.Create(path, 0o600)
 	if err != nil {
 		return err
 	}
+	defer f.Abort()
 	w := io.Writer(f)
 	if h != nil {
 		w = io.MultiWriter(f, h)
 	}
 	_, err = io.Copy(w, r)
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = f.CommitNew()
 	}
 	if err != nil {
-		os.Remove(path)
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return nil
@@ -290,18 +271,6 @@ func syncTree(dir string) error {
 		if err := os.Chmod(path, mode); err != nil {
 			return err
 		}
-		return syncFileOrDir(path)
+		return atomicfile.Sync(path)
 	})
-}
-
-func syncFileOrDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

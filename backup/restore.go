@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/store/postgres"
 )
@@ -129,7 +130,7 @@ func placeFolder(stage, target, data string) error {
 		}
 		return fmt.Errorf("cannot restore into %s: %w", data, err)
 	}
-	syncFileOrDir(parent)
+	atomicfile.Sync(parent)
 	return nil
 }
 

@@ -16,7 +16,8 @@
 //	<kid>.key      one private key file per key
 //
 // keyring.json is replaced atomically (temporary file, fsync, rename), mode
-// 0600. A key file is created with O_EXCL, mode 0600, and never overwritten.
+// 0600. A key file is created whole or not at all (temporary file, fsync,
+// link, which fails if the name is taken), mode 0600, and never overwritten.
 // It is self-describing text, like an age identity file:
 //
 //	# laminate signing key

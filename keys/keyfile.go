@@ -16,6 +16,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/laminate/laminate/internal/atomicfile"
 )
 
 const (
@@ -228,9 +230,8 @@ func parsePrivateJWK(data []byte, alg jose.SignatureAlgorithm, pub crypto.Public
 }
 
 // newKeyFile generates a key for alg whose kid is not in taken, and writes
-// its key file in dir with O_EXCL: an existing file is never overwritten (a
-// leftover from a crash counts as a kid collision). It returns the record
-// for keyring.json.
+// its key file in dir: an existing file is never overwritten (it counts as
+// a kid collision). It returns the record for keyring.json.
 func newKeyFile(dir string, alg jose.SignatureAlgorithm, passphrase []byte, now time.Time, taken map[string]bool) (keyRecord, error) {
 	created := now.UTC().Truncate(time.Second)
 	for range 16 {
@@ -311,22 +312,11 @@ func privateBody(priv crypto.Signer, kid string, alg jose.SignatureAlgorithm, pa
 	return s, nil
 }
 
-// writeNewFile creates path with mode 0600, failing if it exists.
+// writeNewFile creates path with mode 0600, failing with an error wrapping
+// [fs.ErrExist] if it exists. It appears whole or not at all.
 func writeNewFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := atomicfile.WriteNew(path, data, 0o600); err != nil {
 		return fmt.Errorf("keys: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path) // ours: O_EXCL created it
-		return fmt.Errorf("keys: write %s: %w", path, err)
 	}
 	return nil
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/laminate/laminate/internal/atomicfile"
 )
 
 const (
@@ -351,48 +353,11 @@ func marshalRing(rf ringFile) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// folder, fsync, rename, fsync of the folder. Readers see the old or the new
-// file, never a torn one, even across a crash.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".keyring-*.tmp") // mode 0600
-	if err != nil {
+// writeFileAtomic replaces path with data, mode 0600: readers see the old
+// or the new file, never a torn one, even across a crash.
+func writeFileAtomic(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("keys: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("keys: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("keys: sync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("keys: close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keys: sync %s: %w", dir, err)
 	}
 	return nil
 }

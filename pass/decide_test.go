@@ -45,9 +45,9 @@ var moments = map[string]time.Time{
 
 var open = []string{"before", "meet-greet", "photo", "during", "after"}
 
-// expected is DESIGN.md's policy table written out independently of
-// default_policy.json: for each pass (type/role) and zone, the moments in
-// which the door opens.
+// expected is the policy table of docs/design.md ("Default policy"),
+// written out independently of default_policy.json: for each pass
+// (type/role) and zone, the moments in which the door opens.
 func expected(t Type, role string, z Zone) []string {
 	all := func(zs ...Zone) bool { return len(zs) == 0 || slices.Contains(zs, z) }
 	switch {

@@ -19,9 +19,10 @@
 // # Policy
 //
 // A [Policy] maps each pass type (and each STAFF role) to grants: a set of
-// zones and the windows in which they are open. [DefaultPolicy] is the table of
-// DESIGN.md, shipped as data (default_policy.json); an event may replace it
-// with its own file, parsed by [ParsePolicy].
+// zones and the windows in which they are open. [DefaultPolicy] is the
+// table of docs/design.md ("Default policy"), shipped as data
+// (default_policy.json); an event may replace it with its own file, parsed
+// by [ParsePolicy].
 //
 // # Serials
 //

@@ -50,7 +50,7 @@ func browser(t *testing.T, frame string) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second) // a bound against a hung browser
+	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a bound against a hung browser, loose enough for a loaded machine
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }
@@ -175,12 +175,18 @@ func TestScanPageCamera(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	class, code, elapsed := result(ctx, t)
+	// The screen and its name read at once: on a loaded machine a
+	// separate read can come after the answer screen has gone.
+	res, err := chromedp.Run(ctx, chromedp.Poll[[]any](
+		`(() => { const r = document.getElementById("result"); return r.className ? [r.className, r.dataset.code, Number(r.dataset.elapsed), document.getElementById("r-name").textContent] : null })()`))
+	if err != nil {
+		t.Fatalf("no answer screen: %v", err)
+	}
+	class, code, elapsed, name := res[0].(string), res[1].(string), int(res[2].(float64)), res[3].(string)
 	if class != "admit" || code != "ok" {
 		t.Fatalf("camera scan: %s/%s, want admit/ok", class, code)
 	}
 	t.Logf("frame with the QR -> green screen: %d ms", elapsed)
-	name, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-name")))
 	if name != "Björk Guðmundsdóttir" {
 		t.Fatalf("answer screen name %q", name)
 	}

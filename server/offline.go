@@ -205,12 +205,9 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		}
 		alerts = append(alerts, verifier.FindDuplicates(scans, window)...)
 	}
-	added, err := s.cfg.Store.AddAlerts(ctx, alerts)
+	added, err := s.addAlerts(ctx, alerts)
 	if err != nil {
 		return err
-	}
-	for _, a := range added {
-		s.log.Warn("alert", "kind", a.Kind, "serial", a.Serial, "status", a.Status, "gates", a.Gates[:], "scans", a.Scans[:])
 	}
 	resp.Alerts = append(resp.Alerts, alertViews(added)...)
 	return c.JSON(http.StatusOK, resp)

@@ -210,9 +210,14 @@ func (s *Server) postScan(c echo.Context) error {
 	}
 	s.m.decisions.WithLabelValues(rec.Decision, rec.Code).Inc()
 	if conflict != nil {
-		s.raise(ctx, []store.Alert{{Event: rec.Event, Serial: rec.Serial, Kind: store.AlertOfflineConflict,
+		// The scan and its answer stand; an alert that cannot be stored
+		// now is logged (the answer already told the door to check).
+		_, err := s.addAlerts(ctx, []store.Alert{{Event: rec.Event, Serial: rec.Serial, Kind: store.AlertOfflineConflict,
 			Scans: [2]string{conflict.ID, rec.ID}, Gates: [2]string{conflict.Gate, rec.Gate}, At: rec.At,
 			Reason: fmt.Sprintf("Door %s reported this pass let in while offline; %s then scanned it in again: two people may hold this pass", conflict.Gate, rec.Gate)}})
+		if err != nil {
+			s.log.Error("offline_conflict alert not stored", "serial", rec.Serial, "scan", rec.ID, "err", err)
+		}
 	}
 	return c.JSON(http.StatusOK, resp)
 }
@@ -228,22 +233,19 @@ func (s *Server) scanResponse(scanID string, d *verifier.Verdict, at time.Time) 
 	return resp
 }
 
-// raise stores alerts and logs the new ones. The scan they come from is
-// stored already; an alert that cannot be stored now is logged, and found
-// again by the next upload that touches the pass.
-func (s *Server) raise(ctx context.Context, alerts []store.Alert) []store.Alert {
+// addAlerts stores alerts and logs the ones that are new.
+func (s *Server) addAlerts(ctx context.Context, alerts []store.Alert) ([]store.Alert, error) {
 	if len(alerts) == 0 {
-		return nil
+		return nil, nil
 	}
 	added, err := s.cfg.Store.AddAlerts(ctx, alerts)
 	if err != nil {
-		s.log.Error("alert not stored", "err", err, "serial", alerts[0].Serial, "kind", alerts[0].Kind)
-		return nil
+		return nil, err
 	}
 	for _, a := range added {
 		s.log.Warn("alert", "kind", a.Kind, "serial", a.Serial, "status", a.Status, "gates", a.Gates[:], "scans", a.Scans[:])
 	}
-	return added
+	return added, nil
 }
 
 // resolveScan records the door person's answer to an "attention" scan:

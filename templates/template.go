@@ -23,7 +23,7 @@ type Template struct {
 	// (for die-cut stock); 0 for none.
 	Bleed float64 `json:"bleed"`
 	// SafeMargin keeps text and codes this far inside the label edge, against
-	// the shift of sticker printers (DESIGN.md: 2 mm).
+	// the shift of sticker printers (docs/design.md, "Printing": 2 mm).
 	SafeMargin float64 `json:"safe_margin"`
 	// MinModule is the smallest QR module, in mm, that this stock prints
 	// crisply; a pass whose QR would be smaller is refused.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -319,29 +320,5 @@ func makeDataFolder(dir string, cfg config, fill func(made *[]string) error) (er
 		return err
 	}
 	raw, _ := json.MarshalIndent(cfg, "", "  ")
-	tmp := filepath.Join(dir, "."+configFile+".tmp")
-	made = append(made, tmp)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(raw, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Link(tmp, filepath.Join(dir, configFile)); err != nil { // fails if another init won
-		return err
-	}
-	os.Remove(tmp)
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteNew(filepath.Join(dir, configFile), append(raw, '\n'), 0o600) // fails if another init won
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/verifier"
@@ -20,11 +21,11 @@ const maxFreshFor = 366 * 24 * time.Hour
 
 func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("bundle: missing subcommand (export)")
+		return subcommandError("bundle", "")
 	}
 	sub, args := args[0], args[1:]
 	if sub != "export" {
-		return usagef("bundle: unknown subcommand %q (want export)", sub)
+		return subcommandError("bundle", sub)
 	}
 	fs := newFlagSet("bundle export", a.ui)
 	a.g.register(fs.FlagSet)
@@ -67,7 +68,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 		a.printf("%s\n", jws)
 		return nil
 	}
-	if err := writeFileAtomic(*out, []byte(jws+"\n")); err != nil {
+	if err := atomicfile.WriteFile(*out, []byte(jws+"\n"), 0o644); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, %d bytes\n",

@@ -38,7 +38,7 @@ func (f *timeFlag) Set(s string) error {
 
 func cmdEvent(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("event: missing subcommand (create, list, show ID)")
+		return subcommandError("event", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("event "+sub, a.ui)
@@ -78,7 +78,7 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 		a.showEvent(e)
 		return nil
 	}
-	return usagef("event: unknown subcommand %q (want create, list, show ID)", sub)
+	return subcommandError("event", sub)
 }
 
 func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error {

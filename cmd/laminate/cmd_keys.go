@@ -69,7 +69,7 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 
 func cmdKeys(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("keys: missing subcommand (list, rotate, retire KID, jwks)")
+		return subcommandError("keys", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("keys "+sub, a.ui)
@@ -163,5 +163,5 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		}
 		return a.jsonPretty(a.ring.JWKS())
 	}
-	return usagef("keys: unknown subcommand %q (want list, rotate, retire KID, jwks)", sub)
+	return subcommandError("keys", sub)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
@@ -123,7 +124,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		a.infof("issued %d passes for %s", len(issued), ev.ID)
 	}
 	if pdf != nil {
-		if err := writeFileAtomic(*pdfOut, pdf); err != nil {
+		if err := atomicfile.WriteFile(*pdfOut, pdf, 0o644); err != nil {
 			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
 				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
 		}
@@ -317,7 +318,7 @@ func (a *app) printVerdict(vd *verifier.Verdict) {
 
 func cmdPasses(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("passes: missing subcommand (list, show SERIAL)")
+		return subcommandError("passes", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("passes "+sub, a.ui)
@@ -410,5 +411,5 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		a.printf("token       %s\n", p.Token)
 		return nil
 	}
-	return usagef("passes: unknown subcommand %q (want list, show SERIAL)", sub)
+	return subcommandError("passes", sub)
 }

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render"
@@ -75,33 +75,6 @@ func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFl
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder: a failure leaves any old file as it was and no half-written one.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 func cmdRender(ctx context.Context, a *app, args []string) error {
@@ -174,7 +147,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, pdf); err != nil {
+	if err := atomicfile.WriteFile(*out, pdf, 0o644); err != nil {
 		return err
 	}
 	a.infof("wrote %s: %d passes on %d pages (%s)", *out, len(issued), pages(len(issued), tpl, *pf.duplex), tpl.Name)
@@ -191,7 +164,7 @@ func pages(n int, t *templates.Template, duplex bool) int {
 
 func cmdTemplates(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("templates: missing subcommand (list, show NAME)")
+		return subcommandError("templates", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("templates "+sub, a.ui)
@@ -222,7 +195,7 @@ func cmdTemplates(ctx context.Context, a *app, args []string) error {
 		}
 		return a.jsonPretty(t)
 	}
-	return usagef("templates: unknown subcommand %q (want list, show NAME)", sub)
+	return subcommandError("templates", sub)
 }
 
 func cmdArtwork(ctx context.Context, a *app, args []string) error {
@@ -262,7 +235,7 @@ func cmdArtwork(ctx context.Context, a *app, args []string) error {
 	} else if data, err = art.PNG(*size); err != nil {
 		return usagef("artwork: %v", err)
 	}
-	if err := writeFileAtomic(*out, data); err != nil {
+	if err := atomicfile.WriteFile(*out, data, 0o644); err != nil {
 		return err
 	}
 	a.infof("wrote %s: artwork of %s (fingerprint %s)", *out, serial, art.Fingerprint)

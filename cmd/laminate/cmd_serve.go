@@ -104,6 +104,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		scheme = "https"
 	}
 	err = server.ListenAndServe(ctx, *addr, *cert, *key, srv.Handler(), log, func(ln net.Addr) {
+		if res == initCreated {
+			a.nextSteps(scheme, ln, a.g)
+		}
 		a.infof("serving on %s://%s (data %s); Ctrl-C stops", scheme, ln, a.g.data)
 		go a.checkWhole(ctx, log, fail)
 	})
@@ -199,7 +202,7 @@ func (a *app) createBoundToken(ctx context.Context, role, name string, b server.
 
 func cmdTokens(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("tokens: missing subcommand (create, list, revoke ID)")
+		return subcommandError("tokens", "")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("tokens "+sub, a.ui)
@@ -278,7 +281,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		a.printf("revoked token %s\n", pos[0])
 		return nil
 	}
-	return usagef("tokens: unknown subcommand %q (want create, list, revoke ID)", sub)
+	return subcommandError("tokens", sub)
 }
 
 // orDash shows an empty cell as "-".

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"text/tabwriter"
 )
 
 const usageText = `laminate issues, prints and checks signed backstage passes.
@@ -45,8 +47,11 @@ Global flags (before or after the command):
   --store URL                database shared by several nodes: postgres://USER@HOST/DB or
                              sqlite:PATH (default: DIR/laminate.db; env LAMINATE_STORE)
 
-Run "laminate COMMAND --help" for a command's flags.
+Run "laminate COMMAND --help" or "laminate help COMMAND" for a command's flags.
 `
+
+// defaultData is the data folder without --data or LAMINATE_DATA.
+const defaultData = "laminate-data"
 
 // globals are the flags every command accepts.
 type globals struct {
@@ -61,32 +66,63 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.store, "store", g.store, "database: sqlite:PATH or postgres://USER@HOST/DB (default: the data folder's laminate.db; env LAMINATE_STORE)")
 }
 
-// command is one subcommand.
+// command is one command of the table below. The table is the one list of
+// commands and subcommands: dispatch refuses a subcommand it does not name,
+// and the help (and TestHelp, which walks it) is made from it.
 type command struct {
-	name string
-	run  func(ctx context.Context, a *app, args []string) error
+	name    string
+	args    string // positional arguments, for the usage line (e.g. "SERIAL")
+	summary string
+	subs    []subcommand // nil for a command without subcommands
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// subcommand is one subcommand of a command ("tokens create").
+type subcommand struct {
+	name, args, summary string
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"init", cmdInit},
-		{"demo", cmdDemo},
-		{"keys", cmdKeys},
-		{"event", cmdEvent},
-		{"issue", cmdIssue},
-		{"revoke", cmdRevoke},
-		{"verify", cmdVerify},
-		{"bundle", cmdBundle},
-		{"passes", cmdPasses},
-		{"render", cmdRender},
-		{"templates", cmdTemplates},
-		{"artwork", cmdArtwork},
-		{"serve", cmdServe},
-		{"tokens", cmdTokens},
-		{"backup", cmdBackup},
-		{"restore", cmdRestore},
+		{name: "init", summary: "create the data folder, keyring and database", run: cmdInit},
+		{name: "demo", summary: "set up a sample event, issue and verify sample passes", run: cmdDemo},
+		{name: "keys", summary: "manage signing keys", run: cmdKeys, subs: []subcommand{
+			{"list", "", "every key with its kid, algorithm, creation time and state"},
+			{"rotate", "", "a new active key; older keys keep verifying"},
+			{"retire", "KID", "the key stops verifying (rotate first if it is the active one)"},
+			{"jwks", "", "the JWKS (RFC 7517) of the verifying keys"},
+		}},
+		{name: "event", summary: "define events (schedule, policy)", run: cmdEvent, subs: []subcommand{
+			{"create", "", "define an event: schedule, access policy, gates"},
+			{"list", "", "the events"},
+			{"show", "ID", "an event's schedule, gates and what each pass type may enter when"},
+		}},
+		{name: "issue", summary: "issue one pass (--type, --name) or a guest list (--csv)", run: cmdIssue},
+		{name: "revoke", args: "SERIAL", summary: "revoke a pass (--reason lost|stolen|replaced|misuse|other; the --note is for staff only)", run: cmdRevoke},
+		{name: "verify", args: "TOKEN|-", summary: "verify a pass (exit 0 valid, 1 not, 2 usage); --offline FILE decides from a bundle, with no database", run: cmdVerify},
+		{name: "bundle", summary: "signed offline bundles for doors", run: cmdBundle, subs: []subcommand{
+			{"export", "", "a signed offline bundle for doors (keys, revocations, event)"},
+		}},
+		{name: "passes", summary: "list and inspect issued passes", run: cmdPasses, subs: []subcommand{
+			{"list", "", "issued passes with their state"},
+			{"show", "SERIAL", "one pass with its token and revocation"},
+		}},
+		{name: "render", summary: "print passes on sheets (PDF)", run: cmdRender},
+		{name: "templates", summary: "the sheet templates", run: cmdTemplates, subs: []subcommand{
+			{"list", "", "the shipped templates"},
+			{"show", "NAME", "one template, shipped (NAME) or a FILE, as JSON: a starting point for a custom one"},
+		}},
+		{name: "artwork", args: "SERIAL", summary: "a pass's unique artwork, to compare with the print", run: cmdArtwork},
+		{name: "serve", summary: "run the HTTP service (sets up a fresh data folder)", run: cmdServe},
+		{name: "tokens", summary: "API bearer tokens (roles admin, issuer, scanner, stage)", run: cmdTokens, subs: []subcommand{
+			{"create", "", "a new token, shown once (--role, --name; --event and --gate bind it)"},
+			{"list", "", "every token's ID, role, name, binding and state, never a token"},
+			{"revoke", "ID", "the token stops working (within a second on a running server)"},
+		}},
+		{name: "backup", summary: "the data folder, keys included, in one archive (safe while serving)", run: cmdBackup},
+		{name: "restore", args: "FILE", summary: "put a backup into a new or empty data folder (--data DIR)", run: cmdRestore},
 	}
 }
 
@@ -94,7 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	u := &ui{stdin: stdin, stdout: stdout, stderr: stderr}
 	g := &globals{data: os.Getenv("LAMINATE_DATA"), store: os.Getenv("LAMINATE_STORE")}
 	if g.data == "" {
-		g.data = "laminate-data"
+		g.data = defaultData
 	}
 	fs := newFlagSet("laminate", u)
 	g.register(fs.FlagSet)
@@ -111,22 +147,146 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := rest[0]
-	if name == "help" || name == "-h" || name == "--help" {
+	if name == "-h" || name == "--help" {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	}
-	for _, c := range commands {
-		if c.name == name {
-			a := &app{ui: u, g: g}
-			defer a.close()
-			err := c.run(context.Background(), a, rest[1:])
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
+	help := name == "help"
+	if help {
+		// "help COMMAND [SUBCOMMAND]" is "COMMAND [SUBCOMMAND] --help".
+		if len(rest) == 1 {
+			fmt.Fprint(stdout, usageText)
+			return exitOK
+		}
+		if len(rest) > 3 {
+			return u.report(usagef("help: want a command and at most a subcommand, got %q", strings.Join(rest[1:], " ")))
+		}
+		name = rest[1]
+		rest = append(slices.Clone(rest[1:]), "--help")
+	}
+	c := lookup(name)
+	if c == nil {
+		return u.report(withHint(usagef("unknown command %q", name), "%s", suggest(name)))
+	}
+	args = rest[1:]
+	if help && c.subs == nil && len(args) > 1 {
+		return u.report(usagef("help: %s has no subcommands", c.name))
+	}
+	if c.subs != nil {
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			c.printHelp(stdout, g)
+			return exitOK
+		}
+		if err := c.checkSub(args); err != nil {
 			return u.report(err)
 		}
 	}
-	return u.report(withHint(usagef("unknown command %q", name), "%s", suggest(name)))
+	a := &app{ui: u, g: g}
+	defer a.close()
+	err := c.run(context.Background(), a, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return u.report(err)
+}
+
+// lookup finds a command of the table by name; nil if there is none.
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// isHelpFlag reports whether arg asks for help the way package flag takes it.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// checkSub refuses a missing subcommand, or one the table does not name.
+func (c *command) checkSub(args []string) error {
+	if len(args) == 0 {
+		return subcommandError(c.name, "")
+	}
+	for _, s := range c.subs {
+		if s.name == args[0] {
+			return nil
+		}
+	}
+	return subcommandError(c.name, args[0])
+}
+
+// subcommandError is the usage error for a missing (sub == "") or unknown
+// subcommand of the command name, listing the table's subcommands.
+func subcommandError(name, sub string) error {
+	var want []string
+	if c := lookup(name); c != nil {
+		for _, s := range c.subs {
+			want = append(want, strings.TrimSpace(s.name+" "+s.args))
+		}
+	}
+	if sub == "" {
+		return usagef("%s: missing subcommand (%s)", name, strings.Join(want, ", "))
+	}
+	return usagef("%s: unknown subcommand %q (want %s)", name, sub, strings.Join(want, ", "))
+}
+
+// printHelp prints the help of a command with subcommands: the subcommands
+// and the global flags every one of them takes.
+func (c *command) printHelp(w io.Writer, g *globals) {
+	fmt.Fprintf(w, "Usage: laminate %s SUBCOMMAND [flags]\n\n%s.\n\nSubcommands:\n", c.name, capitalize(c.summary))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range c.subs {
+		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(s.name+" "+s.args), s.summary)
+	}
+	tw.Flush()
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	(&globals{data: g.data, store: g.store}).register(fs)
+	fmt.Fprintf(w, "\nGlobal flags:\n")
+	redactDefault(fs)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nRun \"laminate %s SUBCOMMAND --help\" for a subcommand's flags.\n", c.name)
+}
+
+// synopsis returns the positional arguments and summary of the command or
+// subcommand named by a flag set's name ("tokens revoke").
+func synopsis(name string) (args, summary string) {
+	cmd, sub, _ := strings.Cut(name, " ")
+	c := lookup(cmd)
+	if c == nil {
+		return "", ""
+	}
+	if sub == "" {
+		return c.args, c.summary
+	}
+	for _, s := range c.subs {
+		if s.name == sub {
+			return s.args, s.summary
+		}
+	}
+	return "", ""
+}
+
+// redactDefault hides a password in the --store default (from
+// LAMINATE_STORE) that help shows.
+func redactDefault(fs *flag.FlagSet) {
+	if f := fs.Lookup("store"); f != nil && f.DefValue != "" {
+		f.DefValue = redactURL(f.DefValue)
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func suggest(name string) string {
@@ -153,7 +313,16 @@ func newFlagSet(name string, u *ui) *flagSet {
 }
 
 func (fs *flagSet) printHelp() {
-	fmt.Fprintf(fs.out, "Usage: laminate %s [flags]\n\nFlags:\n", fs.Name())
+	args, summary := synopsis(fs.Name())
+	if args != "" {
+		args = " " + args
+	}
+	fmt.Fprintf(fs.out, "Usage: laminate %s [flags]%s\n\n", fs.Name(), args)
+	if summary != "" {
+		fmt.Fprintf(fs.out, "%s.\n\n", capitalize(summary))
+	}
+	fmt.Fprintf(fs.out, "Flags:\n")
+	redactDefault(fs.FlagSet)
 	fs.SetOutput(fs.out)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -145,4 +148,57 @@ func (u *ui) progress(what string) func(done, total int) {
 			fmt.Fprintln(f)
 		}
 	}
+}
+
+// nextSteps tells a first start where to go next: the door and check pages
+// at the address the server is bound to, and the command that makes a
+// door phone's token (with the --data and --store it needs to reach this
+// node's store; a password in the store URL is not shown).
+func (u *ui) nextSteps(scheme string, bound net.Addr, g *globals) {
+	host, everywhere, loopback := bound.String(), false, false
+	if ap, err := netip.ParseAddrPort(host); err == nil {
+		loopback = ap.Addr().IsLoopback()
+		if ap.Addr().IsUnspecified() {
+			host, everywhere = net.JoinHostPort("localhost", fmt.Sprint(ap.Port())), true
+		}
+	}
+	base := scheme + "://" + host
+	cmd := progName()
+	if g.data != defaultData {
+		cmd += " --data " + shellQuote(g.data)
+	}
+	if g.store != "" {
+		cmd += " --store " + shellQuote(redactURL(g.store))
+	}
+	u.printf("\nnext steps:\n")
+	u.printf("  the door page   %s/scan (sign in with a scanner token)\n", base)
+	u.printf("  check a pass    %s/verify\n", base)
+	if everywhere {
+		u.printf("  (listening on every address: other devices use this machine's address)\n")
+	}
+	if scheme == "http" && !loopback {
+		u.printf("  (phone cameras need HTTPS away from localhost: --tls-cert and --tls-key)\n")
+	}
+	u.printf("  a scanner token for each door phone, in another terminal (--event and --gate bind it to one door):\n")
+	u.printf("    %s tokens create --role scanner --name 'north gate phone 1' [--event ID --gate G]\n", cmd)
+	u.printf("  every command   %s help\n\n", progName())
+}
+
+// progName is how the user ran this program, for commands to copy: a
+// relative path as typed (bin/laminate), else "laminate" (on the PATH, or a
+// temporary file of go run).
+func progName() string {
+	p := os.Args[0]
+	if filepath.IsAbs(p) || !strings.ContainsRune(p, filepath.Separator) {
+		return "laminate"
+	}
+	return p
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

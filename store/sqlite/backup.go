@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/store"
 )
 
@@ -22,10 +23,11 @@ import (
 // meanwhile.
 //
 // path must not exist: Backup creates it (mode 0600, it may hold secrets)
-// with O_EXCL and gives an error wrapping [fs.ErrExist] otherwise, so an
-// existing file is never overwritten. SQLite does not fsync the file VACUUM
-// INTO writes; Backup does, and the folder holding it. On failure the file
-// is removed.
+// and gives an error wrapping [fs.ErrExist] otherwise, so an existing file
+// is never overwritten. The snapshot goes to a temporary file beside path,
+// which is fsynced (SQLite does not fsync the file VACUUM INTO writes) and
+// linked to path only when complete: path holds a whole snapshot or
+// nothing, even after a crash. On failure the temporary file is removed.
 func (s *Store) Backup(ctx context.Context, path string) (err error) {
 	abs, err := filepath.Abs(path) // never read as a "file:" URI by SQLite
 	if err != nil {
@@ -35,19 +37,17 @@ func (s *Store) Backup(ctx context.Context, path string) (err error) {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	exists := func() error {
 		return fmt.Errorf("store: backup to %s: %w; choose a new file name", path, fs.ErrExist)
 	}
+	if _, err := os.Lstat(abs); err == nil { // refused before the work; the commit checks again
+		return exists()
+	}
+	f, err := atomicfile.Create(abs, 0o600)
 	if err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}
-	f.Close()
-	defer func() {
-		if err != nil {
-			os.Remove(abs)
-		}
-	}()
+	defer f.Abort()
 
 	// A separate handle: the reader pool is query-only (VACUUM INTO counts
 	// as a write for it), and the one writer connection must stay free.
@@ -59,13 +59,12 @@ func (s *Store) Backup(ctx context.Context, path string) (err error) {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	// An empty file is the one target VACUUM INTO accepts besides a missing one.
-	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, abs); err != nil {
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, f.Name()); err != nil {
 		return fmt.Errorf("store: backup of %s to %s: %w", src, path, err)
 	}
-	if err := syncFile(abs); err != nil {
-		return fmt.Errorf("store: backup to %s: %w", path, err)
-	}
-	if err := syncFile(filepath.Dir(abs)); err != nil {
+	if err := f.CommitNew(); errors.Is(err, fs.ErrExist) {
+		return exists()
+	} else if err != nil {
 		return fmt.Errorf("store: backup to %s: %w", path, err)
 	}
 	return nil
@@ -82,19 +81,6 @@ func (s *Store) file(ctx context.Context) (string, error) {
 		return "", errors.New("store: backup: the database is not a file")
 	}
 	return file, nil
-}
-
-// syncFile flushes a file or a folder to stable storage.
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Summary counts what a database holds, for the reports of backup and

@@ -200,4 +200,14 @@ func TestBackupRefuses(t *testing.T) {
 			t.Errorf("a failed Backup() left %s behind", out)
 		}
 	})
+	// Nor a temporary file: the folder holds the test's files only.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if n := e.Name(); n != "existing-file" && n != "existing-empty-file" {
+			t.Errorf("a failed Backup() left %s behind", n)
+		}
+	}
 }
