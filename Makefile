@@ -75,6 +75,8 @@ fuzz:
 	$(GO) test ./verifier -run '^$$' -fuzz FuzzBundlePayload -fuzztime $(FUZZTIME)
 	$(GO) test ./templates -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./render -run '^$$' -fuzz FuzzNewArtwork -fuzztime $(FUZZTIME)
+	$(GO) test ./backup -run '^$$' -fuzz FuzzParseManifest -fuzztime $(FUZZTIME)
+	$(GO) test ./backup -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin web/node_modules $(JSQR)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/backup"
 	"github.com/laminate/laminate/store/postgres"
 )
 
@@ -89,12 +90,12 @@ func TestBackupRestorePostgres(t *testing.T) {
 	m, names := readPGArchive(t, archive)
 	srcURL, _ := url.Parse(src)
 	schema := srcURL.Query().Get("search_path")
-	if m.Store != storePostgres || m.Postgres == nil || m.Postgres.Schema != schema ||
+	if m.Store != backup.StorePostgres || m.Postgres == nil || m.Postgres.Schema != schema ||
 		m.Postgres.ServerVersion == "" || !strings.HasPrefix(m.Postgres.PgDumpVersion, "pg_dump (PostgreSQL) ") {
 		t.Errorf("manifest: store %q, postgres %+v; want postgres, schema %q and both versions", m.Store, m.Postgres, schema)
 	}
-	if !slices.Contains(names, pgDumpFile) || slices.Contains(names, dbFile) || !slices.Contains(names, keyringName) {
-		t.Errorf("archive holds %v, want %s and keys, no %s", names, pgDumpFile, dbFile)
+	if !slices.Contains(names, backup.PgDumpName) || slices.Contains(names, backup.DatabaseName) || !slices.Contains(names, backup.KeyringName) {
+		t.Errorf("archive holds %v, want %s and keys, no %s", names, backup.PgDumpName, backup.DatabaseName)
 	}
 
 	// Restore into a throwaway database, under the same schema name.
@@ -129,8 +130,8 @@ func TestBackupRestorePostgres(t *testing.T) {
 	if !strings.Contains(string(out), fmt.Sprintf("schema %q", schema)) {
 		t.Errorf("restore said %q", out)
 	}
-	if _, err := os.Stat(filepath.Join(restored, pgDumpFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the restored data folder holds %s (%v)", pgDumpFile, err)
+	if _, err := os.Stat(filepath.Join(restored, backup.PgDumpName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the restored data folder holds %s (%v)", backup.PgDumpName, err)
 	}
 
 	// The restored store: one consistent state, with everything answered
@@ -185,7 +186,7 @@ func TestBackupRestorePostgres(t *testing.T) {
 }
 
 // readPGArchive reads the manifest and the entry names of a backup.
-func readPGArchive(t *testing.T, path string) (*manifest, []string) {
+func readPGArchive(t *testing.T, path string) (*backup.Manifest, []string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -197,7 +198,7 @@ func readPGArchive(t *testing.T, path string) (*manifest, []string) {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(gz)
-	var m *manifest
+	var m *backup.Manifest
 	var names []string
 	for {
 		hdr, err := tr.Next()
@@ -208,12 +209,12 @@ func readPGArchive(t *testing.T, path string) (*manifest, []string) {
 			t.Fatal(err)
 		}
 		names = append(names, hdr.Name)
-		if hdr.Name == manifestName {
+		if hdr.Name == backup.ManifestName {
 			raw, err := io.ReadAll(tr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m, err = parseManifest(raw); err != nil {
+			if m, err = backup.ParseManifest(raw); err != nil {
 				t.Fatalf("manifest: %v\n%s", err, raw)
 			}
 		}
@@ -222,54 +223,4 @@ func readPGArchive(t *testing.T, path string) (*manifest, []string) {
 		t.Fatalf("%s has no manifest", path)
 	}
 	return m, names
-}
-
-// TestBackupLibpqConn: a store URL becomes a libpq URI for pg_dump and
-// pg_restore without the password (it goes to PGPASSWORD) and without
-// pgx's own parameters.
-func TestBackupLibpqConn(t *testing.T) {
-	c, err := libpqConn("postgres://lam:s3cret@db.tour.lan:5433/laminate?sslmode=verify-full&search_path=tour&pool_max_conns=8&connect_timeout=3&application_name=x", "laminate backup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(c.uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	if strings.Contains(c.uri, "s3cret") || u.User.Username() != "lam" || u.Host != "db.tour.lan:5433" || u.Path != "/laminate" {
-		t.Errorf("uri = %s", c.uri)
-	}
-	if q.Get("sslmode") != "verify-full" || q.Get("connect_timeout") != "3" || q.Get("application_name") != "x" || q.Has("search_path") || q.Has("pool_max_conns") {
-		t.Errorf("uri = %s: want sslmode, connect_timeout and application_name kept, search_path and pool_max_conns dropped", c.uri)
-	}
-	if !slices.Contains(c.env, "PGPASSWORD=s3cret") || c.secret != "s3cret" {
-		t.Errorf("env has no PGPASSWORD=s3cret")
-	}
-
-	c, err = libpqConn("postgresql://lam@127.0.0.1/laminate?password=pw2", "laminate restore")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(c.uri, "pw2") || !slices.Contains(c.env, "PGPASSWORD=pw2") ||
-		!strings.Contains(c.uri, "connect_timeout=10") || !strings.Contains(c.uri, "application_name=laminate+restore") {
-		t.Errorf("uri = %s", c.uri)
-	}
-	if _, err := libpqConn("postgres://lam:pw@[bad", "x"); err == nil || strings.Contains(err.Error(), "pw") {
-		t.Errorf("bad URL: %v", err)
-	}
-
-	for in, want := range map[string][]string{
-		`"$user", public`:         {"$user", "public"},
-		`Tour,"Mixed ""Q"" Case"`: {"tour", `Mixed "Q" Case`},
-		` lam_x `:                 {"lam_x"},
-		``:                        nil,
-	} {
-		if got := splitSearchPath(in); !slices.Equal(got, want) {
-			t.Errorf("splitSearchPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := schemaPattern(`a"b*`); got != `"a""b*"` {
-		t.Errorf("schemaPattern = %s", got)
-	}
 }

@@ -16,3 +16,6 @@ func openPostgres(ctx context.Context, u string) (store.Store, error) {
 	}
 	return st, nil
 }
+
+// isPostgresURL reports whether u names a PostgreSQL store.
+func isPostgresURL(u string) bool { return postgres.IsURL(u) }

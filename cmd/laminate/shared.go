@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/laminate/laminate/keys"
@@ -51,16 +50,7 @@ func openStore(ctx context.Context, u string) (store.Store, error) {
 }
 
 // redactURL hides a password in a store URL, for messages.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
-		if i := strings.LastIndex(u, "@"); i >= 0 {
-			return "…" + u[i:]
-		}
-		return u
-	}
-	return p.Redacted()
-}
+func redactURL(u string) string { return store.RedactURL(u) }
 
 // join makes the data folder from the keys and settings the store shares.
 // It reports false, changing nothing, when the store shares no keys yet.

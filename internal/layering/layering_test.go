@@ -65,6 +65,12 @@ var rules = []rule{
 		why:    "cmd wires the packages (server among them), never the other way round",
 	},
 	{
+		name: "backup",
+		from: []string{mod + "/backup"},
+		not:  concat(upper, echo, gofpdf),
+		why:  "backup archives a data folder and its store; it knows nothing of HTTP, printing or the CLI",
+	},
+	{
 		name: "store-below-server",
 		from: []string{mod + "/store/..."},
 		not:  upper,

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/laminate/laminate/store"
 )
 
 // SchemaVersion is the number of migrations this program knows: a schema
@@ -14,14 +16,8 @@ func SchemaVersion() int { return len(migrations) }
 func (s *Store) Schema() string { return s.schema }
 
 // Summary counts what a schema holds, for the reports of backup and
-// restore.
-type Summary struct {
-	Schema      int64 // migrations applied (laminate_schema.version)
-	Events      int64
-	Passes      int64
-	Revocations int64
-	Scans       int64
-}
+// restore; its Schema is laminate_schema.version.
+type Summary = store.Summary
 
 const summaryQuery = `SELECT
 	(SELECT version FROM laminate_schema),

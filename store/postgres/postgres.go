@@ -98,6 +98,7 @@ type Store struct {
 	listen  *pgx.ConnConfig // for the LISTEN connections of Changes
 	schema  string
 	channel string // notification channel of the schema
+	url     string // as opened, for pg_dump (BackupSnapshot); never in a message
 	locks   map[string]int32
 
 	ctx    context.Context // ends at Close: stops the listeners
@@ -143,7 +144,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg.PingTimeout = cfg.ConnConfig.ConnectTimeout
 	cfg.HealthCheckPeriod = 15 * time.Second
 
-	s := &Store{Now: time.Now}
+	s := &Store{Now: time.Now, url: url}
 	if err := s.setup(ctx, cfg.ConnConfig.Copy()); err != nil {
 		return nil, err
 	}

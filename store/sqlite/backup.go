@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/laminate/laminate/internal/atomicfile"
+	"github.com/laminate/laminate/store"
 )
 
 // Backup writes a consistent snapshot of the database to a new file at
@@ -83,13 +84,18 @@ func (s *Store) file(ctx context.Context) (string, error) {
 }
 
 // Summary counts what a database holds, for the reports of backup and
-// restore.
-type Summary struct {
-	Schema      int64 // migrations applied (PRAGMA user_version)
-	Events      int64
-	Passes      int64
-	Revocations int64
-	Scans       int64
+// restore; its Schema is PRAGMA user_version.
+type Summary = store.Summary
+
+// SnapshotFormat is that of [Store.BackupSnapshot]: a SQLite database file.
+func (s *Store) SnapshotFormat() store.SnapshotFormat { return store.SnapshotSQLite }
+
+// BackupSnapshot writes a consistent snapshot of the database to the new
+// file path, as [Store.Backup] does, for package backup. The snapshot is a
+// database in itself: the Summary returned is zero, and whoever opens the
+// file counts what it holds.
+func (s *Store) BackupSnapshot(ctx context.Context, path string) (store.Snapshot, error) {
+	return store.Snapshot{}, s.Backup(ctx, path)
 }
 
 // Summary counts the rows of the main tables. It is one statement, so the
