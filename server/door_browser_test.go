@@ -312,7 +312,9 @@ func TestDoorCheckWaits(t *testing.T) {
 }
 
 // TestDoorScreens walks /scan and /verify through every state in the dark
-// and the light theme, at a phone's 390x844 and a laptop's 1280x800: no
+// and the light theme, at a phone's 390x844 and a laptop's 1280x800 (dark
+// at 390 and light at 1280 unless LAMINATE_SHOTS or LAMINATE_DOOR_ALL is
+// set): no
 // sideways scroll, no serious or critical axe-core violation, and at
 // least 7:1 contrast for every text on the answer screens.
 func TestDoorScreens(t *testing.T) {
@@ -333,9 +335,15 @@ func TestDoorScreens(t *testing.T) {
 	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()
 
+	// Each theme and each width at least once in make test (a browser per
+	// case is the cost); all four with LAMINATE_SHOTS (the screenshots).
+	cases := map[string][][2]int64{"dark": {{390, 844}}, "light": {{1280, 800}}}
+	if os.Getenv("LAMINATE_SHOTS") != "" || os.Getenv("LAMINATE_DOOR_ALL") != "" {
+		cases = map[string][][2]int64{"dark": {{390, 844}, {1280, 800}}, "light": {{390, 844}, {1280, 800}}}
+	}
 	var report bytes.Buffer
 	for _, theme := range []string{"dark", "light"} {
-		for _, size := range [][2]int64{{390, 844}, {1280, 800}} {
+		for _, size := range cases[theme] {
 			name := fmt.Sprintf("%s-%dx%d", theme, size[0], size[1])
 			t.Run(name, func(t *testing.T) {
 				tctx := browser(t, "") // fresh storage, and its own time bound
