@@ -424,12 +424,14 @@ type Node interface {
 // (Node.RefreshKeys) and in the data folder; a new active key gets a new
 // signer.
 func (s *Server) reloadKeys(ctx context.Context) {
+	// Before the refresh: a refresh that takes the store's keys reloads
+	// the keyring itself.
+	before := s.cfg.Keys.Active().KID
 	if s.cfg.Node != nil {
 		if err := s.cfg.Node.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("shared keyring refresh failed", "err", err)
 		}
 	}
-	before := s.cfg.Keys.Active().KID
 	if err := s.cfg.Keys.Reload(); err != nil {
 		s.log.Warn("keyring reload failed", "err", err)
 		return
