@@ -371,3 +371,30 @@ func TestSyncKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestRetireTheSealingKey is the plain "rotate, then retire the old key"
+// on a shared store. Known bug (on main before package node too): the
+// store's copy is still sealed by the old key, which this folder no longer
+// trusts once retired, so the folder refuses its own store from then on
+// (every command fails with ErrUntrustedShare). Unskip with the fix.
+func TestRetireTheSealingKey(t *testing.T) {
+	t.Skip("known bug: retiring the key that sealed the store's keyring locks the folder out of its store; see the i10-node report")
+	forEachStore(t, func(t *testing.T, storeURL string) {
+		ctx := context.Background()
+		a := started(t, storeURL)
+		old := a.Keys().Active().KID
+		rotate(t, a)
+		if err := a.KeysChanged(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.KeysChanged(ctx); err != nil {
+			t.Fatalf("sharing the retirement: %v", err)
+		}
+		if err := a.RefreshKeys(ctx); err != nil {
+			t.Fatalf("the folder no longer opens its store: %v", err)
+		}
+	})
+}
