@@ -46,14 +46,9 @@ type Config struct {
 	// Signer issues passes; nil on a node that cannot sign (no passphrase
 	// for an encrypted keyring): issuing answers 503 there.
 	Signer *signer.Signer
-	// RefreshKeys, when set, runs every few seconds before the keyring is
-	// reloaded: it brings the data folder's keyring in step with the keys
-	// shared through the store (a rotation on another node).
-	RefreshKeys func(ctx context.Context) error
-	// NewSigner, when set, is called after a reload that changed the active
-	// key, and its signer replaces Signer (nil: this node cannot sign).
-	NewSigner func() (*signer.Signer, error)
-	Now       func() time.Time
+	// Node, when set, is the node the server runs on (a *node.Node).
+	Node Node
+	Now  func() time.Time
 	// TrustedProxies are the reverse proxies in front of the server: only
 	// a connection from one of them may name the client (X-Forwarded-For),
 	// for the rate limit and the logs. None: the connection's peer is the
@@ -414,21 +409,35 @@ func (s *Server) Sync(ctx context.Context) {
 	}
 }
 
+// Node is what the server needs of the node it runs on.
+type Node interface {
+	// RefreshKeys runs every few seconds before the keyring is reloaded:
+	// it brings the data folder's keyring in step with the keys shared
+	// through the store (a rotation on another node).
+	RefreshKeys(ctx context.Context) error
+	// Signer is called after a reload that changed the active key, and
+	// its signer replaces Config.Signer (nil: this node cannot sign).
+	Signer() (*signer.Signer, error)
+}
+
 // reloadKeys picks up key changes made elsewhere: through the store
-// (RefreshKeys) and in the data folder; a new active key gets a new signer.
+// (Node.RefreshKeys) and in the data folder; a new active key gets a new
+// signer.
 func (s *Server) reloadKeys(ctx context.Context) {
-	if s.cfg.RefreshKeys != nil {
-		if err := s.cfg.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
+	// Before the refresh: a refresh that takes the store's keys reloads
+	// the keyring itself.
+	before := s.cfg.Keys.Active().KID
+	if s.cfg.Node != nil {
+		if err := s.cfg.Node.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("shared keyring refresh failed", "err", err)
 		}
 	}
-	before := s.cfg.Keys.Active().KID
 	if err := s.cfg.Keys.Reload(); err != nil {
 		s.log.Warn("keyring reload failed", "err", err)
 		return
 	}
-	if after := s.cfg.Keys.Active().KID; after != before && s.cfg.NewSigner != nil {
-		sg, err := s.cfg.NewSigner()
+	if after := s.cfg.Keys.Active().KID; after != before && s.cfg.Node != nil {
+		sg, err := s.cfg.Node.Signer()
 		if err != nil {
 			s.log.Warn("new active key: this node cannot sign with it", "kid", after, "err", err)
 		}

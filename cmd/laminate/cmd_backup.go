@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/laminate/laminate/backup"
+	"github.com/laminate/laminate/node"
 )
 
 const backupHelp = `
@@ -42,7 +43,7 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	if err := backup.CheckOut(*out, *force); err != nil {
 		return hinted(err)
 	}
-	u, _ := a.storeURL()
+	u, _ := a.node().StoreURL()
 	if err := backup.CheckTools(u); err != nil {
 		return hinted(err)
 	}
@@ -51,12 +52,12 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	}
 	st, ok := a.st.(backup.Snapshotter)
 	if !ok {
-		return fmt.Errorf("backup: the store %s is neither SQLite nor PostgreSQL", redactURL(a.g.store))
+		return fmt.Errorf("backup: the store %s is neither SQLite nor PostgreSQL", node.RedactURL(a.g.store))
 	}
 	opts := backup.Options{Data: a.g.data, Out: *out, Force: *force, CheckConfig: checkConfig}
-	if isPostgresURL(u) {
+	if node.IsPostgresURL(u) {
 		// Nodes may have added keys since this one opened the store.
-		opts.SyncKeys = a.syncKeys
+		opts.SyncKeys = a.n.RefreshKeys
 	}
 	w, err := backup.Write(ctx, st, opts)
 	if err != nil {
@@ -76,7 +77,7 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 
 // checkConfig checks laminate.json for package backup.
 func checkConfig(raw []byte) error {
-	_, err := parseConfig(raw)
+	_, err := node.ParseConfig(raw)
 	return err
 }
 

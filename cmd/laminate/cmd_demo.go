@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"time"
 
+	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -28,11 +29,11 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.initData(ctx, "EdDSA", "lam", pp, now)
+	res, err := a.node().Init(ctx, "EdDSA", "lam", pp, now)
 	if err != nil {
 		return err
 	}
-	if res == initCreated {
+	if res == node.Created {
 		a.printf("1. initialised data folder %s (keyring + database)\n", a.g.data)
 	} else {
 		a.printf("1. using data folder %s\n", a.g.data)
@@ -62,7 +63,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	a.printf("3. issued %d signed passes (key %s)\n", len(issued), sg.KID())
-	v, err := a.verifier(ctx, ev.ID)
+	v, err := a.node().Verifier(ctx, ev.ID, nil)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err := a.st.Revoke(ctx, &store.Revocation{Serial: lost.Serial, Category: pass.RevokeLost, Note: "reported at the box office", By: a.actor(), At: now}); err != nil {
 		return err
 	}
-	if v, err = a.verifier(ctx, ev.ID); err != nil {
+	if v, err = a.node().Verifier(ctx, ev.ID, nil); err != nil {
 		return err
 	}
 	vd := v.Verify(lost.Token, now)

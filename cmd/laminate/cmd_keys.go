@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/store"
 )
 
@@ -39,11 +40,11 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.initData(ctx, algo, *issuer, pp, time.Now())
+	res, err := a.node().Init(ctx, algo, *issuer, pp, time.Now())
 	if err != nil {
 		return err
 	}
-	if res == initExisted {
+	if res == node.Existed {
 		a.infof("%s is already a Laminate data folder; nothing changed", a.g.data)
 		return nil
 	}
@@ -51,9 +52,9 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	k := a.ring.Active()
-	if res == initJoined {
-		u, _ := a.storeURL()
-		a.printf("joined the deployment of %s in %s\nsigning key %s (%s)\n", redactURL(u), a.g.data, k.KID, k.Alg)
+	if res == node.Joined {
+		u, _ := a.node().StoreURL()
+		a.printf("joined the deployment of %s in %s\nsigning key %s (%s)\n", node.RedactURL(u), a.g.data, k.KID, k.Alg)
 		if _, _, err := a.ring.Signer(pp); err != nil {
 			a.infof("this folder cannot sign passes: %v", err)
 		}
@@ -121,7 +122,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := a.keysChanged(ctx); err != nil {
+		if err := a.n.KeysChanged(ctx); err != nil {
 			return err
 		}
 		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRotate, Subject: k.KID, Detail: fmt.Sprintf(`{"alg":%q}`, k.Alg)}); err != nil {
@@ -146,7 +147,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		case err != nil:
 			return err
 		}
-		if err := a.keysChanged(ctx); err != nil {
+		if err := a.n.KeysChanged(ctx); err != nil {
 			return err
 		}
 		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRetire, Subject: pos[0], Detail: "{}"}); err != nil {

@@ -250,7 +250,7 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	v, err := a.verifier(ctx, *eventID)
+	v, err := a.node().Verifier(ctx, *eventID, nil)
 	if err != nil {
 		return err
 	}

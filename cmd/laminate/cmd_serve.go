@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/store/sqlite"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -47,17 +47,17 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.initData(ctx, "EdDSA", "lam", pp, time.Now())
+	res, err := a.node().Init(ctx, "EdDSA", "lam", pp, time.Now())
 	if err != nil {
 		return err
 	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	if res == initJoined {
+	if res == node.Joined {
 		a.infof("joined the deployment: keys from the store, data folder %s", a.g.data)
 	}
-	if res == initCreated {
+	if res == node.Created {
 		tok, err := a.createToken(ctx, server.RoleAdmin, "first admin (made by serve)")
 		if err != nil {
 			return err
@@ -65,10 +65,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		a.printf("initialised %s\nadmin token (shown once, keep it safe):\n%s\n", a.g.data, tok)
 	}
 	revs := verifier.NewRevocationSet()
-	if err := revs.Sync(ctx, a.st); err != nil {
-		return err
-	}
-	v, err := verifier.New(verifier.Config{Keys: a.ring, Revocations: revs})
+	v, err := a.n.Verifier(ctx, "", revs)
 	if err != nil {
 		return err
 	}
@@ -86,10 +83,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
-		NewSigner: a.signer, TrustedProxies: proxies}
-	if _, own := a.storeURL(); !own {
-		cfg.RefreshKeys = a.syncKeys
-	}
+		Node: a.n, TrustedProxies: proxies}
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -104,17 +98,22 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		scheme = "https"
 	}
 	err = server.ListenAndServe(ctx, *addr, *cert, *key, srv.Handler(), log, func(ln net.Addr) {
-		if res == initCreated {
+		if res == node.Created {
 			a.nextSteps(scheme, ln, a.g)
 		}
 		a.infof("serving on %s://%s (data %s); Ctrl-C stops", scheme, ln, a.g.data)
-		go a.checkWhole(ctx, log, fail)
+		go func() { // the check before serving leaves out the scan history
+			if err := a.n.CheckWhole(ctx); err != nil && ctx.Err() == nil {
+				log.Error("the database is damaged: stopping", "err", err)
+				fail(err)
+			}
+		}()
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, sqlite.ErrDamaged) {
-		u, _ := a.storeURL()
+	if cause := context.Cause(ctx); node.IsDamaged(cause) {
+		u, _ := a.node().StoreURL()
 		return withHint(cause, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", strings.TrimPrefix(u, "sqlite:"))
 	}
 	a.infof("stopped")
@@ -156,21 +155,6 @@ func (p *prefixList) Set(v string) error {
 		*p = append(*p, pr.Masked())
 	}
 	return nil
-}
-
-// checkWhole checks every page of a SQLite store once the node serves. The
-// check before serving (openStore) leaves out the scan history, whose size
-// would make start-up grow with the scans stored (issue 11); a damaged page
-// found here stops the node (fail) with the error start-up gives.
-func (a *app) checkWhole(ctx context.Context, log *slog.Logger, fail context.CancelCauseFunc) {
-	st, ok := a.st.(*sqlite.Store)
-	if !ok {
-		return
-	}
-	if err := st.Check(ctx); err != nil && ctx.Err() == nil {
-		log.Error("the database is damaged: stopping", "err", err)
-		fail(err)
-	}
 }
 
 // createToken makes and stores an API token, returning the token text.

@@ -233,8 +233,8 @@ func (tl *logTail) String() string {
 	return strings.Join(tl.lines[max(0, len(tl.lines)-tailLines):], "\n")
 }
 
-// node is one running "laminate serve" process.
-type node struct {
+// proc is one running "laminate serve" process.
+type proc struct {
 	t      testing.TB
 	d      *deployment
 	i      int // data folder number
@@ -249,7 +249,7 @@ type node struct {
 }
 
 // running reports whether the process is still there.
-func (n *node) running() bool {
+func (n *proc) running() bool {
 	select {
 	case <-n.exited:
 		return false
@@ -270,7 +270,7 @@ type apiError struct {
 // call sends one request: body is JSON-encoded unless it is a []byte
 // (sent as text/csv). It returns the status and the body; err is a
 // transport failure (no answer).
-func (n *node) call(ctx context.Context, method, path, bearer string, body any) (int, []byte, error) {
+func (n *proc) call(ctx context.Context, method, path, bearer string, body any) (int, []byte, error) {
 	var rd io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -307,7 +307,7 @@ func (n *node) call(ctx context.Context, method, path, bearer string, body any) 
 }
 
 // get is a GET that must answer 200 with JSON, decoded into out.
-func (n *node) get(ctx context.Context, path, bearer string, out any) {
+func (n *proc) get(ctx context.Context, path, bearer string, out any) {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -321,7 +321,7 @@ func (n *node) get(ctx context.Context, path, bearer string, out any) {
 }
 
 // readyStatus is the status of GET /readyz, 0 with no answer.
-func (n *node) readyStatus(ctx context.Context, timeout time.Duration) int {
+func (n *proc) readyStatus(ctx context.Context, timeout time.Duration) int {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	status, _, err := n.call(ctx, http.MethodGet, "/readyz", "", nil)
@@ -333,7 +333,7 @@ func (n *node) readyStatus(ctx context.Context, timeout time.Duration) int {
 
 // waitReady polls /readyz until it answers want, for at most limit, and
 // returns how long that took.
-func (n *node) waitReady(ctx context.Context, want int, limit time.Duration) (time.Duration, bool) {
+func (n *proc) waitReady(ctx context.Context, want int, limit time.Duration) (time.Duration, bool) {
 	start := time.Now()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -373,7 +373,7 @@ type scanAnswer struct {
 // scan sends one scan. answered is false when no answer came back (the
 // node died, or the request timed out); status and the error code are set
 // for an answer that is not 200.
-func (n *node) scan(ctx context.Context, bearer string, b scanBody, timeout time.Duration) (a scanAnswer, status int, code string, answered bool) {
+func (n *proc) scan(ctx context.Context, bearer string, b scanBody, timeout time.Duration) (a scanAnswer, status int, code string, answered bool) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	status, raw, err := n.call(ctx, http.MethodPost, "/v1/scans", bearer, b)
@@ -402,7 +402,7 @@ type storedScan struct {
 }
 
 // history is the stored scan history of a pass, in the store's order.
-func (n *node) history(ctx context.Context, bearer, serial string) []storedScan {
+func (n *proc) history(ctx context.Context, bearer, serial string) []storedScan {
 	n.t.Helper()
 	var p struct{ Scans []storedScan }
 	n.get(ctx, "/v1/passes/"+serial, bearer, &p)

@@ -120,7 +120,7 @@ func testBatchKill(t *testing.T, store string) {
 		}
 		done := make(chan answer, 1)
 		began := time.Now()
-		go func(n *node) {
+		go func(n *proc) {
 			pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
 			status, raw, err := n.call(pctx, http.MethodPost, "/v1/passes/batch?event="+event, issuer, guestList(event, batchRows))
@@ -319,7 +319,7 @@ func testScanKill(t *testing.T, store string, nodes int) {
 	scanner := d.token(ctx, "scanner")
 	d.event(ctx, "doors")
 	passes := d.issueAAA(ctx, "doors", scanWorkers*passesPerDoor)
-	ns := make([]*node, nodes)
+	ns := make([]*proc, nodes)
 	for i := range ns {
 		ns[i] = d.start(ctx, i)
 	}
@@ -463,7 +463,7 @@ func testScanKill(t *testing.T, store string, nodes int) {
 
 // resend sends scan s again after a restart, to every node at once, and
 // checks the answers against what the door was told before the kill.
-func resend(ctx context.Context, f *tally, c int, ns []*node, bearer string, s *sentScan) {
+func resend(ctx context.Context, f *tally, c int, ns []*proc, bearer string, s *sentScan) {
 	answers := make([]scanAnswer, len(ns))
 	failed := make([]string, len(ns))
 	var wg sync.WaitGroup
@@ -963,7 +963,7 @@ func treeListing(t *testing.T, dir string) []string {
 // these tests.
 
 // start runs "laminate serve" on data folder i and waits until it serves.
-func (d *deployment) start(ctx context.Context, i int) *node {
+func (d *deployment) start(ctx context.Context, i int) *proc {
 	t := d.t
 	t.Helper()
 	args := []string{"--data", d.data(i)}
@@ -971,7 +971,7 @@ func (d *deployment) start(ctx context.Context, i int) *node {
 		args = append(args, "--store", d.store)
 	}
 	args = append(args, "serve", "--addr", "127.0.0.1:0", "--verify-rate", "0")
-	n := &node{t: t, d: d, i: i, exited: make(chan struct{})}
+	n := &proc{t: t, d: d, i: i, exited: make(chan struct{})}
 	n.cmd = exec.Command(d.bin, args...)
 	n.cmd.Env = childEnv()
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -1036,7 +1036,7 @@ func (d *deployment) start(ctx context.Context, i int) *node {
 
 // kill sends SIGKILL to the node's process group and waits for it to be
 // gone. It does nothing to a node already gone.
-func (n *node) kill() {
+func (n *proc) kill() {
 	select {
 	case <-n.exited:
 	default:
@@ -1060,7 +1060,7 @@ func (n *node) kill() {
 
 // restart kills the node and starts it again on the same data folder and
 // store (on a new port).
-func (n *node) restart(ctx context.Context) *node {
+func (n *proc) restart(ctx context.Context) *proc {
 	n.t.Helper()
 	n.kill()
 	return n.d.start(ctx, n.i)

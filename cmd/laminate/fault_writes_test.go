@@ -77,7 +77,7 @@ type writeOutcome struct {
 
 // writeLoad drives the write routes, one worker each, until stop closes.
 type writeLoad struct {
-	n      *node
+	n      *proc
 	routes []writeRoute
 	mu     sync.Mutex
 	out    []writeOutcome

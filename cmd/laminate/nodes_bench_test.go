@@ -96,7 +96,7 @@ func BenchmarkCuePropagation(b *testing.B) {
 
 // twoNodes starts two nodes on a fresh PostgreSQL schema: node 0 makes the
 // deployment, node 1 joins by the store alone.
-func twoNodes(b *testing.B) (*deployment, *node, *node) {
+func twoNodes(b *testing.B) (*deployment, *proc, *proc) {
 	u := pgSchemaStore(b)
 	ctx := context.Background()
 	d := newDeployment(b, u)

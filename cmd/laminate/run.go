@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/laminate/laminate/node"
 )
 
 const usageText = `laminate issues, prints and checks signed backstage passes.
@@ -278,7 +280,7 @@ func synopsis(name string) (args, summary string) {
 // LAMINATE_STORE) that help shows.
 func redactDefault(fs *flag.FlagSet) {
 	if f := fs.Lookup("store"); f != nil && f.DefValue != "" {
-		f.DefValue = redactURL(f.DefValue)
+		f.DefValue = node.RedactURL(f.DefValue)
 	}
 }
 

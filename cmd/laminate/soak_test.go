@@ -124,7 +124,7 @@ type soak struct {
 	f      *tally
 
 	mu      sync.Mutex
-	nodes   []*node
+	nodes   []*proc
 	windows []killWindow
 	acks    map[string]soakAck // by scan_id
 	recent  []soakAck          // the last answered scans, sent again after a kill
@@ -136,7 +136,7 @@ type soak struct {
 	giveUp       atomic.Int64 // unix nanoseconds: stop retrying (set with stop)
 }
 
-func (s *soak) node(i int) *node {
+func (s *soak) node(i int) *proc {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.nodes[i]

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/node"
 )
 
 // Exit statuses.
@@ -67,10 +68,13 @@ func (u *ui) report(err error) int {
 	}
 	msg, hint := err.Error(), ""
 	var he *hintError
+	var ne *node.Error
 	var ie *keys.InsecureError
 	switch {
 	case errors.As(err, &he):
 		hint = he.hint
+	case errors.As(err, &ne):
+		hint = ne.Hint
 	case errors.As(err, &ie):
 		// A file or folder of the keyring that another user could change:
 		// the fix is its own line.
@@ -81,7 +85,8 @@ func (u *ui) report(err error) int {
 		fmt.Fprintf(u.stderr, "laminate: hint: %s\n", hint)
 	}
 	var ue *usageError
-	if errors.As(err, &ue) {
+	var bad *node.URLError
+	if errors.As(err, &ue) || errors.As(err, &bad) {
 		fmt.Fprintf(u.stderr, "laminate: hint: run \"laminate help\" for usage\n")
 		return exitUsage
 	}
@@ -168,7 +173,7 @@ func (u *ui) nextSteps(scheme string, bound net.Addr, g *globals) {
 		cmd += " --data " + shellQuote(g.data)
 	}
 	if g.store != "" {
-		cmd += " --store " + shellQuote(redactURL(g.store))
+		cmd += " --store " + shellQuote(node.RedactURL(g.store))
 	}
 	u.printf("\nnext steps:\n")
 	u.printf("  the door page   %s/scan (sign in with a scanner token)\n", base)

@@ -71,6 +71,12 @@ var rules = []rule{
 		why:  "backup archives a data folder and its store; it knows nothing of HTTP, printing or the CLI",
 	},
 	{
+		name: "node",
+		from: []string{mod + "/node"},
+		not:  concat(upper, echo, gofpdf),
+		why:  "node runs one node (data folder, store, keyring, sharing); server takes it through an interface, and it knows nothing of HTTP, printing or the CLI",
+	},
+	{
 		name: "store-below-server",
 		from: []string{mod + "/store/..."},
 		not:  upper,

@@ -1,56 +1,19 @@
-package main
+package node
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/store/sqlite"
 )
 
-// sharedKeys names the document a deployment shares through its store: a
+// SharedKeys names the document a deployment shares through its store: a
 // keys.Share (public keyring, encrypted private keys, artwork secret, and
 // laminate.json as its Config), sealed with a key the nodes already trust.
-const sharedKeys = "keys"
-
-// storeURL is the store's URL: --store, else LAMINATE_STORE, else the data
-// folder's own SQLite file (own).
-func (a *app) storeURL() (u string, own bool) {
-	if a.g.store == "" {
-		return "sqlite:" + a.path(dbFile), true
-	}
-	return a.g.store, false
-}
-
-// openStore opens the store at u: sqlite:PATH or postgres://….
-func openStore(ctx context.Context, u string) (store.Store, error) {
-	switch {
-	case strings.HasPrefix(u, "sqlite:"):
-		path := strings.TrimPrefix(u, "sqlite:")
-		st, err := sqlite.Open(ctx, path)
-		if err == nil {
-			// Not the scan history: "serve" checks the whole file once it
-			// serves (checkWhole), "backup" before it copies.
-			if err = st.CheckStartup(ctx); err != nil {
-				st.Close()
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		return st, nil
-	case isPostgresURL(u):
-		return openPostgres(ctx, u)
-	}
-	return nil, usagef("--store %q: want sqlite:PATH or postgres://USER@HOST/DB", redactURL(u))
-}
-
-// redactURL hides a password in a store URL, for messages.
-func redactURL(u string) string { return store.RedactURL(u) }
+const SharedKeys = "keys"
 
 // join makes the data folder from the keys and settings the store shares.
 // It reports false, changing nothing, when the store shares no keys yet.
@@ -58,8 +21,8 @@ func redactURL(u string) string { return store.RedactURL(u) }
 // joining trusts the store on first use (the share must still be signed by
 // one of its own keys); from then on a node accepts key changes only when
 // they are signed by a key it already trusts.
-func (a *app) join(ctx context.Context) (bool, error) {
-	raw, _, err := a.st.Shared(ctx, sharedKeys)
+func (n *Node) join(ctx context.Context) (bool, error) {
+	raw, _, err := n.st.Shared(ctx, SharedKeys)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -70,13 +33,13 @@ func (a *app) join(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("the store's shared keyring: %w", err)
 	}
-	cfg, err := parseConfig(sh.Config)
+	cfg, err := ParseConfig(sh.Config)
 	if err != nil {
 		return false, fmt.Errorf("the store's shared settings are damaged or from another version of Laminate: %w", err)
 	}
-	err = makeDataFolder(a.g.data, cfg, func(made *[]string) error {
-		*made = append(*made, a.path("keys"))
-		return keys.Import(a.g.data, sh)
+	err = makeDataFolder(n.o.Dir, cfg, func(made *[]string) error {
+		*made = append(*made, n.path("keys"))
+		return keys.Import(n.o.Dir, sh)
 	})
 	if err != nil {
 		return false, err
@@ -86,8 +49,8 @@ func (a *app) join(ctx context.Context) (bool, error) {
 
 // seal signs sh for the store with the key kid, which the other nodes
 // trust; encrypted keys need the passphrase.
-func (a *app) seal(ring *keys.Keyring, sh *keys.Share, kid string) ([]byte, error) {
-	pp, err := a.passphrase()
+func (n *Node) seal(ring *keys.Keyring, sh *keys.Share, kid string) ([]byte, error) {
+	pp, err := n.passphrase()
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +62,8 @@ func (a *app) seal(ring *keys.Keyring, sh *keys.Share, kid string) ([]byte, erro
 }
 
 // exportShare is the data folder's share, its settings included.
-func (a *app) exportShare(cfg config) (*keys.Share, error) {
-	sh, err := keys.Export(a.g.data)
+func (n *Node) exportShare(cfg Config) (*keys.Share, error) {
+	sh, err := keys.Export(n.o.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -111,17 +74,27 @@ func (a *app) exportShare(cfg config) (*keys.Share, error) {
 // publish shares a new deployment's keys and settings through the store,
 // signed by its active key. It fails with store.ErrExists when another node
 // shared its own first.
-func (a *app) publish(ctx context.Context, ring *keys.Keyring, cfg config) error {
-	sh, err := a.exportShare(cfg)
+func (n *Node) publish(ctx context.Context, ring *keys.Keyring, cfg Config) error {
+	sh, err := n.exportShare(cfg)
 	if err != nil {
 		return err
 	}
-	sealed, err := a.seal(ring, sh, ring.Active().KID)
+	sealed, err := n.seal(ring, sh, ring.Active().KID)
 	if err != nil {
 		return err
 	}
-	_, err = a.st.PutShared(ctx, sharedKeys, sealed, 0, a.actor())
+	_, err = n.st.PutShared(ctx, SharedKeys, sealed, 0, n.o.Actor)
 	return err
+}
+
+// RefreshKeys brings the data folder's keyring and the store's shared copy
+// in step (see syncKeys); a node with a store of its own shares nothing
+// and has nothing to do. The server runs it every few seconds.
+func (n *Node) RefreshKeys(ctx context.Context) error {
+	if _, own := n.StoreURL(); own {
+		return nil
+	}
+	return n.syncKeys(ctx)
 }
 
 // syncKeys brings the data folder's keyring and the store's shared copy in
@@ -131,16 +104,16 @@ func (a *app) publish(ctx context.Context, ring *keys.Keyring, cfg config) error
 // deployment is refused. Sharing a change made here needs the private key
 // the others trust (with its passphrase); without it the change stays here
 // and the error says so.
-func (a *app) syncKeys(ctx context.Context) error {
+func (n *Node) syncKeys(ctx context.Context) error {
 	for range 5 {
-		local, err := a.exportShare(a.cfg)
+		local, err := n.exportShare(n.cfg)
 		if err != nil {
 			return err
 		}
-		raw, ver, err := a.st.Shared(ctx, sharedKeys)
+		raw, ver, err := n.st.Shared(ctx, SharedKeys)
 		if errors.Is(err, store.ErrNotFound) {
 			// A folder made before its store shared keys: share them now.
-			err = a.publish(ctx, a.ring, a.cfg)
+			err = n.publish(ctx, n.ring, n.cfg)
 			if errors.Is(err, store.ErrExists) {
 				continue
 			}
@@ -149,7 +122,7 @@ func (a *app) syncKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		shared, by, err := keys.OpenShare(raw, a.ring.VerifyKey)
+		shared, by, err := keys.OpenShare(raw, n.ring.VerifyKey)
 		if errors.Is(err, keys.ErrUntrustedShare) {
 			return withHint(fmt.Errorf("refusing the store's shared keyring: %w; none of this folder's keys signed it, so it may hold a key someone slipped into the database", err),
 				"if the keys were changed on purpose by a node this folder has not heard from, check with that node; to start afresh from the store, use an empty --data folder")
@@ -159,17 +132,17 @@ func (a *app) syncKeys(ctx context.Context) error {
 		}
 		merged, err := keys.Merge(shared, local)
 		if errors.Is(err, keys.ErrForeign) {
-			return withHint(fmt.Errorf("the data folder %s belongs to another deployment than the store: %w", a.g.data, err),
+			return withHint(fmt.Errorf("the data folder %s belongs to another deployment than the store: %w", n.o.Dir, err),
 				"use an empty --data folder to join this store, or the --store this folder was made with")
 		}
 		if err != nil {
 			return err
 		}
 		if !merged.Equal(local) {
-			if err := keys.Import(a.g.data, merged); err != nil {
+			if err := keys.Import(n.o.Dir, merged); err != nil {
 				return err
 			}
-			if err := a.ring.Reload(); err != nil {
+			if err := n.ring.Reload(); err != nil {
 				return err
 			}
 		}
@@ -184,9 +157,9 @@ func (a *app) syncKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		sealed, err := a.seal(a.ring, merged, kid)
+		sealed, err := n.seal(n.ring, merged, kid)
 		if err != nil && by.KID != kid {
-			sealed, err = a.seal(a.ring, merged, by.KID)
+			sealed, err = n.seal(n.ring, merged, by.KID)
 		}
 		if err != nil && unchanged {
 			return nil // only the type is missing: a node that can sign adds it
@@ -194,7 +167,7 @@ func (a *app) syncKeys(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("this folder's key changes cannot be shared with the other nodes: %w", err)
 		}
-		_, err = a.st.PutShared(ctx, sharedKeys, sealed, ver, a.actor())
+		_, err = n.st.PutShared(ctx, SharedKeys, sealed, ver, n.o.Actor)
 		if errors.Is(err, store.ErrConflict) {
 			continue // another node changed the keys meanwhile: merge again
 		}
@@ -203,14 +176,14 @@ func (a *app) syncKeys(ctx context.Context) error {
 	return errors.New("the store's shared keyring keeps changing; try again")
 }
 
-// keysChanged shares a change of the folder's keyring (rotate, retire)
-// with the other nodes of a store of its own.
-func (a *app) keysChanged(ctx context.Context) error {
-	if _, own := a.storeURL(); own {
+// KeysChanged shares a change of the folder's keyring (rotate, retire)
+// with the other nodes of a shared store.
+func (n *Node) KeysChanged(ctx context.Context) error {
+	if _, own := n.StoreURL(); own {
 		return nil
 	}
-	if err := a.syncKeys(ctx); err != nil {
-		return fmt.Errorf("the key change is made in %s but not yet shared with the other nodes (it will be the next time this folder opens the store): %w", a.g.data, err)
+	if err := n.syncKeys(ctx); err != nil {
+		return fmt.Errorf("the key change is made in %s but not yet shared with the other nodes (it will be the next time this folder opens the store): %w", n.o.Dir, err)
 	}
 	return nil
 }
