@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -35,6 +36,18 @@ const (
 var pbes2Count = defaultPBES2Count
 
 const defaultPBES2Count = 600_000
+
+// CheapEncryptionForTests makes the keys this test binary encrypts cheap
+// to open (1,000 PBKDF2 iterations instead of 600,000), for the tests of
+// packages above keys that make and open many encrypted keyrings. It
+// panics outside a test binary: no build of laminate can weaken the
+// encryption of its keys.
+func CheapEncryptionForTests() {
+	if !testing.Testing() {
+		panic("keys: CheapEncryptionForTests outside a test binary")
+	}
+	pbes2Count = 1000
+}
 
 // keyFile is a parsed private key file. See the package documentation for
 // the format.

@@ -398,3 +398,10 @@ func TestRetireTheSealingKey(t *testing.T) {
 		}
 	})
 }
+
+// TestMain makes key encryption cheap here: these tests make and open
+// many encrypted keyrings, each 600,000 PBKDF2 iterations otherwise.
+func TestMain(m *testing.M) {
+	keys.CheapEncryptionForTests()
+	os.Exit(m.Run())
+}
