@@ -147,7 +147,8 @@ func (s *Server) postScan(c echo.Context) error {
 		first = *req.At
 	}
 	vd := s.cfg.Verifier.Verify(req.Token, first)
-	if err := s.scanPlace(ctx, c.Get("caller").(caller), passEvent(&vd), req.Gate, ""); err != nil {
+	who := c.Get("caller").(caller)
+	if err := s.scanPlace(ctx, who, passEvent(&vd), req.Gate, ""); err != nil {
 		return err
 	}
 	var ev *pass.Event
@@ -160,7 +161,7 @@ func (s *Server) postScan(c echo.Context) error {
 	var resp ScanResponse
 	var conflict *store.Scan // an offline door's scan this one disagrees with
 	sc := &store.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction,
-		Source: store.SourceOnline, Credential: c.Get("caller").(caller).ID, TokenHash: tokenHash(req.Token)}
+		Source: store.SourceOnline, Credential: who.ID, TokenHash: tokenHash(req.Token)}
 	rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *store.Scan, last *store.Scan) {
 		// Timed here, while the pass is locked: see verifier.TimeScan.
 		at := s.cfg.Now()
