@@ -107,11 +107,15 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 	pdf.SetCellMargin(0) // text fills its box exactly; the template holds the margins
 	pdf.SetCreator("Laminate", true)
 	pdf.SetTitle("Laminate passes", true)
-	pdf.SetCreationDate(time.Unix(0, 0).UTC()) // reproducible output
+	pdf.SetCatalogSort(true)                   // reproducible output: fonts and images in a fixed order
+	pdf.SetCreationDate(time.Unix(0, 0).UTC()) // and fixed dates
 	pdf.SetModificationDate(time.Unix(0, 0).UTC())
-	pdf.AddUTF8FontFromBytes("go", "", goregular.TTF)
-	pdf.AddUTF8FontFromBytes("go", "B", gobold.TTF)
-	pdf.AddUTF8FontFromBytes("gomono", "B", gomonobold.TTF)
+	// gofpdf writes into the font bytes it subsets (checksums, table
+	// copies), so each document gets its own copy: documents rendered side
+	// by side must not share them (TestRenderConcurrentLeavesFontsAlone).
+	pdf.AddUTF8FontFromBytes("go", "", bytes.Clone(goregular.TTF))
+	pdf.AddUTF8FontFromBytes("go", "B", bytes.Clone(gobold.TTF))
+	pdf.AddUTF8FontFromBytes("gomono", "B", bytes.Clone(gomonobold.TTF))
 	d := &drawer{pdf: pdf, t: t, opt: opt, k: pdf.GetConversionRatio()}
 
 	per := t.PerPage()
