@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -62,7 +63,7 @@ func boundFixture(t *testing.T) (f *fixture, ham store.Issued) {
 	if err := f.st.CreateEvent(ctx, ev, "test"); err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.s.cfg.Signer.IssueBatch(ctx, f.st, ev, []signer.Request{{Type: pass.AAA, Name: "Hanna"}}, "test", signer.BatchOptions{})
+	out, err := issue.Batch(ctx, f.s.cfg.Signer, f.st, ev, []signer.Request{{Type: pass.AAA, Name: "Hanna"}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

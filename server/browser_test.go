@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/signer"
@@ -243,7 +244,7 @@ func (f *fixture) issue(t *testing.T, name string) store.Issued {
 	}
 	sg := *f.s.cfg.Signer
 	sg.Now = time.Now
-	out, err := sg.IssueBatch(ctx, f.st, ev, []signer.Request{{Type: pass.AAA, Name: name}}, "test", signer.BatchOptions{})
+	out, err := issue.Batch(ctx, &sg, f.st, ev, []signer.Request{{Type: pass.AAA, Name: name}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -104,7 +105,7 @@ func TestBundleOfflineMatchesScan(t *testing.T) {
 		{Type: pass.VIP, Name: "Guest"}, {Type: pass.AfterShow, Name: "Late"}, {Type: pass.Staff, Role: "catering", Name: "Chef"},
 		{Type: pass.LocalCrew, Name: "Rigger"}, {Type: pass.Working, Name: "Tech"},
 	} {
-		iss, err := sg.IssueBatch(ctx, f.st, ev, []signer.Request{r}, "test", signer.BatchOptions{})
+		iss, err := issue.Batch(ctx, sg, f.st, ev, []signer.Request{r}, "test", issue.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +153,7 @@ func TestBundleSize10kPasses(t *testing.T) {
 		}
 		reqs = append(reqs, r)
 	}
-	if _, err := f.s.signer.Load().IssueBatch(ctx, f.st, ev, reqs, "test", signer.BatchOptions{}); err != nil {
+	if _, err := issue.Batch(ctx, f.s.signer.Load(), f.st, ev, reqs, "test", issue.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	revs, err := f.st.RevokeWhere(ctx, store.RevokeFilter{Event: ev.ID, Org: "Support Act"}, pass.RevokeOther, "support act left the tour", "test")

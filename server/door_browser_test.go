@@ -215,7 +215,7 @@ func TestDoorCheckWaits(t *testing.T) {
 		}
 		for _, sc := range scans {
 			if sc.ID == id {
-				return sc.Resolution + " by " + sc.ResolvedBy
+				return string(sc.Resolution) + " by " + sc.ResolvedBy
 			}
 		}
 		return "(no scan " + id + ")"

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/store/storetest"
@@ -25,7 +27,7 @@ func (f *fixture) issueHere(t testing.TB, name string) store.Issued {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.s.cfg.Signer.IssueBatch(ctx, f.st, ev, []signer.Request{{Type: pass.Working, Name: name}}, "test", signer.BatchOptions{})
+	out, err := issue.Batch(ctx, f.s.cfg.Signer, f.st, ev, []signer.Request{{Type: pass.Working, Name: name}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestScanDecisionOrder(t *testing.T) {
 		name     string
 		dir      string
 		ago      time.Duration // 0: no "at"
-		decision string
+		decision record.Decision
 		code     string
 	}{
 		{"admit/in-30s-ago", "in", 30 * time.Second, Admit, "ok"},
@@ -298,7 +300,7 @@ func TestOfflineVerdicts(t *testing.T) {
 	}
 	for id, verdict := range map[string]string{"v-ok": "ok", "v-revoked": "revoked", "v-forged": "forged", "v-revoked-denied": "revoked"} {
 		sc, err := f.st.Scan(context.Background(), id)
-		if err != nil || sc.Verdict != verdict || sc.Source != store.SourceOffline || sc.Decision != map[bool]string{true: Deny, false: Admit}[id == "v-revoked-denied"] {
+		if err != nil || sc.Verdict != verdict || sc.Source != store.SourceOffline || sc.Decision != map[bool]record.Decision{true: Deny, false: Admit}[id == "v-revoked-denied"] {
 			t.Errorf("scan %s = %+v, %v; want the door's decision and the server's verdict %q", id, sc, err, verdict)
 		}
 	}

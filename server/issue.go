@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/signer"
@@ -112,7 +113,7 @@ func (s *Server) issueOne(c echo.Context) error {
 	if req.ValidUntil != nil {
 		r.ValidUntil = *req.ValidUntil
 	}
-	out, err := sg.IssueBatch(c.Request().Context(), s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), signer.BatchOptions{})
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), issue.Options{})
 	if err != nil {
 		return badIssue(err)
 	}
@@ -157,7 +158,7 @@ func (s *Server) issueBatch(c echo.Context) error {
 		}
 		return badGuestList(err)
 	}
-	out, err := sg.IssueBatch(c.Request().Context(), s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), signer.BatchOptions{})
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), issue.Options{})
 	if err != nil {
 		return badIssue(err)
 	}

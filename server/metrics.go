@@ -37,7 +37,7 @@ var metricStatuses = []string{
 }
 
 // metricDecisions are the door's decisions.
-var metricDecisions = []string{Admit, Deny, Attention}
+var metricDecisions = []string{string(Admit), string(Deny), string(Attention)}
 
 func inSet(set []string) func(string) string {
 	m := make(map[string]bool, len(set))

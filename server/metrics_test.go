@@ -80,7 +80,7 @@ func TestMetricsBounded(t *testing.T) {
 		for range n {
 			f.do(t, randToken(r, 1+r.IntN(2000)), paths(), "")
 			f.s.m.decisions.WithLabelValues(randToken(r, 1+r.IntN(64)), randToken(r, 1+r.IntN(64))).Inc()
-			f.s.m.decisions.WithLabelValues(Admit, randToken(r, 1+r.IntN(64))).Inc()
+			f.s.m.decisions.WithLabelValues(string(Admit), randToken(r, 1+r.IntN(64))).Inc()
 			f.s.m.verdicts.WithLabelValues(randToken(r, 1+r.IntN(64))).Inc()
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -21,7 +22,7 @@ func TestScanNextStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.s.cfg.Signer.IssueBatch(ctx, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Lost Card"}}, "test", signer.BatchOptions{})
+	out, err := issue.Batch(ctx, f.s.cfg.Signer, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Lost Card"}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
@@ -23,12 +24,12 @@ const (
 // OfflineScan is one scan a door decided on its own while offline.
 type OfflineScan struct {
 	ScanRequest
-	Decision string `json:"decision"`           // what the door answered: admit, deny or attention
-	Code     string `json:"code"`               // its machine code
-	Override string `json:"override,omitempty"` // a supervisor's reason for admitting past the bundle's freshness limit
+	Decision record.Decision `json:"decision"`           // what the door answered: admit, deny or attention
+	Code     string          `json:"code"`               // its machine code
+	Override string          `json:"override,omitempty"` // a supervisor's reason for admitting past the bundle's freshness limit
 	// Resolution is what the door person chose after "attention": "admit"
 	// (let in) or "deny" (turned away).
-	Resolution string `json:"resolution,omitempty"`
+	Resolution record.Decision `json:"resolution,omitempty"`
 }
 
 // OfflineUpload is the body of POST /v1/scans/offline.
@@ -53,19 +54,19 @@ type OfflineResponse struct {
 
 // AlertView is an alert as the API shows it.
 type AlertView struct {
-	ID       int64       `json:"id"`
-	Event    string      `json:"event"`
-	Serial   pass.Serial `json:"serial"`
-	Kind     string      `json:"kind"`
-	Status   string      `json:"status,omitempty"` // admitted_invalid: the server's verdict
-	Scans    [2]string   `json:"scans"`
-	Gates    [2]string   `json:"gates"`
-	At       time.Time   `json:"at"`
-	Detected time.Time   `json:"detected_at"`
-	Reason   string      `json:"reason"`
+	ID       int64            `json:"id"`
+	Event    string           `json:"event"`
+	Serial   pass.Serial      `json:"serial"`
+	Kind     record.AlertKind `json:"kind"`
+	Status   string           `json:"status,omitempty"` // admitted_invalid: the server's verdict
+	Scans    [2]string        `json:"scans"`
+	Gates    [2]string        `json:"gates"`
+	At       time.Time        `json:"at"`
+	Detected time.Time        `json:"detected_at"`
+	Reason   string           `json:"reason"`
 }
 
-func alertViews(as []store.Alert) []AlertView {
+func alertViews(as []record.Alert) []AlertView {
 	out := make([]AlertView, 0, len(as))
 	for _, a := range as {
 		out = append(out, AlertView{ID: a.ID, Event: a.Event, Serial: a.Serial, Kind: a.Kind, Status: a.Status, Scans: a.Scans,
@@ -81,7 +82,7 @@ func (o *OfflineScan) check() error {
 	switch {
 	case o.At == nil:
 		return errors.New("at is required: when the door scanned")
-	case o.Decision != Admit && o.Decision != Deny && o.Decision != Attention:
+	case !o.Decision.Valid():
 		return errors.New(`decision must be "admit", "deny" or "attention"`)
 	case !verifier.KnownCode(o.Code):
 		return fmt.Errorf("unknown code %q", truncate(o.Code, 64))
@@ -115,7 +116,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 	ctx, who := c.Request().Context(), c.Get("caller").(caller)
 	resp := OfflineResponse{Results: make([]OfflineResult, 0, len(up.Scans)), Alerts: []AlertView{}}
 	touched := map[pass.Serial]bool{}
-	var alerts []store.Alert
+	var alerts []record.Alert
 	for i := range up.Scans {
 		o := &up.Scans[i]
 		res := OfflineResult{ScanID: o.ScanID}
@@ -125,8 +126,8 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			continue
 		}
 		now := s.cfg.Now()
-		sc := &store.Scan{ID: o.ScanID, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: *o.At,
-			Decision: o.Decision, Code: o.Code, Source: store.SourceOffline, Credential: who.ID, TokenHash: tokenHash(o.Token)}
+		sc := &record.Scan{ID: o.ScanID, Gate: o.Gate, Zone: o.Zone, Direction: o.Direction, At: *o.At,
+			Decision: o.Decision, Code: o.Code, Source: record.Offline, Credential: who.ID, TokenHash: tokenHash(o.Token)}
 		if sc.At.After(now.Add(maxClockSkew)) {
 			// A door whose clock runs ahead: keep the scan, but not dated in
 			// the future, where it would count as the pass's latest scan
@@ -169,7 +170,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			answer["resolution"] = o.Resolution
 		}
 		rawAnswer, _ := json.Marshal(answer)
-		rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *store.Scan, _ *store.Scan) { out.Answer = rawAnswer })
+		rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *record.Scan, _ *record.Scan) { out.Answer = rawAnswer })
 		if errors.Is(err, store.ErrScanMismatch) {
 			res.Error = "scan_id already used for another scan (other token, gate, zone or direction)"
 			resp.Results = append(resp.Results, res)
@@ -183,7 +184,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			resp.Duplicates++
 		} else {
 			resp.Stored++
-			s.m.decisions.WithLabelValues(o.Decision, o.Code).Inc()
+			s.m.decisions.WithLabelValues(string(o.Decision), o.Code).Inc()
 		}
 		// Stored now or by an upload that failed part way: look again
 		// either way (finding an alert twice adds nothing).
@@ -215,7 +216,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 
 // admittedInvalid is the alert for an offline door that let in a pass the
 // server refuses; vd is the server's verdict on it.
-func admittedInvalid(sc *store.Scan, vd *verifier.Verdict) store.Alert {
+func admittedInvalid(sc *record.Scan, vd *verifier.Verdict) record.Alert {
 	what := sc.Verdict
 	if vd.Status != verifier.StatusValid {
 		what = string(vd.Status)
@@ -224,7 +225,7 @@ func admittedInvalid(sc *store.Scan, vd *verifier.Verdict) store.Alert {
 	if vd.Pass != nil {
 		who = fmt.Sprintf("%s pass %s", vd.Pass.Type.Label(), sc.Serial)
 	}
-	return store.Alert{Event: sc.Event, Serial: sc.Serial, Kind: store.AlertAdmittedInvalid, Status: what,
+	return record.Alert{Event: sc.Event, Serial: sc.Serial, Kind: record.AlertAdmittedInvalid, Status: what,
 		Scans: [2]string{sc.ID, ""}, Gates: [2]string{sc.Gate, ""}, At: sc.At,
 		Reason: fmt.Sprintf("Door %s, offline, let in %s that the server refuses (%s): %s", sc.Gate, who, what, vd.Reason)}
 }

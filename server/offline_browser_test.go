@@ -28,8 +28,10 @@ import (
 	"github.com/chromedp/chromedp"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -505,7 +507,7 @@ func TestOfflineQueueSync5000(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = signer.Request{Type: pass.Working, Name: fmt.Sprintf("Guest %d", i+1)}
 	}
-	more, err := sg.IssueBatch(context.Background(), f.st, ev, reqs, "test", signer.BatchOptions{})
+	more, err := issue.Batch(context.Background(), &sg, f.st, ev, reqs, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -826,7 +828,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		return tok
 	}
 
-	issued, err := sg.IssueBatch(bg, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Lost Card"}}, "test", signer.BatchOptions{})
+	issued, err := issue.Batch(bg, sg, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Lost Card"}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -949,10 +951,10 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	}
 
 	type answer struct {
-		Decision string `json:"decision"`
-		Code     string `json:"code"`
-		Reason   string `json:"reason"`
-		NextStep string `json:"next_step"`
+		Decision record.Decision `json:"decision"`
+		Code     string          `json:"code"`
+		Reason   string          `json:"reason"`
+		NextStep string          `json:"next_step"`
 	}
 	// The door's answer to each token (verifier.Access with the bundle's
 	// event): code, reason and next step, the time-dependent ones in the

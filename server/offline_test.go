@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/laminate/laminate/record"
 )
 
 func offlineBody(t testing.TB, scans ...OfflineScan) string {
@@ -17,7 +19,7 @@ func offlineBody(t testing.TB, scans ...OfflineScan) string {
 	return string(b)
 }
 
-func offline(token, gate, dir, id, decision string, at time.Time) OfflineScan {
+func offline(token, gate, dir, id string, decision record.Decision, at time.Time) OfflineScan {
 	return OfflineScan{ScanRequest: ScanRequest{Token: token, Gate: gate, Zone: "stage", Direction: dir, ScanID: id, At: &at},
 		Decision: decision, Code: "ok"}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 )
@@ -166,7 +167,7 @@ func (d *downStore) Scan(ctx context.Context, id string) (*store.Scan, error) {
 	return d.Store.Scan(ctx, id)
 }
 
-func (d *downStore) ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*store.Scan, error) {
+func (d *downStore) ResolveScan(ctx context.Context, id string, resolution record.Decision, by string, at time.Time) (*store.Scan, error) {
 	if err := d.err("resolve scan"); err != nil {
 		return nil, err
 	}

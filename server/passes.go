@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/store"
 )
@@ -34,16 +35,16 @@ type RevocationInfo struct {
 
 // ScanInfo is one scan in a pass's history.
 type ScanInfo struct {
-	ScanID    string    `json:"scan_id"`
-	Gate      string    `json:"gate"`
-	Zone      string    `json:"zone"`
-	Direction string    `json:"direction"`
-	Decision  string    `json:"decision"`
-	Code      string    `json:"code"`
-	At        time.Time `json:"at"`
+	ScanID    string          `json:"scan_id"`
+	Gate      string          `json:"gate"`
+	Zone      string          `json:"zone"`
+	Direction string          `json:"direction"`
+	Decision  record.Decision `json:"decision"`
+	Code      string          `json:"code"`
+	At        time.Time       `json:"at"`
 	// Where the scan came from and who sent it (an API token id, never
 	// its secret); the server's own verdict; a person's answer to a CHECK.
-	Source     string          `json:"source"`
+	Source     record.Source   `json:"source"`
 	Credential string          `json:"credential,omitempty"`
 	Verdict    string          `json:"verdict,omitempty"`
 	DeviceAt   time.Time       `json:"device_at,omitzero"` // the device's own time, when the server dated the scan otherwise

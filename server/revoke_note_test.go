@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 )
@@ -44,7 +45,7 @@ func TestRevocationNoteStaysWithStaff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	support, err := f.s.cfg.Signer.IssueBatch(ctx, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Support", Org: "Support Act"}}, "test", signer.BatchOptions{})
+	support, err := issue.Batch(ctx, f.s.cfg.Signer, f.st, ev, []signer.Request{{Type: pass.VIP, Name: "Support", Org: "Support Act"}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestRevokeCategoryAndNote(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = signer.Request{Type: pass.VIP, Name: "Guest", Org: "Band " + string(rune('A'+i))}
 	}
-	ps, err := f.s.cfg.Signer.IssueBatch(ctx, f.st, ev, reqs, "test", signer.BatchOptions{})
+	ps, err := issue.Batch(ctx, f.s.cfg.Signer, f.st, ev, reqs, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

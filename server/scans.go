@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
@@ -48,7 +49,7 @@ type ScanRequest struct {
 // ScanResponse is the door's answer.
 type ScanResponse struct {
 	ScanID     string          `json:"scan_id"`
-	Decision   string          `json:"decision"`
+	Decision   record.Decision `json:"decision"`
 	Code       string          `json:"code"`
 	Reason     string          `json:"reason"`
 	NextStep   string          `json:"next_step,omitempty"`
@@ -63,14 +64,14 @@ type ScanResponse struct {
 
 // ScanResolution is what the door person chose after "attention".
 type ScanResolution struct {
-	Decision string    `json:"decision"` // admit (let in) or deny (turned away)
-	By       string    `json:"by"`
-	At       time.Time `json:"at"`
+	Decision record.Decision `json:"decision"` // admit (let in) or deny (turned away)
+	By       string          `json:"by"`
+	At       time.Time       `json:"at"`
 }
 
 // ResolveRequest is the body of POST /v1/scans/{scan_id}/resolve.
 type ResolveRequest struct {
-	Decision string `json:"decision"` // admit or deny
+	Decision record.Decision `json:"decision"` // admit or deny
 }
 
 // ScanPass is what the door person sees of the pass.
@@ -159,10 +160,10 @@ func (s *Server) postScan(c echo.Context) error {
 		}
 	}
 	var resp ScanResponse
-	var conflict *store.Scan // an offline door's scan this one disagrees with
-	sc := &store.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction,
-		Source: store.SourceOnline, Credential: who.ID, TokenHash: tokenHash(req.Token)}
-	rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *store.Scan, last *store.Scan) {
+	var conflict *record.Scan // an offline door's scan this one disagrees with
+	sc := &record.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction,
+		Source: record.Online, Credential: who.ID, TokenHash: tokenHash(req.Token)}
+	rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *record.Scan, last *record.Scan) {
 		// Timed here, while the pass is locked: see verifier.TimeScan.
 		at := s.cfg.Now()
 		if req.At != nil {
@@ -209,11 +210,11 @@ func (s *Server) postScan(c echo.Context) error {
 		first.Replayed = true
 		return c.JSON(http.StatusOK, first)
 	}
-	s.m.decisions.WithLabelValues(rec.Decision, rec.Code).Inc()
+	s.m.decisions.WithLabelValues(string(rec.Decision), rec.Code).Inc()
 	if conflict != nil {
 		// The scan and its answer stand; an alert that cannot be stored
 		// now is logged (the answer already told the door to check).
-		_, err := s.addAlerts(ctx, []store.Alert{{Event: rec.Event, Serial: rec.Serial, Kind: store.AlertOfflineConflict,
+		_, err := s.addAlerts(ctx, []record.Alert{{Event: rec.Event, Serial: rec.Serial, Kind: record.AlertOfflineConflict,
 			Scans: [2]string{conflict.ID, rec.ID}, Gates: [2]string{conflict.Gate, rec.Gate}, At: rec.At,
 			Reason: fmt.Sprintf("Door %s reported this pass let in while offline; %s then scanned it in again: two people may hold this pass", conflict.Gate, rec.Gate)}})
 		if err != nil {
@@ -235,7 +236,7 @@ func (s *Server) scanResponse(scanID string, d *verifier.Verdict, at time.Time) 
 }
 
 // addAlerts stores alerts and logs the ones that are new.
-func (s *Server) addAlerts(ctx context.Context, alerts []store.Alert) ([]store.Alert, error) {
+func (s *Server) addAlerts(ctx context.Context, alerts []record.Alert) ([]record.Alert, error) {
 	if len(alerts) == 0 {
 		return nil, nil
 	}

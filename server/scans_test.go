@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 )
 
@@ -46,7 +47,8 @@ func TestScans(t *testing.T) {
 	steps := []struct {
 		name, token, gate, zone, dir, id string
 		at                               time.Time
-		decision, code                   string
+		decision                         record.Decision
+		code                             string
 		replayed                         bool
 	}{
 		{"admit/first-in", f.token, "north", "stage", "in", "s1", show, Admit, "ok", false},

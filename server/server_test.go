@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
@@ -60,7 +61,7 @@ func newFixture(t testing.TB, verifyRate float64) *fixture {
 	js, key, _ := ring.Signer(nil)
 	sg := signer.New(js, key.KID, "lam")
 	sg.Now = func() time.Time { return now }
-	issued, err := sg.IssueBatch(ctx, st, ev, []signer.Request{{Type: pass.AAA, Name: "Zoë"}}, "test", signer.BatchOptions{})
+	issued, err := issue.Batch(ctx, sg, st, ev, []signer.Request{{Type: pass.AAA, Name: "Zoë"}}, "test", issue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,16 +12,16 @@
 // revocation is by serial, never by token bytes (ECDSA signatures are
 // malleable).
 //
-// # Batches
+// # Guest lists
 //
-// [ParseGuestList] reads a CSV guest list and [Signer.IssueBatch] signs and
-// stores it all or nothing: one bad row aborts the batch, naming its line and
-// column, and nothing is stored.
+// [ParseGuestList] reads a CSV guest list into requests, naming the line
+// and column of a bad cell. Signing a batch and storing it whole, with
+// fresh serials on a collision, is package issue's: the signer signs and
+// never stores.
 package signer
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +31,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 // Signer signs passes with one key.
@@ -126,8 +126,8 @@ type Request struct {
 
 // RequestError is a request the signer refuses: a field the pass cannot
 // have, or a pass that would already be expired. Its text is for the
-// person who made the request. Any other error of [Signer.Issue] and
-// [Signer.IssueBatch] is the machine's or the store's, and its text is not
+// person who made the request. Any other error of [Signer.Issue] (and of
+// issuing a batch) is the machine's or the store's, and its text is not
 // theirs to see.
 type RequestError struct{ Err error }
 
@@ -136,10 +136,10 @@ func (e *RequestError) Unwrap() error { return e.Err }
 
 // Issue signs one pass for ev with a fresh serial. It does not store it.
 // A request it refuses gives a [*RequestError].
-func (s *Signer) Issue(ev *pass.Event, r Request) (store.Issued, error) {
+func (s *Signer) Issue(ev *pass.Event, r Request) (record.Issued, error) {
 	serial, err := pass.NewSerial(s.Rand)
 	if err != nil {
-		return store.Issued{}, err
+		return record.Issued{}, err
 	}
 	until := r.ValidUntil
 	if until.IsZero() {
@@ -155,70 +155,14 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (store.Issued, error) {
 		p.ValidFrom = time.Time{}
 	}
 	if !p.ValidUntil.After(now) {
-		return store.Issued{}, &RequestError{fmt.Errorf("pass would already be expired (valid until %s)", p.ValidUntil.Format(time.RFC3339))}
+		return record.Issued{}, &RequestError{fmt.Errorf("pass would already be expired (valid until %s)", p.ValidUntil.Format(time.RFC3339))}
 	}
 	if err := p.Validate(); err != nil {
-		return store.Issued{}, &RequestError{err}
+		return record.Issued{}, &RequestError{err}
 	}
 	tok, err := s.Sign(&p)
 	if err != nil {
-		return store.Issued{}, err
+		return record.Issued{}, err
 	}
-	return store.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now}, nil
-}
-
-// maxSerialRetries bounds how often a batch is re-drawn after a serial
-// collision with a stored pass (about one in 10^5 per pass at 50,000 passes).
-const maxSerialRetries = 3
-
-// BatchOptions tune [Signer.IssueBatch].
-type BatchOptions struct {
-	// Progress, when set, is called after each signed pass.
-	Progress func(done, total int)
-	// Check, when set, sees the signed passes before they are stored (to
-	// print them, say); an error from it stores nothing.
-	Check func([]store.Issued) error
-}
-
-// IssueBatch signs a pass for every request and stores them all in one
-// transaction. On any error nothing is stored.
-func (s *Signer) IssueBatch(ctx context.Context, st store.Store, ev *pass.Event, reqs []Request, actor string, opt BatchOptions) ([]store.Issued, error) {
-	for attempt := 0; ; attempt++ {
-		out := make([]store.Issued, 0, len(reqs))
-		seen := make(map[pass.Serial]bool, len(reqs))
-		for i := 0; i < len(reqs); {
-			iss, err := s.Issue(ev, reqs[i])
-			switch {
-			case err == nil:
-			case reqs[i].Line > 0:
-				return nil, fmt.Errorf("line %d (%s): %w", reqs[i].Line, reqs[i].Name, err)
-			case len(reqs) > 1:
-				return nil, fmt.Errorf("pass %d (%s): %w", i+1, reqs[i].Name, err)
-			default:
-				return nil, err
-			}
-			if seen[iss.Serial] { // a collision inside the batch: draw again
-				continue
-			}
-			seen[iss.Serial] = true
-			i++
-			out = append(out, iss)
-			if opt.Progress != nil {
-				opt.Progress(len(out), len(reqs))
-			}
-		}
-		if opt.Check != nil {
-			if err := opt.Check(out); err != nil {
-				return nil, err
-			}
-		}
-		err := st.InsertPasses(ctx, out, actor)
-		if errors.Is(err, store.ErrDuplicateSerial) && attempt < maxSerialRetries {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
+	return record.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now}, nil
 }

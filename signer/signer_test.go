@@ -1,7 +1,6 @@
 package signer_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"errors"
 
@@ -14,8 +13,6 @@ import (
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
-	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/store/sqlite"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -44,19 +41,6 @@ func newSigner(t testing.TB) (*signer.Signer, *keys.Keyring) {
 	s := signer.New(js, key.KID, "lam")
 	s.Now = func() time.Time { return now }
 	return s, ring
-}
-
-func newStore(t testing.TB) store.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/l.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateEvent(context.Background(), event, "test"); err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 func TestIssueHeaderAndClaims(t *testing.T) {
@@ -108,79 +92,6 @@ func TestIssueErrors(t *testing.T) {
 			}
 		})
 	}
-	// A store failure is not the request's fault.
-	st := newStore(t)
-	st.Close()
-	_, err := s.IssueBatch(context.Background(), st, event, []signer.Request{{Type: pass.AAA, Name: "A"}}, "test", signer.BatchOptions{})
-	var re *signer.RequestError
-	if err == nil || errors.As(err, &re) {
-		t.Errorf("IssueBatch(closed store) error = %v, want an error that is not a *RequestError", err)
-	}
-}
-
-// A batch with one bad pass stores nothing.
-func TestIssueBatchAllOrNothing(t *testing.T) {
-	s, _ := newSigner(t)
-	st := newStore(t)
-	ctx := context.Background()
-	reqs := []signer.Request{{Type: pass.AAA, Name: "A"}, {Type: pass.VIP, Name: "B"}, {Type: pass.Staff, Name: "C"}}
-	if _, err := s.IssueBatch(ctx, st, event, reqs, "test", signer.BatchOptions{}); err == nil || !strings.Contains(err.Error(), "pass 3 (C)") {
-		t.Fatalf("IssueBatch() error = %v, want one naming pass 3", err)
-	}
-	if ps, _ := st.Passes(ctx, store.PassFilter{}); len(ps) != 0 {
-		t.Fatalf("after a failed batch the store has %d passes, want 0", len(ps))
-	}
-	var calls int
-	out, err := s.IssueBatch(ctx, st, event, reqs[:2], "test", signer.BatchOptions{Progress: func(done, total int) { calls++ }})
-	if err != nil || len(out) != 2 || calls != 2 {
-		t.Fatalf("IssueBatch() = %d passes, %v, %d progress calls", len(out), err, calls)
-	}
-	if ps, _ := st.Passes(ctx, store.PassFilter{Event: event.ID}); len(ps) != 2 {
-		t.Fatalf("store has %d passes, want 2", len(ps))
-	}
-	// A failing Check (a PDF that cannot be drawn, say) stores nothing.
-	_, err = s.IssueBatch(ctx, st, event, reqs[:2], "test", signer.BatchOptions{Check: func([]store.Issued) error { return errors.New("printer on fire") }})
-	if err == nil || !strings.Contains(err.Error(), "printer on fire") {
-		t.Fatalf("IssueBatch(failing Check) error = %v", err)
-	}
-	if ps, _ := st.Passes(ctx, store.PassFilter{Event: event.ID}); len(ps) != 2 {
-		t.Fatalf("after a failed Check the store has %d passes, want 2", len(ps))
-	}
-}
-
-// A serial already in the store is drawn again, not an error.
-func TestIssueBatchRetriesSerialCollision(t *testing.T) {
-	s, _ := newSigner(t)
-	st := newStore(t)
-	ctx := context.Background()
-	first, err := s.IssueBatch(ctx, st, event, []signer.Request{{Type: pass.AAA, Name: "A"}}, "test", signer.BatchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Replay the random bytes of the first serial, then fresh ones.
-	s.Rand = &replay{serial: first[0].Serial}
-	out, err := s.IssueBatch(ctx, st, event, []signer.Request{{Type: pass.VIP, Name: "B"}}, "test", signer.BatchOptions{})
-	if err != nil || out[0].Serial == first[0].Serial {
-		t.Fatalf("IssueBatch() = %+v, %v; want a fresh serial", out, err)
-	}
-}
-
-// replay yields the symbols of serial once, then counts upward.
-type replay struct {
-	serial pass.Serial
-	n      int
-}
-
-func (r *replay) Read(p []byte) (int, error) {
-	for i := range p {
-		if r.n < 7 {
-			p[i] = byte(strings.IndexByte(pass.SerialAlphabet, r.serial[r.n]))
-		} else {
-			p[i] = byte(r.n % 31)
-		}
-		r.n++
-	}
-	return len(p), nil
 }
 
 func b64dec(t *testing.T, s string) string {
@@ -210,22 +121,6 @@ func BenchmarkEd25519Sign(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ed25519.Sign(priv, msg)
-	}
-}
-
-// BenchmarkIssueBatch10k signs and stores a 10,000-pass guest list, as
-// "laminate issue --csv" does.
-func BenchmarkIssueBatch10k(b *testing.B) {
-	s, _ := newSigner(b)
-	reqs := make([]signer.Request, 10_000)
-	for i := range reqs {
-		reqs[i] = signer.Request{Type: pass.Types[i%7], Name: fmt.Sprintf("Guest Number %05d", i)}
-	}
-	for b.Loop() {
-		st := newStore(b)
-		if _, err := s.IssueBatch(context.Background(), st, event, reqs, "bench", signer.BatchOptions{}); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 

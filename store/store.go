@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 )
 
 // Errors of a [Store]; implementations wrap them with detail, so test them
@@ -41,25 +42,15 @@ var (
 	ErrUnavailable     = errors.New("store: database unavailable")    // cannot reach the database now; retry later
 )
 
-// Issued is a pass as issued: the pass, its signed token and the key that
-// signed it.
-type Issued struct {
-	pass.Pass
-	Token    string
-	KID      string
-	IssuedAt time.Time
-}
-
-// Revocation is the revocation of one pass.
-type Revocation struct {
-	Seq      int64 // monotonically increasing, assigned by the store
-	Serial   pass.Serial
-	Event    string              // the pass's event, filled in by the store
-	Category pass.RevokeCategory // public: doors and /verify show it; empty is stored as other
-	Note     string              // for staff only: the admin API, the CLI and the audit log
-	By       string              // actor
-	At       time.Time
-}
+// The domain records a store keeps live in package record; these aliases
+// keep the names callers used before they moved there (issue 10). New code
+// names the record types.
+type (
+	Issued     = record.Issued
+	Revocation = record.Revocation
+	Scan       = record.Scan
+	Alert      = record.Alert
+)
 
 // RevocationCategory is the category a store records for c: other when c
 // is empty. An unknown category is an error.
@@ -127,45 +118,6 @@ const (
 	ActionScanResolve = "scan.resolve" // a person let a pass in, or turned it away, after "attention"
 )
 
-// Scan is one door scan, as recorded.
-type Scan struct {
-	ID        string // chosen by the scanner (a UUID): makes retries idempotent
-	Serial    pass.Serial
-	Event     string
-	Gate      string
-	Zone      string
-	Direction string // "in" or "out"
-	Decision  string // "admit", "deny" or "attention": the answer the door got (offline: the door's own)
-	Code      string
-	// At is when the scan happened. An online scan is timed by the server
-	// while the pass is locked, never earlier than the pass's last
-	// admitted scan, so that time order and decision order agree.
-	At     time.Time
-	Answer []byte // the answer sent, returned as-is to a retry
-
-	Source     string    // SourceOnline or SourceOffline
-	Credential string    // the API token (or device) that sent it: its id, never its secret
-	DeviceAt   time.Time // the time the device claimed, when At differs from it; zero otherwise
-	// Verdict is the server's own verdict on the pass at At: "ok", a token
-	// status ("revoked", "forged", ...) or a policy code. For an offline
-	// scan it sits beside the door's Decision.
-	Verdict string
-	// TokenHash is a SHA-256 of the scanned text, with Gate, Zone and
-	// Direction what a retry of the same scan ID must match.
-	TokenHash []byte
-	// Resolution is a person's answer to an "attention" scan: "admit" (let
-	// in) or "deny" (turned away); "" while nobody has answered.
-	Resolution string
-	ResolvedBy string
-	ResolvedAt time.Time
-
-	Seq int64 // the order in which the store recorded it (filled in when read)
-}
-
-// Admitted reports whether the holder went through: the scan was admitted,
-// or a person let the holder in after an "attention" answer.
-func (sc *Scan) Admitted() bool { return sc.Decision == "admit" || sc.Resolution == "admit" }
-
 // SameScanRequest reports whether b asks for the scan that a records: a
 // retry sends the same token, gate, zone and direction under the same scan
 // ID. A record from before token hashes were kept matches any token.
@@ -177,26 +129,26 @@ func SameScanRequest(a, b *Scan) bool {
 // CheckResolution checks that a person may answer scan sc with
 // resolution; scannedSince says whether another scan of the pass was
 // recorded after it. A store calls it inside its transaction.
-func CheckResolution(sc *Scan, resolution string, scannedSince bool) error {
+func CheckResolution(sc *Scan, resolution record.Decision, scannedSince bool) error {
 	switch {
-	case resolution != "admit" && resolution != "deny":
-		return fmt.Errorf("store: resolution must be admit or deny, not %q", resolution)
-	case sc.Decision != "attention":
+	case resolution != record.Admit && resolution != record.Deny:
+		return fmt.Errorf("store: resolution must be %s or %s, not %q", record.Admit, record.Deny, resolution)
+	case sc.Decision != record.Attention:
 		return fmt.Errorf("%w: scan %s was %s", ErrNotAttention, sc.ID, sc.Decision)
 	case sc.Resolution == resolution:
 		return nil
 	case sc.Resolution != "":
 		return fmt.Errorf("%w: scan %s was answered %s", ErrAlreadyResolved, sc.ID, sc.Resolution)
-	case resolution == "admit" && scannedSince:
+	case resolution == record.Admit && scannedSince:
 		return fmt.Errorf("%w: scan %s", ErrScannedSince, sc.ID)
 	}
 	return nil
 }
 
-// Scan sources.
+// Scan sources, as named before they moved to package record.
 const (
-	SourceOnline  = "online"  // decided by the server while the door waited
-	SourceOffline = "offline" // decided by a door on its own, uploaded later
+	SourceOnline  = record.Online
+	SourceOffline = record.Offline
 )
 
 // ScanDecider decides scan s given the pass's last admitted scan (nil if
@@ -218,30 +170,13 @@ var (
 	ErrScannedSince    = errors.New("store: the pass was scanned again since")
 )
 
-// Alert kinds: signs that a pass was misused, found when the scans of doors
-// that were offline arrive, or when an online scan disagrees with them.
+// Alert kinds, as named before they moved to package record.
 const (
-	AlertDoubleEntry     = "double_entry"     // admitted "in" twice with no "out" between
-	AlertTwoGates        = "two_gates"        // admitted at two gates closer in time than one person can walk
-	AlertAdmittedInvalid = "admitted_invalid" // an offline door let in a pass the server finds revoked, forged, expired, for another event or not allowed there
-	AlertOfflineConflict = "offline_conflict" // an online scan disagreed with what an offline door reported
+	AlertDoubleEntry     = record.AlertDoubleEntry
+	AlertTwoGates        = record.AlertTwoGates
+	AlertAdmittedInvalid = record.AlertAdmittedInvalid
+	AlertOfflineConflict = record.AlertOfflineConflict
 )
-
-// Alert is one sign that a pass was misused: two admitted scans of the same
-// pass that cannot both be its holder, or a pass let in that the server
-// would have refused.
-type Alert struct {
-	ID       int64
-	Event    string
-	Serial   pass.Serial
-	Kind     string    // AlertDoubleEntry, AlertTwoGates, AlertAdmittedInvalid or AlertOfflineConflict
-	Status   string    // AlertAdmittedInvalid: the server's verdict (revoked, forged, ...)
-	Scans    [2]string // scan IDs, the earlier first; one scan: the second is ""
-	Gates    [2]string
-	At       time.Time // when the later scan was made
-	Detected time.Time // when the store recorded the alert
-	Reason   string    // for people
-}
 
 // AlertFilter selects alerts in [Store.Alerts]; empty fields match all.
 type AlertFilter struct {
@@ -336,7 +271,7 @@ type Store interface {
 	// ErrNotFound, ErrNotAttention, ErrAlreadyResolved (answered the other
 	// way), and for "admit" ErrScannedSince when another scan of the pass
 	// was recorded after it (letting the holder in would reorder history).
-	ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*Scan, error)
+	ResolveScan(ctx context.Context, id string, resolution record.Decision, by string, at time.Time) (*Scan, error)
 	// Scan returns the scan with the given ID, or ErrNotFound.
 	Scan(ctx context.Context, id string) (*Scan, error)
 	// Scans lists the scans of a serial, oldest first (by At, then stored order).

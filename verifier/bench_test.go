@@ -8,7 +8,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 // BenchmarkVerify is the full door check: parse, signature, revocation
@@ -19,7 +19,7 @@ func BenchmarkVerify(b *testing.B) {
 	f := newFixture(b, keys.EdDSA)
 	for i := 0; i < 1000; i++ {
 		s, _ := pass.NewSerial(nil)
-		f.revs.Add(store.Revocation{Seq: int64(i + 1), Serial: s, Category: pass.RevokeOther})
+		f.revs.Add(record.Revocation{Seq: int64(i + 1), Serial: s, Category: pass.RevokeOther})
 	}
 	during := event.Schedule.ShowStart.Add(30 * 60e9)
 	b.ReportAllocs()

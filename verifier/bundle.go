@@ -17,7 +17,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 // An offline bundle is what a door needs to decide with no network: the
@@ -99,7 +99,7 @@ type BundleRevocations struct {
 // a reader needs no copy of the default policy. Its door rules are those of
 // [NewDoorRules] with [DefaultCloneWindow]; a service with another window
 // sets Door to NewDoorRules(window) before signing.
-func NewBundle(ev *pass.Event, jwks jose.JSONWebKeySet, revs []store.Revocation, issuer string, now time.Time, freshFor time.Duration) (*Bundle, error) {
+func NewBundle(ev *pass.Event, jwks jose.JSONWebKeySet, revs []record.Revocation, issuer string, now time.Time, freshFor time.Duration) (*Bundle, error) {
 	if ev == nil {
 		return nil, errors.New("verifier: NewBundle needs an event")
 	}
@@ -380,11 +380,11 @@ func verifyingKey(jwk *jose.JSONWebKey) (keys.Key, error) {
 
 // Revoked implements [RevocationSource] over the bundle's list. The list
 // carries serials only, so the revocation has no reason or time.
-func (b *Bundle) Revoked(serial pass.Serial) (store.Revocation, bool) {
+func (b *Bundle) Revoked(serial pass.Serial) (record.Revocation, bool) {
 	if !b.revoked[serial] {
-		return store.Revocation{}, false
+		return record.Revocation{}, false
 	}
-	return store.Revocation{Seq: b.Revocations.Seq, Serial: serial, Event: b.Event.ID}, true
+	return record.Revocation{Seq: b.Revocations.Seq, Serial: serial, Event: b.Event.ID}, true
 }
 
 // Offline decides at a door from a bundle alone: no network, no database.

@@ -18,8 +18,8 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
-	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -27,8 +27,8 @@ import (
 // bundle for event, made at t0 and fresh for 12 hours.
 type bundleFixture struct {
 	*fixture
-	revoked store.Issued
-	revs    []store.Revocation
+	revoked record.Issued
+	revs    []record.Revocation
 	bundle  *verifier.Bundle // as signed
 	jws     string
 }
@@ -40,7 +40,7 @@ func newBundleFixture(t testing.TB, alg jose.SignatureAlgorithm) *bundleFixture 
 	if f.revoked, err = f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Lost Card"}); err != nil {
 		t.Fatal(err)
 	}
-	f.revs = []store.Revocation{
+	f.revs = []record.Revocation{
 		{Seq: 1, Serial: f.revoked.Serial, Event: event.ID, Category: pass.RevokeLost, Note: "J. Smith, 07700 900123", At: t0},
 		{Seq: 2, Serial: mustSerial(t, "2222222"), Event: "tour26-man02", Category: pass.RevokeOther, Note: "another show", At: t0},
 	}
@@ -553,10 +553,10 @@ func TestNewBundleErrors(t *testing.T) {
 // server/bundle_test.go measures the same through the store and the API.
 func TestBundleSize(t *testing.T) {
 	f := newFixture(t, keys.EdDSA)
-	var revs []store.Revocation
+	var revs []record.Revocation
 	for i := range 1000 {
 		s, _ := pass.NewSerial(nil)
-		revs = append(revs, store.Revocation{Seq: int64(i + 1), Serial: s, Event: event.ID})
+		revs = append(revs, record.Revocation{Seq: int64(i + 1), Serial: s, Event: event.ID})
 	}
 	b, err := verifier.NewBundle(event, f.ring.JWKS(), revs, "lam", t0, verifier.DefaultBundleFreshness)
 	if err != nil {
@@ -596,7 +596,7 @@ func ExampleParseBundle() {
 	_ = ev.Validate()
 	vip, _ := sg.Issue(ev, signer.Request{Type: pass.VIP, Name: "Zoë"})
 	lost, _ := sg.Issue(ev, signer.Request{Type: pass.AAA, Name: "Lost Card"})
-	revs := []store.Revocation{{Seq: 7, Serial: lost.Serial, Event: ev.ID, Category: pass.RevokeLost, At: made}}
+	revs := []record.Revocation{{Seq: 7, Serial: lost.Serial, Event: ev.ID, Category: pass.RevokeLost, At: made}}
 
 	// At the office: the bundle, fresh for the night.
 	b, _ := verifier.NewBundle(ev, ring.JWKS(), revs, "lam", made, 12*time.Hour)

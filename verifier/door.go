@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
-// Door decisions: the answer a door gets for one scan.
+// Door decisions: the answer a door gets for one scan, as named before
+// they moved to package record, where the stores' SQL takes them too.
 const (
-	Admit     = "admit"
-	Deny      = "deny"
-	Attention = "attention" // a person must look, then let in or turn away
+	Admit     = record.Admit
+	Deny      = record.Deny
+	Attention = record.Attention // a person must look, then let in or turn away
 )
 
 // Door codes, beside the token statuses and the policy's [pass.Code]s.
@@ -37,7 +38,7 @@ type DoorScan struct {
 // against: that would reorder the pass's history and let a later scan be
 // decided against the wrong one. With this rule, the order of the pass's
 // admitted scans by time is the order in which they were decided.
-func TimeScan(at time.Time, last *store.Scan) time.Time {
+func TimeScan(at time.Time, last *record.Scan) time.Time {
 	if last != nil && at.Before(last.At) {
 		return last.At
 	}
@@ -59,20 +60,20 @@ func TimeScan(at time.Time, last *store.Scan) time.Time {
 //     offline_conflict: a person checks the holder.
 //   - another gate within the window: attention, possible_clone.
 //   - otherwise admit.
-func DecideScan(sc DoorScan, last *store.Scan, window time.Duration, loc *time.Location) (decision, code, reason, next string) {
+func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) (decision record.Decision, code, reason, next string) {
 	if last == nil {
 		return Admit, string(pass.CodeOK), "", ""
 	}
 	since := sc.At.Sub(last.At)
 	otherGate := last.Gate != sc.Gate && since <= window
 	switch {
-	case sc.Direction == "in" && last.Direction == "in" && last.Source == store.SourceOffline:
+	case sc.Direction == record.In && last.Direction == record.In && last.Source == record.Offline:
 		return Attention, CodeOfflineConflict, fmt.Sprintf("Door %s, while offline, let this pass in at %s: check the holder, the pass may be copied",
 			last.Gate, last.At.In(loc).Format("15:04")), nextCheck
-	case sc.Direction == "in" && last.Direction == "in" && otherGate:
+	case sc.Direction == record.In && last.Direction == record.In && otherGate:
 		return Deny, CodePossibleClone, fmt.Sprintf("Same pass entered at %s %s ago: one pass, two people?", last.Gate, since.Round(time.Second)),
 			"Keep the pass and call security"
-	case sc.Direction == "in" && last.Direction == "in":
+	case sc.Direction == record.In && last.Direction == record.In:
 		return Deny, CodeAlreadyInside, fmt.Sprintf("Already inside: entered %s at %s via %s", last.Zone, last.At.In(loc).Format("15:04"), last.Gate),
 			"Ask them to scan out first; call a supervisor if they insist"
 	case otherGate:

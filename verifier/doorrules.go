@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 // DefaultCloneWindow is how close in time two admitted scans of one pass
@@ -116,7 +116,7 @@ func defaultDoorRules() *DoorRules {
 // at another gate within the window, "out" at another gate within it.
 func scanNextSteps() (inside, clone, check string) {
 	at := time.Unix(0, 0)
-	last := &store.Scan{Gate: "a", Direction: "in", At: at, Source: store.SourceOnline}
+	last := &record.Scan{Gate: "a", Direction: "in", At: at, Source: record.Online}
 	ask := func(gate, dir, want string) string {
 		_, code, _, next := DecideScan(DoorScan{Gate: gate, Direction: dir, At: at}, last, time.Second, time.UTC)
 		if code != want {
@@ -208,6 +208,6 @@ func doorText(s string, max int) bool {
 // DecideScan is [DecideScan] with the bundle's clone window, times in the
 // event's time zone: anti-passback as the service that signed the bundle
 // applies it.
-func (o *Offline) DecideScan(sc DoorScan, last *store.Scan) (decision, code, reason, next string) {
+func (o *Offline) DecideScan(sc DoorScan, last *record.Scan) (decision record.Decision, code, reason, next string) {
 	return DecideScan(sc, last, o.b.Door.CloneWindow(), o.b.Event.Location())
 }

@@ -4,40 +4,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 func TestFindDuplicates(t *testing.T) {
 	t0 := time.Date(2027, 3, 5, 19, 0, 0, 0, time.UTC)
-	sc := func(id, gate, dir, decision string, after time.Duration) store.Scan {
-		return store.Scan{ID: id, Serial: "CAT5NA3G", Event: "ev1", Gate: gate, Direction: dir, Decision: decision, At: t0.Add(after)}
+	sc := func(id, gate, dir string, decision record.Decision, after time.Duration) record.Scan {
+		return record.Scan{ID: id, Serial: "CAT5NA3G", Event: "ev1", Gate: gate, Direction: dir, Decision: decision, At: t0.Add(after)}
 	}
 	type want struct {
-		kind  string
+		kind  record.AlertKind
 		scans [2]string
 	}
 	for _, tc := range []struct {
 		name  string
-		scans []store.Scan
+		scans []record.Scan
 		want  []want
 	}{
-		{"one person in and out", []store.Scan{
+		{"one person in and out", []record.Scan{
 			sc("a", "north", "in", "admit", 0), sc("b", "north", "out", "admit", time.Hour), sc("c", "south", "in", "admit", 2*time.Hour)}, nil},
-		{"in twice at two offline doors", []store.Scan{
+		{"in twice at two offline doors", []record.Scan{
 			sc("a", "north", "in", "admit", 0), sc("b", "south", "in", "admit", 30*time.Minute)},
-			[]want{{store.AlertDoubleEntry, [2]string{"a", "b"}}}},
-		{"in twice at one door", []store.Scan{
+			[]want{{record.AlertDoubleEntry, [2]string{"a", "b"}}}},
+		{"in twice at one door", []record.Scan{
 			sc("a", "north", "in", "admit", 0), sc("b", "north", "in", "admit", time.Minute)},
-			[]want{{store.AlertDoubleEntry, [2]string{"a", "b"}}}},
-		{"two gates within the window", []store.Scan{
+			[]want{{record.AlertDoubleEntry, [2]string{"a", "b"}}}},
+		{"two gates within the window", []record.Scan{
 			sc("a", "north", "in", "admit", 0), sc("b", "south", "out", "admit", 4*time.Second)},
-			[]want{{store.AlertTwoGates, [2]string{"a", "b"}}}},
-		{"both at once", []store.Scan{
+			[]want{{record.AlertTwoGates, [2]string{"a", "b"}}}},
+		{"both at once", []record.Scan{
 			sc("b", "south", "in", "admit", 3*time.Second), sc("a", "north", "in", "admit", 0)},
-			[]want{{store.AlertTwoGates, [2]string{"a", "b"}}, {store.AlertDoubleEntry, [2]string{"a", "b"}}}},
-		{"denied scans do not count", []store.Scan{
+			[]want{{record.AlertTwoGates, [2]string{"a", "b"}}, {record.AlertDoubleEntry, [2]string{"a", "b"}}}},
+		{"denied scans do not count", []record.Scan{
 			sc("a", "north", "in", "admit", 0), sc("b", "south", "in", "deny", time.Second), sc("c", "south", "in", "attention", 2*time.Second)}, nil},
-		{"uploaded out of order", []store.Scan{
+		{"uploaded out of order", []record.Scan{
 			sc("c", "north", "in", "admit", 2*time.Hour), sc("a", "north", "in", "admit", 0), sc("b", "north", "out", "admit", time.Hour)}, nil},
 		{"nothing", nil, nil},
 	} {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
-	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -37,7 +37,7 @@ func Example() {
 	fmt.Println(vd.Status, *vd.Allowed, vd.Code)
 	fmt.Println(vd.Reason)
 
-	revoked.Add(store.Revocation{Seq: 1, Serial: aftershow.Serial, Category: pass.RevokeLost, At: at})
+	revoked.Add(record.Revocation{Seq: 1, Serial: aftershow.Serial, Category: pass.RevokeLost, At: at})
 	vd = v.Verify(aftershow.Token, show.Add(4*time.Hour))
 	fmt.Println(vd.Status, vd.Authentic)
 	// Output:

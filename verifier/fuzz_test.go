@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/laminate/laminate/keys"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -111,6 +111,6 @@ func FuzzBundlePayload(f *testing.F) {
 		if b.Door == nil || b.Door.CloneWindow() <= 0 || b.Door.Leeway() < 0 {
 			t.Fatalf("accepted door rules %+v", b.Door)
 		}
-		off.DecideScan(verifier.DoorScan{Gate: "b", Direction: "in", At: t0}, &store.Scan{Gate: "a", Direction: "in", At: t0})
+		off.DecideScan(verifier.DoorScan{Gate: "b", Direction: "in", At: t0}, &record.Scan{Gate: "a", Direction: "in", At: t0})
 	})
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 // RevocationSet is an in-memory set of revoked serials, kept in step with a
@@ -14,17 +14,17 @@ import (
 // show, the category and time, and drops the staff's notes.
 type RevocationSet struct {
 	mu       sync.RWMutex
-	bySerial map[pass.Serial]store.Revocation
+	bySerial map[pass.Serial]record.Revocation
 	seq      int64
 }
 
 // NewRevocationSet returns an empty set.
 func NewRevocationSet() *RevocationSet {
-	return &RevocationSet{bySerial: map[pass.Serial]store.Revocation{}}
+	return &RevocationSet{bySerial: map[pass.Serial]record.Revocation{}}
 }
 
 // Revoked reports whether serial is in the set.
-func (s *RevocationSet) Revoked(serial pass.Serial) (store.Revocation, bool) {
+func (s *RevocationSet) Revoked(serial pass.Serial) (record.Revocation, bool) {
 	s.mu.RLock()
 	r, ok := s.bySerial[serial]
 	s.mu.RUnlock()
@@ -34,7 +34,7 @@ func (s *RevocationSet) Revoked(serial pass.Serial) (store.Revocation, bool) {
 // Add puts revocations in the set, as a node does with its own at once. It
 // does not move the sync position: a revocation made elsewhere with a
 // lower sequence number must still come in at the next Sync.
-func (s *RevocationSet) Add(rs ...store.Revocation) {
+func (s *RevocationSet) Add(rs ...record.Revocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rs {
@@ -57,8 +57,15 @@ func (s *RevocationSet) Len() int {
 	return len(s.bySerial)
 }
 
+// RevocationLog is where revocations are recorded in order of their
+// sequence numbers; a store.Store is one.
+type RevocationLog interface {
+	// RevocationsSince returns the revocations with Seq > seq, ascending.
+	RevocationsSince(ctx context.Context, seq int64) ([]record.Revocation, error)
+}
+
 // Sync adds every revocation the store has recorded since the last sync.
-func (s *RevocationSet) Sync(ctx context.Context, st store.Store) error {
+func (s *RevocationSet) Sync(ctx context.Context, st RevocationLog) error {
 	rs, err := st.RevocationsSince(ctx, s.Seq())
 	if err != nil {
 		return err

@@ -28,8 +28,8 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
-	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -69,13 +69,13 @@ type (
 		KID       string `json:"kid"`
 	}
 	answerVector struct {
-		Decision string      `json:"decision"`
-		Code     string      `json:"code"`
-		Reason   string      `json:"reason"`
-		NextStep string      `json:"next_step"`
-		Status   string      `json:"status"`
-		Phase    string      `json:"phase"`
-		Pass     *passVector `json:"pass"`
+		Decision record.Decision `json:"decision"`
+		Code     string          `json:"code"`
+		Reason   string          `json:"reason"`
+		NextStep string          `json:"next_step"`
+		Status   string          `json:"status"`
+		Phase    string          `json:"phase"`
+		Pass     *passVector     `json:"pass"`
 	}
 	passVector struct {
 		Serial string `json:"serial"`
@@ -238,7 +238,7 @@ func makeVectors(t *testing.T) []byte {
 	}
 
 	lostSerial := serial("RVK2345")
-	revs := []store.Revocation{
+	revs := []record.Revocation{
 		{Seq: 1, Serial: lostSerial, Event: ev.ID, Category: pass.RevokeLost, At: made},
 		{Seq: 2, Serial: serial("XYZ2345"), Event: "tour27-ham02", Category: pass.RevokeOther, At: made},
 	}
@@ -514,12 +514,12 @@ func makeVectors(t *testing.T) []byte {
 	}
 	for _, sq := range sequences {
 		dv := doorVector{Name: sq.name, Token: sq.token}
-		var last *store.Scan
+		var last *record.Scan
 		for _, s := range sq.steps {
 			sc := verifier.DoorScan{Gate: s.gate, Zone: s.zone, Direction: s.dir, At: at.Add(s.after)}
 			a := doorAnswer(off, sq.token, sc, last)
 			if a.Decision == verifier.Admit {
-				last = &store.Scan{Gate: s.gate, Zone: s.zone, Direction: s.dir, At: sc.At, Source: store.SourceOnline}
+				last = &record.Scan{Gate: s.gate, Zone: s.zone, Direction: s.dir, At: sc.At, Source: record.Online}
 			}
 			dv.Steps = append(dv.Steps, stepVector{Gate: s.gate, Zone: s.zone, Direction: s.dir, At: sc.At.UnixMilli(), Want: a})
 		}
@@ -542,7 +542,7 @@ func makeVectors(t *testing.T) []byte {
 // /v1/scans composes it, from the bundle alone: the verdict, the policy
 // (Access), then anti-passback against last (DecideScan with the
 // bundle's window).
-func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last *store.Scan) answerVector {
+func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last *record.Scan) answerVector {
 	vd := off.Verify(token, sc.At)
 	off.Access(&vd, pass.Zone(sc.Zone), sc.At)
 	a := answerVector{Decision: verifier.Deny, Code: vd.Code, Reason: vd.Reason, NextStep: vd.NextStep, Status: string(vd.Status), Phase: string(vd.Phase)}

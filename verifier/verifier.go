@@ -13,7 +13,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/record"
 )
 
 // MaxTokenSize is the largest input Verify looks at. Laminate tokens are
@@ -56,7 +56,7 @@ type KeySource interface {
 
 // RevocationSource answers whether a serial is revoked; *RevocationSet is one.
 type RevocationSource interface {
-	Revoked(serial pass.Serial) (store.Revocation, bool)
+	Revoked(serial pass.Serial) (record.Revocation, bool)
 }
 
 // Config configures a Verifier.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
-	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -42,7 +42,7 @@ type fixture struct {
 	revs  *verifier.RevocationSet
 	v     *verifier.Verifier
 	token string
-	pass  store.Issued
+	pass  record.Issued
 }
 
 func newFixture(t testing.TB, alg jose.SignatureAlgorithm) *fixture {
@@ -76,7 +76,7 @@ func TestVerifyStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	revoked, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Lost Card"})
-	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
+	f.revs.Add(record.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
 	other := *event
 	other.ID = "tour26-man02"
 	elsewhere, _ := f.sign.Issue(&other, signer.Request{Type: pass.AAA, Name: "Roadie"})
@@ -306,7 +306,7 @@ func TestNextSteps(t *testing.T) {
 	during := event.Schedule.ShowStart.Add(time.Hour)
 	late, _ := f.sign.Issue(event, signer.Request{Type: pass.AAA, Name: "Early Bird", ValidFrom: event.Schedule.ShowStart})
 	revoked, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Lost Card"})
-	f.revs.Add(store.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
+	f.revs.Add(record.Revocation{Seq: 1, Serial: revoked.Serial, Category: pass.RevokeLost, At: t0})
 	vip, _ := f.sign.Issue(event, signer.Request{Type: pass.VIP, Name: "Guest"})
 	tests := []struct {
 		name, token string
@@ -415,7 +415,7 @@ func TestRevokedShowsTheCategoryOnly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.revs.Add(store.Revocation{Seq: int64(i + 1), Serial: p.Serial, Category: tt.cat, Note: "J. Smith, 07700 900123", At: t0})
+			f.revs.Add(record.Revocation{Seq: int64(i + 1), Serial: p.Serial, Category: tt.cat, Note: "J. Smith, 07700 900123", At: t0})
 			if r, _ := f.revs.Revoked(p.Serial); r.Note != "" {
 				t.Errorf("the set keeps the note %q", r.Note)
 			}
@@ -440,7 +440,7 @@ func TestRevokedShowsTheCategoryOnly(t *testing.T) {
 func TestRevocationSetAddKeepsSyncPosition(t *testing.T) {
 	s := verifier.NewRevocationSet()
 	a, _ := pass.NewSerial(nil)
-	s.Add(store.Revocation{Seq: 7, Serial: a, Category: pass.RevokeOther, Note: "mine"})
+	s.Add(record.Revocation{Seq: 7, Serial: a, Category: pass.RevokeOther, Note: "mine"})
 	if s.Seq() != 0 {
 		t.Fatalf("Seq() after Add = %d, want 0 (only Sync moves it)", s.Seq())
 	}

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"time"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
@@ -58,7 +59,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), signer.BatchOptions{})
+	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), issue.Options{})
 	if err != nil {
 		return err
 	}

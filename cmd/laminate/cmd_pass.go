@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/internal/atomicfile"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
@@ -102,7 +103,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), signer.BatchOptions{Progress: progress, Check: check})
+	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), issue.Options{Progress: progress, Check: check})
 	if err != nil {
 		return fmt.Errorf("nothing issued: %w", err)
 	}

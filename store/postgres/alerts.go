@@ -8,12 +8,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 )
 
 // AddAlerts implements [store.Store].
-func (s *Store) AddAlerts(ctx context.Context, alerts []store.Alert) ([]store.Alert, error) {
-	var added []store.Alert
+func (s *Store) AddAlerts(ctx context.Context, alerts []record.Alert) ([]record.Alert, error) {
+	var added []record.Alert
 	now := s.Now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		added = added[:0]
@@ -40,7 +41,7 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.Alert) ([]store.Al
 }
 
 // Alerts implements [store.Store].
-func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
+func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]record.Alert, error) {
 	var where []string
 	var args []any
 	if f.Event != "" {
@@ -65,9 +66,9 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 		return nil, dbErr(err, "alerts")
 	}
 	defer rows.Close()
-	out := []store.Alert{}
+	out := []record.Alert{}
 	for rows.Next() {
-		var a store.Alert
+		var a record.Alert
 		if err := rows.Scan(&a.ID, &a.Event, &a.Serial, &a.Kind, &a.Scans[0], &a.Scans[1], &a.Gates[0], &a.Gates[1], &a.At, &a.Detected, &a.Reason, &a.Status); err != nil {
 			return nil, dbErr(err, "alerts")
 		}

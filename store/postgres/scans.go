@@ -10,14 +10,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 )
 
 const scanCols = `id, scan_id, serial, event, gate, zone, direction, decision, code, at, answer,
 	source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at`
 
-func scanScan(row pgx.Row) (store.Scan, error) {
-	var sc store.Scan
+func scanScan(row pgx.Row) (record.Scan, error) {
+	var sc record.Scan
 	var deviceAt, resolvedAt *time.Time
 	err := row.Scan(&sc.Seq, &sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &sc.At, &sc.Answer,
 		&sc.Source, &sc.Credential, &deviceAt, &sc.Verdict, &sc.TokenHash, &sc.Resolution, &sc.ResolvedBy, &resolvedAt)
@@ -35,8 +36,8 @@ func scanScan(row pgx.Row) (store.Scan, error) {
 // anything is read, makes the read of the last admitted scan, the decision
 // and the insert one step for that pass across every node; a retry waits
 // for the first attempt, then finds it by scan ID.
-func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.ScanDecider) (*store.Scan, bool, error) {
-	var out store.Scan
+func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
+	var out record.Scan
 	dup := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// The lock and the two reads go in one round trip (a pipeline).
@@ -74,7 +75,7 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 			br.Close()
 			return dbErr(err, "scan %s", sc.ID)
 		}
-		var last *store.Scan
+		var last *record.Scan
 		if sc.Serial != "" {
 			l, err := scanScan(br.QueryRow())
 			switch {
@@ -97,7 +98,7 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 			out.TokenHash = []byte{}
 		}
 		if out.Source == "" {
-			out.Source = store.SourceOnline
+			out.Source = record.Online
 		}
 		// A scan ID is unique; the same ID under another serial (or none)
 		// is not covered by the lock, and is settled here.
@@ -132,8 +133,8 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 
 // ResolveScan implements [store.Store]. It takes the pass's scan lock, so
 // no scan of the pass is decided while a person's answer is recorded.
-func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*store.Scan, error) {
-	var out store.Scan
+func (s *Store) ResolveScan(ctx context.Context, id string, resolution record.Decision, by string, at time.Time) (*record.Scan, error) {
+	var out record.Scan
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		sc, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -175,7 +176,7 @@ func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at t
 }
 
 // Scan implements [store.Store].
-func (s *Store) Scan(ctx context.Context, id string) (*store.Scan, error) {
+func (s *Store) Scan(ctx context.Context, id string) (*record.Scan, error) {
 	sc, err := scanScan(s.pool.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: scan %s", store.ErrNotFound, id)
@@ -187,7 +188,7 @@ func (s *Store) Scan(ctx context.Context, id string) (*store.Scan, error) {
 }
 
 // Scans implements [store.Store].
-func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, error) {
+func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]record.Scan, error) {
 	return query(ctx, s, scanScan, `SELECT `+scanCols+` FROM scans WHERE serial = $1 ORDER BY at, id`, string(serial))
 }
 

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 )
 
 // AddAlerts implements [store.Store].
-func (s *Store) AddAlerts(ctx context.Context, alerts []store.Alert) ([]store.Alert, error) {
-	var added []store.Alert
+func (s *Store) AddAlerts(ctx context.Context, alerts []record.Alert) ([]record.Alert, error) {
+	var added []record.Alert
 	now := s.Now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		added = added[:0]
@@ -37,7 +38,7 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.Alert) ([]store.Al
 }
 
 // Alerts implements [store.Store].
-func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
+func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]record.Alert, error) {
 	var where []string
 	var args []any
 	if f.Event != "" {
@@ -59,9 +60,9 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	defer rows.Close()
-	out := []store.Alert{}
+	out := []record.Alert{}
 	for rows.Next() {
-		var a store.Alert
+		var a record.Alert
 		var at, det string
 		if err := rows.Scan(&a.ID, &a.Event, &a.Serial, &a.Kind, &a.Scans[0], &a.Scans[1], &a.Gates[0], &a.Gates[1], &at, &det, &a.Reason, &a.Status); err != nil {
 			return nil, fmt.Errorf("store: %w", err)

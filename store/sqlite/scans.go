@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 )
 
 const scanCols = `rowid, scan_id, serial, event, gate, zone, direction, decision, code, at, answer,
 	source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at`
 
-func scanScan(row scanner) (store.Scan, error) {
-	var sc store.Scan
+func scanScan(row scanner) (record.Scan, error) {
+	var sc record.Scan
 	var at, answer, deviceAt, resolvedAt string
 	if err := row.Scan(&sc.Seq, &sc.ID, &sc.Serial, &sc.Event, &sc.Gate, &sc.Zone, &sc.Direction, &sc.Decision, &sc.Code, &at, &answer,
 		&sc.Source, &sc.Credential, &deviceAt, &sc.Verdict, &sc.TokenHash, &sc.Resolution, &sc.ResolvedBy, &resolvedAt); err != nil {
@@ -45,8 +46,8 @@ const lastAdmitted = `SELECT ` + scanCols + ` FROM scans
 // RecordScan implements [store.Store]. SQLite has one writer and the
 // transaction begins IMMEDIATE, so the read of the last admitted scan and
 // the insert cannot interleave with another door's.
-func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.ScanDecider) (*store.Scan, bool, error) {
-	var out store.Scan
+func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
+	var out record.Scan
 	dup := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		prev, err := scanScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = ?`, sc.ID))
@@ -60,7 +61,7 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: %w", err)
 		}
-		var last *store.Scan
+		var last *record.Scan
 		if sc.Serial != "" {
 			l, err := scanScan(tx.QueryRowContext(ctx, lastAdmitted, string(sc.Serial)))
 			switch {
@@ -73,7 +74,7 @@ func (s *Store) RecordScan(ctx context.Context, sc *store.Scan, decide store.Sca
 		out = *sc
 		decide(&out, last)
 		if out.Source == "" {
-			out.Source = store.SourceOnline
+			out.Source = record.Online
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO scans (scan_id, serial, event, gate, zone, direction, decision, code, at, recorded_at, answer,
 				source, credential, device_at, verdict, token_hash, resolution, resolved_by, resolved_at)
@@ -100,8 +101,8 @@ func nonNil(b []byte) []byte {
 }
 
 // ResolveScan implements [store.Store].
-func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at time.Time) (*store.Scan, error) {
-	var out store.Scan
+func (s *Store) ResolveScan(ctx context.Context, id string, resolution record.Decision, by string, at time.Time) (*record.Scan, error) {
+	var out record.Scan
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		sc, err := scanScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -111,7 +112,7 @@ func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at t
 			return fmt.Errorf("store: %w", err)
 		}
 		var later int
-		if resolution == "admit" && sc.Serial != "" {
+		if resolution == record.Admit && sc.Serial != "" {
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM scans WHERE serial = ? AND rowid > ?`, string(sc.Serial), sc.Seq).Scan(&later); err != nil {
 				return fmt.Errorf("store: %w", err)
 			}
@@ -136,7 +137,7 @@ func (s *Store) ResolveScan(ctx context.Context, id, resolution, by string, at t
 }
 
 // Scan implements [store.Store].
-func (s *Store) Scan(ctx context.Context, id string) (*store.Scan, error) {
+func (s *Store) Scan(ctx context.Context, id string) (*record.Scan, error) {
 	sc, err := scanScan(s.r.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE scan_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: scan %s", store.ErrNotFound, id)
@@ -148,13 +149,13 @@ func (s *Store) Scan(ctx context.Context, id string) (*store.Scan, error) {
 }
 
 // Scans implements [store.Store].
-func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, error) {
+func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]record.Scan, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+scanCols+` FROM scans WHERE serial = ? ORDER BY at, rowid`, string(serial))
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Scan
+	var out []record.Scan
 	for rows.Next() {
 		sc, err := scanScan(rows)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/store"
 )
 
@@ -21,7 +22,7 @@ var scanAt = time.Date(2026, 11, 20, 19, 0, 0, 0, time.UTC)
 
 // answer returns a decider with a fixed decision that records the last
 // admitted scan it was given.
-func answer(decision, code string, got **store.Scan, called *int) store.ScanDecider {
+func answer(decision record.Decision, code string, got **store.Scan, called *int) store.ScanDecider {
 	return func(sc, last *store.Scan) {
 		*called++
 		*got = last
@@ -55,7 +56,7 @@ func testRecordScan(t *testing.T, open opener) {
 	steps := []struct {
 		name     string
 		scan     *store.Scan
-		decision string
+		decision record.Decision
 		wantLast string
 	}{
 		{"ok/first-in", scan("s1", "north", "in", scanAt), "admit", ""},
@@ -328,7 +329,7 @@ func testInside(t *testing.T, open opener) {
 	o := NewPasses(t, "other", 1, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	MustInsert(t, s, append(ps, o...))
 	n := 0
-	rec := func(serial pass.Serial, event, zone, dir, decision string, at time.Duration) {
+	rec := func(serial pass.Serial, event, zone, dir string, decision record.Decision, at time.Duration) {
 		t.Helper()
 		n++
 		sc := &store.Scan{ID: fmt.Sprintf("s%d", n), Serial: serial, Event: event, Gate: "g", Zone: zone, Direction: dir, At: scanAt.Add(at)}
@@ -449,7 +450,7 @@ func testApplyCue(t *testing.T, open opener) {
 }
 
 // source is a scan's source; a scan recorded without one is online.
-func source(sc store.Scan) string {
+func source(sc store.Scan) record.Source {
 	if sc.Source == "" {
 		return store.SourceOnline
 	}
@@ -523,7 +524,7 @@ func testResolveScan(t *testing.T, open opener) {
 	ps := NewPasses(t, "ev", 2, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	MustInsert(t, s, ps)
 	n := 0
-	rec := func(serial pass.Serial, dir, decision string) string {
+	rec := func(serial pass.Serial, dir string, decision record.Decision) string {
 		t.Helper()
 		n++
 		id := fmt.Sprintf("r%d", n)
@@ -538,8 +539,9 @@ func testResolveScan(t *testing.T, open opener) {
 	check := rec(a, "out", "attention")
 	at := scanAt.Add(time.Hour)
 	steps := []struct {
-		name, id, resolution string
-		err                  error
+		name, id   string
+		resolution record.Decision
+		err        error
 	}{
 		{"fail/unknown-scan", "nope", "admit", store.ErrNotFound},
 		{"fail/not-attention", admitted, "admit", store.ErrNotAttention},
