@@ -151,6 +151,19 @@ const (
 	SourceOffline = record.Offline
 )
 
+// SQL conditions on the scans table that the backends share, built from
+// the typed constants of package record so that the SQL and the Go rules
+// cannot drift apart (issue 10).
+const (
+	// AdmittedSQL holds for a scan that [record.Scan.Admitted]: admitted,
+	// or let in by a person after an attention. PostgreSQL's partial index
+	// scans_admitted has this condition, and the planner uses it only for
+	// a query that states it in these words (its test checks they match).
+	AdmittedSQL = `(decision = '` + string(record.Admit) + `' OR resolution = '` + string(record.Admit) + `')`
+	// InSQL holds for a scan "in".
+	InSQL = `direction = '` + record.In + `'`
+)
+
 // ScanDecider decides scan s given the pass's last admitted scan (nil if
 // none): it sets s's Decision, Code, Answer and, for an online scan, its
 // time. It runs inside the store's transaction, while the pass is locked,

@@ -53,7 +53,7 @@ func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.Sc
 			// The latest by time, then by recording order: online scans
 			// are timed so that the two orders agree.
 			b.Queue(`SELECT `+scanCols+` FROM scans
-				WHERE serial = $1 AND (decision = 'admit' OR resolution = 'admit') ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial))
+				WHERE serial = $1 AND `+store.AdmittedSQL+` ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial))
 		}
 		br := tx.SendBatch(ctx, &b)
 		if sc.Serial != "" {
@@ -197,9 +197,9 @@ func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Ser
 	// The last admitted scan of each pass of the event; inside when "in".
 	rows, err := s.pool.Query(ctx, `SELECT serial, zone FROM (
 			SELECT DISTINCT ON (serial) serial, zone, direction FROM scans
-			WHERE event = $1 AND (decision = 'admit' OR resolution = 'admit') AND serial <> ''
+			WHERE event = $1 AND `+store.AdmittedSQL+` AND serial <> ''
 			ORDER BY serial, at DESC, id DESC) AS last
-		WHERE direction = 'in' ORDER BY zone, serial`, event)
+		WHERE `+store.InSQL+` ORDER BY zone, serial`, event)
 	if err != nil {
 		return nil, dbErr(err, "inside %s", event)
 	}

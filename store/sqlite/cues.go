@@ -44,8 +44,8 @@ func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Ser
 	// The last admitted scan of each pass of the event; inside when "in".
 	rows, err := s.r.QueryContext(ctx, `SELECT serial, zone, direction FROM (
 			SELECT serial, zone, direction, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY at DESC, rowid DESC) AS n
-			FROM scans WHERE event = ? AND (decision = 'admit' OR resolution = 'admit') AND serial != '')
-		WHERE n = 1 AND direction = 'in' ORDER BY zone, serial`, event)
+			FROM scans WHERE event = ? AND `+store.AdmittedSQL+` AND serial != '')
+		WHERE n = 1 AND `+store.InSQL+` ORDER BY zone, serial`, event)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -41,7 +41,7 @@ func scanScan(row scanner) (record.Scan, error) {
 // time, then by the order of recording (online scans are timed so that
 // the two orders agree).
 const lastAdmitted = `SELECT ` + scanCols + ` FROM scans
-	WHERE serial = ? AND (decision = 'admit' OR resolution = 'admit') ORDER BY at DESC, rowid DESC LIMIT 1`
+	WHERE serial = ? AND ` + store.AdmittedSQL + ` ORDER BY at DESC, rowid DESC LIMIT 1`
 
 // RecordScan implements [store.Store]. SQLite has one writer and the
 // transaction begins IMMEDIATE, so the read of the last admitted scan and

@@ -66,7 +66,7 @@ CREATE TABLE scans (
 	gate        TEXT NOT NULL,
 	zone        TEXT NOT NULL,
 	direction   TEXT NOT NULL, -- in, out
-	decision    TEXT NOT NULL, -- admit, deny
+	decision    TEXT NOT NULL, -- admit, deny, attention
 	code        TEXT NOT NULL,
 	at          TEXT NOT NULL, -- when the scanner scanned
 	recorded_at TEXT NOT NULL  -- when the store got it
