@@ -11,6 +11,7 @@ import (
 
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -28,7 +29,8 @@ type IssueRequest struct {
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
 }
 
-// PassView is a stored pass as the API and the CLI show it.
+// PassView is a stored pass as the API and the CLI show it: [pass.Shown]
+// with when and by which key it was issued.
 type PassView struct {
 	Serial     pass.Serial `json:"serial"`
 	Printed    string      `json:"printed"` // XXXX-XXXX
@@ -44,9 +46,10 @@ type PassView struct {
 }
 
 // NewPassView describes a stored pass.
-func NewPassView(i *store.Issued) PassView {
-	return PassView{Serial: i.Serial, Printed: i.Serial.String(), Event: i.Event, Type: i.Type, Role: i.Role, Name: i.Name,
-		Org: i.Org, ValidFrom: i.ValidFrom, ValidUntil: i.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID}
+func NewPassView(i *record.Issued) PassView {
+	sh := i.Shown()
+	return PassView{Serial: sh.Serial, Printed: sh.Printed, Event: sh.Event, Type: sh.Type, Role: sh.Role, Name: sh.Name,
+		Org: sh.Org, ValidFrom: sh.ValidFrom, ValidUntil: sh.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID}
 }
 
 // IssueResponse is one issued pass with its token: the answer of the
@@ -57,7 +60,7 @@ type IssueResponse struct {
 }
 
 // Issued describes a newly issued pass.
-func Issued(i *store.Issued) IssueResponse {
+func Issued(i *record.Issued) IssueResponse {
 	return IssueResponse{PassView: NewPassView(i), Token: i.Token}
 }
 

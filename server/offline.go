@@ -223,7 +223,7 @@ func admittedInvalid(sc *record.Scan, vd *verifier.Verdict) record.Alert {
 	}
 	who := "a pass"
 	if vd.Pass != nil {
-		who = fmt.Sprintf("%s pass %s", vd.Pass.Type.Label(), sc.Serial)
+		who = fmt.Sprintf("%s pass %s", vd.Pass.Shown().Label, sc.Serial)
 	}
 	return record.Alert{Event: sc.Event, Serial: sc.Serial, Kind: record.AlertAdmittedInvalid, Status: what,
 		Scans: [2]string{sc.ID, ""}, Gates: [2]string{sc.Gate, ""}, At: sc.At,

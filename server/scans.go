@@ -74,7 +74,8 @@ type ResolveRequest struct {
 	Decision record.Decision `json:"decision"` // admit or deny
 }
 
-// ScanPass is what the door person sees of the pass.
+// ScanPass is what the door person sees of the pass: [pass.Shown] in the
+// door's JSON (offline.js builds the same object).
 type ScanPass struct {
 	Serial pass.Serial `json:"serial"`
 	Type   pass.Type   `json:"type"`
@@ -83,6 +84,10 @@ type ScanPass struct {
 	Name   string      `json:"name"`
 	Org    string      `json:"org,omitempty"`
 	Event  string      `json:"event"`
+}
+
+func newScanPass(sh pass.Shown) *ScanPass {
+	return &ScanPass{Serial: sh.Serial, Type: sh.Type, Label: sh.Label, Role: sh.Role, Name: sh.Name, Org: sh.Org, Event: sh.Event}
 }
 
 // validScanID: 1 to 64 printable ASCII characters (a UUID).
@@ -229,7 +234,7 @@ func (s *Server) postScan(c echo.Context) error {
 func (s *Server) scanResponse(scanID string, d *verifier.Verdict, at time.Time) ScanResponse {
 	resp := ScanResponse{ScanID: scanID, Decision: Deny, Status: string(d.Status), Code: d.Code, Reason: d.Reason, NextStep: d.NextStep, Phase: d.Phase, At: at}
 	if p := d.Pass; p != nil {
-		resp.Pass = &ScanPass{Serial: p.Serial, Type: p.Type, Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
+		resp.Pass = newScanPass(p.Shown())
 		resp.ArtworkURL = "/v1/passes/" + string(p.Serial) + "/artwork.svg"
 	}
 	return resp

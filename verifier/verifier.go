@@ -276,10 +276,13 @@ func (v *Verifier) revoked(vd *Verdict) bool {
 	return true
 }
 
+// fill shows p in the verdict: [pass.Shown], in the fields /verify has
+// always sent.
 func (vd *Verdict) fill(p *pass.Pass) {
 	vd.Pass = p
-	vd.Serial, vd.Type, vd.Role, vd.Name, vd.Org, vd.Event, vd.Issuer = p.Serial, p.Type, p.Role, p.Name, p.Org, p.Event, p.Issuer
-	vd.ExpiresAt, vd.ValidFrom = p.ValidUntil, p.ValidFrom
+	sh := p.Shown()
+	vd.Serial, vd.Type, vd.Role, vd.Name, vd.Org, vd.Event, vd.Issuer = sh.Serial, sh.Type, sh.Role, sh.Name, sh.Org, sh.Event, sh.Issuer
+	vd.ExpiresAt, vd.ValidFrom = sh.ValidUntil, sh.ValidFrom
 }
 
 // Access adds the door decision for zone at time at to a verdict: a pass

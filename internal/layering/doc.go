@@ -1,7 +1,7 @@
 // Package layering holds no code. Its test runs on every "go test ./..."
 // (and so in "make lint" and "make test") and fails when the import graph
 // breaks the layers of docs/design.md ("Layers and packages"): the domain
-// and crypto packages (pass, keys, signer, verifier, templates) and render
+// and crypto packages (pass, record, keys, signer, verifier, templates) and render
 // never reach persistence, HTTP, the CLI or a SQL driver; nothing outside
 // cmd reaches cmd (server included); store never reaches server.
 //
