@@ -101,7 +101,7 @@ func (r *ScanRequest) check() error {
 		return errors.New("no token")
 	case !validScanID(r.ScanID):
 		return errors.New("scan_id must be 1 to 64 printable characters (a UUID)")
-	case r.Direction != "in" && r.Direction != "out":
+	case r.Direction != record.In && r.Direction != record.Out:
 		return errors.New(`direction must be "in" or "out"`)
 	}
 	if _, err := pass.ParseZone(r.Zone); err != nil {

@@ -116,7 +116,7 @@ func defaultDoorRules() *DoorRules {
 // at another gate within the window, "out" at another gate within it.
 func scanNextSteps() (inside, clone, check string) {
 	at := time.Unix(0, 0)
-	last := &record.Scan{Gate: "a", Direction: "in", At: at, Source: record.Online}
+	last := &record.Scan{Gate: "a", Direction: record.In, At: at, Source: record.Online}
 	ask := func(gate, dir, want string) string {
 		_, code, _, next := DecideScan(DoorScan{Gate: gate, Direction: dir, At: at}, last, time.Second, time.UTC)
 		if code != want {
@@ -124,7 +124,7 @@ func scanNextSteps() (inside, clone, check string) {
 		}
 		return next
 	}
-	return ask("a", "in", CodeAlreadyInside), ask("b", "in", CodePossibleClone), ask("b", "out", CodePossibleClone)
+	return ask("a", record.In, CodeAlreadyInside), ask("b", record.In, CodePossibleClone), ask("b", record.Out, CodePossibleClone)
 }
 
 // Leeway is the clock leeway of the rules.
