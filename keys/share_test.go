@@ -223,7 +223,7 @@ func TestShareSealed(t *testing.T) {
 	}
 	// A node that trusts a's keys opens it; a joining node (trust nil)
 	// opens it with the share's own key.
-	for name, trust := range map[string]func(string) (Key, bool){"trusted": ka.VerifyKey, "join": nil} {
+	for name, trust := range map[string]Trusted{"trusted": ka, "join": nil} {
 		got, by, err := OpenShare(sealed, trust)
 		if err != nil || !got.Equal(sh) || by.KID != ka.Active().KID {
 			t.Errorf("%s: OpenShare = %v, %s, %v", name, got != nil, by.KID, err)
@@ -250,13 +250,13 @@ func TestShareSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := OpenShare(bad, ka.VerifyKey); !errors.Is(err, ErrUntrustedShare) {
+	if _, _, err := OpenShare(bad, ka); !errors.Is(err, ErrUntrustedShare) {
 		t.Errorf("share signed by an unknown key: %v, want ErrUntrustedShare", err)
 	}
 	// A byte changed in a sealed share breaks the signature.
 	tampered := append([]byte(nil), sealed...)
 	tampered[len(tampered)/2] ^= 1
-	if _, _, err := OpenShare(tampered, ka.VerifyKey); err == nil {
+	if _, _, err := OpenShare(tampered, ka); err == nil {
 		t.Error("tampered share opened")
 	}
 	// A share signed by a key the reader has retired is not trusted.
@@ -266,7 +266,7 @@ func TestShareSealed(t *testing.T) {
 	if err := ka.Retire(js2kid(t, sealed), t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := OpenShare(sealed, ka.VerifyKey); !errors.Is(err, ErrUntrustedShare) {
+	if _, _, err := OpenShare(sealed, ka); !errors.Is(err, ErrUntrustedShare) {
 		t.Errorf("share signed by a retired key: %v, want ErrUntrustedShare", err)
 	}
 }
@@ -338,7 +338,7 @@ func TestShareTyped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := OpenShare(tt.sealed, ka.VerifyKey)
+			got, _, err := OpenShare(tt.sealed, ka)
 			if (err == nil) != tt.trusted {
 				t.Fatalf("OpenShare(trusted) = %v", err)
 			}

@@ -378,7 +378,6 @@ func TestSyncKeys(t *testing.T) {
 // trusts once retired, so the folder refuses its own store from then on
 // (every command fails with ErrUntrustedShare). Unskip with the fix.
 func TestRetireTheSealingKey(t *testing.T) {
-	t.Skip("known bug: retiring the key that sealed the store's keyring locks the folder out of its store; see the i10-node report")
 	forEachStore(t, func(t *testing.T, storeURL string) {
 		ctx := context.Background()
 		a := started(t, storeURL)
@@ -395,6 +394,45 @@ func TestRetireTheSealingKey(t *testing.T) {
 		}
 		if err := a.RefreshKeys(ctx); err != nil {
 			t.Fatalf("the folder no longer opens its store: %v", err)
+		}
+	})
+}
+
+// TestRetireReachesANodeThatMissedTheRotation: node b joined before the
+// rotation and did not refresh before the old key was retired (a folder
+// used now and then, or a server between two refreshes). It still opens the
+// store, through the introduction of the new key that the old key signed
+// while it was trusted, and learns of both changes.
+func TestRetireReachesANodeThatMissedTheRotation(t *testing.T) {
+	forEachStore(t, func(t *testing.T, storeURL string) {
+		ctx := context.Background()
+		a := started(t, storeURL)
+		b := newNode(t, storeURL)
+		mustOpen(t, b)
+		old := a.Keys().Active().KID
+		kid := rotate(t, a)
+		if err := a.KeysChanged(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.KeysChanged(ctx); err != nil {
+			t.Fatalf("sharing the retirement: %v", err)
+		}
+		if err := b.RefreshKeys(ctx); err != nil {
+			t.Fatalf("the node that missed the rotation no longer opens the store: %v", err)
+		}
+		if got := b.Keys().Active().KID; got != kid {
+			t.Errorf("active key on the other node %s, want %s", got, kid)
+		}
+		if _, ok := b.Keys().VerifyKey(old); ok {
+			t.Errorf("key %s still verifies on the other node after its retirement", old)
+		}
+		c := newNode(t, storeURL)
+		mustOpen(t, c)
+		if got, want := kids(c), kids(a); !slices.Equal(got, want) {
+			t.Errorf("a node joining now gets keys %v, want %v", got, want)
 		}
 	})
 }
