@@ -37,9 +37,11 @@ const maxShareSize = 4 << 20
 // has only the share verifies and scans, and signs only if it has the
 // passphrase of an encrypted active key.
 //
-// In the store a share is sealed: signed ([Share.Seal]) with a key the
-// other nodes already trust, and opened ([OpenShare]) only with such a key,
-// so that whoever can write the database cannot slip in a key of their own.
+// In the store a share is sealed: signed ([Share.Seal]) with its active
+// key, which a key the other nodes already trust introduced
+// ([Share.Introduce]), and opened ([OpenShare]) only with a key the reader
+// trusts or one so introduced, so that whoever can write the database
+// cannot slip in a key of their own.
 type Share struct {
 	Format  int               `json:"format"`
 	Ring    json.RawMessage   `json:"ring"`             // keyring.json

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/laminate/laminate/keys"
@@ -435,6 +436,62 @@ func TestRetireReachesANodeThatMissedTheRotation(t *testing.T) {
 			t.Errorf("a node joining now gets keys %v, want %v", got, want)
 		}
 	})
+}
+
+// TestResealOldStyleShare: a store sealed the way Laminate did before keys
+// were introduced (a rotation sealed by the old key, the new one not
+// introduced) is sealed again by the active key at the next refresh of a
+// node that can sign, so that the old key can then be retired.
+func TestResealOldStyleShare(t *testing.T) {
+	forEachStore(t, func(t *testing.T, storeURL string) {
+		ctx := context.Background()
+		a := started(t, storeURL)
+		b := newNode(t, storeURL)
+		mustOpen(t, b)
+		old := a.Keys().Active().KID
+		kid := rotate(t, a)
+		sh, err := a.exportShare(a.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := a.seal(a.Keys(), sh, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ver, err := a.Store().Shared(ctx, SharedKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Store().PutShared(ctx, SharedKeys, sealed, ver, "old laminate"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.RefreshKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		raw, _, err := a.Store().Shared(ctx, SharedKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sealedBy(t, raw); got != kid {
+			t.Errorf("the store is sealed by %s after a refresh, want the active key %s", got, kid)
+		}
+		if err := a.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.KeysChanged(ctx); err != nil {
+			t.Fatalf("sharing the retirement: %v", err)
+		}
+	})
+}
+
+// sealedBy is the kid in the header of a sealed share.
+func sealedBy(t *testing.T, sealed []byte) string {
+	t.Helper()
+	obj, err := jose.ParseSignedCompact(string(sealed), []jose.SignatureAlgorithm{keys.EdDSA, keys.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.Signatures[0].Header.KeyID
 }
 
 // TestMain makes key encryption cheap here: these tests make and open
