@@ -373,27 +373,36 @@ func TestSyncKeys(t *testing.T) {
 	}
 }
 
+// rotateRetire rotates n's keyring and retires the key that was active,
+// sharing each change as "laminate keys rotate" and "keys retire" do. It
+// returns the old and the new key.
+func rotateRetire(t *testing.T, n *Node) (old, kid string) {
+	t.Helper()
+	ctx := context.Background()
+	old = n.Keys().Active().KID
+	kid = rotate(t, n)
+	if err := n.KeysChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.KeysChanged(ctx); err != nil {
+		t.Fatalf("sharing the retirement: %v", err)
+	}
+	return old, kid
+}
+
 // TestRetireTheSealingKey is the plain "rotate, then retire the old key"
-// on a shared store. Known bug (on main before package node too): the
-// store's copy is still sealed by the old key, which this folder no longer
-// trusts once retired, so the folder refuses its own store from then on
-// (every command fails with ErrUntrustedShare). Unskip with the fix.
+// on a shared store. It was a bug (on main before package node too): the
+// store's copy was still sealed by the old key, which this folder no longer
+// trusts once retired, so the folder refused its own store from then on
+// (every command failed with ErrUntrustedShare).
 func TestRetireTheSealingKey(t *testing.T) {
 	forEachStore(t, func(t *testing.T, storeURL string) {
-		ctx := context.Background()
 		a := started(t, storeURL)
-		old := a.Keys().Active().KID
-		rotate(t, a)
-		if err := a.KeysChanged(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.KeysChanged(ctx); err != nil {
-			t.Fatalf("sharing the retirement: %v", err)
-		}
-		if err := a.RefreshKeys(ctx); err != nil {
+		rotateRetire(t, a)
+		if err := a.RefreshKeys(context.Background()); err != nil {
 			t.Fatalf("the folder no longer opens its store: %v", err)
 		}
 	})
@@ -406,22 +415,11 @@ func TestRetireTheSealingKey(t *testing.T) {
 // while it was trusted, and learns of both changes.
 func TestRetireReachesANodeThatMissedTheRotation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, storeURL string) {
-		ctx := context.Background()
 		a := started(t, storeURL)
 		b := newNode(t, storeURL)
 		mustOpen(t, b)
-		old := a.Keys().Active().KID
-		kid := rotate(t, a)
-		if err := a.KeysChanged(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.KeysChanged(ctx); err != nil {
-			t.Fatalf("sharing the retirement: %v", err)
-		}
-		if err := b.RefreshKeys(ctx); err != nil {
+		old, kid := rotateRetire(t, a)
+		if err := b.RefreshKeys(context.Background()); err != nil {
 			t.Fatalf("the node that missed the rotation no longer opens the store: %v", err)
 		}
 		if got := b.Keys().Active().KID; got != kid {
