@@ -125,10 +125,11 @@ func (n *Node) RefreshKeys(ctx context.Context) error {
 // syncKeys brings the data folder's keyring and the store's shared copy in
 // step: each gets what the other has (keys.Merge), so a rotation or a
 // retirement made on any node reaches every node. The store's copy is
-// taken only if a key this folder trusts signed it, and a folder of another
-// deployment is refused. Sharing a change made here needs the private key
-// the others trust (with its passphrase); without it the change stays here
-// and the error says so.
+// taken only if a key this folder trusts signed it (or one such a key
+// introduced), and a folder of another deployment is refused. Sharing a
+// change made here needs the private active key and, to introduce a new
+// one, the key the others trust (with the passphrase); without them the
+// change stays here and the error says so.
 func (n *Node) syncKeys(ctx context.Context) error {
 	for range 5 {
 		local, err := n.exportShare(n.cfg)
