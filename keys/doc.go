@@ -72,6 +72,11 @@
 // keyring.json so old passes can still be attributed. The active key cannot
 // be retired ([ErrActiveKey]); rotate first.
 //
+// In a shared deployment ([Share]), the store's copy is sealed by the
+// active key, which [Share.Introduce] has the previous sealing key vouch
+// for; [OpenShare] follows such introductions, but never through a key the
+// reader has and does not trust, so a retired key vouches for nothing.
+//
 // # Concurrency
 //
 // A [Keyring] is safe for concurrent use. Readers ([Keyring.VerifyKey],

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func FuzzParseKeyFile(f *testing.F) {
@@ -66,6 +67,57 @@ func FuzzDecodeShare(f *testing.F) {
 		}
 		if err := Import(t.TempDir(), sh); err != nil && !errors.Is(err, ErrForeign) {
 			t.Fatalf("DecodeShare accepted a share Import refuses: %v", err)
+		}
+	})
+}
+
+// FuzzOpenShare: a sealed share read from the store, introductions and
+// all, never panics, and one that opens for a reader that knows only the
+// first key was sealed by a key of the share.
+func FuzzOpenShare(f *testing.F) {
+	defer func(n int) { pbes2Count = n }(pbes2Count)
+	pbes2Count = 1000 // for the set-up only
+	pp := []byte("pw")
+	dir := f.TempDir()
+	k, err := Init(dir, EdDSA, pp, t0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	first := k.Active().KID
+	reader := filepath.Join(f.TempDir(), "reader")
+	if err := Import(reader, must(Export(dir))); err != nil {
+		f.Fatal(err)
+	}
+	r, err := Open(reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	prev := first
+	for i := range 2 {
+		key, err := k.Rotate(EdDSA, pp, t0.Add(time.Duration(i+1)*time.Hour))
+		if err != nil {
+			f.Fatal(err)
+		}
+		sh := must(Export(dir))
+		by, _, _ := k.SignerFor(prev, pp)
+		if err := sh.Introduce(key.KID, by); err != nil {
+			f.Fatal(err)
+		}
+		if err := Import(dir, sh); err != nil {
+			f.Fatal(err)
+		}
+		js, _, _ := k.SignerFor(key.KID, pp)
+		f.Add(must(sh.Seal(js)))
+		prev = key.KID
+	}
+	f.Fuzz(func(t *testing.T, sealed []byte) {
+		sh, by, err := OpenShare(sealed, r)
+		if err != nil {
+			return
+		}
+		st, _ := sh.check()
+		if _, ok := st.verify[by.KID]; !ok && by.KID != first {
+			t.Fatalf("opened a share sealed by %s, not a key of it", by.KID)
 		}
 	})
 }

@@ -281,10 +281,9 @@ func (k *Keyring) Signer(passphrase []byte) (jose.Signer, Key, error) {
 }
 
 // SignerFor is [Keyring.Signer] for the key kid, retired or not: a keyring
-// shared between nodes is signed with the key the other nodes already
-// trust, which need not be the active one (and may be retired here while
-// the others have not heard of it yet). Passes are signed only with
-// [Keyring.Signer].
+// shared between nodes is sealed with its active key, introduced by the key
+// the other nodes already trust ([Share.Introduce]), which need not be the
+// active one. Passes are signed only with [Keyring.Signer].
 func (k *Keyring) SignerFor(kid string, passphrase []byte) (jose.Signer, Key, error) {
 	for _, key := range k.Keys() {
 		if key.KID == kid {

@@ -48,6 +48,9 @@ type keyRecord struct {
 	Encrypted bool                    `json:"encrypted,omitempty"`
 	File      string                  `json:"file"`
 	Public    json.RawMessage         `json:"public"`
+	// Intro, in a shared deployment, is the key's introduction: signed by
+	// an older key of the ring (see [Share.Introduce]). Checked when used.
+	Intro string `json:"intro,omitempty"`
 }
 
 // state is an immutable, validated snapshot of keyring.json. Readers load it

@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"crypto"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,9 +37,11 @@ const maxShareSize = 4 << 20
 // has only the share verifies and scans, and signs only if it has the
 // passphrase of an encrypted active key.
 //
-// In the store a share is sealed: signed ([Share.Seal]) with a key the
-// other nodes already trust, and opened ([OpenShare]) only with such a key,
-// so that whoever can write the database cannot slip in a key of their own.
+// In the store a share is sealed: signed ([Share.Seal]) with its active
+// key, which a key the other nodes already trust introduced
+// ([Share.Introduce]), and opened ([OpenShare]) only with a key the reader
+// trusts or one so introduced, so that whoever can write the database
+// cannot slip in a key of their own.
 type Share struct {
 	Format  int               `json:"format"`
 	Ring    json.RawMessage   `json:"ring"`             // keyring.json
@@ -82,13 +85,25 @@ func (s *Share) Seal(js jose.Signer) ([]byte, error) {
 // key the reader trusts.
 var ErrUntrustedShare = errors.New("keys: shared keyring not signed by a trusted key")
 
+// Trusted is what the reader of a sealed share trusts: its own keyring (a
+// [*Keyring] is one).
+type Trusted interface {
+	// VerifyKey returns a key the reader trusts: one it has, not retired.
+	VerifyKey(kid string) (Key, bool)
+	// Keys returns every key the reader has, retired ones included.
+	Keys() []Key
+}
+
 // OpenShare verifies and decodes a sealed share. Its signature must verify
-// with a key trust returns (the reader's own keyring: [Keyring.VerifyKey]).
-// With trust nil — a node joining with an empty folder, which has no keys
-// yet and so trusts the store on first use — the signing key must be one of
-// the share's own verifying keys. It returns the share and the key that
-// signed it.
-func OpenShare(sealed []byte, trust func(kid string) (Key, bool)) (*Share, Key, error) {
+// with a key the reader trusts: one of its own keys that is not retired
+// ([Keyring.VerifyKey]), or a key of the share introduced by one
+// ([Share.Introduce]), directly or through a chain of introductions that
+// passes only through keys the reader has never had, so a key the reader
+// retired vouches for nothing. With trust nil — a node joining with an empty
+// folder, which has no keys yet and so trusts the store on first use — the
+// signing key must be one of the share's own verifying keys. It returns the
+// share and the key that signed it.
+func OpenShare(sealed []byte, trust Trusted) (*Share, Key, error) {
 	if len(sealed) > 2*maxShareSize {
 		return nil, Key{}, fmt.Errorf("%w: shared keyring larger than %d MiB", ErrBadKeyFile, 2*maxShareSize>>20)
 	}
@@ -112,7 +127,17 @@ func OpenShare(sealed []byte, trust func(kid string) (Key, bool)) (*Share, Key, 
 	var key Key
 	var ok bool
 	if trust != nil {
-		key, ok = trust(hdr.KeyID)
+		if key, ok = trust.VerifyKey(hdr.KeyID); !ok && typed {
+			// Perhaps a key this reader has not heard of yet: the share's
+			// introductions say who vouched for it. Checked below like any
+			// other key: the share is only read, not yet believed.
+			if sh, err := DecodeShare(jws.UnsafePayloadWithoutVerification()); err == nil {
+				st, _ := sh.check()
+				if _, live := st.verify[hdr.KeyID]; live {
+					key, ok = st.introduced(hdr.KeyID, trust, len(st.keys))
+				}
+			}
+		}
 	} else {
 		sh, err := DecodeShare(jws.UnsafePayloadWithoutVerification())
 		if err != nil {
@@ -139,6 +164,128 @@ func OpenShare(sealed []byte, trust func(kid string) (Key, bool)) (*Share, Key, 
 // Untyped reports whether [OpenShare] read a share sealed before sealed
 // shares carried [ShareHeaderType]: its reader should seal it again.
 func (s *Share) Untyped() bool { return s.untyped }
+
+// KeyIntroHeaderType is the "typ" of a key's introduction (see
+// [Share.Introduce]).
+const KeyIntroHeaderType = "laminate-key+jwt"
+
+// maxIntroSize bounds one introduction: a compact JWS of a few hundred bytes.
+const maxIntroSize = 2048
+
+// keyIntro is the payload of an introduction: the key introduced, named by
+// its kid and bound by its full RFC 7638 thumbprint (a 6-character kid is
+// short enough to collide on purpose).
+type keyIntro struct {
+	KID string `json:"kid"`
+	JKT string `json:"jkt"` // base64url SHA-256 JWK thumbprint
+}
+
+// thumbprint is the full base64url RFC 7638 SHA-256 thumbprint of pub.
+func thumbprint(pub crypto.PublicKey) string {
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(tp)
+}
+
+// Introduce records in the share that the key with js (a signer from
+// [Keyring.SignerFor], of another key of the ring) vouches for the key kid:
+// a compact JWS, [KeyIntroHeaderType], over kid and its full thumbprint.
+// A reader that trusts the introducer, and has never had kid, then trusts
+// kid too ([OpenShare]). So a share can always be sealed with its active
+// key: nodes that missed the rotation follow the introduction, and a key
+// retired later need not seal anything again.
+func (s *Share) Introduce(kid string, js jose.Signer) error {
+	st, err := s.check()
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(st.keys, func(k Key) bool { return k.KID == kid })
+	if i < 0 {
+		return fmt.Errorf("%w: no key %q in the shared keyring", ErrNotFound, kid)
+	}
+	ts, ok := js.(*keySigner)
+	if !ok {
+		return errors.New("keys: introduce a key: not a keyring signer (want one from Keyring.SignerFor)")
+	}
+	if ts.sk.Key.(jose.JSONWebKey).KeyID == kid {
+		return fmt.Errorf("keys: key %s cannot introduce itself", kid)
+	}
+	typed, err := ts.WithType(KeyIntroHeaderType)
+	if err != nil {
+		return err
+	}
+	payload, _ := json.Marshal(keyIntro{KID: kid, JKT: thumbprint(st.keys[i].Public)})
+	jws, err := typed.Sign(payload)
+	if err != nil {
+		return fmt.Errorf("keys: introduce key %s: %w", kid, err)
+	}
+	intro, err := jws.CompactSerialize()
+	if err != nil {
+		return err
+	}
+	rf := st.ring
+	rf.Keys = slices.Clone(rf.Keys)
+	rf.Keys[i].Intro = intro
+	ring, err := marshalRing(rf)
+	if err != nil {
+		return err
+	}
+	s.Ring = ring
+	return nil
+}
+
+// Introduced reports whether the share holds an introduction of kid.
+func (s *Share) Introduced(kid string) bool {
+	st, err := s.check()
+	if err != nil {
+		return false
+	}
+	i := slices.IndexFunc(st.ring.Keys, func(r keyRecord) bool { return r.KID == kid })
+	return i >= 0 && st.ring.Keys[i].Intro != ""
+}
+
+// introduced returns the share's key kid if trust trusts it, or if an
+// introduction of it verifies with a key that introduced itself returns,
+// at most depth introductions away. A key the reader has (so one it
+// retired, since VerifyKey refused it) is never followed: a retired key
+// vouches for nothing.
+func (st *state) introduced(kid string, trust Trusted, depth int) (Key, bool) {
+	if k, ok := trust.VerifyKey(kid); ok {
+		return k, true
+	}
+	if depth <= 0 || slices.ContainsFunc(trust.Keys(), func(k Key) bool { return k.KID == kid }) {
+		return Key{}, false
+	}
+	i := slices.IndexFunc(st.keys, func(k Key) bool { return k.KID == kid })
+	if i < 0 || len(st.ring.Keys[i].Intro) > maxIntroSize {
+		return Key{}, false
+	}
+	jws, err := jose.ParseSignedCompact(st.ring.Keys[i].Intro, []jose.SignatureAlgorithm{EdDSA, ES256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return Key{}, false
+	}
+	hdr := jws.Signatures[0].Protected
+	if len(hdr.ExtraHeaders) != 1 || hdr.ExtraHeaders[jose.HeaderType] != KeyIntroHeaderType || hdr.JSONWebKey != nil || hdr.KeyID == kid {
+		return Key{}, false
+	}
+	by, ok := st.introduced(hdr.KeyID, trust, depth-1)
+	if !ok || string(by.Alg) != hdr.Algorithm {
+		return Key{}, false
+	}
+	payload, err := jws.Verify(by.Public)
+	if err != nil {
+		return Key{}, false
+	}
+	var in keyIntro
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&in) != nil || in.KID != kid || in.JKT != thumbprint(st.keys[i].Public) {
+		return Key{}, false
+	}
+	return st.keys[i], true
+}
 
 // safeText shortens and cleans a header value an attacker chose, for a
 // message.
@@ -315,6 +462,11 @@ func Merge(a, b *Share) (*Share, error) {
 			ra.Retired = rb.Retired
 		}
 		ra.Encrypted = ra.Encrypted || rb.Encrypted
+		// Two nodes may introduce a key at once (ES256 signatures differ):
+		// keep the smaller, so that the merge stays symmetric.
+		if ra.Intro == "" || rb.Intro != "" && rb.Intro < ra.Intro {
+			ra.Intro = rb.Intro
+		}
 	}
 	if common == 0 {
 		return nil, fmt.Errorf("%w: no key in common", ErrForeign)

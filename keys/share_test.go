@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -223,7 +224,7 @@ func TestShareSealed(t *testing.T) {
 	}
 	// A node that trusts a's keys opens it; a joining node (trust nil)
 	// opens it with the share's own key.
-	for name, trust := range map[string]func(string) (Key, bool){"trusted": ka.VerifyKey, "join": nil} {
+	for name, trust := range map[string]Trusted{"trusted": ka, "join": nil} {
 		got, by, err := OpenShare(sealed, trust)
 		if err != nil || !got.Equal(sh) || by.KID != ka.Active().KID {
 			t.Errorf("%s: OpenShare = %v, %s, %v", name, got != nil, by.KID, err)
@@ -250,13 +251,13 @@ func TestShareSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := OpenShare(bad, ka.VerifyKey); !errors.Is(err, ErrUntrustedShare) {
+	if _, _, err := OpenShare(bad, ka); !errors.Is(err, ErrUntrustedShare) {
 		t.Errorf("share signed by an unknown key: %v, want ErrUntrustedShare", err)
 	}
 	// A byte changed in a sealed share breaks the signature.
 	tampered := append([]byte(nil), sealed...)
 	tampered[len(tampered)/2] ^= 1
-	if _, _, err := OpenShare(tampered, ka.VerifyKey); err == nil {
+	if _, _, err := OpenShare(tampered, ka); err == nil {
 		t.Error("tampered share opened")
 	}
 	// A share signed by a key the reader has retired is not trusted.
@@ -266,7 +267,7 @@ func TestShareSealed(t *testing.T) {
 	if err := ka.Retire(js2kid(t, sealed), t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := OpenShare(sealed, ka.VerifyKey); !errors.Is(err, ErrUntrustedShare) {
+	if _, _, err := OpenShare(sealed, ka); !errors.Is(err, ErrUntrustedShare) {
 		t.Errorf("share signed by a retired key: %v, want ErrUntrustedShare", err)
 	}
 }
@@ -338,7 +339,7 @@ func TestShareTyped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := OpenShare(tt.sealed, ka.VerifyKey)
+			got, _, err := OpenShare(tt.sealed, ka)
 			if (err == nil) != tt.trusted {
 				t.Fatalf("OpenShare(trusted) = %v", err)
 			}
@@ -364,4 +365,178 @@ func obj2signer(t *testing.T) jose.Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// setIntro replaces the introduction of kid in sh (what whoever can write
+// the store could do).
+func setIntro(t *testing.T, sh *Share, kid, intro string) {
+	t.Helper()
+	st, err := sh.check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range st.ring.Keys {
+		if st.ring.Keys[i].KID == kid {
+			st.ring.Keys[i].Intro = intro
+		}
+	}
+	if sh.Ring, err = marshalRing(st.ring); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func introOf(t *testing.T, sh *Share, kid string) string {
+	t.Helper()
+	st, err := sh.check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st.ring.Keys {
+		if r.KID == kid {
+			return r.Intro
+		}
+	}
+	t.Fatalf("no key %s", kid)
+	return ""
+}
+
+// TestShareIntroduced: a share sealed by a key the reader has not heard of
+// opens when a key the reader trusts introduced it, directly or through
+// keys the reader never had; a key the reader retired introduces nothing,
+// even when a key it trusts introduced that key; and an introduction
+// counts only for the key it names, with its type.
+func TestShareIntroduced(t *testing.T) {
+	pp := []byte("pp")
+	a := t.TempDir()
+	ka, err := Init(a, EdDSA, pp, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k0 := ka.Active().KID
+	join := func(sh *Share) *Keyring {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "node")
+		if err := Import(dir, sh); err != nil {
+			t.Fatal(err)
+		}
+		k, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	signer := func(kid string) jose.Signer {
+		t.Helper()
+		js, _, err := ka.SignerFor(kid, pp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	seal := func(sh *Share, kid string) []byte {
+		t.Helper()
+		sealed, err := sh.Seal(signer(kid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sealed
+	}
+	rotate := func(h time.Duration) (string, *Share) {
+		t.Helper()
+		k, err := ka.Rotate(EdDSA, pp, t0.Add(h*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.KID, mustExport(t, a)
+	}
+	opens := func(name string, sealed []byte, r Trusted, want bool) {
+		t.Helper()
+		_, _, err := OpenShare(sealed, r)
+		if want && err != nil {
+			t.Errorf("%s: OpenShare = %v, want it opened", name, err)
+		}
+		if !want && !errors.Is(err, ErrUntrustedShare) {
+			t.Errorf("%s: OpenShare = %v, want ErrUntrustedShare", name, err)
+		}
+	}
+
+	old := join(mustExport(t, a)) // knows k0 only, from now on
+	k1, sh1 := rotate(1)
+	opens("sealed by k1, not introduced", seal(sh1, k1), old, false)
+	if sh1.Introduced(k1) {
+		t.Fatal("Introduced before Introduce")
+	}
+	if err := sh1.Introduce(k1, signer(k1)); err == nil {
+		t.Error("a key introduced itself")
+	}
+	if err := sh1.Introduce(k1, signer(k0)); err != nil || !sh1.Introduced(k1) {
+		t.Fatalf("Introduce = %v, Introduced = %v", err, sh1.Introduced(k1))
+	}
+	opens("k1 introduced by k0", seal(sh1, k1), old, true)
+	legacy, err := signer(k1).Sign(must(sh1.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	untyped, _ := legacy.CompactSerialize()
+	opens("untyped, sealed by k1", []byte(untyped), old, false)
+
+	k2, sh2 := rotate(2)
+	sh2, err = Merge(sh1, sh2) // keeps k1's introduction
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh2.Introduce(k2, signer(k1)); err != nil {
+		t.Fatal(err)
+	}
+	opens("k0 → k1 → k2", seal(sh2, k2), old, true)
+
+	// Introductions count only for the key they name, with their type.
+	moved := must(DecodeShare(must(sh2.Encode())))
+	setIntro(t, moved, k2, introOf(t, sh2, k1))
+	opens("k2 with k1's introduction", seal(moved, k2), old, false)
+	pj, err := signer(k0).Sign(must(json.Marshal(keyIntro{KID: k1, JKT: thumbprint(ka.Keys()[1].Public)})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := pj.CompactSerialize()
+	untypedIntro := must(DecodeShare(must(sh1.Encode())))
+	setIntro(t, untypedIntro, k1, plain)
+	opens("k1 introduced without the type", seal(untypedIntro, k1), old, false)
+
+	// A node that retired k1 (leaked, say) never follows it, though k0,
+	// which it trusts, introduced it: whoever holds k1 seals a share of
+	// their own key k3 in vain. A node that has not heard of the retirement
+	// follows it, as it would take a share k1 sealed.
+	aware := join(sh2)
+	if err := aware.Retire(k1, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	k3, sh3 := rotate(4)
+	sh3, err = Merge(sh2, sh3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh3.Introduce(k3, signer(k1)); err != nil {
+		t.Fatal(err)
+	}
+	forged := seal(sh3, k3)
+	opens("k3 introduced by k1, which the reader retired", forged, aware, false)
+	opens("k3 introduced by k1, to a reader that never heard of k1's retirement", forged, old, true)
+	opens("sealed by k2, which the reader trusts", seal(sh3, k2), aware, true)
+
+	// Two nodes introducing a key at once: the merge is symmetric.
+	other := must(DecodeShare(must(sh1.Encode())))
+	setIntro(t, other, k1, "~"+introOf(t, sh1, k1))
+	m1, err1 := Merge(sh1, other)
+	m2, err2 := Merge(other, sh1)
+	if err1 != nil || err2 != nil || !m1.Equal(m2) || introOf(t, m1, k1) != introOf(t, sh1, k1) {
+		t.Errorf("Merge with two introductions of %s is not symmetric (%v, %v)", k1, err1, err2)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/laminate/laminate/keys"
@@ -372,20 +373,105 @@ func TestSyncKeys(t *testing.T) {
 	}
 }
 
+// rotateRetire rotates n's keyring and retires the key that was active,
+// sharing each change as "laminate keys rotate" and "keys retire" do. It
+// returns the old and the new key.
+func rotateRetire(t *testing.T, n *Node) (old, kid string) {
+	t.Helper()
+	ctx := context.Background()
+	old = n.Keys().Active().KID
+	kid = rotate(t, n)
+	if err := n.KeysChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.KeysChanged(ctx); err != nil {
+		t.Fatalf("sharing the retirement: %v", err)
+	}
+	return old, kid
+}
+
 // TestRetireTheSealingKey is the plain "rotate, then retire the old key"
-// on a shared store. Known bug (on main before package node too): the
-// store's copy is still sealed by the old key, which this folder no longer
-// trusts once retired, so the folder refuses its own store from then on
-// (every command fails with ErrUntrustedShare). Unskip with the fix.
+// on a shared store. It was a bug (on main before package node too): the
+// store's copy was still sealed by the old key, which this folder no longer
+// trusts once retired, so the folder refused its own store from then on
+// (every command failed with ErrUntrustedShare).
 func TestRetireTheSealingKey(t *testing.T) {
-	t.Skip("known bug: retiring the key that sealed the store's keyring locks the folder out of its store; see the i10-node report")
+	forEachStore(t, func(t *testing.T, storeURL string) {
+		a := started(t, storeURL)
+		rotateRetire(t, a)
+		if err := a.RefreshKeys(context.Background()); err != nil {
+			t.Fatalf("the folder no longer opens its store: %v", err)
+		}
+	})
+}
+
+// TestRetireReachesANodeThatMissedTheRotation: node b joined before the
+// rotation and did not refresh before the old key was retired (a folder
+// used now and then, or a server between two refreshes). It still opens the
+// store, through the introduction of the new key that the old key signed
+// while it was trusted, and learns of both changes.
+func TestRetireReachesANodeThatMissedTheRotation(t *testing.T) {
+	forEachStore(t, func(t *testing.T, storeURL string) {
+		a := started(t, storeURL)
+		b := newNode(t, storeURL)
+		mustOpen(t, b)
+		old, kid := rotateRetire(t, a)
+		if err := b.RefreshKeys(context.Background()); err != nil {
+			t.Fatalf("the node that missed the rotation no longer opens the store: %v", err)
+		}
+		if got := b.Keys().Active().KID; got != kid {
+			t.Errorf("active key on the other node %s, want %s", got, kid)
+		}
+		if _, ok := b.Keys().VerifyKey(old); ok {
+			t.Errorf("key %s still verifies on the other node after its retirement", old)
+		}
+		c := newNode(t, storeURL)
+		mustOpen(t, c)
+		if got, want := kids(c), kids(a); !slices.Equal(got, want) {
+			t.Errorf("a node joining now gets keys %v, want %v", got, want)
+		}
+	})
+}
+
+// TestResealOldStyleShare: a store sealed the way Laminate did before keys
+// were introduced (a rotation sealed by the old key, the new one not
+// introduced) is sealed again by the active key at the next refresh of a
+// node that can sign, so that the old key can then be retired.
+func TestResealOldStyleShare(t *testing.T) {
 	forEachStore(t, func(t *testing.T, storeURL string) {
 		ctx := context.Background()
 		a := started(t, storeURL)
+		b := newNode(t, storeURL)
+		mustOpen(t, b)
 		old := a.Keys().Active().KID
-		rotate(t, a)
-		if err := a.KeysChanged(ctx); err != nil {
+		kid := rotate(t, a)
+		sh, err := a.exportShare(a.Config())
+		if err != nil {
 			t.Fatal(err)
+		}
+		sealed, err := a.seal(a.Keys(), sh, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ver, err := a.Store().Shared(ctx, SharedKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Store().PutShared(ctx, SharedKeys, sealed, ver, "old laminate"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.RefreshKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		raw, _, err := a.Store().Shared(ctx, SharedKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sealedBy(t, raw); got != kid {
+			t.Errorf("the store is sealed by %s after a refresh, want the active key %s", got, kid)
 		}
 		if err := a.Keys().Retire(old, t0.Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
@@ -393,10 +479,17 @@ func TestRetireTheSealingKey(t *testing.T) {
 		if err := a.KeysChanged(ctx); err != nil {
 			t.Fatalf("sharing the retirement: %v", err)
 		}
-		if err := a.RefreshKeys(ctx); err != nil {
-			t.Fatalf("the folder no longer opens its store: %v", err)
-		}
 	})
+}
+
+// sealedBy is the kid in the header of a sealed share.
+func sealedBy(t *testing.T, sealed []byte) string {
+	t.Helper()
+	obj, err := jose.ParseSignedCompact(string(sealed), []jose.SignatureAlgorithm{keys.EdDSA, keys.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.Signatures[0].Header.KeyID
 }
 
 // TestMain makes key encryption cheap here: these tests make and open

@@ -61,6 +61,31 @@ func (n *Node) seal(ring *keys.Keyring, sh *keys.Share, kid string) ([]byte, err
 	return sh.Seal(js)
 }
 
+// sealActive seals sh with its active key. A key that did not seal the
+// store's copy (prev did) and has no introduction yet is first introduced
+// by prev (keys.Share.Introduce), so that a node that trusts prev, even
+// one that missed the rotation, trusts the new seal.
+func (n *Node) sealActive(sh *keys.Share, prev string) ([]byte, error) {
+	active, err := sh.ActiveKID()
+	if err != nil {
+		return nil, err
+	}
+	if active != prev && !sh.Introduced(active) {
+		pp, err := n.passphrase()
+		if err != nil {
+			return nil, err
+		}
+		js, _, err := n.ring.SignerFor(prev, pp)
+		if err != nil {
+			return nil, fmt.Errorf("introducing key %s with key %s, which the other nodes trust: %w", active, prev, err)
+		}
+		if err := sh.Introduce(active, js); err != nil {
+			return nil, err
+		}
+	}
+	return n.seal(n.ring, sh, active)
+}
+
 // exportShare is the data folder's share, its settings included.
 func (n *Node) exportShare(cfg Config) (*keys.Share, error) {
 	sh, err := keys.Export(n.o.Dir)
@@ -100,10 +125,11 @@ func (n *Node) RefreshKeys(ctx context.Context) error {
 // syncKeys brings the data folder's keyring and the store's shared copy in
 // step: each gets what the other has (keys.Merge), so a rotation or a
 // retirement made on any node reaches every node. The store's copy is
-// taken only if a key this folder trusts signed it, and a folder of another
-// deployment is refused. Sharing a change made here needs the private key
-// the others trust (with its passphrase); without it the change stays here
-// and the error says so.
+// taken only if a key this folder trusts signed it (or one such a key
+// introduced), and a folder of another deployment is refused. Sharing a
+// change made here needs the private active key and, to introduce a new
+// one, the key the others trust (with the passphrase); without them the
+// change stays here and the error says so.
 func (n *Node) syncKeys(ctx context.Context) error {
 	for range 5 {
 		local, err := n.exportShare(n.cfg)
@@ -122,7 +148,7 @@ func (n *Node) syncKeys(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		shared, by, err := keys.OpenShare(raw, n.ring.VerifyKey)
+		shared, by, err := keys.OpenShare(raw, n.ring)
 		if errors.Is(err, keys.ErrUntrustedShare) {
 			return withHint(fmt.Errorf("refusing the store's shared keyring: %w; none of this folder's keys signed it, so it may hold a key someone slipped into the database", err),
 				"if the keys were changed on purpose by a node this folder has not heard from, check with that node; to start afresh from the store, use an empty --data folder")
@@ -146,23 +172,28 @@ func (n *Node) syncKeys(ctx context.Context) error {
 				return err
 			}
 		}
-		unchanged := merged.Equal(shared)
-		if unchanged && !shared.Untyped() {
-			return nil
-		}
-		// Changed here, or sealed before sealed keyrings were typed (issue
-		// 11): seal it again. Sign with the key the others trust: the store
-		// copy's active key, else the key that signed it.
-		kid, err := shared.ActiveKID()
+		active, err := merged.ActiveKID()
 		if err != nil {
 			return err
 		}
-		sealed, err := n.seal(n.ring, merged, kid)
-		if err != nil && by.KID != kid {
-			sealed, err = n.seal(n.ring, merged, by.KID)
+		unchanged := merged.Equal(shared)
+		if unchanged && !shared.Untyped() && by.KID == active {
+			return nil
+		}
+		// Changed here, sealed before sealed keyrings were typed (issue
+		// 11), or sealed by an older key (a rotation, or a store sealed
+		// before keys were introduced): seal it again with the active key,
+		// introduced by the key that sealed the store's copy, which every
+		// node reading that copy trusts. No key is left sealing the store
+		// that a retirement could make untrusted.
+		sealed, err := n.sealActive(merged, by.KID)
+		if err != nil && by.KID != active {
+			if _, trusted := n.ring.VerifyKey(by.KID); trusted {
+				sealed, err = n.seal(n.ring, merged, by.KID)
+			}
 		}
 		if err != nil && unchanged {
-			return nil // only the type is missing: a node that can sign adds it
+			return nil // only the seal is out of date: a node that can sign renews it
 		}
 		if err != nil {
 			return fmt.Errorf("this folder's key changes cannot be shared with the other nodes: %w", err)

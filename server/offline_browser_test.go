@@ -18,7 +18,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -28,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/laminate/laminate/internal/testevents"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
@@ -598,69 +598,6 @@ func scanPage(t *testing.T) (context.Context, *fixture) {
 	return ctx, f
 }
 
-// decisionEvents are the events of the policy table: pass/decide_test.go's
-// London show under every live cue, a festival with its own policy in
-// another time zone, and a UTC show.
-func decisionEvents(t *testing.T) []*pass.Event {
-	t.Helper()
-	bst := time.FixedZone("BST", 3600)
-	at := func(day int, hhmm string) time.Time {
-		tm, err := time.ParseInLocation("2006-01-02 15:04", "2026-06-12 "+hhmm, bst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tm.AddDate(0, 0, day)
-	}
-	london := func(cues func(*pass.Cues)) *pass.Event {
-		e := &pass.Event{ID: "tour26-ldn01", Name: "Test Tour — London", Schedule: pass.Schedule{
-			AccessFrom: at(0, "10:00"), MeetGreetFrom: at(0, "18:00"), MeetGreetUntil: at(0, "19:30"),
-			Doors: at(0, "19:00"), ShowStart: at(0, "20:00"), ShowEnd: at(0, "22:30"), AccessUntil: at(1, "02:00")}}
-		if cues != nil {
-			cues(&e.Cues)
-		}
-		return e
-	}
-	fpol, err := os.Open("../testdata/policies/festival.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fpol.Close()
-	festivalPolicy, err := pass.ParsePolicy(fpol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edt := time.FixedZone("EDT", -4*3600)
-	festival := func(cues func(*pass.Cues)) *pass.Event {
-		e := &pass.Event{ID: "fest26", Name: "Festival", Policy: festivalPolicy, Schedule: pass.Schedule{
-			ShowStart: time.Date(2026, 6, 12, 16, 0, 0, 0, edt), ShowEnd: time.Date(2026, 6, 12, 23, 0, 0, 0, edt), PhotoDuration: 10 * time.Minute}}
-		if cues != nil {
-			cues(&e.Cues)
-		}
-		return e
-	}
-	evs := []*pass.Event{
-		london(nil),
-		london(func(c *pass.Cues) { c.ShowStarted = at(0, "20:25") }),
-		london(func(c *pass.Cues) { c.PhotoClosed = at(0, "20:09") }),
-		london(func(c *pass.Cues) { c.ShowStarted = at(0, "20:30") }),
-		london(func(c *pass.Cues) { c.ShowEnded = at(0, "21:55") }),
-		london(func(c *pass.Cues) { c.AccessClosed = at(1, "00:30") }),
-		london(func(c *pass.Cues) { c.DoorsOpen = at(0, "09:00") }),
-		london(func(c *pass.Cues) {
-			c.DoorsOpen, c.ShowStarted, c.PhotoClosed, c.ShowEnded = at(0, "18:45"), at(0, "20:40"), at(0, "20:50"), at(0, "22:55")
-		}),
-		festival(nil),
-		festival(func(c *pass.Cues) { c.ShowStarted = time.Date(2026, 6, 12, 16, 20, 0, 0, edt) }),
-		{ID: "utc-show", Name: "UTC show", Schedule: pass.Schedule{ShowStart: at(0, "19:00").UTC(), ShowEnd: at(0, "21:00").UTC()}},
-	}
-	for _, e := range evs {
-		if err := e.Validate(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return evs
-}
-
 // TestOfflineDecisionMatchesGo feeds the page's decision function the
 // policy table of pass/decide_test.go (every pass type and STAFF role, every
 // zone, moments in every phase and window, on the edges and across
@@ -669,35 +606,7 @@ func decisionEvents(t *testing.T) []*pass.Event {
 // pass.Event.Decide.
 func TestOfflineDecisionMatchesGo(t *testing.T) {
 	ctx, _ := scanPage(t)
-	type holder struct {
-		Event string    `json:"event"`
-		Type  pass.Type `json:"type"`
-		Role  string    `json:"role"`
-	}
-	var holders []holder
-	for _, ty := range pass.Types {
-		if ty != pass.Staff {
-			holders = append(holders, holder{Type: ty})
-		}
-	}
-	for _, r := range []string{"catering", "security", "publicist", "merchandising", "runner", "juggler"} {
-		holders = append(holders, holder{Type: pass.Staff, Role: r})
-	}
-	holders = append(holders, holder{Event: "other", Type: pass.AAA})
-	zones := append(slices.Clone(pass.DefaultZones), "artist-village", "press-tent", "roof")
-	bst := time.FixedZone("BST", 3600)
-	var moments []time.Time
-	for _, m := range []string{"06-11 23:00", "06-12 08:00", "06-12 09:30", "06-12 10:00", "06-12 12:00", "06-12 18:00", "06-12 18:30",
-		"06-12 19:30", "06-12 20:00", "06-12 20:05", "06-12 20:09", "06-12 20:15", "06-12 20:30", "06-12 20:35", "06-12 21:00",
-		"06-12 21:55", "06-12 22:00", "06-12 22:30", "06-12 22:40", "06-12 23:00", "06-13 00:30", "06-13 01:00", "06-13 02:00",
-		"06-13 03:00", "06-13 04:30", "06-13 09:00"} {
-		tm, err := time.ParseInLocation("2006-01-02 15:04", "2026-"+m, bst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		moments = append(moments, tm)
-	}
-	moments = append(moments, time.Date(2026, 6, 12, 20, 14, 59, 999e6, bst)) // a millisecond before the photo window shuts
+	holders, zones, moments := testevents.Holders(), testevents.Zones(), testevents.Moments(t, false)
 	ms := make([]int64, len(moments))
 	for i, m := range moments {
 		ms[i] = m.UnixMilli()
@@ -709,25 +618,22 @@ func TestOfflineDecisionMatchesGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, bad := 0, 0
-	for _, ev := range decisionEvents(t) {
+	for _, ev := range testevents.Events(t) {
 		e := *ev
 		e.Policy = ev.EffectivePolicy() // as a bundle carries it
 		got := evalJS[[]string](ctx, t, `(() => {
 			const L = LaminateOffline, ev = L.prepareEvent(`+jsLit(t, &e)+`, L.prepareDoor(`+jsLit(t, door)+`)), out = [];
 			for (const h of table.holders) for (const z of table.zones) for (const at of table.moments) {
-				const d = L.decide(ev, {event: h.event || ev.id, type: h.type, role: h.role}, z, at);
+				const d = L.decide(ev, {event: h.event || ev.id, type: h.type, role: h.role || ""}, z, at);
 				out.push(d.allowed + "|" + d.code + "|" + d.phase + "|" + d.reason + "|" + (d.next_step || ""));
 			}
 			return out; })()`)
 		i := 0
 		for _, h := range holders {
-			p := &pass.Pass{Event: h.Event, Type: h.Type, Role: h.Role, Name: "Zoë"}
-			if p.Event == "" {
-				p.Event = ev.ID
-			}
+			p := h.Pass(ev)
 			for _, z := range zones {
 				for _, at := range moments {
-					d := ev.Decide(p, pass.Zone(z), at)
+					d := ev.Decide(p, z, at)
 					want := fmt.Sprintf("%v|%s|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason, d.NextStep)
 					if i >= len(got) || got[i] != want {
 						if bad++; bad <= 20 {

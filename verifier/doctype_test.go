@@ -41,6 +41,9 @@ func newDocKey(t testing.TB) *docKey {
 
 func (k *docKey) VerifyKey(kid string) (keys.Key, bool) { return k.key, kid == k.key.KID }
 
+// Keys makes docKey a keys.Trusted, for OpenShare.
+func (k *docKey) Keys() []keys.Key { return []keys.Key{k.key} }
+
 func (k *docKey) jwks() jose.JSONWebKeySet {
 	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.key.Public, KeyID: k.key.KID, Algorithm: string(keys.EdDSA), Use: "sig"}}}
 }
@@ -61,7 +64,7 @@ func (k *docKey) sign(t testing.TB, typ string, v any) string {
 }
 
 // Issue 11, security 5 (RFC 8725 §3.11): one key signs passes, bundles,
-// revocation lists and the sealed keyring. Each parser takes only its own
+// revocation lists, the sealed keyring and the introductions of keys in it. Each parser takes only its own
 // kind, told by the header's typ; a pass has none (those printed before
 // documents were typed keep verifying).
 func TestDocumentTypes(t *testing.T) {
@@ -106,6 +109,10 @@ func TestDocumentTypes(t *testing.T) {
 		{"keyring/typed", k.sign(t, keys.ShareHeaderType, share), S},
 		{"keyring/untyped", k.sign(t, "", share), L},
 		{"keyring/typ-bundle", k.sign(t, verifier.BundleHeaderType, share), 0},
+		{"keyintro/typed", k.sign(t, keys.KeyIntroHeaderType, map[string]string{"kid": k.key.KID, "jkt": k.key.KID}), 0},
+		{"pass/typ-keyintro", k.sign(t, keys.KeyIntroHeaderType, claims), 0},
+		{"bundle/typ-keyintro", k.sign(t, keys.KeyIntroHeaderType, bundle), 0},
+		{"keyring/typ-keyintro", k.sign(t, keys.KeyIntroHeaderType, share), 0},
 	}
 	v, err := verifier.New(verifier.Config{Keys: k, Revocations: verifier.NewRevocationSet()})
 	if err != nil {
@@ -128,7 +135,7 @@ func TestDocumentTypes(t *testing.T) {
 			} else if err != nil && !errors.Is(err, verifier.ErrBundleMalformed) {
 				t.Errorf("ParseBundle() = %v, want ErrBundleMalformed", err)
 			}
-			if _, _, err := keys.OpenShare([]byte(tt.jws), k.VerifyKey); (err == nil) != (tt.ok&(S|L) != 0) {
+			if _, _, err := keys.OpenShare([]byte(tt.jws), k); (err == nil) != (tt.ok&(S|L) != 0) {
 				t.Errorf("OpenShare(trusted) = %v", err)
 			}
 			if tt.ok&L != 0 {

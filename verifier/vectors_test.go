@@ -26,6 +26,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/laminate/laminate/internal/testevents"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
@@ -119,16 +120,11 @@ type (
 	// string per holder; in it, zone after zone and moment after moment, two
 	// base-36 digits index Answers ("allowed|code|phase|reason|next_step").
 	policyVectors struct {
-		Holders []holderVector `json:"holders"`
-		Zones   []string       `json:"zones"`
-		Moments []int64        `json:"moments"`
-		Events  []policyEvent  `json:"events"`
-		Answers []string       `json:"answers"`
-	}
-	holderVector struct {
-		Event string `json:"event,omitempty"` // another event than the event's
-		Type  string `json:"type"`
-		Role  string `json:"role,omitempty"`
+		Holders []testevents.Holder `json:"holders"`
+		Zones   []pass.Zone         `json:"zones"`
+		Moments []int64             `json:"moments"`
+		Events  []policyEvent       `json:"events"`
+		Answers []string            `json:"answers"`
 	}
 	policyEvent struct {
 		Event     *pass.Event `json:"event"`     // as a bundle carries it: the policy written out
@@ -559,105 +555,28 @@ func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last 
 	return a
 }
 
-// policyTable is pass.Event.Decide over events under every live cue, two
-// policies and three time zones: every pass type and a set of STAFF roles,
-// every zone, moments in every phase and window, on the edges and across
-// midnight (the table of server/offline_browser_test.go, moments thinned).
+// policyTable is pass.Event.Decide over the events of the decision table
+// (internal/testevents: a show under every live cue, two policies and three
+// time zones) for every holder, zone and moment of it, moments thinned (the
+// browser test takes them all).
 func policyTable(t *testing.T) policyVectors {
-	bst := time.FixedZone("BST", 3600)
-	at := func(day int, hhmm string) time.Time {
-		tm, err := time.ParseInLocation("2006-01-02 15:04", "2026-06-12 "+hhmm, bst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tm.AddDate(0, 0, day)
-	}
-	london := func(cues func(*pass.Cues)) *pass.Event {
-		e := &pass.Event{ID: "tour26-ldn01", Name: "Test Tour — London", Schedule: pass.Schedule{
-			AccessFrom: at(0, "10:00"), MeetGreetFrom: at(0, "18:00"), MeetGreetUntil: at(0, "19:30"),
-			Doors: at(0, "19:00"), ShowStart: at(0, "20:00"), ShowEnd: at(0, "22:30"), AccessUntil: at(1, "02:00")}}
-		if cues != nil {
-			cues(&e.Cues)
-		}
-		return e
-	}
-	f, err := os.Open("../testdata/policies/festival.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	festivalPolicy, err := pass.ParsePolicy(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edt := time.FixedZone("EDT", -4*3600)
-	festival := func(cues func(*pass.Cues)) *pass.Event {
-		e := &pass.Event{ID: "fest26", Name: "Festival", Policy: festivalPolicy, Schedule: pass.Schedule{
-			ShowStart: time.Date(2026, 6, 12, 16, 0, 0, 0, edt), ShowEnd: time.Date(2026, 6, 12, 23, 0, 0, 0, edt), PhotoDuration: 10 * time.Minute}}
-		if cues != nil {
-			cues(&e.Cues)
-		}
-		return e
-	}
-	events := []*pass.Event{
-		london(nil),
-		london(func(c *pass.Cues) { c.ShowStarted = at(0, "20:25") }),
-		london(func(c *pass.Cues) { c.PhotoClosed = at(0, "20:09") }),
-		london(func(c *pass.Cues) { c.ShowEnded = at(0, "21:55") }),
-		london(func(c *pass.Cues) { c.AccessClosed = at(1, "00:30") }),
-		london(func(c *pass.Cues) { c.DoorsOpen = at(0, "09:00") }),
-		london(func(c *pass.Cues) {
-			c.DoorsOpen, c.ShowStarted, c.PhotoClosed, c.ShowEnded = at(0, "18:45"), at(0, "20:40"), at(0, "20:50"), at(0, "22:55")
-		}),
-		festival(nil),
-		festival(func(c *pass.Cues) { c.ShowStarted = time.Date(2026, 6, 12, 16, 20, 0, 0, edt) }),
-		{ID: "utc-show", Name: "UTC show", Schedule: pass.Schedule{ShowStart: at(0, "19:00").UTC(), ShowEnd: at(0, "21:00").UTC()}},
-	}
-	var pv policyVectors
-	for _, ty := range pass.Types {
-		if ty != pass.Staff {
-			pv.Holders = append(pv.Holders, holderVector{Type: string(ty)})
-		}
-	}
-	for _, r := range []string{"catering", "security", "publicist", "merchandising", "runner", "juggler"} {
-		pv.Holders = append(pv.Holders, holderVector{Type: string(pass.Staff), Role: r})
-	}
-	pv.Holders = append(pv.Holders, holderVector{Event: "other", Type: string(pass.AAA)})
-	for _, z := range pass.DefaultZones {
-		pv.Zones = append(pv.Zones, string(z))
-	}
-	pv.Zones = append(pv.Zones, "artist-village", "press-tent", "roof")
-	var moments []time.Time
-	for _, m := range []string{"06-11 23:00", "06-12 09:30", "06-12 10:00", "06-12 18:00", "06-12 19:30", "06-12 20:00",
-		"06-12 20:09", "06-12 20:15", "06-12 20:30", "06-12 21:55", "06-12 22:30", "06-12 23:00", "06-13 00:30", "06-13 02:00",
-		"06-13 04:30"} {
-		tm, err := time.ParseInLocation("2006-01-02 15:04", "2026-"+m, bst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		moments = append(moments, tm)
-	}
-	moments = append(moments, time.Date(2026, 6, 12, 20, 14, 59, 999e6, bst)) // a millisecond before the photo window shuts
+	events := testevents.Events(t)
+	moments := testevents.Moments(t, true)
+	pv := policyVectors{Holders: testevents.Holders(), Zones: testevents.Zones()}
 	for _, m := range moments {
 		pv.Moments = append(pv.Moments, m.UnixMilli())
 	}
 	index := map[string]int{}
 	for _, ev := range events {
-		if err := ev.Validate(); err != nil {
-			t.Fatal(err)
-		}
 		e := *ev
 		e.Policy = ev.EffectivePolicy() // as a bundle carries it
 		pe := policyEvent{Event: &e}
 		for _, h := range pv.Holders {
-			p := &pass.Pass{Event: h.Event, Type: pass.Type(h.Type), Role: h.Role, Name: "Zoë"}
-			if p.Event == "" {
-				p.Event = ev.ID
-			}
+			p := h.Pass(ev)
 			var line strings.Builder
 			for _, z := range pv.Zones {
 				for _, m := range moments {
-					d := ev.Decide(p, pass.Zone(z), m)
+					d := ev.Decide(p, z, m)
 					ans := fmt.Sprintf("%v|%s|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason, d.NextStep)
 					i, ok := index[ans]
 					if !ok {

@@ -58,7 +58,7 @@ func TestLegacySharedKeyringResealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh, _, err := keys.OpenShare(raw, ring.VerifyKey)
+	sh, _, err := keys.OpenShare(raw, ring)
 	if err != nil {
 		t.Fatal(err)
 	}
