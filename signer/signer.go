@@ -171,8 +171,45 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (store.Issued, error) {
 // collision with a stored pass (about one in 10^5 per pass at 50,000 passes).
 const maxSerialRetries = 3
 
+// TextChecker says whether text can be printed on a pass: that some font
+// prints every character, and that a name fits a template readably.
+// Package render's Printable is one; signer knows no fonts.
+type TextChecker interface {
+	// CheckPrintable checks text s of field "name" or "org"; its error
+	// starts with the field's name.
+	CheckPrintable(field, s string) error
+}
+
+// printError is a field a [TextChecker] refused.
+type printError struct {
+	field string
+	err   error
+}
+
+func (e *printError) Error() string { return e.err.Error() }
+func (e *printError) Unwrap() error { return e.err }
+
+// checkPrintable asks chk about the name and the org of r.
+func checkPrintable(chk TextChecker, r *Request) *printError {
+	if chk == nil {
+		return nil
+	}
+	for _, f := range [...]struct{ field, s string }{{"name", r.Name}, {"org", r.Org}} {
+		if f.s == "" {
+			continue
+		}
+		if err := chk.CheckPrintable(f.field, f.s); err != nil {
+			return &printError{f.field, err}
+		}
+	}
+	return nil
+}
+
 // BatchOptions tune [Signer.IssueBatch].
 type BatchOptions struct {
+	// Printable, when set, refuses a name or org that cannot be printed
+	// (a *RequestError), before anything is signed.
+	Printable TextChecker
 	// Progress, when set, is called after each signed pass.
 	Progress func(done, total int)
 	// Check, when set, sees the signed passes before they are stored (to
@@ -183,6 +220,17 @@ type BatchOptions struct {
 // IssueBatch signs a pass for every request and stores them all in one
 // transaction. On any error nothing is stored.
 func (s *Signer) IssueBatch(ctx context.Context, st store.Store, ev *pass.Event, reqs []Request, actor string, opt BatchOptions) ([]store.Issued, error) {
+	for i := range reqs {
+		if err := checkPrintable(opt.Printable, &reqs[i]); err != nil {
+			switch {
+			case reqs[i].Line > 0:
+				return nil, &RequestError{fmt.Errorf("line %d (%s): %w", reqs[i].Line, reqs[i].Name, err)}
+			case len(reqs) > 1:
+				return nil, &RequestError{fmt.Errorf("pass %d (%s): %w", i+1, reqs[i].Name, err)}
+			}
+			return nil, &RequestError{err}
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		out := make([]store.Issued, 0, len(reqs))
 		seen := make(map[pass.Serial]bool, len(reqs))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -56,6 +57,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero()) {
 		return usagef("issue: --org, --role, --valid-from and --valid-until are for one pass; a guest list has columns for them")
 	}
+	lib, err := fontLibrary(*pf.fonts)
+	if err != nil {
+		return err
+	}
+	printable := render.Printable{Fonts: lib}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -80,7 +86,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		}
 		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: from.t, ValidUntil: until.t}}
 	} else {
-		if reqs, err = a.readGuestList(*csvFile, ev); err != nil {
+		if reqs, err = a.readGuestList(*csvFile, ev, printable); err != nil {
 			return err
 		}
 	}
@@ -102,7 +108,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), signer.BatchOptions{Progress: progress, Check: check})
+	issued, err := sg.IssueBatch(ctx, a.st, ev, reqs, a.actor(), signer.BatchOptions{Progress: progress, Check: check, Printable: printable})
 	if err != nil {
 		return fmt.Errorf("nothing issued: %w", err)
 	}
@@ -133,7 +139,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, error) {
+func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker) ([]signer.Request, error) {
 	var r io.Reader = a.stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -145,7 +151,7 @@ func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, erro
 	} else {
 		path = "standard input"
 	}
-	reqs, err := signer.ParseGuestList(r, ev)
+	reqs, err := signer.ParseGuestListFor(r, ev, chk)
 	if err != nil {
 		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
 	}
