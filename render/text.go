@@ -156,10 +156,7 @@ func (d *drawer) block(b templates.Box, blk *typeset.Block, align string) {
 	em := blk.Size / d.k // mm per em
 	lineH := blk.Lead * em
 	top := b.Y + (b.H-float64(len(blk.Lines))*lineH)/2
-	style := typeset.Regular
-	if blk.Lines[0].Runs[0].Face.Style == typeset.Bold || blk.Lines[0].Runs[0].Face.Name == "go-bold" {
-		style = typeset.Bold
-	}
+	style := blk.Style
 	fontStyle := ""
 	if style == typeset.Bold {
 		fontStyle = "B"
@@ -173,6 +170,9 @@ func (d *drawer) block(b templates.Box, blk *typeset.Block, align string) {
 			x += (b.W - ln.W*em) / 2
 		case blk.RTL:
 			x += b.W - ln.W*em
+		}
+		if len(ln.Runs) == 0 {
+			continue
 		}
 		if len(ln.Runs) == 1 && ln.Runs[0].Face.Embedded {
 			pdf.SetFont("go", fontStyle, blk.Size)

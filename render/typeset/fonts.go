@@ -2,6 +2,8 @@ package typeset
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"fmt"
 	"io/fs"
 	"os"
@@ -354,7 +356,20 @@ func (l *Library) faceFor(r rune, sc language.Script, s Style, region string) *F
 	if f := l.scriptFace(language.Common, "", s, region); f != nil && f.Has(r) {
 		return f
 	}
-	return l.symbolFace(r, s)
+	if f := l.symbolFace(r, s); f != nil {
+		return f
+	}
+	// Punctuation of no script (a full-width bracket) in a line without
+	// the characters that gave it one: any font already in use.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := slices.Sorted(maps.Keys(l.faces))
+	for _, k := range keys {
+		if f := l.faces[k]; f != nil && f.Has(r) {
+			return f
+		}
+	}
+	return nil
 }
 
 // scriptNameOf names script sc for a character r of the Common script that

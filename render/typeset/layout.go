@@ -50,6 +50,7 @@ type Line struct {
 // Block is text laid out in a box.
 type Block struct {
 	Size  float64 // font size in points
+	Style Style
 	Lead  float64 // line height in em
 	RTL   bool    // the paragraph reads right to left (align it to the right)
 	Lines []Line
@@ -122,12 +123,16 @@ func (l *Library) Fit(s string, spec Spec) (*Block, error) {
 	if spec.MinPt > 0 && size < spec.MinPt-1e-9 {
 		return nil, &TooLongError{Len: len(m.runes), Fits: m.fits(spec)}
 	}
-	b := &Block{Size: size, Lead: lead, RTL: m.rtl}
+	b := &Block{Size: size, Style: spec.Style, Lead: lead, RTL: m.rtl}
 	if spec.Lines > 2 {
 		b.Lead = paraLead
 	}
 	for _, ln := range lines {
-		b.Lines = append(b.Lines, m.line(ln[0], ln[1]))
+		l, err := m.line(ln[0], ln[1])
+		if err != nil {
+			return nil, err
+		}
+		b.Lines = append(b.Lines, l)
 	}
 	return b, nil
 }
@@ -201,11 +206,12 @@ func (m *measured) fit(spec Spec, n int) (float64, [][2]int) {
 		}
 		lines := m.greedy(n, wpt/size)
 		if (len(lines) <= maxLines && float64(len(lines))*paraLead*size <= hpt) || size <= floor {
+			over := len(lines) > maxLines || float64(len(lines))*paraLead*size > hpt
+			if spec.MinPt > 0 && (over || m.tooWide(lines, wpt/size)) {
+				return 0, lines // too long: refused, never cut
+			}
 			for len(lines) > 1 && (len(lines) > maxLines || float64(len(lines))*paraLead*size > hpt) {
 				lines = lines[:len(lines)-1] // no room: the last lines go
-			}
-			if spec.MinPt > 0 && m.tooWide(lines, wpt/size) {
-				return 0, lines
 			}
 			return size, lines
 		}
@@ -264,8 +270,11 @@ func paragraphDir(rs []rune) bool {
 func simpleText(rs []rune, s Style) bool {
 	g := goFaces[s]
 	for _, r := range rs {
+		if r == '\n' {
+			continue
+		}
 		if r < utf8.RuneSelf {
-			if r < ' ' && r != '\n' {
+			if _, ok := g.advance(r); !ok {
 				return false
 			}
 			continue
@@ -296,14 +305,18 @@ func (l *Library) measure(s string, style Style) (*measured, error) {
 	} else if len(m.runes) > 0 {
 		st := l.state(style, m.runes)
 		defer l.put(st)
+		first := -1 // the first character, in logical order, shaped to glyph 0
 		for _, in := range st.split(m.runes, 0, len(m.runes), m.rtl) {
 			out := st.shape(in)
 			for _, g := range out.Glyphs {
-				if g.GlyphID == 0 {
-					return nil, missing(m.runes, g.ClusterIndex)
+				if g.GlyphID == 0 && (first < 0 || g.ClusterIndex < first) {
+					first = g.ClusterIndex
 				}
 				m.adv[g.ClusterIndex] += float64(g.XAdvance) / emScale
 			}
+		}
+		if first >= 0 {
+			return nil, missing(m.runes, first)
 		}
 	}
 	if len(m.runes) > 0 {
@@ -346,11 +359,14 @@ func missing(rs []rune, i int) *MissingError {
 const emScale = 1000 * 64
 
 // line lays out characters [a, b) (trailing spaces left out) as one line.
-func (m *measured) line(a, b int) Line {
+func (m *measured) line(a, b int) (Line, error) {
 	for b > a && unicode.IsSpace(m.runes[b-1]) {
 		b--
 	}
 	text := string(m.runes[a:b])
+	if a == b {
+		return Line{}, nil
+	}
 	if m.simple {
 		g := goFaces[m.style]
 		run := Run{Face: g, Text: text}
@@ -361,7 +377,7 @@ func (m *measured) line(a, b int) Line {
 			x += m.adv[a+len(run.Glyphs)-1]
 		}
 		run.W = x
-		return Line{Text: text, Visual: text, W: x, Runs: []Run{run}}
+		return Line{Text: text, Visual: text, W: x, Runs: []Run{run}}, nil
 	}
 	st := m.lib.state(m.style, m.runes)
 	defer m.lib.put(st)
@@ -372,6 +388,9 @@ func (m *measured) line(a, b int) Line {
 			Text: string(m.runes[in.RunStart:in.RunEnd])}
 		x := 0.0
 		for _, g := range out.Glyphs {
+			if g.GlyphID == 0 { // a face found for the whole text but not for this line
+				return Line{}, missing(m.runes, g.ClusterIndex)
+			}
 			run.Glyphs = append(run.Glyphs, Glyph{ID: uint16(g.GlyphID),
 				X: x + float64(g.XOffset)/emScale, Y: float64(g.YOffset) / emScale})
 			x += float64(g.XAdvance) / emScale
@@ -396,7 +415,7 @@ func (m *measured) line(a, b int) Line {
 			ln.Visual += r.Text
 		}
 	}
-	return ln
+	return ln, nil
 }
 
 // visualOrder puts the runs of one line (logical order) left to right
