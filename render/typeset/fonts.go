@@ -2,12 +2,12 @@ package typeset
 
 import (
 	"bytes"
-	"maps"
-	"slices"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
