@@ -185,7 +185,7 @@ func TestRenderRefusesSmallModules(t *testing.T) {
 	}
 	items, _ := testItems(t, 2)
 	long := &items[1]
-	long.Pass.Name = strings.Repeat("Wolfeschlegelsteinhausenberger ", 3)[:pass.MaxNameLen]
+	long.Pass.Name = strings.Repeat("Wolfeschlegelsteinhausenberger ", 6)[:pass.MaxNameLen]
 	long.Pass.Org = strings.Repeat("Bartholomew & Sons Catering ", 2)[:pass.MaxOrgLen]
 	c := long.Pass.Claims()
 	payload, _ := jsonMarshal(c)
