@@ -262,6 +262,37 @@ func BenchmarkWritePDF1000(b *testing.B) {
 	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
 }
 
+// BenchmarkWritePDF1000Scripts is BenchmarkWritePDF1000 with the names,
+// orgs and event names of scriptCases in one script each.
+func BenchmarkWritePDF1000Scripts(b *testing.B) {
+	tpl, _ := templates.Get("badge-4x3-letter")
+	for _, tc := range scriptCases {
+		switch tc.script {
+		case "latin", "chinese", "arabic", "thai", "devanagari":
+		default:
+			continue
+		}
+		b.Run(tc.script, func(b *testing.B) {
+			items, _ := testItems(b, 1000)
+			ev := *testEvent
+			ev.Name = tc.event
+			for i := range items {
+				items[i].Pass.Name, items[i].Pass.Org, items[i].Event = tc.name, tc.org, &ev
+			}
+			var size int
+			for b.Loop() {
+				var buf bytes.Buffer
+				if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
+					b.Fatal(err)
+				}
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
+			b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+		})
+	}
+}
+
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // zbar decodes every code in a PNG with zbarimg (zbar-tools).

@@ -73,6 +73,11 @@ func TestRenderEveryScript(t *testing.T) {
 				if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret, Duplex: tpl.Back != nil}); err != nil {
 					t.Fatal(err)
 				}
+				if len(items) == 2 {
+					one := bytes.Buffer{}
+					WritePDF(&one, items[:1], Options{Template: tpl, ArtworkSecret: testSecret})
+					t.Logf("%s on %s: a one-pass PDF is %d bytes", tc.script, tpl.Name, one.Len())
+				}
 				if keep != "" {
 					os.WriteFile(filepath.Join(keep, tc.script+"-"+tpl.Name+".pdf"), buf.Bytes(), 0o644)
 				}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,9 +245,12 @@ func glyphPath(f *typeset.Face, id uint16) []byte {
 		return p.([]byte)
 	}
 	var buf []byte
+	// Whole font units: one is a thousandth of an em or less, 0.008 mm at
+	// 22 pt, far below what a printer shows; fractions would double the
+	// size of the file.
 	pt := func(v ...float32) {
 		for _, x := range v {
-			buf = strconv.AppendFloat(buf, float64(x), 'f', -1, 32)
+			buf = strconv.AppendInt(buf, int64(math.Round(float64(x))), 10)
 			buf = append(buf, ' ')
 		}
 	}
