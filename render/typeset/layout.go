@@ -309,10 +309,10 @@ func (l *Library) measure(s string, style Style) (*measured, error) {
 		for _, in := range st.split(m.runes, 0, len(m.runes), m.rtl) {
 			out := st.shape(in)
 			for _, g := range out.Glyphs {
-				if g.GlyphID == 0 && (first < 0 || g.ClusterIndex < first) {
-					first = g.ClusterIndex
+				if g.GlyphID == 0 && (first < 0 || g.TextIndex() < first) {
+					first = g.TextIndex()
 				}
-				m.adv[g.ClusterIndex] += float64(g.XAdvance) / emScale
+				m.adv[g.TextIndex()] += float64(g.Advance) / emScale
 			}
 		}
 		if first >= 0 {
@@ -389,11 +389,11 @@ func (m *measured) line(a, b int) (Line, error) {
 		x := 0.0
 		for _, g := range out.Glyphs {
 			if g.GlyphID == 0 { // a face found for the whole text but not for this line
-				return Line{}, missing(m.runes, g.ClusterIndex)
+				return Line{}, missing(m.runes, g.TextIndex())
 			}
 			run.Glyphs = append(run.Glyphs, Glyph{ID: uint16(g.GlyphID),
 				X: x + float64(g.XOffset)/emScale, Y: float64(g.YOffset) / emScale})
-			x += float64(g.XAdvance) / emScale
+			x += float64(g.Advance) / emScale
 		}
 		run.W = x
 		runs = append(runs, run)
