@@ -101,7 +101,7 @@ func layoutPass(lib *typeset.Library, t *templates.Template, it *Item, duplex bo
 		}
 	}
 	paragraph := func(b templates.Box, s string, pt float64) (*typeset.Block, error) {
-		return lib.Fit(s, typeset.Spec{W: b.W, H: b.H, MaxPt: pt, Lines: 1000})
+		return lib.Fit(s, typeset.Spec{W: b.W, H: b.H, MaxPt: pt, Lines: 1000, LTR: true})
 	}
 	var err error
 	if bx.Zones != nil {

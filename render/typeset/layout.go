@@ -68,6 +68,10 @@ type Spec struct {
 	// lines are broken where the longer line is shortest; more are filled
 	// greedily.
 	Lines int
+	// LTR sets text left to right whatever its first letter (an English
+	// sentence that starts with an Arabic event name); otherwise the first
+	// strong character decides.
+	LTR bool
 }
 
 // TooLongError is text that does not fit its box at the smallest size.
@@ -114,6 +118,9 @@ func (l *Library) Fit(s string, spec Spec) (*Block, error) {
 	m, err := l.measure(s, spec.Style)
 	if err != nil {
 		return nil, err
+	}
+	if spec.LTR {
+		m.rtl = false
 	}
 	size, lines := m.fit(spec, len(m.runes))
 	if spec.MinPt > 0 && size < spec.MinPt-1e-9 && m.inWord != nil {

@@ -228,3 +228,21 @@ func FuzzFit(f *testing.F) {
 		}
 	})
 }
+
+// An English sentence that starts with an Arabic name reads left to right
+// when asked to: the Arabic run comes first, on the left, reversed.
+func TestLTRParagraph(t *testing.T) {
+	needNoto(t)
+	s := "جولة عالمية. This pass"
+	b, err := Default().Fit(s, Spec{W: 200, H: 20, MaxPt: 10, LTR: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := b.Lines[0]
+	if b.RTL || len(ln.Runs) < 2 || !ln.Runs[0].RTL || ln.Runs[len(ln.Runs)-1].RTL {
+		t.Fatalf("runs %+v, RTL %v: want the Arabic run first, left to right", ln.Runs, b.RTL)
+	}
+	if b, _ = Default().Fit(s, Spec{W: 200, H: 20, MaxPt: 10}); !b.RTL {
+		t.Error("without LTR the first letter (Arabic) should make the paragraph right to left")
+	}
+}
