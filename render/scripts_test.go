@@ -134,7 +134,8 @@ func TestRenderRefusesUnreadableName(t *testing.T) {
 }
 
 // On every template the name prints at a cap height of at least 2.2 mm
-// (badges) or 1.8 mm (stickers), and larger than the org and the event.
+// (badges) or 1.8 mm (stickers), and larger than the org and the event;
+// no text draws glyph 0 (.notdef, the empty box).
 func TestNameIsLargest(t *testing.T) {
 	needFonts(t, "王한あعשกक")
 	for _, tpl := range templates.List() {
@@ -149,6 +150,17 @@ func TestNameIsLargest(t *testing.T) {
 			if err != nil {
 				t.Errorf("%s %s: %v", tpl.Name, tc.script, err)
 				continue
+			}
+			for _, b := range []*typeset.Block{txt.name, txt.org, txt.event, txt.sub} {
+				for _, l := range b.Lines {
+					for _, r := range l.Runs {
+						for _, g := range r.Glyphs {
+							if g.ID == 0 {
+								t.Errorf("%s %s: .notdef (glyph 0) in %q", tpl.Name, tc.script, l.Text)
+							}
+						}
+					}
+				}
 			}
 			if c := typeset.CapMM(txt.name.Size, typeset.Bold); c < tpl.MinNameCap()-1e-6 {
 				t.Errorf("%s %s: name cap height %.2f mm, below %.1f", tpl.Name, tc.script, c, tpl.MinNameCap())
