@@ -246,3 +246,13 @@ func TestLTRParagraph(t *testing.T) {
 		t.Error("without LTR the first letter (Arabic) should make the paragraph right to left")
 	}
 }
+
+// BenchmarkFitLatin is the common case: a Latin name on a badge.
+func BenchmarkFitLatin(b *testing.B) {
+	lib := Default()
+	for b.Loop() {
+		if _, err := lib.Fit("Ana Lucía Pérez-Fernández de la Vega", badge); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
