@@ -202,3 +202,42 @@ func TestPrintableRefuses(t *testing.T) {
 		}
 	}
 }
+
+// Documents in every script rendered side by side share fonts, glyph
+// outlines and shaping state safely (run with -race) and come out the
+// same as alone.
+func TestRenderScriptsConcurrently(t *testing.T) {
+	needFonts(t, "王한あعשกक")
+	tpl, err := templates.Get("badge-4x3-letter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := typeset.New() // fresh: fonts are found and loaded while the others draw
+	sets := make([][]Item, len(scriptCases))
+	for i, tc := range scriptCases {
+		sets[i], _ = testItems(t, 3)
+		for j := range sets[i] {
+			sets[i][j].Pass.Name, sets[i][j].Pass.Org = tc.name, tc.org
+		}
+	}
+	render := func(items []Item) []byte {
+		var buf bytes.Buffer
+		if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret, Fonts: lib}); err != nil {
+			t.Error(err)
+		}
+		return buf.Bytes()
+	}
+	got := make([][]byte, len(sets))
+	done := make(chan int)
+	for i := range sets {
+		go func() { got[i] = render(sets[i]); done <- i }()
+	}
+	for range sets {
+		<-done
+	}
+	for i := range sets {
+		if !bytes.Equal(got[i], render(sets[i])) {
+			t.Errorf("%s: the PDF drawn beside others differs from the one drawn alone", scriptCases[i].script)
+		}
+	}
+}
