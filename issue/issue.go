@@ -31,6 +31,9 @@ const maxSerialRetries = 3
 
 // Options tune [Batch].
 type Options struct {
+	// Printable, when set, refuses a name or org that cannot be printed
+	// (a *signer.RequestError), before anything is signed.
+	Printable signer.TextChecker
 	// Progress, when set, is called after each signed pass.
 	Progress func(done, total int)
 	// Check, when set, sees the signed passes before they are stored (to
@@ -43,6 +46,17 @@ type Options struct {
 // a [*signer.RequestError] naming the request (its guest-list line, or its
 // place in the batch); any other error is the machine's or the store's.
 func Batch(ctx context.Context, sg *signer.Signer, st Store, ev *pass.Event, reqs []signer.Request, actor string, opt Options) ([]record.Issued, error) {
+	for i := range reqs {
+		if err := signer.CheckPrintable(opt.Printable, &reqs[i]); err != nil {
+			switch {
+			case reqs[i].Line > 0:
+				return nil, &signer.RequestError{Err: fmt.Errorf("line %d (%s): %w", reqs[i].Line, reqs[i].Name, err)}
+			case len(reqs) > 1:
+				return nil, &signer.RequestError{Err: fmt.Errorf("pass %d (%s): %w", i+1, reqs[i].Name, err)}
+			}
+			return nil, &signer.RequestError{Err: err}
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		out := make([]record.Issued, 0, len(reqs))
 		seen := make(map[pass.Serial]bool, len(reqs))

@@ -149,3 +149,38 @@ func BenchmarkBatch10k(b *testing.B) {
 		}
 	}
 }
+
+// refuseX is a TextChecker that no font prints "X" for.
+type refuseX struct{}
+
+func (refuseX) CheckPrintable(field, s string) error {
+	if strings.Contains(s, "X") {
+		return fmt.Errorf("%s has the character U+0058 \"X\", which no font here prints", field)
+	}
+	return nil
+}
+
+// A name or org the checker refuses is a *RequestError, and nothing is
+// signed or stored.
+func TestBatchPrintable(t *testing.T) {
+	s := newSigner(t)
+	st := newStore(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		reqs []signer.Request
+		want string
+	}{
+		{[]signer.Request{{Type: pass.AAA, Name: "X"}}, `name has the character U+0058 "X"`},
+		{[]signer.Request{{Type: pass.AAA, Name: "A"}, {Type: pass.VIP, Name: "B", Org: "XO"}}, `pass 2 (B): org has the character U+0058`},
+		{[]signer.Request{{Type: pass.AAA, Name: "X", Line: 7}}, `line 7 (X): name has`},
+	} {
+		_, err := issue.Batch(ctx, s, st, event, tc.reqs, "test", issue.Options{Printable: refuseX{}})
+		var re *signer.RequestError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Batch() = %v, want a *RequestError saying %q", err, tc.want)
+		}
+	}
+	if ps, _ := st.Passes(ctx, store.PassFilter{}); len(ps) != 0 {
+		t.Fatalf("the store has %d passes, want 0", len(ps))
+	}
+}

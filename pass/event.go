@@ -20,7 +20,11 @@ type Event struct {
 
 // Limits on free text, so a pass prints and its token stays small.
 const (
-	MaxNameLen  = 64 // characters of a holder's name
+	// MaxNameLen is what the largest shipped template (A6) holds on two
+	// lines at its smallest readable size: about 120 characters of Latin,
+	// 140 of Arabic or Thai, 159 of Devanagari. Whether a name fits a
+	// given template is checked where it is printed (render).
+	MaxNameLen  = 160 // characters of a holder's name
 	MaxOrgLen   = 48
 	MaxTitleLen = 120 // event name and venue
 )

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render/typeset"
 	"github.com/laminate/laminate/templates"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	Colors map[pass.Type]RGB
 	// Progress, when set, is called after each pass is drawn.
 	Progress func(done, total int)
+	// Fonts prints the scripts the embedded Go fonts do not (nil:
+	// typeset.Default, the system font folders).
+	Fonts *typeset.Library
 }
 
 // DefaultColors are the conventional band colours of the pass types.
@@ -60,9 +64,10 @@ var ErrModuleTooSmall = errors.New("QR modules too small for this template")
 // prepared is the per-pass work done before drawing: the costly part
 // (QR encoding, artwork), spread over all cores.
 type prepared struct {
-	qr  *QR
-	art *Artwork
-	err error
+	qr   *QR
+	art  *Artwork
+	text *passText
+	err  error
 }
 
 // WritePDF draws items on sheets of opt.Template and writes the PDF to w.
@@ -81,10 +86,13 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 	if opt.Colors == nil {
 		opt.Colors = DefaultColors
 	}
+	if opt.Fonts == nil {
+		opt.Fonts = typeset.Default()
+	}
 	// QR codes and artwork are made on every core while the sheet is drawn
 	// in order; the first pass that cannot be drawn stops everything
 	// before anything is written.
-	prep, ready, stop := prepare(items, opt.ArtworkSecret, t.QRLevel)
+	prep, ready, stop := prepare(items, &opt)
 	defer stop()
 	get := func(i int) (*prepared, error) {
 		<-ready[i]
@@ -172,7 +180,7 @@ func sides(t *templates.Template, duplex bool) []*templates.Boxes {
 // prepare encodes every QR and draws every artwork on all cores, in item
 // order; ready[i] is closed when out[i] is done. stop ends the workers
 // early (after an error) and waits for them.
-func prepare(items []Item, secret []byte, level string) (out []prepared, ready []chan struct{}, stop func()) {
+func prepare(items []Item, opt *Options) (out []prepared, ready []chan struct{}, stop func()) {
 	out = make([]prepared, len(items))
 	ready = make([]chan struct{}, len(items))
 	for i := range ready {
@@ -191,8 +199,11 @@ func prepare(items []Item, secret []byte, level string) (out []prepared, ready [
 					return
 				}
 				p := &out[i]
-				if p.qr, p.err = NewQR(items[i].Token, level); p.err == nil {
-					p.art, p.err = NewArtwork(secret, string(items[i].Pass.Serial))
+				if p.qr, p.err = NewQR(items[i].Token, opt.Template.QRLevel); p.err == nil {
+					p.art, p.err = NewArtwork(opt.ArtworkSecret, string(items[i].Pass.Serial))
+				}
+				if p.err == nil {
+					p.text, p.err = layoutPass(opt.Fonts, opt.Template, &items[i], opt.Duplex)
 				}
 				close(ready[i])
 			}
@@ -272,32 +283,18 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 	}
 	pdf.SetTextColor(20, 20, 20)
 	if bx.Event != nil {
-		b := onPage(x, y, bx.Event)
-		top, bottom := split(b, 0.58)
-		d.fitText(top, it.Event.Name, "go", "B", 14, "L")
-		sub := it.Event.Schedule.ShowStart.In(it.Event.Location()).Format("Mon 2 Jan 2006")
-		if it.Event.Venue != "" {
-			sub = it.Event.Venue + " · " + sub
-		}
-		d.fitText(bottom, sub, "go", "", 10, "L")
+		top, bottom := split(onPage(x, y, bx.Event), eventSplit)
+		d.block(top, p.text.event, "L")
+		d.block(bottom, p.text.sub, "L")
 	}
 	if bx.Name != nil {
-		d.fitText(onPage(x, y, bx.Name), it.Pass.Name, "go", "B", 22, "L")
+		d.block(onPage(x, y, bx.Name), p.text.name, "L")
 	}
 	if bx.Org != nil {
-		org := it.Pass.Org
-		if it.Pass.Role != "" {
-			if org != "" {
-				org += " · "
-			}
-			org += it.Pass.Role
-		}
-		if org != "" {
-			d.fitText(onPage(x, y, bx.Org), org, "go", "", 11, "L")
-		}
+		d.block(onPage(x, y, bx.Org), p.text.org, "L")
 	}
 	if bx.Zones != nil {
-		d.zones(onPage(x, y, bx.Zones), it, 7)
+		d.block(onPage(x, y, bx.Zones), p.text.zones, "L")
 	}
 	if bx.Validity != nil {
 		d.fitText(onPage(x, y, bx.Validity), validity(it), "go", "", 7, "L")
@@ -325,12 +322,9 @@ func (d *drawer) back(x, y float64, it *Item, p *prepared) {
 	pdf.SetTextColor(20, 20, 20)
 	if bx.Rules != nil {
 		r := onPage(x, y, bx.Rules)
-		top, bottom := split(r, 0.45)
-		d.zones(top, it, 7)
-		rules := fmt.Sprintf("%s. This pass is personal to %s and must be worn visibly. "+
-			"It is signed: door staff scan it and see the holder's name and the pass's artwork. "+
-			"Lost it? Tell the production office at once: it will be revoked.", it.Event.Name, it.Pass.Name)
-		d.paragraph(bottom, rules, 6.5)
+		top, bottom := split(r, rulesSplit)
+		d.block(top, p.text.backZones, "L")
+		d.block(bottom, p.text.rules, "L")
 	}
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
@@ -479,45 +473,6 @@ func (d *drawer) fitText(b templates.Box, s, family, style string, maxPt float64
 	}
 	pdf.SetXY(b.X, b.Y)
 	pdf.CellFormat(b.W, b.H, s, "", 0, align+"M", false, 0, "")
-}
-
-// paragraph writes wrapped text in box b, shrinking the size until it fits.
-func (d *drawer) paragraph(b templates.Box, s string, maxPt float64) {
-	pdf := d.pdf
-	for size := maxPt; size >= 3; size -= 0.5 {
-		pdf.SetFont("go", "", size)
-		lineH := size / d.k * 1.2
-		lines := pdf.SplitText(s, b.W)
-		if float64(len(lines))*lineH <= b.H || size-0.5 < 3 {
-			for i, l := range lines {
-				if float64(i+1)*lineH > b.H {
-					break
-				}
-				pdf.SetXY(b.X, b.Y+float64(i)*lineH)
-				pdf.CellFormat(b.W, lineH, l, "", 0, "LM", false, 0, "")
-			}
-			return
-		}
-	}
-}
-
-// zones lists where and when the pass opens doors, one line per grant.
-func (d *drawer) zones(b templates.Box, it *Item, maxPt float64) {
-	var lines []string
-	for _, g := range it.Event.EffectivePolicy().Allows(it.Pass.Type, it.Pass.Role) {
-		zs := make([]string, len(g.Zones))
-		for i, z := range g.Zones {
-			zs[i] = string(z)
-		}
-		if len(g.Zones) == len(it.Event.EffectivePolicy().Zones) {
-			zs = []string{"all areas"}
-		}
-		lines = append(lines, strings.Join(zs, " · ")+": "+whenText(g.When))
-	}
-	if len(lines) == 0 {
-		lines = []string{"no zones at this event"}
-	}
-	d.paragraph(b, strings.Join(lines, "\n"), maxPt)
 }
 
 var windowWords = map[pass.Window]string{

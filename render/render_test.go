@@ -37,7 +37,7 @@ var (
 		return e
 	}()
 	testNames = []string{"Björk Guðmundsdóttir", "Sigur Rós", "Lemmy Kilmister", "Zoë Wanamaker", "Дмитрий Шостакович",
-		"Ελένη Καραΐνδρου", "Ana Lucía Pérez-Fernández de la Vega y Montenegro", "Sam Okafor"}
+		"Ελένη Καραΐνδρου", "Ana Lucía Pérez-Fernández de la Vega", "Sam Okafor"}
 )
 
 // testItems signs n passes of every type with a throwaway Ed25519 key.
@@ -152,12 +152,15 @@ func TestRenderUTF8Names(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "names.pdf")
+	if d := os.Getenv("LAMINATE_KEEP_PDF"); d != "" {
+		path = filepath.Join(d, "names.pdf")
+	}
 	os.WriteFile(path, buf.Bytes(), 0o600)
 	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(out)
+	text := strings.Join(strings.Fields(string(out)), " ") // a name may wrap to two lines
 	for _, it := range items {
 		if !strings.Contains(text, it.Pass.Name) {
 			t.Errorf("name %q not found in the PDF text", it.Pass.Name)
@@ -182,7 +185,7 @@ func TestRenderRefusesSmallModules(t *testing.T) {
 	}
 	items, _ := testItems(t, 2)
 	long := &items[1]
-	long.Pass.Name = strings.Repeat("Wolfeschlegelsteinhausenberger ", 3)[:pass.MaxNameLen]
+	long.Pass.Name = strings.Repeat("Wolfeschlegelsteinhausenberger ", 6)[:pass.MaxNameLen]
 	long.Pass.Org = strings.Repeat("Bartholomew & Sons Catering ", 2)[:pass.MaxOrgLen]
 	c := long.Pass.Claims()
 	payload, _ := jsonMarshal(c)
@@ -257,6 +260,37 @@ func BenchmarkWritePDF1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
 	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+}
+
+// BenchmarkWritePDF1000Scripts is BenchmarkWritePDF1000 with the names,
+// orgs and event names of scriptCases in one script each.
+func BenchmarkWritePDF1000Scripts(b *testing.B) {
+	tpl, _ := templates.Get("badge-4x3-letter")
+	for _, tc := range scriptCases {
+		switch tc.script {
+		case "latin", "chinese", "arabic", "thai", "devanagari":
+		default:
+			continue
+		}
+		b.Run(tc.script, func(b *testing.B) {
+			items, _ := testItems(b, 1000)
+			ev := *testEvent
+			ev.Name = tc.event
+			for i := range items {
+				items[i].Pass.Name, items[i].Pass.Org, items[i].Event = tc.name, tc.org, &ev
+			}
+			var size int
+			for b.Loop() {
+				var buf bytes.Buffer
+				if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
+					b.Fatal(err)
+				}
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
+			b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+		})
+	}
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

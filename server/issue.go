@@ -116,12 +116,16 @@ func (s *Server) issueOne(c echo.Context) error {
 	if req.ValidUntil != nil {
 		r.ValidUntil = *req.ValidUntil
 	}
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), issue.Options{})
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), issue.Options{Printable: s.printable()})
 	if err != nil {
 		return badIssue(err)
 	}
 	return c.JSON(http.StatusCreated, Issued(&out[0]))
 }
+
+// printable refuses, at issue, a name or org that no font prints or a
+// name too long for any template.
+func (s *Server) printable() signer.TextChecker { return render.Printable{Fonts: s.cfg.Fonts} }
 
 // badIssue turns a request the signer refused into a 400 naming the
 // problem (its messages name fields, lines and columns, never internals).
@@ -153,7 +157,7 @@ func (s *Server) issueBatch(c echo.Context) error {
 		return err
 	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxCSV)
-	reqs, err := signer.ParseGuestList(body, ev)
+	reqs, err := signer.ParseGuestListFor(body, ev, s.printable())
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -161,7 +165,7 @@ func (s *Server) issueBatch(c echo.Context) error {
 		}
 		return badGuestList(err)
 	}
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), issue.Options{})
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), issue.Options{Printable: s.printable()})
 	if err != nil {
 		return badIssue(err)
 	}
@@ -209,7 +213,7 @@ func (s *Server) getPDF(c echo.Context) error {
 	}
 	var buf bytes.Buffer
 	err = render.WritePDF(&buf, []render.Item{{Pass: p.Pass, Token: p.Token, Event: ev}},
-		render.Options{Template: tpl, ArtworkSecret: s.cfg.ArtworkSecret, Duplex: tpl.Back != nil && c.QueryParam("duplex") == "1"})
+		render.Options{Template: tpl, ArtworkSecret: s.cfg.ArtworkSecret, Fonts: s.cfg.Fonts, Duplex: tpl.Back != nil && c.QueryParam("duplex") == "1"})
 	if err != nil {
 		if errors.Is(err, render.ErrModuleTooSmall) {
 			return apiError(http.StatusUnprocessableEntity, "too_small", err.Error())

@@ -23,6 +23,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render/typeset"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -54,6 +55,9 @@ type Config struct {
 	// for the rate limit and the logs. None: the connection's peer is the
 	// client.
 	TrustedProxies []netip.Prefix
+	// Fonts print the scripts beyond Latin, Greek and Cyrillic (nil: the
+	// system font folders). Issuing refuses a name or org no font prints.
+	Fonts *typeset.Library
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's

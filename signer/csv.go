@@ -50,6 +50,13 @@ var ErrEmptyGuestList = errors.New("guest list has no rows")
 // RFC 3339 or "YYYY-MM-DD HH:MM" in the event's time zone. The first bad
 // cell stops the parse with a [*RowError].
 func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
+	return ParseGuestListFor(r, ev, nil)
+}
+
+// ParseGuestListFor is [ParseGuestList] that also asks chk (when not nil)
+// whether each name and org can be printed, so that a name no font prints
+// is refused with its line and column.
+func ParseGuestListFor(r io.Reader, ev *pass.Event, chk TextChecker) ([]Request, error) {
 	lr := &io.LimitedReader{R: r, N: MaxGuestListBytes + 1}
 	cr := csv.NewReader(lr)
 	cr.FieldsPerRecord = -1 // row length checked below, with a clearer message
@@ -97,7 +104,7 @@ func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
 		if len(reqs) == MaxGuestListRows {
 			return nil, &RowError{Line: line, Err: fmt.Errorf("more than %d rows; split the list", MaxGuestListRows)}
 		}
-		req, rerr := parseRow(rec, col, ev)
+		req, rerr := parseRow(rec, col, ev, chk)
 		if rerr != nil {
 			rerr.Line = line
 			if rerr.Column > 0 {
@@ -114,7 +121,7 @@ func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
 	return reqs, nil
 }
 
-func parseRow(rec []string, col map[string]int, ev *pass.Event) (Request, *RowError) {
+func parseRow(rec []string, col map[string]int, ev *pass.Event, chk TextChecker) (Request, *RowError) {
 	get := func(name string) (string, int) {
 		i, ok := col[name]
 		if !ok {
@@ -173,6 +180,10 @@ func parseRow(rec []string, col map[string]int, ev *pass.Event) (Request, *RowEr
 		case strings.HasPrefix(err.Error(), "pass valid until"):
 			_, c = get("valid_until")
 		}
+		return req, &RowError{Column: c, Err: err}
+	}
+	if err := checkPrintable(chk, &req); err != nil {
+		_, c := get(err.field)
 		return req, &RowError{Column: c, Err: err}
 	}
 	return req, nil

@@ -2,6 +2,7 @@ package signer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func TestParseGuestList(t *testing.T) {
 		{name: "fail/missing-name-column", in: "type\nAAA\n", line: 1, want: `missing column "name"`},
 		{name: "fail/bad-type", in: "name,type\nA,AAA\nB,ROADIE\n", line: 3, column: 2, want: "ROADIE"},
 		{name: "fail/empty-name", in: "name,type\n ,AAA\n", line: 2, column: 1, want: "name is empty"},
-		{name: "fail/long-name", in: "name,type\n" + strings.Repeat("x", 65) + ",AAA\n", line: 2, column: 1, want: "longer than 64"},
+		{name: "fail/long-name", in: "name,type\n" + strings.Repeat("x", 161) + ",AAA\n", line: 2, column: 1, want: "longer than 160"},
 		{name: "fail/control-char", in: "name,type\n\"A\x07\",AAA\n", line: 2, column: 1, want: "control character"},
 		{name: "fail/bad-utf8", in: "name,type\nZo\xeb,AAA\n", line: 2, column: 1, want: "UTF-8"},
 		{name: "fail/staff-no-role-column", in: "name,type\nA,STAFF\n", line: 2, want: "add a role column"},
@@ -118,4 +119,37 @@ func FuzzParseGuestList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// noHan is a TextChecker with no font for Chinese.
+type noHan struct{}
+
+func (noHan) CheckPrintable(field, s string) error {
+	for i, r := range []rune(s) {
+		if r >= 0x4E00 && r <= 0x9FFF {
+			return fmt.Errorf("%s has the Han character %U %q at character %d, which no font here prints: install fonts-noto-cjk or pass --fonts DIR", field, r, string(r), i+1)
+		}
+	}
+	return nil
+}
+
+// A name or org no font prints is refused with its line and column.
+func TestParseGuestListPrintable(t *testing.T) {
+	for _, tt := range []struct {
+		in           string
+		line, column int
+		want         string
+	}{
+		{"name,type\nAnn,AAA\n王小明,VIP\n", 3, 1, `name has the Han character U+738B "王" at character 1`},
+		{"type,org,name\nAAA,北京音乐,Wang\n", 2, 2, "org has the Han character U+5317"},
+	} {
+		_, err := ParseGuestListFor(strings.NewReader(tt.in), testEvent, noHan{})
+		var re *RowError
+		if !errors.As(err, &re) || re.Line != tt.line || re.Column != tt.column || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseGuestListFor(%q) = %v, want line %d column %d saying %q", tt.in, err, tt.line, tt.column, tt.want)
+		}
+	}
+	if _, err := ParseGuestListFor(strings.NewReader("name,type\n王小明,VIP\n"), testEvent, nil); err != nil {
+		t.Errorf("without a checker: %v", err)
+	}
 }

@@ -166,3 +166,46 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (record.Issued, error) {
 	}
 	return record.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now}, nil
 }
+
+// TextChecker says whether text can be printed on a pass: that some font
+// prints every character, and that a name fits a template readably.
+// Package render's Printable is one; signer knows no fonts.
+type TextChecker interface {
+	// CheckPrintable checks text s of field "name" or "org"; its error
+	// starts with the field's name.
+	CheckPrintable(field, s string) error
+}
+
+// printError is a field a [TextChecker] refused.
+type printError struct {
+	field string
+	err   error
+}
+
+func (e *printError) Error() string { return e.err.Error() }
+func (e *printError) Unwrap() error { return e.err }
+
+// checkPrintable asks chk about the name and the org of r.
+func checkPrintable(chk TextChecker, r *Request) *printError {
+	if chk == nil {
+		return nil
+	}
+	for _, f := range [...]struct{ field, s string }{{"name", r.Name}, {"org", r.Org}} {
+		if f.s == "" {
+			continue
+		}
+		if err := chk.CheckPrintable(f.field, f.s); err != nil {
+			return &printError{f.field, err}
+		}
+	}
+	return nil
+}
+
+// CheckPrintable asks chk (nil: no check) whether the name and org of r
+// can be printed; the error starts with the field's name.
+func CheckPrintable(chk TextChecker, r *Request) error {
+	if err := checkPrintable(chk, r); err != nil {
+		return err
+	}
+	return nil
+}

@@ -145,3 +145,4 @@ func Example() {
 	fmt.Println(vd.Status, vd.Authentic, vd.Name, len(iss.Serial))
 	// Output: valid true Björk 8
 }
+

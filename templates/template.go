@@ -34,6 +34,10 @@ type Template struct {
 	QRLevel string `json:"qr_level,omitempty"`
 	// Printable is the margin of the page a printer cannot reach.
 	Printable float64 `json:"printable_margin"`
+	// MinCapHeight is the smallest cap height, in mm, of the holder's name
+	// (0: 2.2 mm on badges, 1.8 mm on round stickers, read at arm's
+	// length); a name that only fits smaller is refused. See [MinNameCap].
+	MinCapHeight float64 `json:"min_cap_height,omitempty"`
 
 	// Front holds the element boxes of the pass face; Back those of the
 	// back side printed with --duplex (nil: the template has no back).
@@ -88,6 +92,19 @@ type Boxes struct {
 	Zones    *Box `json:"zones,omitempty"`    // zones and phases allowed
 	Validity *Box `json:"validity,omitempty"` // validity dates
 	Rules    *Box `json:"rules,omitempty"`    // back side: rules text
+}
+
+// MinNameCap is the smallest cap height, in mm, the holder's name prints
+// at on this template: MinCapHeight, or 2.2 mm on badges and 1.8 mm on
+// round stickers.
+func (t *Template) MinNameCap() float64 {
+	switch {
+	case t.MinCapHeight > 0:
+		return t.MinCapHeight
+	case t.Label.Shape == "round":
+		return 1.8
+	}
+	return 2.2
 }
 
 // PerPage is the number of labels on a page.

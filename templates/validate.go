@@ -135,6 +135,9 @@ func (t *Template) checkFields() []error {
 	if t.QRLevel != "" && t.QRLevel != "M" && t.QRLevel != "L" {
 		add(fieldError("qr_level", "%q: want \"M\" (default) or \"L\"; Q and H shrink the modules, which wears worse", t.QRLevel))
 	}
+	if !finite(t.MinCapHeight) || t.MinCapHeight < 0 || t.MinCapHeight > 20 {
+		add(fieldError("min_cap_height", "must be between 0 (the default) and 20 mm"))
+	}
 	if !finite(t.Printable) || t.Printable < 0 {
 		add(fieldError("printable_margin", "must be >= 0"))
 	} else if t.Printable*2 >= math.Min(t.Page.W, t.Page.H) {

@@ -12,6 +12,7 @@ import (
 	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -57,6 +58,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero()) {
 		return usagef("issue: --org, --role, --valid-from and --valid-until are for one pass; a guest list has columns for them")
 	}
+	lib, err := fontLibrary(*pf.fonts)
+	if err != nil {
+		return err
+	}
+	printable := render.Printable{Fonts: lib}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -81,7 +87,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		}
 		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: from.t, ValidUntil: until.t}}
 	} else {
-		if reqs, err = a.readGuestList(*csvFile, ev); err != nil {
+		if reqs, err = a.readGuestList(*csvFile, ev, printable); err != nil {
 			return err
 		}
 	}
@@ -103,7 +109,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), issue.Options{Progress: progress, Check: check})
+	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), issue.Options{Progress: progress, Check: check, Printable: printable})
 	if err != nil {
 		return fmt.Errorf("nothing issued: %w", err)
 	}
@@ -134,7 +140,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, error) {
+func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker) ([]signer.Request, error) {
 	var r io.Reader = a.stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -146,7 +152,7 @@ func (a *app) readGuestList(path string, ev *pass.Event) ([]signer.Request, erro
 	} else {
 		path = "standard input"
 	}
-	reqs, err := signer.ParseGuestList(r, ev)
+	reqs, err := signer.ParseGuestListFor(r, ev, chk)
 	if err != nil {
 		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render"
+	"github.com/laminate/laminate/render/typeset"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/templates"
 )
@@ -28,6 +29,7 @@ type printFlags struct {
 	template  *string
 	cropMarks *bool
 	duplex    *bool
+	fonts     *string
 }
 
 func addPrintFlags(fs *flagSet) printFlags {
@@ -35,7 +37,19 @@ func addPrintFlags(fs *flagSet) printFlags {
 		template:  fs.String("template", "", "sheet template: a shipped name (laminate templates list) or a JSON file"),
 		cropMarks: fs.Bool("crop-marks", false, "corner marks for cutting plain stock"),
 		duplex:    fs.Bool("duplex", false, "add back pages (QR again, zones, rules) for double-sided printing"),
+		fonts:     fs.String("fonts", "", "folder of extra fonts (Noto) for scripts beyond Latin, Greek and Cyrillic; searched before the system font folders"),
 	}
+}
+
+// fontLibrary is the fonts of --fonts DIR and the system font folders.
+func fontLibrary(dir string) (*typeset.Library, error) {
+	if dir == "" {
+		return typeset.Default(), nil
+	}
+	if err := typeset.CheckDir(dir); err != nil {
+		return nil, usagef("--fonts: %v", err)
+	}
+	return typeset.New(dir), nil
 }
 
 // loadTemplate loads --template with a friendly error.
@@ -67,7 +81,11 @@ func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFl
 		items[i] = render.Item{Pass: issued[i].Pass, Token: issued[i].Token, Event: ev}
 	}
 	var buf bytes.Buffer
-	opt := render.Options{Template: tpl, ArtworkSecret: secret, CropMarks: *pf.cropMarks, Duplex: *pf.duplex}
+	lib, err := fontLibrary(*pf.fonts)
+	if err != nil {
+		return nil, err
+	}
+	opt := render.Options{Template: tpl, ArtworkSecret: secret, CropMarks: *pf.cropMarks, Duplex: *pf.duplex, Fonts: lib}
 	if len(items) > 1 {
 		opt.Progress = a.progress("drawing")
 	}

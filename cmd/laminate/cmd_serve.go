@@ -26,6 +26,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM): serve HTTPS, which phone cameras need away from localhost")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
+	fontsDir := fs.String("fonts", "", "folder of extra fonts (Noto) for scripts beyond Latin, Greek and Cyrillic; searched before the system font folders")
 	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
 	cloneWindow := fs.Duration("clone-window", server.DefaultCloneWindow, "one pass admitted at two gates within this is \"attention\" (possible clone)")
 	var proxies prefixList
@@ -81,9 +82,13 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		a.infof("this node cannot issue passes: %v", err)
 		sg = nil
 	}
+	fonts, err := fontLibrary(*fontsDir)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
-		Node: a.n, TrustedProxies: proxies}
+		Node: a.n, TrustedProxies: proxies, Fonts: fonts}
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err

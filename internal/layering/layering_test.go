@@ -70,6 +70,12 @@ var rules = []rule{
 		why:  "render draws what it is given; it reads no store and serves no HTTP",
 	},
 	{
+		name: "typeset",
+		from: []string{mod + "/render/typeset"},
+		not:  concat([]string{mod + "/..."}, gofpdf),
+		why:  "render/typeset finds fonts and lays out text; it knows no PDF and none of our packages, so issuing can use it",
+	},
+	{
 		name:   "nothing-imports-cmd",
 		from:   []string{mod + "/..."},
 		except: []string{mod + "/cmd/..."},
