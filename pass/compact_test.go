@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +190,18 @@ func BenchmarkDecodeCompact(b *testing.B) {
 	for b.Loop() {
 		if _, err := DecodeCompact(cf); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every claim a pass can carry has a tag in the compact form, or every
+// pass would silently travel in the numeric form (twice the digits).
+func TestCompactKnowsEveryClaim(t *testing.T) {
+	ct := reflect.TypeOf(Claims{})
+	for i := range ct.NumField() {
+		name, _, _ := strings.Cut(ct.Field(i).Tag.Get("json"), ",")
+		if !slices.Contains(tagKeys[:], name) || name == "" {
+			t.Errorf("claim %q (Claims.%s) has no compact tag: add one at the end of the tag list in compact.go", name, ct.Field(i).Name)
 		}
 	}
 }
