@@ -22,6 +22,10 @@ type QR struct {
 	Content string
 }
 
+// encodeTransport is pass.EncodeTransport; the wear suite swaps in
+// pass.EncodeNumeric to measure the codes printed before issue 12.
+var encodeTransport = pass.EncodeTransport
+
 // qrLevels maps a template's qr_level to skip2/go-qrcode's constants, whose
 // names mislead: its High is level Q and its Highest is H.
 var qrLevels = map[string]qrcode.RecoveryLevel{
@@ -32,7 +36,7 @@ var qrLevels = map[string]qrcode.RecoveryLevel{
 // ([pass.EncodeTransport]) at level ("L", "M" the default, "Q" or "H"; see
 // the package documentation).
 func NewQR(token, level string) (*QR, error) {
-	num, err := pass.EncodeTransport(token)
+	num, err := encodeTransport(token)
 	if err != nil {
 		return nil, fmt.Errorf("render: token cannot be encoded: %w", err)
 	}
