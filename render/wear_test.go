@@ -21,6 +21,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -37,6 +38,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -638,5 +640,47 @@ func TestWearModuleSize(t *testing.T) {
 				f.Close()
 			}
 		}
+	}
+}
+
+// TestQRSizeFigures logs, per shipped template, the QR version and module
+// size of a typical pass, with and without a photo hash, in the numeric
+// form at the level printed before issue 12 and in the compact form at
+// the template's level now (the figures of the issue's note).
+func TestQRSizeFigures(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
+	sign := func(payload string) string {
+		in := b64([]byte(`{"alg":"EdDSA","kid":"test01"}`)) + "." + b64([]byte(payload))
+		return in + "." + b64(ed25519.Sign(priv, []byte(in)))
+	}
+	serial, _ := pass.NewSerial(nil)
+	p := pass.Pass{Serial: serial, Event: "tour26-lon01", Type: pass.VIP, Name: "Alex Rivera", Org: "Headliner",
+		Issuer: "lam", ValidUntil: time.Date(2026, 3, 15, 23, 59, 0, 0, time.UTC)}
+	payload, _ := jsonMarshal(p.Claims())
+	plain := sign(string(payload))
+	photo := sign(strings.TrimSuffix(string(payload), "}") + `,"ph":"q83vASNFZ4k"}`)
+	before := map[string]string{"sticker-round-50mm-a4": "L"} // the levels shipped before issue 12: M but this one
+	for _, tpl := range templates.List() {
+		var line []string
+		for _, tc := range []struct{ name, token string }{{"no photo", plain}, {"photo hash", photo}} {
+			oldLevel := cmp.Or(before[tpl.Name], "M")
+			encodeTransport = pass.EncodeNumeric
+			old, err := NewQR(tc.token, oldLevel)
+			encodeTransport = pass.EncodeTransport
+			if err != nil {
+				t.Fatal(err)
+			}
+			now, err := NewQR(tc.token, tpl.QRLevel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !pass.IsCompactForm(now.Content) {
+				t.Errorf("%s %s: not in the compact form", tpl.Name, tc.name)
+			}
+			line = append(line, fmt.Sprintf("%s: before v%d %s %d digits %.2f mm, now v%d %s %d digits %.2f mm",
+				tc.name, old.Version, oldLevel, len(old.Content), tpl.Front.QR.W/float64(old.Size()),
+				now.Version, cmp.Or(tpl.QRLevel, "M"), len(now.Content), tpl.Front.QR.W/float64(now.Size())))
+		}
+		t.Logf("%s (front box %.1f mm): %s", tpl.Name, tpl.Front.QR.W, strings.Join(line, "; "))
 	}
 }
