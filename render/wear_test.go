@@ -361,14 +361,23 @@ func decodeAll(t *testing.T, decoder string, files []string) map[string][]string
 			var r struct {
 				File, Text string
 				OK         bool
+				MS         float64
 			}
-			if json.Unmarshal([]byte(line), &r) == nil && r.OK {
+			if json.Unmarshal([]byte(line), &r) != nil {
+				continue
+			}
+			decodeMS[decoder] = append(decodeMS[decoder], r.MS)
+			if r.OK {
 				got[r.File] = append(got[r.File], r.Text)
 			}
 		}
 	}
 	return got
 }
+
+// decodeMS holds the time per image that web/decode.mjs reports, per
+// decoder, for the report.
+var decodeMS = map[string][]float64{}
 
 // wearResult counts codes decoded and verified, per decoder and kind.
 type wearResult map[string]map[string][2]int // decoder -> kind -> {ok, total}
@@ -394,6 +403,7 @@ func (r wearResult) total(dec string) (ok, n int) {
 
 // runWear wears every case with every kind, decodes, verifies and counts.
 func runWear(t *testing.T, v *verifier.Verifier, cases []wearCase, kinds []wearKind, seed uint64) wearResult {
+	clear(decodeMS)
 	dir := t.TempDir()
 	type file struct {
 		kind   string
@@ -547,6 +557,10 @@ func report(t *testing.T, title string, res wearResult) {
 	for _, dec := range decoders(t) {
 		ok, n := res.total(dec)
 		fmt.Fprintf(&b, "  %-5s %5.1f%% |", dec, 100*float64(ok)/float64(max(n, 1)))
+		if ms := decodeMS[dec]; len(ms) > 0 {
+			slices.Sort(ms)
+			fmt.Fprintf(&b, " median %.1f ms/image, p95 %.1f |", ms[len(ms)/2], ms[len(ms)*95/100])
+		}
 		for _, k := range wearKinds {
 			if c, in := res[dec][k.name]; in {
 				fmt.Fprintf(&b, " %s %d/%d", k.name, c[0], c[1])
