@@ -613,12 +613,12 @@ func TestWearModuleSize(t *testing.T) {
 		t.Skip("LAMINATE_WEAR=full only")
 	}
 	needTool(t, "zbarimg", "zbar-tools")
-	items, pub := testItems(t, 40)
+	items, pub := testItems(t, 24)
 	v := wearVerifier(t, pub)
 	for _, level := range []string{"L", "M"} {
 		need := map[string]float64{}
 		var lines []string
-		for _, mod := range []float64{0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.70, 0.80, 0.90, 1.00} {
+		for _, mod := range []float64{0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.70, 0.80, 1.00} {
 			cases := make([]wearCase, len(items))
 			for i, it := range items {
 				q, err := NewQR(it.Token, level)
