@@ -205,3 +205,12 @@ func TestCompactKnowsEveryClaim(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkEncodeCompact(b *testing.B) {
+	tok := craftToken(edHeader, claimsJSON(b, typicalClaims()))
+	for b.Loop() {
+		if _, err := EncodeCompact(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
