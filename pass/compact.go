@@ -310,26 +310,79 @@ func in6(s string) bool {
 	return true
 }
 
-// writeText writes a text field: 1 bit (1: 6-bit alphabet, 0: UTF-8
-// bytes), the length in 5 bits (31: 9 more bits follow, length 31+n),
-// then the characters.
-func writeText(w *bitWriter, s string) {
-	six := in6(s)
-	if six {
-		w.write(1, 1)
-	} else {
-		w.write(0, 1)
+// Text modes: how a text field spells its characters. The cheapest that
+// can spell the text is used (in this order on a tie), so each text has
+// one spelling.
+const (
+	textSix    = iota // 6 bits a character of text6; mode bits "1"
+	textWindow        // a 128-code-point window: 1+7 bits a character; "01"
+	textBytes         // UTF-8 bytes, 8 bits each; "00"
+)
+
+// textMode picks the mode of s, and the window (code point / 128) of its
+// first non-ASCII character for textWindow.
+func textMode(s string) (mode int, window rune) {
+	if in6(s) {
+		return textSix, 0
 	}
-	if len(s) < 31 {
-		w.write(uint64(len(s)), 5)
+	bytesCost := 8 * len(s)
+	n, fits := 0, true
+	for _, r := range s {
+		n++
+		if r < 0x80 {
+			continue
+		}
+		if window == 0 {
+			window = r >> 7
+		} else if r>>7 != window {
+			fits = false
+		}
+	}
+	if fits && window != 0 && 14+8*n <= bytesCost {
+		return textWindow, window
+	}
+	return textBytes, 0
+}
+
+// writeText writes a text field: its mode ("1" six-bit, "01" window with
+// the window's number in 14 bits, "00" UTF-8 bytes), its length in
+// characters (bytes for UTF-8) in 5 bits (31: 9 more bits follow, length
+// 31+n), then the characters: 6 bits each; 1 bit (0: in the window,
+// 1: ASCII) and 7 bits each; or 8 bits a byte.
+func writeText(w *bitWriter, s string) {
+	mode, window := textMode(s)
+	n := len(s)
+	switch mode {
+	case textSix:
+		w.write(1, 1)
+	case textWindow:
+		w.write(1, 2)
+		w.write(uint64(window), 14)
+		n = utf8.RuneCountInString(s)
+	default:
+		w.write(0, 2)
+	}
+	if n < 31 {
+		w.write(uint64(n), 5)
 	} else {
 		w.write(31, 5)
-		w.write(uint64(len(s)-31), 9)
+		w.write(uint64(n-31), 9)
 	}
-	for i := 0; i < len(s); i++ {
-		if six {
+	switch mode {
+	case textSix:
+		for i := 0; i < len(s); i++ {
 			w.write(uint64(strings.IndexByte(text6, s[i])), 6)
-		} else {
+		}
+	case textWindow:
+		for _, r := range s {
+			if r < 0x80 {
+				w.write(0x80|uint64(r), 8)
+			} else {
+				w.write(uint64(r&0x7f), 8)
+			}
+		}
+	default:
+		for i := 0; i < len(s); i++ {
 			w.write(uint64(s[i]), 8)
 		}
 	}
@@ -427,7 +480,13 @@ func readSerial(r *bitReader, out *bytes.Buffer) bool {
 }
 
 func readText(r *bitReader, out *bytes.Buffer) bool {
-	six := r.read(1) == 1
+	mode, window := textSix, rune(0)
+	if r.read(1) == 0 {
+		mode = textBytes
+		if r.read(1) == 1 {
+			mode, window = textWindow, rune(r.read(14))
+		}
+	}
 	n := int(r.read(5))
 	if n == 31 {
 		n += int(r.read(9))
@@ -435,16 +494,29 @@ func readText(r *bitReader, out *bytes.Buffer) bool {
 	if r.bad || n*6 > r.pos {
 		return false
 	}
-	b := make([]byte, n)
-	for i := range b {
-		if six {
-			b[i] = text6[r.read(6)]
-		} else {
-			b[i] = byte(r.read(8))
+	var b []byte
+	for range n {
+		switch mode {
+		case textSix:
+			b = append(b, text6[r.read(6)])
+		case textWindow:
+			c := rune(r.read(8))
+			if c < 0x80 {
+				c += window << 7
+			} else {
+				c &= 0x7f
+			}
+			b = utf8.AppendRune(b, c)
+		default:
+			b = append(b, byte(r.read(8)))
 		}
 	}
 	s := string(b)
-	if r.bad || !plainJSONText(s) || !six && in6(s) && n > 0 { // one spelling: 6-bit text is never sent as bytes
+	if r.bad || !plainJSONText(s) || len(s) > maxText {
+		return false
+	}
+	// One spelling: the mode (and window) the encoder would choose.
+	if m, w := textMode(s); m != mode || w != window {
 		return false
 	}
 	out.WriteString(`"` + s + `"`)

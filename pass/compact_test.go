@@ -51,7 +51,7 @@ func TestCompactForm(t *testing.T) {
 	utf := typical
 	utf.Name, utf.Org, utf.Event = "Björk Guðmundsdóttir", "王小明 & 北京音乐", "tour26.lon_01"
 	long := typical
-	long.Name = strings.Repeat("Ἀλέξανδρος ", 8)
+	long.Name = strings.Repeat("Αλέξανδρος ", 8)
 	cases := []struct {
 		name, header, payload string
 	}{
@@ -60,6 +60,8 @@ func TestCompactForm(t *testing.T) {
 		{"staff-nbf", edHeader, claimsJSON(t, staff)},
 		{"utf8-and-dots", edHeader, claimsJSON(t, utf)},
 		{"long-name", edHeader, claimsJSON(t, long)},
+		{"cyrillic", edHeader, `{"n":"Дмитрий Шостакович","o":"Ленинградская филармония","exp":7}`},
+		{"windows-differ", edHeader, `{"n":"Ἀλέξανδρος","o":"Zoë","exp":7}`},
 		{"with-photo-hash", edHeader, strings.TrimSuffix(claimsJSON(t, typical), "}") + `,"ph":"AAECAwQFBgc"}`},
 		{"photo-hash-first", edHeader, `{"ph":"_-8AAQIDBAU",` + claimsJSON(t, typical)[1:]},
 		{"other-order", edHeader, `{"exp":1790000000,"n":"X","sub":"` + string(typical.Subject) + `","pt":"AAA","ev":"e"}`},

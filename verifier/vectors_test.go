@@ -365,13 +365,18 @@ func makeVectors(t *testing.T) []byte {
 	// form), so the photo hash vector is signed under a kid of no key.
 	photo := rawToken(`{"alg":"EdDSA","kid":"phot01"}`, map[string]any{"sub": string(serial("PHH2345")), "ev": ev.ID, "pt": "VIP",
 		"n": "Anna Photo", "ph": "AAECAwQFBgc", "exp": show.Add(12 * time.Hour).Unix()})
-	tokens = append(tokens, []struct{ name, token, zone string }{{"unknown-key/photo-hash", photo, "green-room"}}...)
+	tokens = append(tokens, []struct{ name, token, zone string }{{"unknown-key/photo-hash", photo, "green-room"},
+		{"valid/cyrillic", mint(sg, pass.Pass{Serial: serial("CYR2345"), Type: pass.VIP, Name: "Дмитрий Шостакович", Org: "Мосфильм"}), "green-room"},
+		{"valid/greek-and-latin", mint(sg, pass.Pass{Serial: serial("GRK2345"), Type: pass.VIP, Name: "Ελένη Καραΐνδρου", Org: "ECM"}), "green-room"},
+	}...)
 	cAAA := compactOf("valid/aaa")
 	compacts := []struct{ name, token, zone string }{
 		{"valid/compact-form", cAAA + "\r\n", "stage"},
 		{"valid/compact-es256", compactOf("valid/es256-photo"), "photo-pit"},
 		{"valid/compact-staff", compactOf("valid/staff-catering"), "catering"},
 		{"valid/compact-utf8-name", compactOf("valid/after-show-not-now"), "green-room"},
+		{"valid/compact-cyrillic-window", compactOf("valid/cyrillic"), "green-room"},
+		{"valid/compact-greek-window", compactOf("valid/greek-and-latin"), "green-room"},
 		{"unknown-key/compact-photo-hash", compactOf("unknown-key/photo-hash"), "green-room"},
 		{"revoked/compact", compactOf("revoked"), "green-room"},
 		{"not-yet-valid/compact-nbf", compactOf("not-yet-valid/today"), "stage"},

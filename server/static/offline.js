@@ -60,6 +60,16 @@
   const SERIAL = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"; // pass.SerialAlphabet
   function isCompactForm(s) { return s.length > 0 && s[0] === "9" && /^[0-9]+$/.test(s); }
   function plainJSONText(s) { return !/[\u0000-\u001f"\\\u2028\u2029]/.test(s); }
+  const MAX_TEXT = 31 + 511;
+  // textMode is pass.textMode: the cheapest spelling of a text.
+  function textMode(t) {
+    const cps = [...t].map((c) => c.codePointAt(0));
+    if (cps.every((c) => c < 128 && TEXT6.includes(String.fromCharCode(c)))) return { mode: "six", win: 0 };
+    let win = 0, fits = true;
+    for (const c of cps) { if (c < 0x80) continue; if (win === 0) win = c >> 7; else if (c >> 7 !== win) fits = false; }
+    if (fits && win !== 0 && 14 + 8 * cps.length <= 8 * ascii.encode(t).length) return { mode: "window", win };
+    return { mode: "bytes", win: 0 };
+  }
   function decodeCompact(s) {
     if (s.length > MAX_COMPACT || !isCompactForm(s) || !s.startsWith("91") || s.length < 3 || s[2] === "0") return null;
     const bits = BigInt(s.slice(2)).toString(2);
@@ -94,17 +104,25 @@
         v = JSON.stringify(PT[read(3)]);
       } else if (tag === 10) {
         v = JSON.stringify(b64encode(bytes(8)));
-      } else { // text: 1 bit 6-bit alphabet or UTF-8, length 5 (+9) bits
-        const six = read(1) === 1;
+      } else { // text: mode ("1" 6-bit, "01" window, "00" UTF-8), length 5 (+9) bits
+        let mode = "six", win = 0;
+        if (read(1) === 0) { mode = "bytes"; if (read(1) === 1) { mode = "window"; win = read(14); } }
         let n = read(5);
         if (n === 31) n += read(9);
         if (bad || n * 6 > bits.length - pos) return null;
-        let t;
-        if (six) { t = ""; for (let i = 0; i < n; i++) t += TEXT6[read(6)]; } else {
+        let t = "";
+        if (mode === "six") { for (let i = 0; i < n; i++) t += TEXT6[read(6)]; } else if (mode === "window") {
+          for (let i = 0; i < n; i++) {
+            const c = read(8), cp = c < 0x80 ? win * 128 + c : c & 0x7f;
+            if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+            t += String.fromCodePoint(cp);
+          }
+        } else {
           try { t = utf8.decode(bytes(n)); } catch (e) { return null; }
-          if (n > 0 && [...t].every((c) => TEXT6.includes(c))) return null; // one spelling
         }
-        if (!plainJSONText(t)) return null;
+        if (bad || !plainJSONText(t) || ascii.encode(t).length > MAX_TEXT) return null;
+        const m = textMode(t); // one spelling: the mode the encoder would choose
+        if (m.mode !== mode || m.win !== win) return null;
         v = '"' + t + '"';
       }
       fields.push('"' + TAGS[tag] + '":' + v);
