@@ -3,11 +3,13 @@ package render
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,14 +45,29 @@ var (
 // testItems signs n passes of every type with a throwaway Ed25519 key.
 func testItems(t testing.TB, n int) ([]Item, ed25519.PublicKey) {
 	t.Helper()
-	pub, priv, _ := ed25519.GenerateKey(nil)
+	return seededItems(t, n, nil)
+}
+
+// seededItems is testItems with the key and the serials drawn from r
+// (crypto/rand when nil), so that a test can be the same on every run.
+func seededItems(t testing.TB, n int, r io.Reader) ([]Item, ed25519.PublicKey) {
+	t.Helper()
+	seed := make([]byte, ed25519.SeedSize)
+	if r == nil {
+		r = rand.Reader
+	}
+	if _, err := io.ReadFull(r, seed); err != nil {
+		t.Fatal(err)
+	}
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
 	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: priv, KeyID: "test01"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	items := make([]Item, n)
 	for i := range items {
-		serial, _ := pass.NewSerial(nil)
+		serial, _ := pass.NewSerial(r)
 		p := pass.Pass{Serial: serial, Event: testEvent.ID, Type: pass.Types[i%len(pass.Types)], Name: testNames[i%len(testNames)],
 			Org: "Motörhead Ltd", ValidUntil: testEvent.Schedule.AccessUntil.UTC(), Issuer: "lam"}
 		if p.Type == pass.Staff {
@@ -182,10 +199,10 @@ func TestRenderRefusesSmallModules(t *testing.T) {
 	}
 	items, _ := testItems(t, 2)
 	long := &items[1]
-	// Text outside the compact form's 6-bit alphabet travels as UTF-8
-	// bytes: 2 per Greek letter.
-	long.Pass.Name = strings.Repeat("Ω", pass.MaxNameLen)
-	long.Pass.Org = strings.Repeat("Ψ", pass.MaxOrgLen)
+	// Text of two scripts travels in the compact form as UTF-8 bytes: 2
+	// a Greek or Cyrillic letter.
+	long.Pass.Name = strings.Repeat("Ωж", pass.MaxNameLen/2)
+	long.Pass.Org = strings.Repeat("Ψд", pass.MaxOrgLen/2)
 	c := long.Pass.Claims()
 	payload, _ := jsonMarshal(c)
 	long.Token = "eyJhbGciOiJFZERTQSIsImtpZCI6InRlc3QwMSJ9." + b64(payload) + "." + strings.Repeat("A", 86)

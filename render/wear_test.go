@@ -523,7 +523,7 @@ func TestWear(t *testing.T) {
 					variants[len(variants)-1] = variant{"before (numeric, L)", "L", true}
 				}
 			}
-			items, pub := testItems(t, sheets*tpl.PerPage())
+			items, pub := seededItems(t, sheets*tpl.PerPage(), rand.NewChaCha8([32]byte{12}))
 			v := wearVerifier(t, pub)
 			for _, vr := range variants {
 				tv := *tpl
@@ -613,7 +613,7 @@ func TestWearModuleSize(t *testing.T) {
 		t.Skip("LAMINATE_WEAR=full only")
 	}
 	needTool(t, "zbarimg", "zbar-tools")
-	items, pub := testItems(t, 24)
+	items, pub := seededItems(t, 24, rand.NewChaCha8([32]byte{7}))
 	v := wearVerifier(t, pub)
 	for _, level := range []string{"L", "M"} {
 		need := map[string]float64{}
