@@ -17,26 +17,32 @@ type QR struct {
 	// Modules is the code as rows of modules, quiet zone included;
 	// true is dark.
 	Modules [][]bool
-	// Content is the text encoded: the token's numeric form.
+	// Content is the text encoded: the token's compact transport form, or
+	// its numeric form when the compact form cannot carry it.
 	Content string
 }
 
-// NewQR encodes token (a compact JWS) in its numeric form at level
-// ("M", the default, or "L"; see the package documentation).
+// encodeTransport is pass.EncodeTransport; the wear suite swaps in
+// pass.EncodeNumeric to measure the codes printed before issue 12.
+var encodeTransport = pass.EncodeTransport
+
+// qrLevels maps a template's qr_level to skip2/go-qrcode's constants, whose
+// names mislead: its High is level Q and its Highest is H.
+var qrLevels = map[string]qrcode.RecoveryLevel{
+	"": qrcode.Medium, "L": qrcode.Low, "M": qrcode.Medium, "Q": qrcode.High, "H": qrcode.Highest,
+}
+
+// NewQR encodes token (a compact JWS) in its transport form
+// ([pass.EncodeTransport]) at level ("L", "M" the default, "Q" or "H"; see
+// the package documentation).
 func NewQR(token, level string) (*QR, error) {
-	num, err := pass.EncodeNumeric(token)
+	num, err := encodeTransport(token)
 	if err != nil {
 		return nil, fmt.Errorf("render: token cannot be encoded: %w", err)
 	}
-	// skip2/go-qrcode's names are misleading: its High is level Q and its
-	// Highest is H. Only L and M are used here.
-	rl := qrcode.Medium
-	switch level {
-	case "", "M":
-	case "L":
-		rl = qrcode.Low
-	default:
-		return nil, fmt.Errorf("render: QR level %q not used (want M or L)", level)
+	rl, ok := qrLevels[level]
+	if !ok {
+		return nil, fmt.Errorf("render: QR level %q unknown (want L, M, Q or H)", level)
 	}
 	code, err := qrcode.New(num, rl)
 	if err != nil {

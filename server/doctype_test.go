@@ -26,6 +26,7 @@ func TestPublicArtworkOnlyForPasses(t *testing.T) {
 	}{
 		{"ok/pass", f.token, 200},
 		{"ok/pass-numeric-form", numeric(f.token), 200},
+		{"ok/pass-compact-form", compactForm(f.token), 200},
 		{"fail/revocation-list", list.JWS, 404},
 		{"fail/bundle", bundle, 404},
 		{"fail/garbage", "hello", 404},

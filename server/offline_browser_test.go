@@ -794,6 +794,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	tokens := []struct{ name, token, want string }{
 		{"valid", f.token, "valid"},
 		{"valid/numeric-form", numericForm(t, f.token), "valid"},
+		{"valid/compact-form", compactForm(f.token), "valid"},
 		{"valid/trailing-crlf", f.token + "\r\n", "valid"},
 		{"valid/leading-spaces", "  " + f.token, "valid"},
 		{"valid/es256", mint(t, esSigner, pass.Pass{Type: pass.Photo, Name: "Anton Corbijn"}), "valid"},

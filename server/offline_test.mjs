@@ -66,6 +66,13 @@ test("tokens: verdicts and door answers", async (t) => {
   m.done(V.tokens.length * 2);
 });
 
+test("QR transport forms decode to the JWS Go rebuilt, or are refused", (t) => {
+  const m = mismatches(t);
+  for (const tr of V.transport) m.check(tr.name, L.fromTransport(L.normalize(tr.form)) || "", tr.token);
+  m.done(V.transport.length);
+  assert.ok(V.transport.some((tr) => tr.token !== ""), "no compact form decodes");
+});
+
 test("bundles: accepted or refused, and why", async (t) => {
   const m = mismatches(t);
   for (const bc of V.bundles) {

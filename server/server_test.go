@@ -110,6 +110,7 @@ func TestEndpoints(t *testing.T) {
 		{"ok/verify-valid", "POST", "/v1/verify", `{"token":"` + f.token + `"}`, 200,
 			[]string{`"authentic":true`, `"status":"valid"`, `"serial":"` + string(f.iss.Serial) + `"`, `"name":"Zoë"`, `"issued_at":"2027-03-05T12:00:00Z"`, `"expires_at"`}},
 		{"ok/verify-numeric-form", "POST", "/v1/verify", `{"token":"` + numeric(f.token) + `"}`, 200, []string{`"status":"valid"`}},
+		{"ok/verify-compact-form", "POST", "/v1/verify", `{"token":"` + compactForm(f.token) + `"}`, 200, []string{`"status":"valid"`}},
 		{"ok/verify-get", "GET", "/v1/verify?token=" + f.token, "", 200, []string{`"status":"valid"`}},
 		{"ok/verify-forged", "POST", "/v1/verify", `{"token":"` + f.token[:len(f.token)-4] + `AAAA"}`, 200, []string{`"authentic":false`, `"status":"forged"`}},
 		{"ok/verify-garbage", "POST", "/v1/verify", `{"token":"hello"}`, 200, []string{`"status":"malformed"`}},
@@ -229,6 +230,11 @@ func TestAuthenticate(t *testing.T) {
 	if _, _, err := NewToken("root", "x", f.now); err == nil {
 		t.Fatal("NewToken(root) succeeded")
 	}
+}
+
+func compactForm(tok string) string {
+	c, _ := pass.EncodeCompact(tok)
+	return c
 }
 
 func numeric(tok string) string {

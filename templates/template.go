@@ -28,9 +28,11 @@ type Template struct {
 	// MinModule is the smallest QR module, in mm, that this stock prints
 	// crisply; a pass whose QR would be smaller is refused.
 	MinModule float64 `json:"min_module"`
-	// QRLevel is the QR error-correction level: "M" (the default) or "L".
-	// M survives a crumpled lanyard; L gives 12% larger modules, for stock
-	// too small for M that stays flat (a sticker on a laminate).
+	// QRLevel is the QR error-correction level: "L", "M" (the default),
+	// "Q" or "H". With the box fixed, a higher level means more, smaller
+	// modules: more redundancy against creases and stains, less margin
+	// against blur. Each shipped template's level is chosen from the wear
+	// suite (render/wear_test.go; the figures are in its description).
 	QRLevel string `json:"qr_level,omitempty"`
 	// Printable is the margin of the page a printer cannot reach.
 	Printable float64 `json:"printable_margin"`

@@ -132,8 +132,10 @@ func (t *Template) checkFields() []error {
 	} else if t.MinModule > 5 {
 		add(fieldError("min_module", "%s mm is more than 5 mm", mm(t.MinModule)))
 	}
-	if t.QRLevel != "" && t.QRLevel != "M" && t.QRLevel != "L" {
-		add(fieldError("qr_level", "%q: want \"M\" (default) or \"L\"; Q and H shrink the modules, which wears worse", t.QRLevel))
+	switch t.QRLevel {
+	case "", "L", "M", "Q", "H":
+	default:
+		add(fieldError("qr_level", "%q: want \"L\", \"M\" (default), \"Q\" or \"H\" (measure with the wear suite: LAMINATE_WEAR=full go test ./render -run TestWear)", t.QRLevel))
 	}
 	if !finite(t.MinCapHeight) || t.MinCapHeight < 0 || t.MinCapHeight > 20 {
 		add(fieldError("min_cap_height", "must be between 0 (the default) and 20 mm"))

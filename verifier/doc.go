@@ -14,8 +14,11 @@
 // Input is capped at [MaxTokenSize] bytes before any parsing. Leading spaces
 // and trailing spaces, CR and LF (added by keyboard-wedge scanners) are
 // removed; any other byte outside base64url and the two dots makes the token
-// malformed. The numeric transport form printed in QR codes (two digits per
-// character, see [pass.EncodeNumeric]) is accepted wherever a token is.
+// malformed. The transport forms printed in QR codes are accepted wherever
+// a token is: the compact form (prefix "91", see [pass.EncodeCompact]),
+// from which the JWS is rebuilt byte for byte and then verified like any
+// other, and the numeric form of earlier passes (two digits per character,
+// see [pass.EncodeNumeric]).
 //
 // Revocation is by serial, read from the verified payload, never by a hash of
 // the token: an ES256 signature has a twin that also verifies, so one pass

@@ -50,6 +50,14 @@ type (
 		States  []stateVector                 `json:"states"`
 		Doors   []doorVector                  `json:"doors"`
 		Policy  policyVectors                 `json:"policy"`
+		// Transport: QR transport forms and the JWS each decodes to ("":
+		// refused), for offline.js's fromTransport.
+		Transport []transportVector `json:"transport"`
+	}
+	transportVector struct {
+		Name  string `json:"name"`
+		Form  string `json:"form"`
+		Token string `json:"token"`
 	}
 	// tokenVector: Offline.Verify at At, and the door's answer (Verify,
 	// Access, DecideScan with no earlier scan) at gate north, zone Zone, "in".
@@ -329,6 +337,77 @@ func makeVectors(t *testing.T) []byte {
 		{"malformed/staff-without-role", rawToken(rawHeader, map[string]any{"sub": string(serial("UNK3456")), "ev": ev.ID, "pt": "STF", "n": "Nobody", "exp": show.Add(12 * time.Hour).Unix()}), "stage"},
 		{"malformed/bad-serial", rawToken(rawHeader, map[string]any{"sub": "AAAA-AAAA", "ev": ev.ID, "pt": "AAA", "n": "Nobody", "exp": show.Add(12 * time.Hour).Unix()}), "stage"},
 		{"malformed/claims-not-json", craft(rawHeader, "not json", func(in []byte) []byte { return ed25519.Sign(raw.priv, in) }), "stage"},
+	}
+	// The compact transport form of the QR codes printed since issue 12
+	// (pass.EncodeCompact), and digit strings that are not one.
+	tokenNamed := func(name string) string {
+		for _, tk := range tokens {
+			if tk.name == name {
+				return tk.token
+			}
+		}
+		t.Fatalf("no token vector %s", name)
+		return ""
+	}
+	compactOf := func(name string) string {
+		c, err := pass.EncodeCompact(tokenNamed(name))
+		if err != nil {
+			t.Fatalf("%s: EncodeCompact: %v", name, err)
+		}
+		return c
+	}
+	// The compact form implies a header of alg and a 6-character kid (the
+	// raw key's 16-character kid makes its tokens travel in the numeric
+	// form), so the photo hash vector is signed under a kid of no key.
+	photo := rawToken(`{"alg":"EdDSA","kid":"phot01"}`, map[string]any{"sub": string(serial("PHH2345")), "ev": ev.ID, "pt": "VIP",
+		"n": "Anna Photo", "ph": "AAECAwQFBgc", "exp": show.Add(12 * time.Hour).Unix()})
+	tokens = append(tokens, []struct{ name, token, zone string }{{"unknown-key/photo-hash", photo, "green-room"},
+		{"valid/cyrillic", mint(sg, pass.Pass{Serial: serial("CYR2345"), Type: pass.VIP, Name: "Дмитрий Шостакович", Org: "Мосфильм"}), "green-room"},
+		{"valid/greek-and-latin", mint(sg, pass.Pass{Serial: serial("GRK2345"), Type: pass.VIP, Name: "Ελένη Καραΐνδρου", Org: "ECM"}), "green-room"},
+	}...)
+	cAAA := compactOf("valid/aaa")
+	compacts := []struct{ name, token, zone string }{
+		{"valid/compact-form", cAAA + "\r\n", "stage"},
+		{"valid/compact-es256", compactOf("valid/es256-photo"), "photo-pit"},
+		{"valid/compact-staff", compactOf("valid/staff-catering"), "catering"},
+		{"valid/compact-utf8-name", compactOf("valid/after-show-not-now"), "green-room"},
+		{"valid/compact-cyrillic-window", compactOf("valid/cyrillic"), "green-room"},
+		{"valid/compact-greek-window", compactOf("valid/greek-and-latin"), "green-room"},
+		{"unknown-key/compact-photo-hash", compactOf("unknown-key/photo-hash"), "green-room"},
+		{"revoked/compact", compactOf("revoked"), "green-room"},
+		{"not-yet-valid/compact-nbf", compactOf("not-yet-valid/today"), "stage"},
+		{"unknown-key/compact", compactOf("unknown-key"), "stage"},
+		{"forged/compact-last-digit", cAAA[:len(cAAA)-1] + string('0'+(cAAA[len(cAAA)-1]-'0'+1)%10), "stage"},
+		{"malformed/compact-truncated", cAAA[:len(cAAA)-3], "stage"},
+		{"malformed/compact-extra-digit", cAAA + "5", "stage"},
+		{"malformed/compact-version-2", "92" + cAAA[2:], "stage"},
+		{"malformed/compact-leading-zero", "910" + cAAA[2:], "stage"},
+		{"malformed/compact-prefix-only", "91", "stage"},
+	}
+	tokens = append(tokens, compacts...)
+	// One digit changed at 20 places of three forms: Go and offline.js
+	// must agree on what each decodes to (mostly a JWS with another
+	// signature or claims; sometimes nothing).
+	transportOnly := compacts
+	for _, name := range []string{"valid/compact-form", "valid/compact-staff", "valid/compact-greek-window"} {
+		var form string
+		for _, c := range compacts {
+			if c.name == name {
+				form = strings.TrimSpace(c.token)
+			}
+		}
+		for i := 1; i <= 20; i++ {
+			at := 2 + i*(len(form)-3)/21
+			mutated := form[:at] + string('0'+(form[at]-'0'+3)%10) + form[at+1:]
+			transportOnly = append(transportOnly, struct{ name, token, zone string }{fmt.Sprintf("mutated/%s/digit-%d", name, at), mutated, ""})
+		}
+	}
+	for _, tk := range transportOnly {
+		jws, err := pass.DecodeTransport(verifier.Normalize(tk.token))
+		if err != nil {
+			jws = ""
+		}
+		v.Transport = append(v.Transport, transportVector{Name: tk.name, Form: tk.token, Token: jws})
 	}
 	for _, tk := range tokens {
 		vd := off.Verify(tk.token, at)

@@ -18,6 +18,7 @@ import (
 
 // MaxTokenSize is the largest input Verify looks at. Laminate tokens are
 // under 400 bytes; 2 KiB leaves room for long names and the numeric form.
+// A transport form (compact or numeric) is held to it too once decoded.
 const MaxTokenSize = 2048
 
 // DefaultLeeway is the clock skew tolerated on nbf and exp.
@@ -172,13 +173,15 @@ func (v *Verifier) verify(token string, at time.Time) Verdict {
 		return malformed(fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenSize))
 	}
 	token = Normalize(token)
-	if pass.IsNumericForm(token) { // the QR's numeric transport form
-		t, err := pass.DecodeNumeric(token)
-		if err != nil {
-			return malformed(fmt.Errorf("%w: %v", ErrMalformed, err))
-		}
-		token = t
+	// A QR code's transport form (compact or numeric) becomes the JWS.
+	t, err := pass.DecodeTransport(token)
+	if err != nil {
+		return malformed(fmt.Errorf("%w: %v", ErrMalformed, err))
 	}
+	if len(t) > MaxTokenSize {
+		return malformed(fmt.Errorf("%w: longer than %d bytes once decoded", ErrMalformed, MaxTokenSize))
+	}
+	token = t
 	if !canonicalCompact(token) {
 		return v.notCompact(token)
 	}

@@ -94,6 +94,10 @@ func TestVerifyStatuses(t *testing.T) {
 		{"ok/valid", f.v, f.token, t0, verifier.StatusValid, true, nil},
 		{"ok/scanner-crlf", f.v, "  " + f.token + " \r\n", t0, verifier.StatusValid, true, nil},
 		{"ok/numeric-form", f.v, numeric(t, f.token) + "\r\n", t0, verifier.StatusValid, true, nil},
+		{"ok/compact-form", f.v, compact(t, f.token) + "\r\n", t0, verifier.StatusValid, true, nil},
+		{"forged/compact-last-digit", f.v, lastDigitPlusOne(compact(t, f.token)), t0, verifier.StatusForged, false, verifier.ErrForged},
+		{"malformed/compact-truncated", f.v, compact(t, f.token)[:200], t0, verifier.StatusMalformed, false, verifier.ErrMalformed},
+		{"malformed/compact-version-2", f.v, "92" + compact(t, f.token)[2:], t0, verifier.StatusMalformed, false, verifier.ErrMalformed},
 		{"malformed/numeric-odd", f.v, numeric(t, f.token)[1:], t0, verifier.StatusMalformed, false, verifier.ErrMalformed},
 		{"malformed/numeric-out-of-range", f.v, "99" + numeric(t, f.token), t0, verifier.StatusMalformed, false, verifier.ErrMalformed},
 		{"ok/within-leeway", f.v, f.token, event.Schedule.AccessUntil.Add(time.Minute), verifier.StatusValid, true, nil},
@@ -381,6 +385,19 @@ func TestVerifyNonCanonicalSignature(t *testing.T) {
 			t.Fatalf("last character %q: Verify() = %s, want malformed", tok[len(tok)-1], vd.Status)
 		}
 	}
+}
+
+func compact(t *testing.T, tok string) string {
+	t.Helper()
+	c, err := pass.EncodeCompact(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func lastDigitPlusOne(s string) string {
+	return s[:len(s)-1] + string('0'+(s[len(s)-1]-'0'+1)%10)
 }
 
 func numeric(t *testing.T, tok string) string {

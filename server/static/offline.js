@@ -47,6 +47,100 @@
     return out;
   }
 
+  // The compact transport form (pass/compact.go): "91", then one decimal
+  // number whose bits, behind a leading 1, are alg (1), kid (36), the
+  // claims as tagged fields in JSON order, and the 64-byte signature. The
+  // JWS is rebuilt byte for byte; null for anything EncodeCompact would not
+  // write.
+  const MAX_COMPACT = 2048; // pass.MaxCompactDigits
+  const TAGS = ["", "iss", "sub", "ev", "pt", "n", "o", "r", "nbf", "exp", "ph"];
+  const PT = ["AAA", "VIP", "AFT", "WRK", "LOC", "PHO", "MEG", "STF"];
+  const CALGS = ["EdDSA", "ES256"];
+  const TEXT6 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -";
+  const SERIAL = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"; // pass.SerialAlphabet
+  function isCompactForm(s) { return s.length > 0 && s[0] === "9" && /^[0-9]+$/.test(s); }
+  function plainJSONText(s) { return !/[\u0000-\u001f"\\\u2028\u2029]/.test(s); }
+  const MAX_TEXT = 31 + 511;
+  // textMode is pass.textMode: the cheapest spelling of a text.
+  function textMode(t) {
+    const cps = [...t].map((c) => c.codePointAt(0));
+    if (cps.every((c) => c < 128 && TEXT6.includes(String.fromCharCode(c)))) return { mode: "six", win: 0 };
+    let win = 0, fits = true;
+    for (const c of cps) { if (c < 0x80) continue; if (win === 0) win = c >> 7; else if (c >> 7 !== win) fits = false; }
+    if (fits && win !== 0 && 14 + 8 * cps.length <= 8 * ascii.encode(t).length) return { mode: "window", win };
+    return { mode: "bytes", win: 0 };
+  }
+  function decodeCompact(s) {
+    if (s.length > MAX_COMPACT || !isCompactForm(s) || !s.startsWith("91") || s.length < 3 || s[2] === "0") return null;
+    const bits = BigInt(s.slice(2)).toString(2);
+    let pos = 1, bad = false; // below the leading 1
+    const read = (n) => {
+      if (pos + n > bits.length) { bad = true; pos = bits.length; return 0; }
+      const v = parseInt(bits.slice(pos, pos + n), 2); pos += n; return v;
+    };
+    const bytes = (n) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = read(8); return b; };
+    const alg = CALGS[read(1)];
+    let kid = "";
+    for (let i = 0; i < 6; i++) kid += B64[read(6)];
+    const fields = [], seen = new Set();
+    for (;;) {
+      const tag = read(4);
+      if (tag === 0 || bad) break;
+      if (tag >= TAGS.length || seen.has(tag)) return null;
+      seen.add(tag);
+      let v;
+      if (tag === 8 || tag === 9) { // nbf, exp: 32 bits
+        const n = read(16) * 65536 + read(16);
+        if (n === 0) return null;
+        v = String(n);
+      } else if (tag === 2) { // sub: seven symbols in 35 bits, check recomputed
+        let n = BigInt(read(3)) << 32n | BigInt(read(16)) << 16n | BigInt(read(16));
+        const data = [];
+        for (let i = 0; i < 7; i++) { data.unshift(Number(n % 31n)); n /= 31n; }
+        if (n !== 0n) return null;
+        let sum = 0; data.forEach((d, i) => { sum += (i + 1) * d; });
+        v = JSON.stringify(data.map((d) => SERIAL[d]).join("") + SERIAL[((31 - sum % 31) * 4) % 31]);
+      } else if (tag === 4) {
+        v = JSON.stringify(PT[read(3)]);
+      } else if (tag === 10) {
+        v = JSON.stringify(b64encode(bytes(8)));
+      } else { // text: mode ("1" 6-bit, "01" window, "00" UTF-8), length 5 (+9) bits
+        let mode = "six", win = 0;
+        if (read(1) === 0) { mode = "bytes"; if (read(1) === 1) { mode = "window"; win = read(14); } }
+        let n = read(5);
+        if (n === 31) n += read(9);
+        if (bad || n * 6 > bits.length - pos) return null;
+        let t = "";
+        if (mode === "six") { for (let i = 0; i < n; i++) t += TEXT6[read(6)]; } else if (mode === "window") {
+          for (let i = 0; i < n; i++) {
+            const c = read(8), cp = c < 0x80 ? win * 128 + c : c & 0x7f;
+            if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+            t += String.fromCodePoint(cp);
+          }
+        } else {
+          try { t = utf8.decode(bytes(n)); } catch (e) { return null; }
+        }
+        if (bad || !plainJSONText(t) || ascii.encode(t).length > MAX_TEXT) return null;
+        const m = textMode(t); // one spelling: the mode the encoder would choose
+        if (m.mode !== mode || m.win !== win) return null;
+        v = '"' + t + '"';
+      }
+      fields.push('"' + TAGS[tag] + '":' + v);
+    }
+    const sig = bytes(64);
+    if (bad || pos !== bits.length) return null;
+    const hdr = '{"alg":"' + alg + '","kid":"' + kid + '"}';
+    return b64encode(ascii.encode(hdr)) + "." + b64encode(ascii.encode("{" + fields.join(",") + "}")) + "." + b64encode(sig);
+  }
+
+  // fromTransport turns what a QR code or a scanner gave (a JWS, or its
+  // compact or numeric form) into the JWS; null for a bad transport form.
+  function fromTransport(s) {
+    if (isCompactForm(s)) return decodeCompact(s);
+    if (isNumericForm(s)) return decodeNumeric(s);
+    return s;
+  }
+
   // canonicalCompact is verifier.canonicalCompact: three segments of
   // base64url and nothing else, unused low bits zero, so one pass cannot be
   // written as several byte strings.
@@ -409,10 +503,8 @@
     const forged = () => ({ authentic: false, status: "forged", message: "The signature does not match: not a pass we issued" });
     if (typeof raw !== "string" || raw.length > MAX_TOKEN) return malformed();
     let token = normalize(raw);
-    if (isNumericForm(token)) {
-      token = decodeNumeric(token);
-      if (token === null) return malformed();
-    }
+    token = fromTransport(token);
+    if (token === null || token.length > MAX_TOKEN) return malformed();
     const parts = token.split(".");
     const h = parts.length === 3 && lenientSegment(parts[0]) ? jsonHeader(parts[0]) : null;
     // An algorithm we never accept (none, HMAC) is an attempt at a forgery;
@@ -600,7 +692,7 @@
 
   global.LaminateOffline = Object.freeze({
     BundleError,
-    normalize, isNumericForm, decodeNumeric, canonicalCompact, parseSerial,
+    normalize, isNumericForm, decodeNumeric, isCompactForm, decodeCompact, fromTransport, canonicalCompact, parseSerial,
     importJWKS, openBundle, bundleState, prepareDoor, prepareEvent,
     verifyToken, decide, phaseAt, doorDecision, clock,
   });

@@ -308,7 +308,7 @@
 
   // Keyboard-wedge scanners type the code then Enter; some send no Enter,
   // so a pause ends a code: 120 ms once it looks whole (a JWS, or its
-  // numeric form, with a full signature), 1 s otherwise, so a scanner that
+  // compact or numeric form, with a full signature), 1 s otherwise, so a scanner that
   // stalls mid-code is not read as a broken pass.
   let pause = 0, firstKey = 0;
   $("wedge").addEventListener("keydown", (e) => {
@@ -322,7 +322,7 @@
   });
   function looksWhole(v) {
     let s = L.normalize(v);
-    if (L.isNumericForm(s)) s = L.decodeNumeric(s) || "";
+    s = L.fromTransport(s) || "";
     const p = s.split(".");
     return p.length === 3 && p[2].length === 86; // EdDSA and ES256 signatures: 64 bytes
   }
@@ -411,7 +411,7 @@
       if (a.decision === "admit") remember(a.pass.serial, { gate: req.gate, zone: req.zone, direction: req.direction, at });
     }
     let tok = L.normalize(scan.token);
-    if (L.isNumericForm(tok)) tok = L.decodeNumeric(tok) || tok; // the compact JWS: half the bytes
+    tok = L.fromTransport(tok) || tok; // the JWS a QR's transport form carries: what the server stores
     a.offline = true; a.scan_id = scan.scan_id; a.at = new Date(at).toISOString();
     a.entry = {
       scan_id: scan.scan_id, token: tok.slice(0, 4096), gate: scan.gate, zone: scan.zone, direction: scan.direction,
