@@ -34,10 +34,13 @@ test: lint web jstest
 # answers Go wrote into testdata/offline/vectors.json, with Node's own test
 # runner: no browser, no npm packages. Needs Node 20+ (WebCrypto Ed25519);
 # skipped without it, except in CI (LAMINATE_CI=1), where it fails.
+# web/decode_test.mjs checks the pages' QR decoder (static/decoder.js with
+# zxing-wasm, against jsQR) on worn crops of printed passes; it needs
+# web/node_modules ("make web", which "make test" runs first).
 NODE ?= node
 jstest:
 	@if $(NODE) -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then \
-		$(NODE) --test --test-reporter=spec server/offline_test.mjs; \
+		$(NODE) --test --test-reporter=spec server/offline_test.mjs web/decode_test.mjs; \
 	elif [ -n "$$LAMINATE_CI" ]; then \
 		echo "jstest: Node.js 20 or later is needed (LAMINATE_CI is set)" >&2; exit 1; \
 	else echo "jstest: skipped, no Node.js 20 or later: the offline door page is not checked against testdata/offline/vectors.json"; fi
