@@ -244,6 +244,7 @@ func TestScanPageCamera(t *testing.T) {
 				t.Fatalf("the page decoded with %q (%s), want zxing", got, evalJS[string](ctx, t, `LaminateDecoder.zxingError()`))
 			}
 			noCSPViolations(ctx, t)
+			shot(ctx, t, "scan-camera-"+c.name)
 			t.Logf("frame with the QR -> green screen: %d ms; camera %s; BarcodeDetector in this Chromium: %v", elapsed,
 				evalJS[string](ctx, t, `(() => { const s = document.getElementById("video").srcObject.getVideoTracks()[0].getSettings(); return s.width + "x" + s.height })()`),
 				evalJS[bool](ctx, t, `"BarcodeDetector" in window`))

@@ -104,7 +104,7 @@ func TestVerifyPageCamera(t *testing.T) {
 	cspWatch(ctx, t)
 	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()
-	err := chromedp.Do(ctx,
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), // a phone
 		chromedp.Navigate(ts.URL+"/verify"),
 		chromedp.WaitVisible(chromedp.ID("camera-btn")),
 		chromedp.Click(chromedp.ID("camera-btn")),
@@ -117,4 +117,6 @@ func TestVerifyPageCamera(t *testing.T) {
 		t.Fatal("the code box is empty after a camera read")
 	}
 	noCSPViolations(ctx, t)
+	noSideScroll(ctx, t, "verify after a camera read")
+	shot(ctx, t, "verify-camera-390")
 }
