@@ -4,6 +4,7 @@
 // what a lanyard does to a pass. A measuring tool, not part of the pages.
 //
 //   node web/wearset.mjs --out DIR [--prefix NAME] PAGE.png...
+//   node web/wearset.mjs --score DIR RESULTS.jsonl...
 //
 // The sheets come from "laminate render" and "pdftoppm -png -r 150". Each
 // code is found with zxing-wasm, cut out with its quiet zone, turned grey
@@ -11,6 +12,10 @@
 // gets one line per file: {"file","text","wear"} (text is what the clean
 // code holds). Wear is applied in this order: scale, rotation, blur,
 // fading, noise. Noise comes from a fixed seed, so a set is reproducible.
+//
+// --score reads web/decode.mjs output for DIR's files and prints, per
+// results file and NAME, the codes read right (text as in the manifest),
+// the median and 90th percentile decode time, and the misses per wear.
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -135,7 +140,29 @@ function writeGrey(path, img) {
   writeFileSync(path, PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false }));
 }
 
+function score(dir, results) {
+  const want = new Map(readFileSync(join(dir, "manifest.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).map((m) => [m.file, m]));
+  for (const f of results) {
+    const by = new Map();
+    for (const r of readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l))) {
+      const m = want.get(r.file);
+      if (!m) continue;
+      const name = m.file.slice(dir.length).replace(/^\/*/, "").split("-")[0];
+      if (!by.has(name)) by.set(name, { ok: 0, n: 0, ms: [], missed: {} });
+      const s = by.get(name);
+      s.n++; s.ms.push(r.ms);
+      if (r.ok && r.text === m.text) s.ok++; else s.missed[m.wear] = (s.missed[m.wear] || 0) + 1;
+    }
+    for (const [name, s] of by) {
+      s.ms.sort((a, b) => a - b);
+      const q = (p) => s.ms[Math.min(s.ms.length - 1, Math.floor(s.ms.length * p))];
+      console.log(`${f} ${name}: ${s.ok}/${s.n} read, median ${q(0.5)} ms, p90 ${q(0.9)} ms, missed ${JSON.stringify(s.missed)}`);
+    }
+  }
+}
+
 async function main(argv) {
+  if (argv[0] === "--score" && argv.length > 2) { score(argv[1], argv.slice(2)); return 0; }
   let out = "", prefix = "code";
   const pages = [];
   for (let i = 0; i < argv.length; i++) {
