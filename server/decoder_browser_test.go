@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -119,4 +120,41 @@ func TestVerifyPageCamera(t *testing.T) {
 	noCSPViolations(ctx, t)
 	noSideScroll(ctx, t, "verify after a camera read")
 	shot(ctx, t, "verify-camera-390")
+}
+
+// TestPageCSP: the pages and their files carry the CSP, and its script-src
+// allows this server's scripts and WebAssembly compilation only: no
+// 'unsafe-eval', no inline script, no other origin. The .wasm is served as
+// application/wasm (streaming compilation needs it).
+func TestPageCSP(t *testing.T) {
+	f := newFixture(t, 0)
+	ts := httptest.NewServer(f.s.Handler())
+	defer ts.Close()
+	paths := []string{"/scan", "/verify", "/static/decoder.js", "/scan-sw.js"}
+	wasm := "/static/vendor/zxing_reader.wasm"
+	if _, err := os.Stat("static/vendor/zxing_reader.wasm"); err == nil {
+		paths = append(paths, wasm)
+	}
+	for _, p := range paths {
+		r, err := http.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != 200 {
+			t.Fatalf("%s: HTTP %d", p, r.StatusCode)
+		}
+		var script string
+		for _, d := range strings.Split(r.Header.Get("Content-Security-Policy"), ";") {
+			if d = strings.TrimSpace(d); strings.HasPrefix(d, "script-src ") {
+				script = d
+			}
+		}
+		if script != "script-src 'self' 'wasm-unsafe-eval'" {
+			t.Errorf("%s: %q, want script-src 'self' 'wasm-unsafe-eval'", p, script)
+		}
+		if ct := r.Header.Get("Content-Type"); p == wasm && ct != "application/wasm" {
+			t.Errorf("%s: Content-Type %q, want application/wasm", p, ct)
+		}
+	}
 }
