@@ -4,18 +4,24 @@ FUZZTIME ?= 20s
 
 .PHONY: build test jstest run demo bench lint fuzz clean web
 
-# The scanner pages' QR decoder (npm jsqr, pinned by web/package-lock.json)
-# is fetched here and embedded in the binary; nothing third-party is
-# committed. Without npm the pages still take scanner guns and pasted codes.
-# axe-core (a devDependency, same lock file) stays in web/node_modules: only
-# the browser tests read it, it is never embedded.
-JSQR := server/static/vendor/jsQR.js
-AXE  := web/node_modules/axe-core/axe.min.js
-web: $(JSQR) $(AXE)
-$(JSQR) $(AXE) &: web/package.json web/package-lock.json
+# The scanner pages' QR decoder, zxing-wasm (zxing-cpp as WebAssembly: its
+# script and its .wasm), and jsQR, the fallback for browsers without
+# WebAssembly (npm, pinned by web/package-lock.json), are fetched here and
+# embedded in the binary; nothing third-party is committed. Without npm the
+# pages still take scanner guns and pasted codes. axe-core and pngjs
+# (devDependencies, same lock file) stay in web/node_modules: only the tests
+# and web/decode.mjs read them, they are never embedded.
+VENDOR := server/static/vendor
+JSQR   := $(VENDOR)/jsQR.js
+ZXING  := $(VENDOR)/zxing-reader.js $(VENDOR)/zxing_reader.wasm
+AXE    := web/node_modules/axe-core/axe.min.js
+web: $(JSQR) $(ZXING) $(AXE)
+$(JSQR) $(ZXING) $(AXE) &: web/package.json web/package-lock.json
 	@if command -v npm >/dev/null; then \
-		cd web && npm ci --no-audit --no-fund --silent && mkdir -p ../server/static/vendor && \
-		cp node_modules/jsqr/dist/jsQR.js ../server/static/vendor/jsQR.js; \
+		cd web && npm ci --no-audit --no-fund --silent && mkdir -p ../$(VENDOR) && \
+		cp node_modules/jsqr/dist/jsQR.js ../$(JSQR) && \
+		cp node_modules/zxing-wasm/dist/iife/reader/index.js ../$(VENDOR)/zxing-reader.js && \
+		cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm ../$(VENDOR)/zxing_reader.wasm; \
 	else echo "npm not found: the scanner pages will have no camera decoding"; fi
 
 build: web
@@ -28,10 +34,13 @@ test: lint web jstest
 # answers Go wrote into testdata/offline/vectors.json, with Node's own test
 # runner: no browser, no npm packages. Needs Node 20+ (WebCrypto Ed25519);
 # skipped without it, except in CI (LAMINATE_CI=1), where it fails.
+# web/decode_test.mjs checks the pages' QR decoder (static/decoder.js with
+# zxing-wasm, against jsQR) on worn crops of printed passes; it needs
+# web/node_modules ("make web", which "make test" runs first).
 NODE ?= node
 jstest:
 	@if $(NODE) -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then \
-		$(NODE) --test --test-reporter=spec server/offline_test.mjs; \
+		$(NODE) --test --test-reporter=spec server/offline_test.mjs web/decode_test.mjs; \
 	elif [ -n "$$LAMINATE_CI" ]; then \
 		echo "jstest: Node.js 20 or later is needed (LAMINATE_CI is set)" >&2; exit 1; \
 	else echo "jstest: skipped, no Node.js 20 or later: the offline door page is not checked against testdata/offline/vectors.json"; fi
@@ -79,4 +88,4 @@ fuzz:
 	$(GO) test ./backup -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME)
 
 clean:
-	rm -rf bin web/node_modules $(JSQR)
+	rm -rf bin web/node_modules $(JSQR) $(ZXING)

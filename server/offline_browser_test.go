@@ -286,7 +286,7 @@ func TestOfflineScanPage(t *testing.T) {
 	if err := f.s.SyncOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	north := browser(t, y4m(t, bjork.Token)) // the fake camera shows Björk's pass
+	north := browser(t, y4m(t, bjork.Token, 4, 0)) // the fake camera shows Björk's pass
 	auth := scannerToken(t, f)
 	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()

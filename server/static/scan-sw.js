@@ -4,11 +4,12 @@
 // touched: scans, bundles and uploads go to the network or fail, and the
 // page decides offline from what it keeps in IndexedDB.
 "use strict";
-const CACHE = "laminate-scan-2";
-const PAGE = ["/scan", "/static/app.css", "/static/theme.js", "/static/offline.js", "/static/scan.js", "/static/vendor/jsQR.js"];
+const CACHE = "laminate-scan-3";
+const PAGE = ["/scan", "/static/app.css", "/static/theme.js", "/static/offline.js", "/static/scan.js", "/static/decoder.js",
+  "/static/vendor/zxing-reader.js", "/static/vendor/zxing_reader.wasm", "/static/vendor/jsQR.js"];
 
 self.addEventListener("install", (e) => {
-  // One file missing (jsQR without "make web") must not stop the others.
+  // One file missing (the decoder without "make web") must not stop the others.
   e.waitUntil(caches.open(CACHE).then((c) => Promise.all(PAGE.map((u) => c.add(u).catch(() => {})))).then(() => self.skipWaiting()));
 });
 

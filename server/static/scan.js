@@ -760,31 +760,30 @@
   }, PROBE_EVERY);
   setInterval(() => { if (token && isOnline()) refreshOffline(); }, BUNDLE_EVERY);
 
-  // Camera: jsQR on frames drawn to a canvas. It reads the whole frame. A
-  // pass held in front of it is one scan: the same code is read again only
-  // after it has been out of sight for 3 s.
+  // Camera: static/decoder.js (zxing-wasm) on frames drawn to a canvas. It
+  // reads the whole frame. A pass held in front of it is one scan: the same
+  // code is read again only after it has been out of sight for 3 s.
+  const D = window.LaminateDecoder;
   let camera = null;
   $("camera-btn").onclick = async () => {
     if (camera) { camera.getTracks().forEach((t) => t.stop()); camera = null; $("video").style.display = "none"; $("camera-btn").textContent = "Use camera"; return; }
-    if (typeof jsQR !== "function") { $("camera-msg").textContent = "Camera decoding is not built into this server (use a scanner gun)."; return; }
+    try { await D.load(); } catch (e) { $("camera-msg").textContent = "Camera decoding is not built into this server (use a scanner gun)."; return; }
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      const stream = await D.openCamera();
       camera = stream;
       const v = $("video"); v.srcObject = stream; v.style.display = "block"; await v.play();
-      const c = document.createElement("canvas"), ctx = c.getContext("2d", { willReadFrequently: true });
+      const read = D.frameReader(v);
       let seenCode = "", seenAt = 0;
-      const tick = () => {
+      const tick = async () => {
         if (camera !== stream) return;
         if (v.readyState >= 2 && !busy && !painting) {
           const t0 = performance.now();
-          c.width = v.videoWidth; c.height = v.videoHeight;
-          ctx.drawImage(v, 0, 0);
-          const img = ctx.getImageData(0, 0, c.width, c.height);
-          const qr = jsQR(img.data, img.width, img.height, { inversionAttempts: "dontInvert" });
-          if (qr && qr.data) {
-            const again = qr.data === seenCode && Date.now() - seenAt < 3000;
-            seenCode = qr.data; seenAt = Date.now();
-            if (!again) submit(qr.data, t0, true);
+          let text = "";
+          try { text = await read(); } catch (e) { /* a frame the decoder could not take: the next one */ }
+          if (text && camera === stream) {
+            const again = text === seenCode && Date.now() - seenAt < 3000;
+            seenCode = text; seenAt = Date.now();
+            if (!again) submit(text, t0, true);
           }
         }
         requestAnimationFrame(tick);

@@ -34,18 +34,19 @@
   }
   $("check").onclick = () => check($("code").value);
 
+  // Camera: static/decoder.js (zxing-wasm) on frames drawn to a canvas,
+  // until one holds a code.
+  const D = window.LaminateDecoder;
   $("camera-btn").onclick = async () => {
-    if (typeof jsQR !== "function") { $("camera-msg").textContent = "Camera decoding is not built into this server."; return; }
+    try { await D.load(); } catch (e) { $("camera-msg").textContent = "Camera decoding is not built into this server."; return; }
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      const stream = await D.openCamera();
       const v = $("video"); v.srcObject = stream; v.style.display = "block"; await v.play();
-      const c = document.createElement("canvas"), ctx = c.getContext("2d", { willReadFrequently: true });
-      const tick = () => {
-        if (v.readyState >= 2) {
-          c.width = v.videoWidth; c.height = v.videoHeight; ctx.drawImage(v, 0, 0);
-          const qr = jsQR(ctx.getImageData(0, 0, c.width, c.height).data, c.width, c.height, { inversionAttempts: "dontInvert" });
-          if (qr && qr.data) { $("code").value = qr.data; stream.getTracks().forEach((t) => t.stop()); v.style.display = "none"; check(qr.data); return; }
-        }
+      const read = D.frameReader(v);
+      const tick = async () => {
+        let text = "";
+        if (v.readyState >= 2) { try { text = await read(); } catch (e) { /* the next frame */ } }
+        if (text) { $("code").value = text; stream.getTracks().forEach((t) => t.stop()); v.style.display = "none"; check(text); return; }
         requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
