@@ -48,6 +48,26 @@ type Issued struct {
 	Token    string
 	KID      string
 	IssuedAt time.Time
+	// PhotoJPEG is the holder's photo as package photo made it, stored by
+	// [Store.InsertPasses] when Pass.Photo is set; its hash must be
+	// Pass.Photo. Reads leave it nil: [Store.PassPhoto] returns it.
+	PhotoJPEG []byte
+}
+
+// CheckPhoto checks that an issued pass comes with the photo it signs, and
+// only then: a store calls it before writing a pass.
+func CheckPhoto(i *Issued) error {
+	switch {
+	case i.Photo == "" && i.PhotoJPEG == nil:
+		return nil
+	case i.Photo == "":
+		return fmt.Errorf("store: pass %s has a photo but signs no photo hash", i.Serial)
+	case i.PhotoJPEG == nil:
+		return fmt.Errorf("store: pass %s signs a photo hash but comes without its photo", i.Serial)
+	case pass.PhotoHash(i.PhotoJPEG) != i.Photo:
+		return fmt.Errorf("store: pass %s signs photo hash %s, its photo hashes to %s", i.Serial, i.Photo, pass.PhotoHash(i.PhotoJPEG))
+	}
+	return nil
 }
 
 // Revocation is the revocation of one pass.
@@ -290,6 +310,10 @@ type Store interface {
 	Pass(ctx context.Context, serial pass.Serial) (*Issued, error)
 	// Passes returns the passes matching f, ordered by issue time, then serial.
 	Passes(ctx context.Context, f PassFilter) ([]*Issued, error)
+	// PassPhoto returns the stored photo of a pass (a JPEG), or ErrNotFound
+	// when the pass has none. The caller compares its hash with the one
+	// the pass signs: the store does not vouch for it.
+	PassPhoto(ctx context.Context, serial pass.Serial) ([]byte, error)
 
 	// Revoke records a revocation, assigning r.Seq and r.Event, and its audit
 	// row in one transaction. An unknown serial gives ErrNotFound; a pass
