@@ -83,6 +83,31 @@ func TestIssueHeaderAndClaims(t *testing.T) {
 	}
 }
 
+// TestIssueWithPhoto: the photo's hash is signed as "ph" at the end of the
+// claims, and the verifier reads it back; the store keeps the photo.
+func TestIssueWithPhoto(t *testing.T) {
+	s, ring := newSigner(t)
+	jpeg := []byte("\xff\xd8 a photo \xff\xd9")
+	st := newStore(t)
+	out, err := s.IssueBatch(context.Background(), st, event, []signer.Request{{Type: pass.VIP, Name: "Ann", Photo: jpeg}}, "test", signer.BatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := out[0]
+	wantPayload := fmt.Sprintf(`{"iss":"lam","sub":"%s","ev":"tour27-ber01","pt":"VIP","n":"Ann","exp":%d,"ph":"%s"}`,
+		string(iss.Serial), event.Schedule.AccessUntil.Unix(), pass.PhotoHash(jpeg))
+	if got := b64dec(t, strings.Split(iss.Token, ".")[1]); got != wantPayload {
+		t.Fatalf("payload = %s, want %s", got, wantPayload)
+	}
+	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: verifier.NewRevocationSet()})
+	if vd := v.Verify(iss.Token, now); vd.Pass == nil || vd.Pass.Photo != pass.PhotoHash(jpeg) {
+		t.Fatalf("Verify() = %+v, want the photo hash", vd)
+	}
+	if b, err := st.PassPhoto(context.Background(), iss.Serial); err != nil || string(b) != string(jpeg) {
+		t.Fatalf("PassPhoto() = %q, %v", b, err)
+	}
+}
+
 func TestIssueErrors(t *testing.T) {
 	s, _ := newSigner(t)
 	tests := []struct {
