@@ -125,6 +125,11 @@ type Pass struct {
 	Photo string `json:"photo,omitempty"`
 }
 
+// PhotoAspectW:PhotoAspectH is the shape of a holder photo, portrait like
+// an ID photo: stored photos are cropped to it and templates' photo boxes
+// have it.
+const PhotoAspectW, PhotoAspectH = 3, 4
+
 // PhotoHashLen is the length of a [PhotoHash]: 8 bytes in base64url.
 const PhotoHashLen = 11
 

@@ -31,6 +31,8 @@ import (
 	"runtime"
 
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/laminate/laminate/pass"
 )
 
 // Limits on an uploaded photo and the shape of a stored one.
@@ -45,7 +47,7 @@ const (
 
 	// AspectW:AspectH is the shape of every stored photo, portrait like an
 	// ID photo; templates' photo boxes have the same shape.
-	AspectW, AspectH = 3, 4
+	AspectW, AspectH = pass.PhotoAspectW, pass.PhotoAspectH
 	// Width and Height of a stored photo at most: about 300 dpi in a
 	// 30x40 mm box.
 	Width, Height = 360, 480

@@ -54,6 +54,23 @@ type Issued struct {
 	PhotoJPEG []byte
 }
 
+// WithPhotos reads the stored photo of every pass in issued that signs
+// one and does not carry it yet (to print them, say).
+func WithPhotos(ctx context.Context, s Store, issued []Issued) error {
+	for i := range issued {
+		p := &issued[i]
+		if p.Photo == "" || p.PhotoJPEG != nil {
+			continue
+		}
+		b, err := s.PassPhoto(ctx, p.Serial)
+		if err != nil {
+			return fmt.Errorf("photo of pass %s: %w", p.Serial, err)
+		}
+		p.PhotoJPEG = b
+	}
+	return nil
+}
+
 // CheckPhoto checks that an issued pass comes with the photo it signs, and
 // only then: a store calls it before writing a pass.
 func CheckPhoto(i *Issued) error {
