@@ -205,4 +205,3 @@ func BenchmarkWritePDF1000NoPhotos(b *testing.B) {
 	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
 	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
 }
-
