@@ -2,6 +2,8 @@ package render
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,13 +35,40 @@ type Item struct {
 	Photo []byte
 }
 
+// tokenPhoto is the "ph" claim of a compact JWS, read without checking
+// the signature (the door checks it): "" when the token has none or is
+// not a JWS.
+func tokenPhoto(token string) string {
+	parts := strings.SplitN(token, ".", 4)
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Photo string `json:"ph"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return ""
+	}
+	return c.Photo
+}
+
 // ErrPhotoMismatch is wrapped by the error for a pass whose photo is not
 // the one it signs: it is not printed.
 var ErrPhotoMismatch = errors.New("photo does not match the signed pass")
 
 // checkPhoto refuses to print a photo that the pass does not sign, and a
-// pass that signs a photo it was not given.
+// pass that signs a photo it was not given. What the pass signs is read
+// from the token printed beside it (its "ph" claim), not only from the
+// record: whoever rewrote a stored photo and its stored hash cannot
+// rewrite the signed token, and the door checks the token.
 func checkPhoto(it *Item) error {
+	if signed := tokenPhoto(it.Token); signed != it.Pass.Photo {
+		return fmt.Errorf("%w: the token signs photo %q, the pass record says %q (was it changed in the database?)", ErrPhotoMismatch, signed, it.Pass.Photo)
+	}
 	switch {
 	case it.Pass.Photo == "" && it.Photo == nil:
 		return nil

@@ -57,22 +57,21 @@ func photoTemplate(t testing.TB) *templates.Template {
 	return tpl
 }
 
-// withPhotos gives every other item a photo, signed into its pass (the
-// token is not signed again: WritePDF checks the pass's hash, and the QR
-// content does not matter here).
-func withPhotos(t testing.TB, items []Item, every int) {
-	for i := range items {
-		if i%every == 0 {
-			items[i].Photo = testPhoto(t, i)
-			items[i].Pass.Photo = pass.PhotoHash(items[i].Photo)
+// photoItems signs n passes, every every-th with a photo.
+func photoItems(t testing.TB, n, every int) []Item {
+	t.Helper()
+	items, _ := testItemsWith(t, n, func(i int) []byte {
+		if i%every != 0 {
+			return nil
 		}
-	}
+		return testPhoto(t, i)
+	})
+	return items
 }
 
 func TestRenderPhoto(t *testing.T) {
 	tpl := photoTemplate(t)
-	items, _ := testItems(t, 6)
-	withPhotos(t, items, 2) // passes 0, 2 and 4 have photos
+	items := photoItems(t, 6, 2) // passes 0, 2 and 4 have photos
 	var buf bytes.Buffer
 	if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
 		t.Fatal(err)
@@ -104,8 +103,7 @@ func TestRenderPhoto(t *testing.T) {
 func TestRenderPhotoSlot(t *testing.T) {
 	needTool(t, "pdftoppm", "poppler-utils")
 	tpl := photoTemplate(t)
-	items, _ := testItems(t, 2)
-	withPhotos(t, items, 2) // pass 0 only
+	items := photoItems(t, 2, 2) // pass 0 only
 	var buf bytes.Buffer
 	if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
 		t.Fatal(err)
@@ -140,15 +138,16 @@ func TestRenderPhotoSlot(t *testing.T) {
 
 func TestRenderPhotoMismatch(t *testing.T) {
 	tpl := photoTemplate(t)
-	items, _ := testItems(t, 2)
-	withPhotos(t, items, 1)
+	items := photoItems(t, 2, 1)
+	plain, _ := testItems(t, 1)
 	tests := []struct {
 		name string
 		edit func(*Item)
 	}{
 		{"fail/swapped-photo", func(it *Item) { it.Photo = testPhoto(t, 99) }},
 		{"fail/signs-photo-none-given", func(it *Item) { it.Photo = nil }},
-		{"fail/photo-pass-does-not-sign", func(it *Item) { it.Pass.Photo = "" }},
+		{"fail/photo-pass-does-not-sign", func(it *Item) { *it = plain[0]; it.Photo = testPhoto(t, 5) }},
+		{"fail/record-rewritten", func(it *Item) { it.Photo = testPhoto(t, 99); it.Pass.Photo = pass.PhotoHash(it.Photo) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,8 +170,7 @@ func TestRenderPhotoMismatch(t *testing.T) {
 // 12 (passes/s, bytes per pass).
 func BenchmarkWritePDF1000Photos(b *testing.B) {
 	tpl := photoTemplate(b)
-	items, _ := testItems(b, 1000)
-	withPhotos(b, items, 1)
+	items := photoItems(b, 1000, 1)
 	var size int
 	for b.Loop() {
 		var buf bytes.Buffer

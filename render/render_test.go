@@ -43,6 +43,13 @@ var (
 // testItems signs n passes of every type with a throwaway Ed25519 key.
 func testItems(t testing.TB, n int) ([]Item, ed25519.PublicKey) {
 	t.Helper()
+	return testItemsWith(t, n, nil)
+}
+
+// testItemsWith is testItems with photo(i), when not nil, as the photo of
+// pass i (signed into its token).
+func testItemsWith(t testing.TB, n int, photo func(i int) []byte) ([]Item, ed25519.PublicKey) {
+	t.Helper()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: priv, KeyID: "test01"}}, nil)
 	if err != nil {
@@ -56,6 +63,12 @@ func testItems(t testing.TB, n int) ([]Item, ed25519.PublicKey) {
 		if p.Type == pass.Staff {
 			p.Role = "catering"
 		}
+		var ph []byte
+		if photo != nil {
+			if ph = photo(i); ph != nil {
+				p.Photo = pass.PhotoHash(ph)
+			}
+		}
 		c := p.Claims()
 		payload, _ := jsonMarshal(c)
 		jws, err := sg.Sign(payload)
@@ -63,7 +76,7 @@ func testItems(t testing.TB, n int) ([]Item, ed25519.PublicKey) {
 			t.Fatal(err)
 		}
 		tok, _ := jws.CompactSerialize()
-		items[i] = Item{Pass: p, Token: tok, Event: testEvent}
+		items[i] = Item{Pass: p, Token: tok, Event: testEvent, Photo: ph}
 	}
 	return items, pub
 }
