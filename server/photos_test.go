@@ -10,14 +10,20 @@ import (
 	"image/color"
 	"image/jpeg"
 	"mime/multipart"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	_ "modernc.org/sqlite" // to swap a photo behind the store's back
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/photo"
+	"github.com/laminate/laminate/signer"
 )
 
 // testJPEG is an upload: a w x h JPEG whose colour depends on seed.
@@ -220,5 +226,79 @@ func TestScanPhoto(t *testing.T) {
 	// The public /verify never shows or links a photo.
 	if rec := f.do(t, "POST", "/v1/verify", `{"token":"`+p.Token+`"}`); strings.Contains(rec.Body.String(), "/photo") {
 		t.Fatalf("/v1/verify = %s, links the photo", rec.Body)
+	}
+}
+
+// TestScanPagePhoto: the door page shows the photo under "photo matches
+// the signed pass", and a red warning with no photo after a swap.
+func TestScanPagePhoto(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := browser(t, "")
+	f.s.cfg.Now = time.Now // the browser works in real time
+	auth := scannerToken(t, f)
+	ts := httptest.NewServer(f.s.Handler())
+	defer ts.Close()
+	f.issue(t, "Event Maker") // makes the event "live"
+	ev, err := f.st.Event(t.Context(), "live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg := *f.s.cfg.Signer
+	sg.Now = time.Now
+	var reqs []signer.Request
+	for i, name := range []string{"Ann Photo", "Bo Swapped"} {
+		ph, err := photo.Process(testJPEG(t, 600, 800, uint8(40*i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, signer.Request{Type: pass.AAA, Name: name, Photo: ph})
+	}
+	out, err := sg.IssueBatch(t.Context(), f.st, ev, reqs, "test", signer.BatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := photo.Process(testJPEG(t, 600, 800, 200))
+	db, err := sql.Open("sqlite", f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE pass_photos SET jpeg = ? WHERE serial = ?`, other, string(out[1].Serial)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/scan"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+		chromedp.WaitVisible(chromedp.ID("wedge")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	photoState := `(() => { const f = document.getElementById("r-photo"), i = document.getElementById("r-photo-img");
+		return [f.hidden, f.className, document.getElementById("r-photo-msg").textContent, !i.hidden && i.naturalWidth > 0 ? i.naturalWidth : 0] })()`
+	for i, want := range []struct {
+		class, msg string
+		img        bool
+	}{{"photo-ok", "photo matches the signed pass", true}, {"photo-bad", "photo does not match the signed pass", false}} {
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), out[i].Token+"\n")); err != nil {
+			t.Fatal(err)
+		}
+		if class, code, _ := result(ctx, t); class != "admit" || code != "ok" {
+			t.Fatalf("scan %d: screen %s/%s, want admit/ok", i, class, code)
+		}
+		cond := `(() => { const s = ` + photoState + `; return s[1] === "` + want.class + `" && (s[3] > 0) === ` + strconv.FormatBool(want.img) + ` ? s : null })()`
+		st, err := chromedp.Run(ctx, chromedp.Poll[[]any](cond, chromedp.WithPollingTimeout(60*time.Second)))
+		if err != nil {
+			now, _ := chromedp.Run(ctx, chromedp.Evaluate[[]any](photoState))
+			t.Fatalf("scan %d: photo %v, want %s, image %v: %v", i, now, want.class, want.img, err)
+		}
+		if st[0].(bool) || !strings.HasPrefix(st[2].(string), want.msg) {
+			t.Fatalf("scan %d: photo %v, want it shown with %q", i, st, want.msg)
+		}
+		if dir := os.Getenv("LAMINATE_KEEP_PNG"); dir != "" {
+			png, _ := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			os.WriteFile(filepath.Join(dir, "scan-photo-"+want.class+".png"), png, 0o644)
+		}
+		dismiss(ctx, t)
 	}
 }
