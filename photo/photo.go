@@ -48,15 +48,16 @@ const (
 	// AspectW:AspectH is the shape of every stored photo, portrait like an
 	// ID photo; templates' photo boxes have the same shape.
 	AspectW, AspectH = pass.PhotoAspectW, pass.PhotoAspectH
-	// Width and Height of a stored photo at most: about 300 dpi in a
-	// 30x40 mm box.
-	Width, Height = 360, 480
+	// Width and Height of a stored photo at most: 300 dpi in a 25x34 mm
+	// box, more in the smaller boxes of badges; a camera photo comes out
+	// at 20 to 45 KB, which the PDF embeds as it is.
+	Width, Height = 300, 400
 	// MinWidth and MinHeight are the smallest crop accepted: below that a
 	// face is not recognisable at the door.
 	MinWidth, MinHeight = 75, 100
 
 	// Quality of the stored JPEG.
-	Quality = 85
+	Quality = 80
 )
 
 // Errors of [Process]; test with [errors.Is]. Their messages name the

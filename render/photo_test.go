@@ -36,6 +36,10 @@ func testPhoto(t testing.TB, i int) []byte {
 			case y > 560 && dx*dx/(280*280)+float64(y-800)*float64(y-800)/(260*260) <= 1:
 				c = shirt
 			}
+			// Grain, as a camera sensor gives: a flat picture would make
+			// the JPEG (and the PDF figures) unrealistically small.
+			n := uint8((x*7919 + y*104729 + i*31) * 2654435761 >> 26 % 90)
+			c.R, c.G, c.B = c.R/2+c.R/2+n/2, c.G-min(c.G, n/3), c.B/2+c.B/2+n/3
 			img.Set(x, y, c)
 		}
 	}
