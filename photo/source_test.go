@@ -104,3 +104,27 @@ func TestDirSource(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpenZip: no archive makes OpenZip or Read panic, and what Read
+// returns never exceeds MaxBytes.
+func FuzzOpenZip(f *testing.F) {
+	jpg := encJPEG(f, gradient(90, 120))
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, name := range []string{"a.jpg", "crew/b.jpg", "../c.jpg"} {
+		w, _ := zw.Create(name)
+		w.Write(jpg)
+	}
+	zw.Close()
+	f.Add(b.Bytes(), "a.jpg")
+	f.Add(b.Bytes()[:len(b.Bytes())/2], "crew/b.jpg")
+	f.Fuzz(func(t *testing.T, archive []byte, name string) {
+		zs, err := OpenZip(bytes.NewReader(archive), int64(len(archive)))
+		if err != nil {
+			return
+		}
+		if b, err := zs.Read(name); err == nil && len(b) > MaxBytes {
+			t.Fatalf("Read(%q) returned %d bytes", name, len(b))
+		}
+	})
+}
