@@ -148,6 +148,28 @@ func TestIssuePhoto(t *testing.T) {
 	}
 }
 
+// TestIssueBatchFormOver32MiB: the batch form with photos may pass the
+// server-wide 32 MiB limit (up to maxBatchForm); a plain CSV body may not.
+func TestIssueBatchFormOver32MiB(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := "Bearer " + f.apiToken(t, RoleIssuer, "office")
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("ann.jpg")
+	w.Write(testJPEG(t, 600, 800, 3))
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "padding.bin", Method: zip.Store})
+	w.Write(bytes.Repeat([]byte{0x5a}, 33<<20))
+	zw.Close()
+	body, ctype := form(t, nil, [3]any{"guests", "guests.csv", []byte("name,type,photo\nAnn,AAA,ann.jpg\n")}, [3]any{"photos", "photos.zip", zb.Bytes()})
+	if rec := f.do(t, "POST", "/v1/passes/batch?event=tour27-ber01", body, "Authorization", auth, "Content-Type", ctype); rec.Code != 201 {
+		t.Fatalf("batch form of %d MiB = %d %.300s, want 201", len(body)>>20, rec.Code, rec.Body)
+	}
+	big := "name,type\n" + strings.Repeat("Ann,AAA\n", 33<<20/8)
+	if rec := f.do(t, "POST", "/v1/passes/batch?event=tour27-ber01", big, "Authorization", auth, "Content-Type", "text/csv"); rec.Code != 413 {
+		t.Fatalf("CSV body of 33 MiB = %d, want 413", rec.Code)
+	}
+}
+
 // photoPass issues a pass with a photo over the API and returns it.
 func photoPass(t *testing.T, f *fixture, auth string) IssueResponse {
 	t.Helper()
