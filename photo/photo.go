@@ -72,7 +72,7 @@ var (
 var sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // Process turns an uploaded image (JPEG or PNG) into the photo Laminate
-// stores: cropped to AspectW:AspectH (centred across, a third of the way
+// stores: turned upright as its EXIF orientation says, cropped to AspectW:AspectH (centred across, a third of the way
 // down, where a face usually is), scaled down to at most Width x Height,
 // transparency flattened on white, encoded as a baseline JPEG with nothing
 // but pixels.
@@ -88,7 +88,12 @@ func Process(data []byte) ([]byte, error) {
 	if w <= 0 || h <= 0 || w > MaxSide || h > MaxSide || w*h > MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d pixels, at most %d megapixels and %d a side; scale it down", ErrTooLarge, w, h, MaxPixels/1_000_000, MaxSide)
 	}
-	crop := cropRect(w, h)
+	o := 1
+	if format == "jpeg" {
+		o = orientation(data)
+	}
+	uw, uh := upright(w, h, o)
+	crop := cropRect(uw, uh)
 	if crop.Dx() < MinWidth || crop.Dy() < MinHeight {
 		return nil, fmt.Errorf("%w: %dx%d pixels, at least %dx%d after cropping to %d:%d portrait", ErrTooSmall, w, h, MinWidth, MinHeight, AspectW, AspectH)
 	}
@@ -110,16 +115,18 @@ func Process(data []byte) ([]byte, error) {
 	if img.Bounds().Dx() != w || img.Bounds().Dy() != h {
 		return nil, fmt.Errorf("%w: its header says %dx%d, its pixels %v", ErrNotImage, w, h, img.Bounds().Size())
 	}
-	crop = crop.Add(img.Bounds().Min)
-
 	ow, oh := crop.Dx(), crop.Dy()
 	if ow > Width {
 		ow, oh = Width, Height
 	}
-	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	// Crop and scale the stored pixels, then turn the small result upright.
+	src := sourceRect(crop, w, h, o).Add(img.Bounds().Min)
+	sw, sh := upright(ow, oh, o) // the same turn undoes itself in size
+	out := image.NewRGBA(image.Rect(0, 0, sw, sh))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 	// Over, not Src: transparent pixels land on white, not black.
-	xdraw.CatmullRom.Scale(out, out.Bounds(), img, crop, xdraw.Over, nil)
+	xdraw.CatmullRom.Scale(out, out.Bounds(), img, src, xdraw.Over, nil)
+	out = turn(out, o)
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: Quality}); err != nil {
 		return nil, fmt.Errorf("photo: %w", err)

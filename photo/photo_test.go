@@ -229,3 +229,67 @@ func FuzzProcess(f *testing.F) {
 		assertPixelsOnly(t, out)
 	})
 }
+
+// withOrientation puts an Exif block saying orientation o after the SOI of
+// a JPEG.
+func withOrientation(j []byte, o uint16) []byte {
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")
+	tiff = append(tiff, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, byte(o>>8), byte(o), 0, 0, 0, 0, 0, 0)
+	seg := append([]byte("Exif\x00\x00"), tiff...)
+	out := append([]byte{}, j[:2]...)
+	out = append(out, 0xff, 0xe1, byte((len(seg)+2)>>8), byte(len(seg)+2))
+	out = append(out, seg...)
+	return append(out, j[2:]...)
+}
+
+// TestProcessOrientation: a phone photo stored sideways with an EXIF
+// orientation comes out upright. Each case puts a red block where the
+// orientation moves it to the top centre (or, mirrored, the top right).
+func TestProcessOrientation(t *testing.T) {
+	tests := []struct {
+		name          string
+		o             uint16
+		w, h          int
+		block         image.Rectangle // red, in the stored pixels
+		redAt, greyAt image.Point     // in the 300x400 result
+	}{
+		{"1/as-stored", 1, 600, 800, image.Rect(250, 0, 350, 100), image.Pt(150, 20), image.Pt(150, 380)},
+		{"2/mirrored", 2, 600, 800, image.Rect(0, 0, 100, 100), image.Pt(280, 20), image.Pt(20, 20)},
+		{"3/upside-down", 3, 600, 800, image.Rect(250, 700, 350, 800), image.Pt(150, 20), image.Pt(150, 380)},
+		{"6/turned-right", 6, 800, 600, image.Rect(0, 250, 100, 350), image.Pt(150, 20), image.Pt(150, 380)},
+		{"8/turned-left", 8, 800, 600, image.Rect(700, 250, 800, 350), image.Pt(150, 20), image.Pt(150, 380)},
+		{"4/flipped", 4, 600, 800, image.Rect(250, 700, 350, 800), image.Pt(150, 20), image.Pt(150, 380)},
+		{"5/transposed", 5, 800, 600, image.Rect(0, 250, 100, 350), image.Pt(150, 20), image.Pt(150, 380)},
+		{"7/transversed", 7, 800, 600, image.Rect(700, 250, 800, 350), image.Pt(150, 20), image.Pt(150, 380)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := image.NewRGBA(image.Rect(0, 0, tt.w, tt.h))
+			for y := range tt.h {
+				for x := range tt.w {
+					c := color.RGBA{128, 128, 128, 255}
+					if image.Pt(x, y).In(tt.block) {
+						c = color.RGBA{220, 0, 0, 255}
+					}
+					img.Set(x, y, c)
+				}
+			}
+			out, err := Process(withOrientation(encJPEG(t, img), tt.o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := jpeg.Decode(bytes.NewReader(out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := got.Bounds(); b.Dx() != 300 || b.Dy() != 400 {
+				t.Fatalf("result is %v, want 300x400", b.Size())
+			}
+			red := func(p image.Point) bool { r, g, _, _ := got.At(p.X, p.Y).RGBA(); return r>>8 > 180 && g>>8 < 60 }
+			if !red(tt.redAt) || red(tt.greyAt) {
+				t.Fatalf("red at %v: %v, at %v: %v; want it at %v only (not upright)", tt.redAt, red(tt.redAt), tt.greyAt, red(tt.greyAt), tt.redAt)
+			}
+			assertPixelsOnly(t, out)
+		})
+	}
+}
