@@ -211,6 +211,7 @@ func FuzzProcess(f *testing.F) {
 	f.Add(encPNG(f, gradient(90, 120)))
 	f.Add(pngHeader(50000, 50000))
 	f.Add(withGPS(encJPEG(f, gradient(80, 100))))
+	f.Add(withOrientation(encJPEG(f, gradient(120, 90)), 6))
 	if b, err := os.ReadFile("testdata/cmyk.jpeg"); err == nil {
 		f.Add(b)
 	}
