@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/store/sqlite"
 	"github.com/laminate/laminate/store/storetest"
@@ -499,5 +500,36 @@ func TestCheckTools(t *testing.T) {
 	var be *Error
 	if !errors.As(err, &be) || !strings.Contains(err.Error(), "pg_dump is not installed") || !strings.HasPrefix(be.Hint, "install PostgreSQL's client tools") {
 		t.Errorf("CheckTools(postgres, no pg_dump) = %q", errText(err))
+	}
+}
+
+// TestPhotosRoundTrip: a pass's photo comes back from a backup with the
+// pass, byte for byte (issue 12).
+func TestPhotosRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	data, st := newFolder(t)
+	ps := storetest.NewPasses(t, "ev", 1, time.Now())
+	jpeg := []byte("\xff\xd8 a holder photo \xff\xd9")
+	ps[0].Photo, ps[0].PhotoJPEG = pass.PhotoHash(jpeg), jpeg
+	storetest.MustInsert(t, st, ps)
+	archive := filepath.Join(t.TempDir(), "b.tar.gz")
+	if _, err := Write(ctx, st, Options{Data: data, Out: archive, CheckConfig: testConfig}); err != nil {
+		t.Fatalf("Write() error = %v", err)
+	}
+	target := filepath.Join(t.TempDir(), "restored")
+	if _, err := Restore(ctx, RestoreOptions{Archive: archive, Data: target, CheckConfig: testConfig}); err != nil {
+		t.Fatalf("Restore() error = %v", err)
+	}
+	st2, err := sqlite.Open(ctx, filepath.Join(target, DatabaseName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	got, err := st2.PassPhoto(ctx, ps[0].Serial)
+	if err != nil || string(got) != string(jpeg) {
+		t.Fatalf("restored PassPhoto() = %q, %v; want %q", got, err, jpeg)
+	}
+	if p, err := st2.Pass(ctx, ps[0].Serial); err != nil || p.Photo != ps[0].Photo {
+		t.Fatalf("restored pass photo hash = %v, %v; want %s", p, err, ps[0].Photo)
 	}
 }

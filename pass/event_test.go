@@ -1,6 +1,7 @@
 package pass
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,11 @@ func TestPassValidate(t *testing.T) {
 		{"fail/role", func(p *Pass) { p.Role = "Head Chef" }, "bad role"},
 		{"fail/no-end", func(p *Pass) { p.ValidUntil = time.Time{} }, "no end"},
 		{"fail/reversed", func(p *Pass) { p.ValidFrom = at("23:30") }, "before it becomes valid"},
+		{"ok/photo", func(p *Pass) { p.Photo = PhotoHash([]byte("jpeg")) }, ""},
+		{"fail/photo-short", func(p *Pass) { p.Photo = PhotoHash(nil)[:10] }, "bad photo hash"},
+		{"fail/photo-long", func(p *Pass) { p.Photo = PhotoHash(nil) + "A" }, "bad photo hash"},
+		{"fail/photo-not-base64url", func(p *Pass) { p.Photo = "AAAAAAAAAA+" }, "bad photo hash"},
+		{"fail/photo-low-bits", func(p *Pass) { p.Photo = "AAAAAAAAAAB" }, "bad photo hash"}, // a second spelling of AAAAAAAAAAA
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,9 +98,40 @@ func TestClaimsRoundTrip(t *testing.T) {
 			t.Fatalf("Claims().Pass() = %+v, %v; want %+v", got, err, p)
 		}
 	}
+	p := Pass{Serial: serial, Event: "tour26-ldn01", Type: VIP, Name: "Zoë", ValidUntil: at("02:00").UTC(), Photo: PhotoHash([]byte("photo"))}
+	if c := p.Claims(); c.Photo != p.Photo {
+		t.Fatalf("Claims().Photo = %q, want %q", c.Photo, p.Photo)
+	} else if got, err := c.Pass(); err != nil || got != p {
+		t.Fatalf("Claims().Pass() = %+v, %v; want %+v", got, err, p)
+	}
+	c := p.Claims()
+	c.Photo = "short"
+	if _, err := c.Pass(); err == nil {
+		t.Fatal("Pass() of a claim with a 5-character photo hash succeeded")
+	}
 	bad := Claims{Subject: string(serial), Event: "e", Type: "XYZ", Name: "n", Expiry: 1}
 	if _, err := bad.Pass(); err == nil {
 		t.Fatal("Pass() of unknown type code succeeded")
+	}
+}
+
+// TestPhotoHash pins the hash: SHA-256, first 8 bytes, base64url, and
+// claims without a photo unchanged to the byte.
+func TestPhotoHash(t *testing.T) {
+	// SHA-256("abc") = ba7816bf 8f01cfea ...
+	if got := PhotoHash([]byte("abc")); got != "ungWv48Bz-o" {
+		t.Fatalf("PhotoHash(abc) = %q, want ungWv48Bz-o", got)
+	}
+	serial, _ := ParseSerial("2222-2222")
+	p := Pass{Serial: serial, Event: "e1", Type: VIP, Name: "Zoë", ValidUntil: time.Unix(1800000000, 0)}
+	b, _ := json.Marshal(p.Claims())
+	if want := `{"sub":"22222222","ev":"e1","pt":"VIP","n":"Zoë","exp":1800000000}`; string(b) != want {
+		t.Fatalf("claims without a photo = %s, want %s", b, want)
+	}
+	p.Photo = PhotoHash([]byte("abc"))
+	b, _ = json.Marshal(p.Claims())
+	if want := `{"sub":"22222222","ev":"e1","pt":"VIP","n":"Zoë","exp":1800000000,"ph":"ungWv48Bz-o"}`; string(b) != want {
+		t.Fatalf("claims with a photo = %s, want %s", b, want)
 	}
 }
 

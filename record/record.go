@@ -26,6 +26,10 @@ type Issued struct {
 	Token    string
 	KID      string
 	IssuedAt time.Time
+	// PhotoJPEG is the holder's photo as package photo made it, stored by
+	// the store's InsertPasses when Pass.Photo is set; its hash must be
+	// Pass.Photo. Reads leave it nil: the store's PassPhoto returns it.
+	PhotoJPEG []byte
 }
 
 // Revocation is the revocation of one pass.

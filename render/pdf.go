@@ -2,6 +2,8 @@ package render
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +30,57 @@ type Item struct {
 	Pass  pass.Pass
 	Token string
 	Event *pass.Event
+	// Photo is the holder's stored photo (a JPEG), printed in the
+	// template's photo box; it must hash to Pass.Photo. A pass without a
+	// photo prints without one.
+	Photo []byte
+}
+
+// tokenPhoto is the "ph" claim of a compact JWS, read without checking
+// the signature (the door checks it): "" when the token has none or is
+// not a JWS.
+func tokenPhoto(token string) string {
+	parts := strings.SplitN(token, ".", 4)
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Photo string `json:"ph"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return ""
+	}
+	return c.Photo
+}
+
+// ErrPhotoMismatch is wrapped by the error for a pass whose photo is not
+// the one it signs: it is not printed.
+var ErrPhotoMismatch = errors.New("photo does not match the signed pass")
+
+// checkPhoto refuses to print a photo that the pass does not sign, and a
+// pass that signs a photo it was not given. What the pass signs is read
+// from the token printed beside it (its "ph" claim), not only from the
+// record: whoever rewrote a stored photo and its stored hash cannot
+// rewrite the signed token, and the door checks the token.
+func checkPhoto(it *Item) error {
+	if signed := tokenPhoto(it.Token); signed != it.Pass.Photo {
+		return fmt.Errorf("%w: the token signs photo %q, the pass record says %q (was it changed in the database?)", ErrPhotoMismatch, signed, it.Pass.Photo)
+	}
+	switch {
+	case it.Pass.Photo == "" && it.Photo == nil:
+		return nil
+	case it.Photo == nil:
+		return fmt.Errorf("%w: the pass signs a photo but none was given", ErrPhotoMismatch)
+	case it.Pass.Photo == "":
+		return fmt.Errorf("%w: a photo was given but the pass signs none", ErrPhotoMismatch)
+	case pass.PhotoHash(it.Photo) != it.Pass.Photo:
+		return fmt.Errorf("%w: the stored photo hashes to %s, the pass signs %q (was it replaced in the database?)", ErrPhotoMismatch, pass.PhotoHash(it.Photo), it.Pass.Photo)
+	}
+	return nil
 }
 
 // Options say how to print a sheet.
@@ -97,6 +150,9 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 	get := func(i int) (*prepared, error) {
 		<-ready[i]
 		p := &prep[i]
+		if p.err == nil {
+			p.err = checkPhoto(&items[i])
+		}
 		if p.err != nil {
 			return nil, fmt.Errorf("render: pass %s (%s): %w", items[i].Pass.Serial, items[i].Pass.Name, p.err)
 		}
@@ -302,7 +358,27 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
 	}
+	d.photo(bx, x, y, it)
 	d.qr(onPage(x, y, bx.QR), p.qr)
+}
+
+// photo draws the holder's photo scaled into the side's photo box, with a
+// hairline frame; nothing when the pass or the side has none. The JPEG is
+// embedded as it is stored (DCTDecode): no second compression.
+func (d *drawer) photo(bx *templates.Boxes, x, y float64, it *Item) {
+	if bx.Photo == nil || it.Photo == nil {
+		return
+	}
+	b := onPage(x, y, bx.Photo)
+	name := "photo-" + it.Pass.Photo
+	opt := gofpdf.ImageOptions{ImageType: "JPG"}
+	if d.pdf.GetImageInfo(name) == nil {
+		d.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(it.Photo))
+	}
+	d.pdf.ImageOptions(name, b.X, b.Y, b.W, b.H, false, opt, 0, "")
+	d.pdf.SetDrawColor(60, 60, 60)
+	d.pdf.SetLineWidth(0.15)
+	d.pdf.Rect(b.X, b.Y, b.W, b.H, "D")
 }
 
 func (d *drawer) back(x, y float64, it *Item, p *prepared) {
@@ -329,6 +405,7 @@ func (d *drawer) back(x, y float64, it *Item, p *prepared) {
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
 	}
+	d.photo(bx, x, y, it)
 	d.qr(onPage(x, y, bx.QR), p.qr)
 }
 

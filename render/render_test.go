@@ -45,12 +45,24 @@ var (
 // testItems signs n passes of every type with a throwaway Ed25519 key.
 func testItems(t testing.TB, n int) ([]Item, ed25519.PublicKey) {
 	t.Helper()
-	return seededItems(t, n, nil)
+	return makeItems(t, n, nil, nil)
 }
 
 // seededItems is testItems with the key and the serials drawn from r
 // (crypto/rand when nil), so that a test can be the same on every run.
 func seededItems(t testing.TB, n int, r io.Reader) ([]Item, ed25519.PublicKey) {
+	t.Helper()
+	return makeItems(t, n, r, nil)
+}
+
+// testItemsWith is testItems with photo(i), when not nil, as the photo of
+// pass i (signed into its token).
+func testItemsWith(t testing.TB, n int, photo func(i int) []byte) ([]Item, ed25519.PublicKey) {
+	t.Helper()
+	return makeItems(t, n, nil, photo)
+}
+
+func makeItems(t testing.TB, n int, r io.Reader, photo func(i int) []byte) ([]Item, ed25519.PublicKey) {
 	t.Helper()
 	seed := make([]byte, ed25519.SeedSize)
 	if r == nil {
@@ -73,6 +85,12 @@ func seededItems(t testing.TB, n int, r io.Reader) ([]Item, ed25519.PublicKey) {
 		if p.Type == pass.Staff {
 			p.Role = "catering"
 		}
+		var ph []byte
+		if photo != nil {
+			if ph = photo(i); ph != nil {
+				p.Photo = pass.PhotoHash(ph)
+			}
+		}
 		c := p.Claims()
 		payload, _ := jsonMarshal(c)
 		jws, err := sg.Sign(payload)
@@ -80,7 +98,7 @@ func seededItems(t testing.TB, n int, r io.Reader) ([]Item, ed25519.PublicKey) {
 			t.Fatal(err)
 		}
 		tok, _ := jws.CompactSerialize()
-		items[i] = Item{Pass: p, Token: tok, Event: testEvent}
+		items[i] = Item{Pass: p, Token: tok, Event: testEvent, Photo: ph}
 	}
 	return items, pub
 }

@@ -27,6 +27,9 @@ type IssueRequest struct {
 	Role       string     `json:"role,omitempty"`
 	ValidFrom  *time.Time `json:"valid_from,omitempty"`
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
+	// Photo is the holder's photo, a JPEG or PNG in standard base64 (at
+	// most photo.MaxBytes before encoding); its hash is signed into the pass.
+	Photo []byte `json:"photo,omitempty"`
 }
 
 // PassView is a stored pass as the API and the CLI show it: [pass.Shown]
@@ -43,13 +46,14 @@ type PassView struct {
 	ValidUntil time.Time   `json:"valid_until"`
 	IssuedAt   time.Time   `json:"issued_at"`
 	KID        string      `json:"kid"`
+	Photo      string      `json:"photo,omitempty"` // pass.PhotoHash of the holder's photo, as signed
 }
 
 // NewPassView describes a stored pass.
 func NewPassView(i *record.Issued) PassView {
 	sh := i.Shown()
 	return PassView{Serial: sh.Serial, Printed: sh.Printed, Event: sh.Event, Type: sh.Type, Role: sh.Role, Name: sh.Name,
-		Org: sh.Org, ValidFrom: sh.ValidFrom, ValidUntil: sh.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID}
+		Org: sh.Org, ValidFrom: sh.ValidFrom, ValidUntil: sh.ValidUntil, IssuedAt: i.IssuedAt, KID: i.KID, Photo: i.Photo}
 }
 
 // IssueResponse is one issued pass with its token: the answer of the
@@ -85,9 +89,16 @@ func (s *Server) eventOr404(c echo.Context, id string) (*pass.Event, error) {
 	return ev, nil
 }
 
+// issueOne is POST /v1/passes: JSON, or a multipart form when it carries
+// a photo as a file.
 func (s *Server) issueOne(c echo.Context) error {
 	var req IssueRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if isMultipart(c.Request()) {
+		var err error
+		if req, req.Photo, err = issueForm(c); err != nil {
+			return err
+		}
+	} else if err := decodeJSONLimit(c, &req, maxPhotoJSON); err != nil {
 		return err
 	}
 	if err := c.Get("caller").(caller).allows(req.Event, ""); err != nil {
@@ -115,6 +126,9 @@ func (s *Server) issueOne(c echo.Context) error {
 	}
 	if req.ValidUntil != nil {
 		r.ValidUntil = *req.ValidUntil
+	}
+	if r.Photo, err = preparePhoto(req.Photo); err != nil {
+		return err
 	}
 	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), issue.Options{Printable: s.printable()})
 	if err != nil {
@@ -156,14 +170,23 @@ func (s *Server) issueBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxCSV)
-	reqs, err := signer.ParseGuestListFor(body, ev, s.printable())
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return apiError(http.StatusRequestEntityTooLarge, "too_large", "guest list larger than 32 MiB")
+	var reqs []signer.Request
+	if isMultipart(c.Request()) {
+		if reqs, err = batchForm(c, ev, s.printable()); err != nil {
+			return err
 		}
-		return badGuestList(err)
+	} else {
+		body := http.MaxBytesReader(c.Response(), c.Request().Body, maxCSV)
+		if reqs, err = signer.ParseGuestListFor(body, ev, s.printable()); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return apiError(http.StatusRequestEntityTooLarge, "too_large", "guest list larger than 32 MiB")
+			}
+			return badGuestList(err)
+		}
+		if err := signer.LoadPhotos(reqs, nil); err != nil {
+			return apiError(http.StatusBadRequest, "bad_photo", "nothing issued: "+err.Error()+`: send the list and a ZIP of the photos as a multipart form (parts "guests" and "photos")`)
+		}
 	}
 	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), issue.Options{Printable: s.printable()})
 	if err != nil {
@@ -211,12 +234,19 @@ func (s *Server) getPDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	one := []store.Issued{*p}
+	if err := store.WithPhotos(ctx, s.cfg.Store, one); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	err = render.WritePDF(&buf, []render.Item{{Pass: p.Pass, Token: p.Token, Event: ev}},
+	err = render.WritePDF(&buf, []render.Item{{Pass: p.Pass, Token: p.Token, Event: ev, Photo: one[0].PhotoJPEG}},
 		render.Options{Template: tpl, ArtworkSecret: s.cfg.ArtworkSecret, Fonts: s.cfg.Fonts, Duplex: tpl.Back != nil && c.QueryParam("duplex") == "1"})
 	if err != nil {
 		if errors.Is(err, render.ErrModuleTooSmall) {
 			return apiError(http.StatusUnprocessableEntity, "too_small", err.Error())
+		}
+		if errors.Is(err, render.ErrPhotoMismatch) {
+			return apiError(http.StatusConflict, "photo_mismatch", "pass "+serial.String()+": its stored photo does not match the signed pass: it is not printed")
 		}
 		return err
 	}

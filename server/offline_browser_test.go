@@ -762,6 +762,15 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		in := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString(rawClaims)
 		return in + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(rawPriv, []byte(in)))
 	}
+	// A pass's claims with photo hash ph, signed by the raw key: what the
+	// door reads of "ph" must be what Go reads (issue 12).
+	rawPhoto := func(ph string) string {
+		c := (&pass.Pass{Serial: f.iss.Serial, Event: ev.ID, Type: pass.AAA, Name: "Photo Holder", ValidUntil: f.now.Add(24 * time.Hour)}).Claims()
+		c.Photo = ph
+		cb, _ := json.Marshal(c)
+		in := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"`+rawKID+`"}`)) + "." + base64.RawURLEncoding.EncodeToString(cb)
+		return in + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(rawPriv, []byte(in)))
+	}
 	jwks := f.s.cfg.Keys.JWKS()
 	withES := jose.JSONWebKeySet{Keys: append(slices.Clone(jwks.Keys), esRing.JWKS().Keys...)}
 	withES.Keys = append(withES.Keys, jose.JSONWebKey{Key: rawPub, KeyID: rawKID, Algorithm: string(keys.EdDSA), Use: "sig"})
@@ -825,6 +834,10 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		{"malformed/pass-typ-empty", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `","typ":""}`), "malformed"},
 		{"valid/pass-typ-null", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `","typ":null}`), "valid"},
 		{"valid/pass-raw-key", rawSign(`{"alg":"EdDSA","kid":"` + rawKID + `"}`), "valid"},
+		{"valid/photo", rawPhoto(pass.PhotoHash([]byte("jpeg"))), "valid"},
+		{"malformed/photo-hash-short", rawPhoto("abc"), "malformed"},
+		{"malformed/photo-hash-low-bits", rawPhoto("AAAAAAAAAAB"), "malformed"},
+		{"malformed/photo-hash-padding", rawPhoto("AAAAAAAAAA="), "malformed"},
 	}
 	var inputs []string
 	for _, tk := range tokens {

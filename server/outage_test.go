@@ -299,6 +299,7 @@ func TestStoreOutageEveryRoute(t *testing.T) {
 		// Reads.
 		{"read/pass", "GET", "/v1/passes/" + serial, scanner, nil, 200},
 		{"read/artwork", "GET", "/v1/passes/" + serial + "/artwork.svg", scanner, nil, 200},
+		{"read/photo", "GET", "/v1/passes/" + serial + "/photo", scanner, nil, 404}, // a pass without a photo
 		{"read/revocations", "GET", "/v1/revocations", scanner, nil, 200},
 		{"read/bundle", "GET", "/v1/events/tour27-ber01/bundle", scanner, nil, 200},
 		{"read/status", "GET", "/v1/events/tour27-ber01/status", scanner, nil, 200},

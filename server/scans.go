@@ -60,6 +60,7 @@ type ScanResponse struct {
 	At         time.Time       `json:"at"`
 	Replayed   bool            `json:"replayed,omitempty"`   // a retry: this is the first answer
 	Resolution *ScanResolution `json:"resolution,omitempty"` // a person's answer to "attention"
+	Photo      *ScanPhoto      `json:"photo,omitempty"`      // for a pass that signs a holder photo
 }
 
 // ScanResolution is what the door person chose after "attention".
@@ -164,6 +165,10 @@ func (s *Server) postScan(c echo.Context) error {
 			return err
 		}
 	}
+	photo, _, err := s.scanPhoto(ctx, vd.Pass)
+	if err != nil {
+		return err
+	}
 	var resp ScanResponse
 	var conflict *record.Scan // an offline door's scan this one disagrees with
 	sc := &record.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction,
@@ -181,6 +186,7 @@ func (s *Server) postScan(c echo.Context) error {
 		d := s.cfg.Verifier.VerdictAt(vd, at)
 		s.cfg.Verifier.Access(&d, ev, zone, at)
 		resp = s.scanResponse(req.ScanID, &d, at)
+		resp.Photo = photo
 		out.At, out.Verdict = at, d.Code
 		if d.Allowed != nil && *d.Allowed {
 			loc := time.UTC

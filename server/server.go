@@ -129,7 +129,9 @@ func New(cfg Config) *Server {
 	e.Use(s.logRequests)
 	e.Use(s.m.observe)
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("32M")) // guest lists; JSON bodies are capped at maxBody in decodeJSON
+	// Guest lists; JSON bodies are capped at maxBody in decodeJSON, the
+	// batch form with photos at maxBatchForm in issueBatch.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "32M", Skipper: skipBodyLimit}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
@@ -184,6 +186,7 @@ func (s *Server) routes() {
 	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
 	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
+	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer))
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
 	api.POST("/revocations", s.massRevoke, s.require(RoleAdmin))
 	api.GET("/revocations", s.getRevocations, s.require(RoleScanner))
@@ -363,8 +366,11 @@ func (s *Server) syncIssued(ctx context.Context) error {
 }
 
 // decodeJSON reads a JSON body strictly: one object, no unknown fields.
-func decodeJSON(c echo.Context, v any) error {
-	dec := jsonDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, maxBody))
+func decodeJSON(c echo.Context, v any) error { return decodeJSONLimit(c, v, maxBody) }
+
+// decodeJSONLimit is decodeJSON with a body limit of its own.
+func decodeJSONLimit(c echo.Context, v any, limit int64) error {
+	dec := jsonDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, limit))
 	if err := dec.Decode(v); err != nil {
 		var he *echo.HTTPError
 		if errors.As(err, &he) {

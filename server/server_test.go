@@ -23,13 +23,14 @@ import (
 )
 
 type fixture struct {
-	s     *Server
-	st    store.Store
-	revs  *verifier.RevocationSet
-	token string
-	iss   store.Issued
-	now   time.Time
-	clock atomic.Int64 // the server's clock, unix nanoseconds; starts at now
+	s      *Server
+	st     store.Store
+	revs   *verifier.RevocationSet
+	token  string
+	iss    store.Issued
+	now    time.Time
+	clock  atomic.Int64 // the server's clock, unix nanoseconds; starts at now
+	dbPath string       // the SQLite file behind st
 }
 
 // setNow moves the server's clock, e.g. to the show, so that scans dated
@@ -67,7 +68,7 @@ func newFixture(t testing.TB, verifyRate float64) *fixture {
 	}
 	revs := verifier.NewRevocationSet()
 	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: revs})
-	f := &fixture{st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now}
+	f := &fixture{st: st, revs: revs, token: issued[0].Token, iss: issued[0], now: now, dbPath: dir + "/laminate.db"}
 	f.setNow(now)
 	f.s = New(Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, VerifyRate: verifyRate,
 		Now:           func() time.Time { return time.Unix(0, f.clock.Load()).UTC() },

@@ -19,7 +19,7 @@ const (
 )
 
 // Columns of a guest list. name and type are required, the others optional.
-var guestColumns = []string{"name", "type", "org", "role", "valid_from", "valid_until"}
+var guestColumns = []string{"name", "type", "org", "role", "valid_from", "valid_until", "photo"}
 
 // RowError names the line and column of a bad guest-list cell.
 type RowError struct {
@@ -46,7 +46,8 @@ var ErrEmptyGuestList = errors.New("guest list has no rows")
 
 // ParseGuestList reads a CSV guest list for ev: a header row naming the
 // columns (any order, any case; name and type required; org, role,
-// valid_from, valid_until optional), then one pass per row. Times are
+// valid_from, valid_until and photo optional), then one pass per row. A
+// photo cell names a file that [LoadPhotos] reads. Times are
 // RFC 3339 or "YYYY-MM-DD HH:MM" in the event's time zone. The first bad
 // cell stops the parse with a [*RowError].
 func ParseGuestList(r io.Reader, ev *pass.Event) ([]Request, error) {
@@ -142,6 +143,7 @@ func parseRow(rec []string, col map[string]int, ev *pass.Event, chk TextChecker)
 	}
 	req.Type = t
 	req.Org, _ = get("org")
+	req.PhotoFile, req.photoCol = get("photo")
 	if role, c := get("role"); role != "" {
 		if req.Role, err = pass.ParseRole(role); err != nil {
 			return req, &RowError{Column: c, Err: err}
@@ -215,4 +217,28 @@ func csvErr(err error) error {
 		return &RowError{Line: pe.Line, Column: pe.Column, Err: pe.Err}
 	}
 	return err
+}
+
+// LoadPhotos fills in the Photo of every request whose guest-list row
+// names one: load reads the named file and prepares it (photo.Open and
+// photo.Process, say). The first error names the row and the photo
+// column. A list that names photos when load is nil is refused: its
+// photos would be silently left out.
+func LoadPhotos(reqs []Request, load func(name string) ([]byte, error)) error {
+	for i := range reqs {
+		r := &reqs[i]
+		if r.PhotoFile == "" {
+			continue
+		}
+		if load == nil {
+			return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo",
+				Err: fmt.Errorf("the guest list names photo %q but no photos were given (give a folder or ZIP of photos)", r.PhotoFile)}
+		}
+		b, err := load(r.PhotoFile)
+		if err != nil {
+			return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo", Err: err}
+		}
+		r.Photo = b
+	}
+	return nil
 }

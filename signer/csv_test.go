@@ -153,3 +153,30 @@ func TestParseGuestListPrintable(t *testing.T) {
 		t.Errorf("without a checker: %v", err)
 	}
 }
+
+func TestLoadPhotos(t *testing.T) {
+	reqs, err := ParseGuestList(strings.NewReader("name,type,photo\nAnn,AAA,ann.jpg\nBob,VIP,\nCid,VIP,missing.jpg\n"), testEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqs[0].PhotoFile != "ann.jpg" || reqs[1].PhotoFile != "" {
+		t.Fatalf("photo cells = %q, %q", reqs[0].PhotoFile, reqs[1].PhotoFile)
+	}
+	if err := LoadPhotos(reqs[:2], nil); err == nil || !strings.Contains(err.Error(), "line 2, column 3 (photo)") || !strings.Contains(err.Error(), "no photos were given") {
+		t.Fatalf("LoadPhotos(no source) error = %v, want one naming line 2, column 3", err)
+	}
+	load := func(name string) ([]byte, error) {
+		if name == "ann.jpg" {
+			return []byte("jpeg of ann"), nil
+		}
+		return nil, errors.New("photo " + name + ": no such file")
+	}
+	err = LoadPhotos(reqs, load)
+	var re *RowError
+	if !errors.As(err, &re) || re.Line != 4 || re.Column != 3 || !strings.Contains(err.Error(), "missing.jpg") {
+		t.Fatalf("LoadPhotos() error = %v, want line 4, column 3 naming missing.jpg", err)
+	}
+	if string(reqs[0].Photo) != "jpeg of ann" || reqs[1].Photo != nil {
+		t.Fatalf("photos = %q, %q", reqs[0].Photo, reqs[1].Photo)
+	}
+}

@@ -118,6 +118,13 @@ type Request struct {
 	Org        string
 	ValidFrom  time.Time
 	ValidUntil time.Time
+	// Photo is the holder's photo as photo.Process made it (a JPEG), or
+	// nil: the pass signs its hash and the store keeps it.
+	Photo []byte
+	// PhotoFile is the guest list's photo cell: the name of a file that
+	// [LoadPhotos] turns into Photo.
+	PhotoFile string
+	photoCol  int // the guest list's photo column, for errors
 
 	// Line is the guest-list line the request came from (0: none), so that
 	// an error found while signing still names it.
@@ -151,6 +158,9 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (record.Issued, error) {
 		ValidFrom: r.ValidFrom.UTC().Truncate(time.Second), ValidUntil: until.UTC().Truncate(time.Second),
 		Issuer: s.issuer,
 	}
+	if r.Photo != nil {
+		p.Photo = pass.PhotoHash(r.Photo)
+	}
 	if r.ValidFrom.IsZero() {
 		p.ValidFrom = time.Time{}
 	}
@@ -164,7 +174,7 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (record.Issued, error) {
 	if err != nil {
 		return record.Issued{}, err
 	}
-	return record.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now}, nil
+	return record.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now, PhotoJPEG: r.Photo}, nil
 }
 
 // TextChecker says whether text can be printed on a pass: that some font

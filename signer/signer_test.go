@@ -67,6 +67,30 @@ func TestIssueHeaderAndClaims(t *testing.T) {
 	}
 }
 
+// TestIssueWithPhoto: the photo's hash is signed as "ph" at the end of the
+// claims, and the verifier reads it back; the issued pass carries the photo
+// for the store (issue.Batch stores it; the store conformance suite checks).
+func TestIssueWithPhoto(t *testing.T) {
+	s, ring := newSigner(t)
+	jpeg := []byte("\xff\xd8 a photo \xff\xd9")
+	iss, err := s.Issue(event, signer.Request{Type: pass.VIP, Name: "Ann", Photo: jpeg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(iss.PhotoJPEG) != string(jpeg) {
+		t.Fatalf("Issue() PhotoJPEG = %q, want the photo", iss.PhotoJPEG)
+	}
+	wantPayload := fmt.Sprintf(`{"iss":"lam","sub":"%s","ev":"tour27-ber01","pt":"VIP","n":"Ann","exp":%d,"ph":"%s"}`,
+		string(iss.Serial), event.Schedule.AccessUntil.Unix(), pass.PhotoHash(jpeg))
+	if got := b64dec(t, strings.Split(iss.Token, ".")[1]); got != wantPayload {
+		t.Fatalf("payload = %s, want %s", got, wantPayload)
+	}
+	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: verifier.NewRevocationSet()})
+	if vd := v.Verify(iss.Token, now); vd.Pass == nil || vd.Pass.Photo != pass.PhotoHash(jpeg) {
+		t.Fatalf("Verify() = %+v, want the photo hash", vd)
+	}
+}
+
 func TestIssueErrors(t *testing.T) {
 	s, _ := newSigner(t)
 	tests := []struct {
@@ -145,4 +169,3 @@ func Example() {
 	fmt.Println(vd.Status, vd.Authentic, vd.Name, len(iss.Serial))
 	// Output: valid true Björk 8
 }
-

@@ -52,6 +52,39 @@ type (
 	Alert      = record.Alert
 )
 
+// WithPhotos reads the stored photo of every pass in issued that signs
+// one and does not carry it yet (to print them, say).
+func WithPhotos(ctx context.Context, s Store, issued []Issued) error {
+	for i := range issued {
+		p := &issued[i]
+		if p.Photo == "" || p.PhotoJPEG != nil {
+			continue
+		}
+		b, err := s.PassPhoto(ctx, p.Serial)
+		if err != nil {
+			return fmt.Errorf("photo of pass %s: %w", p.Serial, err)
+		}
+		p.PhotoJPEG = b
+	}
+	return nil
+}
+
+// CheckPhoto checks that an issued pass comes with the photo it signs, and
+// only then: a store calls it before writing a pass.
+func CheckPhoto(i *Issued) error {
+	switch {
+	case i.Photo == "" && i.PhotoJPEG == nil:
+		return nil
+	case i.Photo == "":
+		return fmt.Errorf("store: pass %s has a photo but signs no photo hash", i.Serial)
+	case i.PhotoJPEG == nil:
+		return fmt.Errorf("store: pass %s signs a photo hash but comes without its photo", i.Serial)
+	case pass.PhotoHash(i.PhotoJPEG) != i.Photo:
+		return fmt.Errorf("store: pass %s signs photo hash %s, its photo hashes to %s", i.Serial, i.Photo, pass.PhotoHash(i.PhotoJPEG))
+	}
+	return nil
+}
+
 // RevocationCategory is the category a store records for c: other when c
 // is empty. An unknown category is an error.
 func RevocationCategory(c pass.RevokeCategory) (pass.RevokeCategory, error) {
@@ -238,6 +271,10 @@ type Store interface {
 	Pass(ctx context.Context, serial pass.Serial) (*Issued, error)
 	// Passes returns the passes matching f, ordered by issue time, then serial.
 	Passes(ctx context.Context, f PassFilter) ([]*Issued, error)
+	// PassPhoto returns the stored photo of a pass (a JPEG), or ErrNotFound
+	// when the pass has none. The caller compares its hash with the one
+	// the pass signs: the store does not vouch for it.
+	PassPhoto(ctx context.Context, serial pass.Serial) ([]byte, error)
 
 	// Revoke records a revocation, assigning r.Seq and r.Event, and its audit
 	// row in one transaction. An unknown serial gives ErrNotFound; a pass

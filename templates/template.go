@@ -94,6 +94,10 @@ type Boxes struct {
 	Zones    *Box `json:"zones,omitempty"`    // zones and phases allowed
 	Validity *Box `json:"validity,omitempty"` // validity dates
 	Rules    *Box `json:"rules,omitempty"`    // back side: rules text
+	// Photo is the holder's photo, pass.PhotoAspectW:PhotoAspectH (3:4
+	// portrait) like the stored photos; a pass without a photo leaves it
+	// empty.
+	Photo *Box `json:"photo,omitempty"`
 }
 
 // MinNameCap is the smallest cap height, in mm, the holder's name prints

@@ -259,6 +259,12 @@ func TestValidate(t *testing.T) {
 		{"fail/overlap-qr", "badge-4x3-letter", func(t *Template) { t.Front.Zones.W = 45 }, "front.qr: overlaps front.zones"},
 		{"fail/band-contains", "badge-4x3-letter", func(t *Template) { t.Front.Event = &Box{10, 5, 20, 5} }, "front.band: overlaps front.event"},
 		{"fail/artwork-off-label", "badge-4x3-letter", func(t *Template) { t.Front.Artwork.W = 100 }, "front.artwork: not on the label"},
+		{"ok/photo-3x4", "badge-a6-a4", func(t *Template) { t.Back.Photo = &Box{4, 109, 19.5, 26}; t.Back.Rules = &Box{25, 109, 76, 27} }, ""},
+		{"fail/photo-square", "badge-a6-a4", func(t *Template) { t.Back.Photo = &Box{4, 109, 26, 26}; t.Back.Rules = &Box{31, 109, 70, 27} }, "back.photo: 26 x 26 mm is not 3:4 like the photos (make w 19.5 mm)"},
+		{"fail/photo-landscape", "badge-a6-a4", func(t *Template) { t.Back.Photo = &Box{4, 109, 26, 19.5}; t.Back.Rules = &Box{31, 109, 70, 27} }, "is not 3:4"},
+		{"fail/photo-tiny", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{50, 3.5, 6, 8} }, "front.photo: 6 mm wide, below 12 mm"},
+		{"fail/photo-overlaps-qr", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{40, 20, 15, 20} }, "overlaps front.photo"},
+		{"fail/photo-outside", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{90, 60, 15, 20} }, "front.photo: outside the label's safe area"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+
+	"github.com/laminate/laminate/pass"
 )
 
 // QRModules is the edge, in modules, that every template must leave room
@@ -218,7 +220,7 @@ func (b *Boxes) list() []namedBox {
 	all := []namedBox{
 		{"band", b.Band}, {"event", b.Event}, {"name", b.Name}, {"org", b.Org},
 		{"qr", b.QR}, {"serial", b.Serial}, {"artwork", b.Artwork},
-		{"zones", b.Zones}, {"validity", b.Validity}, {"rules", b.Rules},
+		{"zones", b.Zones}, {"validity", b.Validity}, {"rules", b.Rules}, {"photo", b.Photo},
 	}
 	out := all[:0]
 	for _, nb := range all {
@@ -228,6 +230,9 @@ func (b *Boxes) list() []namedBox {
 	}
 	return out
 }
+
+// MinPhotoWidth is the narrowest photo box, in mm.
+const MinPhotoWidth = 12.0
 
 func (t *Template) checkBoxes() []error {
 	errs := t.checkSide("front", &t.Front)
@@ -270,6 +275,14 @@ func (t *Template) checkSide(side string, b *Boxes) []error {
 		} else if need := QRModules * t.MinModule; qr.W < need-eps {
 			add(fieldError(side+".qr", "%s mm holds %d modules of only %s mm, below min_module %s mm (needs %s mm)",
 				mm(qr.W), QRModules, mm(qr.W/QRModules), mm(t.MinModule), mm(need)))
+		}
+	}
+
+	if ph := b.Photo; ph != nil {
+		if want := ph.H * pass.PhotoAspectW / pass.PhotoAspectH; math.Abs(ph.W-want) > 0.01*want {
+			add(fieldError(side+".photo", "%s x %s mm is not %d:%d like the photos (make w %s mm)", mm(ph.W), mm(ph.H), pass.PhotoAspectW, pass.PhotoAspectH, mm(want)))
+		} else if ph.W < MinPhotoWidth-eps {
+			add(fieldError(side+".photo", "%s mm wide, below %s mm: a face is not recognisable smaller", mm(ph.W), mm(MinPhotoWidth)))
 		}
 	}
 

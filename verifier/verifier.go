@@ -116,6 +116,9 @@ type Verdict struct {
 	ValidFrom  time.Time    `json:"valid_from,omitzero"`
 	ExpiresAt  time.Time    `json:"expires_at,omitzero"`
 	Revocation *RevokedInfo `json:"revocation,omitempty"`
+	// Photo says that the pass signs a holder photo. The photo itself is
+	// shown only to door staff (GET /v1/passes/{serial}/photo), never here.
+	Photo bool `json:"photo,omitempty"`
 
 	// Set by Access.
 	Zone    pass.Zone  `json:"zone,omitempty"`
@@ -286,6 +289,7 @@ func (vd *Verdict) fill(p *pass.Pass) {
 	sh := p.Shown()
 	vd.Serial, vd.Type, vd.Role, vd.Name, vd.Org, vd.Event, vd.Issuer = sh.Serial, sh.Type, sh.Role, sh.Name, sh.Org, sh.Event, sh.Issuer
 	vd.ExpiresAt, vd.ValidFrom = sh.ValidUntil, sh.ValidFrom
+	vd.Photo = p.Photo != ""
 }
 
 // Access adds the door decision for zone at time at to a verdict: a pass

@@ -12,6 +12,7 @@ import (
 	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/photo"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
@@ -31,7 +32,9 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	var from, until timeFlag
 	fs.Var(&from, "valid-from", "valid from (RFC 3339; default: from issuance)")
 	fs.Var(&until, "valid-until", "valid until (RFC 3339; default: when the event's access closes)")
-	csvFile := fs.String("csv", "", "guest list CSV (header: name,type[,org,role,valid_from,valid_until]); - for standard input")
+	csvFile := fs.String("csv", "", "guest list CSV (header: name,type[,org,role,valid_from,valid_until,photo]); - for standard input")
+	photoFile := fs.String("photo", "", "holder's photo, JPEG or PNG (cropped to 3:4, metadata stripped, its hash signed into the pass)")
+	photos := fs.String("photos", "", "folder or .zip of the photos a guest list's photo column names")
 	asJSON := fs.Bool("json", false, "print one JSON object per pass")
 	pdfOut := fs.String("pdf", "", "also print the new passes to this PDF (with --template)")
 	pf := addPrintFlags(fs)
@@ -55,8 +58,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if single == (*csvFile != "") {
 		return usagef("issue: give either --type and --name (one pass) or --csv FILE (a guest list)")
 	}
-	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero()) {
-		return usagef("issue: --org, --role, --valid-from and --valid-until are for one pass; a guest list has columns for them")
+	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero() || *photoFile != "") {
+		return usagef("issue: --org, --role, --valid-from, --valid-until and --photo are for one pass; a guest list has columns for them")
+	}
+	if single && *photos != "" {
+		return usagef("issue: --photos goes with --csv; one pass takes --photo FILE")
 	}
 	lib, err := fontLibrary(*pf.fonts)
 	if err != nil {
@@ -86,8 +92,16 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			}
 		}
 		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: from.t, ValidUntil: until.t}}
+		if *photoFile != "" {
+			if reqs[0].Photo, err = readPhoto(*photoFile); err != nil {
+				return err
+			}
+		}
 	} else {
 		if reqs, err = a.readGuestList(*csvFile, ev, printable); err != nil {
+			return err
+		}
+		if err := loadGuestPhotos(reqs, *csvFile, *photos); err != nil {
 			return err
 		}
 	}
@@ -157,6 +171,57 @@ func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker)
 		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
 	}
 	return reqs, nil
+}
+
+// readPhoto reads and prepares the photo of one pass (--photo FILE).
+func readPhoto(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("nothing issued: photo: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, photo.MaxBytes+1))
+	if err == nil {
+		b, err = photo.Process(b)
+	}
+	if err != nil {
+		return nil, withHint(fmt.Errorf("nothing issued: photo %s: %w", path, err), "a photo is a JPEG or PNG of at most %d MiB", photo.MaxBytes>>20)
+	}
+	return b, nil
+}
+
+// loadGuestPhotos reads the photos a guest list's photo column names from
+// the folder or ZIP dir (--photos).
+func loadGuestPhotos(reqs []signer.Request, csvPath, dir string) error {
+	var load func(string) ([]byte, error)
+	if dir != "" {
+		src, err := photo.Open(dir)
+		if err != nil {
+			return fmt.Errorf("nothing issued: %w", err)
+		}
+		defer src.Close()
+		load = func(name string) ([]byte, error) {
+			b, err := src.Read(name)
+			if err != nil {
+				return nil, err
+			}
+			if b, err = photo.Process(b); err != nil {
+				return nil, fmt.Errorf("photo %s: %w", name, err)
+			}
+			return b, nil
+		}
+	}
+	if err := signer.LoadPhotos(reqs, load); err != nil {
+		if csvPath == "-" {
+			csvPath = "standard input"
+		}
+		err = fmt.Errorf("nothing issued: %s: %w", csvPath, err)
+		if dir == "" {
+			return withHint(err, "give the folder or .zip that holds them with --photos")
+		}
+		return err
+	}
+	return nil
 }
 
 func cmdRevoke(ctx context.Context, a *app, args []string) error {

@@ -68,6 +68,9 @@ func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFl
 	if err != nil {
 		return nil, err
 	}
+	if err := store.WithPhotos(ctx, a.st, issued); err != nil {
+		return nil, err
+	}
 	events := map[string]*pass.Event{}
 	items := make([]render.Item, len(issued))
 	for i := range issued {
@@ -78,7 +81,7 @@ func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFl
 			}
 			events[ev.ID] = ev
 		}
-		items[i] = render.Item{Pass: issued[i].Pass, Token: issued[i].Token, Event: ev}
+		items[i] = render.Item{Pass: issued[i].Pass, Token: issued[i].Token, Event: ev, Photo: issued[i].PhotoJPEG}
 	}
 	var buf bytes.Buffer
 	lib, err := fontLibrary(*pf.fonts)

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"os"
 	"strconv"
 	"strings"
@@ -103,6 +109,45 @@ func TestScripts(t *testing.T) {
 				}
 				b[off] ^= 0xff
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
+			},
+			// mkphoto FILE W H: write a W x H JPEG (a made-up photo) to FILE.
+			"mkphoto": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 {
+					ts.Fatalf("usage: mkphoto FILE W H")
+				}
+				w, err1 := strconv.Atoi(args[1])
+				h, err2 := strconv.Atoi(args[2])
+				ts.Check(errors.Join(err1, err2))
+				img := image.NewRGBA(image.Rect(0, 0, w, h))
+				for y := range h {
+					for x := range w {
+						img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(len(args[0])), 255})
+					}
+				}
+				var b bytes.Buffer
+				ts.Check(jpeg.Encode(&b, img, nil))
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o600))
+			},
+			// mkzip ZIP NAME=FILE...: write a ZIP holding FILE under the entry
+			// name NAME (which may be hostile, such as ../x.jpg).
+			"mkzip": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: mkzip ZIP NAME=FILE...")
+				}
+				var b bytes.Buffer
+				zw := zip.NewWriter(&b)
+				for _, a := range args[1:] {
+					name, file, ok := strings.Cut(a, "=")
+					if !ok {
+						ts.Fatalf("mkzip: %q is not NAME=FILE", a)
+					}
+					w, err := zw.Create(name)
+					ts.Check(err)
+					_, err = w.Write([]byte(ts.ReadFile(file)))
+					ts.Check(err)
+				}
+				ts.Check(zw.Close())
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o600))
 			},
 			// countlines FILE N: FILE has N non-empty lines.
 			"countlines": func(ts *testscript.TestScript, neg bool, args []string) {

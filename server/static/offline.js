@@ -479,6 +479,9 @@
       !checkText(p.org, 48, false) || !checkText(p.issuer, 32, false)) return null;
     if (p.role !== "" ? !validName(p.role) : type === "STAFF") return null;
     if (p.validFrom !== null && !(p.validUntil > p.validFrom)) return null;
+    // pass.validPhotoHash: 8 bytes in base64url, unused low bits zero.
+    if ("ph" in c && c.ph !== null && c.ph !== "" && !(typeof c.ph === "string" && /^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$/.test(c.ph))) return null;
+    p.photo = typeof c.ph === "string" ? c.ph : "";
     return p;
   }
 

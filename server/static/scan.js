@@ -472,6 +472,7 @@
     res.dataset.resolution = a.resolution || "";
     $("r-override").hidden = !a.overridable;
     $("override-reason").value = "";
+    showPhoto(a.photo);
     const img = $("r-art");
     img.hidden = true;
     if (a.artwork_url) { // after the colour is up: the answer must not wait for the picture
@@ -495,7 +496,25 @@
     addHistory(res.className, $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
       (a.reason ? ": " + a.reason : "") + (a.offline ? " (offline)" : ""));
     clearTimeout(hideTimer);
-    if (!a.overridable && !pending) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" ? 2500 : 5000);
+    const photoBad = a.photo && a.photo.status !== "match"; // the warning stays up longer than an admit
+    if (!a.overridable && !pending) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" && !photoBad ? 2500 : photoBad ? 8000 : 5000);
+  }
+
+  // showPhoto shows the holder's photo the server vouches for ("photo
+  // matches the signed pass"), or the server's red warning and no photo.
+  // Fetched with the scanner's token, never cached.
+  function showPhoto(p) {
+    const fig = $("r-photo"), img = $("r-photo-img");
+    fig.hidden = !p; img.hidden = true;
+    fig.className = p && p.status === "match" ? "photo-ok" : "photo-bad";
+    fig.dataset.status = p ? p.status : "";
+    $("r-photo-msg").textContent = p ? p.message : "";
+    if (!p || p.status !== "match" || !p.url) return;
+    api(p.url, { cache: "no-store" }).then((r) => r.ok ? r.blob() : null).then((b) => {
+      if (!b) { fig.className = "photo-bad"; $("r-photo-msg").textContent = "photo could not be loaded: check ID"; return; }
+      const url = URL.createObjectURL(b);
+      img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false;
+    }).catch(() => { $("r-photo-msg").textContent = "photo could not be loaded: check ID"; fig.className = "photo-bad"; });
   }
   $("result").onclick = () => { if (pending) return; $("result").className = ""; focusWedge(); };
   $("r-override").onclick = (e) => e.stopPropagation();

@@ -161,6 +161,9 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 	var events []string
 	for i := range passes {
 		p := &passes[i]
+		if err := store.CheckPhoto(p); err != nil {
+			return err
+		}
 		if seen[p.Serial] {
 			return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, p.Serial)
 		}
@@ -189,17 +192,28 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"passes"},
-			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at"},
+			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo"},
 			pgx.CopyFromSlice(len(passes), func(i int) ([]any, error) {
 				p := &passes[i]
 				return []any{string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt}, nil
+					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo}, nil
 			}))
 		if pe, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, serialOf(pe.Detail))
 		}
 		if err != nil {
 			return dbErr(err, "passes")
+		}
+		var photos [][]any
+		for i := range passes {
+			if p := &passes[i]; p.PhotoJPEG != nil {
+				photos = append(photos, []any{string(p.Serial), p.PhotoJPEG})
+			}
+		}
+		if len(photos) > 0 {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pass_photos"}, []string{"serial", "jpeg"}, pgx.CopyFromRows(photos)); err != nil {
+				return dbErr(err, "pass_photos")
+			}
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"audit"}, []string{"at", "actor", "action", "subject", "detail"},
 			pgx.CopyFromSlice(len(passes), func(i int) ([]any, error) {
@@ -230,13 +244,13 @@ func serialOf(detail string) string {
 	return pass.Serial(v).String()
 }
 
-const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at`
+const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo`
 
 func scanPass(row pgx.Row) (*store.Issued, error) {
 	var p store.Issued
 	var from *time.Time
 	if err := row.Scan(&p.Serial, &p.Event, &p.Type, &p.Role, &p.Name, &p.Org,
-		&from, &p.ValidUntil, &p.Issuer, &p.KID, &p.Token, &p.IssuedAt); err != nil {
+		&from, &p.ValidUntil, &p.Issuer, &p.KID, &p.Token, &p.IssuedAt, &p.Photo); err != nil {
 		return nil, err
 	}
 	p.ValidFrom, p.ValidUntil, p.IssuedAt = fromNull(from), p.ValidUntil.UTC(), p.IssuedAt.UTC()
@@ -253,6 +267,19 @@ func (s *Store) Pass(ctx context.Context, serial pass.Serial) (*store.Issued, er
 		return nil, dbErr(err, "pass %s", serial)
 	}
 	return p, nil
+}
+
+// PassPhoto implements [store.Store].
+func (s *Store) PassPhoto(ctx context.Context, serial pass.Serial) ([]byte, error) {
+	var b []byte
+	err := s.pool.QueryRow(ctx, `SELECT jpeg FROM pass_photos WHERE serial = $1`, string(serial)).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: photo of pass %s", store.ErrNotFound, serial)
+	}
+	if err != nil {
+		return nil, dbErr(err, "pass_photos")
+	}
+	return b, nil
 }
 
 // Passes implements [store.Store].

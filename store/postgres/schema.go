@@ -165,4 +165,14 @@ UPDATE revocations SET category = lower(btrim(reason)), reason = ''
 	WHERE lower(btrim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
 ALTER TABLE revocations RENAME COLUMN reason TO note;
 `,
+	// 6: holder photos (issue 12, item 4; SQLite's migration 10). A pass
+	// signs the hash of its photo (photo, '' for none); the JPEG itself
+	// lives apart, so listing passes never reads it.
+	`
+ALTER TABLE passes ADD COLUMN photo TEXT NOT NULL DEFAULT ''; -- pass.PhotoHash of the stored photo, as signed
+CREATE TABLE pass_photos (
+	serial TEXT COLLATE "C" PRIMARY KEY REFERENCES passes (serial),
+	jpeg   BYTEA NOT NULL -- re-encoded by package photo: pixels only
+);
+`,
 }

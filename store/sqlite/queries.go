@@ -192,8 +192,8 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 			}
 		}
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO passes
-			(serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			(serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -206,13 +206,21 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 		at := ts(now)
 		for i := range passes {
 			p := &passes[i]
+			if err := store.CheckPhoto(p); err != nil {
+				return err
+			}
 			_, err := ins.ExecContext(ctx, string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-				ts(p.ValidFrom), ts(p.ValidUntil), p.Issuer, p.KID, p.Token, ts(p.IssuedAt))
+				ts(p.ValidFrom), ts(p.ValidUntil), p.Issuer, p.KID, p.Token, ts(p.IssuedAt), p.Photo)
 			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 				return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, p.Serial)
 			}
 			if err != nil {
 				return fmt.Errorf("store: pass %s: %w", p.Serial, err)
+			}
+			if p.PhotoJPEG != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO pass_photos (serial, jpeg) VALUES (?, ?)`, string(p.Serial), p.PhotoJPEG); err != nil {
+					return fmt.Errorf("store: photo of pass %s: %w", p.Serial, err)
+				}
 			}
 			// The detail names the event, type and key; never the token.
 			detail := fmt.Sprintf(`{"event":%q,"type":%q,"kid":%q}`, p.Event, p.Type, p.KID)
@@ -224,13 +232,13 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 	})
 }
 
-const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at`
+const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo`
 
 func scanPass(row scanner) (*store.Issued, error) {
 	var p store.Issued
 	var from, until, issued string
 	if err := row.Scan(&p.Serial, &p.Event, &p.Type, &p.Role, &p.Name, &p.Org,
-		&from, &until, &p.Issuer, &p.KID, &p.Token, &issued); err != nil {
+		&from, &until, &p.Issuer, &p.KID, &p.Token, &issued, &p.Photo); err != nil {
 		return nil, err
 	}
 	var err1, err2, err3 error
@@ -253,6 +261,19 @@ func (s *Store) Pass(ctx context.Context, serial pass.Serial) (*store.Issued, er
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	return p, nil
+}
+
+// PassPhoto implements [store.Store].
+func (s *Store) PassPhoto(ctx context.Context, serial pass.Serial) ([]byte, error) {
+	var b []byte
+	err := s.r.QueryRowContext(ctx, `SELECT jpeg FROM pass_photos WHERE serial = ?`, string(serial)).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: photo of pass %s", store.ErrNotFound, serial)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return b, nil
 }
 
 // Passes implements [store.Store].

@@ -156,4 +156,14 @@ UPDATE revocations SET category = lower(trim(reason)), reason = ''
 	WHERE lower(trim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
 ALTER TABLE revocations RENAME COLUMN reason TO note;
 `,
+	// 10: holder photos (issue 12, item 4). A pass signs the hash of its
+	// photo (photo, '' for none); the JPEG itself lives apart, so listing
+	// passes never reads it.
+	`
+ALTER TABLE passes ADD COLUMN photo TEXT NOT NULL DEFAULT ''; -- pass.PhotoHash of the stored photo, as signed
+CREATE TABLE pass_photos (
+	serial TEXT PRIMARY KEY REFERENCES passes (serial),
+	jpeg   BLOB NOT NULL -- re-encoded by package photo: pixels only
+) STRICT;
+`,
 }

@@ -406,3 +406,54 @@ func testAPITokens(t *testing.T, open opener) {
 		t.Errorf("Ping() error = %v", err)
 	}
 }
+
+// testPassPhotos: a pass's photo is stored with it, in its transaction,
+// only when the pass signs its hash; reads of passes carry the hash, not
+// the JPEG.
+func testPassPhotos(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	MustCreate(t, s, NewEvent(t, "ev", time.Date(2026, 11, 20, 20, 0, 0, 0, cet)))
+	ps := NewPasses(t, "ev", 3, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	jpegA := []byte("\xff\xd8 photo A \xff\xd9")
+	jpegB := []byte("\xff\xd8 photo B, bytes \x00 and all \xff\xd9")
+	ps[0].Photo, ps[0].PhotoJPEG = pass.PhotoHash(jpegA), jpegA
+	ps[2].Photo, ps[2].PhotoJPEG = pass.PhotoHash(jpegB), jpegB
+	t.Run("fail/mismatch-stores-nothing", func(t *testing.T) {
+		bad := append([]store.Issued{}, ps...)
+		bad[2].PhotoJPEG = jpegA // signs B, carries A
+		if err := s.InsertPasses(ctx, bad, "issuer"); err == nil {
+			t.Fatal("InsertPasses() of a pass whose photo does not match its hash succeeded")
+		}
+		noPhoto := append([]store.Issued{}, ps...)
+		noPhoto[0].PhotoJPEG = nil
+		if err := s.InsertPasses(ctx, noPhoto, "issuer"); err == nil {
+			t.Fatal("InsertPasses() of a pass that signs a photo it does not carry succeeded")
+		}
+		if _, err := s.Pass(ctx, ps[1].Serial); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Pass() after a refused batch: %v, want %v", err, store.ErrNotFound)
+		}
+	})
+	MustInsert(t, s, ps)
+	for i, want := range [][]byte{jpegA, nil, jpegB} {
+		got, err := s.Pass(ctx, ps[i].Serial)
+		if err != nil || got.Photo != ps[i].Photo || got.PhotoJPEG != nil {
+			t.Fatalf("Pass(%d) = photo %q, %d bytes of JPEG, %v; want photo %q and no JPEG", i, got.Photo, len(got.PhotoJPEG), err, ps[i].Photo)
+		}
+		b, err := s.PassPhoto(ctx, ps[i].Serial)
+		switch {
+		case want == nil && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("PassPhoto(pass without a photo) = %d bytes, %v; want %v", len(b), err, store.ErrNotFound)
+		case want != nil && (err != nil || string(b) != string(want)):
+			t.Errorf("PassPhoto(%d) = %q, %v; want %q", i, b, err, want)
+		}
+	}
+	all, err := s.Passes(ctx, store.PassFilter{Event: "ev"})
+	if err != nil || len(all) != 3 || all[0].Photo != ps[0].Photo || all[1].Photo != "" {
+		t.Fatalf("Passes() = %d, %v; want 3 with their photo hashes", len(all), err)
+	}
+	serial, _ := pass.NewSerial(nil)
+	if _, err := s.PassPhoto(ctx, serial); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("PassPhoto(unknown serial) error = %v, want %v", err, store.ErrNotFound)
+	}
+}

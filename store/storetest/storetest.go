@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"CreateEventErrors", testCreateEventErrors},
 		{"InsertPasses", testInsertPasses},
 		{"PassRoundTrip", testPassRoundTrip},
+		{"PassPhotos", testPassPhotos},
 		{"Revoke", testRevoke},
 		{"RevocationsSince", testRevocationsSince},
 		{"RevokeWhere", testRevokeWhere},
