@@ -170,7 +170,7 @@ func TestParse(t *testing.T) {
 		{"fail/empty", nil, "bad template: EOF"},
 		{"fail/wrong-type", bytes.Replace(base, []byte(`"columns": 2`), []byte(`"columns": "2"`), 1), "grid.columns"},
 		{"fail/too-large", append(bytes.Clone(base), bytes.Repeat([]byte(" "), 64<<10)...), "larger than 64 KiB"},
-		{"fail/null-qr", bytes.Replace(base, []byte(`"qr":       {"x": 42.6, "y": 17.2, "w": 56,   "h": 56}`), []byte(`"qr": null`), 1), "front.qr: missing"},
+		{"fail/null-qr", bytes.Replace(base, []byte(`"qr":       {"x": 38.6, "y": 13.2, "w": 60, "h": 60}`), []byte(`"qr": null`), 1), "front.qr: missing"},
 		{"fail/validates", bytes.Replace(base, []byte(`"w": 101.6, "h": 76.2, "shape"`), []byte(`"w": 0, "h": 76.2, "shape"`), 1), "label.w: must be > 0"},
 	}
 	for _, tc := range tests {
