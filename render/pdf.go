@@ -128,7 +128,9 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 				return err
 			}
 			x, y := t.LabelOrigin(i - start)
-			d.front(x, y, &items[i], p)
+			if err := d.front(x, y, &items[i], p); err != nil {
+				return fmt.Errorf("render: %w", err)
+			}
 			if opt.CropMarks {
 				d.cropMarks(x, y)
 			}
@@ -207,6 +209,8 @@ type drawer struct {
 	opt Options
 	k   float64 // points per mm
 	buf []byte
+	// logos are the events' logos registered in this document, by event.
+	logos map[string]*brandLogo
 }
 
 // onPage turns a box on the label at (x, y) into page coordinates.
@@ -226,15 +230,24 @@ func (d *drawer) clipLabel(x, y float64) {
 	}
 }
 
-func (d *drawer) front(x, y float64, it *Item, p *prepared) {
+func (d *drawer) front(x, y float64, it *Item, p *prepared) error {
 	bx := &d.t.Front
 	pdf := d.pdf
 	color := d.opt.Colors[it.Pass.Type]
+	bl, err := d.logoFor(it.Event)
+	if err != nil {
+		return err
+	}
 
 	d.clipLabel(x, y)
 	if bx.Artwork != nil {
 		d.artwork(onPage(x, y, bx.Artwork), p.art)
 	}
+	var logoBox *templates.Box
+	if bl != nil {
+		logoBox = bx.Logo
+	}
+	d.panels(x, y, bx.Artwork, bx.Event, bx.Name, bx.Org, bx.Zones, bx.Validity, bx.Serial, d.tourBox(bx, it), logoBox)
 	if bx.Band != nil {
 		band := onPage(x, y, bx.Band)
 		// The band runs to the label edge (and into the bleed) where it
@@ -244,42 +257,49 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 		if d.t.Label.Shape == "round" {
 			band = templates.Box{X: x - b, Y: y - b, W: d.t.Label.W + 2*b, H: bx.Band.Y + bx.Band.H + b}
 		}
-		if bx.Band.X <= d.t.SafeMargin+0.01 {
-			band.W += band.X - x + b
-			band.X = x - b
-		}
-		if bx.Band.Y <= d.t.SafeMargin+0.01 {
-			band.H += band.Y - y + b
-			band.Y = y - b
-		}
-		if bx.Band.X+bx.Band.W >= d.t.Label.W-d.t.SafeMargin-0.01 {
-			band.W = x + d.t.Label.W + b - band.X
-		}
+		band = d.bandArea(x, y, bx.Band, band)
 		pdf.SetFillColor(int(color.R), int(color.G), int(color.B))
 		pdf.Rect(band.X, band.Y, band.W, band.H, "F")
+		d.accentRule(it, band)
 		d.microtext(string(it.Pass.Serial), band.X, band.Y+band.H+0.2, band.W)
 	}
-	pdf.ClipEnd()
+	if bx.LanyardSlot != nil {
+		d.slot(onPage(x, y, bx.LanyardSlot))
+	}
+	d.clipEnd()
+	d.cardEdge(x, y)
 
 	if bx.Band != nil {
-		tc := textOn(color)
-		pdf.SetTextColor(tc, tc, tc)
 		label := strings.ToUpper(it.Pass.Type.Label())
 		if it.Pass.Type == pass.Staff && it.Pass.Role != "" {
 			label = strings.ToUpper(it.Pass.Role)
 		}
-		d.fitText(onPage(x, y, bx.Band), label, "go", "B", 40, "C")
+		d.bandText(x, y, bx, color, label, 40)
 	}
 	pdf.SetTextColor(20, 20, 20)
+	if bl != nil && bx.Logo != nil {
+		d.drawLogo(onPage(x, y, bx.Logo), bl)
+	}
+	d.tour(x, y, bx, it)
 	if bx.Event != nil {
 		b := onPage(x, y, bx.Event)
-		top, bottom := split(b, 0.58)
-		d.fitText(top, it.Event.Name, "go", "B", 14, "L")
-		sub := it.Event.Schedule.ShowStart.In(it.Event.Location()).Format("Mon 2 Jan 2006")
-		if it.Event.Venue != "" {
-			sub = it.Event.Venue + " · " + sub
+		date := it.Event.Schedule.ShowStart.In(it.Event.Location()).Format("Mon 2 Jan 2006")
+		if b.H < 4 {
+			// A sticker's arc: the event's short name and the date, one line.
+			short := it.Event.Name
+			if it.Event.Branding != nil && it.Event.Branding.Short != "" {
+				short = it.Event.Branding.Short
+			}
+			d.fitText(b, short+" · "+it.Event.Schedule.ShowStart.In(it.Event.Location()).Format("2 Jan 2006"), "go", "B", 8, "C")
+		} else {
+			top, bottom := split(b, 0.58)
+			d.fitText(top, it.Event.Name, "go", "B", 14, "L")
+			sub := date
+			if it.Event.Venue != "" {
+				sub = it.Event.Venue + " · " + sub
+			}
+			d.fitText(bottom, sub, "go", "", 10, "L")
 		}
-		d.fitText(bottom, sub, "go", "", 10, "L")
 	}
 	if bx.Name != nil {
 		d.fitText(onPage(x, y, bx.Name), it.Pass.Name, "go", "B", 22, "L")
@@ -300,37 +320,63 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 		d.zones(onPage(x, y, bx.Zones), it, 7)
 	}
 	if bx.Validity != nil {
-		d.fitText(onPage(x, y, bx.Validity), validity(it), "go", "", 7, "L")
+		if v := onPage(x, y, bx.Validity); v.H >= 7 {
+			d.paragraph(v, validity(it), 7) // room for two lines: larger type
+		} else {
+			d.fitText(v, validity(it), "go", "", 7, "L")
+		}
 	}
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
 	}
 	d.qr(onPage(x, y, bx.QR), p.qr)
+	return nil
 }
 
 func (d *drawer) back(x, y float64, it *Item, p *prepared) {
 	bx := d.t.Back
 	pdf := d.pdf
 	color := d.opt.Colors[it.Pass.Type]
+	d.clipLabel(x, y)
 	if bx.Band != nil {
-		d.clipLabel(x, y)
-		band := onPage(x, y, bx.Band)
+		band := d.bandArea(x, y, bx.Band, onPage(x, y, bx.Band))
 		pdf.SetFillColor(int(color.R), int(color.G), int(color.B))
 		pdf.Rect(band.X, band.Y, band.W, band.H, "F")
-		pdf.ClipEnd()
-		tc := textOn(color)
-		pdf.SetTextColor(tc, tc, tc)
-		d.fitText(band, strings.ToUpper(it.Pass.Type.Label()), "go", "B", 24, "C")
+		d.accentRule(it, band)
+	}
+	if bx.LanyardSlot != nil {
+		d.slot(onPage(x, y, bx.LanyardSlot))
+	}
+	d.clipEnd()
+	d.cardEdge(x, y)
+	if bx.Band != nil {
+		d.bandText(x, y, bx, color, strings.ToUpper(it.Pass.Type.Label()), 24)
 	}
 	pdf.SetTextColor(20, 20, 20)
+	contact := ""
+	if it.Event.Branding != nil {
+		contact = it.Event.Branding.Contact
+	}
 	if bx.Rules != nil {
 		r := onPage(x, y, bx.Rules)
 		top, bottom := split(r, 0.45)
 		d.zones(top, it, 7)
+		lost := "Lost it? Tell the production office at once: it will be revoked."
+		switch {
+		case contact != "" && bx.Contact != nil:
+			lost = "Lost it? Tell the production office at once (below): it will be revoked."
+		case contact != "":
+			lost = "Lost it? Tell the production office at once (" + contact + "): it will be revoked."
+		}
 		rules := fmt.Sprintf("%s. This pass is personal to %s and must be worn visibly. "+
-			"It is signed: door staff scan it and see the holder's name and the pass's artwork. "+
-			"Lost it? Tell the production office at once: it will be revoked.", it.Event.Name, it.Pass.Name)
+			"It is signed: door staff scan it and see the holder's name and the pass's artwork. %s", it.Event.Name, it.Pass.Name, lost)
 		d.paragraph(bottom, rules, 6.5)
+	}
+	if bx.Contact != nil && contact != "" {
+		c := onPage(x, y, bx.Contact)
+		top, bottom := split(c, 0.4)
+		d.fitText(top, "PRODUCTION OFFICE", "go", "B", 7, "L")
+		d.paragraph(bottom, contact, 8)
 	}
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
