@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func renderFile(t testing.TB, items []Item, tpl *templates.Template, dir, name s
 
 func rasterise(t testing.TB, pdf string, dpi int) []image.Image {
 	base := strings.TrimSuffix(pdf, ".pdf")
-	if out, err := exec.Command("pdftoppm", "-r", itoa(dpi), "-png", pdf, base).CombinedOutput(); err != nil {
+	if out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-png", pdf, base).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}
 	pages, _ := filepath.Glob(base + "-*.png")
@@ -91,7 +92,9 @@ func rasterise(t testing.TB, pdf string, dpi int) []image.Image {
 	return imgs
 }
 
-func itoa(v int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+v/100%10)) + string(rune('0'+v/10%10)) + string(rune('0'+v%10))) }
+func itoa(v int) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+v/100%10)) + string(rune('0'+v/10%10)) + string(rune('0'+v%10)))
+}
 
 // TestRenderBranding: the tour line and the contact are printed as text;
 // the logo is drawn in its box; the panel under the text is clear of the
