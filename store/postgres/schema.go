@@ -165,4 +165,9 @@ UPDATE revocations SET category = lower(btrim(reason)), reason = ''
 	WHERE lower(btrim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
 ALTER TABLE revocations RENAME COLUMN reason TO note;
 `,
+	// 7 (issue 12; 6 is another branch's): an event's branding, as
+	// SQLite's migration 11.
+	`
+ALTER TABLE events ADD COLUMN branding TEXT;
+`,
 }

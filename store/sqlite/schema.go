@@ -156,4 +156,10 @@ UPDATE revocations SET category = lower(trim(reason)), reason = ''
 	WHERE lower(trim(reason)) IN ('lost', 'stolen', 'replaced', 'misuse', 'other');
 ALTER TABLE revocations RENAME COLUMN reason TO note;
 `,
+	// 11 (issue 12; 10 is another branch's): an event's branding, printed
+	// only: JSON pass.Branding with the sanitised logo in base64 (at most
+	// 256 KiB of logo); NULL: none.
+	`
+ALTER TABLE events ADD COLUMN branding TEXT;
+`,
 }
