@@ -129,8 +129,8 @@ const (
 	// ActionEventBranding records new branding; its detail names the
 	// fields and the logo's size and SHA-256, never the logo.
 	ActionEventBranding = "event.branding"
-	ActionSharedPut   = "shared.put"
-	ActionScanResolve = "scan.resolve" // a person let a pass in, or turned it away, after "attention"
+	ActionSharedPut     = "shared.put"
+	ActionScanResolve   = "scan.resolve" // a person let a pass in, or turned it away, after "attention"
 )
 
 // Scan is one door scan, as recorded.
