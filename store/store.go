@@ -126,11 +126,8 @@ const (
 	ActionKeyRotate   = "key.rotate"
 	ActionKeyRetire   = "key.retire"
 	ActionEventCue    = "event.cue"
-	// ActionEventBranding records new branding; its detail names the
-	// fields and the logo's size and SHA-256, never the logo.
-	ActionEventBranding = "event.branding"
-	ActionSharedPut     = "shared.put"
-	ActionScanResolve   = "scan.resolve" // a person let a pass in, or turned it away, after "attention"
+	ActionSharedPut   = "shared.put"
+	ActionScanResolve = "scan.resolve" // a person let a pass in, or turned it away, after "attention"
 )
 
 // Scan is one door scan, as recorded.
@@ -395,6 +392,10 @@ type Notifier interface {
 	// closed when ctx ends.
 	Changes(ctx context.Context) <-chan struct{}
 }
+
+// ActionEventBranding records new branding; its detail names the fields
+// and the logo's size and SHA-256, never the logo.
+const ActionEventBranding = "event.branding"
 
 // BrandingAudit is the audit detail of a branding change: the text
 // fields, and the logo by size and SHA-256 only.
