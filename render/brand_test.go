@@ -247,3 +247,32 @@ func TestRenderBrandShots(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWritePDF1000Branded is BenchmarkWritePDF1000 with a logo, a
+// tour line, an accent and a contact: the logo is embedded once per
+// document, so branding costs the panels and the extra text only.
+func BenchmarkWritePDF1000Branded(b *testing.B) {
+	for _, kind := range []string{"png", "svg"} {
+		b.Run(kind, func(b *testing.B) {
+			tpl, _ := templates.Get("badge-4x3-letter")
+			l := greenLogo(b)
+			if kind == "svg" {
+				var err error
+				if l, err = logo.Sanitize([]byte(testSVGLogo)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			items := brandedItems(b, 1000, l)
+			var size int
+			for b.Loop() {
+				var buf bytes.Buffer
+				if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
+					b.Fatal(err)
+				}
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
+			b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+		})
+	}
+}
