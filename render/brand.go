@@ -152,7 +152,7 @@ func (d *drawer) panels(x, y float64, art *templates.Box, boxes ...*templates.Bo
 			continue
 		}
 		p := onPage(x, y, b)
-		pdf.RoundedRect(p.X-panelPad, p.Y-panelPad, p.W+2*panelPad, p.H+2*panelPad, panelR, "1234", "F")
+		d.roundRect(templates.Box{X: p.X - panelPad, Y: p.Y - panelPad, W: p.W + 2*panelPad, H: p.H + 2*panelPad}, panelR, "F")
 	}
 	pdf.SetAlpha(1, "Normal")
 }
@@ -168,7 +168,7 @@ func (d *drawer) slot(b templates.Box) {
 	pdf.SetFillColor(255, 255, 255)
 	pdf.SetDrawColor(110, 110, 110)
 	pdf.SetLineWidth(0.15)
-	pdf.RoundedRect(b.X, b.Y, b.W, b.H, b.H/2, "1234", "FD")
+	d.roundRect(b, b.H/2, "B")
 }
 
 // cardEdge draws the label's outline as a hairline, so that a card cut by
@@ -181,7 +181,7 @@ func (d *drawer) cardEdge(x, y float64) {
 	pdf := d.pdf
 	pdf.SetDrawColor(150, 150, 150)
 	pdf.SetLineWidth(edgeLine)
-	pdf.RoundedRect(x, y, l.W, l.H, l.CornerRadius, "1234", "D")
+	d.roundRect(templates.Box{X: x, Y: y, W: l.W, H: l.H}, l.CornerRadius, "S")
 }
 
 // accent returns the event's accent colour, if any.
@@ -299,3 +299,30 @@ func (d *drawer) clipEnd() {
 	d.pdf.ClipEnd()
 	d.pdf.SetFillColor(255, 255, 255)
 }
+
+// roundRect paints a rectangle with rounded corners of radius r with the
+// PDF operator op (f, S or B). Not gofpdf's RoundedRect: v1.16.2 opens a
+// graphics state ("q") there that it never closes, so the next ClipEnd
+// closes the wrong one and the label's clip stays on: every later label
+// on the page came out blank.
+func (d *drawer) roundRect(b templates.Box, r float64, op string) {
+	pdf := d.pdf
+	r = min(r, b.W/2, b.H/2)
+	k := r * (1 - kappaArc)
+	x0, y0, x1, y1 := b.X, b.Y, b.X+b.W, b.Y+b.H
+	pdf.MoveTo(x0+r, y0)
+	pdf.LineTo(x1-r, y0)
+	pdf.CurveBezierCubicTo(x1-k, y0, x1, y0+k, x1, y0+r)
+	pdf.LineTo(x1, y1-r)
+	pdf.CurveBezierCubicTo(x1, y1-k, x1-k, y1, x1-r, y1)
+	pdf.LineTo(x0+r, y1)
+	pdf.CurveBezierCubicTo(x0+k, y1, x0, y1-k, x0, y1-r)
+	pdf.LineTo(x0, y0+r)
+	pdf.CurveBezierCubicTo(x0, y0+k, x0+k, y0, x0+r, y0)
+	pdf.ClosePath()
+	pdf.DrawPath(op)
+}
+
+// kappaArc places the control points of a quarter circle drawn as one
+// cubic curve.
+const kappaArc = 0.5522847498

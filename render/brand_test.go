@@ -92,9 +92,6 @@ func rasterise(t testing.TB, pdf string, dpi int) []image.Image {
 	return imgs
 }
 
-func itoa(v int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+v/100%10)) + string(rune('0'+v/10%10)) + string(rune('0'+v%10)))
-}
 
 // TestRenderBranding: the tour line and the contact are printed as text;
 // the logo is drawn in its box; the panel under the text is clear of the
