@@ -92,7 +92,6 @@ func rasterise(t testing.TB, pdf string, dpi int) []image.Image {
 	return imgs
 }
 
-
 // TestRenderBranding: the tour line and the contact are printed as text;
 // the logo is drawn in its box; the panel under the text is clear of the
 // artwork, which stays visible around it.
