@@ -230,7 +230,7 @@ func (d *drawer) bandArea(x, y float64, box *templates.Box, band templates.Box) 
 	if t.Label.Shape == "round" {
 		return templates.Box{X: x - b, Y: y - b, W: t.Label.W + 2*b, H: box.Y + box.H + b}
 	}
-	edge := max(t.SafeMargin, t.Label.CornerRadius) + 0.01
+	edge := max(t.SafeMargin, t.Label.CornerRadius) + 0.05 // a box at the corner radius, give or take rounding
 	if box.X <= edge {
 		band.W += band.X - x + b
 		band.X = x - b
