@@ -64,7 +64,7 @@ func (b *Branding) Validate() error {
 	}
 	b.Accent = acc
 	if len(b.Logo) > MaxLogoBytes {
-		return fmt.Errorf("logo: %d KiB stored, more than %d KiB", len(b.Logo)>>10, MaxLogoBytes>>10)
+		return fmt.Errorf("logo: %d bytes stored, more than %d KiB: set it again with a smaller logo", len(b.Logo), MaxLogoBytes>>10)
 	}
 	return nil
 }
