@@ -18,6 +18,9 @@ type Event struct {
 	Schedule Schedule `json:"schedule"`
 	Policy   *Policy  `json:"policy,omitempty"` // nil: the default policy
 	Cues     Cues     `json:"cues,omitzero"`
+	// Branding is for print only: not in the JSON that offline bundles
+	// carry (see [Branding]); stores keep it in a column of its own.
+	Branding *Branding `json:"-"`
 }
 
 // Limits on free text, so a pass prints and its token stays small.

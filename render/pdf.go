@@ -192,7 +192,9 @@ func WritePDF(w io.Writer, items []Item, opt Options) error {
 				return err
 			}
 			x, y := t.LabelOrigin(i - start)
-			d.front(x, y, &items[i], p)
+			if err := d.front(x, y, &items[i], p); err != nil {
+				return fmt.Errorf("render: %w", err)
+			}
 			if opt.CropMarks {
 				d.cropMarks(x, y)
 			}
@@ -274,6 +276,8 @@ type drawer struct {
 	opt Options
 	k   float64 // points per mm
 	buf []byte
+	// logos are the events' logos registered in this document, by event.
+	logos map[string]*brandLogo
 }
 
 // onPage turns a box on the label at (x, y) into page coordinates.
@@ -293,15 +297,24 @@ func (d *drawer) clipLabel(x, y float64) {
 	}
 }
 
-func (d *drawer) front(x, y float64, it *Item, p *prepared) {
+func (d *drawer) front(x, y float64, it *Item, p *prepared) error {
 	bx := &d.t.Front
 	pdf := d.pdf
 	color := d.opt.Colors[it.Pass.Type]
+	bl, err := d.logoFor(it.Event)
+	if err != nil {
+		return err
+	}
 
 	d.clipLabel(x, y)
 	if bx.Artwork != nil {
 		d.artwork(onPage(x, y, bx.Artwork), p.art)
 	}
+	var logoBox *templates.Box
+	if bl != nil {
+		logoBox = bx.Logo
+	}
+	d.panels(x, y, bx.Artwork, bx.Event, bx.Name, bx.Org, bx.Zones, bx.Validity, bx.Serial, d.tourBox(bx, it), logoBox)
 	if bx.Band != nil {
 		band := onPage(x, y, bx.Band)
 		// The band runs to the label edge (and into the bleed) where it
@@ -311,37 +324,38 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 		if d.t.Label.Shape == "round" {
 			band = templates.Box{X: x - b, Y: y - b, W: d.t.Label.W + 2*b, H: bx.Band.Y + bx.Band.H + b}
 		}
-		if bx.Band.X <= d.t.SafeMargin+0.01 {
-			band.W += band.X - x + b
-			band.X = x - b
-		}
-		if bx.Band.Y <= d.t.SafeMargin+0.01 {
-			band.H += band.Y - y + b
-			band.Y = y - b
-		}
-		if bx.Band.X+bx.Band.W >= d.t.Label.W-d.t.SafeMargin-0.01 {
-			band.W = x + d.t.Label.W + b - band.X
-		}
+		band = d.bandArea(x, y, bx.Band, band)
 		pdf.SetFillColor(int(color.R), int(color.G), int(color.B))
 		pdf.Rect(band.X, band.Y, band.W, band.H, "F")
+		d.accentRule(it, band)
 		d.microtext(string(it.Pass.Serial), band.X, band.Y+band.H+0.2, band.W)
 	}
-	pdf.ClipEnd()
+	if bx.LanyardSlot != nil {
+		d.slot(onPage(x, y, bx.LanyardSlot))
+	}
+	d.clipEnd()
+	d.cardEdge(x, y)
 
 	if bx.Band != nil {
-		tc := textOn(color)
-		pdf.SetTextColor(tc, tc, tc)
 		label := strings.ToUpper(it.Pass.Type.Label())
 		if it.Pass.Type == pass.Staff && it.Pass.Role != "" {
 			label = strings.ToUpper(it.Pass.Role)
 		}
-		d.fitText(onPage(x, y, bx.Band), label, "go", "B", 40, "C")
+		d.bandText(x, y, bx, color, label, 40)
 	}
 	pdf.SetTextColor(20, 20, 20)
+	if bl != nil && bx.Logo != nil {
+		d.drawLogo(onPage(x, y, bx.Logo), bl)
+	}
+	d.tour(x, y, bx, it, p)
 	if bx.Event != nil {
-		top, bottom := split(onPage(x, y, bx.Event), eventSplit)
-		d.block(top, p.text.event, "L")
-		d.block(bottom, p.text.sub, "L")
+		if b := onPage(x, y, bx.Event); p.text.sub == nil {
+			d.block(b, p.text.event, "C")
+		} else {
+			top, bottom := split(b, eventSplit)
+			d.block(top, p.text.event, "L")
+			d.block(bottom, p.text.sub, "L")
+		}
 	}
 	if bx.Name != nil {
 		d.block(onPage(x, y, bx.Name), p.text.name, "L")
@@ -353,13 +367,18 @@ func (d *drawer) front(x, y float64, it *Item, p *prepared) {
 		d.block(onPage(x, y, bx.Zones), p.text.zones, "L")
 	}
 	if bx.Validity != nil {
-		d.fitText(onPage(x, y, bx.Validity), validity(it), "go", "", 7, "L")
+		if v := onPage(x, y, bx.Validity); v.H >= 7 {
+			d.paragraph(v, validity(it), 7) // room for two lines: larger type
+		} else {
+			d.fitText(v, validity(it), "go", "", 7, "L")
+		}
 	}
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
 	}
 	d.photo(bx, x, y, it)
 	d.qr(onPage(x, y, bx.QR), p.qr)
+	return nil
 }
 
 // photo draws the holder's photo scaled into the side's photo box, with a
@@ -385,22 +404,37 @@ func (d *drawer) back(x, y float64, it *Item, p *prepared) {
 	bx := d.t.Back
 	pdf := d.pdf
 	color := d.opt.Colors[it.Pass.Type]
+	d.clipLabel(x, y)
 	if bx.Band != nil {
-		d.clipLabel(x, y)
-		band := onPage(x, y, bx.Band)
+		band := d.bandArea(x, y, bx.Band, onPage(x, y, bx.Band))
 		pdf.SetFillColor(int(color.R), int(color.G), int(color.B))
 		pdf.Rect(band.X, band.Y, band.W, band.H, "F")
-		pdf.ClipEnd()
-		tc := textOn(color)
-		pdf.SetTextColor(tc, tc, tc)
-		d.fitText(band, strings.ToUpper(it.Pass.Type.Label()), "go", "B", 24, "C")
+		d.accentRule(it, band)
+	}
+	if bx.LanyardSlot != nil {
+		d.slot(onPage(x, y, bx.LanyardSlot))
+	}
+	d.clipEnd()
+	d.cardEdge(x, y)
+	if bx.Band != nil {
+		d.bandText(x, y, bx, color, strings.ToUpper(it.Pass.Type.Label()), 24)
 	}
 	pdf.SetTextColor(20, 20, 20)
+	contact := ""
+	if it.Event.Branding != nil {
+		contact = it.Event.Branding.Contact
+	}
 	if bx.Rules != nil {
 		r := onPage(x, y, bx.Rules)
 		top, bottom := split(r, rulesSplit)
 		d.block(top, p.text.backZones, "L")
 		d.block(bottom, p.text.rules, "L")
+	}
+	if bx.Contact != nil && contact != "" {
+		c := onPage(x, y, bx.Contact)
+		top, bottom := split(c, contactSplit)
+		d.fitText(top, "PRODUCTION OFFICE", "go", "B", 7, "L")
+		d.block(bottom, p.text.contact, "L")
 	}
 	if bx.Serial != nil {
 		d.serial(onPage(x, y, bx.Serial), it, p)
@@ -633,4 +667,24 @@ func textOn(c RGB) int {
 		return 20
 	}
 	return 255
+}
+
+// paragraph writes wrapped text in box b, shrinking the size until it fits.
+func (d *drawer) paragraph(b templates.Box, s string, maxPt float64) {
+	pdf := d.pdf
+	for size := maxPt; size >= 3; size -= 0.5 {
+		pdf.SetFont("go", "", size)
+		lineH := size / d.k * 1.2
+		lines := pdf.SplitText(s, b.W)
+		if float64(len(lines))*lineH <= b.H || size-0.5 < 3 {
+			for i, l := range lines {
+				if float64(i+1)*lineH > b.H {
+					break
+				}
+				pdf.SetXY(b.X, b.Y+float64(i)*lineH)
+				pdf.CellFormat(b.W, lineH, l, "", 0, "LM", false, 0, "")
+			}
+			return
+		}
+	}
 }

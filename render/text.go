@@ -20,16 +20,22 @@ import (
 // event and the org never print larger than the name (orgSmaller of its
 // size), however short they are.
 const (
-	namePt     = 22
-	eventPt    = 14
-	subPt      = 10
-	orgPt      = 11
-	zonesPt    = 7
-	rulesPt    = 6.5
-	orgSmaller = 0.85
-	nameLines  = 2
-	eventSplit = 0.58 // the event box: name above, venue and date below
-	rulesSplit = 0.45 // the back's rules box: zones above, rules below
+	namePt       = 22
+	eventPt      = 14
+	subPt        = 10
+	orgPt        = 11
+	zonesPt      = 7
+	rulesPt      = 6.5
+	orgSmaller   = 0.85
+	nameLines    = 2
+	eventSplit   = 0.58 // the event box: name above, venue and date below
+	rulesSplit   = 0.45 // the back's rules box: zones above, rules below
+	tourPt       = 12
+	contactPt    = 8
+	contactSplit = 0.4 // the back's contact box: "PRODUCTION OFFICE" above, the contact below
+	// stickerEventH: an event box lower than this (mm) is a sticker's arc,
+	// which holds the event's short name and date on one line.
+	stickerEventH = 4
 )
 
 // ErrNameTooLong is wrapped by the error for a holder name that does not
@@ -40,6 +46,7 @@ var ErrNameTooLong = errors.New("name too long for the template")
 type passText struct {
 	event, sub, name, org, zones *typeset.Block
 	rules, backZones             *typeset.Block
+	tour, contact                *typeset.Block // branding, when the event has it
 }
 
 // NameSpec is how a holder's name is set in box b of template t: bold, up
@@ -71,7 +78,18 @@ func layoutPass(lib *typeset.Library, t *templates.Template, it *Item, duplex bo
 		out.name, size = b, b.Size
 	}
 	cap := size * orgSmaller
-	if bx.Event != nil {
+	if bx.Event != nil && bx.Event.H < stickerEventH {
+		// A sticker's arc: the event's short name and the date, one line.
+		short := it.Event.Name
+		if it.Event.Branding != nil && it.Event.Branding.Short != "" {
+			short = it.Event.Branding.Short
+		}
+		line := short + " · " + it.Event.Schedule.ShowStart.In(it.Event.Location()).Format("2 Jan 2006")
+		var err error
+		if out.event, err = lib.Fit(line, typeset.Spec{Style: typeset.Bold, W: bx.Event.W, H: bx.Event.H, MaxPt: 8}); err != nil {
+			return nil, fail("event name", err)
+		}
+	} else if bx.Event != nil {
 		top, bottom := split(*bx.Event, eventSplit)
 		var err error
 		if out.event, err = lib.Fit(it.Event.Name, typeset.Spec{Style: typeset.Bold, W: top.W, H: top.H, MaxPt: min(eventPt, cap)}); err != nil {
@@ -83,6 +101,13 @@ func layoutPass(lib *typeset.Library, t *templates.Template, it *Item, duplex bo
 		}
 		if out.sub, err = lib.Fit(sub, typeset.Spec{W: bottom.W, H: bottom.H, MaxPt: min(subPt, cap)}); err != nil {
 			return nil, fail("venue", err)
+		}
+	}
+	br := it.Event.Branding
+	if bx.Tour != nil && br != nil && br.Tour != "" {
+		var err error
+		if out.tour, err = lib.Fit(br.Tour, typeset.Spec{Style: typeset.Bold, W: bx.Tour.W, H: bx.Tour.H, MaxPt: min(tourPt, cap)}); err != nil {
+			return nil, fail("tour line", err)
 		}
 	}
 	if bx.Org != nil {
@@ -114,11 +139,27 @@ func layoutPass(lib *typeset.Library, t *templates.Template, it *Item, duplex bo
 		if out.backZones, err = paragraph(top, zonesText(it), zonesPt); err != nil {
 			return nil, fail("zones", err)
 		}
+		contact := ""
+		if br != nil {
+			contact = br.Contact
+		}
+		lost := "Lost it? Tell the production office at once: it will be revoked."
+		switch {
+		case contact != "" && t.Back.Contact != nil:
+			lost = "Lost it? Tell the production office at once (below): it will be revoked."
+		case contact != "":
+			lost = "Lost it? Tell the production office at once (" + contact + "): it will be revoked."
+		}
 		rules := fmt.Sprintf("%s. This pass is personal to %s and must be worn visibly. "+
-			"It is signed: door staff scan it and see the holder's name and the pass's artwork. "+
-			"Lost it? Tell the production office at once: it will be revoked.", it.Event.Name, it.Pass.Name)
+			"It is signed: door staff scan it and see the holder's name and the pass's artwork. %s", it.Event.Name, it.Pass.Name, lost)
 		if out.rules, err = paragraph(bottom, rules, rulesPt); err != nil {
 			return nil, fail("rules", err)
+		}
+		if c := t.Back.Contact; c != nil && contact != "" {
+			_, bottom := split(*c, contactSplit)
+			if out.contact, err = paragraph(bottom, contact, contactPt); err != nil {
+				return nil, fail("contact", err)
+			}
 		}
 	}
 	return out, nil

@@ -193,6 +193,11 @@ func (s *Server) routes() {
 	api.POST("/events/:id/cues", s.postCue, s.require(RoleStage))
 	api.GET("/events/:id/status", s.getStatus, s.require(RoleScanner, RoleStage, RoleIssuer))
 	api.GET("/events/:id/bundle", s.getBundle, s.require(RoleScanner))
+	api.GET("/events/:id/branding", s.getBranding, s.require(RoleAdmin, RoleIssuer))
+	api.PUT("/events/:id/branding", s.putBranding, s.require(RoleAdmin))
+	api.GET("/events/:id/logo", s.getLogo, s.require(RoleAdmin, RoleIssuer))
+	api.PUT("/events/:id/logo", s.putLogo, s.require(RoleAdmin))
+	api.DELETE("/events/:id/logo", s.deleteLogo, s.require(RoleAdmin))
 }
 
 // maxRequestID bounds a client's X-Request-ID that the server takes and

@@ -20,7 +20,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -337,6 +340,10 @@ type Store interface {
 	// ApplyCue records a live cue of an event at time at, with its audit
 	// row, and returns the event as it now runs. ErrNotFound for no event.
 	ApplyCue(ctx context.Context, event string, cue pass.Cue, at time.Time, actor string) (*pass.Event, error)
+	// SetBranding replaces an event's branding (nil or zero: none) and
+	// writes its audit row, in one transaction; ErrNotFound if there is
+	// no such event. It returns the event as stored.
+	SetBranding(ctx context.Context, event string, b *pass.Branding, actor string) (*pass.Event, error)
 	// Inside lists, per zone, the passes of an event whose last admitted
 	// scan was "in".
 	Inside(ctx context.Context, event string) (map[string][]pass.Serial, error)
@@ -369,4 +376,51 @@ type Notifier interface {
 	// commits a revocation, a cue, new passes or a shared document. It is
 	// closed when ctx ends.
 	Changes(ctx context.Context) <-chan struct{}
+}
+
+// ActionEventBranding records new branding; its detail names the fields
+// and the logo's size and SHA-256, never the logo.
+const ActionEventBranding = "event.branding"
+
+// BrandingAudit is the audit detail of a branding change: the text
+// fields, and the logo by size and SHA-256 only.
+func BrandingAudit(b *pass.Branding) map[string]any {
+	if b.IsZero() {
+		return map[string]any{"branding": "none"}
+	}
+	d := map[string]any{"tour": b.Tour, "short": b.Short, "accent": b.Accent, "contact": b.Contact}
+	if len(b.Logo) > 0 {
+		sum := sha256.Sum256(b.Logo)
+		d["logo_bytes"], d["logo_sha256"] = len(b.Logo), hex.EncodeToString(sum[:])
+	}
+	return d
+}
+
+// BrandingJSON is how both backends keep branding in the events table:
+// JSON (the logo in base64), or NULL for none.
+func BrandingJSON(b *pass.Branding) (*string, error) {
+	if b.IsZero() {
+		return nil, nil
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	j, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	s := string(j)
+	return &s, nil
+}
+
+// ParseBranding reads what BrandingJSON wrote.
+func ParseBranding(s *string) (*pass.Branding, error) {
+	if s == nil {
+		return nil, nil
+	}
+	var b pass.Branding
+	if err := json.Unmarshal([]byte(*s), &b); err != nil {
+		return nil, fmt.Errorf("branding: %w", err)
+	}
+	return &b, nil
 }

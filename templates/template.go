@@ -83,6 +83,10 @@ type Box struct {
 
 // Boxes are the element boxes of one side of a pass. A nil box means the
 // template has no room for that element.
+//
+// Every text box, the logo and the serial are printed on a clear panel
+// (render draws it): the artwork stays a security print around and, faintly,
+// behind them, but never under the strokes of a letter.
 type Boxes struct {
 	Band     *Box `json:"band,omitempty"`     // pass type in large letters on the type's colour
 	Event    *Box `json:"event,omitempty"`    // event name (and venue, date)
@@ -98,6 +102,16 @@ type Boxes struct {
 	// portrait) like the stored photos; a pass without a photo leaves it
 	// empty.
 	Photo *Box `json:"photo,omitempty"`
+
+	// Branding (issue 12). Each is optional; an event without a logo, tour
+	// line or contact leaves its box to the artwork.
+	Logo    *Box `json:"logo,omitempty"`    // the event's logo, fitted inside, aspect kept
+	Tour    *Box `json:"tour,omitempty"`    // tour or artist line
+	Contact *Box `json:"contact,omitempty"` // production-office contact line
+	// LanyardSlot marks where the stock is punched for a lanyard clip: a
+	// hole through both sides, so a back side's slot mirrors the front's.
+	// It may lie over the band and the artwork, nothing else.
+	LanyardSlot *Box `json:"lanyard_slot,omitempty"`
 }
 
 // MinNameCap is the smallest cap height, in mm, the holder's name prints

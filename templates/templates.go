@@ -161,7 +161,8 @@ func (t *Template) clone() *Template {
 }
 
 func (b Boxes) clone() Boxes {
-	for _, p := range []**Box{&b.Band, &b.Event, &b.Name, &b.Org, &b.QR, &b.Serial, &b.Artwork, &b.Zones, &b.Validity, &b.Rules, &b.Photo} {
+	for _, p := range []**Box{&b.Band, &b.Event, &b.Name, &b.Org, &b.QR, &b.Serial, &b.Artwork, &b.Zones, &b.Validity, &b.Rules,
+		&b.Logo, &b.Tour, &b.Contact, &b.Photo, &b.LanyardSlot} {
 		if *p != nil {
 			x := **p
 			*p = &x

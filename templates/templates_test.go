@@ -170,7 +170,7 @@ func TestParse(t *testing.T) {
 		{"fail/empty", nil, "bad template: EOF"},
 		{"fail/wrong-type", bytes.Replace(base, []byte(`"columns": 2`), []byte(`"columns": "2"`), 1), "grid.columns"},
 		{"fail/too-large", append(bytes.Clone(base), bytes.Repeat([]byte(" "), 64<<10)...), "larger than 64 KiB"},
-		{"fail/null-qr", bytes.Replace(base, []byte(`"qr":       {"x": 42.6, "y": 17.2, "w": 56,   "h": 56}`), []byte(`"qr": null`), 1), "front.qr: missing"},
+		{"fail/null-qr", bytes.Replace(base, []byte(`"qr":       {"x": 38.6, "y": 13.2, "w": 60, "h": 60}`), []byte(`"qr": null`), 1), "front.qr: missing"},
 		{"fail/validates", bytes.Replace(base, []byte(`"w": 101.6, "h": 76.2, "shape"`), []byte(`"w": 0, "h": 76.2, "shape"`), 1), "label.w: must be > 0"},
 	}
 	for _, tc := range tests {
@@ -199,7 +199,7 @@ func TestValidate(t *testing.T) {
 		{"ok/unchanged", "badge-4x3-letter", func(*Template) {}, ""},
 		{"ok/artwork-behind-text", "badge-4x3-letter", func(t *Template) { t.Front.Artwork = &Box{3, 17, 37.6, 56.2} }, ""},
 		{"ok/artwork-whole-label", "badge-4x3-letter", func(t *Template) { t.Front.Artwork = &Box{0, 0, 101.6, 76.2} }, ""},
-		{"ok/boxes-touch", "badge-4x3-letter", func(t *Template) { t.Front.Name.Y, t.Front.Name.H = 23, 13 }, ""},
+		{"ok/boxes-touch", "badge-4x3-letter", func(t *Template) { t.Front.Name.H = 11.5 }, ""},
 		{"ok/exact-min-module", "badge-4x3-letter", func(t *Template) { t.MinModule = t.Front.QR.W / QRModules }, ""},
 
 		{"fail/name-empty", "badge-4x3-letter", func(t *Template) { t.Name = "" }, `bad template: name: "" must match`},
@@ -255,14 +255,36 @@ func TestValidate(t *testing.T) {
 		{"fail/back-box-outside", "badge-a6-a4", func(t *Template) { t.Back.Rules.H = 40 }, "back.rules: outside the label's safe area"},
 		{"fail/unprintable", "badge-a6-a4", func(t *Template) { t.SafeMargin = 3; t.Front.Band.X = 3 }, "front.band: reaches into the page's unprintable margin (4 mm)"},
 		{"fail/unprintable-back-mirrored", "badge-a6-a4", func(t *Template) { t.SafeMargin, t.Grid.Left, t.Back.Band.X = 3, 0, 3 }, "back.band: reaches into the page's unprintable margin"},
-		{"fail/overlap", "badge-4x3-letter", func(t *Template) { t.Front.Name.H = 13 }, "front.name: overlaps front.org"},
+		{"fail/overlap", "badge-4x3-letter", func(t *Template) { t.Front.Name.H = 12 }, "front.name: overlaps front.org"},
 		{"fail/overlap-qr", "badge-4x3-letter", func(t *Template) { t.Front.Zones.W = 45 }, "front.qr: overlaps front.zones"},
 		{"fail/band-contains", "badge-4x3-letter", func(t *Template) { t.Front.Event = &Box{10, 5, 20, 5} }, "front.band: overlaps front.event"},
-		{"fail/artwork-off-label", "badge-4x3-letter", func(t *Template) { t.Front.Artwork.W = 100 }, "front.artwork: not on the label"},
-		{"ok/photo-3x4", "badge-a6-a4", func(t *Template) { t.Back.Photo = &Box{4, 109, 19.5, 26}; t.Back.Rules = &Box{25, 109, 76, 27} }, ""},
+		{"fail/artwork-off-label", "badge-4x3-letter", func(t *Template) { t.Front.Artwork.W = 102 }, "front.artwork: not on the label"},
+
+		// Branding elements (issue 12): inside the safe area, clear of the
+		// other elements; the slot may cross the band only, on rect stock,
+		// and is one hole through both sides.
+		{"ok/no-branding-boxes", "badge-4x3-letter", func(t *Template) {
+			t.Front.Logo, t.Front.Tour, t.Front.Photo, t.Back.Contact = nil, nil, nil, nil
+		}, ""},
+		{"ok/slot-over-band", "badge-cr80-letter", func(t *Template) {}, ""},
+		{"fail/logo-outside-safe-area", "badge-4x3-letter", func(t *Template) { t.Front.Logo.X = 2 }, "front.logo: outside the label's safe area (3 mm inside the rect label edge)"},
+		{"fail/logo-over-qr", "badge-4x3-letter", func(t *Template) { t.Front.Logo = &Box{36, 70, 4, 3} }, "front.qr: overlaps front.logo"},
+		{"fail/photo-over-name", "badge-a6-a4", func(t *Template) { t.Front.Photo.W = 22 }, "front.name: overlaps front.photo"},
+		{"fail/photo-in-rounded-corner", "badge-cr80-letter", func(t *Template) { t.Front.Photo = &Box{2.5, 2.5, 5, 5} }, "front.photo: outside the label's safe area"},
+		{"fail/tour-over-band", "badge-4x3-letter", func(t *Template) { t.Front.Tour.Y = 12 }, "front.band: overlaps front.tour"},
+		{"fail/contact-over-qr", "badge-4x3-letter", func(t *Template) { t.Back.Contact.X = 60 }, "back.qr: overlaps back.contact"},
+		{"fail/contact-outside-circle", "sticker-round-2in-letter", func(t *Template) { t.Front.Contact = &Box{2, 2, 10, 3} }, "front.contact: outside the label's safe area (2 mm inside the round label edge)"},
+		{"fail/slot-over-qr", "badge-a6-a4", func(t *Template) { t.Front.LanyardSlot.Y = 62; t.Back.LanyardSlot.Y = 62 }, "front.qr: overlaps front.lanyard_slot"},
+		{"fail/slot-over-text", "badge-cr80-letter", func(t *Template) { t.Front.LanyardSlot.H = 7; t.Back.LanyardSlot.H = 7 }, "front.tour: overlaps front.lanyard_slot"},
+		{"fail/slot-outside-safe-area", "badge-a6-a4", func(t *Template) { t.Front.LanyardSlot.Y = 1; t.Back.LanyardSlot.Y = 1 }, "front.lanyard_slot: outside the label's safe area"},
+		{"fail/slot-on-round-sticker", "sticker-round-2in-letter", func(t *Template) { t.Front.LanyardSlot = &Box{20, 2.5, 10, 2} }, "lanyard_slot: round labels are stuck on, not hung"},
+		{"fail/slot-front-only", "badge-a6-a4", func(t *Template) { t.Back.LanyardSlot = nil }, "back.lanyard_slot: the slot is one hole through the card: set it on both sides or neither"},
+		{"fail/slot-not-mirrored", "badge-cr80-letter", func(t *Template) { t.Front.LanyardSlot.X = 30; t.Back.LanyardSlot.X = 30 },
+			"back.lanyard_slot: must mirror front.lanyard_slot (x 42.6, y 3, w 13, h 3)"},
+		{"ok/photo-3x4", "badge-a6-a4", func(t *Template) { t.Front.Photo.W, t.Front.Photo.H = 15, 20 }, ""},
 		{"fail/photo-square", "badge-a6-a4", func(t *Template) { t.Back.Photo = &Box{4, 109, 26, 26}; t.Back.Rules = &Box{31, 109, 70, 27} }, "back.photo: 26 x 26 mm is not 3:4 like the photos (make w 19.5 mm)"},
 		{"fail/photo-landscape", "badge-a6-a4", func(t *Template) { t.Back.Photo = &Box{4, 109, 26, 19.5}; t.Back.Rules = &Box{31, 109, 70, 27} }, "is not 3:4"},
-		{"fail/photo-tiny", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{50, 3.5, 6, 8} }, "front.photo: 6 mm wide, below 12 mm"},
+		{"fail/photo-tiny", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{50, 3.5, 6, 8} }, "front.photo: 6 mm wide, below 10 mm"},
 		{"fail/photo-overlaps-qr", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{40, 20, 15, 20} }, "overlaps front.photo"},
 		{"fail/photo-outside", "badge-4x3-letter", func(t *Template) { t.Front.Photo = &Box{90, 60, 15, 20} }, "front.photo: outside the label's safe area"},
 	}
@@ -483,6 +505,9 @@ func TestLayoutGeometry(t *testing.T) {
 						}
 						if a.name == "artwork" || c.name == "artwork" {
 							continue // the artwork is a background
+						}
+						if (a.name == "lanyard_slot" && c.name == "band") || (a.name == "band" && c.name == "lanyard_slot") {
+							continue // the slot is punched through the band
 						}
 						t.Errorf("%s: %s and %s overlap: %v, %v", key, a.name, c.name, a.r, c.r)
 					}

@@ -51,10 +51,12 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // page on both sides, boxes do not overlap, and the QR box is square and
 // large enough for [QRModules] modules of MinModule.
 //
-// Boxes may touch but not overlap, with one exception: the artwork is a
+// Boxes may touch but not overlap, with two exceptions: the artwork is a
 // background, clipped to the label's shape, and may lie behind anything
 // and reach the label edge (the QR code paints its own white quiet zone
-// over it, and the band its colour); it must only stay on the label.
+// over it, the band its colour, text its clear panel); it must only stay
+// on the label. And a lanyard slot may be punched through the band. A
+// slot is for rect stock only, and a back side's slot mirrors the front's.
 //
 // Every error wraps [ErrTemplate] and names the JSON field at fault. Checks
 // run in stages (fields, then grid, then boxes) and stop after the first
@@ -220,7 +222,9 @@ func (b *Boxes) list() []namedBox {
 	all := []namedBox{
 		{"band", b.Band}, {"event", b.Event}, {"name", b.Name}, {"org", b.Org},
 		{"qr", b.QR}, {"serial", b.Serial}, {"artwork", b.Artwork},
-		{"zones", b.Zones}, {"validity", b.Validity}, {"rules", b.Rules}, {"photo", b.Photo},
+		{"zones", b.Zones}, {"validity", b.Validity}, {"rules", b.Rules},
+		{"logo", b.Logo}, {"tour", b.Tour}, {"contact", b.Contact}, {"photo", b.Photo},
+		{"lanyard_slot", b.LanyardSlot},
 	}
 	out := all[:0]
 	for _, nb := range all {
@@ -231,15 +235,17 @@ func (b *Boxes) list() []namedBox {
 	return out
 }
 
-// MinPhotoWidth is the narrowest photo box, in mm.
-const MinPhotoWidth = 12.0
+// MinPhotoWidth is the narrowest photo box, in mm: 10 mm (a face about
+// 7 mm wide) is what the CR80 card's left column leaves beside the name;
+// door staff compare it with the larger photo their screen shows online.
+const MinPhotoWidth = 10.0
 
 func (t *Template) checkBoxes() []error {
 	errs := t.checkSide("front", &t.Front)
 	if t.Back != nil {
 		errs = append(errs, t.checkSide("back", t.Back)...)
 	}
-	return errs
+	return append(errs, t.checkSlot()...)
 }
 
 func (t *Template) checkSide(side string, b *Boxes) []error {
@@ -295,8 +301,42 @@ func (t *Template) checkSide(side string, b *Boxes) []error {
 			if a.name == "artwork" || c.name == "artwork" {
 				continue // a background
 			}
+			if slotOver(a.name, c.name) || slotOver(c.name, a.name) {
+				continue // the slot is punched through the band
+			}
 			add(fieldError(side+"."+a.name, "overlaps %s.%s", side, c.name))
 		}
+	}
+	return errs
+}
+
+// slotOver reports whether a lanyard slot (a) may lie over element c: the
+// band only, whose colour runs round the hole.
+func slotOver(a, c string) bool { return a == "lanyard_slot" && c == "band" }
+
+// checkSlot checks the lanyard slot: rect stock only (a round sticker is
+// not hung), and the back's slot is the same hole seen from behind, so it
+// mirrors the front's.
+func (t *Template) checkSlot() []error {
+	var errs []error
+	f := t.Front.LanyardSlot
+	if t.Label.Shape == "round" {
+		if f != nil || (t.Back != nil && t.Back.LanyardSlot != nil) {
+			errs = append(errs, fieldError("lanyard_slot", "round labels are stuck on, not hung: remove it"))
+		}
+		return errs
+	}
+	if t.Back == nil {
+		return nil
+	}
+	b := t.Back.LanyardSlot
+	switch {
+	case f == nil && b == nil:
+	case f == nil || b == nil:
+		errs = append(errs, fieldError("back.lanyard_slot", "the slot is one hole through the card: set it on both sides or neither"))
+	case math.Abs(b.X-(t.Label.W-f.X-f.W)) > 0.01 || math.Abs(b.Y-f.Y) > 0.01 || math.Abs(b.W-f.W) > 0.01 || math.Abs(b.H-f.H) > 0.01:
+		errs = append(errs, fieldError("back.lanyard_slot", "must mirror front.lanyard_slot (x %s, y %s, w %s, h %s): the back page is flipped left to right",
+			mm(t.Label.W-f.X-f.W), mm(f.Y), mm(f.W), mm(f.H)))
 	}
 	return errs
 }

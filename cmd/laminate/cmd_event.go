@@ -46,6 +46,8 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 	switch sub {
 	case "create":
 		return eventCreate(ctx, a, fs, args)
+	case "update":
+		return eventUpdate(ctx, a, fs, args)
 	case "list":
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 			return err
@@ -95,6 +97,7 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	photo := fs.Duration("photo-window", pass.DefaultPhotoDuration, "photo pit window from show start (the first three songs)")
 	policyFile := fs.String("policy", "", "policy file (JSON) replacing the default zones and rules")
 	gates := fs.String("gates", "", "the event's gates, comma-separated (e.g. north,south,stage-door): scans at any other gate are refused; none: any gate")
+	bf := brandingFlags(fs)
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -133,6 +136,11 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	if err := e.Validate(); err != nil {
 		return fmt.Errorf("event %s: %w", *id, err)
 	}
+	b, err := bf.apply(fs, nil)
+	if err != nil {
+		return err
+	}
+	e.Branding = b
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -179,6 +187,16 @@ func (a *app) showEvent(e *pass.Event) {
 		kind = "custom"
 	}
 	a.printf("policy        %s; zones: %s\n", kind, joinZones(pol.Zones))
+	if b := e.Branding; !b.IsZero() {
+		for _, f := range [][2]string{{"tour", b.Tour}, {"short name", b.Short}, {"accent", b.Accent}, {"contact", b.Contact}} {
+			if f[1] != "" {
+				a.printf("%-13s %s\n", f[0], f[1])
+			}
+		}
+		if len(b.Logo) > 0 {
+			a.printf("logo          %s, %d bytes\n", logoKind(b.Logo), len(b.Logo))
+		}
+	}
 	for _, t := range pass.Types {
 		if t == pass.Staff {
 			continue

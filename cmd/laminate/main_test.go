@@ -149,6 +149,11 @@ func TestScripts(t *testing.T) {
 				ts.Check(zw.Close())
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o600))
 			},
+			// mkimage FILE KIND: write a test image: png (300 x 120, half
+			// transparent, with a GPS text chunk), jpeg (with an EXIF GPS
+			// segment), bomb (a small PNG declaring 60000 x 60000 pixels) or
+			// big (a PNG padded past the 1 MiB cap).
+			"mkimage": mkimageCmd,
 			// countlines FILE N: FILE has N non-empty lines.
 			"countlines": func(ts *testscript.TestScript, neg bool, args []string) {
 				n := 0

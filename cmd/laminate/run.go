@@ -25,7 +25,8 @@ Commands:
   demo                       set up a sample event, issue and verify sample passes
   keys list|rotate|retire KID|jwks
                              manage signing keys
-  event create|list|show     define events (schedule, policy)
+  event create|update|list|show
+                             define events (schedule, policy, branding)
   issue                      issue one pass (--type, --name) or a guest list (--csv)
   revoke SERIAL --reason lost|stolen|replaced|misuse|other [--note TEXT]
                              revoke a pass (the note is for staff only)
@@ -96,8 +97,9 @@ func init() {
 			{"retire", "KID", "the key stops verifying (rotate first if it is the active one)"},
 			{"jwks", "", "the JWKS (RFC 7517) of the verifying keys"},
 		}},
-		{name: "event", summary: "define events (schedule, policy)", run: cmdEvent, subs: []subcommand{
-			{"create", "", "define an event: schedule, access policy, gates"},
+		{name: "event", summary: "define events (schedule, policy, branding)", run: cmdEvent, subs: []subcommand{
+			{"create", "", "define an event: schedule, access policy, gates, branding"},
+			{"update", "ID", "change an event's branding: logo, accent colour, tour line, short name, contact"},
 			{"list", "", "the events"},
 			{"show", "ID", "an event's schedule, gates and what each pass type may enter when"},
 		}},

@@ -93,13 +93,17 @@ func (s *Store) CreateEvent(ctx context.Context, ev *pass.Event, actor string) e
 		p := string(b)
 		policy = &p
 	}
+	brand, err := store.BrandingJSON(ev.Branding)
+	if err != nil {
+		return fmt.Errorf("store: event %s: %w", ev.ID, err)
+	}
 	now := s.Now()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO events
-			(id, name, venue, show_start, starts_at, schedule, policy, cues, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			(id, name, venue, show_start, starts_at, schedule, policy, cues, created_at, branding)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			ev.ID, ev.Name, ev.Venue, ev.Schedule.ShowStart.Format(time.RFC3339Nano), ev.Schedule.ShowStart,
-			string(sched), policy, string(cues), now)
+			string(sched), policy, string(cues), now, brand)
 		if _, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: event %s", store.ErrExists, ev.ID)
 		}
@@ -110,15 +114,20 @@ func (s *Store) CreateEvent(ctx context.Context, ev *pass.Event, actor string) e
 	})
 }
 
-const eventCols = `id, name, venue, schedule, policy, cues`
+const eventCols = `id, name, venue, schedule, policy, cues, branding`
 
 func scanEvent(row pgx.Row) (*pass.Event, error) {
 	var ev pass.Event
 	var sched, cues string
-	var policy *string
-	if err := row.Scan(&ev.ID, &ev.Name, &ev.Venue, &sched, &policy, &cues); err != nil {
+	var policy, brand *string
+	if err := row.Scan(&ev.ID, &ev.Name, &ev.Venue, &sched, &policy, &cues, &brand); err != nil {
 		return nil, err
 	}
+	b, err := store.ParseBranding(brand)
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", ev.ID, err)
+	}
+	ev.Branding = b
 	if err := json.Unmarshal([]byte(sched), &ev.Schedule); err != nil {
 		return nil, fmt.Errorf("event %s: schedule: %w", ev.ID, err)
 	}

@@ -251,3 +251,32 @@ func (s *Store) ApplyCue(ctx context.Context, event string, cue pass.Cue, at tim
 	}
 	return ev, nil
 }
+
+// SetBranding implements [store.Store].
+func (s *Store) SetBranding(ctx context.Context, event string, b *pass.Branding, actor string) (*pass.Event, error) {
+	brand, err := store.BrandingJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("store: event %s: %w", event, err)
+	}
+	var ev *pass.Event
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE events SET branding = $1 WHERE id = $2`, brand, event)
+		if err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: event %s", store.ErrNotFound, event)
+		}
+		if ev, err = scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1`, event)); err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if err := s.audit(ctx, tx, s.Now(), actor, store.ActionEventBranding, event, store.BrandingAudit(b)); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}

@@ -175,4 +175,9 @@ CREATE TABLE pass_photos (
 	jpeg   BYTEA NOT NULL -- re-encoded by package photo: pixels only
 );
 `,
+	// 7 (issue 12): an event's branding, as
+	// SQLite's migration 11.
+	`
+ALTER TABLE events ADD COLUMN branding TEXT;
+`,
 }

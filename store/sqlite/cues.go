@@ -60,3 +60,26 @@ func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Ser
 	}
 	return out, rows.Err()
 }
+
+// SetBranding implements [store.Store].
+func (s *Store) SetBranding(ctx context.Context, event string, b *pass.Branding, actor string) (*pass.Event, error) {
+	brand, err := store.BrandingJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("store: event %s: %w", event, err)
+	}
+	var ev *pass.Event
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE events SET branding = ? WHERE id = ?`, brand, event)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: event %s", store.ErrNotFound, event)
+		}
+		if ev, err = scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, event)); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		return s.audit(ctx, tx, s.Now(), actor, store.ActionEventBranding, event, store.BrandingAudit(b))
+	})
+	return ev, err
+}

@@ -88,13 +88,17 @@ func (s *Store) CreateEvent(ctx context.Context, ev *pass.Event, actor string) e
 		}
 		policy = sql.NullString{String: string(b), Valid: true}
 	}
+	brand, err := store.BrandingJSON(ev.Branding)
+	if err != nil {
+		return fmt.Errorf("store: event %s: %w", ev.ID, err)
+	}
 	now := s.Now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO events
-			(id, name, venue, show_start, starts_at, schedule, policy, cues, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(id, name, venue, show_start, starts_at, schedule, policy, cues, created_at, branding)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ev.ID, ev.Name, ev.Venue, ev.Schedule.ShowStart.Format(time.RFC3339Nano), ts(ev.Schedule.ShowStart),
-			string(sched), policy, string(cues), ts(now))
+			string(sched), policy, string(cues), ts(now), brand)
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return fmt.Errorf("%w: event %s", store.ErrExists, ev.ID)
 		}
@@ -105,15 +109,21 @@ func (s *Store) CreateEvent(ctx context.Context, ev *pass.Event, actor string) e
 	})
 }
 
-const eventCols = `id, name, venue, schedule, policy, cues`
+const eventCols = `id, name, venue, schedule, policy, cues, branding`
 
 func scanEvent(row scanner) (*pass.Event, error) {
 	var ev pass.Event
 	var sched, cues string
 	var policy sql.NullString
-	if err := row.Scan(&ev.ID, &ev.Name, &ev.Venue, &sched, &policy, &cues); err != nil {
+	var brand *string
+	if err := row.Scan(&ev.ID, &ev.Name, &ev.Venue, &sched, &policy, &cues, &brand); err != nil {
 		return nil, err
 	}
+	b, err := store.ParseBranding(brand)
+	if err != nil {
+		return nil, fmt.Errorf("store: event %s: %w", ev.ID, err)
+	}
+	ev.Branding = b
 	if err := json.Unmarshal([]byte(sched), &ev.Schedule); err != nil {
 		return nil, fmt.Errorf("store: event %s: schedule: %w", ev.ID, err)
 	}

@@ -166,4 +166,10 @@ CREATE TABLE pass_photos (
 	jpeg   BLOB NOT NULL -- re-encoded by package photo: pixels only
 ) STRICT;
 `,
+	// 11 (issue 12): an event's branding, printed
+	// only: JSON pass.Branding with the sanitised logo in base64 (at most
+	// 256 KiB of logo); NULL: none.
+	`
+ALTER TABLE events ADD COLUMN branding TEXT;
+`,
 }

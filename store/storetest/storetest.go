@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		run  func(t *testing.T, open opener)
 	}{
 		{"EventRoundTrip", testEventRoundTrip},
+		{"Branding", testBranding},
 		{"Events", testEvents},
 		{"CreateEventErrors", testCreateEventErrors},
 		{"InsertPasses", testInsertPasses},

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render/logo"
+	"github.com/laminate/laminate/store"
+)
+
+// brandFlags are the branding flags of event create and event update.
+type brandFlags struct {
+	logo, accent, tour, short, contact *string
+	noLogo                             *bool
+}
+
+func brandingFlags(fs *flagSet) *brandFlags {
+	return &brandFlags{
+		logo:    fs.String("logo", "", "logo file printed on badges: PNG, JPEG or SVG (shapes only), at most 1 MiB; stored re-encoded, metadata stripped"),
+		accent:  fs.String("accent", "", "accent colour, #rrggbb (a rule under the band; the tour line)"),
+		tour:    fs.String("tour", "", "tour or artist line printed on badges"),
+		short:   fs.String("short-name", "", "the event's short name on round stickers (default: the event name)"),
+		contact: fs.String("contact", "", "how to reach the production office, printed on the back of badges"),
+		noLogo:  fs.Bool("no-logo", false, "event update: remove the logo"),
+	}
+}
+
+// apply returns old changed by the flags that were given (every flag for
+// a new event), validated; nil when nothing is set.
+func (f *brandFlags) apply(fs *flagSet, old *pass.Branding) (*pass.Branding, error) {
+	b := pass.Branding{}
+	if old != nil {
+		b = *old
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["logo"] && *f.noLogo {
+		return nil, usagef("--logo and --no-logo: give one")
+	}
+	for _, x := range []struct {
+		name     string
+		src, dst *string
+	}{{"accent", f.accent, &b.Accent}, {"tour", f.tour, &b.Tour}, {"short-name", f.short, &b.Short}, {"contact", f.contact, &b.Contact}} {
+		if set[x.name] {
+			*x.dst = *x.src
+		}
+	}
+	if *f.noLogo {
+		b.Logo = nil
+	}
+	if set["logo"] {
+		data, err := readLogo(*f.logo)
+		if err != nil {
+			return nil, err
+		}
+		if b.Logo, err = logo.Sanitize(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", *f.logo, err)
+		}
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	if b.IsZero() {
+		return nil, nil
+	}
+	return &b, nil
+}
+
+// readLogo reads at most one byte more than logo.MaxInput, so that
+// Sanitize names the size without the whole file being read.
+func readLogo(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("logo: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, logo.MaxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("logo: %w", err)
+	}
+	return data, nil
+}
+
+func eventUpdate(ctx context.Context, a *app, fs *flagSet, args []string) error {
+	bf := brandingFlags(fs)
+	pos, err := parseArgs(fs, args, 1, 1, "event ID")
+	if err != nil {
+		return err
+	}
+	given := false
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "logo", "no-logo", "accent", "tour", "short-name", "contact":
+			given = true
+		}
+	})
+	if !given {
+		return usagef("event update %s: nothing to change (--logo, --no-logo, --accent, --tour, --short-name, --contact)", pos[0])
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	e, err := a.event(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.apply(fs, e.Branding)
+	if err != nil {
+		return err
+	}
+	if _, err := a.st.SetBranding(ctx, e.ID, b, a.actor()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return withHint(fmt.Errorf("no event %q", e.ID), "\"laminate event list\" shows the events")
+		}
+		return err
+	}
+	a.printf("updated event %s\n", e.ID)
+	return nil
+}
+
+func logoKind(stored []byte) string {
+	if l, err := logo.Decode(stored); err == nil {
+		return fmt.Sprintf("%s %gx%g", l.Kind, l.W, l.H)
+	}
+	return "unreadable"
+}
