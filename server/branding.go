@@ -139,11 +139,16 @@ func (s *Server) putLogo(c echo.Context) error {
 		}
 		return apiError(status, "bad_logo", err.Error())
 	}
+	return s.setLogo(c, ev, stored)
+}
+
+// setLogo stores ev's branding with logo (nil: none) and the rest as it was.
+func (s *Server) setLogo(c echo.Context, ev *pass.Event, logo []byte) error {
 	var b pass.Branding
 	if ev.Branding != nil {
 		b = *ev.Branding
 	}
-	b.Logo = stored
+	b.Logo = logo
 	return s.setBranding(c, ev, b)
 }
 
@@ -152,12 +157,7 @@ func (s *Server) deleteLogo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var b pass.Branding
-	if ev.Branding != nil {
-		b = *ev.Branding
-	}
-	b.Logo = nil
-	return s.setBranding(c, ev, b)
+	return s.setLogo(c, ev, nil)
 }
 
 // getLogo returns the stored (sanitised) logo, for a preview.
