@@ -15,14 +15,16 @@ import (
 )
 
 // scriptCases are real, long names (as long as the CR80 card holds at a
-// cap height of 2.2 mm: about 25 to 30 characters) in every script a touring crew has,
+// cap height of 2.2 mm: about 20 to 30 characters, fewer for wide Cyrillic
+// capitals, since the branding layout gave the photo a column) in every
+// script a touring crew has,
 // with an org and an event name in the same script.
 var scriptCases = []struct {
 	script, name, org, event string
 }{
-	{"latin", "Ana Lucía Pérez-Fernández de la Vega", "Producciones Montenegro", "Gira Mundial 2027"},
+	{"latin", "Ana Lucía Pérez-Fernández", "Producciones Montenegro", "Gira Mundial 2027"},
 	{"greek", "Αικατερίνη Παπαδοπούλου", "Μουσικές Παραγωγές Αθηνών", "Παγκόσμια Περιοδεία"},
-	{"cyrillic", "Дмитрий Шостакович-Петров", "Московская филармония", "Мировое турне 2027"},
+	{"cyrillic", "Дмитрий Шостакович", "Московская филармония", "Мировое турне 2027"},
 	{"chinese", "欧阳建国", "北京现代音乐节有限公司", "世界巡回演唱会"},
 	{"japanese", "長谷川 さくら", "株式会社ソニー・ミュージック", "ワールドツアー東京公演"},
 	{"korean", "황보 지혜", "서울 음악 기획사", "월드 투어 서울 공연"},

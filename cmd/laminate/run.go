@@ -343,6 +343,11 @@ func parseArgs(fs *flagSet, args []string, minPos, maxPos int, posNames string) 
 				fs.printHelp()
 				return nil, err
 			}
+			if maxPos > 0 && strings.HasPrefix(err.Error(), "flag provided but not defined: -") {
+				// A key ID is base64url and may start with "-" (-JOgIa).
+				return nil, withHint(usagef("%s: %v", fs.Name(), err),
+					"an argument that starts with \"-\" (a key ID such as -JOgIa) goes after --: laminate %s -- %s", fs.Name(), posNames)
+			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}
 		args = fs.Args()
