@@ -104,6 +104,27 @@ func (d dirSource) Read(name string) ([]byte, error) {
 
 func (d dirSource) Close() error { return d.root.Close() }
 
+// maxZipDirRead bounds what opening an archive reads: the end record (at
+// most 64 KiB of comment) and a directory of MaxZipEntries entries with
+// names and extra fields of up to about 200 bytes each.
+const maxZipDirRead = 64<<10 + MaxZipEntries*256
+
+// capReaderAt fails reads once left bytes have been read, until it is
+// uncapped: zip.NewReader reads the directory through it, then the
+// entries are read through it with no cap of its own.
+type capReaderAt struct {
+	r        io.ReaderAt
+	left     int64
+	uncapped bool
+}
+
+func (c *capReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if c.left -= int64(len(p)); c.left < 0 && !c.uncapped {
+		return 0, errors.New("directory too large")
+	}
+	return c.r.ReadAt(p, off)
+}
+
 // ZipSource is a [Source] reading a ZIP archive.
 type ZipSource struct {
 	files  map[string]*zip.File
@@ -121,7 +142,15 @@ func OpenZip(r io.ReaderAt, size int64) (*ZipSource, error) {
 	if size > MaxZipBytes {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d MiB", ErrBadArchive, size, MaxZipBytes>>20)
 	}
-	zr, err := zip.NewReader(r, size)
+	// zip.NewReader indexes the whole central directory before the entry
+	// count can be checked: a 256 MiB form holds millions of tiny headers.
+	// Reading the directory stops at what MaxZipEntries honest entries take.
+	dir := &capReaderAt{r: r, left: maxZipDirRead}
+	zr, err := zip.NewReader(dir, size)
+	if dir.left < 0 {
+		return nil, fmt.Errorf("%w: its directory lists more than %d entries", ErrBadArchive, MaxZipEntries)
+	}
+	dir.uncapped = true // the entries are read through it, each with its own cap
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, fmt.Errorf("%w: not a ZIP archive (%v)", ErrBadArchive, err)
 	}

@@ -128,3 +128,32 @@ func FuzzOpenZip(f *testing.F) {
 		}
 	})
 }
+
+// countReaderAt counts the bytes read through it.
+type countReaderAt struct {
+	r *bytes.Reader
+	n int64
+}
+
+func (c *countReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.n += int64(len(p))
+	return c.r.ReadAt(p, off)
+}
+
+// A directory of far more entries than MaxZipEntries is refused before it
+// is all read: zip.NewReader would index every header first.
+func TestOpenZipStopsReadingAHugeDirectory(t *testing.T) {
+	many := make([]entry, 200_000)
+	for i := range many {
+		many[i] = entry{name: strconv.Itoa(i)}
+	}
+	z := makeZip(t, many...)
+	cr := &countReaderAt{r: bytes.NewReader(z)}
+	_, err := OpenZip(cr, int64(len(z)))
+	if !errors.Is(err, ErrBadArchive) || !strings.Contains(err.Error(), "directory lists more than") {
+		t.Fatalf("OpenZip() error = %v, want the directory refused", err)
+	}
+	if cr.n > maxZipDirRead+64<<10 {
+		t.Fatalf("OpenZip read %d bytes of a %d-byte archive, want at most about %d", cr.n, len(z), maxZipDirRead)
+	}
+}

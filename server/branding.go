@@ -178,5 +178,6 @@ func (s *Server) getLogo(c echo.Context) error {
 	// browser run anything from it.
 	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, mime, ev.Branding.Logo)
 }

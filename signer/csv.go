@@ -219,12 +219,19 @@ func csvErr(err error) error {
 	return err
 }
 
+// maxBatchPhotos caps the prepared photos of one guest list, in bytes: a
+// list cannot hold more in memory than this, however its rows name them.
+var maxBatchPhotos = 512 << 20
+
 // LoadPhotos fills in the Photo of every request whose guest-list row
 // names one: load reads the named file and prepares it (photo.Open and
-// photo.Process, say). The first error names the row and the photo
-// column. A list that names photos when load is nil is refused: its
-// photos would be silently left out.
+// photo.Process, say). Each file is loaded once, however many rows name it,
+// and the prepared photos of one list come to at most 512 MiB. The first
+// error names the row and the photo column. A list that names photos when
+// load is nil is refused: its photos would be silently left out.
 func LoadPhotos(reqs []Request, load func(name string) ([]byte, error)) error {
+	loaded := map[string][]byte{}
+	total := 0
 	for i := range reqs {
 		r := &reqs[i]
 		if r.PhotoFile == "" {
@@ -234,9 +241,17 @@ func LoadPhotos(reqs []Request, load func(name string) ([]byte, error)) error {
 			return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo",
 				Err: fmt.Errorf("the guest list names photo %q but no photos were given (give a folder or ZIP of photos)", r.PhotoFile)}
 		}
-		b, err := load(r.PhotoFile)
-		if err != nil {
-			return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo", Err: err}
+		b, ok := loaded[r.PhotoFile]
+		if !ok {
+			var err error
+			if b, err = load(r.PhotoFile); err != nil {
+				return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo", Err: err}
+			}
+			if total += len(b); total > maxBatchPhotos {
+				return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo",
+					Err: fmt.Errorf("the photos of this list come to more than %d MiB once prepared: split the list", maxBatchPhotos>>20)}
+			}
+			loaded[r.PhotoFile] = b
 		}
 		r.Photo = b
 	}

@@ -180,3 +180,32 @@ func TestLoadPhotos(t *testing.T) {
 		t.Fatalf("photos = %q, %q", reqs[0].Photo, reqs[1].Photo)
 	}
 }
+
+// A photo named on many rows is loaded once, and the prepared photos of a
+// list are capped.
+func TestLoadPhotosOnceAndCapped(t *testing.T) {
+	list := "name,type,photo\nAnn,AAA,same.jpg\nBob,VIP,same.jpg\nCid,VIP,same.jpg\nDee,VIP,other.jpg\n"
+	reqs, err := ParseGuestList(strings.NewReader(list), testEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	load := func(name string) ([]byte, error) {
+		calls[name]++
+		return make([]byte, 600), nil
+	}
+	if err := LoadPhotos(reqs, load); err != nil {
+		t.Fatal(err)
+	}
+	if calls["same.jpg"] != 1 || calls["other.jpg"] != 1 {
+		t.Fatalf("loads = %v, want each file once", calls)
+	}
+	defer func(m int) { maxBatchPhotos = m }(maxBatchPhotos)
+	maxBatchPhotos = 1000
+	reqs, _ = ParseGuestList(strings.NewReader(list), testEvent)
+	err = LoadPhotos(reqs, load)
+	var re *RowError
+	if !errors.As(err, &re) || re.Line != 5 || !strings.Contains(err.Error(), "split the list") {
+		t.Fatalf("LoadPhotos() over the cap = %v, want line 5 saying to split the list", err)
+	}
+}

@@ -118,6 +118,8 @@ func TestSanitize(t *testing.T) {
 		{"fail/png-bad-header", []byte("\x89PNG\r\n\x1a\nxxxx"), "", "bad logo: cannot read the image header"},
 		{"fail/svg-script", []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><script>alert(1)</script><rect width="5" height="5"/></svg>`), "",
 			"bad logo: SVG element <script> is not allowed: a logo may hold only shapes (path, rect, circle, ellipse, line, polyline, polygon, g); export it as a PNG"},
+		{"fail/svg-tiny-viewbox", []byte(`<svg viewBox="0 0 0.0004 10"><rect width="5" height="5"/></svg>`), "", "width and height at least 0.001"},
+		{"fail/svg-stroke-inf", []byte(`<svg viewBox="0 0 10 10">` + strings.Repeat(`<g transform="scale(1e7)">`, 23) + `<path d="M0 0L0 0" stroke="red"/>` + strings.Repeat(`</g>`, 23) + `</svg>`), "", "SVG stroke width out of range"},
 		{"fail/svg-onload", []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"/>`), "", "bad logo: SVG attribute onload= on <svg> is not allowed: scripts are refused"},
 		{"fail/svg-image-href", []byte(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10"><image xlink:href="http://evil.example/x.png"/></svg>`), "",
 			`bad logo: SVG attribute href="http://evil.example/x.png" on <image> refers to another file or element: references are not allowed`},

@@ -187,15 +187,17 @@ func root(t xml.StartElement) (*svgDoc, style, error) {
 	var minX, minY, w, h float64
 	if vb, ok := attr(t, "viewBox"); ok {
 		n, err := numbers(vb)
-		if err != nil || len(n) != 4 || n[2] <= 0 || n[3] <= 0 {
-			return nil, st, errorf("SVG viewBox %q: want four numbers, width and height > 0", clip(vb))
+		// At least 0.001: the stored SVG keeps three decimals, so a
+		// smaller box would be stored as 0 and refused when printing.
+		if err != nil || len(n) != 4 || n[2] < 0.001 || n[3] < 0.001 {
+			return nil, st, errorf("SVG viewBox %q: want four numbers, width and height at least 0.001", clip(vb))
 		}
 		minX, minY, w, h = n[0], n[1], n[2], n[3]
 	} else {
 		ws, _ := attr(t, "width")
 		hs, _ := attr(t, "height")
 		w, h = length(ws), length(hs)
-		if w <= 0 || h <= 0 {
+		if w < 0.001 || h < 0.001 {
 			return nil, st, errorf("SVG needs a viewBox, or a width and height: export it again")
 		}
 	}
@@ -451,6 +453,9 @@ func (d *svgDoc) add(segs []Seg, st style) error {
 	sh := Shape{Segs: segs, Fill: st.fill, EvenOdd: st.evenOdd}
 	if st.stroke != nil && st.width > 0 {
 		sh.Stroke, sh.StrokeWidth = st.stroke, st.width*math.Sqrt(math.Abs(st.m.a*st.m.d-st.m.b*st.m.c))
+		if !finite(sh.StrokeWidth) {
+			return errorf("SVG stroke width out of range")
+		}
 	}
 	d.shapes = append(d.shapes, sh)
 	return nil
