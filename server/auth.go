@@ -15,20 +15,21 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
-// Roles of API tokens.
+// Roles of API tokens (defined in httpkit, shared with the surfaces).
 const (
-	RoleAdmin   = "admin"   // everything
-	RoleIssuer  = "issuer"  // issue and print passes
-	RoleScanner = "scanner" // door scans, pass lookups
-	RoleStage   = "stage"   // live show cues
+	RoleAdmin   = httpkit.RoleAdmin   // everything
+	RoleIssuer  = httpkit.RoleIssuer  // issue and print passes
+	RoleScanner = httpkit.RoleScanner // door scans, pass lookups
+	RoleStage   = httpkit.RoleStage   // live show cues
 )
 
 // Roles lists the roles a token may have.
-var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
+var Roles = httpkit.Roles
 
 const tokenPrefix = "lam_"
 
@@ -108,33 +109,9 @@ func splitToken(tok string) (id, secret string, ok bool) {
 	return id, secret, ok && len(id) == 8 && len(secret) == 43
 }
 
-// caller is who made a request, for authorisation and the audit log.
-// ID is the token's public id: the stable name of the credential, never
-// its secret.
-type caller struct {
-	ID, Name, Role string
-	Event, Gate    string // the token's binding; "" for none
-}
-
-func (c caller) actor() string { return "token:" + c.ID + " (" + c.Name + ")" }
-
-// allows refuses, with a 403, what the caller's binding forbids: acting
-// for another event than its own, or scanning at another gate than its
-// own. gate "" is an action made at no gate (a bundle, a status). An
-// unbound token may do whatever its role may, everywhere.
-func (c caller) allows(event, gate string) error {
-	if c.Event != "" && event != c.Event {
-		what := "event " + event
-		if event == "" {
-			what = "every event"
-		}
-		return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("this token is bound to event %s: it cannot act for %s", c.Event, what))
-	}
-	if c.Gate != "" && gate != "" && gate != c.Gate {
-		return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("this token is bound to gate %s of event %s: it cannot scan at gate %s", c.Gate, c.Event, gate))
-	}
-	return nil
-}
+// caller is who made a request, for authorisation and the audit log
+// (httpkit.Caller: the surfaces read the same value with httpkit.CallerOf).
+type caller = httpkit.Caller
 
 // authenticate reads the bearer token and checks it against the store.
 func (s *Server) authenticate(ctx context.Context, header string) (caller, error) {
@@ -200,7 +177,7 @@ func (s *Server) require(roles ...string) echo.MiddlewareFunc {
 			if !allowed {
 				return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("a %s token cannot do this", who.Role))
 			}
-			c.Set("caller", who)
+			httpkit.SetCaller(c, who)
 			return next(c)
 		}
 	}

@@ -35,7 +35,7 @@ func (s *Server) scanPlace(ctx context.Context, who caller, passEvent, gate stri
 		return apiError(http.StatusForbidden, "wrong_event", fmt.Sprintf(
 			"Genuine pass, but for another event (%s): this door's token is bound to event %s. Do not admit.", passEvent, who.Event))
 	}
-	if err := who.allows(who.Event, gate); err != nil {
+	if err := who.Allows(who.Event, gate); err != nil {
 		return err
 	}
 	id := passEvent

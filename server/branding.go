@@ -61,7 +61,7 @@ func brandingView(ev *pass.Event) BrandingView {
 // brandedEvent reads the event a branding route acts on, for an admin
 // token bound to it or to none.
 func (s *Server) brandedEvent(c echo.Context) (*pass.Event, error) {
-	if err := c.Get("caller").(caller).allows(c.Param("id"), ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(c.Param("id"), ""); err != nil {
 		return nil, err
 	}
 	ev, err := s.cfg.Store.Event(c.Request().Context(), c.Param("id"))
@@ -78,7 +78,7 @@ func (s *Server) setBranding(c echo.Context, ev *pass.Event, b pass.Branding) er
 		return apiError(http.StatusBadRequest, "bad_branding", err.Error())
 	}
 	ctx := c.Request().Context()
-	out, err := s.cfg.Store.SetBranding(ctx, ev.ID, &b, c.Get("caller").(caller).actor())
+	out, err := s.cfg.Store.SetBranding(ctx, ev.ID, &b, c.Get("caller").(caller).Actor())
 	if errors.Is(err, store.ErrNotFound) {
 		return apiError(http.StatusNotFound, "not_found", "no event "+ev.ID)
 	}

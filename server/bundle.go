@@ -21,7 +21,7 @@ const BundleFreshness = verifier.DefaultBundleFreshness
 func (s *Server) getBundle(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	if err := c.Get("caller").(caller).allows(id, ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(id, ""); err != nil {
 		return err
 	}
 	ev, err := s.event(ctx, id)

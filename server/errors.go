@@ -6,29 +6,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/store"
 )
 
-// Error is the one error type of the API. Err is logged, never sent.
-type Error struct {
-	Status  int
-	Code    string // machine code: bad_request, unauthorized, …
-	Message string // for people; no internal detail
-	Err     error
-}
+// Error is the one error type of the API (shared with the surfaces in
+// package httpkit). Err is logged, never sent.
+type Error = httpkit.Error
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Err.Error()
-	}
-	return e.Code + ": " + e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-func apiError(status int, code, msg string) *Error {
-	return &Error{Status: status, Code: code, Message: msg}
-}
+func apiError(status int, code, msg string) *Error { return httpkit.NewError(status, code, msg) }
 
 // errorBody is what every error looks like on the wire.
 type errorBody struct {

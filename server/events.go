@@ -44,7 +44,7 @@ func (s *Server) postCue(c echo.Context) error {
 		}
 		at = *req.At
 	}
-	if err := c.Get("caller").(caller).allows(c.Param("id"), ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(c.Param("id"), ""); err != nil {
 		return err
 	}
 	var probe pass.Cues
@@ -52,7 +52,7 @@ func (s *Server) postCue(c echo.Context) error {
 		return apiError(http.StatusBadRequest, "bad_request", err.Error())
 	}
 	ctx := c.Request().Context()
-	ev, err := s.cfg.Store.ApplyCue(ctx, c.Param("id"), req.Cue, at, c.Get("caller").(caller).actor())
+	ev, err := s.cfg.Store.ApplyCue(ctx, c.Param("id"), req.Cue, at, c.Get("caller").(caller).Actor())
 	if errors.Is(err, store.ErrNotFound) {
 		return apiError(http.StatusNotFound, "not_found", "no event "+c.Param("id"))
 	}
@@ -66,7 +66,7 @@ func (s *Server) postCue(c echo.Context) error {
 }
 
 func (s *Server) getStatus(c echo.Context) error {
-	if err := c.Get("caller").(caller).allows(c.Param("id"), ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(c.Param("id"), ""); err != nil {
 		return err
 	}
 	ev, err := s.event(c.Request().Context(), c.Param("id"))

@@ -101,7 +101,7 @@ func (s *Server) issueOne(c echo.Context) error {
 	} else if err := decodeJSONLimit(c, &req, maxPhotoJSON); err != nil {
 		return err
 	}
-	if err := c.Get("caller").(caller).allows(req.Event, ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(req.Event, ""); err != nil {
 		return err
 	}
 	sg, err := s.signerOr503()
@@ -130,7 +130,7 @@ func (s *Server) issueOne(c echo.Context) error {
 	if r.Photo, err = preparePhoto(req.Photo); err != nil {
 		return err
 	}
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).actor(), issue.Options{Printable: s.printable()})
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, []signer.Request{r}, c.Get("caller").(caller).Actor(), issue.Options{Printable: s.printable()})
 	if err != nil {
 		return badIssue(err)
 	}
@@ -159,7 +159,7 @@ const maxCSV = signer.MaxGuestListBytes
 // issueBatch is POST /v1/passes/batch?event=ID with a CSV guest list as
 // the body: all or nothing, one JSON object per pass in the answer.
 func (s *Server) issueBatch(c echo.Context) error {
-	if err := c.Get("caller").(caller).allows(c.QueryParam("event"), ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(c.QueryParam("event"), ""); err != nil {
 		return err
 	}
 	sg, err := s.signerOr503()
@@ -188,7 +188,7 @@ func (s *Server) issueBatch(c echo.Context) error {
 			return apiError(http.StatusBadRequest, "bad_photo", "nothing issued: "+err.Error()+`: send the list and a ZIP of the photos as a multipart form (parts "guests" and "photos")`)
 		}
 	}
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).actor(), issue.Options{Printable: s.printable()})
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).Actor(), issue.Options{Printable: s.printable()})
 	if err != nil {
 		return badIssue(err)
 	}

@@ -135,7 +135,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			sc.At, sc.DeviceAt = now, *o.At
 		}
 		if o.Resolution != "" {
-			sc.Resolution, sc.ResolvedBy, sc.ResolvedAt = o.Resolution, who.actor(), now
+			sc.Resolution, sc.ResolvedBy, sc.ResolvedAt = o.Resolution, who.Actor(), now
 		}
 		// The server's own verdict, beside the door's: the door decided
 		// from what it knew; the office must hear of a pass let in that
@@ -253,7 +253,7 @@ func (s *Server) getAlerts(c echo.Context) error {
 	if f.Gate == "" {
 		f.Gate = who.Gate
 	}
-	if err := who.allows(f.Event, f.Gate); err != nil {
+	if err := who.Allows(f.Event, f.Gate); err != nil {
 		return err
 	}
 	if who.Role != RoleAdmin && f.Gate == "" && who.Event == "" {

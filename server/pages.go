@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/render"
 )
 
@@ -20,13 +21,9 @@ import (
 //go:embed static
 var static embed.FS
 
-// pageCSP lets the pages run their own scripts and talk to this server
-// only; blob: is for artwork fetched with the scanner's token.
-// 'wasm-unsafe-eval' lets them compile WebAssembly (the zxing-wasm decoder,
-// fetched from this server under connect-src 'self'); it allows no eval()
-// and no script from anywhere else.
-const pageCSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
-	"media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// pageCSP is the pages' Content-Security-Policy (httpkit.PageCSP, which
+// the surfaces' pages share).
+const pageCSP = httpkit.PageCSP
 
 func (s *Server) pageRoutes() {
 	sub, _ := fs.Sub(static, "static")

@@ -75,7 +75,7 @@ func (s *Server) passParam(c echo.Context) (*store.Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Get("caller").(caller).allows(p.Event, ""); err != nil {
+	if err := c.Get("caller").(caller).Allows(p.Event, ""); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -53,7 +53,7 @@ func (s *Server) revokePass(c echo.Context) error {
 		return err
 	}
 	who := c.Get("caller").(caller)
-	r := &store.Revocation{Serial: serial, Category: cat, Note: note, By: who.actor(), At: s.cfg.Now()}
+	r := &store.Revocation{Serial: serial, Category: cat, Note: note, By: who.Actor(), At: s.cfg.Now()}
 	err = s.cfg.Store.Revoke(c.Request().Context(), r)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -117,7 +117,7 @@ func (s *Server) massRevoke(c echo.Context) error {
 	} else if ev == nil {
 		return apiError(http.StatusNotFound, "not_found", "no event "+req.Event)
 	}
-	revs, err := s.cfg.Store.RevokeWhere(ctx, f, cat, note, c.Get("caller").(caller).actor())
+	revs, err := s.cfg.Store.RevokeWhere(ctx, f, cat, note, c.Get("caller").(caller).Actor())
 	if err != nil {
 		return err
 	}

@@ -289,7 +289,7 @@ func (s *Server) resolveScan(c echo.Context) error {
 	if who.Role != RoleAdmin && sc.Credential != who.ID {
 		return apiError(http.StatusForbidden, "forbidden", "only the door that made this scan can answer it")
 	}
-	sc, err = s.cfg.Store.ResolveScan(ctx, id, req.Decision, who.actor(), s.cfg.Now())
+	sc, err = s.cfg.Store.ResolveScan(ctx, id, req.Decision, who.Actor(), s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrNotAttention):
 		return apiError(http.StatusConflict, "not_attention", "this scan was not a CHECK: nothing to answer")

@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render/typeset"
@@ -58,6 +59,9 @@ type Config struct {
 	// Fonts print the scripts beyond Latin, Greek and Cyrillic (nil: the
 	// system font folders). Issuing refuses a name or org no font prints.
 	Fonts *typeset.Library
+	// Surfaces are the HTTP surfaces of their own packages (the office,
+	// the dashboard, webhooks), mounted after the API's routes.
+	Surfaces []httpkit.Surface
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -198,6 +202,7 @@ func (s *Server) routes() {
 	api.GET("/events/:id/logo", s.getLogo, s.require(RoleAdmin, RoleIssuer))
 	api.PUT("/events/:id/logo", s.putLogo, s.require(RoleAdmin))
 	api.DELETE("/events/:id/logo", s.deleteLogo, s.require(RoleAdmin))
+	s.mountSurfaces()
 }
 
 // maxRequestID bounds a client's X-Request-ID that the server takes and

@@ -95,6 +95,12 @@ var rules = []rule{
 		why:  "node runs one node (data folder, store, keyring, sharing); server takes it through an interface, and it knows nothing of HTTP, printing or the CLI",
 	},
 	{
+		name: "surfaces-below-server",
+		from: []string{mod + "/internal/httpkit"},
+		not:  concat(upper, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
+		why:  "httpkit and the surface packages beside server (office, dashboard, webhooks) are mounted by server; they never import it, the CLI, a backend or a SQL driver",
+	},
+	{
 		name: "store-below-server",
 		from: []string{mod + "/store/..."},
 		not:  upper,

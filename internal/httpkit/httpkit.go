@@ -1,0 +1,129 @@
+// Package httpkit is what the HTTP surfaces share with package server: the
+// one error type of the API, the roles, the caller of a request, the page
+// Content-Security-Policy, and the [Surface] contract by which server mounts
+// a surface's routes (the office, the live dashboard, webhooks).
+//
+// server keeps the one router and the middleware every route passes
+// (request ID, logging, metrics, security headers, authentication); a
+// surface package provides handlers and the role each needs, and
+// server.routes mounts it, so every route is still registered from one
+// function and server → surface is the only edge between them. A surface
+// imports this package, the domain packages and store; never server or cmd.
+package httpkit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/signer"
+	"github.com/laminate/laminate/store"
+)
+
+// Error is the one error type of the API. Err is logged, never sent.
+// server's error handler renders it as
+// {"error": {"code", "message", "request_id"}}.
+type Error struct {
+	Status  int
+	Code    string // machine code: bad_request, unauthorized, …
+	Message string // for people; no internal detail
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// NewError is an [Error] without an internal cause.
+func NewError(status int, code, msg string) *Error {
+	return &Error{Status: status, Code: code, Message: msg}
+}
+
+// Roles of API tokens (and, from issue 13, of staff accounts).
+const (
+	RoleAdmin   = "admin"   // everything
+	RoleIssuer  = "issuer"  // issue and print passes
+	RoleScanner = "scanner" // door scans, pass lookups
+	RoleStage   = "stage"   // live show cues
+)
+
+// Roles lists the roles a credential may have.
+var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
+
+// Caller is who made a request, for authorisation and the audit log.
+// ID is the credential's public id: its stable name, never its secret.
+type Caller struct {
+	ID, Name, Role string
+	Event, Gate    string // the credential's binding; "" for none
+}
+
+// Actor is the caller as the audit log names it.
+func (c Caller) Actor() string { return "token:" + c.ID + " (" + c.Name + ")" }
+
+// Allows refuses, with a 403, what the caller's binding forbids: acting
+// for another event than its own, or scanning at another gate than its
+// own. gate "" is an action made at no gate (a bundle, a status). An
+// unbound caller may do whatever its role may, everywhere.
+func (c Caller) Allows(event, gate string) error {
+	if c.Event != "" && event != c.Event {
+		what := "event " + event
+		if event == "" {
+			what = "every event"
+		}
+		return NewError(http.StatusForbidden, "forbidden", fmt.Sprintf("this token is bound to event %s: it cannot act for %s", c.Event, what))
+	}
+	if c.Gate != "" && gate != "" && gate != c.Gate {
+		return NewError(http.StatusForbidden, "forbidden", fmt.Sprintf("this token is bound to gate %s of event %s: it cannot scan at gate %s", c.Gate, c.Event, gate))
+	}
+	return nil
+}
+
+const callerKey = "caller"
+
+// SetCaller records who made the request; authentication middleware calls it.
+func SetCaller(c echo.Context, who Caller) { c.Set(callerKey, who) }
+
+// CallerOf is who made the request, as the authentication middleware
+// recorded it; the zero Caller on a route without authentication.
+func CallerOf(c echo.Context) Caller {
+	who, _ := c.Get(callerKey).(Caller)
+	return who
+}
+
+// PageCSP is the Content-Security-Policy of every page: the pages run
+// their own scripts and talk to this server only; blob: is for artwork
+// fetched with the scanner's token. 'wasm-unsafe-eval' lets them compile
+// WebAssembly (the zxing-wasm decoder, fetched from this server under
+// connect-src 'self'); it allows no eval() and no script from anywhere
+// else. No inline script or style anywhere.
+const PageCSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
+	"media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// Host is what server offers a surface when it mounts it.
+type Host interface {
+	// Require is middleware admitting API bearer tokens with one of
+	// roles (admin always); it records the [Caller].
+	Require(roles ...string) echo.MiddlewareFunc
+	// Event is an event from the server's in-memory copy, kept in step
+	// with the store; nil and no error when there is none.
+	Event(ctx context.Context, id string) (*pass.Event, error)
+	// Signer signs passes; nil on a node that cannot sign.
+	Signer() *signer.Signer
+	// Store is the node's store.
+	Store() store.Store
+}
+
+// Surface is an HTTP surface of its own package. server.routes calls
+// Mount once, after its own routes; Mount registers the surface's routes
+// on e, each with the middleware that authenticates it.
+type Surface interface {
+	Mount(e *echo.Echo, h Host)
+}
