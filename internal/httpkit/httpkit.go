@@ -58,15 +58,29 @@ const (
 // Roles lists the roles a credential may have.
 var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
 
+// Kinds of caller.
+const (
+	KindToken = ""     // an API bearer token (machines)
+	KindUser  = "user" // a staff account signed in to the office (people)
+)
+
 // Caller is who made a request, for authorisation and the audit log.
 // ID is the credential's public id: its stable name, never its secret.
 type Caller struct {
+	Kind           string // KindToken or KindUser
 	ID, Name, Role string
 	Event, Gate    string // the credential's binding; "" for none
 }
 
-// Actor is the caller as the audit log names it.
-func (c Caller) Actor() string { return "token:" + c.ID + " (" + c.Name + ")" }
+// Actor is the caller as the audit log names it: "token:ID (NAME)" for a
+// token, "user:ID (NAME)" for a person.
+func (c Caller) Actor() string {
+	kind := "token"
+	if c.Kind == KindUser {
+		kind = "user"
+	}
+	return kind + ":" + c.ID + " (" + c.Name + ")"
+}
 
 // Allows refuses, with a 403, what the caller's binding forbids: acting
 // for another event than its own, or scanning at another gate than its
