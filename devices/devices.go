@@ -20,6 +20,7 @@
 package devices
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -28,6 +29,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
 )
 
 // CodeTTL is how long an enrolment code can be redeemed.
@@ -107,17 +111,19 @@ const MaxAppLen = 40
 const MaxQueued = 1_000_000
 
 // Report is what a door device says of itself on a request: its page
-// version and the scans it holds that the server has not acknowledged.
+// version and the scans it holds that the server has not acknowledged
+// ("" and -1: not said).
 type Report struct {
 	App    string
 	Queued int
 }
 
 // ParseReport reads a device's report from its request headers
-// (X-Laminate-App, X-Laminate-Queued). Anything malformed is dropped,
-// never an error: the report is informative, and a device must still scan.
+// (X-Laminate-App, X-Laminate-Queued). Anything missing or malformed is
+// left out (App "", Queued -1), never an error: the report is
+// informative, and a device must still scan.
 func ParseReport(app, queued string) Report {
-	var r Report
+	r := Report{Queued: -1}
 	if len(app) <= MaxAppLen {
 		ok := true
 		for _, c := range app {
@@ -149,4 +155,74 @@ type Status struct {
 // Online says whether a device last seen at seen is online at now.
 func Online(seen, now time.Time) bool {
 	return !seen.IsZero() && now.Sub(seen) < OnlineWithin
+}
+
+// Request is what an admin asks an enrolment for.
+type Request struct {
+	Gate string // required: the gate the device scans at
+	Zone string // optional: the zone its page starts on
+	Name string // required: the device's name, e.g. "north gate phone 3"
+}
+
+// Enrol checks r against ev, makes a code for it, and stores the
+// enrolment (its hash) with its audit row. It returns the code, shown
+// once: only its hash is kept.
+func Enrol(ctx context.Context, st store.Store, ev *pass.Event, r Request, actor string, now time.Time) (string, *store.Enrolment, error) {
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" || len(r.Name) > 80 {
+		return "", nil, errors.New("a device needs a name of 1 to 80 characters, e.g. \"north gate phone 3\"")
+	}
+	if err := pass.CheckText("device name", r.Name, 80, true); err != nil {
+		return "", nil, err
+	}
+	if r.Gate == "" {
+		return "", nil, errors.New("a device needs the gate it scans at")
+	}
+	if _, err := pass.ParseGate(r.Gate); err != nil {
+		return "", nil, err
+	}
+	if err := ev.CheckGate(r.Gate); err != nil {
+		return "", nil, err
+	}
+	if r.Zone != "" {
+		z, err := pass.ParseZone(r.Zone)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := ev.CheckZone(z); err != nil {
+			return "", nil, err
+		}
+	}
+	code, hash, err := NewCode()
+	if err != nil {
+		return "", nil, err
+	}
+	e := &store.Enrolment{Hash: hash, Event: ev.ID, Gate: r.Gate, Zone: r.Zone, Name: r.Name, Created: now, Expires: now.Add(CodeTTL)}
+	if err := st.CreateEnrolment(ctx, e, actor); err != nil {
+		return "", nil, err
+	}
+	return code, e, nil
+}
+
+// List joins the scanner tokens with their devices' last reports, newest
+// token first; a token that never reported is listed as never seen.
+func List(tokens []store.APIToken, seen []store.DeviceSeen, now time.Time) []Status {
+	last := make(map[string]store.DeviceSeen, len(seen))
+	for _, d := range seen {
+		last[d.Token] = d
+	}
+	var out []Status
+	for i := len(tokens) - 1; i >= 0; i-- {
+		t := tokens[i]
+		if t.Role != "scanner" {
+			continue
+		}
+		d := last[t.ID]
+		out = append(out, Status{
+			TokenID: t.ID, Name: t.Name, Event: t.Event, Gate: t.Gate,
+			LastSeen: d.At, App: d.App, Queued: d.Queued,
+			Online: t.Revoked.IsZero() && Online(d.At, now), Revoked: !t.Revoked.IsZero(),
+		})
+	}
+	return out
 }

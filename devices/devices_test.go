@@ -51,9 +51,10 @@ func TestParseReport(t *testing.T) {
 		want        Report
 	}{
 		{"scan 2026.12", "3", Report{"scan 2026.12", 3}},
-		{"", "", Report{}},
-		{"<script>", "-1", Report{}},
-		{"x\nEvil: 1", "1000001", Report{}},
+		{"", "", Report{Queued: -1}},
+		{"<script>", "-1", Report{Queued: -1}},
+		{"x\nEvil: 1", "1000001", Report{Queued: -1}},
+		{"scan", "0", Report{"scan", 0}},
 		{"0123456789012345678901234567890123456789x", "7", Report{Queued: 7}},
 	}
 	for _, tt := range tests {
