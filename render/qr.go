@@ -79,3 +79,14 @@ func (q *QR) runs() []run {
 	}
 	return out
 }
+
+// TerminalQR draws text as a QR code (level M) in a terminal, two modules
+// a character with Unicode half blocks, dark on a light background: an
+// enrolment address for a phone's camera, say.
+func TerminalQR(text string) (string, error) {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return "", fmt.Errorf("render: QR code: %w", err)
+	}
+	return q.ToSmallString(true), nil
+}

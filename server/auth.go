@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/devices"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
@@ -178,6 +179,10 @@ func (s *Server) require(roles ...string) echo.MiddlewareFunc {
 				return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("a %s token cannot do this", who.Role))
 			}
 			httpkit.SetCaller(c, who)
+			if who.Role == RoleScanner { // a door device: note that it is alive, and what it says of itself
+				h := c.Request().Header
+				s.seen.note(who.ID, devices.ParseReport(h.Get("X-Laminate-App"), h.Get("X-Laminate-Queued")), s.cfg.Now())
+			}
 			return next(c)
 		}
 	}

@@ -102,6 +102,8 @@ type Server struct {
 	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
 
 	signer atomic.Pointer[signer.Signer] // nil: this node cannot sign
+
+	seen deviceReports // door devices' reports, flushed to the store by Sync
 }
 
 type cachedToken struct {
@@ -178,6 +180,7 @@ func (s *Server) routes() {
 	public.POST("/verify", s.verifyPost)
 	public.GET("/verify", s.verifyGet)
 	public.POST("/artwork", s.publicArtwork)
+	public.POST("/devices/enroll", s.enroll)
 	s.pageRoutes()
 
 	api := e.Group("/v1")
@@ -202,6 +205,9 @@ func (s *Server) routes() {
 	api.GET("/events/:id/logo", s.getLogo, s.require(RoleAdmin, RoleIssuer))
 	api.PUT("/events/:id/logo", s.putLogo, s.require(RoleAdmin))
 	api.DELETE("/events/:id/logo", s.deleteLogo, s.require(RoleAdmin))
+	api.POST("/devices/enrolments", s.postEnrolment, s.require(RoleAdmin))
+	api.GET("/devices", s.getDevices, s.require(RoleAdmin))
+	api.POST("/devices/:id/revoke", s.revokeDevice, s.require(RoleAdmin))
 	s.mountSurfaces()
 }
 
@@ -421,6 +427,9 @@ func (s *Server) Sync(ctx context.Context) {
 		}
 		if err := s.SyncOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("sync with the store failed", "err", err)
+		}
+		if err := s.seen.flush(ctx, s.cfg.Store, time.Now(), false); err != nil && ctx.Err() == nil {
+			s.log.Warn("recording door devices' reports failed", "err", err)
 		}
 		if time.Since(lastKeys) > reloadKeysDur {
 			lastKeys = time.Now()

@@ -143,10 +143,36 @@ type APIToken struct {
 	Revoked time.Time // zero while valid
 }
 
+// Enrolment is a one-time code that enrols a door device (package
+// devices): redeemed once, before Expires, it gives the device a scanner
+// token bound to Event and Gate. Only the code's SHA-256 is kept.
+type Enrolment struct {
+	Hash    []byte // SHA-256 of the code
+	Event   string
+	Gate    string
+	Zone    string // the zone the door page starts on; "" for its default
+	Name    string // the device's name, e.g. "north gate phone 3"
+	Created time.Time
+	Expires time.Time
+	Used    time.Time // zero until redeemed
+	Token   string    // the ID of the token it gave, once redeemed
+}
+
+// DeviceSeen is a door device's last report of itself: when it was last
+// heard from, its page version and the scans it holds unsent.
+type DeviceSeen struct {
+	Token  string // the device's API token ID
+	At     time.Time
+	App    string
+	Queued int
+}
+
 // Audit actions of API tokens and keys.
 const (
 	ActionTokenCreate = "token.create"
 	ActionTokenRevoke = "token.revoke"
+	ActionDeviceEnrol = "device.enrol"    // an enrolment code made
+	ActionDeviceJoin  = "device.enrolled" // a code redeemed: a device got its token
 	ActionKeyRotate   = "key.rotate"
 	ActionKeyRetire   = "key.retire"
 	ActionEventCue    = "event.cue"
@@ -307,6 +333,23 @@ type Store interface {
 	APITokens(ctx context.Context) ([]APIToken, error)          // oldest first
 	// RevokeAPIToken marks a token revoked; ErrNotFound, ErrAlreadyRevoked.
 	RevokeAPIToken(ctx context.Context, id, actor string) error
+
+	// CreateEnrolment stores a device enrolment code (its hash) and its
+	// audit row.
+	CreateEnrolment(ctx context.Context, e *Enrolment, actor string) error
+	// Enrolment reads an enrolment by the hash of its code; ErrNotFound.
+	Enrolment(ctx context.Context, hash []byte) (*Enrolment, error)
+	// RedeemEnrolment uses the enrolment whose code hashes to hash, once,
+	// at now. In one transaction it stores the token mint makes for it,
+	// marks the code used and writes the audit row; of two redemptions
+	// at once only one succeeds. An unknown, used or expired code gives
+	// ErrNotFound, the same for all three.
+	RedeemEnrolment(ctx context.Context, hash []byte, now time.Time, mint func(Enrolment) (*APIToken, error)) (*Enrolment, error)
+	// TouchDevices records devices' reports; a report older than the one
+	// stored is ignored.
+	TouchDevices(ctx context.Context, seen []DeviceSeen) error
+	// DevicesSeen is the last report of every device that made one.
+	DevicesSeen(ctx context.Context) ([]DeviceSeen, error)
 
 	// IssuedSince lists the issue times of passes stored after position
 	// pos (0: all), and the position to ask from next time: lets a server

@@ -125,6 +125,11 @@ func init() {
 			{"list", "", "every token's ID, role, name, binding and state, never a token"},
 			{"revoke", "ID", "the token stops working (within a second on a running server)"},
 		}},
+		{name: "devices", summary: "door devices: enrol one by QR code, list them, revoke one", run: cmdDevices, subs: []subcommand{
+			{"enroll", "", "a one-time QR code (10 minutes) that makes a phone a door scanner for --event and --gate"},
+			{"list", "", "every door device: gate, state (online, offline, revoked), last seen, app version, scans queued"},
+			{"revoke", "ID", "the device stops at its next request (within a second on a running server)"},
+		}},
 		{name: "backup", summary: "the data folder, keys included, in one archive (safe while serving)", run: cmdBackup},
 		{name: "restore", args: "FILE", summary: "put a backup into a new or empty data folder (--data DIR)", run: cmdRestore},
 	}

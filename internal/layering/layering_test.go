@@ -89,6 +89,12 @@ var rules = []rule{
 		why:  "backup archives a data folder and its store; it knows nothing of HTTP, printing or the CLI",
 	},
 	{
+		name: "devices",
+		from: []string{mod + "/devices"},
+		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
+		why:  "devices makes and checks enrolment codes through the store interface; it knows nothing of HTTP, printing, a backend or the CLI",
+	},
+	{
 		name: "node",
 		from: []string{mod + "/node"},
 		not:  concat(upper, echo, gofpdf),

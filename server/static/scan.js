@@ -14,7 +14,10 @@
     "hospitality", "meet-greet", "catering", "press", "merch", "loading-dock"];
   const PROBE_EVERY = 5000, BUNDLE_EVERY = 60000;
   const CHUNK = 1000, CHUNK_BYTES = 1800 << 10; // the server takes 1,000 scans and 2 MiB a request
-  let token = sessionStorage.getItem("laminate.scanner") || "";
+  // A token typed in lasts the browser session; one a device got by
+  // enrolment (issue 14) is this device's own and lasts until revoked.
+  let token = sessionStorage.getItem("laminate.scanner") || localStorage.getItem("laminate.device") || "";
+  const APP = "scan 2026.12"; // reported to the server (X-Laminate-App) with the scans queued here
   let muted = localStorage.getItem("laminate.muted") === "1";
   let busy = false, painting = false, lastCode = "", lastCodeAt = 0, hideTimer = 0, audio = null;
   let netDown = !navigator.onLine; // the last request failed for network reasons
@@ -84,7 +87,7 @@
 
   async function api(path, opts) {
     opts = opts || {};
-    opts.headers = Object.assign({ "Authorization": "Bearer " + token }, opts.headers || {});
+    opts.headers = Object.assign({ "Authorization": "Bearer " + token, "X-Laminate-App": APP, "X-Laminate-Queued": String(queued) }, opts.headers || {});
     return fetch(path, opts);
   }
   const timeout = (ms) => (AbortSignal.timeout ? AbortSignal.timeout(ms) : undefined);
@@ -262,16 +265,63 @@
     return Array.from(h, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
+  // ---- enrolment: the production office's one-time code makes this device
+  // a scanner for one event and gate; nobody types a token.
+  function enrolCode(s) {
+    const m = /(?:^|#enrol=)(lde_[a-km-np-z2-9]{32})$/.exec(String(s || "").trim());
+    return m ? m[1] : "";
+  }
+  async function enrol(code) {
+    $("signin-msg").textContent = "Enrolling this device…";
+    let r = null, a = {};
+    try {
+      r = await fetch("/v1/devices/enroll", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code }), cache: "no-store", signal: timeout(10000) });
+      a = await r.json();
+    } catch (e) {
+      if (!r) { $("signin-msg").textContent = "No network: this device cannot enrol now. Scan the code again when the network is back."; return; }
+    }
+    if (!r.ok || !a.token) { $("signin-msg").textContent = (a.error && a.error.message) || "The server refused the enrolment code."; return; }
+    for (const k of ["event", "gate", "zone"]) if (a[k]) { $(k).value = a[k]; localStorage.setItem("laminate." + k, a[k]); }
+    $("direction").value = "in"; localStorage.setItem("laminate.direction", "in");
+    localStorage.setItem("laminate.device", a.token);
+    foldSettings(true);
+    await signIn(a.token);
+    if (token) $("freshness").textContent = "Enrolled as " + a.name + " (" + a.event + ", gate " + a.gate + ").";
+  }
+  let enrolCam = null;
+  $("enrol-camera").onclick = async () => {
+    if (enrolCam) { enrolCam.getTracks().forEach((t) => t.stop()); enrolCam = null; $("enrol-video").style.display = "none"; return; }
+    try { await D.load(); enrolCam = await D.openCamera(); } catch (e) {
+      $("signin-msg").textContent = "No camera here (" + e.name + "): open the code's address with the camera app, or use a scanner gun."; return;
+    }
+    const v = $("enrol-video"), stream = enrolCam; v.srcObject = stream; v.style.display = "block"; await v.play();
+    const read = D.frameReader(v);
+    $("signin-msg").textContent = "Point the camera at the enrolment code.";
+    const tick = async () => {
+      if (enrolCam !== stream) return;
+      let text = "";
+      if (v.readyState >= 2) { try { text = await read(); } catch (e) { /* the next frame */ } }
+      const code = enrolCode(text);
+      if (code) { stream.getTracks().forEach((t) => t.stop()); enrolCam = null; v.style.display = "none"; enrol(code); return; }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  };
+
   async function signIn(t) {
-    token = t.trim();
+    const code = enrolCode(t);
+    if (code) { $("token").value = ""; return enrol(code); }
+    token = String(t || "").trim();
     if (!token) return;
     // A harmless authenticated call checks the token before the door opens.
     let r = null;
     try { r = await api("/v1/passes/2222-2222/artwork.svg", { signal: timeout(5000) }); } // scanner-only: 404 for a scanner token
     catch (e) { markDown(); }
     if (r && (r.status === 401 || r.status === 403)) {
-      $("signin-msg").textContent = r.status === 401 ? "That token is not valid." : "That token is not a scanner token.";
-      token = ""; return;
+      $("signin-msg").textContent = r.status === 401 ? "That token is not valid (revoked, or mistyped)." : "That token is not a scanner token.";
+      if (localStorage.getItem("laminate.device") === token) localStorage.removeItem("laminate.device"); // revoked: enrol again
+      token = ""; $("signin").hidden = false; $("scanner").hidden = true; return;
     }
     if (!r) { // no network: only the token this device last signed in with
       if (localStorage.getItem("laminate.tokenhash") !== await sha256(token)) {
@@ -834,5 +884,10 @@
   });
 
   paint();
-  if (token) signIn(token);
+  // Opened from the enrolment QR code (…/scan#enrol=CODE): the code leaves
+  // the address bar and history at once, then is redeemed.
+  const fromAddress = location.hash.includes("enrol=") ? enrolCode(decodeURIComponent(location.hash)) : "";
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  if (fromAddress) enrol(fromAddress);
+  else if (token) signIn(token);
 })();

@@ -180,4 +180,25 @@ CREATE TABLE pass_photos (
 	`
 ALTER TABLE events ADD COLUMN branding TEXT;
 `,
+	// 8 (issue 14): door devices enrolled by a one-time code, as
+	// SQLite's migration 12.
+	`
+CREATE TABLE enrolments (
+	hash       BYTEA PRIMARY KEY,
+	event      TEXT COLLATE "C" NOT NULL,
+	gate       TEXT NOT NULL,
+	zone       TEXT NOT NULL DEFAULT '',
+	name       TEXT NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL,
+	used_at    TIMESTAMPTZ,
+	token_id   TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE devices_seen (
+	token_id TEXT COLLATE "C" PRIMARY KEY,
+	seen_at  TIMESTAMPTZ NOT NULL,
+	app      TEXT NOT NULL DEFAULT '',
+	queued   INTEGER NOT NULL DEFAULT 0
+);
+`,
 }

@@ -172,4 +172,25 @@ CREATE TABLE pass_photos (
 	`
 ALTER TABLE events ADD COLUMN branding TEXT;
 `,
+	// 12 (issue 14): door devices enrolled by a one-time code (its
+	// SHA-256 only), and each device's last report of itself.
+	`
+CREATE TABLE enrolments (
+	hash       BLOB PRIMARY KEY,
+	event      TEXT NOT NULL,
+	gate       TEXT NOT NULL,
+	zone       TEXT NOT NULL DEFAULT '',
+	name       TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	expires_at TEXT NOT NULL,
+	used_at    TEXT NOT NULL DEFAULT '',
+	token_id   TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE TABLE devices_seen (
+	token_id TEXT PRIMARY KEY,
+	seen_at  TEXT NOT NULL,
+	app      TEXT NOT NULL DEFAULT '',
+	queued   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+`,
 }

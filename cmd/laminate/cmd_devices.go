@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/laminate/laminate/devices"
+	"github.com/laminate/laminate/render"
+	"github.com/laminate/laminate/store"
+)
+
+// cmdDevices enrols, lists and revokes door devices (issue 14, item 1).
+func cmdDevices(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return subcommandError("devices", "")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("devices "+sub, a.ui)
+	a.g.register(fs.FlagSet)
+	switch sub {
+	case "enroll":
+		event := fs.String("event", "", "the event the device scans for")
+		gate := fs.String("gate", "", "the gate it scans at")
+		zone := fs.String("zone", "", "the zone its page starts on (optional)")
+		name := fs.String("name", "", "the device's name, e.g. \"north gate phone 3\" (default: GATE door)")
+		base := fs.String("url", "", "the server's address as door devices reach it, e.g. https://doors.example.org")
+		noWait := fs.Bool("no-wait", false, "print the code and return, instead of waiting until it is used")
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := required(fs, "event", "gate", "url"); err != nil {
+			return err
+		}
+		if *name == "" {
+			*name = *gate + " door"
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		ev, err := a.event(ctx, *event)
+		if err != nil {
+			return err
+		}
+		code, e, err := devices.Enrol(ctx, a.st, ev, devices.Request{Gate: *gate, Zone: *zone, Name: *name}, a.actor(), time.Now())
+		if err != nil {
+			return withHint(fmt.Errorf("devices enroll: %w", err), "\"laminate event show %s\" lists its gates and zones", *event)
+		}
+		url := devices.URL(*base, code)
+		qr, err := render.TerminalQR(url)
+		if err != nil {
+			return err
+		}
+		a.printf("%s\n%s\n", qr, url)
+		a.infof("scan this with the door device's camera (or open the address on it) before %s; it works once", e.Expires.In(ev.Location()).Format("15:04 -07:00"))
+		if *noWait {
+			return nil
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+			got, err := a.st.Enrolment(ctx, e.Hash)
+			if err != nil {
+				return err
+			}
+			if !got.Used.IsZero() {
+				a.printf("enrolled: %s, token %s, gate %s\n", got.Name, got.Token, got.Gate)
+				return nil
+			}
+			if !time.Now().Before(got.Expires) {
+				return withHint(errors.New("devices enroll: the code expired unused"), "run \"laminate devices enroll\" again")
+			}
+		}
+	case "list":
+		asJSON := fs.Bool("json", false, "one JSON object per device")
+		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		toks, err := a.st.APITokens(ctx)
+		if err != nil {
+			return err
+		}
+		seen, err := a.st.DevicesSeen(ctx)
+		if err != nil {
+			return err
+		}
+		var rows [][]string
+		for _, d := range devices.List(toks, seen, time.Now()) {
+			if *asJSON {
+				if err := a.jsonLine(d); err != nil {
+					return err
+				}
+				continue
+			}
+			state, last := "offline", "never"
+			switch {
+			case d.Revoked:
+				state = "revoked"
+			case d.Online:
+				state = "online"
+			}
+			if !d.LastSeen.IsZero() {
+				last = d.LastSeen.UTC().Format(time.RFC3339)
+			}
+			rows = append(rows, []string{d.TokenID, d.Name, orDash(d.Event), orDash(d.Gate), state, last, orDash(d.App), fmt.Sprint(d.Queued)})
+		}
+		if !*asJSON {
+			a.table([]string{"ID", "NAME", "EVENT", "GATE", "STATE", "LAST SEEN", "APP", "QUEUED"}, rows)
+		}
+		return nil
+	case "revoke":
+		pos, err := parseArgs(fs, args, 1, 1, "device ID")
+		if err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		if t, err := a.st.APIToken(ctx, pos[0]); errors.Is(err, store.ErrNotFound) || err == nil && t.Role != "scanner" {
+			return withHint(fmt.Errorf("no door device %q", pos[0]), "\"laminate devices list\" shows the IDs")
+		}
+		err = a.st.RevokeAPIToken(ctx, pos[0], a.actor())
+		if errors.Is(err, store.ErrAlreadyRevoked) {
+			return fmt.Errorf("door device %s is already revoked", pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		a.printf("revoked door device %s: it stops at its next request\n", pos[0])
+		return nil
+	}
+	return subcommandError("devices", sub)
+}

@@ -1,0 +1,242 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/devices"
+	"github.com/laminate/laminate/store"
+)
+
+// EnrolmentRequest is the body of POST /v1/devices/enrolments.
+type EnrolmentRequest struct {
+	Event string `json:"event"`
+	Gate  string `json:"gate"`
+	Zone  string `json:"zone,omitempty"`
+	Name  string `json:"name"`
+}
+
+// Enrolment is a new enrolment code: shown once, as text and as the
+// address its QR code holds.
+type Enrolment struct {
+	Code    string    `json:"code"`
+	URL     string    `json:"url"` // the door page with the code in its fragment
+	Expires time.Time `json:"expires"`
+	Event   string    `json:"event"`
+	Gate    string    `json:"gate"`
+	Zone    string    `json:"zone,omitempty"`
+	Name    string    `json:"name"`
+}
+
+// EnrolledDevice answers a redeemed code: the device's scanner token,
+// bound to Event and Gate, and where its page starts.
+type EnrolledDevice struct {
+	Token string `json:"token"`
+	Event string `json:"event"`
+	Gate  string `json:"gate"`
+	Zone  string `json:"zone,omitempty"`
+	Name  string `json:"name"`
+}
+
+// postEnrolment is POST /v1/devices/enrolments (admin): a one-time code
+// that enrols a door device for an event and gate within 10 minutes.
+func (s *Server) postEnrolment(c echo.Context) error {
+	var req EnrolmentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Event == "" {
+		return apiError(http.StatusBadRequest, "bad_request", "event: required (the event the device scans for)")
+	}
+	ev, err := s.eventOr404(c, req.Event)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	code, e, err := devices.Enrol(c.Request().Context(), s.cfg.Store, ev, devices.Request{Gate: req.Gate, Zone: req.Zone, Name: req.Name},
+		c.Get("caller").(caller).Actor(), now)
+	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			return err
+		}
+		return apiError(http.StatusBadRequest, "bad_request", err.Error())
+	}
+	base := c.Scheme() + "://" + c.Request().Host
+	return c.JSON(http.StatusCreated, Enrolment{Code: code, URL: devices.URL(base, code), Expires: e.Expires,
+		Event: e.Event, Gate: e.Gate, Zone: e.Zone, Name: e.Name})
+}
+
+// EnrollRequest is the body of POST /v1/devices/enroll.
+type EnrollRequest struct {
+	Code string `json:"code"` // the code, or the enrolment address
+}
+
+// enroll is POST /v1/devices/enroll (public, rate limited): a door device
+// redeems its enrolment code, once, for a scanner token.
+func (s *Server) enroll(c echo.Context) error {
+	var req EnrollRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	invalid := apiError(http.StatusNotFound, "enrolment_invalid",
+		"this enrolment code is not valid: it was used already, it expired (codes last 10 minutes) or it is mistyped; ask the production office for a new one")
+	code, err := devices.ParseCode(req.Code)
+	if err != nil {
+		return invalid
+	}
+	var token string
+	now := s.cfg.Now()
+	e, err := s.cfg.Store.RedeemEnrolment(c.Request().Context(), devices.Hash(code), now, func(e store.Enrolment) (*store.APIToken, error) {
+		tok, rec, err := NewBoundToken(RoleScanner, e.Name, Binding{Event: e.Event, Gate: e.Gate}, now)
+		token = tok
+		return &rec, err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("door device enrolled", "token", e.Token, "event", e.Event, "gate", e.Gate)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, EnrolledDevice{Token: token, Event: e.Event, Gate: e.Gate, Zone: e.Zone, Name: e.Name})
+}
+
+// getDevices is GET /v1/devices (admin): every door device (scanner
+// token), newest first, with its last report and whether it is online.
+func (s *Server) getDevices(c echo.Context) error {
+	ctx := c.Request().Context()
+	toks, err := s.cfg.Store.APITokens(ctx)
+	if err != nil {
+		return err
+	}
+	seen, err := s.cfg.Store.DevicesSeen(ctx)
+	if err != nil {
+		return err
+	}
+	seen = append(seen, s.seen.pending()...) // this node's reports not yet flushed are the freshest
+	list := devices.List(toks, latest(seen), s.cfg.Now())
+	if list == nil {
+		list = []devices.Status{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"devices": list})
+}
+
+// revokeDevice is POST /v1/devices/{id}/revoke (admin): the device's
+// token stops working at its next request, within a second on every node.
+func (s *Server) revokeDevice(c echo.Context) error {
+	id := c.Param("id")
+	t, err := s.cfg.Store.APIToken(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Role != RoleScanner {
+		return apiError(http.StatusNotFound, "not_found", "no door device "+id)
+	}
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Store.RevokeAPIToken(c.Request().Context(), id, c.Get("caller").(caller).Actor())
+	if errors.Is(err, store.ErrAlreadyRevoked) {
+		return apiError(http.StatusConflict, "already_revoked", "door device "+id+" is revoked already")
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// latest keeps the newest report of each device.
+func latest(seen []store.DeviceSeen) []store.DeviceSeen {
+	m := map[string]store.DeviceSeen{}
+	for _, d := range seen {
+		if o, ok := m[d.Token]; !ok || d.At.After(o.At) {
+			m[d.Token] = d
+		}
+	}
+	out := make([]store.DeviceSeen, 0, len(m))
+	for _, d := range m {
+		out = append(out, d)
+	}
+	return out
+}
+
+// deviceReports gathers door devices' reports of themselves from their
+// requests, and writes them to the store now and then (flush), so that
+// every node and the CLI see them without a write per request.
+type deviceReports struct {
+	mu   sync.Mutex
+	m    map[string]store.DeviceSeen
+	last time.Time // of the last flush
+}
+
+// maxDeviceReports bounds the reports held between flushes; only
+// authenticated scanner tokens report, so it is never reached in practice.
+const maxDeviceReports = 10000
+
+// deviceFlushEvery is how often reports go to the store.
+const deviceFlushEvery = 5 * time.Second
+
+func (d *deviceReports) note(id string, r devices.Report, at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = map[string]store.DeviceSeen{}
+	}
+	old, ok := d.m[id]
+	if !ok && len(d.m) >= maxDeviceReports {
+		return
+	}
+	// What a request leaves out keeps its last value from this node.
+	n := store.DeviceSeen{Token: id, At: at, App: r.App, Queued: r.Queued}
+	if n.App == "" {
+		n.App = old.App
+	}
+	if n.Queued < 0 {
+		n.Queued = max(old.Queued, 0)
+	}
+	d.m[id] = n
+}
+
+func (d *deviceReports) pending() []store.DeviceSeen {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]store.DeviceSeen, 0, len(d.m))
+	for _, v := range d.m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// flush writes the reports to st when deviceFlushEvery has passed (or
+// force); reports that fail to write are kept for the next flush.
+func (d *deviceReports) flush(ctx context.Context, st store.Store, now time.Time, force bool) error {
+	d.mu.Lock()
+	if !force && now.Sub(d.last) < deviceFlushEvery || len(d.m) == 0 {
+		d.mu.Unlock()
+		return nil
+	}
+	batch := d.m
+	d.m, d.last = nil, now
+	d.mu.Unlock()
+	out := make([]store.DeviceSeen, 0, len(batch))
+	for _, v := range batch {
+		out = append(out, v)
+	}
+	if err := st.TouchDevices(ctx, out); err != nil {
+		d.mu.Lock()
+		for k, v := range batch {
+			if _, newer := d.m[k]; !newer && len(d.m) < maxDeviceReports {
+				if d.m == nil {
+					d.m = map[string]store.DeviceSeen{}
+				}
+				d.m[k] = v
+			}
+		}
+		d.mu.Unlock()
+		return err
+	}
+	return nil
+}
