@@ -175,17 +175,13 @@ func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker)
 
 // readPhoto reads and prepares the photo of one pass (--photo FILE).
 func readPhoto(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("nothing issued: photo: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, photo.MaxBytes+1))
-	if err == nil {
-		b, err = photo.Process(b)
+	b, err := photo.ReadFile(path)
+	var fe *photo.FileError
+	if errors.As(err, &fe) {
+		return nil, withHint(fmt.Errorf("nothing issued: %w", err), "a photo is a JPEG or PNG of at most %d MiB", photo.MaxBytes>>20)
 	}
 	if err != nil {
-		return nil, withHint(fmt.Errorf("nothing issued: photo %s: %w", path, err), "a photo is a JPEG or PNG of at most %d MiB", photo.MaxBytes>>20)
+		return nil, fmt.Errorf("nothing issued: %w", err)
 	}
 	return b, nil
 }
@@ -200,16 +196,7 @@ func loadGuestPhotos(reqs []signer.Request, csvPath, dir string) error {
 			return fmt.Errorf("nothing issued: %w", err)
 		}
 		defer src.Close()
-		load = func(name string) ([]byte, error) {
-			b, err := src.Read(name)
-			if err != nil {
-				return nil, err
-			}
-			if b, err = photo.Process(b); err != nil {
-				return nil, fmt.Errorf("photo %s: %w", name, err)
-			}
-			return b, nil
-		}
+		load = photo.Loader(src)
 	}
 	if err := signer.LoadPhotos(reqs, load); err != nil {
 		if csvPath == "-" {
