@@ -82,16 +82,6 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// bundleInfo is what verify --offline --json adds to the verdict.
-type bundleInfo struct {
-	Event      string    `json:"event"`
-	Seq        int64     `json:"revocation_seq"`
-	IssuedAt   time.Time `json:"issued_at"`
-	FreshUntil time.Time `json:"fresh_until"`
-	AgeSeconds int64     `json:"age_seconds"`
-	KID        string    `json:"kid"`
-}
-
 // verifyOffline is "laminate verify --offline FILE": the decision from the
 // bundle alone, with no database. The bundle must be signed by a key of the
 // data folder's keyring (keys.Open reads only keyring.json) or, with
@@ -127,33 +117,16 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 	if zone != nil {
 		off.Access(&vd, *zone, at)
 	}
-	info := bundleInfo{Event: b.Event.ID, Seq: b.Revocations.Seq, IssuedAt: b.Issued(), FreshUntil: b.Expires(),
-		AgeSeconds: int64(b.Age(at) / time.Second), KID: b.KID()}
+	info := b.Info(at)
 	var out any
 	if asJSON {
 		out = struct {
 			verifier.Verdict
-			Bundle bundleInfo `json:"bundle"`
+			Bundle verifier.BundleInfo `json:"bundle"`
 		}{vd, info}
 	}
-	extra := fmt.Sprintf("bundle     %s, revocation list %d, made %s (%s old), fresh until %s\n", info.Event, info.Seq,
-		info.IssuedAt.Format(time.RFC3339), age(b.Age(at)), info.FreshUntil.Format(time.RFC3339))
+	extra := info.Line()
 	return a.reportVerdict(&vd, out, extra)
-}
-
-// age prints how old a bundle is as a door supervisor reads it: 45s,
-// 3h12m, 2d4h.
-func age(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < 48*time.Hour:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-	d = d.Round(time.Hour)
-	return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
 }
 
 // trustedKeys are the keys a bundle must be signed with: those of the JWKS

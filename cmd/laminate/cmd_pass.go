@@ -338,7 +338,7 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 			return err
 		}
 	} else {
-		a.printVerdict(vd)
+		vd.WriteText(a.stdout)
 		a.printf("%s", extra)
 	}
 	ok := vd.Valid() && (vd.Allowed == nil || *vd.Allowed)
@@ -351,28 +351,6 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 		return &exitError{code: exitFail}
 	}
 	return nil
-}
-
-func (a *app) printVerdict(vd *verifier.Verdict) {
-	a.printf("%s: %s\n", strings.ToUpper(string(vd.Status)), vd.Message)
-	if vd.Authentic {
-		a.printf("serial     %s\ntype       %s\n", vd.Serial, vd.Type)
-		if vd.Role != "" {
-			a.printf("role       %s\n", vd.Role)
-		}
-		a.printf("name       %s\n", vd.Name)
-		if vd.Org != "" {
-			a.printf("org        %s\n", vd.Org)
-		}
-		a.printf("event      %s\nexpires    %s\n", vd.Event, vd.ExpiresAt.Format(time.RFC3339))
-	}
-	if vd.Allowed != nil {
-		word := "DENY"
-		if *vd.Allowed {
-			word = "ADMIT"
-		}
-		a.printf("%s %s: %s (%s)\n", word, vd.Zone, vd.Reason, vd.Code)
-	}
 }
 
 func cmdPasses(ctx context.Context, a *app, args []string) error {
