@@ -1,6 +1,10 @@
 package record
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/laminate/laminate/pass"
+)
 
 func TestAdmitted(t *testing.T) {
 	for _, tc := range []struct {
@@ -33,5 +37,14 @@ func TestDecisionValid(t *testing.T) {
 		if d.Valid() {
 			t.Errorf("%q.Valid() = true", d)
 		}
+	}
+}
+
+func TestRevocationText(t *testing.T) {
+	if got := (&Revocation{Category: pass.RevokeStolen, Note: "taken from the bus"}).Text(); got != "stolen: taken from the bus" {
+		t.Errorf("Text = %q", got)
+	}
+	if got := (&Revocation{Category: pass.RevokeLost}).Text(); got != "lost" {
+		t.Errorf("Text = %q", got)
 	}
 }

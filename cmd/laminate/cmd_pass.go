@@ -242,7 +242,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, store.ErrAlreadyRevoked):
 		old, oerr := a.st.Revocation(ctx, serial)
 		if oerr == nil {
-			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, revocationText(old), old.At.Format("2006-01-02 15:04"))
+			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), old.At.Format("2006-01-02 15:04"))
 		}
 		return err
 	case err != nil:
@@ -251,17 +251,8 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	if legacy { // the free-text --reason of before categories
 		a.infof("note: %q is not a reason category: revoked as other, with it as the staff note (doors and /verify show \"other\"; use --reason lost|stolen|replaced|misuse|other --note TEXT)", text)
 	}
-	a.printf("revoked %s (%s)\n", serial, revocationText(r))
+	a.printf("revoked %s (%s)\n", serial, r.Text())
 	return nil
-}
-
-// revocationText is a revocation as staff read it: "stolen: taken from
-// the bus", or the category alone.
-func revocationText(r *store.Revocation) string {
-	if r.Note == "" {
-		return string(r.Category)
-	}
-	return string(r.Category) + ": " + r.Note
 }
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
@@ -441,7 +432,7 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		}
 		a.printf("valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
 		if r, err := a.st.Revocation(ctx, serial); err == nil {
-			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, revocationText(r))
+			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, r.Text())
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
