@@ -419,24 +419,11 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		a.printf("serial      %s\nevent       %s\ntype        %s\n", p.Serial, p.Event, p.Type)
-		if p.Role != "" {
-			a.printf("role        %s\n", p.Role)
-		}
-		a.printf("name        %s\n", p.Name)
-		if p.Org != "" {
-			a.printf("org         %s\n", p.Org)
-		}
-		if !p.ValidFrom.IsZero() {
-			a.printf("valid from  %s\n", p.ValidFrom.Format(time.RFC3339))
-		}
-		a.printf("valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
-		if r, err := a.st.Revocation(ctx, serial); err == nil {
-			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, r.Text())
-		} else if !errors.Is(err, store.ErrNotFound) {
+		r, err := a.st.Revocation(ctx, serial)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		a.printf("token       %s\n", p.Token)
+		p.WriteText(a.stdout, r)
 		return nil
 	}
 	return subcommandError("passes", sub)
