@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/internal/atomicfile"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/verifier"
@@ -42,8 +43,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if *freshFor < time.Minute || *freshFor > maxFreshFor {
 		return usagef("bundle export: --fresh-for %s: want 1m to %s", *freshFor, maxFreshFor)
 	}
-	door, err := verifier.NewDoorRules(*cloneWindow)
-	if err != nil {
+	if _, err := verifier.NewDoorRules(*cloneWindow); err != nil {
 		return usagef("bundle export: --clone-window %s: want 1ms to 8784h", *cloneWindow)
 	}
 	if err := a.open(ctx); err != nil {
@@ -57,16 +57,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	revs, err := a.st.RevocationsSince(ctx, 0)
-	if err != nil {
-		return err
-	}
-	b, err := verifier.NewBundle(ev, a.ring.JWKS(), revs, a.cfg.Issuer, time.Now(), *freshFor)
-	if err != nil {
-		return err
-	}
-	b.Door = door
-	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
+	jws, b, err := issue.Bundle(ctx, sg, a.st, a.ring.JWKS(), ev, time.Now(), *freshFor, *cloneWindow)
 	if err != nil {
 		return err
 	}
@@ -78,7 +69,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
-		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), door.CloneWindow(), len(jws))
+		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), b.Door.CloneWindow(), len(jws))
 	return nil
 }
 
