@@ -15,7 +15,9 @@ import (
 
 type revLog []record.Revocation
 
-func (l revLog) RevocationsSince(ctx context.Context, seq int64) ([]record.Revocation, error) { return l, nil }
+func (l revLog) RevocationsSince(ctx context.Context, seq int64) ([]record.Revocation, error) {
+	return l, nil
+}
 
 // TestBundle: the signed bundle parses with the keyring's keys, carries the
 // revocations of the event and the clone window asked for.
