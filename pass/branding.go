@@ -73,3 +73,34 @@ func (b *Branding) Validate() error {
 func (b *Branding) IsZero() bool {
 	return b == nil || b.Tour == "" && b.Short == "" && b.Accent == "" && b.Contact == "" && len(b.Logo) == 0
 }
+
+// BrandingChange is a change to an event's branding, as "event update"
+// and PUT /v1/events/{id}/branding give it: each field that is set
+// replaces the old value.
+type BrandingChange struct {
+	Tour, Short, Accent, Contact *string
+	// Logo, when set, is a sanitised logo (render/logo.Sanitize) to print.
+	Logo []byte
+	// NoLogo removes the logo.
+	NoLogo bool
+}
+
+// Merge returns old (nil: no branding) changed by c, not yet validated.
+func (c BrandingChange) Merge(old *Branding) Branding {
+	var b Branding
+	if old != nil {
+		b = *old
+	}
+	for _, f := range []struct{ src, dst *string }{{c.Tour, &b.Tour}, {c.Short, &b.Short}, {c.Accent, &b.Accent}, {c.Contact, &b.Contact}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if c.NoLogo {
+		b.Logo = nil
+	}
+	if c.Logo != nil {
+		b.Logo = c.Logo
+	}
+	return b
+}

@@ -43,6 +43,15 @@ type Revocation struct {
 	At       time.Time
 }
 
+// Text is the revocation as staff read it: "stolen: taken from the bus",
+// or the category alone.
+func (r *Revocation) Text() string {
+	if r.Note == "" {
+		return string(r.Category)
+	}
+	return string(r.Category) + ": " + r.Note
+}
+
 // Decision is the answer a door gets for one scan, and a person's answer
 // to an [Attention] (a [Scan]'s Resolution: [Admit] or [Deny]).
 type Decision string

@@ -1,6 +1,12 @@
 package record
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/laminate/laminate/pass"
+)
 
 func TestAdmitted(t *testing.T) {
 	for _, tc := range []struct {
@@ -33,5 +39,28 @@ func TestDecisionValid(t *testing.T) {
 		if d.Valid() {
 			t.Errorf("%q.Valid() = true", d)
 		}
+	}
+}
+
+func TestRevocationText(t *testing.T) {
+	if got := (&Revocation{Category: pass.RevokeStolen, Note: "taken from the bus"}).Text(); got != "stolen: taken from the bus" {
+		t.Errorf("Text = %q", got)
+	}
+	if got := (&Revocation{Category: pass.RevokeLost}).Text(); got != "lost" {
+		t.Errorf("Text = %q", got)
+	}
+}
+
+func TestIssuedWriteText(t *testing.T) {
+	at := time.Date(2027, 3, 5, 10, 0, 0, 0, time.UTC)
+	p := &Issued{Pass: pass.Pass{Serial: "ABCD-EFGH", Event: "e1", Type: pass.Staff, Role: "security", Name: "Kim", ValidUntil: at.Add(time.Hour)},
+		Token: "tok", KID: "k1", IssuedAt: at}
+	var b strings.Builder
+	p.WriteText(&b, &Revocation{Category: pass.RevokeLost, By: "cli:kim", At: at})
+	want := "serial      ABCD-EFGH\nevent       e1\ntype        STAFF\nrole        security\nname        Kim\n" +
+		"valid until 2027-03-05T11:00:00Z\nissued      2027-03-05T10:00:00Z\nkey         k1\n" +
+		"REVOKED     2027-03-05T10:00:00Z by cli:kim: lost\ntoken       tok\n"
+	if b.String() != want {
+		t.Errorf("WriteText:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

@@ -108,15 +108,7 @@ func (s *Server) putBranding(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var b pass.Branding
-	if ev.Branding != nil {
-		b = *ev.Branding
-	}
-	for _, f := range []struct{ src, dst *string }{{req.Tour, &b.Tour}, {req.Short, &b.Short}, {req.Accent, &b.Accent}, {req.Contact, &b.Contact}} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
+	b := pass.BrandingChange{Tour: req.Tour, Short: req.Short, Accent: req.Accent, Contact: req.Contact}.Merge(ev.Branding)
 	return s.setBranding(c, ev, b)
 }
 
@@ -144,12 +136,7 @@ func (s *Server) putLogo(c echo.Context) error {
 
 // setLogo stores ev's branding with logo (nil: none) and the rest as it was.
 func (s *Server) setLogo(c echo.Context, ev *pass.Event, logo []byte) error {
-	var b pass.Branding
-	if ev.Branding != nil {
-		b = *ev.Branding
-	}
-	b.Logo = logo
-	return s.setBranding(c, ev, b)
+	return s.setBranding(c, ev, pass.BrandingChange{Logo: logo, NoLogo: logo == nil}.Merge(ev.Branding))
 }
 
 func (s *Server) deleteLogo(c echo.Context) error {

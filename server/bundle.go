@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -35,20 +36,9 @@ func (s *Server) getBundle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	revs, err := s.cfg.Store.RevocationsSince(ctx, 0)
-	if err != nil {
-		return err
-	}
-	b, err := verifier.NewBundle(ev, s.cfg.Keys.JWKS(), revs, sg.Issuer(), s.cfg.Now(), BundleFreshness)
-	if err != nil {
-		return err
-	}
 	// The door decides offline as this server does online: its clone
 	// window (serve --clone-window), not a default of the page's.
-	if b.Door, err = verifier.NewDoorRules(s.cfg.CloneWindow); err != nil {
-		return err
-	}
-	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
+	jws, _, err := issue.Bundle(ctx, sg, s.cfg.Store, s.cfg.Keys.JWKS(), ev, s.cfg.Now(), BundleFreshness, s.cfg.CloneWindow)
 	if err != nil {
 		return err
 	}

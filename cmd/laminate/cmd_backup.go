@@ -63,14 +63,7 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return hinted(err)
 	}
-	db := w.Manifest.Database
-	if pg := w.Manifest.Postgres; pg != nil {
-		a.infof("wrote %s (%s): schema %q of PostgreSQL %s: %d events, %d passes, %d revocations, %d scans, %d signing keys",
-			*out, byteSize(w.Size), pg.Schema, pg.ServerVersion, db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
-	} else {
-		a.infof("wrote %s (%s): %d events, %d passes, %d revocations, %d scans, %d signing keys",
-			*out, byteSize(w.Size), db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
-	}
+	a.infof("wrote %s (%s): %s", *out, backup.ByteSize(w.Size), w)
 	a.infof("it holds the private keys: keep it as safe as the keys")
 	return nil
 }
@@ -88,19 +81,6 @@ func hinted(err error) error {
 		return withHint(err, "%s", be.Hint)
 	}
 	return err
-}
-
-// byteSize formats a size for people: 812 B, 52.3 KiB, 1.2 MiB.
-func byteSize(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 const restoreHelp = `
@@ -129,13 +109,6 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return hinted(err)
 	}
-	made, sum := r.Manifest.Created.Local().Format("2006-01-02 15:04"), r.Summary
-	if r.Manifest.Store == backup.StorePostgres {
-		a.printf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
-			a.g.data, r.Schema, r.ServerVersion, archive, made, sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
-		return nil
-	}
-	a.printf("restored %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
-		a.g.data, archive, made, sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
+	a.printf("%s\n", r.Text(a.g.data, archive))
 	return nil
 }

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render/logo"
@@ -33,35 +30,25 @@ func brandingFlags(fs *flagSet) *brandFlags {
 // apply returns old changed by the flags that were given (every flag for
 // a new event), validated; nil when nothing is set.
 func (f *brandFlags) apply(fs *flagSet, old *pass.Branding) (*pass.Branding, error) {
-	b := pass.Branding{}
-	if old != nil {
-		b = *old
-	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := setFlags(fs)
 	if set["logo"] && *f.noLogo {
 		return nil, usagef("--logo and --no-logo: give one")
 	}
-	for _, x := range []struct {
-		name     string
-		src, dst *string
-	}{{"accent", f.accent, &b.Accent}, {"tour", f.tour, &b.Tour}, {"short-name", f.short, &b.Short}, {"contact", f.contact, &b.Contact}} {
-		if set[x.name] {
-			*x.dst = *x.src
+	given := func(name string, v *string) *string {
+		if set[name] {
+			return v
 		}
+		return nil
 	}
-	if *f.noLogo {
-		b.Logo = nil
-	}
+	c := pass.BrandingChange{Accent: given("accent", f.accent), Tour: given("tour", f.tour), Short: given("short-name", f.short),
+		Contact: given("contact", f.contact), NoLogo: *f.noLogo}
 	if set["logo"] {
-		data, err := readLogo(*f.logo)
-		if err != nil {
+		var err error
+		if c.Logo, err = logo.ReadFile(*f.logo); err != nil {
 			return nil, err
 		}
-		if b.Logo, err = logo.Sanitize(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", *f.logo, err)
-		}
 	}
+	b := c.Merge(old)
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,35 +58,13 @@ func (f *brandFlags) apply(fs *flagSet, old *pass.Branding) (*pass.Branding, err
 	return &b, nil
 }
 
-// readLogo reads at most one byte more than logo.MaxInput, so that
-// Sanitize names the size without the whole file being read.
-func readLogo(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("logo: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, logo.MaxInput+1))
-	if err != nil {
-		return nil, fmt.Errorf("logo: %w", err)
-	}
-	return data, nil
-}
-
 func eventUpdate(ctx context.Context, a *app, fs *flagSet, args []string) error {
 	bf := brandingFlags(fs)
 	pos, err := parseArgs(fs, args, 1, 1, "event ID")
 	if err != nil {
 		return err
 	}
-	given := false
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "logo", "no-logo", "accent", "tour", "short-name", "contact":
-			given = true
-		}
-	})
-	if !given {
+	if len(setFlags(fs, "logo", "no-logo", "accent", "tour", "short-name", "contact")) == 0 {
 		return usagef("event update %s: nothing to change (--logo, --no-logo, --accent, --tour, --short-name, --contact)", pos[0])
 	}
 	if err := a.open(ctx); err != nil {
@@ -121,11 +86,4 @@ func eventUpdate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	}
 	a.printf("updated event %s\n", e.ID)
 	return nil
-}
-
-func logoKind(stored []byte) string {
-	if l, err := logo.Decode(stored); err == nil {
-		return fmt.Sprintf("%s %gx%g", l.Kind, l.W, l.H)
-	}
-	return "unreadable"
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/internal/atomicfile"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/verifier"
@@ -42,8 +43,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if *freshFor < time.Minute || *freshFor > maxFreshFor {
 		return usagef("bundle export: --fresh-for %s: want 1m to %s", *freshFor, maxFreshFor)
 	}
-	door, err := verifier.NewDoorRules(*cloneWindow)
-	if err != nil {
+	if _, err := verifier.NewDoorRules(*cloneWindow); err != nil {
 		return usagef("bundle export: --clone-window %s: want 1ms to 8784h", *cloneWindow)
 	}
 	if err := a.open(ctx); err != nil {
@@ -57,16 +57,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	revs, err := a.st.RevocationsSince(ctx, 0)
-	if err != nil {
-		return err
-	}
-	b, err := verifier.NewBundle(ev, a.ring.JWKS(), revs, a.cfg.Issuer, time.Now(), *freshFor)
-	if err != nil {
-		return err
-	}
-	b.Door = door
-	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
+	jws, b, err := issue.Bundle(ctx, sg, a.st, a.ring.JWKS(), ev, time.Now(), *freshFor, *cloneWindow)
 	if err != nil {
 		return err
 	}
@@ -78,18 +69,8 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
-		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), door.CloneWindow(), len(jws))
+		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), b.Door.CloneWindow(), len(jws))
 	return nil
-}
-
-// bundleInfo is what verify --offline --json adds to the verdict.
-type bundleInfo struct {
-	Event      string    `json:"event"`
-	Seq        int64     `json:"revocation_seq"`
-	IssuedAt   time.Time `json:"issued_at"`
-	FreshUntil time.Time `json:"fresh_until"`
-	AgeSeconds int64     `json:"age_seconds"`
-	KID        string    `json:"kid"`
 }
 
 // verifyOffline is "laminate verify --offline FILE": the decision from the
@@ -127,33 +108,16 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 	if zone != nil {
 		off.Access(&vd, *zone, at)
 	}
-	info := bundleInfo{Event: b.Event.ID, Seq: b.Revocations.Seq, IssuedAt: b.Issued(), FreshUntil: b.Expires(),
-		AgeSeconds: int64(b.Age(at) / time.Second), KID: b.KID()}
+	info := b.Info(at)
 	var out any
 	if asJSON {
 		out = struct {
 			verifier.Verdict
-			Bundle bundleInfo `json:"bundle"`
+			Bundle verifier.BundleInfo `json:"bundle"`
 		}{vd, info}
 	}
-	extra := fmt.Sprintf("bundle     %s, revocation list %d, made %s (%s old), fresh until %s\n", info.Event, info.Seq,
-		info.IssuedAt.Format(time.RFC3339), age(b.Age(at)), info.FreshUntil.Format(time.RFC3339))
+	extra := info.Line()
 	return a.reportVerdict(&vd, out, extra)
-}
-
-// age prints how old a bundle is as a door supervisor reads it: 45s,
-// 3h12m, 2d4h.
-func age(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < 48*time.Hour:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-	d = d.Round(time.Hour)
-	return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
 }
 
 // trustedKeys are the keys a bundle must be signed with: those of the JWKS

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render/logo"
 	"github.com/laminate/laminate/store"
 )
 
@@ -77,7 +74,7 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		a.showEvent(e)
+		e.Describe(a.stdout, logo.Describe)
 		return nil
 	}
 	return subcommandError("event", sub)
@@ -163,51 +160,6 @@ func (a *app) event(ctx context.Context, id string) (*pass.Event, error) {
 	return e, err
 }
 
-func (a *app) showEvent(e *pass.Event) {
-	s := e.Schedule
-	loc := e.Location()
-	f := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006 15:04") }
-	a.printf("event         %s\nname          %s\n", e.ID, e.Name)
-	if e.Venue != "" {
-		a.printf("venue         %s\n", e.Venue)
-	}
-	a.printf("time zone     UTC%s\n", s.ShowStart.Format("-07:00"))
-	a.printf("access        %s -> %s\n", f(s.AccessFrom), f(s.AccessUntil))
-	a.printf("show          %s -> %s\n", f(s.ShowStart), f(s.ShowEnd))
-	a.printf("meet & greet  %s -> %s\n", f(s.MeetGreetFrom), f(s.MeetGreetUntil))
-	a.printf("photo window  first %s of the show\n", s.PhotoDuration)
-	pol := e.EffectivePolicy()
-	gates := "any (none declared)"
-	if len(pol.Gates) > 0 {
-		gates = strings.Join(pol.Gates, ", ")
-	}
-	a.printf("gates         %s\n", gates)
-	kind := "default"
-	if e.Policy != nil && !sameRules(e.Policy, pass.DefaultPolicy()) {
-		kind = "custom"
-	}
-	a.printf("policy        %s; zones: %s\n", kind, joinZones(pol.Zones))
-	if b := e.Branding; !b.IsZero() {
-		for _, f := range [][2]string{{"tour", b.Tour}, {"short name", b.Short}, {"accent", b.Accent}, {"contact", b.Contact}} {
-			if f[1] != "" {
-				a.printf("%-13s %s\n", f[0], f[1])
-			}
-		}
-		if len(b.Logo) > 0 {
-			a.printf("logo          %s, %d bytes\n", logoKind(b.Logo), len(b.Logo))
-		}
-	}
-	for _, t := range pass.Types {
-		if t == pass.Staff {
-			continue
-		}
-		a.printf("  %-11s %s\n", t, grantsText(pol.Allows(t, "")))
-	}
-	for _, role := range slices.Sorted(maps.Keys(pol.Roles)) {
-		a.printf("  STAFF/%-5s %s\n", role, grantsText(pol.Allows(pass.Staff, role)))
-	}
-}
-
 // splitList splits a comma-separated flag value, trimming spaces.
 func splitList(s string) []string {
 	var out []string
@@ -215,38 +167,4 @@ func splitList(s string) []string {
 		out = append(out, strings.TrimSpace(v))
 	}
 	return out
-}
-
-// sameRules reports whether two policies have the same zones and rules
-// (their gates and comments aside): an event made with --gates alone
-// keeps the default policy.
-func sameRules(a, b *pass.Policy) bool {
-	x, y := *a, *b
-	x.Gates, y.Gates, x.Comment, y.Comment = nil, nil, "", ""
-	ja, err1 := json.Marshal(x)
-	jb, err2 := json.Marshal(y)
-	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
-}
-
-func joinZones(zs []pass.Zone) string {
-	s := make([]string, len(zs))
-	for i, z := range zs {
-		s[i] = string(z)
-	}
-	return strings.Join(s, ", ")
-}
-
-func grantsText(gs []pass.Grant) string {
-	if len(gs) == 0 {
-		return "no access"
-	}
-	var parts []string
-	for _, g := range gs {
-		w := make([]string, len(g.When))
-		for i, x := range g.When {
-			w[i] = string(x)
-		}
-		parts = append(parts, joinZones(g.Zones)+" ("+strings.Join(w, ", ")+")")
-	}
-	return strings.Join(parts, "; ")
 }

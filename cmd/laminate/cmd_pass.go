@@ -175,17 +175,13 @@ func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker)
 
 // readPhoto reads and prepares the photo of one pass (--photo FILE).
 func readPhoto(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("nothing issued: photo: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, photo.MaxBytes+1))
-	if err == nil {
-		b, err = photo.Process(b)
+	b, err := photo.ReadFile(path)
+	var fe *photo.FileError
+	if errors.As(err, &fe) {
+		return nil, withHint(fmt.Errorf("nothing issued: %w", err), "a photo is a JPEG or PNG of at most %d MiB", photo.MaxBytes>>20)
 	}
 	if err != nil {
-		return nil, withHint(fmt.Errorf("nothing issued: photo %s: %w", path, err), "a photo is a JPEG or PNG of at most %d MiB", photo.MaxBytes>>20)
+		return nil, fmt.Errorf("nothing issued: %w", err)
 	}
 	return b, nil
 }
@@ -200,16 +196,7 @@ func loadGuestPhotos(reqs []signer.Request, csvPath, dir string) error {
 			return fmt.Errorf("nothing issued: %w", err)
 		}
 		defer src.Close()
-		load = func(name string) ([]byte, error) {
-			b, err := src.Read(name)
-			if err != nil {
-				return nil, err
-			}
-			if b, err = photo.Process(b); err != nil {
-				return nil, fmt.Errorf("photo %s: %w", name, err)
-			}
-			return b, nil
-		}
+		load = photo.Loader(src)
 	}
 	if err := signer.LoadPhotos(reqs, load); err != nil {
 		if csvPath == "-" {
@@ -255,7 +242,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, store.ErrAlreadyRevoked):
 		old, oerr := a.st.Revocation(ctx, serial)
 		if oerr == nil {
-			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, revocationText(old), old.At.Format("2006-01-02 15:04"))
+			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), old.At.Format("2006-01-02 15:04"))
 		}
 		return err
 	case err != nil:
@@ -264,17 +251,8 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	if legacy { // the free-text --reason of before categories
 		a.infof("note: %q is not a reason category: revoked as other, with it as the staff note (doors and /verify show \"other\"; use --reason lost|stolen|replaced|misuse|other --note TEXT)", text)
 	}
-	a.printf("revoked %s (%s)\n", serial, revocationText(r))
+	a.printf("revoked %s (%s)\n", serial, r.Text())
 	return nil
-}
-
-// revocationText is a revocation as staff read it: "stolen: taken from
-// the bus", or the category alone.
-func revocationText(r *store.Revocation) string {
-	if r.Note == "" {
-		return string(r.Category)
-	}
-	return string(r.Category) + ": " + r.Note
 }
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
@@ -351,7 +329,7 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 			return err
 		}
 	} else {
-		a.printVerdict(vd)
+		vd.WriteText(a.stdout)
 		a.printf("%s", extra)
 	}
 	ok := vd.Valid() && (vd.Allowed == nil || *vd.Allowed)
@@ -364,28 +342,6 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 		return &exitError{code: exitFail}
 	}
 	return nil
-}
-
-func (a *app) printVerdict(vd *verifier.Verdict) {
-	a.printf("%s: %s\n", strings.ToUpper(string(vd.Status)), vd.Message)
-	if vd.Authentic {
-		a.printf("serial     %s\ntype       %s\n", vd.Serial, vd.Type)
-		if vd.Role != "" {
-			a.printf("role       %s\n", vd.Role)
-		}
-		a.printf("name       %s\n", vd.Name)
-		if vd.Org != "" {
-			a.printf("org        %s\n", vd.Org)
-		}
-		a.printf("event      %s\nexpires    %s\n", vd.Event, vd.ExpiresAt.Format(time.RFC3339))
-	}
-	if vd.Allowed != nil {
-		word := "DENY"
-		if *vd.Allowed {
-			word = "ADMIT"
-		}
-		a.printf("%s %s: %s (%s)\n", word, vd.Zone, vd.Reason, vd.Code)
-	}
 }
 
 func cmdPasses(ctx context.Context, a *app, args []string) error {
@@ -463,24 +419,11 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		a.printf("serial      %s\nevent       %s\ntype        %s\n", p.Serial, p.Event, p.Type)
-		if p.Role != "" {
-			a.printf("role        %s\n", p.Role)
-		}
-		a.printf("name        %s\n", p.Name)
-		if p.Org != "" {
-			a.printf("org         %s\n", p.Org)
-		}
-		if !p.ValidFrom.IsZero() {
-			a.printf("valid from  %s\n", p.ValidFrom.Format(time.RFC3339))
-		}
-		a.printf("valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
-		if r, err := a.st.Revocation(ctx, serial); err == nil {
-			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, revocationText(r))
-		} else if !errors.Is(err, store.ErrNotFound) {
+		r, err := a.st.Revocation(ctx, serial)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		a.printf("token       %s\n", p.Token)
+		p.WriteText(a.stdout, r)
 		return nil
 	}
 	return subcommandError("passes", sub)

@@ -126,43 +126,17 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	if _, err := a.event(ctx, *eventID); err != nil {
 		return err
 	}
-	var issued []store.Issued
-	if *all {
-		ps, err := a.st.Passes(ctx, store.PassFilter{Event: *eventID})
+	var list []pass.Serial
+	for _, s := range serials {
+		serial, err := pass.ParseSerial(s)
 		if err != nil {
-			return err
+			return fmt.Errorf("%q: %w", s, err)
 		}
-		for _, p := range ps {
-			if _, err := a.st.Revocation(ctx, p.Serial); errors.Is(err, store.ErrNotFound) {
-				issued = append(issued, *p)
-			} else if err != nil {
-				return err
-			}
-		}
-		if len(issued) == 0 {
-			return fmt.Errorf("event %s has no passes to print", *eventID)
-		}
-	} else {
-		for _, s := range serials {
-			serial, err := pass.ParseSerial(s)
-			if err != nil {
-				return fmt.Errorf("%q: %w", s, err)
-			}
-			p, err := a.st.Pass(ctx, serial)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no pass %s", serial)
-			}
-			if err != nil {
-				return err
-			}
-			if p.Event != *eventID {
-				return fmt.Errorf("pass %s is for event %s, not %s", serial, p.Event, *eventID)
-			}
-			if r, err := a.st.Revocation(ctx, serial); err == nil {
-				return fmt.Errorf("pass %s is revoked (%s): it is not printed", serial, revocationText(r))
-			}
-			issued = append(issued, *p)
-		}
+		list = append(list, serial)
+	}
+	issued, err := store.ToPrint(ctx, a.st, *eventID, list)
+	if err != nil {
+		return err
 	}
 	pdf, err := a.renderPDF(ctx, tpl, pf, issued)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -29,7 +28,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	fontsDir := fs.String("fonts", "", "folder of extra fonts (Noto) for scripts beyond Latin, Greek and Cyrillic; searched before the system font folders")
 	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
 	cloneWindow := fs.Duration("clone-window", server.DefaultCloneWindow, "one pass admitted at two gates within this is \"attention\" (possible clone)")
-	var proxies prefixList
+	var proxies server.ProxyList
 	fs.Var(&proxies, "trusted-proxy", "CIDR or address of a reverse proxy in front of this server (repeat, or a comma list): only it may name the client in X-Forwarded-For")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
@@ -122,43 +121,6 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return withHint(cause, "restore %s from a backup, or move it away and run \"laminate init\" for a new, empty database", strings.TrimPrefix(u, "sqlite:"))
 	}
 	a.infof("stopped")
-	return nil
-}
-
-// prefixList is the value of --trusted-proxy: CIDRs or single addresses,
-// the flag repeated or a comma list.
-type prefixList []netip.Prefix
-
-func (p *prefixList) String() string {
-	out := make([]string, len(*p))
-	for i, pr := range *p {
-		out[i] = pr.String()
-	}
-	return strings.Join(out, ",")
-}
-
-func (p *prefixList) Set(v string) error {
-	for _, part := range strings.Split(v, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		pr, err := netip.ParsePrefix(part)
-		if err != nil {
-			a, aerr := netip.ParseAddr(part)
-			if aerr != nil || a.Zone() != "" {
-				return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or an address such as 10.0.0.5", part)
-			}
-			pr = netip.PrefixFrom(a, a.BitLen())
-		}
-		if pr.Addr().Is4In6() && pr.Bits() >= 96 { // client addresses are compared unmapped
-			pr = netip.PrefixFrom(pr.Addr().Unmap(), pr.Bits()-96)
-		}
-		if pr.Bits() == 0 {
-			return fmt.Errorf("%q would trust every address to name its own client: name your proxies", part)
-		}
-		*p = append(*p, pr.Masked())
-	}
 	return nil
 }
 

@@ -375,10 +375,21 @@ func parseArgs(fs *flagSet, args []string, minPos, maxPos int, posNames string) 
 	return pos, nil
 }
 
+// setFlags is the set of flags given on the command line: all of them, or
+// those of names.
+func setFlags(fs *flagSet, names ...string) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		if len(names) == 0 || slices.Contains(names, f.Name) {
+			set[f.Name] = true
+		}
+	})
+	return set
+}
+
 // required checks that flags were given.
 func required(fs *flagSet, names ...string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	var missing []string
 	for _, n := range names {
 		if !set[n] {

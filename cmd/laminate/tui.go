@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
+	"github.com/laminate/laminate/server"
 )
 
 // Exit statuses.
@@ -155,19 +155,10 @@ func (u *ui) progress(what string) func(done, total int) {
 	}
 }
 
-// nextSteps tells a first start where to go next: the door and check pages
-// at the address the server is bound to, and the command that makes a
-// door phone's token (with the --data and --store it needs to reach this
-// node's store; a password in the store URL is not shown).
+// nextSteps tells a first start where to go next (server.WriteNextSteps),
+// with the command line that reaches this node's store: its --data and
+// --store (a password in the store URL is not shown).
 func (u *ui) nextSteps(scheme string, bound net.Addr, g *globals) {
-	host, everywhere, loopback := bound.String(), false, false
-	if ap, err := netip.ParseAddrPort(host); err == nil {
-		loopback = ap.Addr().IsLoopback()
-		if ap.Addr().IsUnspecified() {
-			host, everywhere = net.JoinHostPort("localhost", fmt.Sprint(ap.Port())), true
-		}
-	}
-	base := scheme + "://" + host
 	cmd := progName()
 	if g.data != defaultData {
 		cmd += " --data " + shellQuote(g.data)
@@ -175,18 +166,7 @@ func (u *ui) nextSteps(scheme string, bound net.Addr, g *globals) {
 	if g.store != "" {
 		cmd += " --store " + shellQuote(node.RedactURL(g.store))
 	}
-	u.printf("\nnext steps:\n")
-	u.printf("  the door page   %s/scan (sign in with a scanner token)\n", base)
-	u.printf("  check a pass    %s/verify\n", base)
-	if everywhere {
-		u.printf("  (listening on every address: other devices use this machine's address)\n")
-	}
-	if scheme == "http" && !loopback {
-		u.printf("  (phone cameras need HTTPS away from localhost: --tls-cert and --tls-key)\n")
-	}
-	u.printf("  a scanner token for each door phone, in another terminal (--event and --gate bind it to one door):\n")
-	u.printf("    %s tokens create --role scanner --name 'north gate phone 1' [--event ID --gate G]\n", cmd)
-	u.printf("  every command   %s help\n\n", progName())
+	server.WriteNextSteps(u.stdout, scheme, bound, progName(), cmd)
 }
 
 // progName is how the user ran this program, for commands to copy: a

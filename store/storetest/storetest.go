@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"PassRoundTrip", testPassRoundTrip},
 		{"PassPhotos", testPassPhotos},
 		{"Revoke", testRevoke},
+		{"ToPrint", testToPrint},
 		{"RevocationsSince", testRevocationsSince},
 		{"RevokeWhere", testRevokeWhere},
 		{"Audit", testAudit},

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"strings"
@@ -24,7 +24,7 @@ func TestTrustedProxyFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var p prefixList
+			var p ProxyList
 			var err error
 			for _, a := range tt.args {
 				if err = p.Set(a); err != nil {

@@ -1,0 +1,38 @@
+package backup
+
+import "fmt"
+
+// String says what the archive holds, for people: a PostgreSQL store's
+// schema and version, and the counts of the database and keyring.
+func (w *Written) String() string {
+	db := w.Manifest.Database
+	counts := fmt.Sprintf("%d events, %d passes, %d revocations, %d scans, %d signing keys", db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
+	if pg := w.Manifest.Postgres; pg != nil {
+		return fmt.Sprintf("schema %q of PostgreSQL %s: %s", pg.Schema, pg.ServerVersion, counts)
+	}
+	return counts
+}
+
+// Text says what was restored into the data folder data from the archive,
+// for people.
+func (r *Restored) Text(data, archive string) string {
+	made, sum := r.Manifest.Created.Local().Format("2006-01-02 15:04"), r.Summary
+	counts := fmt.Sprintf("%d events, %d passes, %d revocations, %d scans, %d signing keys", sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
+	if r.Manifest.Store == StorePostgres {
+		return fmt.Sprintf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %s", data, r.Schema, r.ServerVersion, archive, made, counts)
+	}
+	return fmt.Sprintf("restored %s from %s (made %s): %s", data, archive, made, counts)
+}
+
+// ByteSize formats a size for people: 812 B, 52.3 KiB, 1.2 MiB.
+func ByteSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+}
