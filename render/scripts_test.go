@@ -205,6 +205,48 @@ func TestPrintableRefuses(t *testing.T) {
 	}
 }
 
+// The event's texts are checked as names are (issue 12): each field named
+// in the error; a branding change checks only the texts it changes.
+func TestPrintableRefusesEventText(t *testing.T) {
+	needFonts(t, "王한あعשกक")
+	p := Printable{}
+	bad := "Acme \U000F0001"
+	ok := *testEvent
+	ok.Name, ok.Venue = "جولة عالمية", "東京ドーム"
+	ok.Branding = &pass.Branding{Tour: "สมชาย World Tour", Short: "ТУР 05", Contact: "श्री +91 22 1234"}
+	if err := p.CheckEvent(&ok); err != nil {
+		t.Errorf("CheckEvent(every script) = %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(ev *pass.Event)
+		want   string
+	}{
+		{"event-name", func(ev *pass.Event) { ev.Name = bad }, "event name has the character U+F0001"},
+		{"venue", func(ev *pass.Event) { ev.Venue = "Arena 😀" }, "venue has the character U+1F600"},
+		{"tour", func(ev *pass.Event) { ev.Branding.Tour = bad }, "tour line has the character U+F0001"},
+		{"short", func(ev *pass.Event) { ev.Branding.Short = bad }, "short name has the character U+F0001"},
+		{"contact", func(ev *pass.Event) { ev.Branding.Contact = bad }, "contact has the character U+F0001"},
+	} {
+		ev := ok
+		br := *ok.Branding
+		ev.Branding = &br
+		tc.change(&ev)
+		if err := p.CheckEvent(&ev); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: CheckEvent = %v, want %q...", tc.name, err, tc.want)
+		}
+	}
+	// An update of the contact is not refused for a tour line stored before
+	// the check; a new unprintable text is.
+	old := pass.Branding{Tour: bad}
+	if err := p.CheckBranding(&old, &pass.Branding{Tour: bad, Contact: "Kim"}); err != nil {
+		t.Errorf("CheckBranding(unchanged tour) = %v, want nil", err)
+	}
+	if err := p.CheckBranding(&old, &pass.Branding{Tour: bad, Contact: bad}); err == nil || !strings.HasPrefix(err.Error(), "contact has") {
+		t.Errorf("CheckBranding(new contact) = %v, want contact refused", err)
+	}
+}
+
 // Documents in every script rendered side by side share fonts, glyph
 // outlines and shaping state safely (run with -race) and come out the
 // same as alone.

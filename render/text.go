@@ -11,6 +11,7 @@ import (
 
 	ot "github.com/go-text/typesetting/font/opentype"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render/typeset"
 	"github.com/laminate/laminate/templates"
 )
@@ -332,19 +333,16 @@ type Printable struct {
 // for a holder's name ("name"), one that does not fit the name box of the
 // largest shipped template at its smallest readable size.
 func (p Printable) CheckPrintable(field, s string) error {
-	lib := p.Fonts
-	if lib == nil {
-		lib = typeset.Default()
-	}
 	style := typeset.Regular
 	if field == "name" {
 		style = typeset.Bold
 	}
-	if err := lib.Check(s, style); err != nil {
-		return fmt.Errorf("%s %w", field, err)
+	if err := p.check(field, s, style); err != nil || field != "name" {
+		return err
 	}
-	if field != "name" {
-		return nil
+	lib := p.Fonts
+	if lib == nil {
+		lib = typeset.Default()
 	}
 	t, b := largestNameBox()
 	if _, err := lib.Fit(s, NameSpec(t, b)); err != nil {
@@ -353,6 +351,65 @@ func (p Printable) CheckPrintable(field, s string) error {
 			return fmt.Errorf("name is too long to print readably on any template: %d characters, and at most %d fit on the largest (%s); shorten it (initials for middle names)",
 				tl.Len, tl.Fits, t.Name)
 		}
+		return fmt.Errorf("%s %w", field, err)
+	}
+	return nil
+}
+
+// CheckEvent refuses an event whose name, venue or branding text has a
+// character no font of p prints, as [Printable.CheckPrintable] does for a
+// holder's name: at event create, not when the first pass is drawn. The
+// error starts with the field: "event name", "venue", "tour line", "short
+// name" or "contact".
+func (p Printable) CheckEvent(ev *pass.Event) error {
+	for _, f := range [...]struct {
+		field, s string
+		style    typeset.Style
+	}{{"event name", ev.Name, typeset.Bold}, {"venue", ev.Venue, typeset.Regular}} {
+		if err := p.check(f.field, f.s, f.style); err != nil {
+			return err
+		}
+	}
+	return p.CheckBranding(nil, ev.Branding)
+}
+
+// CheckBranding refuses branding b whose tour line, short name or contact
+// has a character no font of p prints; only the texts that differ from
+// old (nil: a new event) are checked, so that a change of one field is
+// not refused for another stored before this check.
+func (p Printable) CheckBranding(old, b *pass.Branding) error {
+	if b == nil {
+		return nil
+	}
+	var o pass.Branding
+	if old != nil {
+		o = *old
+	}
+	for _, f := range [...]struct {
+		field, was, s string
+		style         typeset.Style
+	}{{"tour line", o.Tour, b.Tour, typeset.Bold}, {"short name", o.Short, b.Short, typeset.Bold}, {"contact", o.Contact, b.Contact, typeset.Regular}} {
+		if f.s == f.was {
+			continue
+		}
+		if err := p.check(f.field, f.s, f.style); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check refuses s, text of field printed in style, with a character no
+// font of p prints.
+func (p Printable) check(field, s string, style typeset.Style) error {
+	if s == "" {
+		return nil
+	}
+	lib := p.Fonts
+	if lib == nil {
+		lib = typeset.Default()
+	}
+	if err := lib.Check(s, style); err != nil {
 		return fmt.Errorf("%s %w", field, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/render/logo"
 	"github.com/laminate/laminate/store"
 )
@@ -74,7 +75,11 @@ func (s *Server) brandedEvent(c echo.Context) (*pass.Event, error) {
 // setBranding stores b (validated with the rules the CLI uses) and answers
 // the new branding.
 func (s *Server) setBranding(c echo.Context, ev *pass.Event, b pass.Branding) error {
-	if err := b.Validate(); err != nil {
+	err := b.Validate()
+	if err == nil { // text no font prints is refused now, as the CLI does
+		err = render.Printable{Fonts: s.cfg.Fonts}.CheckBranding(ev.Branding, &b)
+	}
+	if err != nil {
 		return apiError(http.StatusBadRequest, "bad_branding", err.Error())
 	}
 	ctx := c.Request().Context()

@@ -6,14 +6,15 @@ import (
 	"fmt"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/render/logo"
 	"github.com/laminate/laminate/store"
 )
 
 // brandFlags are the branding flags of event create and event update.
 type brandFlags struct {
-	logo, accent, tour, short, contact *string
-	noLogo                             *bool
+	logo, accent, tour, short, contact, fonts *string
+	noLogo                                    *bool
 }
 
 func brandingFlags(fs *flagSet) *brandFlags {
@@ -24,7 +25,15 @@ func brandingFlags(fs *flagSet) *brandFlags {
 		short:   fs.String("short-name", "", "the event's short name on round stickers (default: the event name)"),
 		contact: fs.String("contact", "", "how to reach the production office, printed on the back of badges"),
 		noLogo:  fs.Bool("no-logo", false, "event update: remove the logo"),
+		fonts:   fs.String("fonts", "", "folder of extra fonts (Noto): the event's texts must print in these or the system's fonts"),
 	}
+}
+
+// printable is the check of the event's texts against --fonts and the
+// system fonts: text no font prints is refused now, not at the first print.
+func (f *brandFlags) printable() (render.Printable, error) {
+	lib, err := fontLibrary(*f.fonts)
+	return render.Printable{Fonts: lib}, err
 }
 
 // apply returns old changed by the flags that were given (every flag for
@@ -77,6 +86,13 @@ func eventUpdate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	b, err := bf.apply(fs, e.Branding)
 	if err != nil {
 		return err
+	}
+	pr, err := bf.printable()
+	if err == nil {
+		err = pr.CheckBranding(e.Branding, b)
+	}
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.ID, err)
 	}
 	if _, err := a.st.SetBranding(ctx, e.ID, b, a.actor()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

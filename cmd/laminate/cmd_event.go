@@ -138,6 +138,13 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 		return err
 	}
 	e.Branding = b
+	pr, err := bf.printable()
+	if err == nil {
+		err = pr.CheckEvent(e)
+	}
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.ID, err)
+	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
