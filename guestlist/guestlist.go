@@ -12,6 +12,7 @@ package guestlist
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,10 @@ var ErrTooLarge = errors.New("guest list too large")
 // ErrUnreadable is a file that is neither a CSV nor an XLSX workbook
 // that can be read; nothing of it is used.
 var ErrUnreadable = errors.New("guest list cannot be read")
+
+// ErrRead wraps an error of the reader a list came from (a connection
+// reset mid-upload, say): the machine's, not the list's.
+var ErrRead = errors.New("guest list could not be read")
 
 // A CellError is one problem of a guest list, for the person who fixes the
 // spreadsheet: the line (the spreadsheet's row number, 1 for the header),
@@ -156,7 +161,7 @@ type Preview struct {
 func Read(r io.Reader, ev *pass.Event, chk signer.TextChecker) (*Preview, error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
 	if len(b) > MaxBytes {
 		return nil, fmt.Errorf("%w: larger than %d MiB; split the list", ErrTooLarge, MaxBytes>>20)
@@ -225,10 +230,10 @@ func (p *Preview) read(src source, ev *pass.Event, chk signer.TextChecker) error
 		case name == "":
 			// An empty header cell names no column: its cells are not read.
 		case !slices.Contains(Columns, name):
-			p.fail(CellError{Line: line, Column: i + 1, Cell: src.cell(line, i+1), Header: header[i],
+			p.fail(CellError{Line: line, Column: i + 1, Cell: src.cell(line, i+1),
 				Message: fmt.Sprintf("unknown column %q: want %s", clip(header[i]), strings.Join(Columns, ", "))})
 		case col[name] != 0:
-			p.fail(CellError{Line: line, Column: i + 1, Cell: src.cell(line, i+1), Header: header[i],
+			p.fail(CellError{Line: line, Column: i + 1, Cell: src.cell(line, i+1),
 				Message: fmt.Sprintf("column %q appears twice", name)})
 		default:
 			col[name] = i + 1
@@ -265,7 +270,7 @@ func (p *Preview) read(src source, ev *pass.Event, chk signer.TextChecker) error
 		p.Rows = append(p.Rows, row)
 	}
 	if len(p.Rows) == 0 {
-		p.fail(CellError{Line: line + 1, Message: "the list has a header but no rows"})
+		p.fail(CellError{Line: line + 1, Message: "guest list has no rows (only a header)"})
 	}
 	p.count()
 	return nil
@@ -293,7 +298,7 @@ func parseRow(src source, line int, rec, header []string, col map[string]int, ev
 	if len(rec) > len(header) {
 		for i := len(header); i < len(rec); i++ {
 			if strings.TrimSpace(rec[i]) != "" {
-				bad(0, "%d cells, but the header has %d (a comma in a name needs \"quotes\")", len(rec), len(header))
+				bad(0, "%d fields, but the header has %d (a comma in a name needs \"quotes\")", len(rec), len(header))
 				return row
 			}
 		}
@@ -550,4 +555,25 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// Keys finds the passes already issued for an event; a store.Store is one.
+type Keys interface {
+	PassKeys(ctx context.Context, event string) ([]store.PassKey, error)
+}
+
+// Check reads a guest list for ev ([Read]) and marks the rows that repeat
+// a pass already issued for it, found in st: the preview a person
+// confirms, and the check every batch passes before it is issued.
+func Check(ctx context.Context, r io.Reader, ev *pass.Event, chk signer.TextChecker, st Keys) (*Preview, error) {
+	p, err := Read(r, ev, chk)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := st.PassKeys(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.MarkDuplicates(keys)
+	return p, nil
 }

@@ -49,7 +49,7 @@ func TestParseCSV(t *testing.T) {
 		{name: "ok/ref", in: "name,type,ref\nAnn,AAA,TIX-1\n", rows: 1},
 		{name: "fail/empty", in: "", line: 1, want: "empty file"},
 		{name: "fail/header-only", in: "name,type\n", rows: 0, line: 2, want: "no rows"},
-		{name: "fail/unknown-column", in: "name,type,mail\nA,AAA,x\n", line: 1, column: 3, header: "mail", want: `unknown column "mail": want name, type`},
+		{name: "fail/unknown-column", in: "name,type,mail\nA,AAA,x\n", line: 1, column: 3, want: `unknown column "mail": want name, type`},
 		{name: "fail/duplicate-column", in: "name,type,name\nA,AAA,B\n", line: 1, column: 3, want: "appears twice"},
 		{name: "fail/missing-name-column", in: "type\nAAA\n", line: 1, want: `missing column "name"`},
 		{name: "fail/bad-type", in: "name,type\nA,AAA\nB,ROADIE\n", rows: 2, line: 3, column: 2, header: "type", want: "ROADIE"},
@@ -62,7 +62,7 @@ func TestParseCSV(t *testing.T) {
 		{name: "fail/bad-role", in: "name,type,role\nA,STAFF,Head Chef\n", rows: 1, line: 2, column: 3, want: "bad role"},
 		{name: "fail/bad-time", in: "name,type,valid_until\nA,AAA,soon\n", rows: 1, line: 2, column: 3, header: "valid_until", want: `bad time "soon": want RFC 3339`},
 		{name: "fail/reversed-validity", in: "name,type,valid_from,valid_until\nA,AAA,2027-03-05 22:00,2027-03-05 20:00\n", rows: 1, line: 2, column: 4, want: "before it becomes valid"},
-		{name: "fail/ragged", in: "name,type\nA,AAA,x\n", rows: 1, line: 2, want: "3 cells, but the header has 2"},
+		{name: "fail/ragged", in: "name,type\nA,AAA,x\n", rows: 1, line: 2, want: "3 fields, but the header has 2"},
 		{name: "fail/long-ref", in: "name,type,ref\nA,AAA," + strings.Repeat("r", 65) + "\n", rows: 1, line: 2, column: 3, want: "ref"},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,9 @@ type Error struct {
 	Status  int
 	Code    string // machine code: bad_request, unauthorized, …
 	Message string // for people; no internal detail
+	// Details, when set, is sent as "details": what a client shows to fix
+	// the request (a guest list's errors by line and column, say).
+	Details any
 	Err     error
 }
 
@@ -35,6 +38,7 @@ type errorBody struct {
 	Error struct {
 		Code      string `json:"code"`
 		Message   string `json:"message"`
+		Details   any    `json:"details,omitempty"`
 		RequestID string `json:"request_id"`
 	} `json:"error"`
 }
@@ -69,7 +73,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", "request_id", rid, "path", c.Request().URL.Path, "err", ae.Err)
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.RequestID = ae.Code, ae.Message, rid
+	body.Error.Code, body.Error.Message, body.Error.Details, body.Error.RequestID = ae.Code, ae.Message, ae.Details, rid
 	if err := c.JSON(ae.Status, body); err != nil {
 		s.log.Warn("writing error response", "request_id", rid, "err", err)
 	}

@@ -65,11 +65,11 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	}
 	db := w.Manifest.Database
 	if pg := w.Manifest.Postgres; pg != nil {
-		a.infof("wrote %s (%s): schema %q of PostgreSQL %s: %d events, %d passes, %d revocations, %d scans, %d signing keys",
-			*out, byteSize(w.Size), pg.Schema, pg.ServerVersion, db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
+		a.infof("wrote %s (%s): schema %q of PostgreSQL %s: %s",
+			*out, byteSize(w.Size), pg.Schema, pg.ServerVersion, storeCounts(db.Events, db.Passes, db.Revocations, db.Scans, w.Keys))
 	} else {
-		a.infof("wrote %s (%s): %d events, %d passes, %d revocations, %d scans, %d signing keys",
-			*out, byteSize(w.Size), db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
+		a.infof("wrote %s (%s): %s",
+			*out, byteSize(w.Size), storeCounts(db.Events, db.Passes, db.Revocations, db.Scans, w.Keys))
 	}
 	a.infof("it holds the private keys: keep it as safe as the keys")
 	return nil
@@ -131,11 +131,17 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 	}
 	made, sum := r.Manifest.Created.Local().Format("2006-01-02 15:04"), r.Summary
 	if r.Manifest.Store == backup.StorePostgres {
-		a.printf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
-			a.g.data, r.Schema, r.ServerVersion, archive, made, sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
+		a.printf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %s\n",
+			a.g.data, r.Schema, r.ServerVersion, archive, made, storeCounts(sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys))
 		return nil
 	}
-	a.printf("restored %s from %s (made %s): %d events, %d passes, %d revocations, %d scans, %d signing keys\n",
-		a.g.data, archive, made, sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
+	a.printf("restored %s from %s (made %s): %s\n",
+		a.g.data, archive, made, storeCounts(sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys))
 	return nil
+}
+
+// storeCounts says what a backup holds: "1 event, 2 passes, …".
+func storeCounts[N ~int | ~int64](events, passes, revocations, scans N, keys int) string {
+	return fmt.Sprintf("%s, %s, %s, %s, %s", plural(int(events), "event", "events"), plural(int(passes), "pass", "passes"),
+		plural(int(revocations), "revocation", "revocations"), plural(int(scans), "scan", "scans"), plural(keys, "signing key", "signing keys"))
 }
