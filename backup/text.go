@@ -6,7 +6,7 @@ import "fmt"
 // schema and version, and the counts of the database and keyring.
 func (w *Written) String() string {
 	db := w.Manifest.Database
-	counts := fmt.Sprintf("%d events, %d passes, %d revocations, %d scans, %d signing keys", db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
+	counts := storeCounts(db.Events, db.Passes, db.Revocations, db.Scans, w.Keys)
 	if pg := w.Manifest.Postgres; pg != nil {
 		return fmt.Sprintf("schema %q of PostgreSQL %s: %s", pg.Schema, pg.ServerVersion, counts)
 	}
@@ -17,7 +17,7 @@ func (w *Written) String() string {
 // for people.
 func (r *Restored) Text(data, archive string) string {
 	made, sum := r.Manifest.Created.Local().Format("2006-01-02 15:04"), r.Summary
-	counts := fmt.Sprintf("%d events, %d passes, %d revocations, %d scans, %d signing keys", sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
+	counts := storeCounts(sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
 	if r.Manifest.Store == StorePostgres {
 		return fmt.Sprintf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %s", data, r.Schema, r.ServerVersion, archive, made, counts)
 	}
@@ -35,4 +35,17 @@ func ByteSize(n int64) string {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+}
+
+// storeCounts says what a backup holds: "1 event, 2 passes, …".
+func storeCounts[N ~int | ~int64](events, passes, revocations, scans N, keys int) string {
+	return fmt.Sprintf("%s, %s, %s, %s, %s", plural(int64(events), "event", "events"), plural(int64(passes), "pass", "passes"),
+		plural(int64(revocations), "revocation", "revocations"), plural(int64(scans), "scan", "scans"), plural(int64(keys), "signing key", "signing keys"))
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

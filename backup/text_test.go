@@ -14,20 +14,20 @@ func TestText(t *testing.T) {
 	m := &Manifest{Created: time.Date(2027, 3, 5, 10, 0, 0, 0, time.Local)}
 	m.Database.Events, m.Database.Passes, m.Database.Scans = 1, 2, 3
 	w := &Written{Manifest: m, Keys: 1}
-	if got, want := w.String(), "1 events, 2 passes, 0 revocations, 3 scans, 1 signing keys"; got != want {
+	if got, want := w.String(), "1 event, 2 passes, 0 revocations, 3 scans, 1 signing key"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
 	r := &Restored{Manifest: m, Keys: 1}
 	r.Summary.Events = 1
-	if got, want := r.Text("data", "b.tar.gz"), "restored data from b.tar.gz (made 2027-03-05 10:00): 1 events, 0 passes, 0 revocations, 0 scans, 1 signing keys"; got != want {
+	if got, want := r.Text("data", "b.tar.gz"), "restored data from b.tar.gz (made 2027-03-05 10:00): 1 event, 0 passes, 0 revocations, 0 scans, 1 signing key"; got != want {
 		t.Errorf("Text = %q, want %q", got, want)
 	}
 	m.Store, m.Postgres = StorePostgres, &ManifestPG{Schema: "laminate", ServerVersion: "17.2"}
-	if got, want := w.String(), `schema "laminate" of PostgreSQL 17.2: 1 events, 2 passes, 0 revocations, 3 scans, 1 signing keys`; got != want {
+	if got, want := w.String(), `schema "laminate" of PostgreSQL 17.2: 1 event, 2 passes, 0 revocations, 3 scans, 1 signing key`; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
 	r.Schema, r.ServerVersion = "laminate", "17.2"
-	if got, want := r.Text("data", "b.tar.gz"), `restored data and schema "laminate" of PostgreSQL 17.2 from b.tar.gz (made 2027-03-05 10:00): 1 events, 0 passes, 0 revocations, 0 scans, 1 signing keys`; got != want {
+	if got, want := r.Text("data", "b.tar.gz"), `restored data and schema "laminate" of PostgreSQL 17.2 from b.tar.gz (made 2027-03-05 10:00): 1 event, 0 passes, 0 revocations, 0 scans, 1 signing key`; got != want {
 		t.Errorf("Text = %q, want %q", got, want)
 	}
 }

@@ -30,7 +30,14 @@ type Issued struct {
 	// the store's InsertPasses when Pass.Photo is set; its hash must be
 	// Pass.Photo. Reads leave it nil: the store's PassPhoto returns it.
 	PhotoJPEG []byte
+	// Ref is an external reference of the pass's holder (a guest list's
+	// ref column, a ticketing system's id): stored, never signed, and
+	// matched when the same list is uploaded again. "" for none.
+	Ref string
 }
+
+// MaxRefLen caps an external reference, in bytes.
+const MaxRefLen = 64
 
 // Revocation is the revocation of one pass.
 type Revocation struct {

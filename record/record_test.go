@@ -54,12 +54,12 @@ func TestRevocationText(t *testing.T) {
 func TestIssuedWriteText(t *testing.T) {
 	at := time.Date(2027, 3, 5, 10, 0, 0, 0, time.UTC)
 	p := &Issued{Pass: pass.Pass{Serial: "ABCD-EFGH", Event: "e1", Type: pass.Staff, Role: "security", Name: "Kim", ValidUntil: at.Add(time.Hour)},
-		Token: "tok", KID: "k1", IssuedAt: at}
+		Token: "tok", KID: "k1", IssuedAt: at, Ref: "crew-17"}
 	var b strings.Builder
-	p.WriteText(&b, &Revocation{Category: pass.RevokeLost, By: "cli:kim", At: at})
+	p.WriteText(&b, &Revocation{Category: pass.RevokeLost, By: "cli:kim", At: at}, time.FixedZone("CET", 3600))
 	want := "serial      ABCD-EFGH\nevent       e1\ntype        STAFF\nrole        security\nname        Kim\n" +
-		"valid until 2027-03-05T11:00:00Z\nissued      2027-03-05T10:00:00Z\nkey         k1\n" +
-		"REVOKED     2027-03-05T10:00:00Z by cli:kim: lost\ntoken       tok\n"
+		"valid until " + pass.FormatTime(at.Add(time.Hour), time.FixedZone("CET", 3600)) + "\nissued      " + pass.FormatTime(at, time.FixedZone("CET", 3600)) + "\nkey         k1\nref         crew-17\n" +
+		"REVOKED     " + pass.FormatTime(at, time.FixedZone("CET", 3600)) + " by cli:kim: lost\ntoken       tok\n"
 	if b.String() != want {
 		t.Errorf("WriteText:\n%s\nwant:\n%s", b.String(), want)
 	}

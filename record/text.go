@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/laminate/laminate/pass"
 )
 
 // WriteText writes the pass as "laminate passes show" prints it: what it
 // says, when and with which key it was issued, its revocation (rev, nil
-// when it is not revoked) and its token.
-func (p *Issued) WriteText(w io.Writer, rev *Revocation) {
+// when it is not revoked) and its token. Times are shown in loc, the
+// event's own time zone (nil: UTC), with the offset.
+func (p *Issued) WriteText(w io.Writer, rev *Revocation, loc *time.Location) {
 	fmt.Fprintf(w, "serial      %s\nevent       %s\ntype        %s\n", p.Serial, p.Event, p.Type)
 	if p.Role != "" {
 		fmt.Fprintf(w, "role        %s\n", p.Role)
@@ -19,11 +22,14 @@ func (p *Issued) WriteText(w io.Writer, rev *Revocation) {
 		fmt.Fprintf(w, "org         %s\n", p.Org)
 	}
 	if !p.ValidFrom.IsZero() {
-		fmt.Fprintf(w, "valid from  %s\n", p.ValidFrom.Format(time.RFC3339))
+		fmt.Fprintf(w, "valid from  %s\n", pass.FormatTime(p.ValidFrom, loc))
 	}
-	fmt.Fprintf(w, "valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
+	fmt.Fprintf(w, "valid until %s\nissued      %s\nkey         %s\n", pass.FormatTime(p.ValidUntil, loc), pass.FormatTime(p.IssuedAt, loc), p.KID)
+	if p.Ref != "" {
+		fmt.Fprintf(w, "ref         %s\n", p.Ref)
+	}
 	if rev != nil {
-		fmt.Fprintf(w, "REVOKED     %s by %s: %s\n", rev.At.Format(time.RFC3339), rev.By, rev.Text())
+		fmt.Fprintf(w, "REVOKED     %s by %s: %s\n", pass.FormatTime(rev.At, loc), rev.By, rev.Text())
 	}
 	fmt.Fprintf(w, "token       %s\n", p.Token)
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,7 +177,7 @@ func (s *Server) require(roles ...string) echo.MiddlewareFunc {
 				allowed = allowed || r == who.Role
 			}
 			if !allowed {
-				return apiError(http.StatusForbidden, "forbidden", fmt.Sprintf("a %s token cannot do this", who.Role))
+				return apiError(http.StatusForbidden, "forbidden", roleNeeded(roles, who.Role))
 			}
 			httpkit.SetCaller(c, who)
 			if who.Role == RoleScanner { // a door device: note that it is alive, and what it says of itself
@@ -186,4 +187,28 @@ func (s *Server) require(roles ...string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// roleNeeded says which roles an action needs and which the caller has:
+// "this needs an admin or issuer token; yours is a scanner token".
+func roleNeeded(roles []string, have string) string {
+	need := []string{RoleAdmin}
+	for _, r := range roles {
+		if !slices.Contains(need, r) {
+			need = append(need, r)
+		}
+	}
+	list := need[0]
+	if len(need) > 1 {
+		list = strings.Join(need[:len(need)-1], ", ") + " or " + need[len(need)-1]
+	}
+	return fmt.Sprintf("this needs %s %s token; yours is %s %s token", article(need[0]), list, article(have), have)
+}
+
+// article is "an" before a role that starts with a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -21,6 +21,7 @@ type errorBody struct {
 	Error struct {
 		Code      string `json:"code"`
 		Message   string `json:"message"`
+		Details   any    `json:"details,omitempty"`
 		RequestID string `json:"request_id"`
 	} `json:"error"`
 }
@@ -55,7 +56,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", "request_id", rid, "path", c.Request().URL.Path, "err", ae.Err)
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.RequestID = ae.Code, ae.Message, rid
+	body.Error.Code, body.Error.Message, body.Error.Details, body.Error.RequestID = ae.Code, ae.Message, ae.Details, rid
 	if err := c.JSON(ae.Status, body); err != nil {
 		s.log.Warn("writing error response", "request_id", rid, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,13 +21,18 @@ import (
 
 // IssueRequest is the body of POST /v1/passes.
 type IssueRequest struct {
-	Event      string     `json:"event"`
-	Type       string     `json:"type"`
-	Name       string     `json:"name"`
-	Org        string     `json:"org,omitempty"`
-	Role       string     `json:"role,omitempty"`
-	ValidFrom  *time.Time `json:"valid_from,omitempty"`
-	ValidUntil *time.Time `json:"valid_until,omitempty"`
+	Event string `json:"event"`
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Org   string `json:"org,omitempty"`
+	Role  string `json:"role,omitempty"`
+	// ValidFrom and ValidUntil follow the one time rule: RFC 3339, or a
+	// local time without offset read in the event's time zone.
+	ValidFrom  *LocalTime `json:"valid_from,omitempty"`
+	ValidUntil *LocalTime `json:"valid_until,omitempty"`
+	// Ref is an external reference (a ticketing system's id), stored with
+	// the pass and never signed; guest lists are matched by it.
+	Ref string `json:"ref,omitempty"`
 	// Photo is the holder's photo, a JPEG or PNG in standard base64 (at
 	// most photo.MaxBytes before encoding); its hash is signed into the pass.
 	Photo []byte `json:"photo,omitempty"`
@@ -112,20 +118,25 @@ func (s *Server) issueOne(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r := signer.Request{Name: req.Name, Org: req.Org}
+	r := signer.Request{Name: req.Name, Org: req.Org, Ref: strings.TrimSpace(req.Ref)}
 	if r.Type, err = pass.ParseType(req.Type); err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", err.Error())
+		return badBody(`field "type": ` + err.Error())
 	}
 	if req.Role != "" {
 		if r.Role, err = pass.ParseRole(req.Role); err != nil {
-			return apiError(http.StatusBadRequest, "bad_request", err.Error())
+			return badBody(`field "role": ` + err.Error())
 		}
 	}
-	if req.ValidFrom != nil {
-		r.ValidFrom = *req.ValidFrom
+	if r.ValidFrom, err = req.ValidFrom.In(ev.Location()); err != nil {
+		return badBody(`field "valid_from": ` + err.Error())
 	}
-	if req.ValidUntil != nil {
-		r.ValidUntil = *req.ValidUntil
+	if r.ValidUntil, err = req.ValidUntil.In(ev.Location()); err != nil {
+		return badBody(`field "valid_until": ` + err.Error())
+	}
+	if r.Ref != "" {
+		if err := pass.CheckText("ref", r.Ref, record.MaxRefLen, false); err != nil {
+			return badBody(`field "ref": ` + err.Error())
+		}
 	}
 	if r.Photo, err = preparePhoto(req.Photo); err != nil {
 		return err
@@ -151,63 +162,6 @@ func badIssue(err error) error {
 		return err
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
-}
-
-// maxCSV caps a guest list sent over HTTP.
-const maxCSV = signer.MaxGuestListBytes
-
-// issueBatch is POST /v1/passes/batch?event=ID with a CSV guest list as
-// the body: all or nothing, one JSON object per pass in the answer.
-func (s *Server) issueBatch(c echo.Context) error {
-	if err := c.Get("caller").(caller).Allows(c.QueryParam("event"), ""); err != nil {
-		return err
-	}
-	sg, err := s.signerOr503()
-	if err != nil {
-		return err
-	}
-	ev, err := s.eventOr404(c, c.QueryParam("event"))
-	if err != nil {
-		return err
-	}
-	var reqs []signer.Request
-	if isMultipart(c.Request()) {
-		if reqs, err = batchForm(c, ev, s.printable()); err != nil {
-			return err
-		}
-	} else {
-		body := http.MaxBytesReader(c.Response(), c.Request().Body, maxCSV)
-		if reqs, err = signer.ParseGuestListFor(body, ev, s.printable()); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return apiError(http.StatusRequestEntityTooLarge, "too_large", "guest list larger than 32 MiB")
-			}
-			return badGuestList(err)
-		}
-		if err := signer.LoadPhotos(reqs, nil); err != nil {
-			return apiError(http.StatusBadRequest, "bad_photo", "nothing issued: "+err.Error()+`: send the list and a ZIP of the photos as a multipart form (parts "guests" and "photos")`)
-		}
-	}
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).Actor(), issue.Options{Printable: s.printable()})
-	if err != nil {
-		return badIssue(err)
-	}
-	resp := make([]IssueResponse, len(out))
-	for i := range out {
-		resp[i] = Issued(&out[i])
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"issued": len(resp), "passes": resp})
-}
-
-// badGuestList is the 400 of a guest list that does not parse: a line
-// and column for a bad cell, a plain message when the body could not be
-// read (a reader's error is not the sender's to see).
-func badGuestList(err error) error {
-	var re *signer.RowError
-	if errors.As(err, &re) || errors.Is(err, signer.ErrEmptyGuestList) {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
-	}
-	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: the guest list could not be read", Err: err}
 }
 
 // getPDF prints one pass on a template: GET /v1/passes/{serial}/pdf?template=NAME.

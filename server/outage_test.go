@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/guestlist"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
-	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 )
 
@@ -379,15 +379,15 @@ func TestBadGuestList(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"row", &signer.RowError{Line: 3, Column: 2, Field: "type", Err: errors.New(`unknown pass type "ROADIE"`)}, `nothing issued: line 3, column 2 (type): unknown pass type "ROADIE"`},
-		{"empty", signer.ErrEmptyGuestList, "nothing issued: guest list has no rows"},
-		{"reader", fmt.Errorf("read tcp 10.0.0.1:8080->10.0.0.2:51234: %w", errors.New("connection reset by peer")), "nothing issued: the guest list could not be read"},
+		{"unreadable", fmt.Errorf("%w: an old .xls workbook", guestlist.ErrUnreadable), "nothing issued: guest list cannot be read: an old .xls workbook"},
+		{"too-large", fmt.Errorf("%w: more than 100000 rows", guestlist.ErrTooLarge), "nothing issued: guest list too large: more than 100000 rows"},
+		{"reader", fmt.Errorf("%w: %w", guestlist.ErrRead, fmt.Errorf("read tcp 10.0.0.1:8080->10.0.0.2:51234: %w", errors.New("connection reset by peer"))), "nothing issued: the guest list could not be read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ae *Error
-			if !errors.As(badGuestList(tt.err), &ae) || ae.Status != 400 || ae.Message != tt.want {
-				t.Errorf("badGuestList(%v) = %+v, want 400 %q", tt.err, ae, tt.want)
+			if !errors.As(unreadableList(tt.err, "nothing issued: "), &ae) || ae.Status >= 500 || ae.Message != tt.want {
+				t.Errorf("unreadableList(%v) = %+v, want 4xx %q", tt.err, ae, tt.want)
 			}
 		})
 	}

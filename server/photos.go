@@ -12,7 +12,6 @@ import (
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/photo"
-	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 )
 
@@ -112,7 +111,7 @@ func formError(err error, limit int64) error {
 }
 
 // issueForm reads POST /v1/passes as a multipart form: the fields of
-// IssueRequest as form fields (valid_from and valid_until in RFC 3339),
+// IssueRequest as form fields (valid_from and valid_until by the time rule),
 // and the photo as the file part "photo".
 func issueForm(c echo.Context) (IssueRequest, []byte, error) {
 	r := c.Request()
@@ -125,16 +124,16 @@ func issueForm(c echo.Context) (IssueRequest, []byte, error) {
 		Org: r.FormValue("org"), Role: r.FormValue("role")}
 	for _, f := range []struct {
 		name string
-		dst  **time.Time
+		dst  **LocalTime
 	}{{"valid_from", &req.ValidFrom}, {"valid_until", &req.ValidUntil}} {
 		if v := r.FormValue(f.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return req, nil, apiError(http.StatusBadRequest, "bad_request", f.name+": want RFC 3339, e.g. 2026-06-12T18:00:00+01:00")
+			if _, err := pass.ParseTime(v, time.UTC); err != nil {
+				return req, nil, badBody(`field "` + f.name + `": ` + err.Error())
 			}
-			*f.dst = &t
+			*f.dst = NewLocalTime(v)
 		}
 	}
+	req.Ref = r.FormValue("ref")
 	fhs := r.MultipartForm.File["photo"]
 	if len(fhs) == 0 {
 		return req, nil, nil
@@ -168,54 +167,4 @@ func preparePhoto(b []byte) ([]byte, error) {
 		return nil, apiError(http.StatusBadRequest, "bad_photo", "nothing issued: photo: "+err.Error())
 	}
 	return out, nil
-}
-
-// batchForm reads POST /v1/passes/batch as a multipart form: the guest
-// list in the part "guests" and, when its photo column names files, a ZIP
-// of them in the part "photos".
-func batchForm(c echo.Context, ev *pass.Event, chk signer.TextChecker) ([]signer.Request, error) {
-	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBatchForm)
-	if err := r.ParseMultipartForm(formMemory); err != nil {
-		return nil, formError(err, maxBatchForm)
-	}
-	defer r.MultipartForm.RemoveAll()
-	guests := r.MultipartForm.File["guests"]
-	if len(guests) != 1 {
-		return nil, apiError(http.StatusBadRequest, "bad_request", `the form needs one file part "guests" (the CSV guest list), and "photos" (a ZIP) when it names photos`)
-	}
-	gf, err := guests[0].Open()
-	if err != nil {
-		return nil, formError(err, maxBatchForm)
-	}
-	defer gf.Close()
-	reqs, err := signer.ParseGuestListFor(gf, ev, chk)
-	if err != nil {
-		return nil, badGuestList(err)
-	}
-	var load func(string) ([]byte, error)
-	if zips := r.MultipartForm.File["photos"]; len(zips) == 1 {
-		zf, err := zips[0].Open()
-		if err != nil {
-			return nil, formError(err, maxBatchForm)
-		}
-		defer zf.Close()
-		src, err := photo.OpenZip(zf, zips[0].Size)
-		if err != nil {
-			return nil, apiError(http.StatusBadRequest, "bad_photo", "nothing issued: photos: "+err.Error())
-		}
-		load = func(name string) ([]byte, error) {
-			b, err := src.Read(name)
-			if err == nil {
-				b, err = photo.Process(b)
-			}
-			return b, err
-		}
-	} else if len(zips) > 1 {
-		return nil, apiError(http.StatusBadRequest, "bad_request", `one "photos" ZIP per guest list`)
-	}
-	if err := signer.LoadPhotos(reqs, load); err != nil {
-		return nil, apiError(http.StatusBadRequest, "bad_photo", "nothing issued: "+err.Error())
-	}
-	return reqs, nil
 }

@@ -190,6 +190,7 @@ func (s *Server) routes() {
 	api.GET("/alerts", s.getAlerts, s.require(RoleScanner))
 	api.POST("/passes", s.issueOne, s.require(RoleIssuer))
 	api.POST("/passes/batch", s.issueBatch, s.require(RoleIssuer))
+	api.POST("/events/:id/guestlists/preview", s.previewGuestList, s.require(RoleIssuer))
 	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
 	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
@@ -384,10 +385,11 @@ func (s *Server) syncIssued(ctx context.Context) error {
 // decodeJSON reads a JSON body strictly: one object, no unknown fields.
 func decodeJSON(c echo.Context, v any) error { return decodeJSONLimit(c, v, maxBody) }
 
-// decodeJSONLimit is decodeJSON with a body limit of its own.
+// decodeJSONLimit is decodeJSON with a body limit of its own. A bad body
+// gets a 400 naming the field and what it wants (decodeStrict).
 func decodeJSONLimit(c echo.Context, v any, limit int64) error {
-	dec := jsonDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, limit))
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, limit))
+	if err != nil {
 		var he *echo.HTTPError
 		if errors.As(err, &he) {
 			return he // body limit
@@ -396,12 +398,9 @@ func decodeJSONLimit(c echo.Context, v any, limit int64) error {
 		if errors.As(err, &mbe) {
 			return apiError(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
 		}
-		return apiError(http.StatusBadRequest, "bad_request", "body is not a JSON object of the expected shape")
+		return apiError(http.StatusBadRequest, "bad_request", "the body could not be read")
 	}
-	if dec.More() {
-		return apiError(http.StatusBadRequest, "bad_request", "one JSON object per request")
-	}
-	return nil
+	return decodeStrict(body, v)
 }
 
 // Sync keeps the revocation set and the keyring in step with the store

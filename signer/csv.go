@@ -143,7 +143,7 @@ func parseRow(rec []string, col map[string]int, ev *pass.Event, chk TextChecker)
 	}
 	req.Type = t
 	req.Org, _ = get("org")
-	req.PhotoFile, req.photoCol = get("photo")
+	req.PhotoFile, req.PhotoCol = get("photo")
 	if role, c := get("role"); role != "" {
 		if req.Role, err = pass.ParseRole(role); err != nil {
 			return req, &RowError{Column: c, Err: err}
@@ -200,16 +200,9 @@ var probeSerial = func() pass.Serial {
 	return s
 }()
 
-// ParseTime reads RFC 3339, or "YYYY-MM-DD HH:MM" in loc.
-func ParseTime(s string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation("2006-01-02 15:04", s, loc); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("bad time %q (want RFC 3339, e.g. 2026-06-12T18:00:00+01:00, or 2026-06-12 18:00)", s)
-}
+// ParseTime reads a time by the one rule of guest lists, the CLI and the
+// API: [pass.ParseTime].
+func ParseTime(s string, loc *time.Location) (time.Time, error) { return pass.ParseTime(s, loc) }
 
 func csvErr(err error) error {
 	var pe *csv.ParseError
@@ -238,17 +231,17 @@ func LoadPhotos(reqs []Request, load func(name string) ([]byte, error)) error {
 			continue
 		}
 		if load == nil {
-			return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo",
+			return &RowError{Line: r.Line, Column: r.PhotoCol, Field: "photo",
 				Err: fmt.Errorf("the guest list names photo %q but no photos were given (give a folder or ZIP of photos)", r.PhotoFile)}
 		}
 		b, ok := loaded[r.PhotoFile]
 		if !ok {
 			var err error
 			if b, err = load(r.PhotoFile); err != nil {
-				return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo", Err: err}
+				return &RowError{Line: r.Line, Column: r.PhotoCol, Field: "photo", Err: err}
 			}
 			if total += len(b); total > maxBatchPhotos {
-				return &RowError{Line: r.Line, Column: r.photoCol, Field: "photo",
+				return &RowError{Line: r.Line, Column: r.PhotoCol, Field: "photo",
 					Err: fmt.Errorf("the photos of this list come to more than %d MiB once prepared: split the list", maxBatchPhotos>>20)}
 			}
 			loaded[r.PhotoFile] = b

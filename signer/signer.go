@@ -124,7 +124,11 @@ type Request struct {
 	// PhotoFile is the guest list's photo cell: the name of a file that
 	// [LoadPhotos] turns into Photo.
 	PhotoFile string
-	photoCol  int // the guest list's photo column, for errors
+	// PhotoCol is the guest list's photo column (1-based), for errors.
+	PhotoCol int
+	// Ref is the guest list's external reference (its ref column): stored
+	// with the pass, never signed, so a list uploaded again is matched.
+	Ref string
 
 	// Line is the guest-list line the request came from (0: none), so that
 	// an error found while signing still names it.
@@ -174,7 +178,7 @@ func (s *Signer) Issue(ev *pass.Event, r Request) (record.Issued, error) {
 	if err != nil {
 		return record.Issued{}, err
 	}
-	return record.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now, PhotoJPEG: r.Photo}, nil
+	return record.Issued{Pass: p, Token: tok, KID: s.kid, IssuedAt: now, PhotoJPEG: r.Photo, Ref: r.Ref}, nil
 }
 
 // TextChecker says whether text can be printed on a pass: that some font

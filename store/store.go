@@ -276,6 +276,16 @@ type RevokeFilter struct {
 	IssuedBefore time.Time
 }
 
+// PassKey is what finds a pass again when a guest list is uploaded
+// twice: its type, name and external reference ([Store.PassKeys]).
+type PassKey struct {
+	Serial  pass.Serial
+	Type    pass.Type
+	Name    string
+	Ref     string // "" for none
+	Revoked bool
+}
+
 // PassFilter selects passes in [Store.Passes].
 type PassFilter struct {
 	Event string // empty: every event
@@ -300,6 +310,11 @@ type Store interface {
 	Pass(ctx context.Context, serial pass.Serial) (*Issued, error)
 	// Passes returns the passes matching f, ordered by issue time, then serial.
 	Passes(ctx context.Context, f PassFilter) ([]*Issued, error)
+	// PassKeys returns the type, name and external reference of every
+	// pass of event (revoked ones marked), ordered by issue time, then
+	// serial: what a guest list is checked against for passes already
+	// issued. It reads the index on (event, type, name, ref), never a token.
+	PassKeys(ctx context.Context, event string) ([]PassKey, error)
 	// PassPhoto returns the stored photo of a pass (a JPEG), or ErrNotFound
 	// when the pass has none. The caller compares its hash with the one
 	// the pass signs: the store does not vouch for it.

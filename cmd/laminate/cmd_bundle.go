@@ -68,8 +68,8 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err := atomicfile.WriteFile(*out, []byte(jws+"\n"), 0o644); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	a.printf("wrote %s: offline bundle for %s, %d revoked passes (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
-		*out, ev.ID, len(b.Revocations.Serials), b.Revocations.Seq, b.Expires().Format(time.RFC3339), b.Door.CloneWindow(), len(jws))
+	a.printf("wrote %s: offline bundle for %s, %s (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
+		*out, ev.ID, plural(len(b.Revocations.Serials), "revoked pass", "revoked passes"), b.Revocations.Seq, pass.FormatTime(b.Expires(), ev.Location()), b.Door.CloneWindow(), len(jws))
 	return nil
 }
 

@@ -14,23 +14,46 @@ import (
 	"github.com/laminate/laminate/store"
 )
 
-// timeFlag is a flag holding an RFC 3339 time.
-type timeFlag struct{ t time.Time }
+// timeFlag is a flag holding a time by the one rule (pass.TimeRule):
+// RFC 3339, or a local time without offset that [timeFlag.in] reads in
+// the event's time zone.
+type timeFlag struct {
+	t     time.Time // RFC 3339 as given; a local time read in UTC until in says otherwise
+	raw   string
+	local bool
+}
 
 func (f *timeFlag) String() string {
 	if f.t.IsZero() {
 		return ""
 	}
-	return f.t.Format(time.RFC3339)
+	return f.raw
 }
 
 func (f *timeFlag) Set(s string) error {
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := pass.ParseTime(s, time.UTC)
 	if err != nil {
-		return fmt.Errorf("want an RFC 3339 time such as 2026-06-12T20:00:00+01:00")
+		return fmt.Errorf("want %s", pass.TimeRule)
 	}
-	f.t = t
+	_, rerr := time.Parse(time.RFC3339, strings.TrimSpace(s))
+	f.t, f.raw, f.local = t, s, rerr != nil
 	return nil
+}
+
+// in is the time, a local one read in loc (the event's time zone).
+func (f *timeFlag) in(loc *time.Location) (time.Time, error) {
+	if !f.local {
+		return f.t, nil
+	}
+	return pass.ParseTime(f.raw, loc)
+}
+
+// abs is the time where no event's zone is known: it needs an offset.
+func (f *timeFlag) abs(flag string) (time.Time, error) {
+	if f.local {
+		return time.Time{}, usagef("--%s %s has no UTC offset: give RFC 3339 such as 2027-03-05T20:00:00+01:00", flag, f.raw)
+	}
+	return f.t, nil
 }
 
 func cmdEvent(ctx context.Context, a *app, args []string) error {
@@ -85,8 +108,8 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	name := fs.String("name", "", "event name as printed")
 	venue := fs.String("venue", "", "venue")
 	var start, end, from, until, mgFrom, mgUntil timeFlag
-	fs.Var(&start, "start", "show start (RFC 3339)")
-	fs.Var(&end, "end", "show end (RFC 3339)")
+	fs.Var(&start, "start", "show start (RFC 3339: its offset is the event's time zone)")
+	fs.Var(&end, "end", "show end (RFC 3339, or a local time such as 2027-03-05 23:00 in the event's time zone; so are the times below)")
 	fs.Var(&from, "access-from", "access opens (default 12 h before show start)")
 	fs.Var(&until, "access-until", "access closes (default 6 h after show end)")
 	fs.Var(&mgFrom, "meet-greet-from", "meet & greet opens (default 2 h before show start)")
@@ -101,9 +124,19 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	if err := required(fs, "id", "name", "start", "end"); err != nil {
 		return err
 	}
+	showStart, err := start.abs("start")
+	if err != nil {
+		return err
+	}
+	var ts [5]time.Time
+	for i, f := range []*timeFlag{&from, &end, &until, &mgFrom, &mgUntil} {
+		if ts[i], err = f.in(showStart.Location()); err != nil {
+			return err
+		}
+	}
 	e := &pass.Event{ID: *id, Name: *name, Venue: *venue, Schedule: pass.Schedule{
-		AccessFrom: from.t, ShowStart: start.t, ShowEnd: end.t, AccessUntil: until.t,
-		MeetGreetFrom: mgFrom.t, MeetGreetUntil: mgUntil.t, PhotoDuration: *photo,
+		AccessFrom: ts[0], ShowStart: showStart, ShowEnd: ts[1], AccessUntil: ts[2],
+		MeetGreetFrom: ts[3], MeetGreetUntil: ts[4], PhotoDuration: *photo,
 	}}
 	if *policyFile != "" {
 		if ext := strings.ToLower(filepath.Ext(*policyFile)); ext == ".yaml" || ext == ".yml" {

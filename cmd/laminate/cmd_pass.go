@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/guestlist"
 	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
@@ -30,9 +31,10 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	org := fs.String("org", "", "organisation (optional)")
 	role := fs.String("role", "", "role (required for STAFF: catering, security, publicist, merchandising, …)")
 	var from, until timeFlag
-	fs.Var(&from, "valid-from", "valid from (RFC 3339; default: from issuance)")
-	fs.Var(&until, "valid-until", "valid until (RFC 3339; default: when the event's access closes)")
-	csvFile := fs.String("csv", "", "guest list CSV (header: name,type[,org,role,valid_from,valid_until,photo]); - for standard input")
+	fs.Var(&from, "valid-from", "valid from (RFC 3339, or a local time such as 2027-03-05 18:00 in the event's time zone; default: from issuance)")
+	fs.Var(&until, "valid-until", "valid until (RFC 3339, or a local time in the event's time zone; default: when the event's access closes)")
+	csvFile := fs.String("csv", "", "guest list, CSV or XLSX (header: name,type[,org,role,valid_from,valid_until,photo,ref]); - for standard input")
+	allowDups := fs.Bool("allow-duplicates", false, "with --csv: also issue the rows that repeat a pass already issued for the event (same type and name, or same ref) or an earlier row")
 	photoFile := fs.String("photo", "", "holder's photo, JPEG or PNG (cropped to 3:4, metadata stripped, its hash signed into the pass)")
 	photos := fs.String("photos", "", "folder or .zip of the photos a guest list's photo column names")
 	asJSON := fs.Bool("json", false, "print one JSON object per pass")
@@ -91,15 +93,26 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 				return err
 			}
 		}
-		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: from.t, ValidUntil: until.t}}
+		vf, err := from.in(ev.Location())
+		if err != nil {
+			return err
+		}
+		vu, err := until.in(ev.Location())
+		if err != nil {
+			return err
+		}
+		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: vf, ValidUntil: vu}}
 		if *photoFile != "" {
 			if reqs[0].Photo, err = readPhoto(*photoFile); err != nil {
 				return err
 			}
 		}
 	} else {
-		if reqs, err = a.readGuestList(*csvFile, ev, printable); err != nil {
+		if reqs, err = a.readGuestList(ctx, *csvFile, ev, printable, *allowDups); err != nil {
 			return err
+		}
+		if len(reqs) == 0 {
+			return nil
 		}
 		if err := loadGuestPhotos(reqs, *csvFile, *photos); err != nil {
 			return err
@@ -142,19 +155,24 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		a.printf("%s\t%s\t%s\t%s\n", p.Serial, p.Type, p.Name, p.Token)
 	}
 	if !single {
-		a.infof("issued %d passes for %s", len(issued), ev.ID)
+		a.infof("issued %s for %s", plural(len(issued), "pass", "passes"), ev.ID)
 	}
 	if pdf != nil {
 		if err := atomicfile.WriteFile(*pdfOut, pdf, 0o644); err != nil {
 			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
 				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
 		}
-		a.infof("wrote %s: %d passes on %d pages (%s)", *pdfOut, len(issued), pages(len(issued), tpl, *pf.duplex), tpl.Name)
+		a.infof("wrote %s: %s on %s (%s)", *pdfOut, plural(len(issued), "pass", "passes"), plural(pages(len(issued), tpl, *pf.duplex), "page", "pages"), tpl.Name)
 	}
 	return nil
 }
 
-func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker) ([]signer.Request, error) {
+// readGuestList reads a guest list (CSV or XLSX, "-" for standard input)
+// and checks it against the passes already issued for ev: every error is
+// reported and nothing issued; the rows that repeat a pass or an earlier
+// row are issued only with allowDups. It says what it found ("9 already
+// issued, 0 new") and returns the requests to issue.
+func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, chk signer.TextChecker, allowDups bool) ([]signer.Request, error) {
 	var r io.Reader = a.stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -166,11 +184,59 @@ func (a *app) readGuestList(path string, ev *pass.Event, chk signer.TextChecker)
 	} else {
 		path = "standard input"
 	}
-	reqs, err := signer.ParseGuestListFor(r, ev, chk)
+	p, err := guestlist.Check(ctx, r, ev, chk, a.st)
 	if err != nil {
 		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
 	}
+	if len(p.Errors) > 1 {
+		for _, e := range p.Errors[1:min(len(p.Errors), 50)] {
+			a.infof("%s: %s", path, e.Error())
+		}
+	}
+	choice := guestlist.Skip
+	if allowDups {
+		choice = guestlist.Issue
+	}
+	reqs, err := p.Requests(choice)
+	if err != nil {
+		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
+	}
+	dups := p.Counts.AlreadyIssued + p.Counts.Repeated
+	if dups == 0 {
+		return reqs, nil
+	}
+	a.infof("%s: %s", path, p.Summary())
+	shown := 0
+	for _, row := range p.Rows {
+		if row.Duplicate == nil || shown == 20 {
+			continue
+		}
+		shown++
+		if row.Duplicate.Of == guestlist.OfIssued {
+			a.infof("  line %d (%s): already issued as %s", row.Line, row.Name, row.Duplicate.Serial)
+		} else {
+			a.infof("  line %d (%s): repeats line %d", row.Line, row.Name, row.Duplicate.Line)
+		}
+	}
+	if dups > shown {
+		a.infof("  … and %d more", dups-shown)
+	}
+	if allowDups {
+		a.infof("--allow-duplicates: issuing the %s too", plural(dups, "duplicate", "duplicates"))
+	} else if len(reqs) == 0 {
+		a.infof("nothing issued (--allow-duplicates issues them again)")
+	} else {
+		a.infof("issuing the %s only (--allow-duplicates issues the others too)", plural(len(reqs), "new row", "new rows"))
+	}
 	return reqs, nil
+}
+
+// plural is n with its noun: "1 pass", "2 passes".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // readPhoto reads and prepares the photo of one pass (--photo FILE).
@@ -242,7 +308,11 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, store.ErrAlreadyRevoked):
 		old, oerr := a.st.Revocation(ctx, serial)
 		if oerr == nil {
-			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), old.At.Format("2006-01-02 15:04"))
+			var loc *time.Location
+			if ev, err := a.st.Event(ctx, old.Event); err == nil {
+				loc = ev.Location()
+			}
+			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), pass.FormatTime(old.At, loc))
 		}
 		return err
 	case err != nil:
@@ -277,7 +347,10 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		}
 		tok = string(b)
 	}
-	at := atFlag.t
+	at, err := atFlag.abs("at")
+	if err != nil {
+		return err
+	}
 	if at.IsZero() {
 		at = time.Now()
 	}
@@ -419,11 +492,15 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
+		var loc *time.Location // times in the event's own zone
+		if ev, err := a.st.Event(ctx, p.Event); err == nil {
+			loc = ev.Location()
+		}
 		r, err := a.st.Revocation(ctx, serial)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		p.WriteText(a.stdout, r)
+		p.WriteText(a.stdout, r, loc)
 		return nil
 	}
 	return subcommandError("passes", sub)

@@ -145,7 +145,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	if err := atomicfile.WriteFile(*out, pdf, 0o644); err != nil {
 		return err
 	}
-	a.infof("wrote %s: %d passes on %d pages (%s)", *out, len(issued), pages(len(issued), tpl, *pf.duplex), tpl.Name)
+	a.infof("wrote %s: %s on %s (%s)", *out, plural(len(issued), "pass", "passes"), plural(pages(len(issued), tpl, *pf.duplex), "page", "pages"), tpl.Name)
 	return nil
 }
 

@@ -30,6 +30,9 @@ type Error struct {
 	Status  int
 	Code    string // machine code: bad_request, unauthorized, …
 	Message string // for people; no internal detail
+	// Details, when set, is sent as "details": what a client shows to fix
+	// the request (a guest list's errors by line and column, say).
+	Details any
 	Err     error
 }
 

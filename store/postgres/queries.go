@@ -201,11 +201,11 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"passes"},
-			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo"},
+			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo", "ref"},
 			pgx.CopyFromSlice(len(passes), func(i int) ([]any, error) {
 				p := &passes[i]
 				return []any{string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo}, nil
+					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo, p.Ref}, nil
 			}))
 		if pe, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, serialOf(pe.Detail))
@@ -253,13 +253,13 @@ func serialOf(detail string) string {
 	return pass.Serial(v).String()
 }
 
-const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo`
+const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo, ref`
 
 func scanPass(row pgx.Row) (*store.Issued, error) {
 	var p store.Issued
 	var from *time.Time
 	if err := row.Scan(&p.Serial, &p.Event, &p.Type, &p.Role, &p.Name, &p.Org,
-		&from, &p.ValidUntil, &p.Issuer, &p.KID, &p.Token, &p.IssuedAt, &p.Photo); err != nil {
+		&from, &p.ValidUntil, &p.Issuer, &p.KID, &p.Token, &p.IssuedAt, &p.Photo, &p.Ref); err != nil {
 		return nil, err
 	}
 	p.ValidFrom, p.ValidUntil, p.IssuedAt = fromNull(from), p.ValidUntil.UTC(), p.IssuedAt.UTC()
@@ -289,6 +289,16 @@ func (s *Store) PassPhoto(ctx context.Context, serial pass.Serial) ([]byte, erro
 		return nil, dbErr(err, "pass_photos")
 	}
 	return b, nil
+}
+
+// PassKeys implements [store.Store].
+func (s *Store) PassKeys(ctx context.Context, event string) ([]store.PassKey, error) {
+	return query(ctx, s, func(row pgx.Row) (store.PassKey, error) {
+		var k store.PassKey
+		err := row.Scan(&k.Serial, &k.Type, &k.Name, &k.Ref, &k.Revoked)
+		return k, err
+	}, `SELECT p.serial, p.type, p.name, p.ref, EXISTS (SELECT 1 FROM revocations r WHERE r.serial = p.serial)
+		FROM passes p WHERE p.event = $1 ORDER BY p.issued_at, p.serial`, event)
 }
 
 // Passes implements [store.Store].

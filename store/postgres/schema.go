@@ -201,4 +201,12 @@ CREATE TABLE devices_seen (
 	queued   INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 9 (issue 13, guest lists; SQLite's migration 13): a pass's external
+	// reference (a guest list's ref column; '' for none), and the index
+	// that finds an event's passes by type, name and ref when a list is
+	// uploaded again.
+	`
+ALTER TABLE passes ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+CREATE INDEX passes_event_keys ON passes (event, type, name, ref, serial);
+`,
 }

@@ -202,8 +202,8 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 			}
 		}
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO passes
-			(serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			(serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo, ref)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -220,7 +220,7 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 				return err
 			}
 			_, err := ins.ExecContext(ctx, string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-				ts(p.ValidFrom), ts(p.ValidUntil), p.Issuer, p.KID, p.Token, ts(p.IssuedAt), p.Photo)
+				ts(p.ValidFrom), ts(p.ValidUntil), p.Issuer, p.KID, p.Token, ts(p.IssuedAt), p.Photo, p.Ref)
 			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 				return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, p.Serial)
 			}
@@ -242,13 +242,13 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 	})
 }
 
-const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo`
+const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo, ref`
 
 func scanPass(row scanner) (*store.Issued, error) {
 	var p store.Issued
 	var from, until, issued string
 	if err := row.Scan(&p.Serial, &p.Event, &p.Type, &p.Role, &p.Name, &p.Org,
-		&from, &until, &p.Issuer, &p.KID, &p.Token, &issued, &p.Photo); err != nil {
+		&from, &until, &p.Issuer, &p.KID, &p.Token, &issued, &p.Photo, &p.Ref); err != nil {
 		return nil, err
 	}
 	var err1, err2, err3 error
@@ -292,6 +292,16 @@ func (s *Store) Passes(ctx context.Context, f store.PassFilter) ([]*store.Issued
 		return query(ctx, s.r, scanPass, `SELECT `+passCols+` FROM passes WHERE event = ? ORDER BY issued_at, serial`, f.Event)
 	}
 	return query(ctx, s.r, scanPass, `SELECT `+passCols+` FROM passes ORDER BY issued_at, serial`)
+}
+
+// PassKeys implements [store.Store].
+func (s *Store) PassKeys(ctx context.Context, event string) ([]store.PassKey, error) {
+	return query(ctx, s.r, func(row scanner) (store.PassKey, error) {
+		var k store.PassKey
+		err := row.Scan(&k.Serial, &k.Type, &k.Name, &k.Ref, &k.Revoked)
+		return k, err
+	}, `SELECT p.serial, p.type, p.name, p.ref, EXISTS (SELECT 1 FROM revocations r WHERE r.serial = p.serial)
+		FROM passes p WHERE p.event = ? ORDER BY p.issued_at, p.serial`, event)
 }
 
 // Revoke implements [store.Store].

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"InsertPasses", testInsertPasses},
 		{"PassRoundTrip", testPassRoundTrip},
 		{"PassPhotos", testPassPhotos},
+		{"PassKeys", testPassKeys},
 		{"Revoke", testRevoke},
 		{"ToPrint", testToPrint},
 		{"RevocationsSince", testRevocationsSince},
