@@ -41,7 +41,14 @@ type Revocation struct {
 	Note     string              // for staff only: the admin API, the CLI and the audit log
 	By       string              // actor
 	At       time.Time
+	// SupersededBy is the pass that replaced this one when Category is
+	// pass.RevokeSuperseded (a reissue, issue 13); empty otherwise.
+	SupersededBy pass.Serial
 }
+
+// Superseded reports whether the revocation is a reissue's: the pass is
+// genuine but replaced by a newer one.
+func (r *Revocation) Superseded() bool { return r.Category == pass.RevokeSuperseded }
 
 // Decision is the answer a door gets for one scan, and a person's answer
 // to an [Attention] (a [Scan]'s Resolution: [Admit] or [Deny]).

@@ -45,9 +45,11 @@ func (s *Server) getBundle(c echo.Context) error {
 	}
 	// The door decides offline as this server does online: its clone
 	// window (serve --clone-window), not a default of the page's.
-	if b.Door, err = verifier.NewDoorRules(s.cfg.CloneWindow); err != nil {
+	door, err := verifier.NewDoorRules(s.cfg.CloneWindow)
+	if err != nil {
 		return err
 	}
+	b.SetDoor(door)
 	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		return err

@@ -65,7 +65,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	b.Door = door
+	b.SetDoor(door)
 	jws, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
 		return err
