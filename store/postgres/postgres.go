@@ -154,6 +154,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, dbErr(err, "connecting")
 	}
+	if err := s.fillSearch(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }

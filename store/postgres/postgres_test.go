@@ -634,3 +634,12 @@ func BenchmarkInsertPasses10k(b *testing.B) {
 func pgErr(code string) error {
 	return fmt.Errorf("query: %w", &pgconn.PgError{Code: code})
 }
+
+// LAMINATE_TEST_POSTGRES=... go test ./store/postgres -run '^$' -bench SearchPasses50k -benchtime 200x
+func BenchmarkSearchPasses50k(b *testing.B) {
+	baseURL(b)
+	storetest.BenchmarkSearchPasses50k(b, func(b *testing.B) store.Store {
+		s, _ := openTest(b)
+		return s
+	})
+}

@@ -172,6 +172,9 @@ func (s *Store) setup(ctx context.Context, path string) error {
 	if err := s.migrate(ctx, path); err != nil {
 		return err
 	}
+	if err := s.fillSearch(ctx); err != nil {
+		return err
+	}
 	var mode string
 	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return openErr(path, err)

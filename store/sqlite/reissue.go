@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
+)
+
+// Reissue implements [store.Store].
+func (s *Store) Reissue(ctx context.Context, next store.Issued, r *store.Revocation, reason pass.ReissueReason) error {
+	now := s.Now()
+	at := r.At
+	if at.IsZero() {
+		at = now
+	}
+	var seq int64
+	var event string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanRevocation(tx.QueryRowContext(ctx, `SELECT `+revCols+` FROM revocations WHERE serial = ?`, string(r.Serial)))
+		switch {
+		case err == nil:
+			return store.AlreadyRevoked(&old)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: reissue of %s: %w", r.Serial, err)
+		}
+		err = tx.QueryRowContext(ctx, `SELECT event FROM passes WHERE serial = ?`, string(r.Serial)).Scan(&event)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: pass %s", store.ErrNotFound, r.Serial)
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if err := store.CheckReissue(r.Serial, event, &next); err != nil {
+			return err
+		}
+		if err := s.insertPasses(ctx, tx, []store.Issued{next}, r.By, now); err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO revocations (serial, event, category, note, actor, at, superseded_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+			string(r.Serial), event, string(pass.RevokeSuperseded), r.Note, r.By, ts(at), string(next.Serial)).Scan(&seq)
+		if err != nil {
+			return fmt.Errorf("store: reissue of %s: %w", r.Serial, err)
+		}
+		return s.audit(ctx, tx, now, r.By, store.ActionPassReissue, string(r.Serial),
+			store.ReissueDetail(event, next.Serial, reason, r.Note, seq))
+	})
+	if err != nil {
+		return err
+	}
+	r.Seq, r.Event, r.At, r.Category, r.SupersededBy = seq, event, at, pass.RevokeSuperseded, next.Serial
+	return nil
+}
+
+// SearchPasses implements [store.Store]. The index passes_search (event,
+// search, serial) holds what the filter on words reads, in the order of
+// the answer, so a search walks one event's part of the index and stops
+// after limit hits.
+func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.SearchFilter, limit int, cursor string) (store.SearchPage, error) {
+	terms, err := store.SearchTerms(text)
+	if err != nil {
+		return store.SearchPage{}, err
+	}
+	if limit, err = store.CheckSearch(f, limit, cursor); err != nil {
+		return store.SearchPage{}, err
+	}
+	var q strings.Builder
+	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
+		FROM passes p LEFT JOIN revocations r ON r.serial = p.serial WHERE p.event = ?`)
+	args := []any{event}
+	for _, t := range terms {
+		q.WriteString(` AND instr(p.search, ?) > 0`)
+		args = append(args, t)
+	}
+	if f.Type != "" {
+		q.WriteString(` AND p.type = ?`)
+		args = append(args, string(f.Type))
+	}
+	switch f.Status {
+	case store.PassValid:
+		q.WriteString(` AND r.serial IS NULL`)
+	case store.PassRevoked:
+		q.WriteString(` AND r.category <> '` + string(pass.RevokeSuperseded) + `'`)
+	case store.PassSuperseded:
+		q.WriteString(` AND r.category = '` + string(pass.RevokeSuperseded) + `'`)
+	}
+	if cursor != "" {
+		q.WriteString(` AND (p.search, p.serial) > (SELECT search, serial FROM passes WHERE serial = ?)`)
+		args = append(args, cursor)
+	}
+	q.WriteString(` ORDER BY p.search, p.serial LIMIT ?`)
+	args = append(args, limit+1)
+	hits, err := query(ctx, s.r, scanHit, q.String(), args...)
+	if err != nil {
+		return store.SearchPage{}, err
+	}
+	var page store.SearchPage
+	if len(hits) > limit {
+		hits = hits[:limit]
+		page.Next = string(hits[limit-1].Serial)
+	}
+	page.Hits = hits
+	return page, nil
+}
+
+// more scans extra columns after those its scanner's caller names.
+type more struct {
+	scanner
+	dst []any
+}
+
+func (m more) Scan(dst ...any) error { return m.scanner.Scan(append(dst, m.dst...)...) }
+
+func scanHit(row scanner) (store.PassHit, error) {
+	var h store.PassHit
+	p, err := scanPass(more{row, []any{&h.Category, &h.SupersededBy}})
+	if err != nil {
+		return h, err
+	}
+	h.Issued, h.Status = *p, store.HitStatus(h.Category)
+	return h, nil
+}
+
+// fillSearch writes the search text of passes stored before it was kept
+// (migration 12), a thousand per transaction.
+func (s *Store) fillSearch(ctx context.Context) error {
+	for {
+		rows, err := query(ctx, s.w, func(sc scanner) (pass.Pass, error) {
+			var p pass.Pass
+			err := sc.Scan(&p.Serial, &p.Name, &p.Org, &p.Role)
+			return p, err
+		}, `SELECT serial, name, org, role FROM passes WHERE search = '' LIMIT 1000`)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			for i := range rows {
+				if _, err := tx.ExecContext(ctx, `UPDATE passes SET search = ? WHERE serial = ?`, store.SearchText(&rows[i]), string(rows[i].Serial)); err != nil {
+					return fmt.Errorf("store: search text of %s: %w", rows[i].Serial, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
