@@ -154,10 +154,6 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, dbErr(err, "connecting")
 	}
-	if err := s.fillSearch(ctx); err != nil {
-		s.pool.Close()
-		return nil, err
-	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -264,6 +260,11 @@ func migrate(ctx context.Context, conn *pgx.Conn, i int) error {
 	}
 	if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 		return dbErr(err, "migration %d", i+1)
+	}
+	if i+1 == searchMigration {
+		if err := fillSearch(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.Exec(ctx, `UPDATE laminate_schema SET version = $1`, i+1); err != nil {
 		return dbErr(err, "migration %d", i+1)

@@ -138,28 +138,29 @@ func scanHit(row pgx.Row) (store.PassHit, error) {
 	return h, nil
 }
 
-// fillSearch writes the search text of passes stored before it was kept
-// (migration 8), a thousand per transaction.
-func (s *Store) fillSearch(ctx context.Context) error {
-	for {
-		rows, err := query(ctx, s, func(row pgx.Row) (pass.Pass, error) {
-			var p pass.Pass
-			err := row.Scan(&p.Serial, &p.Name, &p.Org, &p.Role)
-			return p, err
-		}, `SELECT serial, name, org, role FROM passes WHERE search = '' LIMIT 1000`)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		err = s.inTx(ctx, func(tx pgx.Tx) error {
-			for i := range rows {
-				if _, err := tx.Exec(ctx, `UPDATE passes SET search = $1 WHERE serial = $2`, store.SearchText(&rows[i]), string(rows[i].Serial)); err != nil {
-					return dbErr(err, "search text of %s", rows[i].Serial)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+// searchMigration is the migration that adds passes.search; fillSearch
+// runs in its transaction.
+const searchMigration = 8
+
+// fillSearch writes the search text of the passes stored before it was
+// kept, in the transaction of the migration that adds it.
+func fillSearch(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT serial, name, org, role FROM passes`)
+	if err != nil {
+		return dbErr(err, "search text")
+	}
+	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pass.Pass, error) {
+		var p pass.Pass
+		err := row.Scan(&p.Serial, &p.Name, &p.Org, &p.Role)
+		return p, err
+	})
+	if err != nil {
+		return dbErr(err, "search text")
+	}
+	for i := range ps {
+		if _, err := tx.Exec(ctx, `UPDATE passes SET search = $1 WHERE serial = $2`, store.SearchText(&ps[i]), string(ps[i].Serial)); err != nil {
+			return dbErr(err, "search text of %s", ps[i].Serial)
 		}
 	}
+	return nil
 }

@@ -126,28 +126,34 @@ func scanHit(row scanner) (store.PassHit, error) {
 	return h, nil
 }
 
-// fillSearch writes the search text of passes stored before it was kept
-// (migration 12), a thousand per transaction.
-func (s *Store) fillSearch(ctx context.Context) error {
-	for {
-		rows, err := query(ctx, s.w, func(sc scanner) (pass.Pass, error) {
-			var p pass.Pass
-			err := sc.Scan(&p.Serial, &p.Name, &p.Org, &p.Role)
-			return p, err
-		}, `SELECT serial, name, org, role FROM passes WHERE search = '' LIMIT 1000`)
-		if err != nil || len(rows) == 0 {
+// searchMigration is the migration that adds passes.search; fillSearch
+// runs in its transaction.
+const searchMigration = 12
+
+// fillSearch writes the search text of the passes stored before it was
+// kept, in the transaction of the migration that adds it.
+func fillSearch(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT serial, name, org, role FROM passes`)
+	if err != nil {
+		return err
+	}
+	var ps []pass.Pass
+	for rows.Next() {
+		var p pass.Pass
+		if err := rows.Scan(&p.Serial, &p.Name, &p.Org, &p.Role); err != nil {
+			rows.Close()
 			return err
 		}
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			for i := range rows {
-				if _, err := tx.ExecContext(ctx, `UPDATE passes SET search = ? WHERE serial = ?`, store.SearchText(&rows[i]), string(rows[i].Serial)); err != nil {
-					return fmt.Errorf("store: search text of %s: %w", rows[i].Serial, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+		ps = append(ps, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range ps {
+		if _, err := tx.ExecContext(ctx, `UPDATE passes SET search = ? WHERE serial = ?`, store.SearchText(&ps[i]), string(ps[i].Serial)); err != nil {
+			return fmt.Errorf("search text of %s: %w", ps[i].Serial, err)
 		}
 	}
+	return nil
 }

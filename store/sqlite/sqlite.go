@@ -172,9 +172,6 @@ func (s *Store) setup(ctx context.Context, path string) error {
 	if err := s.migrate(ctx, path); err != nil {
 		return err
 	}
-	if err := s.fillSearch(ctx); err != nil {
-		return err
-	}
 	var mode string
 	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return openErr(path, err)
@@ -218,6 +215,11 @@ func (s *Store) migrateOne(ctx context.Context, path string) (done bool, err err
 	}
 	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
 		return false, fmt.Errorf("store: %s: migration %d: %w", path, version+1, err)
+	}
+	if version+1 == searchMigration {
+		if err := fillSearch(ctx, tx); err != nil {
+			return false, fmt.Errorf("store: %s: migration %d: %w", path, version+1, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
 		return false, openErr(path, err)
