@@ -88,7 +88,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 		return "$" + strconv.Itoa(len(args))
 	}
 	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM passes p LEFT JOIN revocations r ON r.serial = p.serial WHERE p.event = $1`)
+		FROM passes p `+join(f.Status)+` revocations r ON r.serial = p.serial WHERE p.event = $1`)
 	for _, t := range terms {
 		q.WriteString(` AND strpos(p.search, ` + arg(t) + `) > 0`)
 	}
@@ -163,4 +163,13 @@ func fillSearch(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	return nil
+}
+
+// join is how a search joins the revocations: a search of revoked or
+// superseded passes starts from them, the others keep every pass.
+func join(st store.PassStatus) string {
+	if st == store.PassRevoked || st == store.PassSuperseded {
+		return "JOIN"
+	}
+	return "LEFT JOIN"
 }

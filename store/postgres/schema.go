@@ -182,12 +182,13 @@ ALTER TABLE events ADD COLUMN branding TEXT;
 `,
 	// 8 (issue 13; SQLite's migration 12): reissue and search. A
 	// superseded pass's revocation names the pass that replaced it; a
-	// pass keeps its folded search text (store.SearchText), filled by
-	// Open for the passes stored before, and indexed with its event in
-	// the order a search answers.
+	// pass keeps its folded search text (store.SearchText), filled in
+	// this step for the passes stored before, and indexed with its event
+	// and type in the order a search answers.
 	`
 ALTER TABLE revocations ADD COLUMN superseded_by TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE passes ADD COLUMN search TEXT COLLATE "C" NOT NULL DEFAULT '';
-CREATE INDEX passes_search ON passes (event, search, serial);
+CREATE INDEX passes_search ON passes (event, search, serial, type);
+CREATE INDEX revocations_category ON revocations (event, category);
 `,
 }

@@ -71,7 +71,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 	}
 	var q strings.Builder
 	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM passes p LEFT JOIN revocations r ON r.serial = p.serial WHERE p.event = ?`)
+		FROM `+from(f.Status))
 	args := []any{event}
 	for _, t := range terms {
 		q.WriteString(` AND instr(p.search, ?) > 0`)
@@ -156,4 +156,14 @@ func fillSearch(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// from is where a search reads: a search of revoked or superseded passes
+// starts from their index (a few hundred, not the event's passes: CROSS
+// JOIN makes SQLite keep that order), the others from passes_search.
+func from(st store.PassStatus) string {
+	if st == store.PassRevoked || st == store.PassSuperseded {
+		return `revocations r CROSS JOIN passes p ON p.serial = r.serial WHERE r.event = ? AND p.event = r.event`
+	}
+	return `passes p LEFT JOIN revocations r ON r.serial = p.serial WHERE p.event = ?`
 }

@@ -174,12 +174,14 @@ ALTER TABLE events ADD COLUMN branding TEXT;
 `,
 	// 12 (issue 13): reissue and search. A superseded pass's revocation
 	// (category superseded) names the pass that replaced it; a pass keeps
-	// its folded search text (store.SearchText), filled by Open for the
-	// passes stored before, and indexed with its event so that a search
-	// reads the index alone, in the order it answers.
+	// its folded search text (store.SearchText), filled in this step for
+	// the passes stored before, and indexed with its event and type so
+	// that a search reads the index alone, in the order it answers; a
+	// search of revoked or superseded passes starts from their index.
 	`
 ALTER TABLE revocations ADD COLUMN superseded_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE passes ADD COLUMN search TEXT NOT NULL DEFAULT '';
-CREATE INDEX passes_search ON passes (event, search, serial);
+CREATE INDEX passes_search ON passes (event, search, serial, type);
+CREATE INDEX revocations_category ON revocations (event, category);
 `,
 }
