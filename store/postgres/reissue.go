@@ -88,7 +88,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 		return "$" + strconv.Itoa(len(args))
 	}
 	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM passes p `+join(f.Status)+` revocations r ON r.serial = p.serial WHERE p.event = $1`)
+		FROM passes p ` + join(f.Status) + ` revocations r ON r.serial = p.serial WHERE p.event = $1`)
 	for _, t := range terms {
 		q.WriteString(` AND strpos(p.search, ` + arg(t) + `) > 0`)
 	}

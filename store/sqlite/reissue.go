@@ -71,7 +71,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 	}
 	var q strings.Builder
 	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM `+from(f.Status))
+		FROM ` + from(f.Status))
 	args := []any{event}
 	for _, t := range terms {
 		q.WriteString(` AND instr(p.search, ?) > 0`)
