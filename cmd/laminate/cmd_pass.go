@@ -418,9 +418,12 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		revoked := map[pass.Serial]bool{}
+		revoked := map[pass.Serial]string{}
 		for _, r := range revs {
-			revoked[r.Serial] = true
+			revoked[r.Serial] = "revoked"
+			if r.Superseded() {
+				revoked[r.Serial] = "superseded by " + r.SupersededBy.String()
+			}
 		}
 		var rows [][]string
 		for _, p := range ps {
@@ -431,8 +434,8 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 				continue
 			}
 			state := "issued"
-			if revoked[p.Serial] {
-				state = "revoked"
+			if st := revoked[p.Serial]; st != "" {
+				state = st
 			}
 			role := string(p.Type)
 			if p.Role != "" {
@@ -475,7 +478,9 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 			a.printf("valid from  %s\n", p.ValidFrom.Format(time.RFC3339))
 		}
 		a.printf("valid until %s\nissued      %s\nkey         %s\n", p.ValidUntil.Format(time.RFC3339), p.IssuedAt.Format(time.RFC3339), p.KID)
-		if r, err := a.st.Revocation(ctx, serial); err == nil {
+		if r, err := a.st.Revocation(ctx, serial); err == nil && r.Superseded() {
+			a.printf("SUPERSEDED  %s by %s: replaced by %s\n", r.At.Format(time.RFC3339), r.By, r.SupersededBy)
+		} else if err == nil {
 			a.printf("REVOKED     %s by %s: %s\n", r.At.Format(time.RFC3339), r.By, revocationText(r))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
