@@ -71,8 +71,27 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 	}
 	var q strings.Builder
 	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM ` + from(f.Status))
-	args := []any{event}
+		FROM `)
+	var args []any
+	// A word of 3 characters or more that few passes hold is looked up in
+	// the trigram index; otherwise the walk of passes_search in order
+	// finds a page early (or the revocations, for those statuses).
+	if m := trigramMatch(terms); m != "" {
+		var n int
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM passes_fts WHERE passes_fts MATCH ?`, m).Scan(&n); err != nil {
+			return store.SearchPage{}, fmt.Errorf("store: search: %w", err)
+		}
+		if n <= trigramDense {
+			q.WriteString(`passes_fts f CROSS JOIN passes p ON p.serial = f.serial LEFT JOIN revocations r ON r.serial = p.serial
+				WHERE passes_fts MATCH ? AND p.event = ?`)
+			args = append(args, m)
+		}
+	}
+	if args == nil {
+		q.WriteString(from(f.Status))
+	}
+	args = append(args, event)
+
 	for _, t := range terms {
 		q.WriteString(` AND instr(p.search, ?) > 0`)
 		args = append(args, t)
@@ -155,7 +174,55 @@ func fillSearch(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("search text of %s: %w", ps[i].Serial, err)
 		}
 	}
+	if _, err := tx.ExecContext(ctx, searchIndex); err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
 	return nil
+}
+
+// searchIndex is a trigram index (FTS5) of the search texts, made once
+// they are all written: a word of 3 characters or more is looked up in
+// it rather than in every pass of the event. It keeps its own copy of the
+// text with the serial (not the passes' rowids, which VACUUM may change),
+// and triggers keep it in step with passes.
+const searchIndex = `
+CREATE VIRTUAL TABLE passes_fts USING fts5(search, serial UNINDEXED, tokenize = 'trigram', detail = 'none');
+INSERT INTO passes_fts (search, serial) SELECT search, serial FROM passes;
+CREATE TRIGGER passes_fts_insert AFTER INSERT ON passes BEGIN
+	INSERT INTO passes_fts (search, serial) VALUES (new.search, new.serial);
+END;
+CREATE TRIGGER passes_fts_update AFTER UPDATE OF search, serial ON passes BEGIN
+	DELETE FROM passes_fts WHERE serial = old.serial;
+	INSERT INTO passes_fts (search, serial) VALUES (new.search, new.serial);
+END;
+CREATE TRIGGER passes_fts_delete AFTER DELETE ON passes BEGIN
+	DELETE FROM passes_fts WHERE serial = old.serial;
+END;
+`
+
+// trigramDense is how many passes (of all events) a lookup in passes_fts
+// may find before an ordered walk of passes_search is the faster plan:
+// words that many passes hold find a page of hits early in the walk.
+const trigramDense = 2000
+
+// trigramMatch is the FTS5 query of the words of 3 characters or more
+// ("" if none): every trigram of each, quoted, all of them required (the
+// index keeps no positions, so a word is its trigrams; instr then checks
+// the word itself).
+func trigramMatch(terms []string) string {
+	seen := map[string]bool{}
+	var q []string
+	for _, t := range terms {
+		r := []rune(t)
+		for i := 0; i+3 <= len(r); i++ {
+			tri := string(r[i : i+3])
+			if !seen[tri] {
+				seen[tri] = true
+				q = append(q, `"`+strings.ReplaceAll(tri, `"`, `""`)+`"`)
+			}
+		}
+	}
+	return strings.Join(q, " AND ")
 }
 
 // from is where a search reads: a search of revoked or superseded passes
