@@ -598,3 +598,23 @@ func fold(s string) string {
 	}
 	return strings.ToLower(out)
 }
+
+// Trigrams are the distinct runs of 3 characters of each of texts, in
+// order of first appearance: what a trigram index keeps of a search text,
+// and what it looks up for the words typed (a word is a substring of a
+// text only if all its trigrams are the text's). Words shorter than 3
+// characters have none.
+func Trigrams(texts ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range texts {
+		r := []rune(t)
+		for i := 0; i+3 <= len(r); i++ {
+			if tri := string(r[i : i+3]); !seen[tri] {
+				seen[tri] = true
+				out = append(out, tri)
+			}
+		}
+	}
+	return out
+}

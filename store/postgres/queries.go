@@ -212,11 +212,12 @@ func (s *Store) insertPasses(ctx context.Context, tx pgx.Tx, passes []store.Issu
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"passes"},
-			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo", "search"},
+			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo", "search", "trigrams"},
 			pgx.CopyFromSlice(len(passes), func(i int) ([]any, error) {
 				p := &passes[i]
+				search := store.SearchText(&p.Pass)
 				return []any{string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo, store.SearchText(&p.Pass)}, nil
+					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo, search, store.Trigrams(search)}, nil
 			}))
 		if pe, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, serialOf(pe.Detail))

@@ -87,8 +87,23 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	// Words of 3 characters or more that few passes hold are looked up
+	// in the trigram index (a first, bounded count says whether they are
+	// few); otherwise the walk of passes_search in order finds a page early.
+	from := `passes p`
+	if tris := store.Trigrams(terms...); len(tris) > 0 {
+		var n int
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM passes WHERE event = $1 AND trigrams @> $2 LIMIT $3) x`,
+			event, tris, trigramDense+1).Scan(&n)
+		if err != nil {
+			return store.SearchPage{}, dbErr(err, "search")
+		}
+		if n <= trigramDense {
+			from = `(SELECT * FROM passes WHERE event = $1 AND trigrams @> ` + arg(tris) + ` OFFSET 0) p`
+		}
+	}
 	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM passes p ` + join(f.Status) + ` revocations r ON r.serial = p.serial WHERE p.event = $1`)
+		FROM ` + from + ` ` + join(f.Status) + ` revocations r ON r.serial = p.serial WHERE p.event = $1`)
 	for _, t := range terms {
 		q.WriteString(` AND strpos(p.search, ` + arg(t) + `) > 0`)
 	}
@@ -158,12 +173,17 @@ func fillSearch(ctx context.Context, tx pgx.Tx) error {
 		return dbErr(err, "search text")
 	}
 	for i := range ps {
-		if _, err := tx.Exec(ctx, `UPDATE passes SET search = $1 WHERE serial = $2`, store.SearchText(&ps[i]), string(ps[i].Serial)); err != nil {
+		search := store.SearchText(&ps[i])
+		if _, err := tx.Exec(ctx, `UPDATE passes SET search = $1, trigrams = $2 WHERE serial = $3`, search, store.Trigrams(search), string(ps[i].Serial)); err != nil {
 			return dbErr(err, "search text of %s", ps[i].Serial)
 		}
 	}
 	return nil
 }
+
+// trigramDense is how many passes may hold the words typed before an
+// ordered walk of passes_search is the faster plan (it finds a page early).
+const trigramDense = 2000
 
 // join is how a search joins the revocations: a search of revoked or
 // superseded passes starts from them, the others keep every pass.

@@ -184,11 +184,15 @@ ALTER TABLE events ADD COLUMN branding TEXT;
 	// superseded pass's revocation names the pass that replaced it; a
 	// pass keeps its folded search text (store.SearchText), filled in
 	// this step for the passes stored before, and indexed with its event
-	// and type in the order a search answers.
+	// and type in the order a search answers; its trigrams, in a GIN
+	// index (built in: no extension), find the passes that hold a rare
+	// word without reading the others.
 	`
 ALTER TABLE revocations ADD COLUMN superseded_by TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE passes ADD COLUMN search TEXT COLLATE "C" NOT NULL DEFAULT '';
 CREATE INDEX passes_search ON passes (event, search, serial, type);
 CREATE INDEX revocations_category ON revocations (event, category);
+ALTER TABLE passes ADD COLUMN trigrams TEXT[] NOT NULL DEFAULT '{}'; -- store.Trigrams(search)
+CREATE INDEX passes_trigrams ON passes USING gin (trigrams);
 `,
 }

@@ -210,17 +210,9 @@ const trigramDense = 2000
 // index keeps no positions, so a word is its trigrams; instr then checks
 // the word itself).
 func trigramMatch(terms []string) string {
-	seen := map[string]bool{}
 	var q []string
-	for _, t := range terms {
-		r := []rune(t)
-		for i := 0; i+3 <= len(r); i++ {
-			tri := string(r[i : i+3])
-			if !seen[tri] {
-				seen[tri] = true
-				q = append(q, `"`+strings.ReplaceAll(tri, `"`, `""`)+`"`)
-			}
-		}
+	for _, tri := range store.Trigrams(terms...) {
+		q = append(q, `"`+strings.ReplaceAll(tri, `"`, `""`)+`"`)
 	}
 	return strings.Join(q, " AND ")
 }

@@ -396,5 +396,5 @@ func BenchmarkSearchPasses50k(b *testing.B) {
 	storetest.BenchmarkSearchPasses50k(b, func(b *testing.B) store.Store {
 		s, _ := openTest(b)
 		return s
-	})
+	}, nil)
 }
