@@ -24,9 +24,11 @@ func Bundle(ctx context.Context, sg *signer.Signer, log verifier.RevocationLog, 
 	if b, err = verifier.NewBundle(ev, jwks, revs, sg.Issuer(), now, freshFor); err != nil {
 		return "", nil, err
 	}
-	if b.Door, err = verifier.NewDoorRules(cloneWindow); err != nil {
+	door, err := verifier.NewDoorRules(cloneWindow)
+	if err != nil {
 		return "", nil, err
 	}
+	b.SetDoor(door)
 	if jws, err = sg.SignDocument(verifier.BundleHeaderType, b); err != nil {
 		return "", nil, err
 	}

@@ -2,6 +2,7 @@ package pass
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -18,9 +19,14 @@ const (
 	RevokeReplaced RevokeCategory = "replaced" // a new pass was issued in its place
 	RevokeMisuse   RevokeCategory = "misuse"
 	RevokeOther    RevokeCategory = "other"
+	// RevokeSuperseded is the category of a pass replaced by a reissue
+	// (issue 13): genuine, but a newer pass holds its access. Only a
+	// reissue gives it, never a revocation by hand, so it is not in
+	// [RevokeCategories]; stores and readers take it.
+	RevokeSuperseded RevokeCategory = "superseded"
 )
 
-// RevokeCategories lists every category.
+// RevokeCategories lists the categories a person may choose when revoking.
 var RevokeCategories = []RevokeCategory{RevokeLost, RevokeStolen, RevokeReplaced, RevokeMisuse, RevokeOther}
 
 // MaxRevokeNoteLen is the longest note, in characters.
@@ -32,9 +38,12 @@ var revokeLabels = map[RevokeCategory]string{
 	RevokeReplaced: "replaced by a new pass",
 	RevokeMisuse:   "withdrawn for misuse",
 	RevokeOther:    "withdrawn by the office",
+	// What the door reads of a superseded pass (issue 13).
+	RevokeSuperseded: "replaced by a newer pass",
 }
 
-// Valid reports whether c is one of [RevokeCategories].
+// Valid reports whether c is one of [RevokeCategories] or
+// [RevokeSuperseded]: a category a store keeps.
 func (c RevokeCategory) Valid() bool {
 	_, ok := revokeLabels[c]
 	return ok
@@ -59,7 +68,10 @@ func revokeCategoryList() string {
 // ParseRevokeCategory reads a category in any case.
 func ParseRevokeCategory(s string) (RevokeCategory, error) {
 	c := RevokeCategory(strings.ToLower(strings.TrimSpace(s)))
-	if !c.Valid() {
+	if c == RevokeSuperseded {
+		return "", fmt.Errorf("revocation reason %q is given by a reissue only (laminate reissue SERIAL, POST /v1/passes/{serial}/reissue); to revoke, use one of %s", s, revokeCategoryList())
+	}
+	if !slices.Contains(RevokeCategories, c) {
 		return "", fmt.Errorf("unknown revocation reason %q (want one of %s)", s, revokeCategoryList())
 	}
 	return c, nil
@@ -81,7 +93,7 @@ func ParseRevokeReason(reason, note string) (c RevokeCategory, n string, legacy 
 	switch {
 	case err == nil:
 		n = note
-	case note != "":
+	case note != "" || RevokeCategory(strings.ToLower(reason)) == RevokeSuperseded:
 		return "", "", false, fmt.Errorf("%w; the note holds the free text", err)
 	default:
 		c, n, legacy = RevokeOther, reason, true

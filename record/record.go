@@ -48,6 +48,9 @@ type Revocation struct {
 	Note     string              // for staff only: the admin API, the CLI and the audit log
 	By       string              // actor
 	At       time.Time
+	// SupersededBy is the pass that replaced this one when Category is
+	// pass.RevokeSuperseded (a reissue, issue 13); empty otherwise.
+	SupersededBy pass.Serial
 }
 
 // Text is the revocation as staff read it: "stolen: taken from the bus",
@@ -58,6 +61,10 @@ func (r *Revocation) Text() string {
 	}
 	return string(r.Category) + ": " + r.Note
 }
+
+// Superseded reports whether the revocation is a reissue's: the pass is
+// genuine but replaced by a newer one.
+func (r *Revocation) Superseded() bool { return r.Category == pass.RevokeSuperseded }
 
 // Decision is the answer a door gets for one scan, and a person's answer
 // to an [Attention] (a [Scan]'s Resolution: [Admit] or [Deny]).

@@ -28,7 +28,10 @@ func (p *Issued) WriteText(w io.Writer, rev *Revocation, loc *time.Location) {
 	if p.Ref != "" {
 		fmt.Fprintf(w, "ref         %s\n", p.Ref)
 	}
-	if rev != nil {
+	switch {
+	case rev != nil && rev.Superseded():
+		fmt.Fprintf(w, "SUPERSEDED  %s by %s: replaced by %s\n", pass.FormatTime(rev.At, loc), rev.By, rev.SupersededBy)
+	case rev != nil:
 		fmt.Fprintf(w, "REVOKED     %s by %s: %s\n", pass.FormatTime(rev.At, loc), rev.By, rev.Text())
 	}
 	fmt.Fprintf(w, "token       %s\n", p.Token)

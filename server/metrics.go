@@ -33,7 +33,7 @@ var metricMethods = []string{
 var metricStatuses = []string{
 	string(verifier.StatusValid), string(verifier.StatusExpired), string(verifier.StatusNotYetValid),
 	string(verifier.StatusRevoked), string(verifier.StatusForged), string(verifier.StatusUnknownKey),
-	string(verifier.StatusMalformed), string(verifier.StatusWrongEvent),
+	string(verifier.StatusMalformed), string(verifier.StatusWrongEvent), string(verifier.StatusSuperseded),
 }
 
 // metricDecisions are the door's decisions.

@@ -17,7 +17,7 @@ import (
 // revoked, and its scans.
 type PassResponse struct {
 	PassView
-	Status     string          `json:"status"` // issued or revoked
+	Status     string          `json:"status"` // issued, revoked, or superseded (replaced by a reissue)
 	Revocation *RevocationInfo `json:"revocation,omitempty"`
 	Scans      []ScanInfo      `json:"scans"`
 	ArtworkURL string          `json:"artwork_url"`
@@ -31,6 +31,8 @@ type RevocationInfo struct {
 	Note   string              `json:"note,omitempty"`
 	At     time.Time           `json:"at"`
 	By     string              `json:"by"`
+	// SupersededBy is the pass that replaced this one (reason superseded).
+	SupersededBy pass.Serial `json:"superseded_by,omitempty"`
 }
 
 // ScanInfo is one scan in a pass's history.
@@ -91,7 +93,10 @@ func (s *Server) getPass(c echo.Context) error {
 		Scans: []ScanInfo{}, ArtworkURL: "/v1/passes/" + string(p.Serial) + "/artwork.svg"}
 	if r, err := s.cfg.Store.Revocation(ctx, serial); err == nil {
 		resp.Status = "revoked"
-		resp.Revocation = &RevocationInfo{Reason: r.Category, At: r.At, By: r.By}
+		if r.Superseded() {
+			resp.Status = "superseded"
+		}
+		resp.Revocation = &RevocationInfo{Reason: r.Category, At: r.At, By: r.By, SupersededBy: r.SupersededBy}
 		if role := c.Get("caller").(caller).Role; role == RoleAdmin || role == RoleIssuer {
 			resp.Revocation.Note = r.Note
 		}

@@ -59,6 +59,9 @@ func (s *Server) revokePass(c echo.Context) error {
 	case errors.Is(err, store.ErrNotFound):
 		return apiError(http.StatusNotFound, "not_found", "no pass "+serial.String())
 	case errors.Is(err, store.ErrAlreadyRevoked):
+		if old, rerr := s.cfg.Store.Revocation(c.Request().Context(), serial); rerr == nil && old.Superseded() {
+			return apiError(http.StatusConflict, "superseded", "pass "+serial.String()+" was replaced by pass "+old.SupersededBy.String()+" and is no longer valid; to stop the holder, revoke "+old.SupersededBy.String())
+		}
 		return apiError(http.StatusConflict, "already_revoked", "pass "+serial.String()+" is already revoked")
 	case err != nil:
 		return err
@@ -147,8 +150,11 @@ type RevokedEntry struct {
 	Seq    int64               `json:"seq"`
 	Serial pass.Serial         `json:"serial"`
 	Event  string              `json:"event"`
-	Reason pass.RevokeCategory `json:"reason"`
+	Reason pass.RevokeCategory `json:"reason"` // superseded: replaced by a reissue (issue 13)
 	At     int64               `json:"at"`
+	// SupersededBy is the pass that replaced this one, when Reason is
+	// superseded: genuine, but the holder has a newer pass.
+	SupersededBy pass.Serial `json:"superseded_by,omitempty"`
 }
 
 // RevocationListResponse carries the list both signed and readable.
@@ -181,7 +187,7 @@ func (s *Server) getRevocations(c echo.Context) error {
 		if who.Event != "" && r.Event != who.Event {
 			continue // a bound token sees its event's revocations only
 		}
-		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Category, At: r.At.Unix()})
+		list.Revoked = append(list.Revoked, RevokedEntry{Seq: r.Seq, Serial: r.Serial, Event: r.Event, Reason: r.Category, At: r.At.Unix(), SupersededBy: r.SupersededBy})
 	}
 	jws, err := sg.SignDocument(verifier.RevocationListHeaderType, list)
 	if err != nil {

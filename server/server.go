@@ -196,6 +196,8 @@ func (s *Server) routes() {
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
 	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer))
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
+	api.POST("/passes/:serial/reissue", s.reissuePass, s.require(RoleIssuer))
+	api.GET("/passes", s.searchPasses, s.require(RoleIssuer))
 	api.POST("/revocations", s.massRevoke, s.require(RoleAdmin))
 	api.GET("/revocations", s.getRevocations, s.require(RoleScanner))
 	api.POST("/events/:id/cues", s.postCue, s.require(RoleStage))

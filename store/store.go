@@ -26,7 +26,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
@@ -93,6 +100,9 @@ func CheckPhoto(i *Issued) error {
 func RevocationCategory(c pass.RevokeCategory) (pass.RevokeCategory, error) {
 	if c == "" {
 		return pass.RevokeOther, nil
+	}
+	if c == pass.RevokeSuperseded {
+		return "", fmt.Errorf("store: category %q is given by Reissue only", c)
 	}
 	if !c.Valid() {
 		return "", fmt.Errorf("store: unknown revocation category %q", c)
@@ -329,6 +339,23 @@ type Store interface {
 	Revocation(ctx context.Context, serial pass.Serial) (*Revocation, error)
 	// RevocationsSince returns the revocations with Seq > seq, ascending.
 	RevocationsSince(ctx context.Context, seq int64) ([]Revocation, error)
+	// Reissue stores next in place of the pass r.Serial, in one
+	// transaction (issue 13): next and its "pass.issue" audit row, r as
+	// the old pass's revocation of category superseded with SupersededBy
+	// next's serial (Seq, Event and Category are set), and a
+	// "pass.reissue" audit row naming reason and r.Note. next must be of
+	// the old pass's event. ErrNotFound: no old pass; ErrSuperseded: it
+	// was already replaced; ErrAlreadyRevoked: it is revoked;
+	// ErrDuplicateSerial: next's serial is taken (sign it again). On any
+	// error nothing is written.
+	Reissue(ctx context.Context, next Issued, r *Revocation, reason pass.ReissueReason) error
+	// SearchPasses finds passes of event as a person types (issue 13):
+	// every word of query (see [SearchTerms]) is in the pass's name, org,
+	// role or serial (as stored or printed), in any case and with or
+	// without diacritics. Hits are ordered by [SearchText] (name first),
+	// then serial; cursor is a page's Next ("" for the first page); limit
+	// 0 is [DefaultSearchLimit], at most [MaxSearchLimit].
+	SearchPasses(ctx context.Context, event, query string, f SearchFilter, limit int, cursor string) (SearchPage, error)
 	// RevokeWhere revokes, in one transaction, every pass of f.Event that
 	// matches all of f's other fields and is not revoked yet, with one audit
 	// row each; it returns the revocations made. category and note are as
@@ -481,4 +508,171 @@ func ParseBranding(s *string) (*pass.Branding, error) {
 		return nil, fmt.Errorf("branding: %w", err)
 	}
 	return &b, nil
+}
+
+// ErrSuperseded is returned by [Store.Reissue] for a pass already replaced
+// by a reissue; the error names the newer pass.
+var ErrSuperseded = errors.New("store: pass already replaced by a newer pass")
+
+// ActionPassReissue records a reissue (issue 13): its subject is the old
+// serial, its detail the new serial, the reason and the note.
+const ActionPassReissue = "pass.reissue"
+
+// ReissueDetail is the audit detail of a reissue.
+func ReissueDetail(event string, next pass.Serial, reason pass.ReissueReason, note string, seq int64) map[string]any {
+	d := map[string]any{"event": event, "new": next, "reason": reason, "seq": seq}
+	if note != "" {
+		d["note"] = note
+	}
+	return d
+}
+
+// CheckReissue checks the two passes of a reissue before a store writes
+// anything: next is of old's event, and is not old.
+func CheckReissue(old pass.Serial, oldEvent string, next *Issued) error {
+	switch {
+	case next.Serial == old:
+		return fmt.Errorf("store: reissue of %s: the new pass has the old serial", old)
+	case next.Event != oldEvent:
+		return fmt.Errorf("store: reissue of %s (event %s): the new pass is for event %s", old, oldEvent, next.Event)
+	}
+	return nil
+}
+
+// AlreadyRevoked is the error of revoking or reissuing a pass that has a
+// revocation r: ErrSuperseded (naming the newer pass) or
+// ErrAlreadyRevoked.
+func AlreadyRevoked(r *Revocation) error {
+	if r.Superseded() {
+		return fmt.Errorf("%w: pass %s was replaced by %s", ErrSuperseded, r.Serial, r.SupersededBy)
+	}
+	return fmt.Errorf("%w: pass %s", ErrAlreadyRevoked, r.Serial)
+}
+
+// PassStatus is what [Store.SearchPasses] filters on: a pass not revoked
+// (valid, whatever its dates), revoked, or superseded by a reissue.
+type PassStatus string
+
+// Pass statuses of a search.
+const (
+	PassValid      PassStatus = "valid"
+	PassRevoked    PassStatus = "revoked"
+	PassSuperseded PassStatus = "superseded"
+)
+
+// SearchFilter narrows [Store.SearchPasses]; empty fields match all.
+type SearchFilter struct {
+	Type   pass.Type
+	Status PassStatus
+}
+
+// Search limits.
+const (
+	DefaultSearchLimit = 20
+	MaxSearchLimit     = 100
+	MaxSearchQuery     = 100 // characters
+	maxSearchTerms     = 8
+)
+
+// PassHit is one pass found by [Store.SearchPasses], with its status.
+type PassHit struct {
+	Issued
+	Status       PassStatus
+	Category     pass.RevokeCategory // of its revocation; empty when valid
+	SupersededBy pass.Serial         // when superseded
+}
+
+// SearchPage is one page of [Store.SearchPasses]: Next is the cursor of
+// the page after it, empty on the last page.
+type SearchPage struct {
+	Hits []PassHit
+	Next string
+}
+
+// SearchText is what [Store.SearchPasses] matches a pass against: its
+// name, org and role folded by [FoldSearch], and its serial as stored and
+// as printed ("7k2m9qx4 7k2m-9qx4"). Stores keep it in a column, so a
+// search reads nothing else.
+func SearchText(p *pass.Pass) string {
+	serial := strings.ToLower(string(p.Serial))
+	return strings.Join(strings.Fields(fold(p.Name)+" "+fold(p.Org)+" "+fold(p.Role)+" "+serial+" "+strings.ToLower(p.Serial.String())), " ")
+}
+
+// SearchTerms reads what a person typed: at most [MaxSearchQuery]
+// characters, folded as [SearchText], split into at most 8 words that a
+// pass's search text must all contain. An empty query has no terms.
+func SearchTerms(q string) ([]string, error) {
+	if utf8.RuneCountInString(q) > MaxSearchQuery {
+		return nil, fmt.Errorf("search: q is longer than %d characters", MaxSearchQuery)
+	}
+	terms := strings.Fields(fold(q))
+	if len(terms) > maxSearchTerms {
+		return nil, fmt.Errorf("search: q has more than %d words", maxSearchTerms)
+	}
+	return terms, nil
+}
+
+// CheckSearch checks a search's filter, limit and cursor, and returns
+// the limit to use ([DefaultSearchLimit] for 0).
+func CheckSearch(f SearchFilter, limit int, cursor string) (int, error) {
+	switch f.Status {
+	case "", PassValid, PassRevoked, PassSuperseded:
+	default:
+		return 0, fmt.Errorf("search: status %q: want valid, revoked or superseded", f.Status)
+	}
+	if limit < 0 || limit > MaxSearchLimit {
+		return 0, fmt.Errorf("search: limit %d: want 1 to %d", limit, MaxSearchLimit)
+	}
+	if limit == 0 {
+		limit = DefaultSearchLimit
+	}
+	if cursor != "" {
+		if s, err := pass.ParseSerial(cursor); err != nil || string(s) != cursor {
+			return 0, fmt.Errorf("search: cursor %q is not one this server gave", cursor)
+		}
+	}
+	return limit, nil
+}
+
+// HitStatus is the status of a pass whose revocation has category c
+// (empty: none).
+func HitStatus(c pass.RevokeCategory) PassStatus {
+	switch c {
+	case "":
+		return PassValid
+	case pass.RevokeSuperseded:
+		return PassSuperseded
+	}
+	return PassRevoked
+}
+
+// fold lower-cases s and drops its diacritics (é → e, ø stays), so that
+// "muller" finds "Müller".
+func fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.ToLower(out)
+}
+
+// Trigrams are the distinct runs of 3 characters of each of texts, in
+// order of first appearance: what a trigram index keeps of a search text,
+// and what it looks up for the words typed (a word is a substring of a
+// text only if all its trigrams are the text's). Words shorter than 3
+// characters have none.
+func Trigrams(texts ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range texts {
+		r := []rune(t)
+		for i := 0; i+3 <= len(r); i++ {
+			if tri := string(r[i : i+3]); !seen[tri] {
+				seen[tri] = true
+				out = append(out, tri)
+			}
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -43,6 +44,11 @@ const (
 const (
 	BundleType    = "laminate/bundle" // the payload's "typ"
 	BundleVersion = 1                 // the payload's "v"; a new format gets a new number
+	// BundleVersionSuperseded is the format of a bundle whose event has
+	// superseded passes (issue 13): version 1 plus revocations.superseded
+	// and the door's next step "superseded". A bundle without any is still
+	// made as version 1, so doors of before read it.
+	BundleVersionSuperseded = 2
 
 	// MaxBundleSize caps the compact JWS ParseBundle looks at. A bundle
 	// with 1,000 revocations is about 20 KiB; 1 MiB holds some 70,000.
@@ -78,17 +84,23 @@ type Bundle struct {
 	Door        *DoorRules         `json:"door"` // the rules' parameters; required (bundles made before it are refused)
 
 	// Set by ParseBundle.
-	kid     string
-	keys    keySet
-	revoked map[pass.Serial]bool
+	kid        string
+	keys       keySet
+	revoked    map[pass.Serial]bool
+	superseded map[pass.Serial]bool
 }
 
 // BundleRevocations is the revocation list of a bundle: the serials of the
 // event's revoked passes, and the store's revocation sequence number they
 // are complete up to. Reasons stay at the office: the list must stay small.
+//
+// Superseded (version 2 only) lists the serials of Serials that a reissue
+// replaced: genuine passes whose holder has a newer one. They stay in
+// Serials, so whatever reads Serials alone still refuses them.
 type BundleRevocations struct {
-	Seq     int64         `json:"seq"`
-	Serials []pass.Serial `json:"serials"` // sorted
+	Seq        int64         `json:"seq"`
+	Serials    []pass.Serial `json:"serials"`              // sorted
+	Superseded []pass.Serial `json:"superseded,omitempty"` // sorted; a subset of Serials; version 2
 }
 
 // NewBundle assembles the payload of an offline bundle for ev, to be signed
@@ -124,11 +136,33 @@ func NewBundle(ev *pass.Event, jwks jose.JSONWebKeySet, revs []record.Revocation
 		b.Revocations.Seq = max(b.Revocations.Seq, r.Seq)
 		if r.Event == ev.ID {
 			b.Revocations.Serials = append(b.Revocations.Serials, r.Serial)
+			if r.Superseded() {
+				b.Revocations.Superseded = append(b.Revocations.Superseded, r.Serial)
+			}
 		}
 	}
 	slices.Sort(b.Revocations.Serials)
 	b.Revocations.Serials = slices.Compact(b.Revocations.Serials)
+	if len(b.Revocations.Superseded) > 0 {
+		slices.Sort(b.Revocations.Superseded)
+		b.Revocations.Superseded = slices.Compact(b.Revocations.Superseded)
+		b.Version = BundleVersionSuperseded
+	}
+	b.SetDoor(b.Door)
 	return b, nil
+}
+
+// SetDoor sets the bundle's door rules to a copy of d (from
+// [NewDoorRules]) with what its version needs: a version 2 bundle tells
+// the door what to do with a superseded pass.
+func (b *Bundle) SetDoor(d *DoorRules) {
+	c := *d
+	c.NextSteps = maps.Clone(d.NextSteps)
+	delete(c.NextSteps, string(StatusSuperseded))
+	if b.Version == BundleVersionSuperseded {
+		c.NextSteps[string(StatusSuperseded)] = nextSteps[StatusSuperseded]
+	}
+	b.Door = &c
 }
 
 // Issued is when the bundle was made.
@@ -237,8 +271,10 @@ func decodeBundle(payload []byte) (*Bundle, error) {
 	switch {
 	case b.Type != BundleType:
 		return nil, bad("typ %q, want %q", safeKID(b.Type), BundleType)
-	case b.Version != BundleVersion:
-		return nil, bad("format version %d, this program reads %d", b.Version, BundleVersion)
+	case b.Version != BundleVersion && b.Version != BundleVersionSuperseded:
+		return nil, bad("format version %d, this program reads %d and %d", b.Version, BundleVersion, BundleVersionSuperseded)
+	case b.Version == BundleVersion && b.Revocations.Superseded != nil:
+		return nil, bad("revocations.superseded in a version %d bundle", BundleVersion)
 	case b.IssuedAt <= 0 || b.ExpiresAt <= b.IssuedAt:
 		return nil, bad("iat %d and exp %d out of order", b.IssuedAt, b.ExpiresAt)
 	case b.Event == nil:
@@ -248,7 +284,7 @@ func decodeBundle(payload []byte) (*Bundle, error) {
 	case b.Door == nil:
 		return nil, bad("no door rules (a bundle made before bundles carried them: export a new one)")
 	}
-	if err := b.Door.check(); err != nil {
+	if err := b.Door.check(b.Version); err != nil {
 		return nil, bad("door: %v", err)
 	}
 	if err := b.Event.ValidateSigned(); err != nil {
@@ -273,6 +309,13 @@ func decodeBundle(payload []byte) (*Bundle, error) {
 			return nil, bad("revocations.serials[%d]: bad serial %q", i, safeKID(string(s)))
 		}
 		b.revoked[s] = true
+	}
+	b.superseded = make(map[pass.Serial]bool, len(b.Revocations.Superseded))
+	for i, s := range b.Revocations.Superseded {
+		if !b.revoked[s] || b.superseded[s] {
+			return nil, bad("revocations.superseded[%d]: %q is not in revocations.serials, or twice", i, safeKID(string(s)))
+		}
+		b.superseded[s] = true
 	}
 	return &b, nil
 }
@@ -384,7 +427,11 @@ func (b *Bundle) Revoked(serial pass.Serial) (record.Revocation, bool) {
 	if !b.revoked[serial] {
 		return record.Revocation{}, false
 	}
-	return record.Revocation{Seq: b.Revocations.Seq, Serial: serial, Event: b.Event.ID}, true
+	r := record.Revocation{Seq: b.Revocations.Seq, Serial: serial, Event: b.Event.ID}
+	if b.superseded[serial] {
+		r.Category = pass.RevokeSuperseded
+	}
+	return r, true
 }
 
 // Offline decides at a door from a bundle alone: no network, no database.

@@ -101,7 +101,7 @@ func init() {
 		string(pass.CodeOK), string(pass.CodeWrongEvent), string(pass.CodeUnknownZone), string(pass.CodeNoRule),
 		string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
 		string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
-		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), CodeUnknownEvent,
+		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), string(StatusSuperseded), CodeUnknownEvent,
 		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict,
 		"no_offline_data", "bundle_expired", "clock_wrong",
 	} {

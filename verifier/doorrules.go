@@ -98,7 +98,9 @@ func defaultDoorRules() *DoorRules {
 		r.Phases[ph] = ph.Text()
 	}
 	for st, next := range nextSteps {
-		r.NextSteps[string(st)] = next
+		if st != StatusSuperseded { // version 2 only: Bundle.SetDoor
+			r.NextSteps[string(st)] = next
+		}
 	}
 	r.NextSteps["accreditation"] = pass.NextAccreditation
 	r.NextSteps["check_zone"] = pass.NextCheckZone
@@ -144,7 +146,7 @@ var (
 // part present, nothing unknown, durations in range, texts short and
 // printable, each format with one %s. server/static/offline.js checks the
 // same (prepareDoor).
-func (r *DoorRules) check() error {
+func (r *DoorRules) check(version int) error {
 	maxMS := maxDoorDuration.Milliseconds()
 	switch {
 	case r.LeewayMS < 0 || r.LeewayMS > maxMS:
@@ -174,10 +176,14 @@ func (r *DoorRules) check() error {
 			return fmt.Errorf("phases: bad or missing %s", ph)
 		}
 	}
-	if len(r.NextSteps) != len(doorNextSteps) {
-		return fmt.Errorf("next_steps: %d, want %d", len(r.NextSteps), len(doorNextSteps))
+	steps := doorNextSteps
+	if version == BundleVersionSuperseded {
+		steps = append(slices.Clone(steps), string(StatusSuperseded))
 	}
-	for _, name := range doorNextSteps {
+	if len(r.NextSteps) != len(steps) {
+		return fmt.Errorf("next_steps: %d, want %d", len(r.NextSteps), len(steps))
+	}
+	for _, name := range steps {
 		s, ok := r.NextSteps[name]
 		verbs := strings.Count(s, "%")
 		switch {

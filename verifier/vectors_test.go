@@ -242,9 +242,12 @@ func makeVectors(t *testing.T) []byte {
 	}
 
 	lostSerial := serial("RVK2345")
+	replacedSerial := serial("SUP2345") // reissued (issue 13): the bundle is version 2
 	revs := []record.Revocation{
 		{Seq: 1, Serial: lostSerial, Event: ev.ID, Category: pass.RevokeLost, At: made},
 		{Seq: 2, Serial: serial("XYZ2345"), Event: "tour27-ham02", Category: pass.RevokeOther, At: made},
+		{Seq: 3, Serial: replacedSerial, Event: ev.ID, Category: pass.RevokeSuperseded, SupersededBy: serial("NXT2345"), At: made},
+		{Seq: 4, Serial: serial("SUP3456"), Event: "tour27-ham02", Category: pass.RevokeSuperseded, SupersededBy: serial("NXT3456"), At: made},
 	}
 	bundleKeys := office.JWKS()
 	bundleKeys.Keys = append(bundleKeys.Keys, esRing.JWKS().Keys...)
@@ -253,8 +256,13 @@ func makeVectors(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Door, err = verifier.NewDoorRules(vectorCloneWindow); err != nil {
+	mainDoor, err := verifier.NewDoorRules(vectorCloneWindow)
+	if err != nil {
 		t.Fatal(err)
+	}
+	b.SetDoor(mainDoor)
+	if b.Version != verifier.BundleVersionSuperseded {
+		t.Fatalf("main bundle version %d, want %d (it has a superseded pass)", b.Version, verifier.BundleVersionSuperseded)
 	}
 	bundleJWS, err := sg.SignDocument(verifier.BundleHeaderType, b)
 	if err != nil {
@@ -302,6 +310,8 @@ func makeVectors(t *testing.T) []byte {
 		{"valid/unknown-zone", aaa, "roof"},
 		{"valid/within-leeway", mint(sg, pass.Pass{Serial: serial("XPD3456"), Type: pass.AAA, Name: "Just Expired", ValidUntil: at.Add(-time.Minute)}), "stage"},
 		{"revoked", lost, "green-room"},
+		{"superseded", mint(sg, pass.Pass{Serial: replacedSerial, Type: pass.VIP, Name: "Replaced Card"}), "green-room"},
+		{"valid/superseded-in-another-event-only", mint(sg, pass.Pass{Serial: serial("SUP3456"), Type: pass.VIP, Name: "Other Show"}), "green-room"},
 		{"expired", mint(sg, pass.Pass{Serial: serial("XPD2345"), Type: pass.AAA, Name: "Old", ValidUntil: at.Add(-time.Hour)}), "stage"},
 		{"not-yet-valid/today", mint(sg, pass.Pass{Serial: serial("NEW2345"), Type: pass.AAA, Name: "Early", ValidFrom: at.Add(time.Hour)}), "stage"},
 		{"not-yet-valid/tomorrow", mint(sg, pass.Pass{Serial: serial("NEW3456"), Type: pass.AAA, Name: "Tomorrow", ValidFrom: at.Add(20 * time.Hour), ValidUntil: at.Add(40 * time.Hour)}), "stage"},
@@ -375,6 +385,7 @@ func makeVectors(t *testing.T) []byte {
 		{"valid/compact-greek-window", compactOf("valid/greek-and-latin"), "green-room"},
 		{"unknown-key/compact-photo-hash", compactOf("unknown-key/photo-hash"), "green-room"},
 		{"revoked/compact", compactOf("revoked"), "green-room"},
+		{"superseded/compact", compactOf("superseded"), "green-room"},
 		{"not-yet-valid/compact-nbf", compactOf("not-yet-valid/today"), "stage"},
 		{"unknown-key/compact", compactOf("unknown-key"), "stage"},
 		{"forged/compact-last-digit", cAAA[:len(cAAA)-1] + string('0'+(cAAA[len(cAAA)-1]-'0'+1)%10), "stage"},
@@ -449,6 +460,20 @@ func makeVectors(t *testing.T) []byte {
 		}
 		return jws
 	}
+	// Version 2: the small event with a superseded pass.
+	sb2, err := verifier.NewBundle(&small, office.JWKS(), []record.Revocation{revs[0], revs[2]}, "lam", made, 12*time.Hour)
+	if err != nil || sb2.Version != verifier.BundleVersionSuperseded {
+		t.Fatalf("NewBundle(superseded) = v%d, %v", sb2.Version, err)
+	}
+	payload2 := func(change func(m map[string]any)) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(mustJSON(t, sb2), &m); err != nil {
+			t.Fatal(err)
+		}
+		change(m)
+		return m
+	}
+	revsOf := func(m map[string]any) map[string]any { return m["revocations"].(map[string]any) }
 	esBundle, err := esSigner.SignDocument(verifier.BundleHeaderType, sb)
 	if err != nil {
 		t.Fatal(err)
@@ -470,6 +495,23 @@ func makeVectors(t *testing.T) []byte {
 			d["phases"].(map[string]any)["during"] = "Show läuft"
 			d["next_steps"].(map[string]any)["not_before"] = "Nicht vor %s"
 		})), "door"},
+		{"accepted/version-2-superseded", signed(payload2(func(map[string]any) {})), "door"},
+		{"accepted/version-2-none-superseded", signed(payload2(func(m map[string]any) { revsOf(m)["superseded"] = []any{} })), "door"},
+		{"malformed/version-2-superseded-not-revoked", signed(payload2(func(m map[string]any) {
+			revsOf(m)["superseded"] = []any{string(serial("ABC2345"))}
+		})), "door"},
+		{"malformed/version-2-superseded-twice", signed(payload2(func(m map[string]any) {
+			revsOf(m)["superseded"] = []any{string(replacedSerial), string(replacedSerial)}
+		})), "door"},
+		{"malformed/version-2-no-superseded-next-step", signed(payload2(func(m map[string]any) {
+			delete(m["door"].(map[string]any)["next_steps"].(map[string]any), "superseded")
+		})), "door"},
+		{"malformed/version-1-with-superseded", signed(payload2(func(m map[string]any) { m["v"] = 1 })), "door"},
+		{"malformed/version-1-superseded-next-step", signed(door(func(d map[string]any) {
+			d["next_steps"].(map[string]any)["superseded"] = "Keep it"
+		})), "door"},
+		{"malformed/version-3", signed(payload(func(m map[string]any) { m["v"] = 3 })), "door"},
+		{"malformed/revocations-unknown-field", signed(payload(func(m map[string]any) { revsOf(m)["replaced"] = []any{} })), "door"},
 		{"untrusted/signed-by-a-key-it-only-lists", esBundle, "door"},
 		{"forged/payload-changed", bp[0] + "." + b64(strings.Replace(unb64(bp[1]), `"seq":1`, `"seq":0`, 1)) + "." + bp[2], "door"},
 		{"forged/alg-none", b64(`{"alg":"none"}`) + "." + bp[1] + ".", "door"},

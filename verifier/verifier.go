@@ -37,6 +37,19 @@ const (
 	StatusUnknownKey  Status = "unknown_key" // kid not in the keyring, or retired
 	StatusMalformed   Status = "malformed"   // not a Laminate token at all
 	StatusWrongEvent  Status = "wrong_event" // genuine, for another event than this door's
+	// StatusSuperseded is a genuine pass replaced by a reissue (issue 13):
+	// the holder has a newer pass. Not a forgery, and not a revocation a
+	// door must raise an alarm about.
+	StatusSuperseded Status = "superseded"
+)
+
+// Texts of a superseded pass (issue 13): the public check says genuine,
+// but replaced; the door keeps the old card and sends the holder to the
+// desk, where the new one waits.
+const (
+	SupersededMessage  = "Genuine, but replaced by a newer pass"
+	SupersededNextStep = "Keep this one and send the holder to the desk"
+	SupersededReason   = "replaced by a newer pass: keep this one and send the holder to the desk"
 )
 
 // Sentinel errors, one per status but valid; Verdict.Err wraps one of them.
@@ -48,6 +61,7 @@ var (
 	ErrUnknownKey  = errors.New("verifier: unknown or retired key")
 	ErrMalformed   = errors.New("verifier: malformed token")
 	ErrWrongEvent  = errors.New("verifier: pass is for another event")
+	ErrSuperseded  = errors.New("verifier: pass replaced by a newer pass")
 )
 
 // KeySource finds a verifying key by kid; *keys.Keyring is one.
@@ -158,6 +172,7 @@ var nextSteps = map[Status]string{
 	StatusUnknownKey:  pass.NextAccreditation,
 	StatusMalformed:   "Scan once more; if it fails again, send to the accreditation desk",
 	StatusWrongEvent:  pass.NextAccreditation,
+	StatusSuperseded:  SupersededNextStep,
 }
 
 // nextUnknownEvent is the next step when this service does not know the
@@ -276,6 +291,12 @@ func (v *Verifier) revoked(vd *Verdict) bool {
 	if !cat.Valid() {
 		cat = pass.RevokeOther
 	}
+	if cat == pass.RevokeSuperseded {
+		vd.Status, vd.Revocation = StatusSuperseded, &RevokedInfo{Reason: cat, At: r.At}
+		vd.Err = fmt.Errorf("%w: %s (%s)", ErrSuperseded, vd.Serial, r.At.Format(time.RFC3339))
+		vd.Message = SupersededMessage
+		return true
+	}
 	vd.Status, vd.Revocation = StatusRevoked, &RevokedInfo{Reason: cat, At: r.At}
 	vd.Err = fmt.Errorf("%w: %s (%s, %s)", ErrRevoked, vd.Serial, cat, r.At.Format(time.RFC3339))
 	vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", r.At.Format("2006-01-02 15:04 MST"), cat.Label())
@@ -304,6 +325,9 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 	}
 	if vd.Status != StatusValid {
 		vd.Code, vd.Reason = string(vd.Status), vd.Message
+		if vd.Status == StatusSuperseded {
+			vd.Reason = SupersededReason
+		}
 		if vd.Status == StatusNotYetValid && ev != nil && !vd.ValidFrom.IsZero() {
 			vd.NextStep = ev.NotBefore(vd.ValidFrom, at)
 		}

@@ -447,9 +447,12 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		revoked := map[pass.Serial]bool{}
+		revoked := map[pass.Serial]string{}
 		for _, r := range revs {
-			revoked[r.Serial] = true
+			revoked[r.Serial] = "revoked"
+			if r.Superseded() {
+				revoked[r.Serial] = "superseded by " + r.SupersededBy.String()
+			}
 		}
 		var rows [][]string
 		for _, p := range ps {
@@ -460,8 +463,8 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 				continue
 			}
 			state := "issued"
-			if revoked[p.Serial] {
-				state = "revoked"
+			if st := revoked[p.Serial]; st != "" {
+				state = st
 			}
 			role := string(p.Type)
 			if p.Role != "" {

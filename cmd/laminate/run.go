@@ -30,6 +30,8 @@ Commands:
   issue                      issue one pass (--type, --name) or a guest list (--csv)
   revoke SERIAL --reason lost|stolen|replaced|misuse|other [--note TEXT]
                              revoke a pass (the note is for staff only)
+  reissue SERIAL [--reason lost|damaged|name_change|new_photo] [--name N] [--photo F] [--note TEXT]
+                             a new pass in place of one lost or damaged, or with a new name or photo
   verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage);
                              --offline FILE decides from a bundle, with no database
   bundle export --event ID --out FILE [--fresh-for 12h] [--clone-window 10s]
@@ -105,6 +107,7 @@ func init() {
 		}},
 		{name: "issue", summary: "issue one pass (--type, --name) or a guest list (--csv)", run: cmdIssue},
 		{name: "revoke", args: "SERIAL", summary: "revoke a pass (--reason lost|stolen|replaced|misuse|other; the --note is for staff only)", run: cmdRevoke},
+		{name: "reissue", args: "SERIAL", summary: "a new pass in place of one lost or damaged, or with a new name or photo (--reason lost|damaged|name_change|new_photo); the old one is superseded", run: cmdReissue},
 		{name: "verify", args: "TOKEN|-", summary: "verify a pass (exit 0 valid, 1 not, 2 usage); --offline FILE decides from a bundle, with no database", run: cmdVerify},
 		{name: "bundle", summary: "signed offline bundles for doors", run: cmdBundle, subs: []subcommand{
 			{"export", "", "a signed offline bundle for doors (keys, revocations, event)"},
@@ -304,7 +307,7 @@ func suggest(name string) string {
 			return fmt.Sprintf("did you mean %q?", c.name)
 		}
 	}
-	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, verify, bundle, passes, render, templates, artwork, backup, restore"
+	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, reissue, verify, bundle, passes, render, templates, artwork, backup, restore"
 }
 
 // flagSet is a flag set that prints nothing by itself: a bad flag is one

@@ -281,6 +281,10 @@
     constructor(code, message) { super(message); this.code = code; }
   }
   const BUNDLE_MEMBERS = new Set(["typ", "v", "iss", "iat", "exp", "event", "keys", "revocations", "door"]);
+  // verifier.SupersededMessage and SupersededReason.
+  const SUPERSEDED_MESSAGE = "Genuine, but replaced by a newer pass";
+  const SUPERSEDED_REASON = "replaced by a newer pass: keep this one and send the holder to the desk";
+  const REVOCATIONS_MEMBERS = new Set(["seq", "serials", "superseded"]);
 
   // openBundle checks a compact-JWS bundle as verifier.ParseBundle does,
   // in its order: the signature with a key the door already trusts (never
@@ -310,18 +314,30 @@
     if (!isObject(p)) throw bad("payload is not a JSON object");
     for (const m of Object.keys(p)) if (!BUNDLE_MEMBERS.has(m)) throw bad(`unknown field ${JSON.stringify(safeKID(m))}`);
     if (p.typ !== "laminate/bundle") throw bad(`typ ${JSON.stringify(safeKID(p.typ))}`);
-    if (p.v !== 1) throw bad(`format version ${safeKID(p.v)}, this page reads 1`);
+    // Version 2 (verifier.BundleVersionSuperseded) adds the passes a
+    // reissue replaced, and the door's next step for them.
+    if (p.v !== 1 && p.v !== 2) throw bad(`format version ${safeKID(p.v)}, this page reads 1 and 2`);
     if (!Number.isInteger(p.iat) || !Number.isInteger(p.exp) || p.iat <= 0 || p.exp <= p.iat) throw bad("iat and exp out of order");
     if (!isObject(p.revocations) || !Number.isInteger(p.revocations.seq) || p.revocations.seq < 0 || !Array.isArray(p.revocations.serials)) throw bad("revocations");
+    for (const m of Object.keys(p.revocations)) if (!REVOCATIONS_MEMBERS.has(m)) throw bad(`revocations: unknown field ${JSON.stringify(safeKID(m))}`);
     for (const s of p.revocations.serials) if (parseSerial(s) !== s) throw bad(`revocations: bad serial ${JSON.stringify(safeKID(s))}`);
+    const revoked = new Set(p.revocations.serials), superseded = new Set();
+    if ("superseded" in p.revocations) {
+      if (p.v === 1) throw bad("revocations.superseded in a version 1 bundle");
+      if (!Array.isArray(p.revocations.superseded)) throw bad("revocations.superseded");
+      for (const s of p.revocations.superseded) {
+        if (!revoked.has(s) || superseded.has(s)) throw bad(`revocations.superseded: ${JSON.stringify(safeKID(s))} is not in revocations.serials, or twice`);
+        superseded.add(s);
+      }
+    }
     if (!("door" in p)) throw bad("no door rules (a bundle made before bundles carried them: fetch a new one)");
     let door, event, keys;
-    try { door = prepareDoor(p.door); } catch (e) { throw bad("door: " + e.message); }
+    try { door = prepareDoor(p.door, p.v); } catch (e) { throw bad("door: " + e.message); }
     try { event = prepareEvent(p.event, door); } catch (e) { throw bad("event: " + e.message); }
     try { keys = await importJWKS(p.keys); } catch (e) { throw bad("keys: " + e.message); }
     return {
       jws, kid: k.kid, iat: p.iat * 1000, exp: p.exp * 1000, issuer: p.iss || "",
-      event, keys, door, seq: p.revocations.seq, revoked: new Set(p.revocations.serials),
+      event, keys, door, seq: p.revocations.seq, revoked, superseded,
     };
   }
 
@@ -351,7 +367,8 @@
   // printable texts, one %s in each format) and returns what the door
   // reads: {leeway, cloneWindow (ms), types: Map type -> {code, label},
   // typeOfCode: Map code -> type, phases, next}.
-  function prepareDoor(d) {
+  function prepareDoor(d, version) {
+    const names = version === 2 ? NEXT_STEP_NAMES.concat(["superseded"]) : NEXT_STEP_NAMES;
     if (!isObject(d)) throw new Error("not an object");
     for (const m of Object.keys(d)) if (!DOOR_MEMBERS.includes(m)) throw new Error(`unknown field ${JSON.stringify(safeKID(m))}`);
     const ms = (v, min, name) => {
@@ -376,8 +393,8 @@
       if (!doorText(own(d.phases, ph), 64)) throw new Error(`phases: bad or missing ${ph}`);
       door.phases[ph] = d.phases[ph];
     }
-    if (!isObject(d.next_steps) || Object.keys(d.next_steps).length !== NEXT_STEP_NAMES.length) throw new Error("next_steps: not the known set");
-    for (const n of NEXT_STEP_NAMES) {
+    if (!isObject(d.next_steps) || Object.keys(d.next_steps).length !== names.length) throw new Error("next_steps: not the known set");
+    for (const n of names) {
       const s = own(d.next_steps, n), verbs = typeof s === "string" ? s.split("%").length - 1 : -1;
       if (!doorText(s, 200)) throw new Error(`next_steps: bad or missing ${n}`);
       if (NEXT_STEP_FORMATS.has(n) ? verbs !== 1 || !s.includes("%s") : verbs !== 0) throw new Error(`next_steps: ${n}: wrong number of %s`);
@@ -533,6 +550,10 @@
     };
     if (p.event !== b.event.id) {
       vd.status = "wrong_event"; vd.message = `Genuine pass, but for another event (${p.event})`;
+    } else if (b.superseded.has(p.serial)) {
+      // Replaced by a reissue (verifier.StatusSuperseded): genuine, and
+      // the holder has a newer pass waiting at the desk.
+      vd.status = "superseded"; vd.message = SUPERSEDED_MESSAGE;
     } else if (b.revoked.has(p.serial)) {
       vd.status = "revoked"; vd.message = `Genuine pass, revoked (revocation list ${b.seq} of ${utcMinute(b.iat)})`;
     } else if (at > p.validUntil + b.door.leeway) {
@@ -656,7 +677,7 @@
   // ({gate, zone, direction, at}, or null). req is {gate, zone, direction, at}.
   function doorDecision(b, vd, req, last) {
     const ev = b.event, next = b.door.next;
-    const a = { decision: "deny", code: vd.status, reason: vd.message, status: vd.status, phase: phaseAt(ev, req.at) };
+    const a = { decision: "deny", code: vd.status, reason: vd.status === "superseded" ? SUPERSEDED_REASON : vd.message, status: vd.status, phase: phaseAt(ev, req.at) };
     if (vd.next_step) a.next_step = vd.next_step;
     if (vd.status === "not_yet_valid" && vd.pass.validFrom !== null) a.next_step = notBefore(ev, vd.pass.validFrom, req.at);
     if (vd.pass) {

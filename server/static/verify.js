@@ -4,7 +4,7 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const words = { valid: "GENUINE", expired: "GENUINE, EXPIRED", not_yet_valid: "GENUINE, NOT YET VALID",
-    revoked: "GENUINE, REVOKED", wrong_event: "GENUINE", forged: "FORGED", unknown_key: "NOT OURS",
+    revoked: "GENUINE, REVOKED", superseded: "GENUINE, BUT REPLACED", wrong_event: "GENUINE", forged: "FORGED", unknown_key: "NOT OURS",
     malformed: "NOT A PASS" };
 
   async function check(code) {

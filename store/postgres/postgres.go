@@ -261,6 +261,11 @@ func migrate(ctx context.Context, conn *pgx.Conn, i int) error {
 	if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 		return dbErr(err, "migration %d", i+1)
 	}
+	if i+1 == searchMigration {
+		if err := fillSearch(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.Exec(ctx, `UPDATE laminate_schema SET version = $1`, i+1); err != nil {
 		return dbErr(err, "migration %d", i+1)
 	}

@@ -634,3 +634,18 @@ func BenchmarkInsertPasses10k(b *testing.B) {
 func pgErr(code string) error {
 	return fmt.Errorf("query: %w", &pgconn.PgError{Code: code})
 }
+
+// LAMINATE_TEST_POSTGRES=... go test ./store/postgres -run '^$' -bench SearchPasses50k -benchtime 200x
+func BenchmarkSearchPasses50k(b *testing.B) {
+	baseURL(b)
+	storetest.BenchmarkSearchPasses50k(b, func(b *testing.B) store.Store {
+		s, _ := openTest(b)
+		return s
+	}, func(b *testing.B, st store.Store) {
+		// What autovacuum does after 50,000 inserts: the visibility map
+		// lets the index-only scan skip the heap.
+		if _, err := st.(*Store).pool.Exec(context.Background(), `VACUUM ANALYZE passes, revocations`); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

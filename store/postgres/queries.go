@@ -183,6 +183,17 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 	}
 	now := s.Now()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := s.insertPasses(ctx, tx, passes, events, actor, now); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx)
+	})
+}
+
+// insertPasses is InsertPasses inside transaction tx; events are the
+// passes' events.
+func (s *Store) insertPasses(ctx context.Context, tx pgx.Tx, passes []store.Issued, events []string, actor string, now time.Time) error {
+	{
 		// Name an unknown event; the foreign key would only say that one is.
 		rows, err := tx.Query(ctx, `SELECT id FROM events WHERE id = ANY($1)`, events)
 		if err != nil {
@@ -201,11 +212,12 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"passes"},
-			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo", "ref"},
+			[]string{"serial", "event", "type", "role", "name", "org", "valid_from", "valid_until", "issuer", "kid", "token", "issued_at", "photo", "ref", "search", "trigrams"},
 			pgx.CopyFromSlice(len(passes), func(i int) ([]any, error) {
 				p := &passes[i]
+				search := store.SearchText(&p.Pass)
 				return []any{string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo, p.Ref}, nil
+					nullTime(p.ValidFrom), p.ValidUntil, p.Issuer, p.KID, p.Token, p.IssuedAt, p.Photo, p.Ref, search, store.Trigrams(search)}, nil
 			}))
 		if pe, ok := isUnique(err); ok {
 			return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, serialOf(pe.Detail))
@@ -238,8 +250,8 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 		if err != nil {
 			return dbErr(err, "audit")
 		}
-		return s.notify(ctx, tx)
-	})
+		return nil
+	}
 }
 
 // serialOf reads the serial from the detail of a unique violation,
@@ -386,11 +398,11 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 	return nil
 }
 
-const revCols = `seq, serial, event, category, note, actor, at`
+const revCols = `seq, serial, event, category, note, actor, at, superseded_by`
 
 func scanRevocation(row pgx.Row) (store.Revocation, error) {
 	var r store.Revocation
-	err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Category, &r.Note, &r.By, &r.At)
+	err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Category, &r.Note, &r.By, &r.At, &r.SupersededBy)
 	r.At = r.At.UTC()
 	return r, err
 }

@@ -209,4 +209,19 @@ CREATE TABLE devices_seen (
 ALTER TABLE passes ADD COLUMN ref TEXT NOT NULL DEFAULT '';
 CREATE INDEX passes_event_keys ON passes (event, type, name, ref, serial);
 `,
+	// 10 (issue 13; SQLite's migration 14): reissue and search. A
+	// superseded pass's revocation names the pass that replaced it; a
+	// pass keeps its folded search text (store.SearchText), filled in
+	// this step for the passes stored before, and indexed with its event
+	// and type in the order a search answers; its trigrams, in a GIN
+	// index (built in: no extension), find the passes that hold a rare
+	// word without reading the others.
+	`
+ALTER TABLE revocations ADD COLUMN superseded_by TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE passes ADD COLUMN search TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX passes_search ON passes (event, search, serial, type);
+CREATE INDEX revocations_category ON revocations (event, category);
+ALTER TABLE passes ADD COLUMN trigrams TEXT[] NOT NULL DEFAULT '{}'; -- store.Trigrams(search)
+CREATE INDEX passes_trigrams ON passes USING gin (trigrams);
+`,
 }

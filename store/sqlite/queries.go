@@ -183,63 +183,66 @@ func (s *Store) InsertPasses(ctx context.Context, passes []store.Issued, actor s
 		return nil
 	}
 	now := s.Now()
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		// Name an unknown event; the foreign key would only say that one is.
-		seen := map[string]bool{}
-		for i := range passes {
-			id := passes[i].Event
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: event %s (pass %s)", store.ErrNotFound, id, passes[i].Serial)
-			}
-			if err != nil {
-				return fmt.Errorf("store: %w", err)
-			}
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.insertPasses(ctx, tx, passes, actor, now) })
+}
+
+// insertPasses is InsertPasses inside transaction tx.
+func (s *Store) insertPasses(ctx context.Context, tx *sql.Tx, passes []store.Issued, actor string, now time.Time) error {
+	// Name an unknown event; the foreign key would only say that one is.
+	seen := map[string]bool{}
+	for i := range passes {
+		id := passes[i].Event
+		if seen[id] {
+			continue
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO passes
-			(serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo, ref)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		seen[id] = true
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: event %s (pass %s)", store.ErrNotFound, id, passes[i].Serial)
+		}
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		defer ins.Close()
-		aud, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO passes
+		(serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo, ref, search)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer ins.Close()
+	aud, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer aud.Close()
+	at := ts(now)
+	for i := range passes {
+		p := &passes[i]
+		if err := store.CheckPhoto(p); err != nil {
+			return err
+		}
+		_, err := ins.ExecContext(ctx, string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
+			ts(p.ValidFrom), ts(p.ValidUntil), p.Issuer, p.KID, p.Token, ts(p.IssuedAt), p.Photo, p.Ref, store.SearchText(&p.Pass))
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, p.Serial)
+		}
 		if err != nil {
-			return fmt.Errorf("store: %w", err)
+			return fmt.Errorf("store: pass %s: %w", p.Serial, err)
 		}
-		defer aud.Close()
-		at := ts(now)
-		for i := range passes {
-			p := &passes[i]
-			if err := store.CheckPhoto(p); err != nil {
-				return err
-			}
-			_, err := ins.ExecContext(ctx, string(p.Serial), p.Event, string(p.Type), p.Role, p.Name, p.Org,
-				ts(p.ValidFrom), ts(p.ValidUntil), p.Issuer, p.KID, p.Token, ts(p.IssuedAt), p.Photo, p.Ref)
-			if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
-				return fmt.Errorf("%w: %s", store.ErrDuplicateSerial, p.Serial)
-			}
-			if err != nil {
-				return fmt.Errorf("store: pass %s: %w", p.Serial, err)
-			}
-			if p.PhotoJPEG != nil {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO pass_photos (serial, jpeg) VALUES (?, ?)`, string(p.Serial), p.PhotoJPEG); err != nil {
-					return fmt.Errorf("store: photo of pass %s: %w", p.Serial, err)
-				}
-			}
-			// The detail names the event, type and key; never the token.
-			detail := fmt.Sprintf(`{"event":%q,"type":%q,"kid":%q}`, p.Event, p.Type, p.KID)
-			if _, err := aud.ExecContext(ctx, at, actor, store.ActionPassIssue, string(p.Serial), detail); err != nil {
-				return fmt.Errorf("store: audit: %w", err)
+		if p.PhotoJPEG != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pass_photos (serial, jpeg) VALUES (?, ?)`, string(p.Serial), p.PhotoJPEG); err != nil {
+				return fmt.Errorf("store: photo of pass %s: %w", p.Serial, err)
 			}
 		}
-		return nil
-	})
+		// The detail names the event, type and key; never the token.
+		detail := fmt.Sprintf(`{"event":%q,"type":%q,"kid":%q}`, p.Event, p.Type, p.KID)
+		if _, err := aud.ExecContext(ctx, at, actor, store.ActionPassIssue, string(p.Serial), detail); err != nil {
+			return fmt.Errorf("store: audit: %w", err)
+		}
+	}
+	return nil
 }
 
 const passCols = `serial, event, type, role, name, org, valid_from, valid_until, issuer, kid, token, issued_at, photo, ref`
@@ -343,12 +346,12 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 	return nil
 }
 
-const revCols = `seq, serial, event, category, note, actor, at`
+const revCols = `seq, serial, event, category, note, actor, at, superseded_by`
 
 func scanRevocation(row scanner) (store.Revocation, error) {
 	var r store.Revocation
 	var at string
-	if err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Category, &r.Note, &r.By, &at); err != nil {
+	if err := row.Scan(&r.Seq, &r.Serial, &r.Event, &r.Category, &r.Note, &r.By, &at, &r.SupersededBy); err != nil {
 		return r, err
 	}
 	var err error

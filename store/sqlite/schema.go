@@ -200,4 +200,16 @@ CREATE TABLE devices_seen (
 ALTER TABLE passes ADD COLUMN ref TEXT NOT NULL DEFAULT '';
 CREATE INDEX passes_event_keys ON passes (event, type, name, ref, serial);
 `,
+	// 14 (issue 13): reissue and search. A superseded pass's revocation
+	// (category superseded) names the pass that replaced it; a pass keeps
+	// its folded search text (store.SearchText), filled in this step for
+	// the passes stored before, and indexed with its event and type so
+	// that a search reads the index alone, in the order it answers; a
+	// search of revoked or superseded passes starts from their index.
+	`
+ALTER TABLE revocations ADD COLUMN superseded_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE passes ADD COLUMN search TEXT NOT NULL DEFAULT '';
+CREATE INDEX passes_search ON passes (event, search, serial, type);
+CREATE INDEX revocations_category ON revocations (event, category);
+`,
 }

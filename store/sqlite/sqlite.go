@@ -216,6 +216,11 @@ func (s *Store) migrateOne(ctx context.Context, path string) (done bool, err err
 	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
 		return false, fmt.Errorf("store: %s: migration %d: %w", path, version+1, err)
 	}
+	if version+1 == searchMigration {
+		if err := fillSearch(ctx, tx); err != nil {
+			return false, fmt.Errorf("store: %s: migration %d: %w", path, version+1, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
 		return false, openErr(path, err)
 	}

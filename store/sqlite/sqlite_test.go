@@ -390,3 +390,11 @@ func damageLeaf(t *testing.T, path, name string) {
 		t.Fatal(err)
 	}
 }
+
+// go test ./store/sqlite -run '^$' -bench SearchPasses50k -benchtime 200x
+func BenchmarkSearchPasses50k(b *testing.B) {
+	storetest.BenchmarkSearchPasses50k(b, func(b *testing.B) store.Store {
+		s, _ := openTest(b)
+		return s
+	}, nil)
+}

@@ -71,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"Alerts", testAlerts},
 		{"Enrolments", testEnrolments},
 		{"DevicesSeen", testDevicesSeen},
+		{"Reissue", testReissue},
+		{"SearchPasses", testSearchPasses},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
