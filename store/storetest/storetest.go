@@ -67,6 +67,9 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"IssuedSinceConcurrent", testIssuedSinceConcurrent},
 		{"Notifier", testNotifier},
 		{"Alerts", testAlerts},
+		{"Prints", testPrints},
+		{"MarkCollected", testMarkCollected},
+		{"MarkCollectedConcurrent", testMarkCollectedConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
