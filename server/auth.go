@@ -25,10 +25,11 @@ const (
 	RoleIssuer  = "issuer"  // issue and print passes
 	RoleScanner = "scanner" // door scans, pass lookups
 	RoleStage   = "stage"   // live show cues
+	RolePrinter = "printer" // print and reprint passes, mark them collected; cannot issue (issue 13)
 )
 
 // Roles lists the roles a token may have.
-var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
+var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage, RolePrinter}
 
 const tokenPrefix = "lam_"
 
@@ -59,7 +60,7 @@ func NewBoundToken(role, name string, b Binding, now time.Time) (token string, r
 		ok = ok || r == role
 	}
 	if !ok {
-		return "", rec, fmt.Errorf("unknown role %q (want admin, issuer, scanner or stage)", role)
+		return "", rec, fmt.Errorf("unknown role %q (want admin, issuer, scanner, stage or printer)", role)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 80 {

@@ -58,6 +58,9 @@ type Config struct {
 	// Fonts print the scripts beyond Latin, Greek and Cyrillic (nil: the
 	// system font folders). Issuing refuses a name or org no font prints.
 	Fonts *typeset.Library
+	// Printer is a thermal printer's raw port (host:port, usually 9100):
+	// POST /v1/print with "send" sends ZPL there. Empty: no printer.
+	Printer string
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -183,10 +186,13 @@ func (s *Server) routes() {
 	api.GET("/alerts", s.getAlerts, s.require(RoleScanner))
 	api.POST("/passes", s.issueOne, s.require(RoleIssuer))
 	api.POST("/passes/batch", s.issueBatch, s.require(RoleIssuer))
-	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
-	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer))
+	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer, RolePrinter))
+	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer, RolePrinter))
+	api.GET("/passes/:serial/prints", s.getPrints, s.require(RoleIssuer, RolePrinter))
+	api.POST("/passes/:serial/collected", s.postCollected, s.require(RoleIssuer, RolePrinter))
+	api.POST("/print", s.postPrint, s.require(RoleIssuer, RolePrinter))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
-	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer))
+	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer, RolePrinter))
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
 	api.POST("/revocations", s.massRevoke, s.require(RoleAdmin))
 	api.GET("/revocations", s.getRevocations, s.require(RoleScanner))
