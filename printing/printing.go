@@ -35,7 +35,7 @@ const MaxPasses = 2000
 // Errors a caller can act on; each is wrapped with detail.
 var (
 	ErrNoPass        = errors.New("no such pass")
-	ErrRevoked       = errors.New("a revoked pass is not printed")
+	ErrRevoked       = errors.New("it is not printed")
 	ErrOtherEvent    = errors.New("one print job prints one event")
 	ErrNothing       = errors.New("nothing to print")
 	ErrTooMany       = fmt.Errorf("more than %d passes in one print job", MaxPasses)

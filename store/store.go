@@ -135,7 +135,7 @@ const (
 type APIToken struct {
 	ID      string // public part of the token, also its name in lists
 	Name    string // who holds it ("north gate phone 3")
-	Role    string // admin, issuer, scanner, stage
+	Role    string // admin, issuer, scanner, stage, printer
 	Event   string // "": any event; else the only event the token may act for
 	Gate    string // "": any gate; else the only gate a scanner token may scan at
 	Hash    []byte // SHA-256 of the secret part
