@@ -337,7 +337,15 @@ func (l *label) block(b *templates.Box, blk *typeset.Block, align string, black 
 	lineH := blk.Lead * em
 	top := b.Y + (b.H-float64(len(blk.Lines))*lineH)/2
 	capH := typeset.CapMM(blk.Size, blk.Style)
-	w, h := l.bm.W, l.bm.H
+	// Rasterise in the box only (a few dots more for overhanging
+	// accents): a whole label per text would cost more than the text.
+	bx0, by0, bx1, by1 := l.box(b)
+	bx0, by0 = max(bx0-4, 0), max(by0-4, 0)
+	bx1, by1 = min(bx1+4, l.bm.W), min(by1+4, l.bm.H)
+	w, h := bx1-bx0, by1-by0
+	if w <= 0 || h <= 0 {
+		return
+	}
 	var z vector.Rasterizer
 	z.Reset(w, h)
 	drawn := false
@@ -353,7 +361,7 @@ func (l *label) block(b *templates.Box, blk *typeset.Block, align string, black 
 		for _, run := range ln.Runs {
 			scale := em / run.Face.Upem() * l.dpmm // dots per font unit
 			for _, g := range run.Glyphs {
-				ox, oy := (x+g.X*em)*l.dpmm, (base-g.Y*em)*l.dpmm
+				ox, oy := (x+g.X*em)*l.dpmm-float64(bx0), (base-g.Y*em)*l.dpmm-float64(by0)
 				pt := func(p ot.SegmentPoint) (float32, float32) {
 					return float32(ox + float64(p.X)*scale), float32(oy - float64(p.Y)*scale)
 				}
@@ -387,11 +395,10 @@ func (l *label) block(b *templates.Box, blk *typeset.Block, align string, black 
 	mask := image.NewAlpha(image.Rect(0, 0, w, h))
 	z.Draw(mask, mask.Bounds(), image.NewUniform(color.Alpha{A: 0xff}), image.Point{})
 	// Half covered is a dot: thermal heads print whole dots.
-	bx0, by0, bx1, by1 := l.box(b)
-	for y := max(by0-2, 0); y < min(by1+2, h); y++ {
-		for x := max(bx0-2, 0); x < min(bx1+2, w); x++ {
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
 			if mask.Pix[y*mask.Stride+x] >= 0x80 {
-				l.bm.set(x, y, black)
+				l.bm.set(bx0+x, by0+y, black)
 			}
 		}
 	}
@@ -446,7 +453,7 @@ func (l *label) qr(b *templates.Box, token string) error {
 // as text.
 func Encode(w io.Writer, bm *Bitmap, serial pass.Serial, tplName string, dpi int) error {
 	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw, _ := zlib.NewWriterLevel(&z, zlib.DefaultCompression)
 	zw.Write(bm.Bits)
 	zw.Close()
 	data := base64.StdEncoding.EncodeToString(z.Bytes())
