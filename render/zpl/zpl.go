@@ -255,7 +255,7 @@ func (l *label) event(b *templates.Box, ev *pass.Event, align string) error {
 		if ev.Branding != nil && ev.Branding.Short != "" {
 			short = ev.Branding.Short
 		}
-		return l.text(b, short+" · "+date.Format("2 Jan 2006"), typeset.Spec{Style: typeset.Bold, MaxPt: 8}, "C", false)
+		return l.text(b, short+" · "+date.Format("2 Jan 2006"), typeset.Spec{Style: typeset.Bold, MaxPt: 8}, "C", true)
 	}
 	top, bottom := *b, *b
 	top.H = b.H * 0.58
@@ -314,7 +314,7 @@ func validity(it Item) string {
 }
 
 // text lays s out in box b (spec's W and H are set from b) and draws it:
-// black, or white when inverse is false (on the band). Empty text draws
+// black, or white when black is false (on the band). Empty text draws
 // nothing.
 func (l *label) text(b *templates.Box, s string, spec typeset.Spec, align string, black bool) error {
 	if s == "" {

@@ -328,6 +328,44 @@ func TestNamesInEveryScript(t *testing.T) {
 	}
 }
 
+// TestEveryBoxInked: every text box of every thermal template gets ink
+// at both resolutions (the band: white letters on black), so no element
+// is silently lost (a sticker's event line once was drawn white on white).
+func TestEveryBoxInked(t *testing.T) {
+	for _, tpl := range thermal(t) {
+		for _, dpi := range []int{203, 300} {
+			it, _ := signed(t, 8, "Sam Okafor", pass.Staff)
+			bm, err := Label(it, Options{Template: tpl, DPI: dpi})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := DotsPerMM(dpi)
+			l := &label{dpmm: float64(d), bm: bm}
+			count := func(b *templates.Box, black bool) int {
+				x0, y0, x1, y1 := l.box(b)
+				n := 0
+				for y := y0; y < y1; y++ {
+					for x := x0; x < x1; x++ {
+						if bm.Black(x, y) == black {
+							n++
+						}
+					}
+				}
+				return n
+			}
+			f := tpl.Front
+			for name, b := range map[string]*templates.Box{"event": f.Event, "name": f.Name, "org": f.Org, "zones": f.Zones, "validity": f.Validity, "serial": f.Serial} {
+				if b != nil && count(b, true) < 20 {
+					t.Errorf("%s/%d: the %s box has %d black dots", tpl.Name, dpi, name, count(b, true))
+				}
+			}
+			if f.Band != nil && count(f.Band, false) < 20 {
+				t.Errorf("%s/%d: the band has no white letters", tpl.Name, dpi)
+			}
+		}
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	a6, _ := templates.Get("badge-a6-a4")
 	cr80, _ := templates.Get("badge-cr80-letter")
