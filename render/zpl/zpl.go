@@ -229,7 +229,7 @@ func Label(it Item, opt Options) (*Bitmap, error) {
 		}
 	}
 	if f.Zones != nil {
-		if err := l.text(f.Zones, zonesText(it), typeset.Spec{MaxPt: 7, Lines: 1000, LTR: true}, "L", true); err != nil {
+		if err := l.text(f.Zones, it.Event.ZonesText(it.Pass.Type, it.Pass.Role), typeset.Spec{MaxPt: 7, Lines: 1000, LTR: true}, "L", true); err != nil {
 			return nil, fmt.Errorf("zones %w", err)
 		}
 	}
@@ -271,36 +271,6 @@ func (l *label) event(b *templates.Box, ev *pass.Event, align string) error {
 		return fmt.Errorf("venue %w", err)
 	}
 	return nil
-}
-
-// windowWords are the words for a pass's windows.
-var windowWords = map[pass.Window]string{
-	pass.WinBefore: "before show", pass.WinDuring: "during show", pass.WinAfter: "after show",
-	pass.WinMeetGreet: "meet & greet", pass.WinPhoto: "first 3 songs", pass.Any: "any time",
-}
-
-// zonesText lists where and when the pass opens doors, one line per grant.
-func zonesText(it Item) string {
-	pol := it.Event.EffectivePolicy()
-	var lines []string
-	for _, g := range pol.Allows(it.Pass.Type, it.Pass.Role) {
-		zs := make([]string, len(g.Zones))
-		for i, z := range g.Zones {
-			zs[i] = string(z)
-		}
-		if len(g.Zones) == len(pol.Zones) {
-			zs = []string{"all areas"}
-		}
-		ws := make([]string, len(g.When))
-		for i, w := range g.When {
-			ws[i] = windowWords[w]
-		}
-		lines = append(lines, strings.Join(zs, " · ")+": "+strings.Join(ws, ", "))
-	}
-	if len(lines) == 0 {
-		return "no zones at this event"
-	}
-	return strings.Join(lines, "\n")
 }
 
 // validity is when the pass opens and closes, in the event's time zone.
