@@ -586,19 +586,6 @@ func (d *drawer) fitText(b templates.Box, s, family, style string, maxPt float64
 	pdf.CellFormat(b.W, b.H, s, "", 0, align+"M", false, 0, "")
 }
 
-var windowWords = map[pass.Window]string{
-	pass.WinBefore: "before show", pass.WinDuring: "during show", pass.WinAfter: "after show",
-	pass.WinMeetGreet: "meet & greet", pass.WinPhoto: "first 3 songs", pass.Any: "any time",
-}
-
-func whenText(ws []pass.Window) string {
-	s := make([]string, len(ws))
-	for i, w := range ws {
-		s[i] = windowWords[w]
-	}
-	return strings.Join(s, ", ")
-}
-
 func validity(it *Item) string {
 	loc := it.Event.Location()
 	from := it.Event.Schedule.AccessFrom

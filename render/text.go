@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"sync"
 
 	ot "github.com/go-text/typesetting/font/opentype"
@@ -167,23 +166,7 @@ func layoutPass(lib *typeset.Library, t *templates.Template, it *Item, duplex bo
 }
 
 // zonesText lists where and when the pass opens doors, one line per grant.
-func zonesText(it *Item) string {
-	var lines []string
-	for _, g := range it.Event.EffectivePolicy().Allows(it.Pass.Type, it.Pass.Role) {
-		zs := make([]string, len(g.Zones))
-		for i, z := range g.Zones {
-			zs[i] = string(z)
-		}
-		if len(g.Zones) == len(it.Event.EffectivePolicy().Zones) {
-			zs = []string{"all areas"}
-		}
-		lines = append(lines, strings.Join(zs, " · ")+": "+whenText(g.When))
-	}
-	if len(lines) == 0 {
-		lines = []string{"no zones at this event"}
-	}
-	return strings.Join(lines, "\n")
-}
+func zonesText(it *Item) string { return it.Event.ZonesText(it.Pass.Type, it.Pass.Role) }
 
 // block draws a laid-out text in box b: centred vertically, each line
 // aligned left ("L", or right when the text reads right to left) or

@@ -28,6 +28,7 @@ const (
 	RoleIssuer  = httpkit.RoleIssuer  // issue and print passes
 	RoleScanner = httpkit.RoleScanner // door scans, pass lookups
 	RoleStage   = httpkit.RoleStage   // live show cues
+	RolePrinter = httpkit.RolePrinter // print and reprint passes, mark them collected; cannot issue (issue 13)
 )
 
 // Roles lists the roles a token may have.
@@ -62,7 +63,7 @@ func NewBoundToken(role, name string, b Binding, now time.Time) (token string, r
 		ok = ok || r == role
 	}
 	if !ok {
-		return "", rec, fmt.Errorf("unknown role %q (want admin, issuer, scanner or stage)", role)
+		return "", rec, fmt.Errorf("unknown role %q (want admin, issuer, scanner, stage or printer)", role)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 80 {

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -15,8 +13,6 @@ import (
 	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/signer"
-	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/templates"
 )
 
 // IssueRequest is the body of POST /v1/passes.
@@ -162,48 +158,4 @@ func badIssue(err error) error {
 		return err
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: "nothing issued: " + err.Error(), Err: err}
-}
-
-// getPDF prints one pass on a template: GET /v1/passes/{serial}/pdf?template=NAME.
-func (s *Server) getPDF(c echo.Context) error {
-	p, err := s.passParam(c)
-	if err != nil {
-		return err
-	}
-	ctx, serial := c.Request().Context(), p.Serial
-	if _, err := s.cfg.Store.Revocation(ctx, serial); err == nil {
-		return apiError(http.StatusConflict, "revoked", "pass "+serial.String()+" is revoked: it is not printed")
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	name := c.QueryParam("template")
-	if name == "" {
-		name = "badge-4x3-letter"
-	}
-	tpl, err := templates.Get(name) // shipped templates only: no file paths from the network
-	if err != nil {
-		return apiError(http.StatusBadRequest, "bad_request", err.Error())
-	}
-	ev, err := s.eventOr404(c, p.Event)
-	if err != nil {
-		return err
-	}
-	one := []store.Issued{*p}
-	if err := store.WithPhotos(ctx, s.cfg.Store, one); err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	err = render.WritePDF(&buf, []render.Item{{Pass: p.Pass, Token: p.Token, Event: ev, Photo: one[0].PhotoJPEG}},
-		render.Options{Template: tpl, ArtworkSecret: s.cfg.ArtworkSecret, Fonts: s.cfg.Fonts, Duplex: tpl.Back != nil && c.QueryParam("duplex") == "1"})
-	if err != nil {
-		if errors.Is(err, render.ErrModuleTooSmall) {
-			return apiError(http.StatusUnprocessableEntity, "too_small", err.Error())
-		}
-		if errors.Is(err, render.ErrPhotoMismatch) {
-			return apiError(http.StatusConflict, "photo_mismatch", "pass "+serial.String()+": its stored photo does not match the signed pass: it is not printed")
-		}
-		return err
-	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="pass-`+string(serial)+`.pdf"`)
-	return c.Stream(http.StatusOK, "application/pdf", io.Reader(&buf))
 }

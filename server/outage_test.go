@@ -174,6 +174,34 @@ func (d *downStore) ResolveScan(ctx context.Context, id string, resolution recor
 	return d.Store.ResolveScan(ctx, id, resolution, by, at)
 }
 
+func (d *downStore) RecordPrints(ctx context.Context, prints []record.Print) error {
+	if err := d.err("prints"); err != nil {
+		return err
+	}
+	return d.Store.RecordPrints(ctx, prints)
+}
+
+func (d *downStore) Prints(ctx context.Context, serial pass.Serial) ([]record.Print, error) {
+	if err := d.err("prints"); err != nil {
+		return nil, err
+	}
+	return d.Store.Prints(ctx, serial)
+}
+
+func (d *downStore) PrintStatus(ctx context.Context, event string) (map[pass.Serial]record.PrintStatus, error) {
+	if err := d.err("print status"); err != nil {
+		return nil, err
+	}
+	return d.Store.PrintStatus(ctx, event)
+}
+
+func (d *downStore) MarkCollected(ctx context.Context, serial pass.Serial, at time.Time, actor string) (*record.Collection, bool, error) {
+	if err := d.err("collection"); err != nil {
+		return nil, false, err
+	}
+	return d.Store.MarkCollected(ctx, serial, at, actor)
+}
+
 func (d *downStore) Scans(ctx context.Context, serial pass.Serial) ([]store.Scan, error) {
 	if err := d.err("scans"); err != nil {
 		return nil, err
@@ -296,6 +324,10 @@ func TestStoreOutageEveryRoute(t *testing.T) {
 		{"write/offline-scans", "POST", "/v1/scans/offline", scanner, offlineBody, 200},
 		{"write/resolve", "POST", "/v1/scans/check-1/resolve", scanner, static(`{"decision":"deny"}`), 200},
 		{"print/pdf", "GET", "/v1/passes/" + serial + "/pdf?template=badge-a6-a4", issuer, nil, 200},
+		{"print/zpl", "GET", "/v1/passes/" + serial + "/pdf?template=badge-cr80-letter&format=zpl", issuer, nil, 200},
+		{"print/batch", "POST", "/v1/print", issuer, static(`{"event":"tour27-ber01","all":true,"format":"zpl","template":"sticker-round-50mm-a4"}`), 200},
+		{"write/collected", "POST", "/v1/passes/" + serial + "/collected", issuer, nil, 200},
+		{"read/prints", "GET", "/v1/passes/" + serial + "/prints", issuer, nil, 200},
 		// Reads.
 		{"read/pass", "GET", "/v1/passes/" + serial, scanner, nil, 200},
 		{"read/artwork", "GET", "/v1/passes/" + serial + "/artwork.svg", scanner, nil, 200},

@@ -62,6 +62,9 @@ type Config struct {
 	// Surfaces are the HTTP surfaces of their own packages (the office,
 	// the dashboard, webhooks), mounted after the API's routes.
 	Surfaces []httpkit.Surface
+	// Printer is a thermal printer's raw port (host:port, usually 9100):
+	// POST /v1/print with "send" sends ZPL there. Empty: no printer.
+	Printer string
 }
 
 // DefaultVerifyRate suits a person checking passes by hand and a collector's
@@ -191,10 +194,13 @@ func (s *Server) routes() {
 	api.POST("/passes", s.issueOne, s.require(RoleIssuer))
 	api.POST("/passes/batch", s.issueBatch, s.require(RoleIssuer))
 	api.POST("/events/:id/guestlists/preview", s.previewGuestList, s.require(RoleIssuer))
-	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer))
-	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer))
+	api.GET("/passes/:serial", s.getPass, s.require(RoleScanner, RoleIssuer, RolePrinter))
+	api.GET("/passes/:serial/pdf", s.getPDF, s.require(RoleIssuer, RolePrinter))
+	api.GET("/passes/:serial/prints", s.getPrints, s.require(RoleIssuer, RolePrinter))
+	api.POST("/passes/:serial/collected", s.postCollected, s.require(RoleIssuer, RolePrinter))
+	api.POST("/print", s.postPrint, s.require(RoleIssuer, RolePrinter))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
-	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer))
+	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer, RolePrinter))
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
 	api.POST("/passes/:serial/reissue", s.reissuePass, s.require(RoleIssuer))
 	api.GET("/passes", s.searchPasses, s.require(RoleIssuer))

@@ -145,7 +145,7 @@ const (
 type APIToken struct {
 	ID      string // public part of the token, also its name in lists
 	Name    string // who holds it ("north gate phone 3")
-	Role    string // admin, issuer, scanner, stage
+	Role    string // admin, issuer, scanner, stage, printer
 	Event   string // "": any event; else the only event the token may act for
 	Gate    string // "": any gate; else the only gate a scanner token may scan at
 	Hash    []byte // SHA-256 of the secret part
@@ -447,6 +447,23 @@ type Store interface {
 	// new version.
 	PutShared(ctx context.Context, name string, value []byte, version int64, actor string) (int64, error)
 
+	// RecordPrints adds prints to the print log, with one "pass.print"
+	// audit row each, in one transaction: all or nothing. An unknown
+	// serial gives ErrNotFound (wrapped, naming it).
+	RecordPrints(ctx context.Context, prints []record.Print) error
+	// Prints returns the print log of a pass, oldest first (empty when it
+	// was never printed or does not exist).
+	Prints(ctx context.Context, serial pass.Serial) ([]record.Print, error)
+	// PrintStatus returns, for every pass of an event that was printed or
+	// collected, its print count, last print and collection; passes never
+	// printed nor collected are not in the map.
+	PrintStatus(ctx context.Context, event string) (map[pass.Serial]record.PrintStatus, error)
+	// MarkCollected records that a pass was handed to its holder, with its
+	// "pass.collect" audit row. A pass already collected is left as it was:
+	// its first collection is returned with already true. ErrNotFound for
+	// an unknown serial. A collection is not a scan: it admits nobody.
+	MarkCollected(ctx context.Context, serial pass.Serial, at time.Time, actor string) (c *record.Collection, already bool, err error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
@@ -461,6 +478,17 @@ type Notifier interface {
 	// commits a revocation, a cue, new passes or a shared document. It is
 	// closed when ctx ends.
 	Changes(ctx context.Context) <-chan struct{}
+}
+
+// Audit actions of the print desk (issue 13).
+const (
+	ActionPassPrint   = "pass.print"
+	ActionPassCollect = "pass.collect"
+)
+
+// PrintAudit is the audit detail of a print.
+func PrintAudit(p *record.Print) map[string]any {
+	return map[string]any{"template": p.Template, "format": p.Format}
 }
 
 // ActionEventBranding records new branding; its detail names the fields

@@ -14,6 +14,8 @@ import (
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/photo"
+	"github.com/laminate/laminate/printing"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
@@ -161,6 +163,9 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		if err := atomicfile.WriteFile(*pdfOut, pdf, 0o644); err != nil {
 			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
 				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
+		}
+		if err := printing.Log(ctx, a.st, issued, printing.Job{Template: tpl, Format: record.FormatPDF}, a.actor(), time.Now()); err != nil {
+			return fmt.Errorf("passes issued and printed, but the print log could not be written: %w", err)
 		}
 		a.infof("wrote %s: %s on %s (%s)", *pdfOut, plural(len(issued), "pass", "passes"), plural(pages(len(issued), tpl, *pf.duplex), "page", "pages"), tpl.Name)
 	}

@@ -12,8 +12,11 @@ import (
 	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/printing"
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/render/typeset"
+	"github.com/laminate/laminate/render/zpl"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/templates"
 )
@@ -105,49 +108,110 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	var serials stringList
 	fs.Var(&serials, "serial", "a pass to print (repeat for several)")
 	all := fs.Bool("all", false, "every pass of the event that is not revoked")
-	out := fs.String("out", "", "PDF file to write")
+	notPrinted := fs.Bool("not-printed", false, "every pass of the event that is not revoked and was never printed")
+	out := fs.String("out", "", "file to write: the PDF, or the labels with --format zpl")
+	format := fs.String("format", "pdf", "pdf (sheets) or zpl (one label per pass for a Zebra thermal printer)")
+	dpi := fs.Int("dpi", 203, "zpl: the printer's resolution, 203 or 300")
+	printer := fs.String("printer", "", "zpl: send the labels to this printer's raw port (host:port, usually 9100) instead of --out")
 	pf := addPrintFlags(fs)
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
-	if err := required(fs, "event", "template", "out"); err != nil {
+	if err := required(fs, "event", "template"); err != nil {
 		return err
 	}
-	if *all == (len(serials) > 0) {
-		return usagef("render: give --all or one or more --serial")
+	if (*out == "") == (*printer == "") {
+		return usagef("render: give --out FILE, or --printer HOST:PORT with --format zpl")
 	}
-	tpl, err := loadTemplate(*pf.template)
-	if err != nil {
-		return err
+	job := printing.Job{Format: *format, Duplex: *pf.duplex, CropMarks: *pf.cropMarks}
+	switch *format {
+	case record.FormatPDF:
+		if *printer != "" {
+			return usagef("render: --printer sends ZPL: add --format zpl")
+		}
+	case record.FormatZPL:
+		if _, err := zpl.DotsPerMM(*dpi); err != nil {
+			return usagef("render: --dpi must be 203 or 300")
+		}
+		if *pf.duplex || *pf.cropMarks {
+			return usagef("render: --duplex and --crop-marks are for PDF sheets, not labels")
+		}
+		job.DPI = *dpi
+	default:
+		return usagef("render: --format must be pdf or zpl")
 	}
-	if err := a.open(ctx); err != nil {
-		return err
-	}
-	if _, err := a.event(ctx, *eventID); err != nil {
-		return err
-	}
-	var list []pass.Serial
+	sel := printing.Selection{Event: *eventID, All: *all, NotPrinted: *notPrinted}
 	for _, s := range serials {
 		serial, err := pass.ParseSerial(s)
 		if err != nil {
 			return fmt.Errorf("%q: %w", s, err)
 		}
-		list = append(list, serial)
+		sel.Serials = append(sel.Serials, serial)
 	}
-	issued, err := store.ToPrint(ctx, a.st, *eventID, list)
+	var err error
+	if job.Template, err = loadTemplate(*pf.template); err != nil {
+		return err
+	}
+	if job.Format == record.FormatZPL {
+		if err := zpl.Supported(job.Template); err != nil {
+			return withHint(err, "print it with --format pdf, or choose a template of at most %d mm (laminate templates list)", zpl.MaxWidthMM)
+		}
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	ev, err := a.event(ctx, *eventID)
 	if err != nil {
 		return err
 	}
-	pdf, err := a.renderPDF(ctx, tpl, pf, issued)
+	passes, err := printing.Select(ctx, a.st, sel)
+	if errors.Is(err, printing.ErrBadSelection) {
+		return usagef("render: give --all, --not-printed or one or more --serial")
+	}
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(*out, pdf, 0o644); err != nil {
+	if job.Fonts, err = fontLibrary(*pf.fonts); err != nil {
 		return err
 	}
-	a.infof("wrote %s: %s on %s (%s)", *out, plural(len(issued), "pass", "passes"), plural(pages(len(issued), tpl, *pf.duplex), "page", "pages"), tpl.Name)
+	if job.Format == record.FormatPDF {
+		if job.ArtworkSecret, err = keys.ArtworkSecret(a.g.data, time.Now()); err != nil {
+			return err
+		}
+		if len(passes) > 1 {
+			job.Progress = a.progress("drawing")
+		}
+	}
+	now := time.Now()
+	doc, err := printing.Render(ctx, a.st, ev, passes, job, now)
+	if err != nil {
+		return err
+	}
+	for _, w := range doc.Warnings {
+		a.infof("warning: %s", w)
+	}
+	what := fmt.Sprintf("%s on %s", plural(len(passes), "pass", "passes"), plural(pages(len(passes), job.Template, job.Duplex), "page", "pages"))
+	if job.Format == record.FormatZPL {
+		what = fmt.Sprintf("%s at %d dpi, %d bytes", plural(len(passes), "label", "labels"), job.DPI, len(doc.Data))
+	}
+	if *printer != "" {
+		if err := zpl.Send(ctx, *printer, doc.Data); err != nil {
+			return withHint(err, "check the printer's address and that it is on; write the labels to a file with --out")
+		}
+		what = "sent to " + *printer + ": " + what
+	} else {
+		if err := atomicfile.WriteFile(*out, doc.Data, 0o644); err != nil {
+			return err
+		}
+		what = "wrote " + *out + ": " + what
+	}
+	if err := printing.Log(ctx, a.st, passes, job, a.actor(), now); err != nil {
+		return fmt.Errorf("printed, but the print log could not be written: %w", err)
+	}
+	a.infof("%s (%s)", what, job.Template.Name)
 	return nil
 }
+
 
 func pages(n int, t *templates.Template, duplex bool) int {
 	p := (n + t.PerPage() - 1) / t.PerPage()

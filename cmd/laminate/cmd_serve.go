@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	fontsDir := fs.String("fonts", "", "folder of extra fonts (Noto) for scripts beyond Latin, Greek and Cyrillic; searched before the system font folders")
 	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
 	cloneWindow := fs.Duration("clone-window", server.DefaultCloneWindow, "one pass admitted at two gates within this is \"attention\" (possible clone)")
+	printer := fs.String("printer", "", "a thermal printer's raw port (host:port, usually 9100) that POST /v1/print with \"send\" prints ZPL on")
 	var proxies server.ProxyList
 	fs.Var(&proxies, "trusted-proxy", "CIDR or address of a reverse proxy in front of this server (repeat, or a comma list): only it may name the client in X-Forwarded-For")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -41,6 +42,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	if *verifyRate < 0 {
 		return usagef("serve: --verify-rate must be 0 or more")
+	}
+	if _, _, err := net.SplitHostPort(*printer); *printer != "" && err != nil {
+		return usagef("serve: --printer must be host:port (a Zebra's raw port is 9100)")
 	}
 	// A fresh machine: the run command is the whole set-up.
 	pp, err := a.passphrase()
@@ -87,7 +91,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
-		Node: a.n, TrustedProxies: proxies, Fonts: fonts}
+		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer}
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -160,7 +164,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 	a.g.register(fs.FlagSet)
 	switch sub {
 	case "create":
-		role := fs.String("role", "", "admin, issuer, scanner or stage")
+		role := fs.String("role", "", "admin, issuer, scanner, stage or printer")
 		name := fs.String("name", "", "who holds it, e.g. \"north gate phone 3\"")
 		event := fs.String("event", "", "bind the token to this event: it acts for no other (not for admin tokens)")
 		gate := fs.String("gate", "", "bind a scanner token to this gate of --event: it scans at no other")

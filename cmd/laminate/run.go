@@ -20,7 +20,7 @@ Usage: laminate [--data DIR] [--passphrase-file FILE] COMMAND [ARGS]
 
 Commands:
   serve [--addr HOST:PORT]   run the HTTP service (sets up a fresh data folder)
-  tokens create|list|revoke  API bearer tokens (roles admin, issuer, scanner, stage)
+  tokens create|list|revoke  API bearer tokens (roles admin, issuer, scanner, stage, printer)
   init                       create the data folder, keyring and database
   demo                       set up a sample event, issue and verify sample passes
   keys list|rotate|retire KID|jwks
@@ -123,7 +123,7 @@ func init() {
 		}},
 		{name: "artwork", args: "SERIAL", summary: "a pass's unique artwork, to compare with the print", run: cmdArtwork},
 		{name: "serve", summary: "run the HTTP service (sets up a fresh data folder)", run: cmdServe},
-		{name: "tokens", summary: "API bearer tokens (roles admin, issuer, scanner, stage)", run: cmdTokens, subs: []subcommand{
+		{name: "tokens", summary: "API bearer tokens (roles admin, issuer, scanner, stage, printer)", run: cmdTokens, subs: []subcommand{
 			{"create", "", "a new token, shown once (--role, --name; --event and --gate bind it)"},
 			{"list", "", "every token's ID, role, name, binding and state, never a token"},
 			{"revoke", "ID", "the token stops working (within a second on a running server)"},

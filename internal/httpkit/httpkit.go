@@ -56,10 +56,11 @@ const (
 	RoleIssuer  = "issuer"  // issue and print passes
 	RoleScanner = "scanner" // door scans, pass lookups
 	RoleStage   = "stage"   // live show cues
+	RolePrinter = "printer" // print and reprint passes, mark them collected; cannot issue (issue 13)
 )
 
 // Roles lists the roles a credential may have.
-var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
+var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage, RolePrinter}
 
 // Kinds of caller.
 const (

@@ -76,6 +76,18 @@ var rules = []rule{
 		why:  "render/typeset finds fonts and lays out text; it knows no PDF and none of our packages, so issuing can use it",
 	},
 	{
+		name: "zpl",
+		from: []string{mod + "/render/zpl"},
+		not:  concat([]string{mod + "/render"}, gofpdf),
+		why:  "render/zpl draws thermal labels from pass, templates and render/typeset alone; it needs no PDF, so a label printer's path carries no gofpdf",
+	},
+	{
+		name: "printing",
+		from: []string{mod + "/printing"},
+		not:  concat(upper, echo, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
+		why:  "printing chooses, draws and logs prints through the store interface; the server and the CLI call it, it knows neither, nor a backend",
+	},
+	{
 		name:   "nothing-imports-cmd",
 		from:   []string{mod + "/..."},
 		except: []string{mod + "/cmd/..."},

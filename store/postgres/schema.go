@@ -224,4 +224,22 @@ CREATE INDEX revocations_category ON revocations (event, category);
 ALTER TABLE passes ADD COLUMN trigrams TEXT[] NOT NULL DEFAULT '{}'; -- store.Trigrams(search)
 CREATE INDEX passes_trigrams ON passes USING gin (trigrams);
 `,
+	// 11 (issue 13): the print log and the desk's collections, as SQLite's
+	// migration 15. Neither is a scan.
+	`
+CREATE TABLE prints (
+	id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- tie-break, as SQLite's rowid
+	serial   TEXT COLLATE "C" NOT NULL REFERENCES passes (serial),
+	at       TIMESTAMPTZ NOT NULL,
+	actor    TEXT NOT NULL,
+	template TEXT NOT NULL,
+	format   TEXT NOT NULL -- pdf, zpl
+);
+CREATE INDEX prints_serial ON prints (serial, at);
+CREATE TABLE collections (
+	serial TEXT COLLATE "C" PRIMARY KEY REFERENCES passes (serial),
+	at     TIMESTAMPTZ NOT NULL,
+	actor  TEXT NOT NULL
+);
+`,
 }

@@ -212,4 +212,21 @@ ALTER TABLE passes ADD COLUMN search TEXT NOT NULL DEFAULT '';
 CREATE INDEX passes_search ON passes (event, search, serial, type);
 CREATE INDEX revocations_category ON revocations (event, category);
 `,
+	// 15 (issue 13): the print log (one row per pass printed, PDF or ZPL)
+	// and the desk's collections (at most one per pass). Neither is a scan.
+	`
+CREATE TABLE prints (
+	serial   TEXT NOT NULL REFERENCES passes (serial),
+	at       TEXT NOT NULL,
+	actor    TEXT NOT NULL,
+	template TEXT NOT NULL,
+	format   TEXT NOT NULL -- pdf, zpl
+) STRICT;
+CREATE INDEX prints_serial ON prints (serial, at);
+CREATE TABLE collections (
+	serial TEXT PRIMARY KEY REFERENCES passes (serial),
+	at     TEXT NOT NULL,
+	actor  TEXT NOT NULL
+) STRICT;
+`,
 }

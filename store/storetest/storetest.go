@@ -50,7 +50,6 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"PassPhotos", testPassPhotos},
 		{"PassKeys", testPassKeys},
 		{"Revoke", testRevoke},
-		{"ToPrint", testToPrint},
 		{"RevocationsSince", testRevocationsSince},
 		{"RevokeWhere", testRevokeWhere},
 		{"Audit", testAudit},
@@ -73,6 +72,9 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"DevicesSeen", testDevicesSeen},
 		{"Reissue", testReissue},
 		{"SearchPasses", testSearchPasses},
+		{"Prints", testPrints},
+		{"MarkCollected", testMarkCollected},
+		{"MarkCollectedConcurrent", testMarkCollectedConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
