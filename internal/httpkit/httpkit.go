@@ -51,12 +51,13 @@ func NewError(status int, code, msg string) *Error {
 const (
 	RoleAdmin   = "admin"   // everything
 	RoleIssuer  = "issuer"  // issue and print passes
+	RolePrinter = "printer" // print and reprint passes; cannot issue
 	RoleScanner = "scanner" // door scans, pass lookups
 	RoleStage   = "stage"   // live show cues
 )
 
 // Roles lists the roles a credential may have.
-var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage}
+var Roles = []string{RoleAdmin, RoleIssuer, RolePrinter, RoleScanner, RoleStage}
 
 // Kinds of caller.
 const (
