@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"IssuedSinceConcurrent", testIssuedSinceConcurrent},
 		{"Notifier", testNotifier},
 		{"Alerts", testAlerts},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
