@@ -21,6 +21,9 @@ Usage: laminate [--data DIR] [--passphrase-file FILE] COMMAND [ARGS]
 Commands:
   serve [--addr HOST:PORT]   run the HTTP service (sets up a fresh data folder)
   tokens create|list|revoke  API bearer tokens (roles admin, issuer, scanner, stage)
+  users create|list|disable|enable|reset-password
+                             staff accounts of the office at /office/ (roles admin,
+                             issuer, printer, scanner, stage)
   init                       create the data folder, keyring and database
   demo                       set up a sample event, issue and verify sample passes
   keys list|rotate|retire KID|jwks
@@ -124,6 +127,13 @@ func init() {
 			{"create", "", "a new token, shown once (--role, --name; --event and --gate bind it)"},
 			{"list", "", "every token's ID, role, name, binding and state, never a token"},
 			{"revoke", "ID", "the token stops working (within a second on a running server)"},
+		}},
+		{name: "users", summary: "staff accounts of the office (roles admin, issuer, printer, scanner, stage)", run: cmdUsers, subs: []subcommand{
+			{"create", "", "a new account (--username, --name, --role; --events limits it); the password is asked for, or read with --password-stdin"},
+			{"list", "", "every account's username, role, name, events and state, never a password"},
+			{"disable", "USERNAME", "the account can no longer sign in; its sessions end now"},
+			{"enable", "USERNAME", "the account can sign in again (a lockout is lifted too)"},
+			{"reset-password", "USERNAME", "a new password (asked for, or --password-stdin); its sessions end"},
 		}},
 		{name: "backup", summary: "the data folder, keys included, in one archive (safe while serving)", run: cmdBackup},
 		{name: "restore", args: "FILE", summary: "put a backup into a new or empty data folder (--data DIR)", run: cmdRestore},

@@ -178,6 +178,7 @@ func (u *ui) nextSteps(scheme string, bound net.Addr, g *globals) {
 	u.printf("\nnext steps:\n")
 	u.printf("  the door page   %s/scan (sign in with a scanner token)\n", base)
 	u.printf("  check a pass    %s/verify\n", base)
+	u.printf("  the office      %s/office/ (make the first admin: %s users create --role admin --username NAME --name 'YOUR NAME')\n", base, cmd)
 	if everywhere {
 		u.printf("  (listening on every address: other devices use this machine's address)\n")
 	}
