@@ -206,7 +206,7 @@ func TestOfficeBrowser(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS("#f-password"), "short"),
 				chromedp.Click(chromedp.CSS(`form[action="/office/users"] button[type=submit]`)))
 			errs := js[[]string](ctx, t, `[...document.querySelectorAll("[aria-invalid=true]")].map((el) => el.id)`)
-			if strings.Join(errs, " ") != "f-username f-display_name f-events f-password" {
+			if strings.Join(errs, " ") != "f-username f-display_name f-role f-events f-password" {
 				t.Errorf("fields marked invalid: %v", errs)
 			}
 			check(ctx, t, axe, w+"-users-errors")

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/staff"
@@ -129,7 +130,10 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	o.host, o.st = h, h.Store()
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, Prefix+"/") })
 	g := e.Group(Prefix, o.headers, o.errors)
-	g.GET("/static/:file", o.static)
+	// The stylesheet and the script are compressed; pages are not: a page
+	// holds a CSRF token beside text a request can choose (a username
+	// typed back into a form), which compression would leak (BREACH).
+	g.GET("/static/:file", o.static, middleware.GzipWithConfig(middleware.GzipConfig{Level: 6}))
 	g.GET("/sign-in", o.signInPage)
 	g.POST("/sign-in", o.signIn)
 

@@ -52,7 +52,7 @@ func newClock(t time.Time) *clock    { return &clock{now: t} }
 
 // env is an office on a fresh SQLite store, served over HTTP.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	st  *sqlite.Store
 	clk *clock
 	srv *httptest.Server
@@ -61,7 +61,7 @@ type env struct {
 
 var t0 = time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, cfg Config, tlsServer bool) *env {
+func newEnv(t testing.TB, cfg Config, tlsServer bool) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir()+"/laminate.db")
 	if err != nil {

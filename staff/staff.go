@@ -95,7 +95,11 @@ func ValidUsername(u string) error {
 	for i, r := range u {
 		ok := 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || i > 0 && strings.ContainsRune("._-", r)
 		if !ok {
-			return fmt.Errorf("%w: the username may hold only lower-case letters a-z, digits and . _ - (and start with a letter or digit), not %q", ErrInvalid, r)
+			what := fmt.Sprintf("%q", r)
+			if unicode.IsSpace(r) {
+				what = "a space"
+			}
+			return fmt.Errorf("%w: the username may hold only lower-case letters a-z, digits and . _ - (and start with a letter or digit), not %s", ErrInvalid, what)
 		}
 	}
 	return nil
