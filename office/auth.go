@@ -120,7 +120,7 @@ func signInURL(notice, next string) string {
 // safeNext is a page of the office to go to after signing in, or the home
 // page: never another site.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") && !strings.Contains(next, "//") {
+	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") && !strings.Contains(next, "//") && !strings.Contains(next, "..") {
 		return next
 	}
 	return Prefix + "/"

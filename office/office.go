@@ -129,7 +129,8 @@ func New(cfg Config) *Office {
 func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	o.host, o.st = h, h.Store()
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, Prefix+"/") })
-	g := e.Group(Prefix, o.headers, o.errors)
+	// Forms are small: 64 KB is a hundred times the largest.
+	g := e.Group(Prefix, o.headers, o.errors, middleware.BodyLimit("64K"))
 	// The stylesheet and the script are compressed; pages are not: a page
 	// holds a CSRF token beside text a request can choose (a username
 	// typed back into a form), which compression would leak (BREACH).

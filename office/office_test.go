@@ -238,7 +238,7 @@ func TestSignInNext(t *testing.T) {
 	if a.location != "/office/users" {
 		t.Fatalf("after sign-in: to %q, want /office/users", a.location)
 	}
-	for _, next := range []string{"https://evil.example/", "//evil.example/office/", "/office//evil.example", "/v1/passes"} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/office/", "/office//evil.example", "/v1/passes", "/office/../v1/passes"} {
 		if got := safeNext(next); got != "/office/" {
 			t.Errorf("safeNext(%q) = %q, want the home page", next, got)
 		}
@@ -501,6 +501,10 @@ func TestUsersAdmin(t *testing.T) {
 	}
 	wantStatus(t, "no such user", b.get("/office/users/nosuch"), http.StatusNotFound, "There is no account nosuch.")
 	wantStatus(t, "no such page", b.get("/office/nosuch"), http.StatusNotFound, "There is no such page in the office.")
+	big := url.Values{"display_name": {strings.Repeat("x", 70<<10)}, "role": {"issuer"}}
+	if a := b.post("/office/users/carol", big, "auto"); a.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 70 KB form: %d, want 413", a.status)
+	}
 }
 
 func TestChangeOwnPassword(t *testing.T) {
@@ -522,6 +526,12 @@ func TestChangeOwnPassword(t *testing.T) {
 	if a := other.get("/office/"); a.status != http.StatusSeeOther {
 		t.Error("the other session survived the password change")
 	}
+	// Guessing the current password is rate limited like a sign-in.
+	b.get("/office/account")
+	for range 3 {
+		b.post("/office/account/password", url.Values{"current": {"guess"}, "password": {"x"}, "confirm": {"x"}}, "auto")
+	}
+	wantStatus(t, "guessing", b.post("/office/account/password", url.Values{"current": {"guess"}}, "auto"), http.StatusTooManyRequests, "Too many attempts for this account")
 	if r, _ := e.st.Audit(context.Background(), 2); r[1].Action != store.ActionUserPassword || r[1].Actor != "user:alice (Alice Example)" {
 		t.Errorf("audit = %+v", r)
 	}

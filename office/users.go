@@ -314,6 +314,12 @@ func (o *Office) changePassword(c echo.Context) error {
 	u, ctx := UserOf(c), c.Request().Context()
 	f := newForm()
 	cur := c.FormValue("current")
+	// Guessing the current password from a session left open is limited
+	// like signing in.
+	if !o.byAccount.allow(u.Username, o.cfg.Now()) {
+		f.fail("current", "Too many attempts for this account. Wait a minute, then try again.")
+		return o.page(c, http.StatusTooManyRequests, "account.html", "Your account", accountView{Form: f})
+	}
 	ok, err := o.checkPassword(ctx, u.PasswordHash, cur)
 	if err != nil {
 		return err
