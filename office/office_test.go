@@ -388,6 +388,34 @@ func TestDisabledUserSignedOut(t *testing.T) {
 	wantStatus(t, "disable self", adm.post("/office/users/admin/disable", url.Values{}, "auto"), http.StatusForbidden, "cannot disable your own account")
 }
 
+// A session that outlived its account's disabling (made by another node in
+// the same instant, say) ends at its next request all the same.
+func TestDisabledAccountSessionRefused(t *testing.T) {
+	e := newEnv(t, Config{}, false)
+	ctx := context.Background()
+	e.user("bob", staff.RolePrinter)
+	if _, err := e.st.UpdateUser(ctx, "bob", store.ActionUserDisable, "cli:test", func(a *staff.Account) (map[string]any, error) {
+		a.Disabled = true
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok, ss := staff.NewSession("bob", t0)
+	if err := e.st.CreateSession(ctx, &ss, "cli:test"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	u, _ := url.Parse(e.srv.URL)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: tok, Path: "/"}})
+	if a := b.get("/office/"); a.location != "/office/sign-in?m=disabled" {
+		t.Fatalf("a disabled account's session: %d to %q, want the sign-in page", a.status, a.location)
+	}
+	if _, err := e.st.Session(ctx, ss.Hash); err == nil {
+		t.Error("the session of the disabled account is still stored")
+	}
+	wantStatus(t, "notice", b.get("/office/sign-in?m=disabled"), http.StatusOK, "Your account has been disabled. Ask an admin.")
+}
+
 func TestSignOutEverywhere(t *testing.T) {
 	e := newEnv(t, Config{}, false)
 	e.user("alice", staff.RoleScanner)
