@@ -23,6 +23,7 @@ func WriteNextSteps(w io.Writer, scheme string, bound net.Addr, prog, cmd string
 	fmt.Fprintf(w, "\nnext steps:\n")
 	fmt.Fprintf(w, "  the door page   %s/scan (sign in with a scanner token)\n", base)
 	fmt.Fprintf(w, "  check a pass    %s/verify\n", base)
+	fmt.Fprintf(w, "  the office      %s/office/ (make the first admin: %s users create --role admin --username NAME --name 'YOUR NAME')\n", base, cmd)
 	if everywhere {
 		fmt.Fprintf(w, "  (listening on every address: other devices use this machine's address)\n")
 	}

@@ -37,6 +37,7 @@ import (
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
+	"github.com/laminate/laminate/staff"
 )
 
 // Errors of a [Store]; implementations wrap them with detail, so test them
@@ -463,6 +464,36 @@ type Store interface {
 	// its first collection is returned with already true. ErrNotFound for
 	// an unknown serial. A collection is not a scan: it admits nobody.
 	MarkCollected(ctx context.Context, serial pass.Serial, at time.Time, actor string) (c *record.Collection, already bool, err error)
+	// CreateUser stores a new staff account (its event limits with it)
+	// and its audit row; ErrExists if the username is taken.
+	CreateUser(ctx context.Context, a *staff.Account, actor string) error
+	// User returns the account with the given username, or ErrNotFound.
+	User(ctx context.Context, username string) (*staff.Account, error)
+	// Users returns every account, by username.
+	Users(ctx context.Context) ([]staff.Account, error)
+	// UpdateUser changes an account in one transaction: it reads it,
+	// applies change, validates the result, writes it and the audit row
+	// (action, with change's detail) under actor. An error from change
+	// writes nothing and is returned as is. When the change disables the
+	// account, every session of it is deleted in the same transaction.
+	// ErrNotFound for no such account.
+	UpdateUser(ctx context.Context, username, action, actor string, change UserChange) (*staff.Account, error)
+
+	// CreateSession stores a session (its token's hash only) and the
+	// account's "user.signin" audit row.
+	CreateSession(ctx context.Context, s *staff.Session, actor string) error
+	// Session returns the session whose token hashes to hash, or ErrNotFound.
+	Session(ctx context.Context, hash []byte) (*staff.Session, error)
+	// TouchSession records a request of the session at at (its idle
+	// clock); ErrNotFound when it is gone.
+	TouchSession(ctx context.Context, hash []byte, at time.Time) error
+	// DeleteSession ends one session, with its audit row under actor;
+	// ErrNotFound when it is gone. action is ActionUserSignOut, or
+	// ActionUserExpired for one ended by its idle or absolute limit.
+	DeleteSession(ctx context.Context, hash []byte, action, actor string) error
+	// DeleteSessions ends every session of an account but except (nil:
+	// all), with one audit row, and returns how many it ended.
+	DeleteSessions(ctx context.Context, username string, except []byte, actor string) (int, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -703,4 +734,48 @@ func Trigrams(texts ...string) []string {
 		}
 	}
 	return out
+}
+
+// UserChange changes an account inside [Store.UpdateUser]'s transaction
+// and returns the audit detail (never a password or its hash).
+type UserChange func(a *staff.Account) (detail map[string]any, err error)
+
+// Audit actions of staff accounts and their sessions (issue 13). The
+// subject is the username.
+const (
+	ActionUserCreate       = "user.create"
+	ActionUserUpdate       = "user.update"   // display name, role, event limits
+	ActionUserDisable      = "user.disable"  // its sessions end with it
+	ActionUserEnable       = "user.enable"   // also lifts a lockout
+	ActionUserPassword     = "user.password" // set by its owner or reset by an admin
+	ActionUserSignIn       = "user.signin"
+	ActionUserSignInFailed = "user.signin_failed"
+	ActionUserSignOut      = "user.signout"
+	ActionUserSignOutAll   = "user.signout_all"
+	ActionUserExpired      = "user.session_expired"
+)
+
+// UserDetail is the audit detail of a new account: never its password hash.
+func UserDetail(a *staff.Account) map[string]any {
+	d := map[string]any{"display_name": a.DisplayName, "role": a.Role}
+	if len(a.Events) > 0 {
+		d["events"] = a.Events
+	}
+	if a.Disabled {
+		d["disabled"] = true
+	}
+	return d
+}
+
+// PrepareUser checks an account before a store writes it: its fields are
+// valid, its events listed once in order, and it has a password hash.
+func PrepareUser(a *staff.Account) error {
+	a.Events = staff.NormalizeEvents(a.Events)
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if a.PasswordHash == "" {
+		return fmt.Errorf("store: account %s has no password hash", a.Username)
+	}
+	return nil
 }

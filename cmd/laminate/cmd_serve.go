@@ -12,8 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
+	"github.com/laminate/laminate/office"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -29,6 +31,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
 	cloneWindow := fs.Duration("clone-window", server.DefaultCloneWindow, "one pass admitted at two gates within this is \"attention\" (possible clone)")
 	printer := fs.String("printer", "", "a thermal printer's raw port (host:port, usually 9100) that POST /v1/print with \"send\" prints ZPL on")
+	secureCookies := fs.Bool("secure-cookies", false, "mark the office's cookies Secure (__Host-) on plain HTTP too: for a server behind a TLS proxy")
 	var proxies server.ProxyList
 	fs.Var(&proxies, "trusted-proxy", "CIDR or address of a reverse proxy in front of this server (repeat, or a comma list): only it may name the client in X-Forwarded-For")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -89,9 +92,14 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	users, err := a.st.Users(ctx)
+	if err != nil {
+		return err
+	}
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
-		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer}
+		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer,
+		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies})}}
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -110,6 +118,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 			a.nextSteps(scheme, ln, a.g)
 		}
 		a.infof("serving on %s://%s (data %s); Ctrl-C stops", scheme, ln, a.g.data)
+		if len(users) == 0 {
+			a.infof("hint: the office at %s://%s/office/ has no accounts yet: make the first admin with \"%s users create --role admin --username NAME --name 'YOUR NAME'\"", scheme, ln, progName())
+		}
 		go func() { // the check before serving leaves out the scan history
 			if err := a.n.CheckWhole(ctx); err != nil && ctx.Err() == nil {
 				log.Error("the database is damaged: stopping", "err", err)

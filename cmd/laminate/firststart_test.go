@@ -30,6 +30,7 @@ func TestNextSteps(t *testing.T) {
 	}{
 		{"ok/loopback-default-folder", "http", tcp("127.0.0.1:18391"), globals{data: defaultData},
 			[]string{"http://127.0.0.1:18391/scan", "http://127.0.0.1:18391/verify",
+				"http://127.0.0.1:18391/office/ (make the first admin: laminate users create --role admin --username NAME --name 'YOUR NAME')",
 				"laminate tokens create --role scanner --name 'north gate phone 1' [--event ID --gate G]\n"},
 			[]string{"--data", "--store", "every address", "HTTPS"}},
 		{"ok/other-folder", "http", tcp("127.0.0.1:8080"), globals{data: "/srv/my data"},
@@ -110,6 +111,8 @@ func TestServeFirstStart(t *testing.T) {
 		"admin token (shown once, keep it safe):\nlam_",
 		base + "/scan",
 		base + "/verify",
+		base + "/office/",
+		"laminate --data " + shellQuote(data) + " users create --role admin",
 		"laminate --data " + shellQuote(data) + " tokens create --role scanner --name 'north gate phone 1' [--event ID --gate G]",
 	} {
 		if !strings.Contains(out, want) {

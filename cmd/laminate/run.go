@@ -21,6 +21,10 @@ Usage: laminate [--data DIR] [--passphrase-file FILE] COMMAND [ARGS]
 Commands:
   serve [--addr HOST:PORT]   run the HTTP service (sets up a fresh data folder)
   tokens create|list|revoke  API bearer tokens (roles admin, issuer, scanner, stage, printer)
+  devices enroll|list|revoke door devices: a one-time QR code makes a phone a door scanner
+  users create|list|disable|enable|reset-password
+                             staff accounts of the office at /office/ (roles admin,
+                             issuer, printer, scanner, stage)
   init                       create the data folder, keyring and database
   demo                       set up a sample event, issue and verify sample passes
   keys list|rotate|retire KID|jwks
@@ -132,6 +136,13 @@ func init() {
 			{"enroll", "", "a one-time QR code (10 minutes) that makes a phone a door scanner for --event and --gate"},
 			{"list", "", "every door device: gate, state (online, offline, revoked), last seen, app version, scans queued"},
 			{"revoke", "ID", "the device stops at its next request (within a second on a running server)"},
+		}},
+		{name: "users", summary: "staff accounts of the office (roles admin, issuer, printer, scanner, stage)", run: cmdUsers, subs: []subcommand{
+			{"create", "", "a new account (--username, --name, --role; --events limits it); the password is asked for, or read with --password-stdin"},
+			{"list", "", "every account's username, role, name, events and state, never a password"},
+			{"disable", "USERNAME", "the account can no longer sign in; its sessions end now"},
+			{"enable", "USERNAME", "the account can sign in again (a lockout is lifted too)"},
+			{"reset-password", "USERNAME", "a new password (asked for, or --password-stdin); its sessions end"},
 		}},
 		{name: "backup", summary: "the data folder, keys included, in one archive (safe while serving)", run: cmdBackup},
 		{name: "restore", args: "FILE", summary: "put a backup into a new or empty data folder (--data DIR)", run: cmdRestore},

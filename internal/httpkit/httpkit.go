@@ -60,7 +60,7 @@ const (
 )
 
 // Roles lists the roles a credential may have.
-var Roles = []string{RoleAdmin, RoleIssuer, RoleScanner, RoleStage, RolePrinter}
+var Roles = []string{RoleAdmin, RoleIssuer, RolePrinter, RoleScanner, RoleStage}
 
 // Kinds of caller.
 const (

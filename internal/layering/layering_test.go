@@ -114,9 +114,15 @@ var rules = []rule{
 	},
 	{
 		name: "surfaces-below-server",
-		from: []string{mod + "/internal/httpkit"},
+		from: []string{mod + "/internal/httpkit", mod + "/office"},
 		not:  concat(upper, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
 		why:  "httpkit and the surface packages beside server (office, dashboard, webhooks) are mounted by server; they never import it, the CLI, a backend or a SQL driver",
+	},
+	{
+		name: "staff",
+		from: []string{mod + "/staff"},
+		not:  concat(persistence, upper, echo, gofpdf, sqlDrivers, []string{mod + "/internal/httpkit", mod + "/office", mod + "/render/..."}),
+		why:  "staff (accounts, passwords, sessions, CSRF) is domain code: the store persists it and the office serves it, it knows neither",
 	},
 	{
 		name: "store-below-server",

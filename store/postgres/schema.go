@@ -242,4 +242,33 @@ CREATE TABLE collections (
 	actor  TEXT NOT NULL
 );
 `,
+	// 12 (issue 13): staff accounts, their event limits and sessions, as
+	// SQLite's migration 12.
+	`
+CREATE TABLE users (
+	username      TEXT COLLATE "C" PRIMARY KEY,
+	display_name  TEXT NOT NULL,
+	role          TEXT NOT NULL, -- admin, issuer, printer, scanner, stage
+	disabled      BOOLEAN NOT NULL DEFAULT false,
+	password_hash TEXT NOT NULL,
+	failures      INTEGER NOT NULL DEFAULT 0, -- wrong passwords in a row
+	lockouts      INTEGER NOT NULL DEFAULT 0, -- since the last good sign-in
+	locked_until  TIMESTAMPTZ,
+	created_at    TIMESTAMPTZ NOT NULL,
+	updated_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE user_events (
+	username TEXT COLLATE "C" NOT NULL REFERENCES users (username),
+	event    TEXT COLLATE "C" NOT NULL,
+	PRIMARY KEY (username, event)
+);
+CREATE TABLE sessions (
+	hash       BYTEA PRIMARY KEY, -- SHA-256 of the token
+	username   TEXT COLLATE "C" NOT NULL REFERENCES users (username),
+	created_at TIMESTAMPTZ NOT NULL,
+	last_seen  TIMESTAMPTZ NOT NULL,
+	address    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (username);
+`,
 }

@@ -229,4 +229,34 @@ CREATE TABLE collections (
 	actor  TEXT NOT NULL
 ) STRICT;
 `,
+	// 16 (issue 13): staff accounts of the office, the events each is
+	// limited to (none: every event) and their sessions. A password is
+	// kept as an argon2id PHC string, a session as its token's SHA-256.
+	`
+CREATE TABLE users (
+	username      TEXT PRIMARY KEY,
+	display_name  TEXT NOT NULL,
+	role          TEXT NOT NULL, -- admin, issuer, printer, scanner, stage
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	password_hash TEXT NOT NULL,
+	failures      INTEGER NOT NULL DEFAULT 0, -- wrong passwords in a row
+	lockouts      INTEGER NOT NULL DEFAULT 0, -- since the last good sign-in
+	locked_until  TEXT NOT NULL DEFAULT '',
+	created_at    TEXT NOT NULL,
+	updated_at    TEXT NOT NULL
+) STRICT;
+CREATE TABLE user_events (
+	username TEXT NOT NULL REFERENCES users (username),
+	event    TEXT NOT NULL,
+	PRIMARY KEY (username, event)
+) STRICT;
+CREATE TABLE sessions (
+	hash       BLOB PRIMARY KEY, -- SHA-256 of the token
+	username   TEXT NOT NULL REFERENCES users (username),
+	created_at TEXT NOT NULL,
+	last_seen  TEXT NOT NULL,
+	address    TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX sessions_user ON sessions (username);
+`,
 }

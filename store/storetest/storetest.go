@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"Prints", testPrints},
 		{"MarkCollected", testMarkCollected},
 		{"MarkCollectedConcurrent", testMarkCollectedConcurrent},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

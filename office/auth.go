@@ -1,0 +1,424 @@
+package office
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/laminate/laminate/internal/httpkit"
+	"github.com/laminate/laminate/staff"
+	"github.com/laminate/laminate/store"
+)
+
+// User is the person signed in, as the office's handlers see them: the
+// account (its event limits included) and the session.
+type User struct {
+	staff.Account
+	token string // the session token, from the cookie: the CSRF secret
+	hash  []byte // its SHA-256, the session's key in the store
+}
+
+// Caller is the person as httpkit names callers, for the audit log and
+// for code shared with the API. Caller.Event is set when the account is
+// limited to exactly one event; an account limited to several is checked
+// with [User.Allows].
+func (u *User) Caller() httpkit.Caller {
+	c := httpkit.Caller{Kind: httpkit.KindUser, ID: u.Username, Name: u.DisplayName, Role: u.Role}
+	if len(u.Events) == 1 {
+		c.Event = u.Events[0]
+	}
+	return c
+}
+
+// Actor is the person as the audit log names them.
+func (u *User) Actor() string { return u.Caller().Actor() }
+
+// CSRF is the token every form of this session carries.
+func (u *User) CSRF() string { return staff.CSRFToken(u.token) }
+
+// Allows refuses, with a 403, an event the account is not limited to.
+func (u *User) Allows(event string) error {
+	if u.MayActFor(event) {
+		return nil
+	}
+	return forbidden(fmt.Sprintf("Your account is limited to %s: it cannot see or act for event %s. Ask an admin to add it.", listEvents(u.Events), event))
+}
+
+func listEvents(evs []string) string {
+	if len(evs) == 1 {
+		return "event " + evs[0]
+	}
+	return "events " + strings.Join(evs, ", ")
+}
+
+const userKey = "office.user"
+
+// UserOf is the person signed in; nil on a route without requireUser.
+func UserOf(c echo.Context) *User {
+	u, _ := c.Get(userKey).(*User)
+	return u
+}
+
+// Cookie names: __Host- (Secure, Path=/, no Domain) when served securely.
+const (
+	sessionCookie    = "laminate_office"
+	preSessionCookie = "laminate_signin" // the sign-in form's CSRF secret
+	csrfField        = "csrf"
+)
+
+func (o *Office) secure(c echo.Context) bool { return o.cfg.SecureCookies || c.IsTLS() }
+
+func (o *Office) cookieName(c echo.Context, base string) string {
+	if o.secure(c) {
+		return "__Host-" + base
+	}
+	return base
+}
+
+func (o *Office) setCookie(c echo.Context, base, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{
+		Name: o.cookieName(c, base), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: o.secure(c), SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (o *Office) cookie(c echo.Context, base string) string {
+	ck, err := c.Cookie(o.cookieName(c, base))
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
+
+// signInURL is the sign-in page, with a notice (expired, disabled,
+// signed-out) and the page to come back to.
+func signInURL(notice, next string) string {
+	q := url.Values{}
+	if notice != "" {
+		q.Set("m", notice)
+	}
+	if next != "" && next != Prefix+"/" {
+		q.Set("next", next)
+	}
+	if len(q) == 0 {
+		return Prefix + "/sign-in"
+	}
+	return Prefix + "/sign-in?" + q.Encode()
+}
+
+// safeNext is a page of the office to go to after signing in, or the home
+// page: never another site.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") && !strings.Contains(next, "//") && !strings.Contains(next, "..") {
+		return next
+	}
+	return Prefix + "/"
+}
+
+// session finds the signed-in person from the cookie. notice is why there
+// is none, when that needs saying ("expired", "disabled").
+func (o *Office) session(c echo.Context) (u *User, notice string, err error) {
+	tok := o.cookie(c, sessionCookie)
+	if !staff.WellFormedToken(tok) {
+		return nil, "", nil
+	}
+	ctx := c.Request().Context()
+	hash := staff.HashToken(tok)
+	ss, err := o.st.Session(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	now := o.cfg.Now()
+	acct, err := o.st.User(ctx, ss.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, "", err
+	}
+	if acct == nil || acct.Disabled {
+		// Disabling ends sessions in the store; this is the belt to
+		// those braces (an account deleted under us, a race).
+		if _, err := o.st.DeleteSessions(ctx, ss.Username, nil, "office"); err != nil {
+			return nil, "", err
+		}
+		return nil, "disabled", nil
+	}
+	u = &User{Account: *acct, token: tok, hash: hash}
+	if o.cfg.Sessions.Expired(ss, now) {
+		if err := o.st.DeleteSession(ctx, hash, store.ActionUserExpired, u.Actor()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, "", err
+		}
+		return nil, "expired", nil
+	}
+	// The idle clock: one write a minute at most, not one per request.
+	if now.Sub(ss.LastSeen) >= time.Minute {
+		if err := o.st.TouchSession(ctx, hash, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, "", err
+		}
+	}
+	return u, "", nil
+}
+
+// requireUser admits a signed-in person whose role is one of roles (none:
+// any role; admin always), checks the CSRF token of every POST, and
+// records the person (UserOf, httpkit.CallerOf). Without a session a page
+// sends the person to sign in.
+func (o *Office) requireUser(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, notice, err := o.session(c)
+			if err != nil {
+				return err
+			}
+			if u == nil {
+				if notice != "" {
+					o.setCookie(c, sessionCookie, "", -1)
+				}
+				back := ""
+				if c.Request().Method == http.MethodGet {
+					back = c.Request().URL.RequestURI()
+				}
+				return c.Redirect(http.StatusSeeOther, signInURL(notice, back))
+			}
+			if c.Request().Method == http.MethodPost && !staff.CheckCSRF(u.token, c.FormValue(csrfField)) {
+				return forbidden("This form is out of date or did not come from the office (its security token is missing or wrong). Go back, reload the page and try again.")
+			}
+			if len(roles) > 0 && !u.Has(roles...) {
+				return forbidden(fmt.Sprintf("This page needs the %s role; your account has the %s role. Ask an admin if you need it.", strings.Join(roles, " or "), u.Role))
+			}
+			c.Set(userKey, u)
+			httpkit.SetCaller(c, u.Caller())
+			return next(c)
+		}
+	}
+}
+
+// signInView is the sign-in page's data.
+type signInView struct {
+	Username string
+	Next     string
+	Notice   string
+	Error    string
+}
+
+var notices = map[string]string{
+	"expired":       "Your session ended. Sign in again.",
+	"disabled":      "Your account has been disabled. Ask an admin.",
+	"signed-out":    "You are signed out.",
+	"everywhere":    "You are signed out on every device.",
+	"created":       "Account created.",
+	"saved":         "Changes saved.",
+	"disabled-user": "Account disabled: its sessions have ended.",
+	"enabled":       "Account enabled.",
+	"reset":         "Password reset: the account's sessions have ended.",
+	"password":      "Your password is changed; your other sessions have ended.",
+}
+
+func (o *Office) signInPage(c echo.Context) error {
+	if u, _, err := o.session(c); err != nil {
+		return err
+	} else if u != nil {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	v := signInView{Next: c.QueryParam("next"), Notice: notices[c.QueryParam("m")]}
+	return o.signInForm(c, http.StatusOK, v)
+}
+
+// signInForm renders the sign-in form with a fresh pre-session secret.
+func (o *Office) signInForm(c echo.Context, status int, v signInView) error {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand)
+	pre := base64.RawURLEncoding.EncodeToString(b)
+	o.setCookie(c, preSessionCookie, pre, 3600)
+	return o.render(c, status, "sign-in.html", view{Title: "Sign in", CSRF: staff.CSRFToken(pre), Notice: v.Notice, Data: v})
+}
+
+// signIn is POST /office/sign-in.
+func (o *Office) signIn(c echo.Context) error {
+	if !staff.CheckCSRF(o.cookie(c, preSessionCookie), c.FormValue(csrfField)) {
+		return forbidden("This sign-in form is out of date (its security token is missing or wrong). Reload the page and sign in again.")
+	}
+	now := o.cfg.Now()
+	v := signInView{Username: strings.ToLower(strings.TrimSpace(c.FormValue("username"))), Next: c.FormValue("next")}
+	password := c.FormValue("password")
+	fail := func(status int, msg string) error {
+		v.Error = msg
+		return o.signInForm(c, status, v)
+	}
+	if !o.byAddress.allow(c.RealIP(), now) {
+		return fail(http.StatusTooManyRequests, "Too many sign-in attempts from your address. Wait a minute, then try again.")
+	}
+	if v.Username == "" || password == "" {
+		return fail(http.StatusBadRequest, "Enter your username and your password.")
+	}
+	if len(v.Username) > staff.MaxUsername || len(password) > staff.MaxPasswordBytes {
+		return fail(http.StatusUnauthorized, "Wrong username or password.")
+	}
+	if !o.byAccount.allow(v.Username, now) {
+		return fail(http.StatusTooManyRequests, "Too many sign-in attempts for this account. Wait a minute, then try again.")
+	}
+	ctx := c.Request().Context()
+	acct, err := o.st.User(ctx, v.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if acct == nil {
+		o.checkPassword(ctx, o.dummyHash, password) // as long as for an account
+		return fail(http.StatusUnauthorized, "Wrong username or password.")
+	}
+	if locked, until := acct.Locked(now); locked {
+		return fail(http.StatusUnauthorized, lockedMessage(until))
+	}
+	ok, err := o.checkPassword(ctx, acct.PasswordHash, password)
+	if err != nil {
+		return err
+	}
+	actor := (&User{Account: *acct}).Actor()
+	if !ok {
+		var lockedNow bool
+		acct, err = o.st.UpdateUser(ctx, acct.Username, store.ActionUserSignInFailed, actor, func(a *staff.Account) (map[string]any, error) {
+			lockedNow = o.cfg.Lockout.Failed(a, now)
+			d := map[string]any{"address": c.RealIP()}
+			if lockedNow {
+				d["locked_until"] = a.LockedUntil
+			}
+			return d, nil
+		})
+		if err != nil {
+			return err
+		}
+		if lockedNow {
+			return fail(http.StatusUnauthorized, lockedMessage(acct.LockedUntil))
+		}
+		return fail(http.StatusUnauthorized, "Wrong username or password.")
+	}
+	if acct.Disabled {
+		return fail(http.StatusForbidden, "This account is disabled. Ask an admin to enable it.")
+	}
+	if acct.Failures > 0 || acct.Lockouts > 0 || staff.NeedsRehash(acct.PasswordHash, o.cfg.Params) {
+		rehash := ""
+		if staff.NeedsRehash(acct.PasswordHash, o.cfg.Params) {
+			if rehash, err = staff.HashPassword(password, o.cfg.Params); err != nil {
+				return err
+			}
+		}
+		if _, err := o.st.UpdateUser(ctx, acct.Username, store.ActionUserUpdate, actor, func(a *staff.Account) (map[string]any, error) {
+			o.cfg.Lockout.Succeeded(a)
+			d := map[string]any{"failures": "reset"}
+			if rehash != "" {
+				a.PasswordHash, d["password"] = rehash, "rehashed"
+			}
+			return d, nil
+		}); err != nil {
+			return err
+		}
+	}
+	tok, ss := staff.NewSession(acct.Username, now)
+	ss.Address = c.RealIP()
+	if err := o.st.CreateSession(ctx, &ss, actor); err != nil {
+		return err
+	}
+	o.setCookie(c, sessionCookie, tok, 0) // a browser session cookie; the store ends it too
+	o.setCookie(c, preSessionCookie, "", -1)
+	return c.Redirect(http.StatusSeeOther, safeNext(v.Next))
+}
+
+func lockedMessage(until time.Time) string {
+	return fmt.Sprintf("This account is locked after too many wrong passwords. Try again after %s, or ask an admin to unlock it.", until.UTC().Format("15:04 MST on 2 January"))
+}
+
+// checkPassword runs argon2id, at most cap(o.hashing) at a time.
+func (o *Office) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case o.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-o.hashing }()
+	return staff.CheckPassword(hash, password)
+}
+
+// hashPassword is staff.HashPassword under the same bound.
+func (o *Office) hashPassword(ctx context.Context, password string) (string, error) {
+	select {
+	case o.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-o.hashing }()
+	return staff.HashPassword(password, o.cfg.Params)
+}
+
+// signOut is POST /office/sign-out: this session ends.
+func (o *Office) signOut(c echo.Context) error {
+	u := UserOf(c)
+	if err := o.st.DeleteSession(c.Request().Context(), u.hash, store.ActionUserSignOut, u.Actor()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	o.setCookie(c, sessionCookie, "", -1)
+	return c.Redirect(http.StatusSeeOther, signInURL("signed-out", ""))
+}
+
+// signOutEverywhere is POST /office/sign-out-everywhere: every session of
+// the account ends, this one included.
+func (o *Office) signOutEverywhere(c echo.Context) error {
+	u := UserOf(c)
+	if _, err := o.st.DeleteSessions(c.Request().Context(), u.Username, nil, u.Actor()); err != nil {
+		return err
+	}
+	o.setCookie(c, sessionCookie, "", -1)
+	return c.Redirect(http.StatusSeeOther, signInURL("everywhere", ""))
+}
+
+// limiter is a token bucket per key (a client address, a username),
+// forgotten after ten idle minutes.
+type limiter struct {
+	mu      sync.Mutex
+	perMin  float64
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(perMinute float64) *limiter {
+	return &limiter{perMin: perMinute, buckets: map[string]*bucket{}}
+}
+
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > 10*time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(l.perMin/60), int(l.perMin))}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	return b.lim.AllowN(now, 1)
+}
+
+// roleList is every role, for the forms.
+var roleList = slices.Clone(staff.Roles)
