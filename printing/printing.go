@@ -28,8 +28,9 @@ import (
 	"github.com/laminate/laminate/templates"
 )
 
-// MaxPasses caps one print job: a sheet of this many passes is minutes of
-// drawing and megabytes of PDF.
+// MaxPasses is the cap the server puts on one print job ([Selection].Max):
+// a sheet of this many passes is a minute of drawing and tens of
+// megabytes of PDF in one answer.
 const MaxPasses = 2000
 
 // Errors a caller can act on; each is wrapped with detail.
@@ -38,7 +39,7 @@ var (
 	ErrRevoked       = errors.New("it is not printed")
 	ErrOtherEvent    = errors.New("one print job prints one event")
 	ErrNothing       = errors.New("nothing to print")
-	ErrTooMany       = fmt.Errorf("more than %d passes in one print job", MaxPasses)
+	ErrTooMany       = errors.New("too many passes in one print job")
 	ErrBadSelection  = errors.New("give serials, all, or not printed")
 	ErrUnknownFormat = errors.New("format must be pdf or zpl")
 )
@@ -49,6 +50,7 @@ type Selection struct {
 	Serials    []pass.Serial // these passes, in this order
 	All        bool          // every pass of Event that is not revoked
 	NotPrinted bool          // every pass of Event not revoked and never printed
+	Max        int           // the most passes to print (ErrTooMany beyond); 0: no limit
 }
 
 // Select returns the passes of sel. A serial that is unknown, of another
@@ -63,8 +65,8 @@ func Select(ctx context.Context, st store.Store, sel Selection) ([]store.Issued,
 	if n != 1 {
 		return nil, ErrBadSelection
 	}
-	if len(sel.Serials) > MaxPasses {
-		return nil, ErrTooMany
+	if sel.Max > 0 && len(sel.Serials) > sel.Max {
+		return nil, fmt.Errorf("%w: %d serials, at most %d", ErrTooMany, len(sel.Serials), sel.Max)
 	}
 	var out []store.Issued
 	if len(sel.Serials) > 0 {
@@ -116,8 +118,8 @@ func Select(ctx context.Context, st store.Store, sel Selection) ([]store.Issued,
 		}
 		return nil, fmt.Errorf("%w: event %s has %s", ErrNothing, sel.Event, what)
 	}
-	if len(out) > MaxPasses {
-		return nil, fmt.Errorf("%w (%d selected): print them in parts, by serial", ErrTooMany, len(out))
+	if sel.Max > 0 && len(out) > sel.Max {
+		return nil, fmt.Errorf("%w: %d selected, at most %d: print them in parts, by serial", ErrTooMany, len(out), sel.Max)
 	}
 	return out, nil
 }

@@ -180,23 +180,12 @@ func (d *drawer) block(b templates.Box, blk *typeset.Block, align string) {
 	}
 	pdf := d.pdf
 	em := blk.Size / d.k // mm per em
-	lineH := blk.Lead * em
-	top := b.Y + (b.H-float64(len(blk.Lines))*lineH)/2
-	style := blk.Style
 	fontStyle := ""
-	if style == typeset.Bold {
+	if blk.Style == typeset.Bold {
 		fontStyle = "B"
 	}
-	capH := typeset.CapMM(blk.Size, style)
 	for i, ln := range blk.Lines {
-		base := top + float64(i)*lineH + lineH/2 + capH/2
-		x := b.X
-		switch {
-		case align == "C":
-			x += (b.W - ln.W*em) / 2
-		case blk.RTL:
-			x += b.W - ln.W*em
-		}
+		x, base := blk.Origin(i, b.X, b.Y, b.W, b.H, align == "C")
 		if len(ln.Runs) == 0 {
 			continue
 		}

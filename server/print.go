@@ -202,7 +202,7 @@ func (s *Server) postPrint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sel := printing.Selection{Event: req.Event, All: req.All, NotPrinted: req.NotPrinted}
+	sel := printing.Selection{Event: req.Event, All: req.All, NotPrinted: req.NotPrinted, Max: printing.MaxPasses}
 	for i, v := range req.Serials {
 		sr, err := pass.ParseSerial(v)
 		if err != nil {

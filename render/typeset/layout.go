@@ -535,3 +535,26 @@ func (st *state) ResolveFace(r rune) *font.Face {
 	}
 	return ff
 }
+
+// EmMM is the block's em in millimetres.
+func (b *Block) EmMM() float64 { return b.Size * mmPerPt }
+
+// Origin is where line i of the block starts when the block is set in the
+// box at (x, y) of w by h mm: the left end of its baseline, in mm, y down.
+// The lines are centred vertically as a whole, each with its capitals
+// centred in its line; a line is centred across the box when center is
+// set, else set left, or right when the block reads right to left.
+func (b *Block) Origin(i int, x, y, w, h float64, center bool) (ox, base float64) {
+	em := b.EmMM()
+	lineH := b.Lead * em
+	top := y + (h-float64(len(b.Lines))*lineH)/2
+	base = top + float64(i)*lineH + lineH/2 + CapMM(b.Size, b.Style)/2
+	ox = x
+	switch {
+	case center:
+		ox += (w - b.Lines[i].W*em) / 2
+	case b.RTL:
+		ox += w - b.Lines[i].W*em
+	}
+	return ox, base
+}

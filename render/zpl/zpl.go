@@ -302,11 +302,7 @@ func (l *label) text(b *templates.Box, s string, spec typeset.Spec, align string
 // block draws laid-out text as render's PDF does: centred vertically,
 // each line left (right for right-to-left text) or centred.
 func (l *label) block(b *templates.Box, blk *typeset.Block, align string, black bool) {
-	const mmPerPt = 25.4 / 72
-	em := blk.Size * mmPerPt
-	lineH := blk.Lead * em
-	top := b.Y + (b.H-float64(len(blk.Lines))*lineH)/2
-	capH := typeset.CapMM(blk.Size, blk.Style)
+	em := blk.EmMM()
 	// Rasterise in the box only (a few dots more for overhanging
 	// accents): a whole label per text would cost more than the text.
 	bx0, by0, bx1, by1 := l.box(b)
@@ -320,14 +316,7 @@ func (l *label) block(b *templates.Box, blk *typeset.Block, align string, black 
 	z.Reset(w, h)
 	drawn := false
 	for i, ln := range blk.Lines {
-		base := top + float64(i)*lineH + lineH/2 + capH/2
-		x := b.X
-		switch {
-		case align == "C":
-			x += (b.W - ln.W*em) / 2
-		case blk.RTL:
-			x += b.W - ln.W*em
-		}
+		x, base := blk.Origin(i, b.X, b.Y, b.W, b.H, align == "C")
 		for _, run := range ln.Runs {
 			scale := em / run.Face.Upem() * l.dpmm // dots per font unit
 			for _, g := range run.Glyphs {
