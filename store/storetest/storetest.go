@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"Alerts", testAlerts},
 		{"Reissue", testReissue},
 		{"SearchPasses", testSearchPasses},
+		{"SearchPassesDense", testSearchPassesDense},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
