@@ -736,6 +736,30 @@ func Trigrams(texts ...string) []string {
 	return out
 }
 
+// PrepareSearch reads and checks a search as [Store.SearchPasses] takes
+// it: the words of query ([SearchTerms]) and the limit to use
+// ([CheckSearch]).
+func PrepareSearch(query string, f SearchFilter, limit int, cursor string) ([]string, int, error) {
+	terms, err := SearchTerms(query)
+	if err != nil {
+		return nil, 0, err
+	}
+	limit, err = CheckSearch(f, limit, cursor)
+	return terms, limit, err
+}
+
+// NewSearchPage makes the page of hits, read with a limit of limit+1:
+// the extra hit, if any, says there is a next page.
+func NewSearchPage(hits []PassHit, limit int) SearchPage {
+	var page SearchPage
+	if len(hits) > limit {
+		hits = hits[:limit]
+		page.Next = string(hits[limit-1].Serial)
+	}
+	page.Hits = hits
+	return page
+}
+
 // UserChange changes an account inside [Store.UpdateUser]'s transaction
 // and returns the audit detail (never a password or its hash).
 type UserChange func(a *staff.Account) (detail map[string]any, err error)

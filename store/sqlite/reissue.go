@@ -57,16 +57,14 @@ func (s *Store) Reissue(ctx context.Context, next store.Issued, r *store.Revocat
 	return nil
 }
 
-// SearchPasses implements [store.Store]. The index passes_search (event,
-// search, serial) holds what the filter on words reads, in the order of
-// the answer, so a search walks one event's part of the index and stops
-// after limit hits.
+// SearchPasses implements [store.Store]. Words that few passes hold are
+// looked up in the trigram table passes_fts; otherwise the index
+// passes_search (event, search, serial, type), which holds what the
+// filter on words reads in the order of the answer, is walked and the
+// walk stops after limit hits (docs/design.md, Store, Search).
 func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.SearchFilter, limit int, cursor string) (store.SearchPage, error) {
-	terms, err := store.SearchTerms(text)
+	terms, limit, err := store.PrepareSearch(text, f, limit, cursor)
 	if err != nil {
-		return store.SearchPage{}, err
-	}
-	if limit, err = store.CheckSearch(f, limit, cursor); err != nil {
 		return store.SearchPage{}, err
 	}
 	var q strings.Builder
@@ -118,13 +116,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 	if err != nil {
 		return store.SearchPage{}, err
 	}
-	var page store.SearchPage
-	if len(hits) > limit {
-		hits = hits[:limit]
-		page.Next = string(hits[limit-1].Serial)
-	}
-	page.Hits = hits
-	return page, nil
+	return store.NewSearchPage(hits, limit), nil
 }
 
 // more scans extra columns after those its scanner's caller names.

@@ -328,3 +328,52 @@ func BenchmarkSearchPasses50k(b *testing.B, open func(b *testing.B) store.Store,
 	b.ReportMetric(p(0.95), "p95-ms")
 	b.ReportMetric(p(1), "max-ms")
 }
+
+// testSearchPassesDense: words that more passes hold than the trigram
+// index is asked about are found by the ordered walk, with the same
+// answers and pages.
+func testSearchPassesDense(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	MustCreate(t, s, NewEvent(t, "ev", time.Date(2026, 11, 20, 20, 0, 0, 0, cet)))
+	ps := NewPasses(t, "ev", 2100, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)) // "Holder 0" to "Holder 2099", org Crew
+	MustInsert(t, s, ps)
+	// What the search must find: the passes whose search text holds
+	// every word, as store.SearchText and store.SearchTerms define them.
+	want := func(q string) int {
+		terms, _ := store.SearchTerms(q)
+		n := 0
+		for i := range ps {
+			text := store.SearchText(&ps[i].Pass)
+			if !slices.ContainsFunc(terms, func(t string) bool { return !strings.Contains(text, t) }) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		q    string
+		want int
+	}{{"holder", 2100}, {"crew", 2100}, {"holder 209", want("holder 209")}, {"older 1", want("older 1")}, {"r 20", want("r 20")}, {"crew 2099", want("crew 2099")}} {
+		n, cursor := 0, ""
+		for {
+			page, err := s.SearchPasses(ctx, "ev", tt.q, store.SearchFilter{}, store.MaxSearchLimit, cursor)
+			if err != nil {
+				t.Fatalf("SearchPasses(%q) error = %v", tt.q, err)
+			}
+			for _, h := range page.Hits {
+				if !strings.Contains(strings.ToLower(h.Name+" "+h.Org), strings.Fields(tt.q)[0]) {
+					t.Errorf("SearchPasses(%q) found %q", tt.q, h.Name)
+				}
+			}
+			n += len(page.Hits)
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+		if n != tt.want {
+			t.Errorf("SearchPasses(%q) found %d passes over its pages, want %d", tt.q, n, tt.want)
+		}
+	}
+}

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"MarkCollectedConcurrent", testMarkCollectedConcurrent},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
+		{"SearchPassesDense", testSearchPassesDense},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
