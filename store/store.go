@@ -362,6 +362,9 @@ type Store interface {
 	// new version.
 	PutShared(ctx context.Context, name string, value []byte, version int64, actor string) (int64, error)
 
+	Exporter
+	Webhooks
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
@@ -423,4 +426,50 @@ func ParseBranding(s *string) (*pass.Branding, error) {
 		return nil, fmt.Errorf("branding: %w", err)
 	}
 	return &b, nil
+}
+
+// Exporter is the streaming reads of an export (issue 14, item 4). Each
+// method calls fn once per row, in order, while it reads: memory does not
+// grow with the number of rows. fn must not call the store (SQLite's
+// reader stays busy until it returns); an error from fn stops the read
+// and is returned as is.
+type Exporter interface {
+	// EachScan: the scans of f, by time then stored order.
+	EachScan(ctx context.Context, f ExportFilter, fn func(*Scan) error) error
+	// EachPass: the passes of f, by issue time then serial; Token empty.
+	EachPass(ctx context.Context, f ExportFilter, fn func(*ExportedPass) error) error
+	// EachAlert: the alerts of f, oldest first.
+	EachAlert(ctx context.Context, f ExportFilter, fn func(*Alert) error) error
+	// EachAudit: the audit rows about f.Event (the event itself, or one of
+	// its passes), oldest first.
+	EachAudit(ctx context.Context, f ExportFilter, fn func(*AuditEntry) error) error
+}
+
+// Webhooks is the endpoints and the durable outbox of webhooks (issue 14,
+// item 5). Revoke, RevokeWhere and AddAlerts enqueue their events in their
+// own transaction.
+type Webhooks interface {
+	// CreateWebhook stores an endpoint and its audit row (never its
+	// secret); ErrExists if the ID is taken.
+	CreateWebhook(ctx context.Context, w *Webhook, actor string) error
+	// Webhooks lists the endpoints, oldest first, without their secrets.
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	// DeleteWebhook removes an endpoint and its outbox rows, with its
+	// audit row; ErrNotFound.
+	DeleteWebhook(ctx context.Context, id, actor string) error
+	// EnqueueWebhook adds ev to the outbox of every endpoint subscribed
+	// to its type, due now, and returns how many rows it added; an ID
+	// already enqueued adds none.
+	EnqueueWebhook(ctx context.Context, ev WebhookEvent) (int, error)
+	// ClaimDeliveries leases up to limit due pending deliveries to owner
+	// until now+lease, with their endpoint's URL and secret: no other
+	// claim returns them until the lease expires or they are finished.
+	ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]Delivery, error)
+	// FinishDelivery records an attempt on a delivery owner holds and
+	// ends the lease; ErrLeaseLost when the lease is not owner's (any
+	// more).
+	FinishDelivery(ctx context.Context, id int64, owner string, r DeliveryResult) error
+	// Deliveries lists the newest limit deliveries of an endpoint, newest
+	// first (limit <= 0: 100); ErrNotFound for no endpoint.
+	Deliveries(ctx context.Context, webhook string, limit int) ([]Delivery, error)
 }
