@@ -67,6 +67,11 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"IssuedSinceConcurrent", testIssuedSinceConcurrent},
 		{"Notifier", testNotifier},
 		{"Alerts", testAlerts},
+		{"Webhooks", testWebhooks},
+		{"WebhookEnqueue", testWebhookEnqueue},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookClaimConcurrent", testWebhookClaimConcurrent},
+		{"Export", testExport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
