@@ -94,7 +94,8 @@ type WebhookEvent struct {
 // Body is the JSON a delivery carries, in the shape the Standard Webhooks
 // specification suggests: {"type", "timestamp", "data"}.
 func (e WebhookEvent) Body() ([]byte, error) {
-	if e.ID == "" || !slices.Contains(WebhookTypes, e.Type) {
+	// The id is signed as "id.timestamp.body": it holds no full stop.
+	if e.ID == "" || len(e.ID) > 100 || strings.ContainsAny(e.ID, ". \t\r\n") || !slices.Contains(WebhookTypes, e.Type) {
 		return nil, fmt.Errorf("store: webhook event %q of type %q", e.ID, e.Type)
 	}
 	b, err := json.Marshal(struct {

@@ -149,10 +149,14 @@ func testExport(t *testing.T, open opener) {
 		t.Errorf("EachScan stopped after %d rows with %v, want 1 and the callback's error", n, err)
 	}
 	for name, fn := range map[string]func() error{
-		"scans":  func() error { return s.EachScan(ctx, store.ExportFilter{}, func(*store.Scan) error { return nil }) },
-		"passes": func() error { return s.EachPass(ctx, store.ExportFilter{}, func(*store.ExportedPass) error { return nil }) },
+		"scans": func() error { return s.EachScan(ctx, store.ExportFilter{}, func(*store.Scan) error { return nil }) },
+		"passes": func() error {
+			return s.EachPass(ctx, store.ExportFilter{}, func(*store.ExportedPass) error { return nil })
+		},
 		"alerts": func() error { return s.EachAlert(ctx, store.ExportFilter{}, func(*store.Alert) error { return nil }) },
-		"audit":  func() error { return s.EachAudit(ctx, store.ExportFilter{}, func(*store.AuditEntry) error { return nil }) },
+		"audit": func() error {
+			return s.EachAudit(ctx, store.ExportFilter{}, func(*store.AuditEntry) error { return nil })
+		},
 	} {
 		if err := fn(); err == nil {
 			t.Errorf("%s export without an event succeeded", name)

@@ -1,0 +1,47 @@
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/laminate/laminate/store"
+)
+
+// Add makes an endpoint: it checks the URL and the event types, draws a
+// secret and stores both. It returns the endpoint and its secret in the
+// form of [FormatSecret], to show once: the store never gives it back.
+func Add(ctx context.Context, st store.Store, rawURL string, events []string, allowPrivate bool, actor string) (*store.Webhook, string, error) {
+	u, err := CheckURL(strings.TrimSpace(rawURL), allowPrivate)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(events) > len(store.WebhookTypes) {
+		return nil, "", fmt.Errorf("at most %d event types", len(store.WebhookTypes))
+	}
+	if err := store.CheckWebhookEvents(events); err != nil {
+		return nil, "", err
+	}
+	id := make([]byte, 8)
+	rand.Read(id)
+	w := &store.Webhook{ID: "wh_" + hex.EncodeToString(id), URL: u.String(), Events: events, AllowPrivate: allowPrivate, Secret: NewSecret()}
+	if err := st.CreateWebhook(ctx, w, actor); err != nil {
+		return nil, "", err
+	}
+	secret := FormatSecret(w.Secret)
+	w.Secret = nil
+	return w, secret, nil
+}
+
+// SplitEvents reads a comma list of event types ("pass.revoked,alert.raised").
+func SplitEvents(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
