@@ -158,7 +158,9 @@ func TestGuardRebinding(t *testing.T) {
 func TestNoRedirect(t *testing.T) {
 	followed := false
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/inside", http.StatusTemporaryRedirect) })
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/inside", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/inside", func(w http.ResponseWriter, r *http.Request) { followed = true })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
