@@ -13,11 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/laminate/laminate/exportapi"
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
+	"github.com/laminate/laminate/webhooks"
 )
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
@@ -29,6 +32,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	fontsDir := fs.String("fonts", "", "folder of extra fonts (Noto) for scripts beyond Latin, Greek and Cyrillic; searched before the system font folders")
 	verifyRate := fs.Float64("verify-rate", server.DefaultVerifyRate, "public verifications per second per client address; 0 turns the limit off")
 	cloneWindow := fs.Duration("clone-window", server.DefaultCloneWindow, "one pass admitted at two gates within this is \"attention\" (possible clone)")
+	hooks := fs.Bool("webhooks", true, "deliver the webhook outbox from this node (every node may; leases keep each delivery to one)")
 	var proxies prefixList
 	fs.Var(&proxies, "trusted-proxy", "CIDR or address of a reverse proxy in front of this server (repeat, or a comma list): only it may name the client in X-Forwarded-For")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -88,7 +92,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
-		Node: a.n, TrustedProxies: proxies, Fonts: fonts}
+		Node: a.n, TrustedProxies: proxies, Fonts: fonts,
+		Surfaces: []httpkit.Surface{webhooks.API{}, exportapi.API{Logger: log}}}
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -98,6 +103,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 	go srv.Sync(ctx)
+	if *hooks {
+		go (&webhooks.Worker{Store: a.st, Logger: log}).Run(ctx) // every node delivers; leases share the outbox
+	}
 	scheme := "http"
 	if *cert != "" {
 		scheme = "https"
