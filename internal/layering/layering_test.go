@@ -96,9 +96,15 @@ var rules = []rule{
 	},
 	{
 		name: "surfaces-below-server",
-		from: []string{mod + "/internal/httpkit"},
+		from: []string{mod + "/internal/httpkit", mod + "/webhooks", mod + "/exportapi"},
 		not:  concat(upper, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
 		why:  "httpkit and the surface packages beside server (office, dashboard, webhooks) are mounted by server; they never import it, the CLI, a backend or a SQL driver",
+	},
+	{
+		name: "export",
+		from: []string{mod + "/export"},
+		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres", mod + "/internal/httpkit"}),
+		why:  "export writes records as CSV and JSON lines through the store interface; the HTTP surface is exportapi, the file the CLI's",
 	},
 	{
 		name: "store-below-server",
