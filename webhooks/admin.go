@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/laminate/laminate/store"
 )
@@ -16,6 +19,9 @@ import (
 func Add(ctx context.Context, st store.Store, rawURL string, events []string, allowPrivate bool, actor string) (*store.Webhook, string, error) {
 	u, err := CheckURL(strings.TrimSpace(rawURL), allowPrivate)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := checkResolved(ctx, u.Hostname(), allowPrivate); err != nil {
 		return nil, "", err
 	}
 	if len(events) > len(store.WebhookTypes) {
@@ -44,4 +50,31 @@ func SplitEvents(s string) []string {
 		}
 	}
 	return out
+}
+
+// lookup resolves a host name when an endpoint is added; tests replace it.
+var lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+// checkResolved refuses a host name that resolves, now, to an address the
+// endpoint may not reach ("localhost", a name in a private zone): the
+// admin learns at once. A name that does not resolve yet is accepted;
+// every delivery checks the address it dials anyway.
+func checkResolved(ctx context.Context, host string, allowPrivate bool) error {
+	if _, err := netip.ParseAddr(host); err == nil || allowPrivate {
+		return nil // an IP literal is checked by CheckURL
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if err := CheckAddr(a, false); err != nil {
+			return fmt.Errorf("webhook URL: %s resolves to %w (use --allow-private for a receiver on your own network)", host, err)
+		}
+	}
+	return nil
 }

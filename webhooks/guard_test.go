@@ -175,3 +175,33 @@ func TestNoRedirect(t *testing.T) {
 		t.Errorf("status %d, followed %v: want the 307 itself", resp.StatusCode, followed)
 	}
 }
+
+// TestAddResolves: a name that resolves to a refused address is refused
+// when the endpoint is added; one that does not resolve yet is accepted
+// (the dial check still guards it).
+func TestAddResolves(t *testing.T) {
+	s := openStore(t)
+	old := lookup
+	defer func() { lookup = old }()
+	lookup = func(_ context.Context, host string) ([]netip.Addr, error) {
+		switch host {
+		case "internal.example.com":
+			return []netip.Addr{netip.MustParseAddr("93.184.215.14"), netip.MustParseAddr("10.1.2.3")}, nil
+		case "hooks.example.com":
+			return []netip.Addr{netip.MustParseAddr("93.184.215.14")}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	ctx := context.Background()
+	if _, _, err := Add(ctx, s, "https://internal.example.com/h", []string{"zone.full"}, false, "admin"); err == nil || !strings.Contains(err.Error(), "10.1.2.3 is private") {
+		t.Errorf("Add(name of a private address) = %v", err)
+	}
+	for _, u := range []string{"https://hooks.example.com/h", "https://not-yet.example.com/h"} {
+		if _, _, err := Add(ctx, s, u, []string{"zone.full"}, false, "admin"); err != nil {
+			t.Errorf("Add(%s) = %v", u, err)
+		}
+	}
+	if _, _, err := Add(ctx, s, "http://internal.example.com/h", []string{"zone.full"}, true, "admin"); err != nil {
+		t.Errorf("Add(allowed private) = %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -311,6 +312,45 @@ func TestWorkerRefusesPrivate(t *testing.T) {
 	}
 	if rc.count("msg_1") != 0 {
 		t.Error("the private receiver got a delivery")
+	}
+}
+
+// TestWorkerBoundedAnswer: a receiver that answers without end is read
+// up to MaxResponse, then the connection is dropped; the delivery counts.
+func TestWorkerBoundedAnswer(t *testing.T) {
+	s := openStore(t)
+	rc := newReceiver(t)
+	var written atomic.Int64
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		rc.ServeHTTP(httptest.NewRecorder(), r)
+		w.WriteHeader(http.StatusOK)
+		chunk := make([]byte, 32<<10)
+		for {
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	wh := addEndpoint(t, s, srv.URL, rc)
+	enqueue(t, s, "msg_1")
+	w := fastWorker(s)
+	w.Timeout = 30 * time.Second
+	if _, err := w.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-done // the receiver's writes fail once the worker hangs up
+	if d := deliveries(t, s, wh.ID)["msg_1"]; d.State != store.DeliveryDelivered || rc.count("msg_1") != 1 {
+		t.Errorf("delivery %+v", d)
+	}
+	// What the receiver wrote: what was read, plus the sockets' buffers.
+	if n := written.Load(); n > 32<<20 {
+		t.Errorf("the receiver wrote %d MiB before the worker hung up", n>>20)
 	}
 }
 
