@@ -376,7 +376,8 @@ type Store interface {
 // a notification only makes the next poll come sooner.
 type Notifier interface {
 	// Changes returns a channel that receives (coalesced) after any node
-	// commits a revocation, a cue, new passes or a shared document. It is
+	// commits a revocation, a cue, new passes, a shared document or a
+	// webhook delivery to make. It is
 	// closed when ctx ends.
 	Changes(ctx context.Context) <-chan struct{}
 }

@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/store/postgres"
 )
 
 // TestFigures is the load run of issue 14's webhook figures, not a timed
@@ -23,10 +27,17 @@ import (
 // receiver for 30 s while events keep coming, restarts it, and counts
 // what arrived.
 func TestFigures(t *testing.T) {
-	if os.Getenv("LAMINATE_WEBHOOK_FIGURES") == "" {
-		t.Skip("set LAMINATE_WEBHOOK_FIGURES=1 for the load run (about 2 minutes)")
+	backend := os.Getenv("LAMINATE_WEBHOOK_FIGURES")
+	if backend == "" {
+		t.Skip("set LAMINATE_WEBHOOK_FIGURES=sqlite (one node) or postgres (two nodes, LAMINATE_TEST_POSTGRES) for the load run (about 2 minutes)")
 	}
-	s := openStore(t)
+	stores := []store.Store{}
+	if backend == "postgres" {
+		stores = pgNodes(t, 2)
+	} else {
+		stores = append(stores, openStore(t))
+	}
+	s := stores[0]
 	rc := newReceiver(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,9 +54,12 @@ func TestFigures(t *testing.T) {
 	srv := start(ln)
 	wh := addEndpoint(t, s, "http://"+addr+"/hook", rc)
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Worker{Store: s}
 	var wg sync.WaitGroup
-	wg.Go(func() { w.Run(ctx) })
+	for _, st := range stores { // one worker per node
+		w := &Worker{Store: st}
+		wg.Go(func() { w.Run(ctx) })
+	}
+	t.Logf("%s, %d node(s)", backend, len(stores))
 	defer func() { cancel(); wg.Wait() }()
 
 	var mu sync.Mutex
@@ -126,4 +140,46 @@ func TestFigures(t *testing.T) {
 	if lost != 0 || rc.bad != 0 {
 		t.Errorf("%d deliveries lost, %d bad signatures", lost, rc.bad)
 	}
+}
+
+// pgNodes opens n stores on one fresh PostgreSQL schema: n nodes.
+func pgNodes(t *testing.T, n int) []store.Store {
+	base := os.Getenv("LAMINATE_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("LAMINATE_TEST_POSTGRES is not set")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("lam_hooks_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	var out []store.Store
+	for range n {
+		st, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		out = append(out, st)
+	}
+	return out
 }

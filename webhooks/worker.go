@@ -143,7 +143,10 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-wake:
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil
+			}
 		}
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {

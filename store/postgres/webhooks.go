@@ -28,7 +28,12 @@ func (s *Store) enqueueWebhook(ctx context.Context, tx pgx.Tx, ev store.WebhookE
 	if err != nil {
 		return 0, dbErr(err, "enqueue webhook %s", ev.ID)
 	}
-	return int(tag.RowsAffected()), nil
+	if tag.RowsAffected() == 0 {
+		return 0, nil
+	}
+	// The delivery workers of every node listen (store.Notifier): the
+	// first to claim sends it at once instead of at its next poll.
+	return int(tag.RowsAffected()), s.notify(ctx, tx)
 }
 
 // EnqueueWebhook implements [store.Webhooks].
