@@ -19,16 +19,16 @@ import (
 func Add(ctx context.Context, st store.Store, rawURL string, events []string, allowPrivate bool, actor string) (*store.Webhook, string, error) {
 	u, err := CheckURL(strings.TrimSpace(rawURL), allowPrivate)
 	if err != nil {
-		return nil, "", err
+		return nil, "", &InputError{err}
 	}
 	if err := checkResolved(ctx, u.Hostname(), allowPrivate); err != nil {
-		return nil, "", err
+		return nil, "", &InputError{err}
 	}
 	if len(events) > len(store.WebhookTypes) {
-		return nil, "", fmt.Errorf("at most %d event types", len(store.WebhookTypes))
+		return nil, "", &InputError{fmt.Errorf("at most %d event types", len(store.WebhookTypes))}
 	}
 	if err := store.CheckWebhookEvents(events); err != nil {
-		return nil, "", err
+		return nil, "", &InputError{err}
 	}
 	id := make([]byte, 8)
 	rand.Read(id)
@@ -40,6 +40,13 @@ func Add(ctx context.Context, st store.Store, rawURL string, events []string, al
 	w.Secret = nil
 	return w, secret, nil
 }
+
+// InputError is a URL or a list of event types refused by [Add]: the
+// admin's to fix, unlike an error of the store.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
 
 // SplitEvents reads a comma list of event types ("pass.revoked,alert.raised").
 func SplitEvents(s string) []string {

@@ -98,11 +98,12 @@ func (a *api) create(c echo.Context) error {
 		return bad("the body must be JSON {\"url\": …, \"events\": […], \"allow_private\": false} of at most 8 KiB: " + err.Error())
 	}
 	w, secret, err := Add(c.Request().Context(), a.h.Store(), req.URL, req.Events, req.AllowPrivate, httpkit.CallerOf(c).Actor())
-	if err != nil {
-		if errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrUnavailable) {
-			return err
-		}
+	var input *InputError
+	if errors.As(err, &input) {
 		return bad(err.Error())
+	}
+	if err != nil {
+		return err
 	}
 	out := EndpointOf(w)
 	out.Secret = secret
