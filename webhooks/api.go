@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -161,4 +162,37 @@ func (a *api) deliveries(c echo.Context) error {
 		out[i] = ViewOf(&ds[i])
 	}
 	return c.JSON(http.StatusOK, map[string]any{"deliveries": out})
+}
+
+// Table is the endpoints as the CLI lists them: a header and rows.
+func Table(ws []store.Webhook) ([]string, [][]string) {
+	var rows [][]string
+	for _, w := range ws {
+		rows = append(rows, []string{w.ID, w.URL, strings.Join(w.Events, ","), strconv.FormatBool(w.AllowPrivate), w.Created.UTC().Format(time.RFC3339)})
+	}
+	return []string{"ID", "URL", "EVENTS", "PRIVATE", "CREATED"}, rows
+}
+
+// DeliveryTable is the deliveries as the CLI lists them: a header and
+// rows, "-" for nothing.
+func DeliveryTable(ds []store.Delivery) ([]string, [][]string) {
+	dash := func(s string) string {
+		if s = strings.Join(strings.Fields(s), " "); s == "" {
+			return "-"
+		}
+		return s
+	}
+	var rows [][]string
+	for _, d := range ds {
+		v := ViewOf(&d)
+		next, status := "", ""
+		if v.NextTry != nil {
+			next = v.NextTry.Format(time.RFC3339)
+		}
+		if v.LastStatus != 0 {
+			status = strconv.Itoa(v.LastStatus)
+		}
+		rows = append(rows, []string{v.MsgID, v.Type, v.State, strconv.Itoa(v.Attempts), dash(status), dash(next), dash(v.LastError)})
+	}
+	return []string{"WEBHOOK-ID", "TYPE", "STATE", "ATTEMPTS", "LAST", "NEXT TRY", "LAST ERROR"}, rows
 }

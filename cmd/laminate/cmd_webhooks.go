@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/webhooks"
@@ -58,11 +56,7 @@ func cmdWebhooks(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		var rows [][]string
-		for _, w := range ws {
-			rows = append(rows, []string{w.ID, w.URL, strings.Join(w.Events, ","), strconv.FormatBool(w.AllowPrivate), w.Created.UTC().Format(time.RFC3339)})
-		}
-		a.table([]string{"ID", "URL", "EVENTS", "PRIVATE", "CREATED"}, rows)
+		a.table(webhooks.Table(ws))
 		return nil
 	case "remove", "deliveries":
 		limit := fs.Int("limit", 20, "deliveries: the newest N (at most 1000)")
@@ -79,7 +73,10 @@ func cmdWebhooks(ctx context.Context, a *app, args []string) error {
 		if sub == "remove" {
 			err = a.st.DeleteWebhook(ctx, pos[0], a.actor())
 		} else {
-			err = a.deliveries(ctx, pos[0], *limit)
+			var ds []store.Delivery
+			if ds, err = a.st.Deliveries(ctx, pos[0], *limit); err == nil {
+				a.table(webhooks.DeliveryTable(ds))
+			}
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return withHint(fmt.Errorf("no webhook %q", pos[0]), "\"laminate webhooks list\" shows the IDs")
@@ -90,25 +87,4 @@ func cmdWebhooks(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return subcommandError("webhooks", sub)
-}
-
-func (a *app) deliveries(ctx context.Context, id string, limit int) error {
-	ds, err := a.st.Deliveries(ctx, id, limit)
-	if err != nil {
-		return err
-	}
-	var rows [][]string
-	for _, d := range ds {
-		v := webhooks.ViewOf(&d)
-		next, status := "-", "-"
-		if v.NextTry != nil {
-			next = v.NextTry.Format(time.RFC3339)
-		}
-		if v.LastStatus != 0 {
-			status = strconv.Itoa(v.LastStatus)
-		}
-		rows = append(rows, []string{v.MsgID, v.Type, v.State, strconv.Itoa(v.Attempts), status, next, orDash(oneLine(v.LastError))})
-	}
-	a.table([]string{"WEBHOOK-ID", "TYPE", "STATE", "ATTEMPTS", "LAST", "NEXT TRY", "LAST ERROR"}, rows)
-	return nil
 }
