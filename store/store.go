@@ -382,6 +382,14 @@ type Notifier interface {
 	Changes(ctx context.Context) <-chan struct{}
 }
 
+// OutboxWaker is implemented by a store that tells a delivery worker in
+// the same process, at once, that webhook deliveries were enqueued
+// (SQLite; PostgreSQL tells every node through [Notifier]). A worker
+// still polls: the signal only makes the next claim come sooner.
+type OutboxWaker interface {
+	Enqueued() <-chan struct{}
+}
+
 // ActionEventBranding records new branding; its detail names the fields
 // and the logo's size and SHA-256, never the logo.
 const ActionEventBranding = "event.branding"

@@ -132,9 +132,12 @@ func Clamp(d, lo, hi time.Duration) time.Duration { return max(lo, min(d, hi)) }
 // ([store.Notifier]) wakes it at once; otherwise it polls.
 func (w *Worker) Run(ctx context.Context) {
 	w.init()
-	var wake <-chan struct{}
+	var wake, local <-chan struct{}
 	if n, ok := w.Store.(store.Notifier); ok {
 		wake = n.Changes(ctx)
+	}
+	if o, ok := w.Store.(store.OutboxWaker); ok {
+		local = o.Enqueued()
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -147,6 +150,7 @@ func (w *Worker) Run(ctx context.Context) {
 			if !ok {
 				wake = nil
 			}
+		case <-local:
 		}
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {

@@ -30,8 +30,20 @@ func (s *Store) enqueueWebhook(ctx context.Context, tx *sql.Tx, ev store.Webhook
 		return 0, fmt.Errorf("store: enqueue webhook %s: %w", ev.ID, err)
 	}
 	n, _ := res.RowsAffected()
+	if n > 0 {
+		// Before the commit, but the worker's claim is a write and waits
+		// for it; a rollback makes a wake-up for nothing.
+		select {
+		case s.enqueued <- struct{}{}:
+		default:
+		}
+	}
 	return int(n), nil
 }
+
+// Enqueued implements [store.OutboxWaker]: one delivery worker of this
+// process hears of new deliveries at once.
+func (s *Store) Enqueued() <-chan struct{} { return s.enqueued }
 
 // EnqueueWebhook implements [store.Webhooks].
 func (s *Store) EnqueueWebhook(ctx context.Context, ev store.WebhookEvent) (int, error) {
