@@ -197,7 +197,7 @@ func (w *Worker) deliver(ctx context.Context, d store.Delivery) {
 	default:
 		res.NextAt, res.Error = w.Now().Add(Backoff(attempts, w.MinBackoff, w.MaxBackoff)), err.Error()
 	}
-	log := w.Logger.With("webhook", d.Webhook, "delivery", d.ID, "msg", d.MsgID, "attempt", attempts, "status", status)
+	log := w.Logger.With("webhook", d.Webhook, "delivery", d.ID, "webhook_id", d.MsgID, "attempt", attempts, "status", status)
 	if err := w.Store.FinishDelivery(context.WithoutCancel(ctx), d.ID, w.Owner, res); err != nil {
 		log.Warn("webhooks: recording a delivery", "err", err)
 		return
