@@ -87,8 +87,8 @@ func CheckWebhookEvents(events []string) error {
 type WebhookEvent struct {
 	ID   string // "msg_…"; required
 	Type string // one of WebhookTypes
-	At   time.Time
-	Data any // the "data" object of the body; must marshal to a JSON object
+	At   time.Time // zero: when it is enqueued
+	Data any       // the "data" object of the body; must marshal to a JSON object
 }
 
 // Body is the JSON a delivery carries, in the shape the Standard Webhooks

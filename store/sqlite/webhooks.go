@@ -18,6 +18,9 @@ import (
 // all. Code that stores a change with a webhook (a reissue, a full zone)
 // calls it in the change's own transaction.
 func (s *Store) enqueueWebhook(ctx context.Context, tx *sql.Tx, ev store.WebhookEvent) (int, error) {
+	if ev.At.IsZero() {
+		ev.At = s.Now()
+	}
 	body, err := ev.Body()
 	if err != nil {
 		return 0, err
