@@ -85,8 +85,8 @@ func CheckWebhookEvents(events []string) error {
 // header of every delivery and every retry of it, so a receiver can drop
 // duplicates; enqueueing the same ID again adds nothing.
 type WebhookEvent struct {
-	ID   string // "msg_…"; required
-	Type string // one of WebhookTypes
+	ID   string    // "msg_…"; required
+	Type string    // one of WebhookTypes
 	At   time.Time // zero: when it is enqueued
 	Data any       // the "data" object of the body; must marshal to a JSON object
 }
