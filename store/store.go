@@ -494,6 +494,8 @@ type Store interface {
 	// DeleteSessions ends every session of an account but except (nil:
 	// all), with one audit row, and returns how many it ended.
 	DeleteSessions(ctx context.Context, username string, except []byte, actor string) (int, error)
+	Exporter
+	Webhooks
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -506,7 +508,8 @@ type Store interface {
 // a notification only makes the next poll come sooner.
 type Notifier interface {
 	// Changes returns a channel that receives (coalesced) after any node
-	// commits a revocation, a cue, new passes or a shared document. It is
+	// commits a revocation, a cue, new passes, a shared document or a
+	// webhook delivery to make. It is
 	// closed when ctx ends.
 	Changes(ctx context.Context) <-chan struct{}
 }
@@ -520,6 +523,14 @@ const (
 // PrintAudit is the audit detail of a print.
 func PrintAudit(p *record.Print) map[string]any {
 	return map[string]any{"template": p.Template, "format": p.Format}
+}
+
+// OutboxWaker is implemented by a store that tells a delivery worker in
+// the same process, at once, that webhook deliveries were enqueued
+// (SQLite; PostgreSQL tells every node through [Notifier]). A worker
+// still polls: the signal only makes the next claim come sooner.
+type OutboxWaker interface {
+	Enqueued() <-chan struct{}
 }
 
 // ActionEventBranding records new branding; its detail names the fields
@@ -802,4 +813,50 @@ func PrepareUser(a *staff.Account) error {
 		return fmt.Errorf("store: account %s has no password hash", a.Username)
 	}
 	return nil
+}
+
+// Exporter is the streaming reads of an export (issue 14, item 4). Each
+// method calls fn once per row, in order, while it reads: memory does not
+// grow with the number of rows. fn must not call the store (SQLite's
+// reader stays busy until it returns); an error from fn stops the read
+// and is returned as is.
+type Exporter interface {
+	// EachScan: the scans of f, by time then stored order.
+	EachScan(ctx context.Context, f ExportFilter, fn func(*Scan) error) error
+	// EachPass: the passes of f, by issue time then serial; Token empty.
+	EachPass(ctx context.Context, f ExportFilter, fn func(*ExportedPass) error) error
+	// EachAlert: the alerts of f, oldest first.
+	EachAlert(ctx context.Context, f ExportFilter, fn func(*Alert) error) error
+	// EachAudit: the audit rows about f.Event (the event itself, or one of
+	// its passes), oldest first.
+	EachAudit(ctx context.Context, f ExportFilter, fn func(*AuditEntry) error) error
+}
+
+// Webhooks is the endpoints and the durable outbox of webhooks (issue 14,
+// item 5). Revoke, RevokeWhere and AddAlerts enqueue their events in their
+// own transaction.
+type Webhooks interface {
+	// CreateWebhook stores an endpoint and its audit row (never its
+	// secret); ErrExists if the ID is taken.
+	CreateWebhook(ctx context.Context, w *Webhook, actor string) error
+	// Webhooks lists the endpoints, oldest first, without their secrets.
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	// DeleteWebhook removes an endpoint and its outbox rows, with its
+	// audit row; ErrNotFound.
+	DeleteWebhook(ctx context.Context, id, actor string) error
+	// EnqueueWebhook adds ev to the outbox of every endpoint subscribed
+	// to its type, due now, and returns how many rows it added; an ID
+	// already enqueued adds none.
+	EnqueueWebhook(ctx context.Context, ev WebhookEvent) (int, error)
+	// ClaimDeliveries leases up to limit due pending deliveries to owner
+	// until now+lease, with their endpoint's URL and secret: no other
+	// claim returns them until the lease expires or they are finished.
+	ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]Delivery, error)
+	// FinishDelivery records an attempt on a delivery owner holds and
+	// ends the lease; ErrLeaseLost when the lease is not owner's (any
+	// more).
+	FinishDelivery(ctx context.Context, id int64, owner string, r DeliveryResult) error
+	// Deliveries lists the newest limit deliveries of an endpoint, newest
+	// first (limit <= 0: 100); ErrNotFound for no endpoint.
+	Deliveries(ctx context.Context, webhook string, limit int) ([]Delivery, error)
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/laminate/laminate/exportapi"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
@@ -19,6 +20,7 @@ import (
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
+	"github.com/laminate/laminate/webhooks"
 )
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
@@ -33,6 +35,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	printer := fs.String("printer", "", "a thermal printer's raw port (host:port, usually 9100) that POST /v1/print with \"send\" prints ZPL on")
 	secureCookies := fs.Bool("secure-cookies", false, "mark the office's cookies Secure (__Host-) on plain HTTP too: for a server behind a TLS proxy")
 	var proxies server.ProxyList
+	hooks := fs.Bool("webhooks", true, "deliver the webhook outbox from this node (every node may; leases keep each delivery to one)")
 	fs.Var(&proxies, "trusted-proxy", "CIDR or address of a reverse proxy in front of this server (repeat, or a comma list): only it may name the client in X-Forwarded-For")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
@@ -99,7 +102,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
 		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer,
-		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies})}}
+		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies}), webhooks.API{}, exportapi.API{Logger: log}}}
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -109,6 +112,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 	go srv.Sync(ctx)
+	if *hooks {
+		go (&webhooks.Worker{Store: a.st, Logger: log}).Run(ctx) // every node delivers; leases share the outbox
+	}
 	scheme := "http"
 	if *cert != "" {
 		scheme = "https"

@@ -46,6 +46,11 @@ Commands:
   templates list|show NAME   the sheet templates
   artwork SERIAL --out FILE.svg|png
                              a pass's unique artwork, to compare with the print
+  export scans|passes|alerts|audit|inside --event ID --out FILE [--format csv|jsonl]
+                             an event's records, streamed ([--since T] [--until T] [--type]
+                             [--status] [--zone] [--gate])
+  webhooks add|list|remove|deliveries
+                             signed webhooks (pass.revoked, alert.raised, …) to your receivers
   backup --out FILE [--force]
                              the data folder, keys included, in one archive (safe while serving)
   restore FILE               put a backup into a new or empty data folder (--data DIR)
@@ -143,6 +148,13 @@ func init() {
 			{"disable", "USERNAME", "the account can no longer sign in; its sessions end now"},
 			{"enable", "USERNAME", "the account can sign in again (a lockout is lifted too)"},
 			{"reset-password", "USERNAME", "a new password (asked for, or --password-stdin); its sessions end"},
+		}},
+		{name: "export", args: "scans|passes|alerts|audit|inside", summary: "an event's scans, passes, alerts, audit log or who is inside, as CSV or JSON lines", run: cmdExport},
+		{name: "webhooks", summary: "signed webhooks to receivers an admin enters", run: cmdWebhooks, subs: []subcommand{
+			{"add", "", "a receiver (--url, --events; --allow-private for your own network); its secret is shown once"},
+			{"list", "", "the receivers, never their secrets"},
+			{"remove", "ID", "stop sending to a receiver; its pending deliveries go too"},
+			{"deliveries", "ID", "the newest deliveries: state, attempts, last status, next try"},
 		}},
 		{name: "backup", summary: "the data folder, keys included, in one archive (safe while serving)", run: cmdBackup},
 		{name: "restore", args: "FILE", summary: "put a backup into a new or empty data folder (--data DIR)", run: cmdRestore},

@@ -114,7 +114,7 @@ var rules = []rule{
 	},
 	{
 		name: "surfaces-below-server",
-		from: []string{mod + "/internal/httpkit", mod + "/office"},
+		from: []string{mod + "/internal/httpkit", mod + "/office", mod + "/webhooks", mod + "/exportapi"},
 		not:  concat(upper, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
 		why:  "httpkit and the surface packages beside server (office, dashboard, webhooks) are mounted by server; they never import it, the CLI, a backend or a SQL driver",
 	},
@@ -123,6 +123,12 @@ var rules = []rule{
 		from: []string{mod + "/staff"},
 		not:  concat(persistence, upper, echo, gofpdf, sqlDrivers, []string{mod + "/internal/httpkit", mod + "/office", mod + "/render/..."}),
 		why:  "staff (accounts, passwords, sessions, CSRF) is domain code: the store persists it and the office serves it, it knows neither",
+	},
+	{
+		name: "export",
+		from: []string{mod + "/export"},
+		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres", mod + "/internal/httpkit"}),
+		why:  "export writes records as CSV and JSON lines through the store interface; the HTTP surface is exportapi, the file the CLI's",
 	},
 	{
 		name: "store-below-server",

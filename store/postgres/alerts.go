@@ -31,6 +31,9 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []record.Alert) ([]record.
 			}
 			a.ID, a.Detected = id, now
 			added = append(added, a)
+			if _, err := s.enqueueWebhook(ctx, tx, store.AlertWebhook(&a)); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

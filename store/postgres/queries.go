@@ -389,6 +389,9 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 			store.RevocationDetail(event, cat, r.Note, seq, false)); err != nil {
 			return err
 		}
+		if _, err := s.enqueueWebhook(ctx, tx, store.RevokedWebhook(&store.Revocation{Seq: seq, Serial: r.Serial, Event: event, Category: cat, At: at})); err != nil {
+			return err
+		}
 		return s.notify(ctx, tx)
 	})
 	if err != nil {
@@ -484,6 +487,11 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, category 
 			}))
 		if err != nil {
 			return dbErr(err, "audit")
+		}
+		for i := range out {
+			if _, err := s.enqueueWebhook(ctx, tx, store.RevokedWebhook(&out[i])); err != nil {
+				return err
+			}
 		}
 		return s.notify(ctx, tx)
 	})

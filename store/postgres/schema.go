@@ -271,4 +271,38 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (username);
 `,
+	// 13 (issue 14, item 5) webhooks, as SQLite's migration 17 of the same
+	// issue: endpoints, and the durable outbox of deliveries leased by one
+	// worker at a time across every node.
+	`
+CREATE TABLE webhooks (
+	id            TEXT COLLATE "C" PRIMARY KEY,
+	url           TEXT NOT NULL,
+	events        TEXT NOT NULL, -- ",pass.revoked,alert.raised,"
+	allow_private BOOLEAN NOT NULL DEFAULT false,
+	secret        BYTEA NOT NULL, -- 32 bytes; never logged, never listed
+	created_at    TIMESTAMPTZ NOT NULL,
+	created_by    TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE webhook_deliveries (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	webhook     TEXT COLLATE "C" NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+	msg_id      TEXT COLLATE "C" NOT NULL, -- webhook-id of every attempt
+	type        TEXT NOT NULL,
+	body        BYTEA NOT NULL,
+	state       TEXT NOT NULL DEFAULT 'pending', -- pending, delivered, failed
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	next_at     TIMESTAMPTZ NOT NULL,
+	lease_owner TEXT NOT NULL DEFAULT '',
+	lease_until TIMESTAMPTZ,
+	last_status INTEGER NOT NULL DEFAULT 0,
+	last_error  TEXT NOT NULL DEFAULT '',
+	created_at  TIMESTAMPTZ NOT NULL,
+	done_at     TIMESTAMPTZ,
+	UNIQUE (webhook, msg_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook, id);
+CREATE INDEX audit_subject ON audit (subject, id);
+`,
 }

@@ -27,6 +27,9 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []record.Alert) ([]record.
 				a.ID, _ = res.LastInsertId()
 				a.Detected = now
 				added = append(added, a)
+				if _, err := s.enqueueWebhook(ctx, tx, store.AlertWebhook(&a)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -336,8 +336,12 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 		if err != nil {
 			return fmt.Errorf("store: revoking %s: %w", r.Serial, err)
 		}
-		return s.audit(ctx, tx, s.Now(), r.By, store.ActionPassRevoke, string(r.Serial),
-			store.RevocationDetail(event, cat, r.Note, seq, false))
+		if err := s.audit(ctx, tx, s.Now(), r.By, store.ActionPassRevoke, string(r.Serial),
+			store.RevocationDetail(event, cat, r.Note, seq, false)); err != nil {
+			return err
+		}
+		_, err = s.enqueueWebhook(ctx, tx, store.RevokedWebhook(&store.Revocation{Seq: seq, Serial: r.Serial, Event: event, Category: cat, At: at}))
+		return err
 	})
 	if err != nil {
 		return err

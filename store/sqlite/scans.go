@@ -227,6 +227,9 @@ func (s *Store) RevokeWhere(ctx context.Context, f store.RevokeFilter, category 
 				return err
 			}
 			out = append(out, store.Revocation{Seq: seq, Serial: pass.Serial(serial), Event: f.Event, Category: cat, Note: note, By: by, At: now})
+			if _, err := s.enqueueWebhook(ctx, tx, store.RevokedWebhook(&out[len(out)-1])); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -259,4 +259,38 @@ CREATE TABLE sessions (
 ) STRICT;
 CREATE INDEX sessions_user ON sessions (username);
 `,
+	// 17 (issue 14, item 5) webhooks: endpoints an admin entered, and the
+	// durable outbox of deliveries, one row per event and endpoint, leased
+	// by one worker at a time.
+	`
+CREATE TABLE webhooks (
+	id            TEXT PRIMARY KEY,
+	url           TEXT NOT NULL,
+	events        TEXT NOT NULL, -- ",pass.revoked,alert.raised,"
+	allow_private INTEGER NOT NULL DEFAULT 0,
+	secret        BLOB NOT NULL, -- 32 bytes; never logged, never listed
+	created_at    TEXT NOT NULL,
+	created_by    TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE TABLE webhook_deliveries (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	webhook      TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+	msg_id       TEXT NOT NULL, -- webhook-id of every attempt
+	type         TEXT NOT NULL,
+	body         BLOB NOT NULL,
+	state        TEXT NOT NULL DEFAULT 'pending', -- pending, delivered, failed
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_at      TEXT NOT NULL,
+	lease_owner  TEXT NOT NULL DEFAULT '',
+	lease_until  TEXT NOT NULL DEFAULT '',
+	last_status  INTEGER NOT NULL DEFAULT 0,
+	last_error   TEXT NOT NULL DEFAULT '',
+	created_at   TEXT NOT NULL,
+	done_at      TEXT NOT NULL DEFAULT '',
+	UNIQUE (webhook, msg_id)
+) STRICT;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook, id);
+CREATE INDEX audit_subject ON audit (subject, id);
+`,
 }

@@ -61,6 +61,8 @@ type Store struct {
 	// Now is the clock of audit rows and of revocations given no time. Tests
 	// may replace it before the first call.
 	Now func() time.Time
+
+	enqueued chan struct{} // webhook deliveries were enqueued (store.OutboxWaker)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,7 +83,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	s := &Store{w: w, Now: time.Now}
+	s := &Store{w: w, Now: time.Now, enqueued: make(chan struct{}, 1)}
 	if err := s.setup(ctx, path); err != nil {
 		w.Close()
 		return nil, err

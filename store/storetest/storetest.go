@@ -78,6 +78,11 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"SearchPassesDense", testSearchPassesDense},
+		{"Webhooks", testWebhooks},
+		{"WebhookEnqueue", testWebhookEnqueue},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookClaimConcurrent", testWebhookClaimConcurrent},
+		{"Export", testExport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
