@@ -107,6 +107,12 @@ var rules = []rule{
 		why:  "staff (accounts, passwords, sessions, CSRF) is domain code: the store persists it and the office serves it, it knows neither",
 	},
 	{
+		name: "accounts",
+		from: []string{mod + "/accounts"},
+		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres", mod + "/internal/httpkit", mod + "/office"}),
+		why:  "accounts changes staff accounts through the store interface for the office and the CLI; it knows nothing of HTTP, a backend or the CLI",
+	},
+	{
 		name: "store-below-server",
 		from: []string{mod + "/store/..."},
 		not:  upper,
