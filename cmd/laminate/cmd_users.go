@@ -122,9 +122,9 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 			if _, err := a.st.User(ctx, pos[0]); err != nil {
 				return a.userErr(err, pos[0])
 			}
-			pw, err := a.readPassword(*stdin, pos[0])
-			if err != nil {
-				return err
+			pw, rerr := a.readPassword(*stdin, pos[0])
+			if rerr != nil {
+				return rerr
 			}
 			err = passwordErr(svc.SetPassword(ctx, pos[0], pw, "reset from the command line", a.actor(), nil))
 		}
