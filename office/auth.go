@@ -257,7 +257,7 @@ func (o *Office) signIn(c echo.Context) error {
 		v.Error = msg
 		return o.signInForm(c, status, v)
 	}
-	if !o.byAddress.allow(c.RealIP(), now) {
+	if !o.byAddress.allow(httpkit.RateKey(c.RealIP()), now) {
 		return fail(http.StatusTooManyRequests, "Too many sign-in attempts from your address. Wait a minute, then try again.")
 	}
 	if v.Username == "" || password == "" {
