@@ -242,7 +242,7 @@ func (o *Office) signInForm(c echo.Context, status int, v signInView) error {
 	rand.Read(b) // never fails (crypto/rand)
 	pre := base64.RawURLEncoding.EncodeToString(b)
 	o.setCookie(c, preSessionCookie, pre, 3600)
-	return o.render(c, status, "sign-in.html", view{Title: "Sign in", CSRF: staff.CSRFToken(pre), Notice: v.Notice, Data: v})
+	return o.render(c, status, "sign-in.html", view{Title: "Sign in", CSRF: staff.CSRFToken(pre), Data: v})
 }
 
 // signIn is POST /office/sign-in.
