@@ -1,7 +1,6 @@
 package office
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/laminate/laminate/accounts"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store"
@@ -242,7 +242,7 @@ func (o *Office) signInForm(c echo.Context, status int, v signInView) error {
 	rand.Read(b) // never fails (crypto/rand)
 	pre := base64.RawURLEncoding.EncodeToString(b)
 	o.setCookie(c, preSessionCookie, pre, 3600)
-	return o.render(c, status, "sign-in.html", view{Title: "Sign in", CSRF: staff.CSRFToken(pre), Notice: v.Notice, Data: v})
+	return o.render(c, status, "sign-in.html", view{Title: "Sign in", CSRF: staff.CSRFToken(pre), Data: v})
 }
 
 // signIn is POST /office/sign-in.
@@ -257,7 +257,7 @@ func (o *Office) signIn(c echo.Context) error {
 		v.Error = msg
 		return o.signInForm(c, status, v)
 	}
-	if !o.byAddress.allow(c.RealIP(), now) {
+	if !o.byAddress.allow(httpkit.RateKey(c.RealIP()), now) {
 		return fail(http.StatusTooManyRequests, "Too many sign-in attempts from your address. Wait a minute, then try again.")
 	}
 	if v.Username == "" || password == "" {
@@ -269,65 +269,16 @@ func (o *Office) signIn(c echo.Context) error {
 	if !o.byAccount.allow(v.Username, now) {
 		return fail(http.StatusTooManyRequests, "Too many sign-in attempts for this account. Wait a minute, then try again.")
 	}
-	ctx := c.Request().Context()
-	acct, err := o.st.User(ctx, v.Username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if acct == nil {
-		o.checkPassword(ctx, o.dummyHash, password) // as long as for an account
+	tok, _, err := o.accounts.SignIn(c.Request().Context(), v.Username, password, c.RealIP(), now)
+	var locked *accounts.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return fail(http.StatusUnauthorized, lockedMessage(locked.Until))
+	case errors.Is(err, staff.ErrBadSignIn):
 		return fail(http.StatusUnauthorized, "Wrong username or password.")
-	}
-	if locked, until := acct.Locked(now); locked {
-		return fail(http.StatusUnauthorized, lockedMessage(until))
-	}
-	ok, err := o.checkPassword(ctx, acct.PasswordHash, password)
-	if err != nil {
-		return err
-	}
-	actor := (&User{Account: *acct}).Actor()
-	if !ok {
-		var lockedNow bool
-		acct, err = o.st.UpdateUser(ctx, acct.Username, store.ActionUserSignInFailed, actor, func(a *staff.Account) (map[string]any, error) {
-			lockedNow = o.cfg.Lockout.Failed(a, now)
-			d := map[string]any{"address": c.RealIP()}
-			if lockedNow {
-				d["locked_until"] = a.LockedUntil
-			}
-			return d, nil
-		})
-		if err != nil {
-			return err
-		}
-		if lockedNow {
-			return fail(http.StatusUnauthorized, lockedMessage(acct.LockedUntil))
-		}
-		return fail(http.StatusUnauthorized, "Wrong username or password.")
-	}
-	if acct.Disabled {
+	case errors.Is(err, staff.ErrDisabled):
 		return fail(http.StatusForbidden, "This account is disabled. Ask an admin to enable it.")
-	}
-	if acct.Failures > 0 || acct.Lockouts > 0 || staff.NeedsRehash(acct.PasswordHash, o.cfg.Params) {
-		rehash := ""
-		if staff.NeedsRehash(acct.PasswordHash, o.cfg.Params) {
-			if rehash, err = staff.HashPassword(password, o.cfg.Params); err != nil {
-				return err
-			}
-		}
-		if _, err := o.st.UpdateUser(ctx, acct.Username, store.ActionUserUpdate, actor, func(a *staff.Account) (map[string]any, error) {
-			o.cfg.Lockout.Succeeded(a)
-			d := map[string]any{"failures": "reset"}
-			if rehash != "" {
-				a.PasswordHash, d["password"] = rehash, "rehashed"
-			}
-			return d, nil
-		}); err != nil {
-			return err
-		}
-	}
-	tok, ss := staff.NewSession(acct.Username, now)
-	ss.Address = c.RealIP()
-	if err := o.st.CreateSession(ctx, &ss, actor); err != nil {
+	case err != nil:
 		return err
 	}
 	o.setCookie(c, sessionCookie, tok, 0) // a browser session cookie; the store ends it too
@@ -337,28 +288,6 @@ func (o *Office) signIn(c echo.Context) error {
 
 func lockedMessage(until time.Time) string {
 	return fmt.Sprintf("This account is locked after too many wrong passwords. Try again after %s, or ask an admin to unlock it.", until.UTC().Format("15:04 MST on 2 January"))
-}
-
-// checkPassword runs argon2id, at most cap(o.hashing) at a time.
-func (o *Office) checkPassword(ctx context.Context, hash, password string) (bool, error) {
-	select {
-	case o.hashing <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	defer func() { <-o.hashing }()
-	return staff.CheckPassword(hash, password)
-}
-
-// hashPassword is staff.HashPassword under the same bound.
-func (o *Office) hashPassword(ctx context.Context, password string) (string, error) {
-	select {
-	case o.hashing <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-o.hashing }()
-	return staff.HashPassword(password, o.cfg.Params)
 }
 
 // signOut is POST /office/sign-out: this session ends.

@@ -46,6 +46,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/laminate/laminate/accounts"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store"
@@ -83,9 +84,8 @@ type Office struct {
 	log   *slog.Logger
 	pages map[string]*pageTemplate
 
+	accounts             *accounts.Service // made by Mount, over the host's store
 	byAddress, byAccount *limiter
-	hashing              chan struct{} // argon2id runs, at most cap at a time
-	dummyHash            string        // checked for unknown usernames, so they take as long
 }
 
 var _ httpkit.Surface = (*Office)(nil)
@@ -113,14 +113,9 @@ func New(cfg Config) *Office {
 	if cfg.AccountRate == 0 {
 		cfg.AccountRate = 6
 	}
-	dummy, err := staff.HashPassword("no account has this password", cfg.Params)
-	if err != nil {
-		panic(err) // only bad Params, a programming error
-	}
 	return &Office{
-		cfg: cfg, log: cfg.Logger, pages: mustParsePages(), dummyHash: dummy,
+		cfg: cfg, log: cfg.Logger, pages: mustParsePages(),
 		byAddress: newLimiter(cfg.AddressRate), byAccount: newLimiter(cfg.AccountRate),
-		hashing: make(chan struct{}, 2),
 	}
 }
 
@@ -128,6 +123,11 @@ func New(cfg Config) *Office {
 // listed here, with the roles it needs.
 func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	o.host, o.st = h, h.Store()
+	svc, err := accounts.New(o.st, o.cfg.Params, o.cfg.Lockout)
+	if err != nil {
+		panic(err) // only bad Params, a programming error
+	}
+	o.accounts = svc
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, Prefix+"/") })
 	// Forms are small: 64 KB is a hundred times the largest.
 	g := e.Group(Prefix, o.headers, o.errors, middleware.BodyLimit("64K"))

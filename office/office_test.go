@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/accounts"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
@@ -204,6 +205,9 @@ func TestSignIn(t *testing.T) {
 	}
 	b.mustSignIn("ALICE ") // usernames are lower case, trimmed
 	wantStatus(t, "home", b.get("/office/"), http.StatusOK, "Alice Example", "Events")
+	if a, _ := e.st.User(context.Background(), "alice"); accounts.Actor(a) != (&User{Account: *a}).Actor() {
+		t.Errorf("accounts.Actor %q and httpkit's %q differ", accounts.Actor(a), (&User{Account: *a}).Actor())
+	}
 	if r := lastAudit(t, e.st); r.Action != store.ActionUserSignIn || r.Actor != "user:alice (Alice Example)" || r.Subject != "alice" {
 		t.Fatalf("audit of the sign-in = %+v", r)
 	}

@@ -133,11 +133,7 @@ func (o *Office) createUser(c echo.Context) error {
 	if !f.ok() {
 		return o.renderUsers(c, http.StatusUnprocessableEntity, f)
 	}
-	var err error
-	if a.PasswordHash, err = o.hashPassword(ctx, c.FormValue("password")); err != nil {
-		return err
-	}
-	err = o.st.CreateUser(ctx, &a, u.Actor())
+	err := o.accounts.Create(ctx, &a, c.FormValue("password"), u.Actor())
 	if errors.Is(err, store.ErrExists) {
 		f.fail("username", "There is already an account "+a.Username+". Choose another username.")
 		return o.renderUsers(c, http.StatusConflict, f)
@@ -237,10 +233,7 @@ func (o *Office) disableUser(c echo.Context) error {
 	if a.Username == u.Username {
 		return forbidden("You cannot disable your own account: another admin can.")
 	}
-	if _, err := o.st.UpdateUser(c.Request().Context(), a.Username, store.ActionUserDisable, u.Actor(), func(x *staff.Account) (map[string]any, error) {
-		x.Disabled = true
-		return nil, nil
-	}); err != nil {
+	if err := o.accounts.SetDisabled(c.Request().Context(), a.Username, true, u.Actor()); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/users/"+a.Username+"?m=disabled-user")
@@ -253,11 +246,7 @@ func (o *Office) enableUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := o.st.UpdateUser(c.Request().Context(), a.Username, store.ActionUserEnable, u.Actor(), func(x *staff.Account) (map[string]any, error) {
-		x.Disabled = false
-		o.cfg.Lockout.Succeeded(x)
-		return nil, nil
-	}); err != nil {
+	if err := o.accounts.SetDisabled(c.Request().Context(), a.Username, false, u.Actor()); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/users/"+a.Username+"?m=enabled")
@@ -276,28 +265,10 @@ func (o *Office) resetPassword(c echo.Context) error {
 	if !f.ok() {
 		return o.renderUser(c, http.StatusUnprocessableEntity, a, nil, f)
 	}
-	if err := o.setPassword(ctx, a.Username, c.FormValue("password"), "reset by an admin", u, nil); err != nil {
+	if err := o.accounts.SetPassword(ctx, a.Username, c.FormValue("password"), "reset by an admin", u.Actor(), nil); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/users/"+a.Username+"?m=reset")
-}
-
-// setPassword stores a new password hash (lifting a lockout) and ends the
-// account's sessions but keep (nil: all).
-func (o *Office) setPassword(ctx context.Context, username, pw, how string, by *User, keep []byte) error {
-	hash, err := o.hashPassword(ctx, pw)
-	if err != nil {
-		return err
-	}
-	if _, err := o.st.UpdateUser(ctx, username, store.ActionUserPassword, by.Actor(), func(x *staff.Account) (map[string]any, error) {
-		x.PasswordHash = hash
-		o.cfg.Lockout.Succeeded(x)
-		return map[string]any{"password": how}, nil
-	}); err != nil {
-		return err
-	}
-	_, err = o.st.DeleteSessions(ctx, username, keep, by.Actor())
-	return err
 }
 
 type accountView struct {
@@ -320,7 +291,7 @@ func (o *Office) changePassword(c echo.Context) error {
 		f.fail("current", "Too many attempts for this account. Wait a minute, then try again.")
 		return o.page(c, http.StatusTooManyRequests, "account.html", "Your account", accountView{Form: f})
 	}
-	ok, err := o.checkPassword(ctx, u.PasswordHash, cur)
+	ok, err := o.accounts.CheckPassword(ctx, u.PasswordHash, cur)
 	if err != nil {
 		return err
 	}
@@ -334,7 +305,7 @@ func (o *Office) changePassword(c echo.Context) error {
 	if !f.ok() {
 		return o.page(c, http.StatusUnprocessableEntity, "account.html", "Your account", accountView{Form: f})
 	}
-	if err := o.setPassword(ctx, u.Username, c.FormValue("password"), "changed by its owner", u, u.hash); err != nil {
+	if err := o.accounts.SetPassword(ctx, u.Username, c.FormValue("password"), "changed by its owner", u.Actor(), u.hash); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/account?m=password")

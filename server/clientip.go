@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/laminate/laminate/internal/httpkit"
 )
 
 // clientIP is the address of the client a request comes from: the
@@ -69,14 +71,4 @@ func parseAddr(s string, hostPort bool) (netip.Addr, bool) {
 // rateKey is the rate-limit bucket of a client address: the address, or
 // for IPv6 its /64, since one home or phone is given a whole /64 and would
 // otherwise have 2^64 buckets.
-func rateKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() {
-		return ip
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
-}
+func rateKey(ip string) string { return httpkit.RateKey(ip) }

@@ -75,7 +75,6 @@ func (s *Server) reissuePass(c echo.Context) error {
 		Reason: out.Reason, SupersededAt: out.Revocation.At, Seq: out.Revocation.Seq})
 }
 
-
 // SearchResponse is GET /v1/passes: one page of passes, and the cursor of
 // the next ("" on the last page).
 type SearchResponse struct {

@@ -212,7 +212,6 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-
 func pages(n int, t *templates.Template, duplex bool) int {
 	p := (n + t.PerPage() - 1) / t.PerPage()
 	if duplex {

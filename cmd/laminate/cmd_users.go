@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/laminate/laminate/accounts"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store"
 )
@@ -51,15 +52,18 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 				return err
 			}
 		}
-		hash, err := a.newPassword(*stdin, acct.Username)
+		pw, err := a.readPassword(*stdin, acct.Username)
 		if err != nil {
 			return err
 		}
-		acct.PasswordHash = hash
-		if err := a.st.CreateUser(ctx, acct, a.actor()); errors.Is(err, store.ErrExists) {
+		svc, err := accounts.New(a.st, staff.DefaultParams, staff.DefaultLockout)
+		if err != nil {
+			return err
+		}
+		if err := svc.Create(ctx, acct, pw, a.actor()); errors.Is(err, store.ErrExists) {
 			return withHint(fmt.Errorf("there is already an account %q", acct.Username), "\"laminate users list\" shows the accounts")
 		} else if err != nil {
-			return err
+			return passwordErr(err)
 		}
 		a.printf("created %s account %s (%s); sign in at /office/ on the server\n", acct.Role, acct.Username, acct.DisplayName)
 		return nil
@@ -102,40 +106,30 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 		if err := a.open(ctx); err != nil {
 			return err
 		}
-		action, done, hash := store.ActionUserDisable, "disabled %s: its sessions have ended\n", ""
+		svc, err := accounts.New(a.st, staff.DefaultParams, staff.DefaultLockout)
+		if err != nil {
+			return err
+		}
+		done := "disabled %s: its sessions have ended\n"
 		switch sub {
-		case "enable":
-			action, done = store.ActionUserEnable, "enabled %s\n"
+		case "disable", "enable":
+			if sub == "enable" {
+				done = "enabled %s\n"
+			}
+			err = svc.SetDisabled(ctx, pos[0], sub == "disable", a.actor())
 		case "reset-password":
-			action, done = store.ActionUserPassword, "new password for %s: its sessions have ended and any lockout is lifted\n"
+			done = "new password for %s: its sessions have ended and any lockout is lifted\n"
 			if _, err := a.st.User(ctx, pos[0]); err != nil {
 				return a.userErr(err, pos[0])
 			}
-			if hash, err = a.newPassword(*stdin, pos[0]); err != nil {
-				return err
+			pw, rerr := a.readPassword(*stdin, pos[0])
+			if rerr != nil {
+				return rerr
 			}
+			err = passwordErr(svc.SetPassword(ctx, pos[0], pw, "reset from the command line", a.actor(), nil))
 		}
-		_, err = a.st.UpdateUser(ctx, pos[0], action, a.actor(), func(u *staff.Account) (map[string]any, error) {
-			switch sub {
-			case "disable":
-				u.Disabled = true
-			case "enable":
-				u.Disabled = false
-				staff.DefaultLockout.Succeeded(u)
-			case "reset-password":
-				u.PasswordHash = hash
-				staff.DefaultLockout.Succeeded(u)
-				return map[string]any{"password": "reset from the command line"}, nil
-			}
-			return nil, nil
-		})
 		if err != nil {
 			return a.userErr(err, pos[0])
-		}
-		if sub == "reset-password" {
-			if _, err := a.st.DeleteSessions(ctx, pos[0], nil, a.actor()); err != nil {
-				return err
-			}
 		}
 		a.printf(done, pos[0])
 		return nil
@@ -150,41 +144,42 @@ func (a *app) userErr(err error, username string) error {
 	return err
 }
 
-// newPassword reads a new password (stdin's first line, or a prompt asked
-// twice), checks the policy and returns its argon2id hash.
-func (a *app) newPassword(fromStdin bool, username string) (string, error) {
-	var pw string
+// readPassword reads a new password: the first line of stdin, or a
+// prompt asked twice without echo.
+func (a *app) readPassword(fromStdin bool, username string) (string, error) {
 	if fromStdin {
 		line, err := bufio.NewReaderSize(io.LimitReader(a.stdin, staff.MaxPasswordBytes+2), staff.MaxPasswordBytes+2).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return "", err
 		}
-		pw = strings.TrimRight(line, "\r\n")
-	} else {
-		f, ok := a.stdin.(*os.File)
-		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return "", usagef("no terminal to ask for the password on: pipe it in with --password-stdin")
-		}
-		ask := func(prompt string) (string, error) {
-			fmt.Fprint(a.stderr, prompt)
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(a.stderr)
-			return string(b), err
-		}
-		var err error
-		if pw, err = ask("New password for " + username + ": "); err != nil {
-			return "", err
-		}
-		again, err := ask("Again: ")
-		if err != nil {
-			return "", err
-		}
-		if again != pw {
-			return "", errors.New("the two passwords differ")
-		}
+		return strings.TrimRight(line, "\r\n"), nil
 	}
-	if err := staff.CheckPolicy(username, pw); err != nil {
-		return "", errors.New(strings.TrimPrefix(err.Error(), "staff: password refused: "))
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usagef("no terminal to ask for the password on: pipe it in with --password-stdin")
 	}
-	return staff.HashPassword(pw, staff.DefaultParams)
+	ask := func(prompt string) (string, error) {
+		fmt.Fprint(a.stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.stderr)
+		return string(b), err
+	}
+	pw, err := ask("New password for " + username + ": ")
+	if err != nil {
+		return "", err
+	}
+	if again, err := ask("Again: "); err != nil {
+		return "", err
+	} else if again != pw {
+		return "", errors.New("the two passwords differ")
+	}
+	return pw, nil
+}
+
+// passwordErr is a refused password in the policy's own words.
+func passwordErr(err error) error {
+	if errors.Is(err, staff.ErrPassword) {
+		return errors.New(strings.TrimPrefix(err.Error(), "staff: password refused: "))
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 
@@ -144,4 +145,19 @@ type Host interface {
 // on e, each with the middleware that authenticates it.
 type Surface interface {
 	Mount(e *echo.Echo, h Host)
+}
+
+// RateKey is the key of a client address for a rate limit: the address,
+// or for IPv6 its /64 (one home or phone has a whole /64, so limiting
+// single addresses would limit nothing).
+func RateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

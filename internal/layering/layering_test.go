@@ -131,6 +131,12 @@ var rules = []rule{
 		why:  "export writes records as CSV and JSON lines through the store interface; the HTTP surface is exportapi, the file the CLI's",
 	},
 	{
+		name: "accounts",
+		from: []string{mod + "/accounts"},
+		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres", mod + "/internal/httpkit", mod + "/office"}),
+		why:  "accounts changes staff accounts through the store interface for the office and the CLI; it knows nothing of HTTP, a backend or the CLI",
+	},
+	{
 		name: "store-below-server",
 		from: []string{mod + "/store/..."},
 		not:  upper,

@@ -1,0 +1,216 @@
+// Package accounts is what is done to staff accounts, over the store: make
+// one, disable or enable it, set its password, sign in. The office's pages
+// and "laminate users" both call it, as the server and the CLI both call
+// package issue, so that a rule (the password policy, a lockout, sessions
+// ending with a password reset) is written once.
+//
+// Every change is one store transaction with its audit row under the
+// actor's name. argon2id runs at most two at a time per [Service], so a
+// flood of sign-ins cannot exhaust memory.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/laminate/laminate/staff"
+	"github.com/laminate/laminate/store"
+)
+
+// Service changes the accounts of one store.
+type Service struct {
+	st      store.Store
+	params  staff.Params
+	lockout staff.Lockout
+	hashing chan struct{}
+	dummy   string // hash checked for unknown usernames, so they take as long
+}
+
+// New is a Service over st; zero params and lockout are the defaults.
+func New(st store.Store, params staff.Params, lockout staff.Lockout) (*Service, error) {
+	if params == (staff.Params{}) {
+		params = staff.DefaultParams
+	}
+	if lockout == (staff.Lockout{}) {
+		lockout = staff.DefaultLockout
+	}
+	dummy, err := staff.HashPassword("no account has this password", params)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{st: st, params: params, lockout: lockout, hashing: make(chan struct{}, 2), dummy: dummy}, nil
+}
+
+// Lockout is the service's lockout policy.
+func (s *Service) Lockout() staff.Lockout { return s.lockout }
+
+func (s *Service) slot(ctx context.Context) (func(), error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// hash is staff.HashPassword under the service's bound.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	done, err := s.slot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	return staff.HashPassword(password, s.params)
+}
+
+// CheckPassword is staff.CheckPassword under the service's bound.
+func (s *Service) CheckPassword(ctx context.Context, hash, password string) (bool, error) {
+	done, err := s.slot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	return staff.CheckPassword(hash, password)
+}
+
+// Create stores a new account with password: its fields valid
+// (staff.ErrInvalid), the password within the policy (staff.ErrPassword),
+// the username free (store.ErrExists).
+func (s *Service) Create(ctx context.Context, a *staff.Account, password, actor string) error {
+	a.Events = staff.NormalizeEvents(a.Events)
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if err := staff.CheckPolicy(a.Username, password); err != nil {
+		return err
+	}
+	h, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	a.PasswordHash = h
+	return s.st.CreateUser(ctx, a, actor)
+}
+
+// SetDisabled disables an account (its sessions end in the same
+// transaction) or enables it again (lifting a lockout).
+func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool, actor string) error {
+	action := store.ActionUserEnable
+	if disabled {
+		action = store.ActionUserDisable
+	}
+	_, err := s.st.UpdateUser(ctx, username, action, actor, func(a *staff.Account) (map[string]any, error) {
+		a.Disabled = disabled
+		if !disabled {
+			s.lockout.Succeeded(a)
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// SetPassword gives an account a new password (within the policy), lifts
+// a lockout, and ends every session of the account but keep (nil: all).
+// how says who set it, for the audit log ("reset by an admin").
+func (s *Service) SetPassword(ctx context.Context, username, password, how, actor string, keep []byte) error {
+	if err := staff.CheckPolicy(username, password); err != nil {
+		return err
+	}
+	h, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.UpdateUser(ctx, username, store.ActionUserPassword, actor, func(a *staff.Account) (map[string]any, error) {
+		a.PasswordHash = h
+		s.lockout.Succeeded(a)
+		return map[string]any{"password": how}, nil
+	}); err != nil {
+		return err
+	}
+	_, err = s.st.DeleteSessions(ctx, username, keep, actor)
+	return err
+}
+
+// LockedError is a sign-in refused because the account is locked.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string { return staff.LockedError(e.Until).Error() }
+func (e *LockedError) Unwrap() error { return staff.ErrLocked }
+
+// SignIn checks username and password at now and, when they are right,
+// makes a session (audited "user.signin"). It returns the session's token
+// and the account. Errors: staff.ErrBadSignIn (unknown username or wrong
+// password: the same, and as slow, for both), a *LockedError (before the
+// password is checked, or by this failure), staff.ErrDisabled (only once
+// the password is right, so a guesser learns nothing). A failure is
+// counted and audited ("user.signin_failed"); a good sign-in resets the
+// count and upgrades a hash made with older parameters.
+func (s *Service) SignIn(ctx context.Context, username, password, address string, now time.Time) (string, *staff.Account, error) {
+	acct, err := s.st.User(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		s.CheckPassword(ctx, s.dummy, password)
+		return "", nil, staff.ErrBadSignIn
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if locked, until := acct.Locked(now); locked {
+		return "", nil, &LockedError{until}
+	}
+	ok, err := s.CheckPassword(ctx, acct.PasswordHash, password)
+	if err != nil {
+		return "", nil, err
+	}
+	actor := Actor(acct)
+	if !ok {
+		var lockedNow bool
+		acct, err = s.st.UpdateUser(ctx, acct.Username, store.ActionUserSignInFailed, actor, func(a *staff.Account) (map[string]any, error) {
+			lockedNow = s.lockout.Failed(a, now)
+			d := map[string]any{"address": address}
+			if lockedNow {
+				d["locked_until"] = a.LockedUntil
+			}
+			return d, nil
+		})
+		if err != nil {
+			return "", nil, err
+		}
+		if lockedNow {
+			return "", nil, &LockedError{acct.LockedUntil}
+		}
+		return "", nil, staff.ErrBadSignIn
+	}
+	if acct.Disabled {
+		return "", nil, fmt.Errorf("%w: %s", staff.ErrDisabled, acct.Username)
+	}
+	if rehash := staff.NeedsRehash(acct.PasswordHash, s.params); acct.Failures > 0 || acct.Lockouts > 0 || rehash {
+		h := ""
+		if rehash {
+			if h, err = s.hash(ctx, password); err != nil {
+				return "", nil, err
+			}
+		}
+		if acct, err = s.st.UpdateUser(ctx, acct.Username, store.ActionUserUpdate, actor, func(a *staff.Account) (map[string]any, error) {
+			s.lockout.Succeeded(a)
+			d := map[string]any{"failures": "reset"}
+			if h != "" {
+				a.PasswordHash, d["password"] = h, "rehashed"
+			}
+			return d, nil
+		}); err != nil {
+			return "", nil, err
+		}
+	}
+	tok, ss := staff.NewSession(acct.Username, now)
+	ss.Address = address
+	if err := s.st.CreateSession(ctx, &ss, actor); err != nil {
+		return "", nil, err
+	}
+	return tok, acct, nil
+}
+
+// Actor is the account as the audit log names a person: the form of
+// httpkit.Caller.Actor for a user, "user:USERNAME (DISPLAY NAME)".
+func Actor(a *staff.Account) string { return "user:" + a.Username + " (" + a.DisplayName + ")" }
