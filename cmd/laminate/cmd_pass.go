@@ -136,7 +136,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), issue.Options{Progress: progress, Check: check, Printable: printable})
+	opt := issue.Options{Progress: progress, Check: check}
+	if single { // a guest list's names were checked for print when it was read
+		opt.Printable = printable
+	}
+	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), opt)
 	if err != nil {
 		return fmt.Errorf("nothing issued: %w", err)
 	}
