@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"time"
 
+	"github.com/laminate/laminate/guestlist"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
@@ -128,5 +128,9 @@ func indent(rows [][]string) [][]string {
 }
 
 func (a *app) readGuestListBytes(b []byte, ev *pass.Event) ([]signer.Request, error) {
-	return signer.ParseGuestList(bytes.NewReader(b), ev)
+	p, err := guestlist.Parse(b, ev, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.Requests(guestlist.Issue)
 }
