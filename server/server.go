@@ -331,6 +331,11 @@ func (s *Server) verify(c echo.Context, token string) error {
 	}
 	vd := s.cfg.Verifier.Verify(token, s.cfg.Now())
 	s.m.verdicts.WithLabelValues(string(vd.Status)).Inc()
+	if vd.Pass != nil { // times in the event's own zone; the verify path itself reads no event
+		if ev, err := s.event(c.Request().Context(), vd.Pass.Event); err == nil && ev != nil {
+			vd.InZone(ev.Location())
+		}
+	}
 	resp := VerifyResponse{Verdict: vd}
 	if vd.Authentic {
 		resp.IssuedAt = s.issuedAt(c.Request().Context(), vd.Serial)

@@ -404,6 +404,12 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	vd := v.Verify(tok, at)
+	if vd.Pass != nil { // times in the event's own zone
+		if ev, err := a.st.Event(ctx, vd.Pass.Event); err == nil {
+			vd.InZone(ev.Location())
+			a.loc = ev.Location()
+		}
+	}
 	if *zone != "" {
 		var ev *pass.Event
 		if vd.Pass != nil {
@@ -454,7 +460,7 @@ func (a *app) printVerdict(vd *verifier.Verdict) {
 		if vd.Org != "" {
 			a.printf("org        %s\n", vd.Org)
 		}
-		a.printf("event      %s\nexpires    %s\n", vd.Event, vd.ExpiresAt.Format(time.RFC3339))
+		a.printf("event      %s\nexpires    %s\n", vd.Event, pass.FormatTime(vd.ExpiresAt, a.loc))
 	}
 	if vd.Allowed != nil {
 		word := "DENY"
