@@ -189,6 +189,19 @@ func TestJSONBodyErrors(t *testing.T) {
 			}
 		})
 	}
+	// issued_before follows the time rule: 12:30 in Berlin is 11:30Z, before
+	// the passes above were issued (12:00Z); 14:00 is after.
+	admin0 := "Bearer " + f.apiToken(t, RoleAdmin, "boss0")
+	for _, tt := range []struct{ at, want string }{
+		{"2027-03-05 12:30", `"revoked":0`},
+		{"2027-03-05T14:00", `"revoked":4`},
+		{"noon", `field \"issued_before\": bad time \"noon\"`},
+	} {
+		rec := f.do(t, "POST", "/v1/revocations", `{"event":"tour27-ber02","issued_before":"`+tt.at+`","reason":"other"}`, "Authorization", admin0)
+		if !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("mass revoke issued_before %s = %d %s, want %s", tt.at, rec.Code, rec.Body, tt.want)
+		}
+	}
 	// Another JSON body: a revocation's unknown field names the fields there are.
 	admin := "Bearer " + f.apiToken(t, RoleAdmin, "boss")
 	rec := f.do(t, "POST", "/v1/passes/"+string(f.iss.Serial)+"/revoke", `{"reason":"lost","noet":"x"}`, "Authorization", admin)
