@@ -72,13 +72,8 @@ type CellError struct {
 }
 
 func (e *CellError) Error() string {
-	switch {
-	case e.Column > 0 && e.Header != "":
-		return fmt.Sprintf("line %d, column %d (%s): %s", e.Line, e.Column, e.Header, e.Message)
-	case e.Column > 0:
-		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
-	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	// The form of signer.RowError, which photo errors of the same list have.
+	return (&signer.RowError{Line: e.Line, Column: e.Column, Field: e.Header, Err: errors.New(e.Message)}).Error()
 }
 
 // Errors are the problems of a list that cannot be issued: nothing of it
