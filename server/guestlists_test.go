@@ -189,12 +189,19 @@ func TestJSONBodyErrors(t *testing.T) {
 			}
 		})
 	}
+	// /verify shows the times in the event's zone with its offset.
+	var one IssueResponse
+	rec0 := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber02","type":"AAA","name":"Shown","valid_until":"2027-03-05 23:00"}`, "Authorization", auth)
+	json.Unmarshal(rec0.Body.Bytes(), &one)
+	if rec := f.do(t, "POST", "/v1/verify", `{"token":"`+one.Token+`"}`); !strings.Contains(rec.Body.String(), `"issued_shown":"2027-03-05 13:00 +01:00","expires_shown":"2027-03-05 23:00 +01:00"`) {
+		t.Errorf("verify = %s, want the times in the event's zone", rec.Body)
+	}
 	// issued_before follows the time rule: 12:30 in Berlin is 11:30Z, before
 	// the passes above were issued (12:00Z); 14:00 is after.
 	admin0 := "Bearer " + f.apiToken(t, RoleAdmin, "boss0")
 	for _, tt := range []struct{ at, want string }{
 		{"2027-03-05 12:30", `"revoked":0`},
-		{"2027-03-05T14:00", `"revoked":4`},
+		{"2027-03-05T14:00", `"revoked":5`},
 		{"noon", `field \"issued_before\": bad time \"noon\"`},
 	} {
 		rec := f.do(t, "POST", "/v1/revocations", `{"event":"tour27-ber02","issued_before":"`+tt.at+`","reason":"other"}`, "Authorization", admin0)
