@@ -75,8 +75,8 @@ type MassRevokeRequest struct {
 	Role         string     `json:"role,omitempty"`
 	Org          string     `json:"org,omitempty"`
 	IssuedBefore *LocalTime `json:"issued_before,omitempty"` // the time rule: RFC 3339, or local in the event's zone
-	Reason       string     `json:"reason"`         // a category, as in RevokeRequest
-	Note         string     `json:"note,omitempty"` // for staff
+	Reason       string     `json:"reason"`                  // a category, as in RevokeRequest
+	Note         string     `json:"note,omitempty"`          // for staff
 }
 
 // MassRevokeResponse says how many passes a scoped revocation revoked.
