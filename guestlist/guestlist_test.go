@@ -386,3 +386,15 @@ func TestParsePrintable(t *testing.T) {
 		t.Errorf("without a checker: %v %v", err, p.Errors)
 	}
 }
+
+func TestDuplicateLines(t *testing.T) {
+	p, err := Parse([]byte("name,type\nAnn,AAA\nAnn,AAA\nBob,VIP\nAnn,AAA\n"), testEvent, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.MarkDuplicates([]store.PassKey{{Serial: "7K3MQ9ZD", Type: pass.VIP, Name: "bob"}})
+	want := []string{"line 3 (Ann): repeats line 2", "line 4 (Bob): already issued as 7K3M-Q9ZD", "… and 1 more"}
+	if got := p.DuplicateLines(2); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("DuplicateLines(2) = %q, want %q", got, want)
+	}
+}

@@ -210,20 +210,8 @@ func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, ch
 		return reqs, nil
 	}
 	a.infof("%s: %s", path, p.Summary())
-	shown := 0
-	for _, row := range p.Rows {
-		if row.Duplicate == nil || shown == 20 {
-			continue
-		}
-		shown++
-		if row.Duplicate.Of == guestlist.OfIssued {
-			a.infof("  line %d (%s): already issued as %s", row.Line, row.Name, row.Duplicate.Serial)
-		} else {
-			a.infof("  line %d (%s): repeats line %d", row.Line, row.Name, row.Duplicate.Line)
-		}
-	}
-	if dups > shown {
-		a.infof("  … and %d more", dups-shown)
+	for _, l := range p.DuplicateLines(20) {
+		a.infof("  %s", l)
 	}
 	if allowDups {
 		a.infof("--allow-duplicates: issuing the %s too", plural(dups, "duplicate", "duplicates"))
