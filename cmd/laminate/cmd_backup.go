@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/laminate/laminate/backup"
 	"github.com/laminate/laminate/node"
+	"github.com/laminate/laminate/pass"
 )
 
 const backupHelp = `
@@ -129,7 +131,7 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return hinted(err)
 	}
-	made, sum := r.Manifest.Created.Local().Format("2006-01-02 15:04"), r.Summary
+	made, sum := pass.FormatTime(r.Manifest.Created, time.Local), r.Summary
 	if r.Manifest.Store == backup.StorePostgres {
 		a.printf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %s\n",
 			a.g.data, r.Schema, r.ServerVersion, archive, made, storeCounts(sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys))

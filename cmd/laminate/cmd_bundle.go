@@ -138,7 +138,7 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 		}{vd, info}
 	}
 	extra := fmt.Sprintf("bundle     %s, revocation list %d, made %s (%s old), fresh until %s\n", info.Event, info.Seq,
-		info.IssuedAt.Format(time.RFC3339), age(b.Age(at)), info.FreshUntil.Format(time.RFC3339))
+		pass.FormatTime(info.IssuedAt, b.Event.Location()), age(b.Age(at)), pass.FormatTime(info.FreshUntil, b.Event.Location()))
 	return a.reportVerdict(&vd, out, extra)
 }
 

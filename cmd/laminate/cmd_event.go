@@ -199,7 +199,7 @@ func (a *app) event(ctx context.Context, id string) (*pass.Event, error) {
 func (a *app) showEvent(e *pass.Event) {
 	s := e.Schedule
 	loc := e.Location()
-	f := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006 15:04") }
+	f := func(t time.Time) string { return t.In(loc).Format("Mon ") + pass.FormatTime(t, loc) }
 	a.printf("event         %s\nname          %s\n", e.ID, e.Name)
 	if e.Venue != "" {
 		a.printf("venue         %s\n", e.Venue)
