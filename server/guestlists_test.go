@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -224,4 +225,30 @@ func mustJSONString(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBatchTwiceAtOnce: the same list sent twice at the same moment (a
+// double click) issues it once.
+func TestBatchTwiceAtOnce(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := "Bearer " + f.apiToken(t, RoleIssuer, "office")
+	var list strings.Builder
+	list.WriteString("name,type\n")
+	for i := range 300 {
+		fmt.Fprintf(&list, "Twice %03d,VIP\n", i)
+	}
+	codes := make(chan int, 2)
+	for range 2 {
+		go func() {
+			codes <- f.do(t, "POST", "/v1/passes/batch?event=tour27-ber01", list.String(), "Authorization", auth, "Content-Type", "text/csv").Code
+		}()
+	}
+	got := []int{<-codes, <-codes}
+	if !((got[0] == 201 && got[1] == 200) || (got[0] == 200 && got[1] == 201)) {
+		t.Errorf("answers %v, want one 201 and one 200", got)
+	}
+	ps, err := f.st.Passes(context.Background(), store.PassFilter{Event: "tour27-ber01"})
+	if err != nil || len(ps) != 1+300 {
+		t.Errorf("%d passes stored (%v), want 1 + 300", len(ps), err)
+	}
 }

@@ -95,6 +95,11 @@ type Server struct {
 
 	m *metrics
 
+	// batchMu runs the guest lists of this node one at a time from their
+	// last duplicate check to stored, so the same list sent twice at once
+	// (a double click) issues once.
+	batchMu sync.Mutex
+
 	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
 
 	signer atomic.Pointer[signer.Signer] // nil: this node cannot sign
