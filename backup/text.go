@@ -1,6 +1,11 @@
 package backup
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+
+	"github.com/laminate/laminate/pass"
+)
 
 // String says what the archive holds, for people: a PostgreSQL store's
 // schema and version, and the counts of the database and keyring.
@@ -16,7 +21,7 @@ func (w *Written) String() string {
 // Text says what was restored into the data folder data from the archive,
 // for people.
 func (r *Restored) Text(data, archive string) string {
-	made, sum := r.Manifest.Created.Local().Format("2006-01-02 15:04"), r.Summary
+	made, sum := pass.FormatTime(r.Manifest.Created, time.Local), r.Summary
 	counts := storeCounts(sum.Events, sum.Passes, sum.Revocations, sum.Scans, r.Keys)
 	if r.Manifest.Store == StorePostgres {
 		return fmt.Sprintf("restored %s and schema %q of PostgreSQL %s from %s (made %s): %s", data, r.Schema, r.ServerVersion, archive, made, counts)

@@ -19,7 +19,7 @@ func TestText(t *testing.T) {
 	}
 	r := &Restored{Manifest: m, Keys: 1}
 	r.Summary.Events = 1
-	if got, want := r.Text("data", "b.tar.gz"), "restored data from b.tar.gz (made 2027-03-05 10:00): 1 event, 0 passes, 0 revocations, 0 scans, 1 signing key"; got != want {
+	if got, want := r.Text("data", "b.tar.gz"), "restored data from b.tar.gz (made 2027-03-05 10:00 +00:00): 1 event, 0 passes, 0 revocations, 0 scans, 1 signing key"; got != want {
 		t.Errorf("Text = %q, want %q", got, want)
 	}
 	m.Store, m.Postgres = StorePostgres, &ManifestPG{Schema: "laminate", ServerVersion: "17.2"}
@@ -27,7 +27,7 @@ func TestText(t *testing.T) {
 		t.Errorf("String = %q, want %q", got, want)
 	}
 	r.Schema, r.ServerVersion = "laminate", "17.2"
-	if got, want := r.Text("data", "b.tar.gz"), `restored data and schema "laminate" of PostgreSQL 17.2 from b.tar.gz (made 2027-03-05 10:00): 1 event, 0 passes, 0 revocations, 0 scans, 1 signing key`; got != want {
+	if got, want := r.Text("data", "b.tar.gz"), `restored data and schema "laminate" of PostgreSQL 17.2 from b.tar.gz (made 2027-03-05 10:00 +00:00): 1 event, 0 passes, 0 revocations, 0 scans, 1 signing key`; got != want {
 		t.Errorf("Text = %q, want %q", got, want)
 	}
 }

@@ -4,7 +4,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
@@ -13,10 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/laminate/laminate/guestlist"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
 )
 
@@ -37,7 +36,11 @@ func Run(ctx context.Context, n *node.Node, actor, data string, now time.Time, w
 		return err
 	}
 	fmt.Fprintf(w, "2. created event %s: show %s to %s\n", ev.ID, ev.Schedule.ShowStart.Format("15:04"), ev.Schedule.ShowEnd.Format("15:04"))
-	reqs, err := signer.ParseGuestList(bytes.NewReader(guests), ev)
+	list, err := guestlist.Parse(guests, ev, nil)
+	if err != nil {
+		return err
+	}
+	reqs, err := list.Requests(guestlist.Issue)
 	if err != nil {
 		return err
 	}

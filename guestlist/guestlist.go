@@ -72,13 +72,8 @@ type CellError struct {
 }
 
 func (e *CellError) Error() string {
-	switch {
-	case e.Column > 0 && e.Header != "":
-		return fmt.Sprintf("line %d, column %d (%s): %s", e.Line, e.Column, e.Header, e.Message)
-	case e.Column > 0:
-		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
-	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	// The form of signer.RowError, which photo errors of the same list have.
+	return (&signer.RowError{Line: e.Line, Column: e.Column, Field: e.Header, Err: errors.New(e.Message)}).Error()
 }
 
 // Errors are the problems of a list that cannot be issued: nothing of it
@@ -576,4 +571,29 @@ func Check(ctx context.Context, r io.Reader, ev *pass.Event, chk signer.TextChec
 	}
 	p.MarkDuplicates(keys)
 	return p, nil
+}
+
+// DuplicateLines says, for at most max duplicate rows, what each repeats
+// ("line 2 (Björk): already issued as 7K3M-Q9ZD", "line 5 (Ann): repeats
+// line 3"), and how many more there are.
+func (p *Preview) DuplicateLines(max int) []string {
+	var out []string
+	n := 0
+	for _, r := range p.Rows {
+		if r.Duplicate == nil {
+			continue
+		}
+		if n++; n > max {
+			continue
+		}
+		if r.Duplicate.Of == OfIssued {
+			out = append(out, fmt.Sprintf("line %d (%s): already issued as %s", r.Line, r.Name, r.Duplicate.Serial))
+		} else {
+			out = append(out, fmt.Sprintf("line %d (%s): repeats line %d", r.Line, r.Name, r.Duplicate.Line))
+		}
+	}
+	if n > max {
+		out = append(out, fmt.Sprintf("… and %d more", n-max))
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package guestlist
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -349,5 +350,51 @@ func checkPreview(t *testing.T, p *Preview) {
 	reqs, err := p.Requests(Issue)
 	if (len(p.Errors) > 0) != (err != nil) || (err == nil && len(reqs) != len(p.Rows)) {
 		t.Fatalf("Requests() = %d, %v with %d errors", len(reqs), err, len(p.Errors))
+	}
+}
+
+// noHan is a TextChecker with no font for Chinese.
+type noHan struct{}
+
+func (noHan) CheckPrintable(field, s string) error {
+	for i, r := range []rune(s) {
+		if r >= 0x4E00 && r <= 0x9FFF {
+			return fmt.Errorf("%s has the Han character %U %q at character %d, which no font here prints", field, r, string(r), i+1)
+		}
+	}
+	return nil
+}
+
+func TestParsePrintable(t *testing.T) {
+	for _, tt := range []struct {
+		in           string
+		line, column int
+		want         string
+	}{
+		{"name,type\nAnn,AAA\n王小明,VIP\n", 3, 1, `name has the Han character U+738B "王" at character 1`},
+		{"type,org,name\nAAA,北京音乐,Wang\n", 2, 2, "org has the Han character U+5317"},
+	} {
+		p, err := Parse([]byte(tt.in), testEvent, noHan{})
+		if err != nil || len(p.Errors) != 1 {
+			t.Fatalf("Parse(%q) = %v, %v", tt.in, p, err)
+		}
+		if e := p.Errors[0]; e.Line != tt.line || e.Column != tt.column || !strings.Contains(e.Message, tt.want) {
+			t.Errorf("Parse(%q) error = %+v, want line %d column %d saying %q", tt.in, e, tt.line, tt.column, tt.want)
+		}
+	}
+	if p, err := Parse([]byte("name,type\n王小明,VIP\n"), testEvent, nil); err != nil || len(p.Errors) > 0 {
+		t.Errorf("without a checker: %v %v", err, p.Errors)
+	}
+}
+
+func TestDuplicateLines(t *testing.T) {
+	p, err := Parse([]byte("name,type\nAnn,AAA\nAnn,AAA\nBob,VIP\nAnn,AAA\n"), testEvent, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.MarkDuplicates([]store.PassKey{{Serial: "7K3MQ9ZD", Type: pass.VIP, Name: "bob"}})
+	want := []string{"line 3 (Ann): repeats line 2", "line 4 (Bob): already issued as 7K3M-Q9ZD", "… and 1 more"}
+	if got := p.DuplicateLines(2); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("DuplicateLines(2) = %q, want %q", got, want)
 	}
 }

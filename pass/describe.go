@@ -18,7 +18,7 @@ import (
 func (e *Event) Describe(w io.Writer, logoText func(stored []byte) string) {
 	s := e.Schedule
 	loc := e.Location()
-	f := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006 15:04") }
+	f := func(t time.Time) string { return t.In(loc).Format("Mon ") + FormatTime(t, loc) }
 	fmt.Fprintf(w, "event         %s\nname          %s\n", e.ID, e.Name)
 	if e.Venue != "" {
 		fmt.Fprintf(w, "venue         %s\n", e.Venue)

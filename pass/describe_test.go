@@ -20,7 +20,7 @@ func TestDescribe(t *testing.T) {
 	got := b.String()
 	for _, want := range []string{
 		"event         tour27-ber01\nname          Tour — Berlin\nvenue         Velodrom\ntime zone     UTC+01:00\n",
-		"show          Fri 5 Mar 2027 20:00 -> Fri 5 Mar 2027 23:00\n",
+		"show          Fri 2027-03-05 20:00 +01:00 -> Fri 2027-03-05 23:00 +01:00\n",
 		"gates         any (none declared)\npolicy        default; zones: ",
 		"  AAA         ",
 	} {

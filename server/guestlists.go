@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -150,6 +151,13 @@ func (s *Server) issueBatch(c echo.Context) error {
 			return apiError(http.StatusBadRequest, "bad_photo", "nothing issued: "+err.Error()+`: send the list and a ZIP of the photos as a multipart form (parts "guests" and "photos")`)
 		}
 	}
+	// Check again for passes issued since, under the node's batch lock:
+	// two uploads of one list at once issue it once.
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
+	if reqs, err = recheck(c.Request().Context(), s, p, ev, reqs, choice); err != nil {
+		return err
+	}
 	resp := BatchResponse{New: p.Counts.New, AlreadyIssued: p.Counts.AlreadyIssued, Repeated: p.Counts.Repeated,
 		Duplicates: choice, Summary: p.Summary(), Passes: []IssueResponse{}}
 	if choice == guestlist.Skip {
@@ -158,7 +166,8 @@ func (s *Server) issueBatch(c echo.Context) error {
 	if len(reqs) == 0 {
 		return c.JSON(http.StatusOK, resp)
 	}
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).Actor(), issue.Options{Printable: s.printable()})
+	// The list's names and orgs were checked for print by guestlist.Check.
+	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).Actor(), issue.Options{})
 	if err != nil {
 		return badIssue(err)
 	}
@@ -167,6 +176,32 @@ func (s *Server) issueBatch(c echo.Context) error {
 		resp.Passes = append(resp.Passes, Issued(&out[i]))
 	}
 	return c.JSON(http.StatusCreated, resp)
+}
+
+// recheck marks p's duplicates again against the event's passes now, and
+// with choice skip drops the requests whose rows have become duplicates.
+func recheck(ctx context.Context, s *Server, p *guestlist.Preview, ev *pass.Event, reqs []signer.Request, choice string) ([]signer.Request, error) {
+	keys, err := s.cfg.Store.PassKeys(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.MarkDuplicates(keys)
+	if choice != guestlist.Skip {
+		return reqs, nil
+	}
+	dup := map[int]bool{}
+	for _, r := range p.Rows {
+		if r.Duplicate != nil {
+			dup[r.Line] = true
+		}
+	}
+	out := reqs[:0]
+	for _, r := range reqs {
+		if !dup[r.Line] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // batchForm reads POST /v1/passes/batch as a multipart form: the guest

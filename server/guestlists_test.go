@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -189,6 +190,26 @@ func TestJSONBodyErrors(t *testing.T) {
 			}
 		})
 	}
+	// /verify shows the times in the event's zone with its offset.
+	var one IssueResponse
+	rec0 := f.do(t, "POST", "/v1/passes", `{"event":"tour27-ber02","type":"AAA","name":"Shown","valid_until":"2027-03-05 23:00"}`, "Authorization", auth)
+	json.Unmarshal(rec0.Body.Bytes(), &one)
+	if rec := f.do(t, "POST", "/v1/verify", `{"token":"`+one.Token+`"}`); !strings.Contains(rec.Body.String(), `"issued_shown":"2027-03-05 13:00 +01:00","expires_shown":"2027-03-05 23:00 +01:00"`) {
+		t.Errorf("verify = %s, want the times in the event's zone", rec.Body)
+	}
+	// issued_before follows the time rule: 12:30 in Berlin is 11:30Z, before
+	// the passes above were issued (12:00Z); 14:00 is after.
+	admin0 := "Bearer " + f.apiToken(t, RoleAdmin, "boss0")
+	for _, tt := range []struct{ at, want string }{
+		{"2027-03-05 12:30", `"revoked":0`},
+		{"2027-03-05T14:00", `"revoked":5`},
+		{"noon", `field \"issued_before\": bad time \"noon\"`},
+	} {
+		rec := f.do(t, "POST", "/v1/revocations", `{"event":"tour27-ber02","issued_before":"`+tt.at+`","reason":"other"}`, "Authorization", admin0)
+		if !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("mass revoke issued_before %s = %d %s, want %s", tt.at, rec.Code, rec.Body, tt.want)
+		}
+	}
 	// Another JSON body: a revocation's unknown field names the fields there are.
 	admin := "Bearer " + f.apiToken(t, RoleAdmin, "boss")
 	rec := f.do(t, "POST", "/v1/passes/"+string(f.iss.Serial)+"/revoke", `{"reason":"lost","noet":"x"}`, "Authorization", admin)
@@ -204,4 +225,30 @@ func mustJSONString(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBatchTwiceAtOnce: the same list sent twice at the same moment (a
+// double click) issues it once.
+func TestBatchTwiceAtOnce(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := "Bearer " + f.apiToken(t, RoleIssuer, "office")
+	var list strings.Builder
+	list.WriteString("name,type\n")
+	for i := range 300 {
+		fmt.Fprintf(&list, "Twice %03d,VIP\n", i)
+	}
+	codes := make(chan int, 2)
+	for range 2 {
+		go func() {
+			codes <- f.do(t, "POST", "/v1/passes/batch?event=tour27-ber01", list.String(), "Authorization", auth, "Content-Type", "text/csv").Code
+		}()
+	}
+	got := []int{<-codes, <-codes}
+	if !((got[0] == 201 && got[1] == 200) || (got[0] == 200 && got[1] == 201)) {
+		t.Errorf("answers %v, want one 201 and one 200", got)
+	}
+	ps, err := f.st.Passes(context.Background(), store.PassFilter{Event: "tour27-ber01"})
+	if err != nil || len(ps) != 1+300 {
+		t.Errorf("%d passes stored (%v), want 1 + 300", len(ps), err)
+	}
 }

@@ -106,8 +106,8 @@ func TestIssuePhoto(t *testing.T) {
 		{"fail/form-not-an-image", "/v1/passes", badForm, badType, 400, "bad_photo", 0},
 		{"ok/batch-form-zip", "/v1/passes/batch?event=tour27-ber01", batch, batchType, 201, `"issued":2`, 1},
 		{"fail/batch-form-traversal", "/v1/passes/batch?event=tour27-ber01", evil, evilType, 400, `entry \"../../etc/cron.d/x\"`, 0},
-		{"fail/batch-form-missing-photo", "/v1/passes/batch?event=tour27-ber01", missing, missingType, 400, "line 3, column 3 (photo): photo bob.jpg: no such file in the ZIP", 0},
-		{"fail/batch-csv-names-photos", "/v1/passes/batch?event=tour27-ber01", "name,type,photo\nAnn,AAA,ann.jpg\n", "text/csv", 400, "multipart form", 0},
+		{"fail/batch-form-missing-photo", "/v1/passes/batch?event=tour27-ber01&duplicates=issue", missing, missingType, 400, "line 3, column 3 (photo): photo bob.jpg: no such file in the ZIP", 0},
+		{"fail/batch-csv-names-photos", "/v1/passes/batch?event=tour27-ber01&duplicates=issue", "name,type,photo\nAnn,AAA,ann.jpg\n", "text/csv", 400, "multipart form", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

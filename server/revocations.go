@@ -77,9 +77,9 @@ type MassRevokeRequest struct {
 	Type         string     `json:"type,omitempty"`
 	Role         string     `json:"role,omitempty"`
 	Org          string     `json:"org,omitempty"`
-	IssuedBefore *time.Time `json:"issued_before,omitempty"`
-	Reason       string     `json:"reason"`         // a category, as in RevokeRequest
-	Note         string     `json:"note,omitempty"` // for staff
+	IssuedBefore *LocalTime `json:"issued_before,omitempty"` // the time rule: RFC 3339, or local in the event's zone
+	Reason       string     `json:"reason"`                  // a category, as in RevokeRequest
+	Note         string     `json:"note,omitempty"`          // for staff
 }
 
 // MassRevokeResponse says how many passes a scoped revocation revoked.
@@ -109,16 +109,17 @@ func (s *Server) massRevoke(c echo.Context) error {
 			return apiError(http.StatusBadRequest, "bad_request", err.Error())
 		}
 	}
-	if req.IssuedBefore != nil {
-		f.IssuedBefore = *req.IssuedBefore
-	}
-	if f.Type == "" && f.Role == "" && f.Org == "" && f.IssuedBefore.IsZero() {
+	if req.Type == "" && req.Role == "" && req.Org == "" && req.IssuedBefore == nil {
 		return apiError(http.StatusBadRequest, "bad_request", "a scoped revocation needs at least one of type, role, org, issued_before")
 	}
-	if ev, err := s.event(ctx, req.Event); err != nil {
+	ev, err := s.event(ctx, req.Event)
+	if err != nil {
 		return err
 	} else if ev == nil {
 		return apiError(http.StatusNotFound, "not_found", "no event "+req.Event)
+	}
+	if f.IssuedBefore, err = req.IssuedBefore.In(ev.Location()); err != nil {
+		return badBody(`field "issued_before": ` + err.Error())
 	}
 	revs, err := s.cfg.Store.RevokeWhere(ctx, f, cat, note, c.Get("caller").(caller).Actor())
 	if err != nil {

@@ -102,6 +102,11 @@ type Server struct {
 
 	m *metrics
 
+	// batchMu runs the guest lists of this node one at a time from their
+	// last duplicate check to stored, so the same list sent twice at once
+	// (a double click) issues once.
+	batchMu sync.Mutex
+
 	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
 
 	signer atomic.Pointer[signer.Signer] // nil: this node cannot sign
@@ -330,6 +335,10 @@ type VerifyRequest struct {
 type VerifyResponse struct {
 	verifier.Verdict
 	IssuedAt time.Time `json:"issued_at,omitzero"`
+	// IssuedShown and ExpiresShown are IssuedAt and ExpiresAt as people
+	// read them: in the event's zone with its offset (pass.FormatTime).
+	IssuedShown  string `json:"issued_shown,omitempty"`
+	ExpiresShown string `json:"expires_shown,omitempty"`
 }
 
 func (s *Server) verifyPost(c echo.Context) error {
@@ -350,9 +359,17 @@ func (s *Server) verify(c echo.Context, token string) error {
 	}
 	vd := s.cfg.Verifier.Verify(token, s.cfg.Now())
 	s.m.verdicts.WithLabelValues(string(vd.Status)).Inc()
+	var loc *time.Location
+	if vd.Pass != nil { // times in the event's own zone; the verify path itself reads no event
+		if ev, err := s.event(c.Request().Context(), vd.Pass.Event); err == nil && ev != nil {
+			loc = ev.Location()
+			vd.InZone(loc)
+		}
+	}
 	resp := VerifyResponse{Verdict: vd}
 	if vd.Authentic {
 		resp.IssuedAt = s.issuedAt(c.Request().Context(), vd.Serial)
+		resp.IssuedShown, resp.ExpiresShown = pass.FormatTime(resp.IssuedAt, loc), pass.FormatTime(vd.ExpiresAt, loc)
 	}
 	return c.JSON(http.StatusOK, resp)
 }

@@ -473,10 +473,13 @@ func (o *Offline) Event() *pass.Event { return o.b.Event }
 // says which list revoked it instead.
 func (o *Offline) Verify(token string, at time.Time) Verdict {
 	vd := o.v.Verify(token, at)
+	if vd.Pass != nil && vd.Pass.Event == o.b.Event.ID {
+		vd.InZone(o.b.Event.Location()) // times in the event's zone, as offline.js shows them
+	}
 	if vd.Status == StatusRevoked {
 		vd.Revocation = nil
 		vd.Message = fmt.Sprintf("Genuine pass, revoked (revocation list %d of %s)",
-			o.b.Revocations.Seq, o.b.Issued().Format("2006-01-02 15:04 MST"))
+			o.b.Revocations.Seq, pass.FormatTime(o.b.Issued(), o.b.Event.Location()))
 		vd.Err = fmt.Errorf("%w: %s (offline revocation list, seq %d)", ErrRevoked, vd.Serial, o.b.Revocations.Seq)
 	}
 	return vd

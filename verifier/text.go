@@ -1,6 +1,8 @@
 package verifier
 
 import (
+	"github.com/laminate/laminate/pass"
+
 	"fmt"
 	"io"
 	"strings"
@@ -9,8 +11,9 @@ import (
 
 // WriteText writes the verdict as "laminate verify" prints it: the status
 // and message, the pass when it is authentic, and the zone decision when
-// Access made one.
-func (vd *Verdict) WriteText(w io.Writer) {
+// Access made one. Times are shown in loc, the event's time zone (nil:
+// UTC), with the offset.
+func (vd *Verdict) WriteText(w io.Writer, loc *time.Location) {
 	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(string(vd.Status)), vd.Message)
 	if vd.Authentic {
 		fmt.Fprintf(w, "serial     %s\ntype       %s\n", vd.Serial, vd.Type)
@@ -21,7 +24,7 @@ func (vd *Verdict) WriteText(w io.Writer) {
 		if vd.Org != "" {
 			fmt.Fprintf(w, "org        %s\n", vd.Org)
 		}
-		fmt.Fprintf(w, "event      %s\nexpires    %s\n", vd.Event, vd.ExpiresAt.Format(time.RFC3339))
+		fmt.Fprintf(w, "event      %s\nexpires    %s\n", vd.Event, pass.FormatTime(vd.ExpiresAt, loc))
 	}
 	if vd.Allowed != nil {
 		word := "DENY"
@@ -42,18 +45,19 @@ type BundleInfo struct {
 	AgeSeconds int64     `json:"age_seconds"`
 	KID        string    `json:"kid"`
 	age        time.Duration
+	loc        *time.Location
 }
 
 // Info describes the bundle as of at.
 func (b *Bundle) Info(at time.Time) BundleInfo {
 	return BundleInfo{Event: b.Event.ID, Seq: b.Revocations.Seq, IssuedAt: b.Issued(), FreshUntil: b.Expires(),
-		AgeSeconds: int64(b.Age(at) / time.Second), KID: b.KID(), age: b.Age(at)}
+		AgeSeconds: int64(b.Age(at) / time.Second), KID: b.KID(), age: b.Age(at), loc: b.Event.Location()}
 }
 
 // Line is the bundle as one line of text, for people.
 func (i BundleInfo) Line() string {
 	return fmt.Sprintf("bundle     %s, revocation list %d, made %s (%s old), fresh until %s\n", i.Event, i.Seq,
-		i.IssuedAt.Format(time.RFC3339), humanAge(i.age), i.FreshUntil.Format(time.RFC3339))
+		pass.FormatTime(i.IssuedAt, i.loc), humanAge(i.age), pass.FormatTime(i.FreshUntil, i.loc))
 }
 
 // humanAge prints how old a bundle is as a door supervisor reads it: 45s,

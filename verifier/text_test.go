@@ -25,8 +25,8 @@ func TestVerdictWriteText(t *testing.T) {
 	vd := Verdict{Authentic: true, Status: StatusValid, Message: "genuine", Serial: "ABCD-EFGH", Type: "AAA", Name: "Kim",
 		Event: "e1", ExpiresAt: time.Date(2027, 3, 6, 5, 0, 0, 0, time.UTC), Zone: "stage", Allowed: &yes, Code: "allowed", Reason: "AAA may enter"}
 	var b strings.Builder
-	vd.WriteText(&b)
-	want := "VALID: genuine\nserial     ABCD-EFGH\ntype       AAA\nname       Kim\nevent      e1\nexpires    2027-03-06T05:00:00Z\nADMIT stage: AAA may enter (allowed)\n"
+	vd.WriteText(&b, time.FixedZone("CET", 3600))
+	want := "VALID: genuine\nserial     ABCD-EFGH\ntype       AAA\nname       Kim\nevent      e1\nexpires    2027-03-06 06:00 +01:00\nADMIT stage: AAA may enter (allowed)\n"
 	if b.String() != want {
 		t.Errorf("WriteText:\n%s\nwant:\n%s", b.String(), want)
 	}
@@ -37,7 +37,7 @@ func TestBundleInfo(t *testing.T) {
 	b := &Bundle{IssuedAt: issued.Unix(), ExpiresAt: issued.Add(12 * time.Hour).Unix(), kid: "k1", Event: &pass.Event{ID: "e1"}}
 	b.Revocations.Seq = 7
 	info := b.Info(issued.Add(3*time.Hour + 12*time.Minute))
-	if got, want := info.Line(), "bundle     e1, revocation list 7, made 2027-03-05T10:00:00Z (3h12m old), fresh until 2027-03-05T22:00:00Z\n"; got != want {
+	if got, want := info.Line(), "bundle     e1, revocation list 7, made 2027-03-05 10:00 +00:00 (3h12m old), fresh until 2027-03-05 22:00 +00:00\n"; got != want {
 		t.Errorf("Line = %q, want %q", got, want)
 	}
 	j, _ := json.Marshal(info)

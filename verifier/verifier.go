@@ -273,10 +273,10 @@ func (v *Verifier) judge(vd *Verdict, at time.Time) {
 	case v.revoked(vd):
 	case at.After(p.ValidUntil.Add(v.cfg.Leeway)):
 		vd.Status, vd.Err = StatusExpired, ErrExpired
-		vd.Message = "Genuine pass, expired " + p.ValidUntil.Format("2006-01-02 15:04 MST")
+		vd.Message = "Genuine pass, expired " + pass.FormatTime(p.ValidUntil, nil)
 	case !p.ValidFrom.IsZero() && at.Before(p.ValidFrom.Add(-v.cfg.Leeway)):
 		vd.Status, vd.Err = StatusNotYetValid, ErrNotYetValid
-		vd.Message = "Genuine pass, not valid before " + p.ValidFrom.Format("2006-01-02 15:04 MST")
+		vd.Message = "Genuine pass, not valid before " + pass.FormatTime(p.ValidFrom, nil)
 	default:
 		vd.Status, vd.Message = StatusValid, "Genuine pass"
 	}
@@ -299,8 +299,29 @@ func (v *Verifier) revoked(vd *Verdict) bool {
 	}
 	vd.Status, vd.Revocation = StatusRevoked, &RevokedInfo{Reason: cat, At: r.At}
 	vd.Err = fmt.Errorf("%w: %s (%s, %s)", ErrRevoked, vd.Serial, cat, r.At.Format(time.RFC3339))
-	vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", r.At.Format("2006-01-02 15:04 MST"), cat.Label())
+	vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", pass.FormatTime(r.At, nil), cat.Label())
 	return true
+}
+
+// InZone shows the times of vd's message in loc, the zone of the pass's
+// event, as every Laminate screen shows a time ([pass.FormatTime]):
+// "Genuine pass, expired 2027-03-06 05:00 +01:00". The verify path knows
+// no event, so its messages are in UTC until the caller that has the
+// event calls this ([Verifier.Access] does).
+func (vd *Verdict) InZone(loc *time.Location) {
+	if vd.Pass == nil || loc == nil {
+		return
+	}
+	switch vd.Status {
+	case StatusExpired:
+		vd.Message = "Genuine pass, expired " + pass.FormatTime(vd.Pass.ValidUntil, loc)
+	case StatusNotYetValid:
+		vd.Message = "Genuine pass, not valid before " + pass.FormatTime(vd.Pass.ValidFrom, loc)
+	case StatusRevoked:
+		if r := vd.Revocation; r != nil {
+			vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", pass.FormatTime(r.At, loc), r.Reason.Label())
+		}
+	}
 }
 
 // fill shows p in the verdict: [pass.Shown], in the fields /verify has
@@ -322,6 +343,9 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 	vd.Allowed = &allowed
 	if ev != nil {
 		vd.Phase = ev.PhaseAt(at)
+		if vd.Pass != nil && vd.Pass.Event == ev.ID {
+			vd.InZone(ev.Location())
+		}
 	}
 	if vd.Status != StatusValid {
 		vd.Code, vd.Reason = string(vd.Status), vd.Message

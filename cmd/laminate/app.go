@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"time"
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
@@ -21,6 +22,7 @@ type app struct {
 	n    *node.Node
 	cfg  node.Config
 	ring *keys.Keyring
+	loc  *time.Location // the zone times are shown in (the event's), once known; nil: UTC
 	st   store.Store
 }
 

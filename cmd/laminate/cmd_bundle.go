@@ -105,6 +105,7 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 		return err
 	}
 	vd := off.Verify(tok, at)
+	a.loc = off.Event().Location() // times in the bundle's event's zone
 	if zone != nil {
 		off.Access(&vd, *zone, at)
 	}

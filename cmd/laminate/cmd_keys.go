@@ -9,6 +9,7 @@ import (
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -90,9 +91,9 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 			case k.Active:
 				state = "active"
 			case !k.Retired.IsZero():
-				state = "retired " + k.Retired.UTC().Format(time.RFC3339)
+				state = "retired " + pass.FormatTime(k.Retired, nil)
 			}
-			rows = append(rows, []string{k.KID, string(k.Alg), k.Created.UTC().Format(time.RFC3339), state})
+			rows = append(rows, []string{k.KID, string(k.Alg), pass.FormatTime(k.Created, nil), state})
 		}
 		a.table([]string{"KID", "ALG", "CREATED", "STATE"}, rows)
 		return nil

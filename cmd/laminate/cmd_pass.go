@@ -138,7 +138,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), issue.Options{Progress: progress, Check: check, Printable: printable})
+	opt := issue.Options{Progress: progress, Check: check}
+	if single { // a guest list's names were checked for print when it was read
+		opt.Printable = printable
+	}
+	issued, err := issue.Batch(ctx, sg, a.st, ev, reqs, a.actor(), opt)
 	if err != nil {
 		return fmt.Errorf("nothing issued: %w", err)
 	}
@@ -211,20 +215,8 @@ func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, ch
 		return reqs, nil
 	}
 	a.infof("%s: %s", path, p.Summary())
-	shown := 0
-	for _, row := range p.Rows {
-		if row.Duplicate == nil || shown == 20 {
-			continue
-		}
-		shown++
-		if row.Duplicate.Of == guestlist.OfIssued {
-			a.infof("  line %d (%s): already issued as %s", row.Line, row.Name, row.Duplicate.Serial)
-		} else {
-			a.infof("  line %d (%s): repeats line %d", row.Line, row.Name, row.Duplicate.Line)
-		}
-	}
-	if dups > shown {
-		a.infof("  … and %d more", dups-shown)
+	for _, l := range p.DuplicateLines(20) {
+		a.infof("  %s", l)
 	}
 	if allowDups {
 		a.infof("--allow-duplicates: issuing the %s too", plural(dups, "duplicate", "duplicates"))
@@ -383,6 +375,12 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	vd := v.Verify(tok, at)
+	if vd.Pass != nil { // times in the event's own zone
+		if ev, err := a.st.Event(ctx, vd.Pass.Event); err == nil {
+			vd.InZone(ev.Location())
+			a.loc = ev.Location()
+		}
+	}
 	if *zone != "" {
 		var ev *pass.Event
 		if vd.Pass != nil {
@@ -407,7 +405,7 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 			return err
 		}
 	} else {
-		vd.WriteText(a.stdout)
+		vd.WriteText(a.stdout, a.loc)
 		a.printf("%s", extra)
 	}
 	ok := vd.Valid() && (vd.Allowed == nil || *vd.Allowed)

@@ -17,6 +17,7 @@ import (
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/office"
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -227,9 +228,9 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		for _, t := range ts {
 			state := "valid"
 			if !t.Revoked.IsZero() {
-				state = "revoked " + t.Revoked.UTC().Format(time.RFC3339)
+				state = "revoked " + pass.FormatTime(t.Revoked, nil)
 			}
-			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), t.Created.UTC().Format(time.RFC3339), state})
+			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), pass.FormatTime(t.Created, nil), state})
 		}
 		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
 		return nil

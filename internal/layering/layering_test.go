@@ -64,6 +64,12 @@ var rules = []rule{
 		why:  "issue signs and stores batches through the store interface; it knows nothing of HTTP, printing, a backend or the CLI",
 	},
 	{
+		name: "guestlist",
+		from: []string{mod + "/guestlist"},
+		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres", mod + "/render/..."}),
+		why:  "guestlist reads and checks guest lists; it stores nothing itself, knows no backend, HTTP, PDF or font, and is given a TextChecker",
+	},
+	{
 		name: "render",
 		from: []string{mod + "/render/..."},
 		not:  concat(persistence, upper, echo, sqlDrivers),

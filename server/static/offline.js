@@ -502,8 +502,12 @@
     return p;
   }
 
-  function utcMinute(ms) { // Go's "2006-01-02 15:04 MST" of a UTC time
-    return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  // minute is pass.FormatTime: ms in the event's offset (minutes east of
+  // UTC), "2027-03-05 23:00 +01:00".
+  function minute(ms, offset) {
+    const d = new Date(ms + offset * 60000).toISOString(), a = Math.abs(offset);
+    return d.slice(0, 10) + " " + d.slice(11, 16) + " " + (offset < 0 ? "-" : "+") +
+      String(Math.floor(a / 60)).padStart(2, "0") + ":" + String(a % 60).padStart(2, "0");
   }
 
   // notBefore is pass.Event.NotBefore: come back at t.
@@ -555,11 +559,11 @@
       // the holder has a newer pass waiting at the desk.
       vd.status = "superseded"; vd.message = SUPERSEDED_MESSAGE;
     } else if (b.revoked.has(p.serial)) {
-      vd.status = "revoked"; vd.message = `Genuine pass, revoked (revocation list ${b.seq} of ${utcMinute(b.iat)})`;
+      vd.status = "revoked"; vd.message = `Genuine pass, revoked (revocation list ${b.seq} of ${minute(b.iat, b.event.offset)})`;
     } else if (at > p.validUntil + b.door.leeway) {
-      vd.status = "expired"; vd.message = "Genuine pass, expired " + utcMinute(p.validUntil);
+      vd.status = "expired"; vd.message = "Genuine pass, expired " + minute(p.validUntil, b.event.offset);
     } else if (p.validFrom !== null && at < p.validFrom - b.door.leeway) {
-      vd.status = "not_yet_valid"; vd.message = "Genuine pass, not valid before " + utcMinute(p.validFrom);
+      vd.status = "not_yet_valid"; vd.message = "Genuine pass, not valid before " + minute(p.validFrom, b.event.offset);
     } else {
       vd.status = "valid"; vd.message = "Genuine pass";
     }

@@ -225,10 +225,14 @@
 
   // ---- the banner -----------------------------------------------------------
 
-  // hhmm is a time of day, with the date when it is not today.
+  // hhmm is a time as every Laminate screen shows it (pass.TimeLayout):
+  // the event's local time with its offset, "2027-03-05 23:00 +01:00";
+  // the device's offset until an event's offline data is open.
   function hhmm(ms) {
-    const d = new Date(ms), t = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    return d.toDateString() === new Date().toDateString() ? t : d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + " " + t;
+    const off = bundle && bundle.event ? bundle.event.offset : -new Date(ms).getTimezoneOffset();
+    const d = new Date(ms + off * 60000).toISOString(), a = Math.abs(off);
+    return d.slice(0, 10) + " " + d.slice(11, 16) + " " + (off < 0 ? "-" : "+") +
+      String(Math.floor(a / 60)).padStart(2, "0") + ":" + String(a % 60).padStart(2, "0");
   }
   const age = (ms) => { const m = Math.max(0, Math.floor(ms / 60000)); return m < 180 ? m + " min" : Math.floor(m / 60) + " h"; };
   function paint() {
@@ -493,7 +497,7 @@
   function addHistory(cls, text) {
     const li = document.createElement("li");
     li.className = cls;
-    li.textContent = new Date().toLocaleTimeString() + " — " + text;
+    li.textContent = hhmm(Date.now()) + " — " + text;
     $("history").prepend(li);
     while ($("history").children.length > 10) $("history").lastChild.remove();
   }

@@ -23,8 +23,8 @@
     $("v-name").textContent = v.name || "";
     $("v-type").textContent = v.type ? "· " + v.type + (v.event ? " · " + v.event : "") : "";
     $("v-detail").textContent = v.serial ? "Serial " + v.serial.slice(0, 4) + "-" + v.serial.slice(4) +
-      (v.issued_at ? " · issued " + new Date(v.issued_at).toLocaleString() : "") +
-      (v.expires_at ? " · valid until " + new Date(v.expires_at).toLocaleString() : "") +
+      (v.issued_shown ? " · issued " + v.issued_shown : "") +
+      (v.expires_shown ? " · valid until " + v.expires_shown : "") +
       // The photo is personal data: only door staff see it, on /scan.
       (v.photo ? " · carries a holder photo, shown to door staff only" : "") : "";
     const img = $("v-art");
