@@ -22,6 +22,7 @@ const (
 	CodePossibleClone   = "possible_clone"   // admitted at another gate moments ago
 	CodeOfflineConflict = "offline_conflict" // an offline door's report disagrees with this scan
 	CodeUnknownEvent    = "unknown_event"    // a genuine pass of an event this service does not know
+	CodeZoneFull        = "zone_full"        // the zone holds as many passes as its capacity
 )
 
 // DoorScan is a scan to decide: where, which way, and when.
@@ -102,9 +103,32 @@ func init() {
 		string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
 		string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
 		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), CodeUnknownEvent,
-		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict,
+		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict, CodeZoneFull,
 		"no_offline_data", "bundle_expired", "clock_wrong",
 	} {
 		knownCodes[c] = struct{}{}
 	}
+}
+
+// DecideCapacity applies a zone's capacity to the answer [DecideScan] gave
+// a scan "in" (decision, code, reason, next), given how many passes are
+// inside the zone, counted in the scan's transaction while the zone is
+// locked (store.Store.RecordZoneScan). When the zone is full, a hard cap
+// ([pass.FullDeny]) turns an admit or an attention into deny, zone_full;
+// a soft one ([pass.FullAttention]) turns an admit into attention,
+// zone_full, and leaves another attention as it was (its reason names the
+// greater risk). A denial stays. Offline doors cannot count, so they never
+// answer zone_full: the upload raises an over_capacity alert instead.
+func DecideCapacity(c pass.ZoneCapacity, zone string, inside int, decision record.Decision, code, reason, next string) (record.Decision, string, string, string) {
+	if decision == Deny || c.Max <= 0 || inside < c.Max {
+		return decision, code, reason, next
+	}
+	full := fmt.Sprintf("%s is full: %d inside, capacity %d", zone, inside, c.Max)
+	switch {
+	case c.WhenFull == pass.FullAttention && decision == Admit:
+		return Attention, CodeZoneFull, full + ": a supervisor decides", "Let in only if a supervisor allows it; otherwise ask them to wait until someone leaves"
+	case c.WhenFull == pass.FullAttention:
+		return decision, code, reason, next
+	}
+	return Deny, CodeZoneFull, full, "Ask them to wait until someone leaves"
 }
