@@ -225,10 +225,10 @@ type Presence struct {
 // made since a time ([Store.Traffic]).
 type Traffic struct {
 	Zone, Gate, Credential, Direction string
-	Admitted       int       // admitted scans (Scan.Admitted) since the first time
-	AdmittedRecent int       // of them, those since the second time
-	Scans          int       // every scan, admitted or not
-	Last           time.Time // the latest scan
+	Admitted                          int       // admitted scans (Scan.Admitted) since the first time
+	AdmittedRecent                    int       // of them, those since the second time
+	Scans                             int       // every scan, admitted or not
+	Last                              time.Time // the latest scan
 }
 
 // ErrScanMismatch is returned by [Store.RecordScan] for a scan ID already

@@ -33,8 +33,10 @@
 //     RevokeWhere take the "revocations" lock before the number is drawn,
 //     so numbers become visible in commit order. The lock also makes the
 //     already-revoked check and the insert one step.
+//
 //   - Issued passes. [Store.IssuedSince] positions have the same problem
 //     and the same cure: InsertPasses takes the "passes" lock.
+//
 //   - Scans. [Store.RecordScan] reads the last admitted scan of a pass,
 //     decides, and inserts: two doors on two nodes scanning one pass at
 //     the same instant must be decided one after the other. It takes a
