@@ -33,17 +33,14 @@
 //     RevokeWhere take the "revocations" lock before the number is drawn,
 //     so numbers become visible in commit order. The lock also makes the
 //     already-revoked check and the insert one step.
-//
 //   - Issued passes. [Store.IssuedSince] positions have the same problem
 //     and the same cure: InsertPasses takes the "passes" lock.
-//
 //   - Scans. [Store.RecordScan] reads the last admitted scan of a pass,
 //     decides, and inserts: two doors on two nodes scanning one pass at
 //     the same instant must be decided one after the other. It takes a
 //     lock on the pass's serial (so scans of other passes run in
 //     parallel) before it reads anything. The unique scan_id makes a
 //     retried scan a no-op that returns the first record.
-//
 //   - Zones with a capacity. [Store.RecordZoneScan] counts the passes
 //     inside a zone (the zone_inside table), decides, and inserts: it
 //     takes a lock on the zone (event and zone) before the pass's, so
