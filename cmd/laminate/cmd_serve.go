@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/laminate/laminate/dashboard"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/server"
@@ -89,6 +90,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
 		Node: a.n, TrustedProxies: proxies, Fonts: fonts}
+	dash := dashboard.New(dashboard.Config{Logger: log})
+	cfg.Surfaces = append(cfg.Surfaces, dash)
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -98,6 +101,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 	go srv.Sync(ctx)
+	go dash.Run(ctx)
 	scheme := "http"
 	if *cert != "" {
 		scheme = "https"

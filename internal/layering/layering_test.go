@@ -96,7 +96,7 @@ var rules = []rule{
 	},
 	{
 		name: "surfaces-below-server",
-		from: []string{mod + "/internal/httpkit"},
+		from: []string{mod + "/internal/httpkit", mod + "/dashboard"},
 		not:  concat(upper, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
 		why:  "httpkit and the surface packages beside server (office, dashboard, webhooks) are mounted by server; they never import it, the CLI, a backend or a SQL driver",
 	},
