@@ -164,6 +164,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			}
 		}
 		s.cfg.Verifier.Access(&vd, ev, pass.Zone(o.Zone), sc.At)
+		verifier.Leave(&vd, pass.Zone(o.Zone), o.Direction)
 		sc.Verdict = vd.Code
 		answer := map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status, "verdict": vd.Code}
 		if !sc.DeviceAt.IsZero() {

@@ -193,6 +193,7 @@ func (s *Server) postScan(c echo.Context) error {
 		}
 		d := s.cfg.Verifier.VerdictAt(vd, at)
 		s.cfg.Verifier.Access(&d, ev, zone, at)
+		verifier.Leave(&d, zone, req.Direction)
 		resp = s.scanResponse(req.ScanID, &d, at)
 		resp.Photo = photo
 		out.At, out.Verdict = at, d.Code

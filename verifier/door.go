@@ -132,3 +132,24 @@ func DecideCapacity(c pass.ZoneCapacity, zone string, inside int, decision recor
 	}
 	return Deny, CodeZoneFull, full, "Ask them to wait until someone leaves"
 }
+
+// LeavingFormat is the reason of a scan "out" that [Leave] let through;
+// %s is the zone. offline.js writes the same.
+const LeavingFormat = "Leaving %s: access there has ended"
+
+// Leave lets a scan "out" through a policy that refuses it only for the
+// time (not_now, outside_access): a pass whose access to a zone ended
+// with a phase (the photo pit after the photo window) may always leave
+// it, and its scan out is what takes it off the clear list (issue 14).
+// The token must still be valid, and a zone the pass never had is still
+// refused. Call it after [Verifier.Access]; offline.js's doorDecision
+// does the same.
+func Leave(vd *Verdict, zone pass.Zone, direction string) {
+	if direction != record.Out || vd.Allowed == nil || *vd.Allowed || vd.Status != StatusValid ||
+		(vd.Code != string(pass.CodeNotNow) && vd.Code != string(pass.CodeOutsideAccess)) {
+		return
+	}
+	allowed := true
+	vd.Allowed = &allowed
+	vd.Code, vd.Reason, vd.NextStep = string(pass.CodeOK), fmt.Sprintf(LeavingFormat, zone), ""
+}
