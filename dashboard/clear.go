@@ -30,10 +30,10 @@ type ClearPass struct {
 	Role     string      `json:"role,omitempty"`
 	PhotoURL string      `json:"photo_url,omitempty"` // GET with a scanner token
 	Entered  time.Time   `json:"entered"`
-	Gate     string      `json:"gate"`      // where it entered
-	Ended    time.Time   `json:"ended"`     // when its access to the zone ended
-	AlertAt  time.Time   `json:"alert_at"`  // Ended plus the event's grace period
-	Overdue  bool        `json:"overdue"`   // past AlertAt: an alert was raised
+	Gate     string      `json:"gate"`     // where it entered
+	Ended    time.Time   `json:"ended"`    // when its access to the zone ended
+	AlertAt  time.Time   `json:"alert_at"` // Ended plus the event's grace period
+	Overdue  bool        `json:"overdue"`  // past AlertAt: an alert was raised
 }
 
 // passInfo is what the clear list needs of a pass; passes never change.

@@ -39,8 +39,8 @@ type env struct {
 	sg    *signer.Signer
 }
 
-func (e *env) now() time.Time        { return time.Unix(0, e.clock.Load()).UTC() }
-func (e *env) setNow(t time.Time)    { e.clock.Store(t.UnixNano()) }
+func (e *env) now() time.Time       { return time.Unix(0, e.clock.Load()).UTC() }
+func (e *env) setNow(t time.Time)   { e.clock.Store(t.UnixNano()) }
 func (e *env) show(d time.Duration) { e.setNow(e.ev.Schedule.ShowStart.Add(d)) }
 
 func newEnv(t testing.TB, pol *pass.Policy, cfg Config) *env {
