@@ -52,7 +52,7 @@ type Config struct {
 	// Poll is how often a watched event is rebuilt with no change heard
 	// on this node: how late another node's scan may show (default 500 ms).
 	Poll time.Duration
-	// MinInterval spaces two builds of one event (default 100 ms), so a
+	// MinInterval spaces two builds of one event (default 200 ms), so a
 	// burst of scans costs a build per interval, not one per scan.
 	MinInterval time.Duration
 	// OfflineAfter: a door with no scan and no heartbeat for this long is
@@ -78,7 +78,7 @@ func (c *Config) defaults() {
 		c.Poll = 500 * time.Millisecond
 	}
 	if c.MinInterval <= 0 {
-		c.MinInterval = 100 * time.Millisecond
+		c.MinInterval = 200 * time.Millisecond
 	}
 	if c.OfflineAfter <= 0 {
 		c.OfflineAfter = time.Minute

@@ -10,6 +10,7 @@ import (
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/signer"
+	"github.com/laminate/laminate/store"
 )
 
 // capEvent stores an event whose stage holds 1 pass (hard) and whose foh
@@ -80,5 +81,41 @@ func TestScanZoneCapacity(t *testing.T) {
 		if st.code == "zone_full" && (r.Reason == "" || r.NextStep == "") {
 			t.Errorf("%s: no reason or next step: %s", st.name, body)
 		}
+	}
+}
+
+// Offline doors cannot count: what they let in is stored, and a zone
+// then over capacity raises over_capacity for each pass they let in that
+// is still inside; once, however often the queue is sent.
+func TestOfflineOverCapacity(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := "Bearer " + scannerToken(t, f)
+	_, toks := capEvent(t, f, 3)
+	show := f.now.Add(9 * time.Hour)
+	f.setNow(show.Add(time.Minute))
+	body := offlineBody(t, offline(toks[0], "north", "in", "o1", Admit, show), offline(toks[1], "south", "in", "o2", Admit, show.Add(time.Second)))
+	for range 2 {
+		rec := f.do(t, "POST", "/v1/scans/offline", body, "Authorization", auth)
+		if rec.Code != 200 {
+			t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+		}
+	}
+	as, err := f.st.Alerts(context.Background(), store.AlertFilter{Event: "cap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range as {
+		if a.Kind == record.AlertOverCapacity {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d over_capacity alerts, want 2 (one per pass let in, stored once): %+v", n, as)
+	}
+	// Online, the zone is over capacity: the third is refused.
+	code, r, _ := f.scan(t, auth[len("Bearer "):], toks[2], "north", "stage", "in", "o3", show.Add(2*time.Minute))
+	if code != 200 || r.Decision != Deny || r.Code != "zone_full" {
+		t.Errorf("online in with 2 inside a zone of 1: %d %+v, want deny zone_full", code, r)
 	}
 }
