@@ -91,6 +91,11 @@ func testCapacity(t *testing.T, open opener) {
 		t.Errorf("third in with 2 inside: %s, want deny", r.Decision)
 	}
 	want("full", "photo-pit", ps[0].Serial, ps[1].Serial)
+	// A retry of a stored scan is not decided again.
+	retry := &store.Scan{ID: "z1", Serial: ps[0].Serial, Event: "ev", Gate: "pit-gate", Zone: "photo-pit", Direction: "in", At: scanAt}
+	if rec, dup, err := s.RecordZoneScan(ctx, retry, func(*store.Scan, *store.Scan, int) { t.Error("a retry was decided again") }); err != nil || !dup || rec.Decision != record.Admit {
+		t.Errorf("RecordZoneScan(retry) = %+v, %v, %v; want the first record, dup", rec, dup, err)
+	}
 	plain(ps[0], "photo-pit", "out", record.Admit, 3*time.Second) // a scan out frees a place
 	if r := zone(ps[2], "ev", "photo-pit", "in", 4*time.Second); r.Decision != record.Admit {
 		t.Errorf("in after an out: %s, want admit", r.Decision)
