@@ -71,9 +71,9 @@ func TestLoad(t *testing.T) {
 }
 
 type loadResult struct {
-	n                        int
-	rate                     float64
-	p50, p99                 time.Duration
+	n                       int
+	rate                    float64
+	p50, p99                time.Duration
 	dash50, dash95, dashMax time.Duration
 }
 
