@@ -182,6 +182,12 @@ func (a *app) showEvent(e *pass.Event) {
 		gates = strings.Join(pol.Gates, ", ")
 	}
 	a.printf("gates         %s\n", gates)
+	for _, z := range pol.Zones {
+		if c, ok := pol.CapacityOf(z); ok {
+			a.printf("capacity      %s %d (when full: %s)\n", z, c.Max, c.WhenFull)
+		}
+	}
+	a.printf("clear grace   %s\n", pol.ClearGrace())
 	kind := "default"
 	if e.Policy != nil && !sameRules(e.Policy, pass.DefaultPolicy()) {
 		kind = "custom"
