@@ -164,12 +164,22 @@ func (e *env) live(auth string) *stream {
 		defer close(s.snaps)
 		sc := bufio.NewScanner(r.Body)
 		sc.Buffer(make([]byte, 1<<20), 8<<20)
+		var event string
+		var doors []DoorView
 		for sc.Scan() {
+			if ev, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				event = ev
+			}
 			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 				var snap Snapshot
-				if json.Unmarshal([]byte(d), &snap) == nil {
-					s.snaps <- &snap
+				if json.Unmarshal([]byte(d), &snap) != nil {
+					continue
 				}
+				if event == "update" { // no doors: the last ones stand
+					snap.Doors = doors
+				}
+				doors = snap.Doors
+				s.snaps <- &snap
 			}
 		}
 	}()
@@ -221,7 +231,7 @@ func TestLiveStreamShowsScan(t *testing.T) {
 	if a := e.scan(scanner, ps[0].Token, "north", "stage", "in"); a.Decision != record.Admit {
 		t.Fatalf("scan: %+v", a)
 	}
-	snap := s.until(t, "the scan", func(s *Snapshot) bool { return zoneOf(s, "stage").Inside == 1 })
+	snap := s.until(t, "the scan", func(s *Snapshot) bool { return zoneOf(s, "stage").Inside == 1 && len(s.Doors) > 0 })
 	z := zoneOf(snap, "stage")
 	if z.In5 != 1 || z.In15 != 1 || z.Percent != 25 || z.Full {
 		t.Errorf("stage after one scan in = %+v, want 1 in, 25%%", z)

@@ -9,8 +9,14 @@ import (
 )
 
 // resendEvery: a snapshot that did not change is sent again this often,
-// so the ages and the doors' online state move on screen.
-const resendEvery = 5 * time.Second
+// so the ages and the doors' online state move on screen. doorsEvery: the
+// doors, which change with every scan and are most of a snapshot's bytes,
+// are sent at most this often; zones, alerts and the clear list follow
+// every build (an "update" event, a snapshot without its doors).
+const (
+	resendEvery = 5 * time.Second
+	doorsEvery  = time.Second
+)
 
 // client is one stream. Its buffer holds snapshots not written yet; when
 // it is full the client is dropped (gone is closed), never waited for.
@@ -30,11 +36,13 @@ type room struct {
 	wake   chan struct{}
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	clients  map[*client]struct{}
-	last     []byte // the latest message, for a client that joins
-	lastBody []byte // its JSON without the time, to tell a change
-	lastSent time.Time
+	mu        sync.Mutex
+	clients   map[*client]struct{}
+	last      []byte // the latest whole snapshot, for a client that joins
+	lastBody  []byte // the JSON sent last without doors and time, to tell a change
+	lastDoors []byte // the doors' JSON sent last
+	lastSent  time.Time
+	doorsSent time.Time
 }
 
 // poke asks for a build soon; it never blocks.
@@ -139,24 +147,34 @@ func (r *room) refresh(ctx context.Context) {
 	if err := d.raise(ctx, overdue, now); err != nil && ctx.Err() == nil {
 		d.cfg.Logger.Warn("dashboard: clear list alerts", "event", r.event, "err", err)
 	}
-	at := s.At
-	s.At = time.Time{}
+	doors, err := json.Marshal(s.Doors)
+	if err != nil {
+		return
+	}
+	at, ds := s.At, s.Doors
+	s.At, s.Doors = time.Time{}, nil
 	body, err := json.Marshal(s)
 	if err != nil {
 		return
 	}
 	s.At = at
+	upd, _ := json.Marshal(s) // without doors: an "update"
+	s.Doors = ds
+	full, _ := json.Marshal(s)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if bytes.Equal(body, r.lastBody) && now.Sub(r.lastSent) < resendEvery {
+	r.last = sse("snapshot", full)
+	var msg []byte
+	wall := time.Now() // the pace of sending is the wall clock's, whatever the event's clock says
+	switch {
+	case wall.Sub(r.lastSent) >= resendEvery || (!bytes.Equal(doors, r.lastDoors) && wall.Sub(r.doorsSent) >= doorsEvery):
+		msg, r.lastDoors, r.doorsSent = r.last, doors, wall
+	case !bytes.Equal(body, r.lastBody):
+		msg = sse("update", upd)
+	default:
 		return
 	}
-	full, _ := json.Marshal(s)
-	msg := make([]byte, 0, len(full)+32)
-	msg = append(msg, "event: snapshot\ndata: "...)
-	msg = append(msg, full...)
-	msg = append(msg, "\n\n"...)
-	r.last, r.lastBody, r.lastSent = msg, body, now
+	r.lastBody, r.lastSent = body, wall
 	for c := range r.clients {
 		select {
 		case c.ch <- msg:
@@ -165,4 +183,14 @@ func (r *room) refresh(ctx context.Context) {
 			c.drop()
 		}
 	}
+}
+
+// sse frames one server-sent event.
+func sse(event string, data []byte) []byte {
+	msg := make([]byte, 0, len(data)+len(event)+16)
+	msg = append(msg, "event: "...)
+	msg = append(msg, event...)
+	msg = append(msg, "\ndata: "...)
+	msg = append(msg, data...)
+	return append(msg, "\n\n"...)
 }

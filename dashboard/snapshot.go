@@ -25,9 +25,9 @@ type Snapshot struct {
 	Name   string      `json:"name"`
 	Phase  pass.Phase  `json:"phase"`
 	Zones  []ZoneView  `json:"zones"`
-	Doors  []DoorView  `json:"doors"`
-	Alerts []AlertView `json:"alerts"` // newest first
-	Clear  []ClearZone `json:"clear"`  // zones with passes to clear
+	Doors  []DoorView  `json:"doors,omitempty"` // not in an "update"
+	Alerts []AlertView `json:"alerts"`          // newest first
+	Clear  []ClearZone `json:"clear"`           // zones with passes to clear
 	At     time.Time   `json:"at"`
 }
 

@@ -58,7 +58,14 @@
           if (line.startsWith("event:")) name = line.slice(6).trim();
           else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
         }
-        if (name === "snapshot" && data.length) { try { paint(JSON.parse(data.join("\n"))); } catch (e) { /* the next one */ } }
+        // "snapshot" is whole; "update" is one without its doors (they follow at most once a second).
+        if ((name === "snapshot" || name === "update") && data.length) {
+          try {
+            const s = JSON.parse(data.join("\n"));
+            if (name === "update") s.doors = lastSnap ? lastSnap.doors : [];
+            paint(s);
+          } catch (e) { /* the next one */ }
+        }
       }
     }
   }
