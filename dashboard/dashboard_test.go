@@ -391,3 +391,32 @@ func TestPage(t *testing.T) {
 		t.Errorf("GET /dashboard/secret.go: %d, want 404", r.StatusCode)
 	}
 }
+
+// The server's WriteTimeout (30 s in serve) must not cut a stream: each
+// write has its own deadline.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	e := newEnv(t, nil, Config{Heartbeat: 50 * time.Millisecond})
+	ts := httptest.NewUnstartedServer(e.srv.Handler())
+	ts.Config.WriteTimeout = 300 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	req, _ := http.NewRequest("GET", ts.URL+"/v1/events/ev/live", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token(server.RoleStage))
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 1<<20), 8<<20)
+	start := time.Now()
+	beats := 0
+	for time.Since(start) < time.Second && sc.Scan() {
+		if sc.Text() == ": keep-alive" {
+			beats++
+		}
+	}
+	if time.Since(start) < time.Second || beats < 5 {
+		t.Fatalf("stream ended after %s with %d keep-alives (%v); want it open past the 300 ms WriteTimeout", time.Since(start), beats, sc.Err())
+	}
+}

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"embed"
 	"encoding/json"
-	"errors"
 	"html/template"
 	"io"
 	"net/http"
@@ -198,11 +197,7 @@ func (d *Dashboard) heartbeat(c echo.Context) error {
 		return err
 	}
 	if err := ev.CheckGate(req.Gate); err != nil {
-		var pe interface{ Unwrap() error }
-		if errors.As(err, &pe) {
-			return httpkit.NewError(http.StatusBadRequest, "unknown_gate", err.Error())
-		}
-		return err
+		return httpkit.NewError(http.StatusBadRequest, "unknown_gate", err.Error())
 	}
 	d.beats.put(ev.ID, beat{Gate: req.Gate, Credential: who.ID, At: d.cfg.Now(), RevocationAge: req.RevocationAge})
 	d.Changed(ev.ID)
