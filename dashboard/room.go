@@ -43,6 +43,7 @@ type room struct {
 	lastDoors []byte // the doors' JSON sent last
 	lastSent  time.Time
 	doorsSent time.Time
+	heavy     heavy // only the room's goroutine touches it
 }
 
 // poke asks for a build soon; it never blocks.
@@ -137,7 +138,7 @@ func (r *room) run(ctx context.Context) {
 func (r *room) refresh(ctx context.Context) {
 	d := r.d
 	now := d.cfg.Now()
-	s, overdue, err := d.build(ctx, r.event, now)
+	s, overdue, err := d.build(ctx, r.event, now, &r.heavy)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.cfg.Logger.Warn("dashboard: snapshot", "event", r.event, "err", err)

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -68,23 +69,33 @@ type AlertView struct {
 	Reason string           `json:"reason"`
 }
 
-// build reads the store and makes the event's snapshot at now. It also
-// returns the clear list's overdue alerts.
-func (d *Dashboard) build(ctx context.Context, event string, now time.Time) (*Snapshot, []record.Alert, error) {
-	h := d.host
-	ev, err := h.Event(ctx, event)
+// heavyEvery is how often a room reads what costs the most: the last 15
+// minutes of scans (entries, exits, doors) and who is inside pass by pass
+// (the clear list). Occupancy and alerts are read at every build.
+const heavyEvery = time.Second
+
+// heavy is what a room read last at most every heavyEvery.
+type heavy struct {
+	read    time.Time // wall clock
+	traffic []store.Traffic
+	clear   []ClearZone
+}
+
+// build reads the store and makes the event's snapshot at now, reading
+// the heavy part again when h is older than heavyEvery (h nil: always).
+// It also returns the clear list's overdue alerts, found when the heavy
+// part was read.
+func (d *Dashboard) build(ctx context.Context, event string, now time.Time, h *heavy) (*Snapshot, []record.Alert, error) {
+	host := d.host
+	ev, err := host.Event(ctx, event)
 	if err != nil {
 		return nil, nil, err
 	}
 	if ev == nil {
 		return nil, nil, errNoEvent
 	}
-	st := h.Store()
-	present, err := st.Present(ctx, event)
-	if err != nil {
-		return nil, nil, err
-	}
-	traffic, err := st.Traffic(ctx, event, now.Add(-longWindow), now.Add(-recentWindow))
+	st := host.Store()
+	occupancy, err := st.Occupancy(ctx, event)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,16 +103,31 @@ func (d *Dashboard) build(ctx context.Context, event string, now time.Time) (*Sn
 	if err != nil {
 		return nil, nil, err
 	}
-	clear, overdue, err := d.clear(ctx, ev, present, now)
-	if err != nil {
-		return nil, nil, err
+	if h == nil {
+		h = &heavy{}
 	}
-	s := &Snapshot{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Clear: clear, At: now,
-		Zones: zoneViews(ev, present, traffic), Doors: d.doorViews(ev, traffic, now), Alerts: alertViews(alerts)}
+	var overdue []record.Alert
+	if wall := time.Now(); wall.Sub(h.read) >= heavyEvery {
+		present, err := st.Present(ctx, event)
+		if err != nil {
+			return nil, nil, err
+		}
+		traffic, err := st.Traffic(ctx, event, now.Add(-longWindow), now.Add(-recentWindow))
+		if err != nil {
+			return nil, nil, err
+		}
+		clear, od, err := d.clear(ctx, ev, present, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		*h, overdue = heavy{read: wall, traffic: traffic, clear: clear}, od
+	}
+	s := &Snapshot{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Clear: h.clear, At: now,
+		Zones: zoneViews(ev, occupancy, h.traffic), Doors: d.doorViews(ev, h.traffic, now), Alerts: alertViews(alerts)}
 	return s, overdue, nil
 }
 
-func zoneViews(ev *pass.Event, present []store.Presence, traffic []store.Traffic) []ZoneView {
+func zoneViews(ev *pass.Event, occupancy map[string]int, traffic []store.Traffic) []ZoneView {
 	pol := ev.EffectivePolicy()
 	var out []ZoneView
 	seen := map[string]bool{}
@@ -114,8 +140,8 @@ func zoneViews(ev *pass.Event, present []store.Presence, traffic []store.Traffic
 	for _, z := range pol.Zones {
 		zone(string(z))
 	}
-	for _, p := range present {
-		zone(p.Zone)
+	for _, z := range slices.Sorted(maps.Keys(occupancy)) {
+		zone(z)
 	}
 	for _, t := range traffic {
 		zone(t.Zone)
@@ -124,8 +150,8 @@ func zoneViews(ev *pass.Event, present []store.Presence, traffic []store.Traffic
 	for i := range out {
 		byZone[out[i].Zone] = &out[i]
 	}
-	for _, p := range present {
-		byZone[p.Zone].Inside++
+	for z, n := range occupancy {
+		byZone[z].Inside = n
 	}
 	for _, t := range traffic {
 		v := byZone[t.Zone]

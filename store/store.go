@@ -382,6 +382,9 @@ type Store interface {
 	// that let each in, ordered by zone, then serial. Stores keep it as a
 	// table updated with each scan, so it costs what it returns.
 	Present(ctx context.Context, event string) ([]Presence, error)
+	// Occupancy is how many passes of an event are inside each zone (as
+	// Present counts them), from an index alone.
+	Occupancy(ctx context.Context, event string) (map[string]int, error)
 	// Traffic counts the scans of an event made since since (and, for
 	// admitted scans, since recent too), per zone, gate, credential and
 	// direction: the dashboard's entries, exits and doors.

@@ -273,6 +273,27 @@ func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, er
 	}, `SELECT serial, zone, scan_id, gate, at FROM zone_inside WHERE event = $1 ORDER BY zone, serial`, event)
 }
 
+// Occupancy implements [store.Store].
+func (s *Store) Occupancy(ctx context.Context, event string) (map[string]int, error) {
+	type zc struct {
+		zone string
+		n    int
+	}
+	rows, err := query(ctx, s, func(row pgx.Row) (zc, error) {
+		var z zc
+		err := row.Scan(&z.zone, &z.n)
+		return z, err
+	}, `SELECT zone, count(*) FROM zone_inside WHERE event = $1 GROUP BY zone`, event)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, z := range rows {
+		out[z.zone] = z.n
+	}
+	return out, nil
+}
+
 // Traffic implements [store.Store].
 func (s *Store) Traffic(ctx context.Context, event string, since, recent time.Time) ([]store.Traffic, error) {
 	return query(ctx, s, func(row pgx.Row) (store.Traffic, error) {

@@ -155,6 +155,25 @@ func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, er
 	return out, rows.Err()
 }
 
+// Occupancy implements [store.Store].
+func (s *Store) Occupancy(ctx context.Context, event string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT zone, count(*) FROM zone_inside WHERE event = ? GROUP BY zone`, event)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var zone string
+		var n int
+		if err := rows.Scan(&zone, &n); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out[zone] = n
+	}
+	return out, rows.Err()
+}
+
 // Traffic implements [store.Store].
 func (s *Store) Traffic(ctx context.Context, event string, since, recent time.Time) ([]store.Traffic, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT zone, gate, credential, direction,

@@ -81,6 +81,10 @@ func testCapacity(t *testing.T, open opener) {
 		if err != nil || fmt.Sprint(inside[z]) != fmt.Sprint(in) {
 			t.Errorf("%s: Inside()[%s] = %v, %v; want %v (as Present)", name, z, inside[z], err, in)
 		}
+		occ, err := s.Occupancy(ctx, "ev")
+		if err != nil || occ[z] != len(in) {
+			t.Errorf("%s: Occupancy()[%s] = %d, %v; want %d (as Present)", name, z, occ[z], err, len(in))
+		}
 	}
 	if r := zone(ps[0], "ev", "photo-pit", "in", 0); r.Decision != record.Admit {
 		t.Fatalf("first in: %s, want admit", r.Decision)
