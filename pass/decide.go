@@ -139,3 +139,36 @@ func clock(t, now time.Time, loc *time.Location) string {
 	}
 	return t.Format("Mon 2 Jan 15:04")
 }
+
+// AccessEnded reports when the access of pass p to zone ended, if it has
+// no access there at time at but had some earlier: the end of the last
+// window that let it in, moved by the cues (the photo window ends with
+// the photo_closed cue). It answers for the clear list (issue 14): a pass
+// still inside a zone it may no longer be in. ok is false while the pass
+// may be in the zone, and for a pass the zone never admitted.
+func (e *Event) AccessEnded(p *Pass, zone Zone, at time.Time) (ended time.Time, ok bool) {
+	if p.Event != e.ID {
+		return time.Time{}, false
+	}
+	pol := e.EffectivePolicy()
+	grants, _ := pol.grants(p.Type, p.Role)
+	tl := e.timeline()
+	for _, g := range grants {
+		if !g.covers(zone) {
+			continue
+		}
+		for _, w := range g.When {
+			from, until := tl.span(w)
+			if until.After(tl.accessUntil) {
+				until = tl.accessUntil
+			}
+			if within(at, from, until) && tl.phase(at) != Closed {
+				return time.Time{}, false
+			}
+			if !until.After(at) && from.Before(until) && until.After(ended) {
+				ended = until
+			}
+		}
+	}
+	return ended, !ended.IsZero()
+}

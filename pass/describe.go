@@ -34,6 +34,12 @@ func (e *Event) Describe(w io.Writer, logoText func(stored []byte) string) {
 		gates = strings.Join(pol.Gates, ", ")
 	}
 	fmt.Fprintf(w, "gates         %s\n", gates)
+	for _, z := range pol.Zones {
+		if c, ok := pol.CapacityOf(z); ok {
+			fmt.Fprintf(w, "capacity      %s %d (when full: %s)\n", z, c.Max, c.WhenFull)
+		}
+	}
+	fmt.Fprintf(w, "clear grace   %s\n", pol.ClearGrace())
 	kind := "default"
 	if e.Policy != nil && !sameRules(e.Policy, DefaultPolicy()) {
 		kind = "custom"

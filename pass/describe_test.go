@@ -21,7 +21,7 @@ func TestDescribe(t *testing.T) {
 	for _, want := range []string{
 		"event         tour27-ber01\nname          Tour — Berlin\nvenue         Velodrom\ntime zone     UTC+01:00\n",
 		"show          Fri 2027-03-05 20:00 +01:00 -> Fri 2027-03-05 23:00 +01:00\n",
-		"gates         any (none declared)\npolicy        default; zones: ",
+		"gates         any (none declared)\nclear grace   2m0s\npolicy        default; zones: ",
 		"  AAA         ",
 	} {
 		if !strings.Contains(got, want) {
@@ -41,7 +41,7 @@ func TestDescribe(t *testing.T) {
 	b.Reset()
 	e.Describe(&b, func(stored []byte) string { return "svg 3x1" })
 	got = b.String()
-	for _, want := range []string{"gates         north, south\npolicy        default;", "tour          World Tour\n", "logo          svg 3x1, 1 bytes\n"} {
+	for _, want := range []string{"gates         north, south\nclear grace   2m0s\npolicy        default;", "tour          World Tour\n", "logo          svg 3x1, 1 bytes\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
 		}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"time"
 )
 
 // MaxPolicySize caps a policy file; real ones are a few KiB.
@@ -30,6 +32,93 @@ type Policy struct {
 	Gates []string           `json:"gates,omitempty"`
 	Rules map[Type][]Grant   `json:"rules"`
 	Roles map[string][]Grant `json:"roles,omitempty"` // grants of STAFF passes, by role
+	// Capacity caps zones: how many passes may be inside at once, and
+	// what a door answers for "in" when the zone is full (issue 14). A
+	// zone not listed has no cap.
+	Capacity map[Zone]ZoneCapacity `json:"capacity,omitempty"`
+	// ClearGraceSeconds is how long a pass may stay in a zone after its
+	// access to the zone ended (the photo window closed, a changeover
+	// began) before it is an alert (record.AlertStillInside); omitted:
+	// [DefaultClearGrace].
+	ClearGraceSeconds *int `json:"clear_grace_seconds,omitempty"`
+}
+
+// ZoneCapacity is the cap of one zone.
+type ZoneCapacity struct {
+	Max int `json:"max"` // passes inside at once, 1 to [MaxZoneCapacity]
+	// WhenFull is the answer to "in" when Max passes are inside:
+	// [FullDeny] (hard: code zone_full) or [FullAttention] (soft: a person
+	// decides).
+	WhenFull string `json:"when_full"`
+}
+
+// What a full zone answers ([ZoneCapacity.WhenFull]).
+const (
+	FullDeny      = "deny"
+	FullAttention = "attention"
+)
+
+// Bounds of the capacity settings.
+const (
+	MaxZoneCapacity   = 1_000_000
+	DefaultClearGrace = 2 * time.Minute
+	MaxClearGrace     = time.Hour
+)
+
+// CapacityOf is the cap of zone z; ok is false for a zone without one.
+func (p *Policy) CapacityOf(z Zone) (c ZoneCapacity, ok bool) {
+	c, ok = p.Capacity[z]
+	return c, ok
+}
+
+// ClearGrace is how long a pass may stay in a zone after its access to it
+// ended before it is an alert.
+func (p *Policy) ClearGrace() time.Duration {
+	if p.ClearGraceSeconds == nil {
+		return DefaultClearGrace
+	}
+	return time.Duration(*p.ClearGraceSeconds) * time.Second
+}
+
+// SetCapacity caps zone z (max 0: no cap), checked as in a policy file.
+func (p *Policy) SetCapacity(z Zone, c ZoneCapacity) error {
+	if c.Max == 0 {
+		delete(p.Capacity, z)
+		return nil
+	}
+	next := maps.Clone(p.Capacity)
+	if next == nil {
+		next = map[Zone]ZoneCapacity{}
+	}
+	next[z] = c
+	if err := checkCapacity(next, zoneSet(p.Zones)); err != nil {
+		return fmt.Errorf("%w: %w", ErrPolicy, err)
+	}
+	p.Capacity = next
+	return nil
+}
+
+func zoneSet(zs []Zone) map[Zone]bool {
+	m := make(map[Zone]bool, len(zs))
+	for _, z := range zs {
+		m[z] = true
+	}
+	return m
+}
+
+func checkCapacity(caps map[Zone]ZoneCapacity, zones map[Zone]bool) error {
+	for _, z := range slices.Sorted(maps.Keys(caps)) {
+		c := caps[z]
+		switch {
+		case !zones[z]:
+			return fmt.Errorf("capacity: unknown zone %q", z)
+		case c.Max < 1 || c.Max > MaxZoneCapacity:
+			return fmt.Errorf("capacity.%s.max: %d, want 1 to %d", z, c.Max, MaxZoneCapacity)
+		case c.WhenFull != FullDeny && c.WhenFull != FullAttention:
+			return fmt.Errorf("capacity.%s.when_full: %q, want %q (turn away) or %q (a person decides)", z, c.WhenFull, FullDeny, FullAttention)
+		}
+	}
+	return nil
 }
 
 //go:embed default_policy.json
@@ -111,6 +200,12 @@ func (p *Policy) validate() error {
 	}
 	if err := checkGates(p.Gates); err != nil {
 		return err
+	}
+	if err := checkCapacity(p.Capacity, seen); err != nil {
+		return err
+	}
+	if g := p.ClearGraceSeconds; g != nil && (*g < 0 || time.Duration(*g)*time.Second > MaxClearGrace) {
+		return fmt.Errorf("clear_grace_seconds: %d, want 0 to %d", *g, int(MaxClearGrace/time.Second))
 	}
 	if len(p.Rules) == 0 {
 		return errors.New("rules: no pass type has any rule")

@@ -144,6 +144,15 @@ const (
 	AlertTwoGates        AlertKind = "two_gates"        // admitted at two gates closer in time than one person can walk
 	AlertAdmittedInvalid AlertKind = "admitted_invalid" // an offline door let in a pass the server finds revoked, forged, expired, for another event or not allowed there
 	AlertOfflineConflict AlertKind = "offline_conflict" // an online scan disagreed with what an offline door reported
+	// AlertOverCapacity: offline doors, which cannot count, let a zone
+	// hold more passes than its capacity (found when their scans arrive).
+	AlertOverCapacity AlertKind = "over_capacity"
+	// AlertStillInside: a pass stayed in a zone past the grace period
+	// after its access to the zone ended (the photo pit after the photo
+	// window): the clear list's alert. Scans[0] is the scan that let it
+	// in, Scans[1] names the closing ("closed@" and its Unix time), so
+	// the alert is stored once per pass per closing.
+	AlertStillInside AlertKind = "still_inside"
 )
 
 // Alert is one sign that a pass was misused: two admitted scans of the same

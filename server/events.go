@@ -62,6 +62,7 @@ func (s *Server) postCue(c echo.Context) error {
 	if err := s.SyncOnce(ctx); err != nil { // this node follows at once, others within 250 ms
 		return err
 	}
+	s.changed(ev.ID)
 	return s.status(c, ev)
 }
 

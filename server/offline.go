@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,6 +118,8 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 	resp := OfflineResponse{Results: make([]OfflineResult, 0, len(up.Scans)), Alerts: []AlertView{}}
 	touched := map[pass.Serial]bool{}
 	var alerts []record.Alert
+	var capped []*record.Scan   // admitted "in" to zones with a capacity
+	events := map[string]bool{} // of the scans stored: their dashboards wake up
 	for i := range up.Scans {
 		o := &up.Scans[i]
 		res := OfflineResult{ScanID: o.ScanID}
@@ -161,6 +164,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			}
 		}
 		s.cfg.Verifier.Access(&vd, ev, pass.Zone(o.Zone), sc.At)
+		verifier.Leave(&vd, pass.Zone(o.Zone), o.Direction)
 		sc.Verdict = vd.Code
 		answer := map[string]any{"offline": true, "decision": o.Decision, "code": o.Code, "override": o.Override, "status": vd.Status, "verdict": vd.Code}
 		if !sc.DeviceAt.IsZero() {
@@ -180,6 +184,7 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			return err // the door keeps its queue and sends it again
 		}
 		res.Stored = !dup
+		events[rec.Event] = true
 		if dup {
 			resp.Duplicates++
 		} else {
@@ -195,6 +200,9 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			if rec.Serial != "" {
 				touched[rec.Serial] = true
 			}
+			if _, ok := capacityOf(ev, rec); ok {
+				capped = append(capped, rec)
+			}
 		}
 		resp.Results = append(resp.Results, res)
 	}
@@ -206,12 +214,68 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 		}
 		alerts = append(alerts, verifier.FindDuplicates(scans, window)...)
 	}
+	over, err := s.overCapacity(ctx, capped)
+	if err != nil {
+		return err
+	}
+	alerts = append(alerts, over...)
 	added, err := s.addAlerts(ctx, alerts)
 	if err != nil {
 		return err
 	}
 	resp.Alerts = append(resp.Alerts, alertViews(added)...)
+	for ev := range events {
+		s.changed(ev)
+	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// capacityOf is the capacity of the zone an admitted offline scan "in"
+// entered, if it has one.
+func capacityOf(ev *pass.Event, rec *record.Scan) (pass.ZoneCapacity, bool) {
+	if ev == nil || rec.Direction != record.In {
+		return pass.ZoneCapacity{}, false
+	}
+	return ev.EffectivePolicy().CapacityOf(pass.Zone(rec.Zone))
+}
+
+// overCapacity finds, after an upload, the zones that offline doors (which
+// cannot count) filled past their capacity: one over_capacity alert for
+// each pass such a door let in that is still inside the zone.
+func (s *Server) overCapacity(ctx context.Context, capped []*record.Scan) ([]record.Alert, error) {
+	var alerts []record.Alert
+	present := map[string]map[string]int{} // event -> scan ID inside -> zone count
+	for _, rec := range capped {
+		byScan, ok := present[rec.Event]
+		if !ok {
+			ps, err := s.cfg.Store.Present(ctx, rec.Event)
+			if err != nil {
+				return nil, err
+			}
+			count := map[string]int{}
+			for _, p := range ps {
+				count[p.Zone]++
+			}
+			byScan = map[string]int{}
+			for _, p := range ps {
+				byScan[p.ScanID] = count[p.Zone]
+			}
+			present[rec.Event] = byScan
+		}
+		ev, err := s.event(ctx, rec.Event)
+		if err != nil {
+			return nil, err
+		}
+		c, ok := capacityOf(ev, rec)
+		n, inside := byScan[rec.ID]
+		if !ok || !inside || n <= c.Max {
+			continue
+		}
+		alerts = append(alerts, record.Alert{Event: rec.Event, Serial: rec.Serial, Kind: record.AlertOverCapacity,
+			Scans: [2]string{rec.ID, ""}, Gates: [2]string{rec.Gate, ""}, At: rec.At,
+			Reason: fmt.Sprintf("%s holds %d passes, capacity %d: door %s let pass %s in while offline", rec.Zone, n, c.Max, rec.Gate, rec.Serial)})
+	}
+	return alerts, nil
 }
 
 // admittedInvalid is the alert for an offline door that let in a pass the

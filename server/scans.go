@@ -173,7 +173,15 @@ func (s *Server) postScan(c echo.Context) error {
 	var conflict *record.Scan // an offline door's scan this one disagrees with
 	sc := &record.Scan{ID: req.ScanID, Serial: vd.Serial, Event: vd.Event, Gate: req.Gate, Zone: req.Zone, Direction: req.Direction,
 		Source: record.Online, Credential: who.ID, TokenHash: tokenHash(req.Token)}
-	rec, dup, err := s.cfg.Store.RecordScan(ctx, sc, func(out *record.Scan, last *record.Scan) {
+	// A zone with a capacity is counted in the scan's transaction, under
+	// the zone's lock (store.RecordZoneScan): two doors cannot both admit
+	// its last place.
+	var zoneCap pass.ZoneCapacity
+	capped := false
+	if ev != nil && req.Direction == record.In {
+		zoneCap, capped = ev.EffectivePolicy().CapacityOf(zone)
+	}
+	decide := func(out *record.Scan, last *record.Scan, inside int) {
 		// Timed here, while the pass is locked: see verifier.TimeScan.
 		at := s.cfg.Now()
 		if req.At != nil {
@@ -185,6 +193,7 @@ func (s *Server) postScan(c echo.Context) error {
 		}
 		d := s.cfg.Verifier.VerdictAt(vd, at)
 		s.cfg.Verifier.Access(&d, ev, zone, at)
+		verifier.Leave(&d, zone, req.Direction)
 		resp = s.scanResponse(req.ScanID, &d, at)
 		resp.Photo = photo
 		out.At, out.Verdict = at, d.Code
@@ -195,6 +204,9 @@ func (s *Server) postScan(c echo.Context) error {
 			}
 			decision, code, reason, next := verifier.DecideScan(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
 				last, s.cfg.CloneWindow, loc)
+			if capped {
+				decision, code, reason, next = verifier.DecideCapacity(zoneCap, req.Zone, inside, decision, code, reason, next)
+			}
 			resp.Decision = decision
 			if decision != Admit {
 				resp.Code, resp.Reason, resp.NextStep = code, reason, next
@@ -205,7 +217,14 @@ func (s *Server) postScan(c echo.Context) error {
 		}
 		out.Decision, out.Code = resp.Decision, resp.Code
 		out.Answer, _ = json.Marshal(resp)
-	})
+	}
+	var rec *record.Scan
+	var dup bool
+	if capped {
+		rec, dup, err = s.cfg.Store.RecordZoneScan(ctx, sc, decide)
+	} else {
+		rec, dup, err = s.cfg.Store.RecordScan(ctx, sc, func(out, last *record.Scan) { decide(out, last, 0) })
+	}
 	if errors.Is(err, store.ErrScanMismatch) {
 		return apiError(http.StatusConflict, "scan_id_reused", "this scan_id was already used for another scan (other token, gate, zone or direction): use a fresh scan_id")
 	}
@@ -222,6 +241,7 @@ func (s *Server) postScan(c echo.Context) error {
 		return c.JSON(http.StatusOK, first)
 	}
 	s.m.decisions.WithLabelValues(string(rec.Decision), rec.Code).Inc()
+	defer s.changed(rec.Event)
 	if conflict != nil {
 		// The scan and its answer stand; an alert that cannot be stored
 		// now is logged (the answer already told the door to check).
@@ -256,6 +276,7 @@ func (s *Server) addAlerts(ctx context.Context, alerts []record.Alert) ([]record
 		return nil, err
 	}
 	for _, a := range added {
+		s.changed(a.Event)
 		s.log.Warn("alert", "kind", a.Kind, "serial", a.Serial, "status", a.Status, "gates", a.Gates[:], "scans", a.Scans[:])
 	}
 	return added, nil
@@ -300,6 +321,7 @@ func (s *Server) resolveScan(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	s.changed(sc.Event)
 	var resp ScanResponse
 	if err := json.Unmarshal(sc.Answer, &resp); err != nil {
 		return err

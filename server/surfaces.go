@@ -34,3 +34,17 @@ func (s *Server) mountSurfaces() {
 		sf.Mount(s.e, s)
 	}
 }
+
+// changed tells the surfaces that watch (httpkit.Watcher) that this node
+// recorded something of event: a scan, an answer to a CHECK, alerts, a
+// cue. They must not block; a dashboard only wakes up.
+func (s *Server) changed(event string) {
+	if event == "" {
+		return
+	}
+	for _, sf := range s.cfg.Surfaces {
+		if w, ok := sf.(httpkit.Watcher); ok {
+			w.Changed(event)
+		}
+	}
+}

@@ -245,6 +245,29 @@ const (
 // (At, stored order) among the scans that Admitted.
 type ScanDecider func(s *Scan, last *Scan)
 
+// ZoneDecider is a [ScanDecider] that is also told how many passes are
+// inside the scan's zone (see [Store.RecordZoneScan]).
+type ZoneDecider func(s *Scan, last *Scan, inside int)
+
+// Presence is a pass inside a zone: its last admitted scan was "in" there.
+type Presence struct {
+	Serial pass.Serial
+	Zone   string
+	ScanID string // the scan that let it in
+	Gate   string
+	At     time.Time
+}
+
+// Traffic counts the scans of one zone, gate, credential and direction
+// made since a time ([Store.Traffic]).
+type Traffic struct {
+	Zone, Gate, Credential, Direction string
+	Admitted                          int       // admitted scans (Scan.Admitted) since the first time
+	AdmittedRecent                    int       // of them, those since the second time
+	Scans                             int       // every scan, admitted or not
+	Last                              time.Time // the latest scan
+}
+
 // ErrScanMismatch is returned by [Store.RecordScan] for a scan ID already
 // stored with another token, gate, zone or direction: not a retry.
 var ErrScanMismatch = errors.New("store: scan ID already used for another scan")
@@ -405,6 +428,14 @@ type Store interface {
 	// record is returned with dup true, or ErrScanMismatch when its token
 	// hash, gate, zone or direction differ from s's.
 	RecordScan(ctx context.Context, s *Scan, decide ScanDecider) (rec *Scan, dup bool, err error)
+	// RecordZoneScan is RecordScan for a scan "in" to a zone with a
+	// capacity (issue 14). It locks the zone (s.Event, s.Zone) before
+	// the pass, across every node of the store, and gives decide the
+	// number of passes inside the zone now, so scans into the zone are
+	// decided one at a time and two doors cannot both admit its last
+	// place. Scans out, and scans of zones without a cap, do not wait for
+	// the lock: a place they free is seen by the next scan in.
+	RecordZoneScan(ctx context.Context, s *Scan, decide ZoneDecider) (rec *Scan, dup bool, err error)
 	// ResolveScan records a person's answer ("admit" or "deny") to the
 	// "attention" scan with the given ID. The same answer again is a no-op;
 	// ErrNotFound, ErrNotAttention, ErrAlreadyResolved (answered the other
@@ -433,6 +464,17 @@ type Store interface {
 	// Inside lists, per zone, the passes of an event whose last admitted
 	// scan was "in".
 	Inside(ctx context.Context, event string) (map[string][]pass.Serial, error)
+	// Present lists the passes of an event inside a zone, with the scan
+	// that let each in, ordered by zone, then serial. Stores keep it as a
+	// table updated with each scan, so it costs what it returns.
+	Present(ctx context.Context, event string) ([]Presence, error)
+	// Occupancy is how many passes of an event are inside each zone (as
+	// Present counts them), from an index alone.
+	Occupancy(ctx context.Context, event string) (map[string]int, error)
+	// Traffic counts the scans of an event made since since (and, for
+	// admitted scans, since recent too), per zone, gate, credential and
+	// direction: the dashboard's entries, exits and doors.
+	Traffic(ctx context.Context, event string, since, recent time.Time) ([]Traffic, error)
 
 	// Shared returns the shared document name and its version, or
 	// ErrNotFound. Shared documents are what every node of a deployment

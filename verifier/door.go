@@ -22,6 +22,7 @@ const (
 	CodePossibleClone   = "possible_clone"   // admitted at another gate moments ago
 	CodeOfflineConflict = "offline_conflict" // an offline door's report disagrees with this scan
 	CodeUnknownEvent    = "unknown_event"    // a genuine pass of an event this service does not know
+	CodeZoneFull        = "zone_full"        // the zone holds as many passes as its capacity
 )
 
 // DoorScan is a scan to decide: where, which way, and when.
@@ -102,9 +103,53 @@ func init() {
 		string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
 		string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
 		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), string(StatusSuperseded), CodeUnknownEvent,
-		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict,
+		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict, CodeZoneFull,
 		"no_offline_data", "bundle_expired", "clock_wrong",
 	} {
 		knownCodes[c] = struct{}{}
 	}
+}
+
+// DecideCapacity applies a zone's capacity to the answer [DecideScan] gave
+// a scan "in" (decision, code, reason, next), given how many passes are
+// inside the zone, counted in the scan's transaction while the zone is
+// locked (store.Store.RecordZoneScan). When the zone is full, a hard cap
+// ([pass.FullDeny]) turns an admit or an attention into deny, zone_full;
+// a soft one ([pass.FullAttention]) turns an admit into attention,
+// zone_full, and leaves another attention as it was (its reason names the
+// greater risk). A denial stays. Offline doors cannot count, so they never
+// answer zone_full: the upload raises an over_capacity alert instead.
+func DecideCapacity(c pass.ZoneCapacity, zone string, inside int, decision record.Decision, code, reason, next string) (record.Decision, string, string, string) {
+	if decision == Deny || c.Max <= 0 || inside < c.Max {
+		return decision, code, reason, next
+	}
+	full := fmt.Sprintf("%s is full: %d inside, capacity %d", zone, inside, c.Max)
+	switch {
+	case c.WhenFull == pass.FullAttention && decision == Admit:
+		return Attention, CodeZoneFull, full + ": a supervisor decides", "Let in only if a supervisor allows it; otherwise ask them to wait until someone leaves"
+	case c.WhenFull == pass.FullAttention:
+		return decision, code, reason, next
+	}
+	return Deny, CodeZoneFull, full, "Ask them to wait until someone leaves"
+}
+
+// LeavingFormat is the reason of a scan "out" that [Leave] let through;
+// %s is the zone. offline.js writes the same.
+const LeavingFormat = "Leaving %s: access there has ended"
+
+// Leave lets a scan "out" through a policy that refuses it only for the
+// time (not_now, outside_access): a pass whose access to a zone ended
+// with a phase (the photo pit after the photo window) may always leave
+// it, and its scan out is what takes it off the clear list (issue 14).
+// The token must still be valid, and a zone the pass never had is still
+// refused. Call it after [Verifier.Access]; offline.js's doorDecision
+// does the same.
+func Leave(vd *Verdict, zone pass.Zone, direction string) {
+	if direction != record.Out || vd.Allowed == nil || *vd.Allowed || vd.Status != StatusValid ||
+		(vd.Code != string(pass.CodeNotNow) && vd.Code != string(pass.CodeOutsideAccess)) {
+		return
+	}
+	allowed := true
+	vd.Allowed = &allowed
+	vd.Code, vd.Reason, vd.NextStep = string(pass.CodeOK), fmt.Sprintf(LeavingFormat, zone), ""
 }

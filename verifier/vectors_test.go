@@ -624,6 +624,14 @@ func makeVectors(t *testing.T) []byte {
 			{"dock", "stage", "in", -time.Hour},
 			{"dock", "loading-dock", "in", 3 * time.Hour},
 		}},
+		{"photo-leaves-after-window", mint(sg, pass.Pass{Serial: serial("SEQ5678"), Type: pass.Photo, Name: "Snapper", Org: "Wire"}), []step{
+			{"pit", "photo-pit", "in", -55 * time.Minute},     // the photo window
+			{"pit", "photo-pit", "out", 0},                    // after it: leaving is allowed (verifier.Leave)
+			{"pit", "photo-pit", "in", time.Minute},           // coming back is not
+			{"pit", "dressing-rooms", "out", 2 * time.Minute}, // a zone it never had: still refused
+			{"pit", "press", "in", 3 * time.Minute},
+			{"pit", "press", "out", 12 * time.Hour}, // the pass expired since: refused (the token must be valid)
+		}},
 		{"revoked-and-not-yet-valid", lost, []step{
 			{"north", "green-room", "in", 0},
 			{"north", "green-room", "in", 5 * time.Second},
@@ -662,6 +670,7 @@ func makeVectors(t *testing.T) []byte {
 func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last *record.Scan) answerVector {
 	vd := off.Verify(token, sc.At)
 	off.Access(&vd, pass.Zone(sc.Zone), sc.At)
+	verifier.Leave(&vd, pass.Zone(sc.Zone), sc.Direction)
 	a := answerVector{Decision: verifier.Deny, Code: vd.Code, Reason: vd.Reason, NextStep: vd.NextStep, Status: string(vd.Status), Phase: string(vd.Phase)}
 	if p := vd.Pass; p != nil {
 		a.Pass = &passVector{Serial: string(p.Serial), Type: string(p.Type), Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}

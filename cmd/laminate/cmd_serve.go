@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/laminate/laminate/dashboard"
 	"github.com/laminate/laminate/exportapi"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/keys"
@@ -104,6 +105,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
 		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer,
 		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies}), webhooks.API{}, exportapi.API{Logger: log}}}
+	dash := dashboard.New(dashboard.Config{Logger: log})
+	cfg.Surfaces = append(cfg.Surfaces, dash)
 	srv := server.New(cfg)
 	if err := srv.SyncOnce(ctx); err != nil {
 		return err
@@ -116,6 +119,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if *hooks {
 		go (&webhooks.Worker{Store: a.st, Logger: log}).Run(ctx) // every node delivers; leases share the outbox
 	}
+	go dash.Run(ctx)
 	scheme := "http"
 	if *cert != "" {
 		scheme = "https"

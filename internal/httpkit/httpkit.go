@@ -161,3 +161,13 @@ func RateKey(ip string) string {
 	}
 	return p.String()
 }
+
+// Watcher is implemented by a surface that wants to hear at once what
+// this node recorded for an event (a scan, the answer to a CHECK, alerts,
+// a cue), so a live view follows within a second without polling its own
+// node. server calls Changed after the commit, on the request's
+// goroutine: it must not block. Other nodes' changes are the surface's to
+// poll for.
+type Watcher interface {
+	Changed(event string)
+}

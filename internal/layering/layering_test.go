@@ -120,7 +120,7 @@ var rules = []rule{
 	},
 	{
 		name: "surfaces-below-server",
-		from: []string{mod + "/internal/httpkit", mod + "/office", mod + "/webhooks", mod + "/exportapi"},
+		from: []string{mod + "/internal/httpkit", mod + "/office", mod + "/webhooks", mod + "/exportapi", mod + "/dashboard"},
 		not:  concat(upper, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
 		why:  "httpkit and the surface packages beside server (office, dashboard, webhooks) are mounted by server; they never import it, the CLI, a backend or a SQL driver",
 	},

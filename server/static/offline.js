@@ -690,6 +690,9 @@
     }
     if (vd.status !== "valid") return a;
     const d = decide(ev, vd.pass, req.zone, req.at);
+    if (!d.allowed && req.direction === "out" && (d.code === "not_now" || d.code === "outside_access")) {
+      d.allowed = true; d.code = "ok"; d.reason = `Leaving ${req.zone}: access there has ended`; delete d.next_step; // verifier.Leave
+    }
     a.code = d.code; a.reason = d.reason; a.phase = d.phase;
     if (!d.allowed) { a.next_step = d.next_step; return a; }
     if (last) { // verifier.DecideScan; the door's own scans are all online to it

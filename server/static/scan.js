@@ -817,7 +817,7 @@
       const r = await fetch("/readyz", { cache: "no-store", signal: timeout(3000) }); const j = await r.json();
       if (!r.ok) throw new Error("not ready");
       markUp();
-      const age = j.revocations_age_seconds;
+      const age = j.revocations_age_seconds; revAge = age;
       $("freshness").textContent = "Revocation data: " + (age < 2 ? "live" : age + " s old") + " (list #" + j.revocation_seq + ")";
       $("stale").style.display = age > 60 ? "block" : "none";
       $("stale").textContent = "REVOCATION DATA " + age + " s OLD: call the production office";
@@ -829,8 +829,34 @@
   }
   setInterval(() => {
     freshness();
-    if (isOnline()) { if (queued > 0) sync(); sendResolves(); pollAlerts(); }
+    if (isOnline()) { if (queued > 0) sync(); sendResolves(); pollAlerts(); showControl(); }
   }, PROBE_EVERY);
+
+  // ---- show control (issue 14): this door's heartbeat, its zone's clear list ----
+  let revAge = 0; // the server's revocation data age, from freshness()
+  const clearPhotos = new Map();
+  async function showControl() {
+    const ev = eventValue(), gate = gateValue(), zone = $("zone").value, path = "/v1/events/" + encodeURIComponent(ev);
+    if (!token || !ev || !gate || !zone) return;
+    api(path + "/heartbeat", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ gate, revocation_age_s: revAge }) }).catch(() => {});
+    try {
+      const r = await api(path + "/clear?zone=" + encodeURIComponent(zone), { signal: timeout(5000) });
+      if (!r.ok) return;
+      const ul = $("clear-list"), list = (await r.json()).passes || [];
+      ul.replaceChildren();
+      for (const p of list) {
+        const li = document.createElement("li"); li.dataset.serial = p.serial;
+        if (p.photo_url) {
+          const img = document.createElement("img"); img.alt = ""; img.className = "clear-photo"; li.append(img);
+          if (!clearPhotos.has(p.serial)) clearPhotos.set(p.serial, api(p.photo_url).then((x) => x.ok ? x.blob() : null).then((b) => b && URL.createObjectURL(b)).catch(() => null));
+          clearPhotos.get(p.serial).then((u) => { if (u) img.src = u; });
+        }
+        li.append(p.name + (p.org ? " — " + p.org : "") + " (" + p.label + ")" + (p.overdue ? ": OVERDUE" : ""));
+        ul.append(li);
+      }
+      $("clear").hidden = list.length === 0;
+    } catch (e) { /* the next probe */ }
+  }
   setInterval(() => { if (token && isOnline()) refreshOffline(); }, BUNDLE_EVERY);
 
   // Camera: static/decoder.js (zxing-wasm) on frames drawn to a canvas. It

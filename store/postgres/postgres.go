@@ -41,8 +41,14 @@
 //     lock on the pass's serial (so scans of other passes run in
 //     parallel) before it reads anything. The unique scan_id makes a
 //     retried scan a no-op that returns the first record.
+//   - Zones with a capacity. [Store.RecordZoneScan] counts the passes
+//     inside a zone (the zone_inside table), decides, and inserts: it
+//     takes a lock on the zone (event and zone) before the pass's, so
+//     two doors on two nodes cannot both admit the last place.
 //
-// No transaction takes two of these locks, so they cannot deadlock. Each
+// Only RecordZoneScan takes two of these locks, always the zone's before
+// the pass's, and no transaction takes them the other way round, so they
+// cannot deadlock. Each
 // lock is keyed by the schema too, so deployments in one database do not
 // wait for each other. ApplyCue and RevokeAPIToken read the row they change
 // with SELECT ... FOR UPDATE; PutShared's compare-and-swap is a single
@@ -121,6 +127,7 @@ const (
 	lockRevocations = "revocations"
 	lockPasses      = "passes"
 	lockScans       = "scans"
+	lockZones       = "zones"
 )
 
 // Open connects to the database at url and brings the schema up to date.
@@ -193,7 +200,7 @@ func (s *Store) setup(ctx context.Context, cc *pgx.ConnConfig) error {
 	s.schema = *schema
 	s.channel = channelName(s.schema)
 	s.locks = map[string]int32{}
-	for _, p := range []string{lockMigrate, lockRevocations, lockPasses, lockScans} {
+	for _, p := range []string{lockMigrate, lockRevocations, lockPasses, lockScans, lockZones} {
 		s.locks[p] = hash32(s.schema + "\x00" + p)
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, 0)`, s.locks[lockMigrate]); err != nil {

@@ -156,7 +156,7 @@ func TestOpen(t *testing.T) {
 		if s.schema != schema {
 			t.Errorf("schema = %q, want %q", s.schema, schema)
 		}
-		want := fmt.Sprintf("alerts,api_tokens,audit,collections,devices_seen,enrolments,events,laminate_schema,pass_photos,passes,prints,revocations,scans,sessions,shared,user_events,users,webhook_deliveries,webhooks version %d", len(migrations))
+		want := fmt.Sprintf("alerts,api_tokens,audit,collections,devices_seen,enrolments,events,laminate_schema,pass_photos,passes,prints,revocations,scans,sessions,shared,user_events,users,webhook_deliveries,webhooks,zone_inside version %d", len(migrations))
 		if got := tables(t, schema); got != want {
 			t.Errorf("tables = %s, want %s", got, want)
 		}
@@ -286,6 +286,12 @@ func TestTwoNodes(t *testing.T) {
 		for _, p := range ps[3:6] {
 			storetest.CheckOneAdmit(t, p.Serial, "ev", 40, a, b)
 		}
+	})
+	t.Run("ok/capacity-race-two-nodes", func(t *testing.T) {
+		// 50 doors on two nodes race for the last 10 places of 30.
+		race := storetest.NewPasses(t, "ev", 70, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+		storetest.MustInsert(t, a, race)
+		storetest.CheckCapacityRace(t, "ev", "photo-pit", 30, race[:20], race[20:], a, b)
 	})
 	t.Run("ok/revocation-seen-by-the-other", func(t *testing.T) {
 		r := &store.Revocation{Serial: ps[1].Serial, Category: pass.RevokeLost, By: "tm"}

@@ -37,14 +37,27 @@ func scanScan(row pgx.Row) (record.Scan, error) {
 // and the insert one step for that pass across every node; a retry waits
 // for the first attempt, then finds it by scan ID.
 func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
+	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int) { decide(out, last) })
+}
+
+// RecordZoneScan implements [store.Store]: the zone's lock, then the
+// pass's, then the count of the zone, in the pipeline of RecordScan.
+func (s *Store) RecordZoneScan(ctx context.Context, sc *record.Scan, decide store.ZoneDecider) (*record.Scan, bool, error) {
+	return s.recordScan(ctx, sc, true, decide)
+}
+
+func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, decide store.ZoneDecider) (*record.Scan, bool, error) {
 	var out record.Scan
 	dup := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// The lock and the two reads go in one round trip (a pipeline).
+		// The locks and the reads go in one round trip (a pipeline).
 		// Each statement of it still runs after the one before has
 		// finished, with a snapshot of its own (READ COMMITTED), so the
-		// reads see everything the lock's previous holder committed.
+		// reads see everything the locks' previous holders committed.
 		var b pgx.Batch
+		if count {
+			b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, s.locks[lockZones], hash32(sc.Event+"\x00"+sc.Zone))
+		}
 		if sc.Serial != "" {
 			b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, s.locks[lockScans], hash32(string(sc.Serial)))
 		}
@@ -55,7 +68,16 @@ func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.Sc
 			b.Queue(`SELECT `+scanCols+` FROM scans
 				WHERE serial = $1 AND `+store.AdmittedSQL+` ORDER BY at DESC, id DESC LIMIT 1`, string(sc.Serial))
 		}
+		if count {
+			b.Queue(`SELECT count(*) FROM zone_inside WHERE event = $1 AND zone = $2`, sc.Event, sc.Zone)
+		}
 		br := tx.SendBatch(ctx, &b)
+		if count {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return dbErr(err, "lock zone %s", sc.Zone)
+			}
+		}
 		if sc.Serial != "" {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
@@ -86,11 +108,18 @@ func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.Sc
 				return dbErr(err, "last scan of %s", sc.Serial)
 			}
 		}
+		inside := 0
+		if count {
+			if err := br.QueryRow().Scan(&inside); err != nil {
+				br.Close()
+				return dbErr(err, "count of zone %s", sc.Zone)
+			}
+		}
 		if err := br.Close(); err != nil {
 			return dbErr(err, "scan %s", sc.ID)
 		}
 		out = *sc
-		decide(&out, last)
+		decide(&out, last, inside)
 		if out.Answer == nil {
 			out.Answer = []byte{}
 		}
@@ -122,6 +151,9 @@ func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.Sc
 		}
 		if err != nil {
 			return dbErr(err, "recording scan")
+		}
+		if out.Admitted() {
+			return refreshInside(ctx, tx, out.Serial)
 		}
 		return nil
 	})
@@ -166,6 +198,9 @@ func (s *Store) ResolveScan(ctx context.Context, id string, resolution record.De
 			return dbErr(err, "scan %s", id)
 		}
 		out = sc
+		if err := refreshInside(ctx, tx, sc.Serial); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, s.Now(), by, store.ActionScanResolve, string(sc.Serial),
 			map[string]any{"scan_id": id, "resolution": resolution, "gate": sc.Gate})
 	})
@@ -192,30 +227,86 @@ func (s *Store) Scans(ctx context.Context, serial pass.Serial) ([]record.Scan, e
 	return query(ctx, s, scanScan, `SELECT `+scanCols+` FROM scans WHERE serial = $1 ORDER BY at, id`, string(serial))
 }
 
-// Inside implements [store.Store].
+// Inside implements [store.Store], from the zone_inside table that every
+// admitted scan keeps in step.
 func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Serial, error) {
-	// The last admitted scan of each pass of the event; inside when "in".
-	rows, err := s.pool.Query(ctx, `SELECT serial, zone FROM (
-			SELECT DISTINCT ON (serial) serial, zone, direction FROM scans
-			WHERE event = $1 AND `+store.AdmittedSQL+` AND serial <> ''
-			ORDER BY serial, at DESC, id DESC) AS last
-		WHERE `+store.InSQL+` ORDER BY zone, serial`, event)
+	ps, err := s.Present(ctx, event)
 	if err != nil {
-		return nil, dbErr(err, "inside %s", event)
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[string][]pass.Serial{}
-	for rows.Next() {
-		var serial, zone string
-		if err := rows.Scan(&serial, &zone); err != nil {
-			return nil, dbErr(err, "inside %s", event)
-		}
-		out[zone] = append(out[zone], pass.Serial(serial))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(err, "inside %s", event)
+	for _, p := range ps {
+		out[p.Zone] = append(out[p.Zone], p.Serial)
 	}
 	return out, nil
+}
+
+// refreshInside keeps the zone_inside row of a pass in step with its last
+// admitted scan, in the transaction that changed it (the pass is locked).
+func refreshInside(ctx context.Context, tx pgx.Tx, serial pass.Serial) error {
+	if serial == "" {
+		return nil
+	}
+	l, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans
+		WHERE serial = $1 AND `+store.AdmittedSQL+` ORDER BY at DESC, id DESC LIMIT 1`, string(serial)))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || (err == nil && l.Direction != record.In):
+		_, err = tx.Exec(ctx, `DELETE FROM zone_inside WHERE serial = $1`, string(serial))
+	case err == nil:
+		_, err = tx.Exec(ctx, `INSERT INTO zone_inside (serial, event, zone, scan_id, gate, at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (serial) DO UPDATE SET event = excluded.event, zone = excluded.zone, scan_id = excluded.scan_id,
+				gate = excluded.gate, at = excluded.at`, string(serial), l.Event, l.Zone, l.ID, l.Gate, l.At)
+	}
+	if err != nil {
+		return dbErr(err, "inside %s", serial)
+	}
+	return nil
+}
+
+// Present implements [store.Store].
+func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, error) {
+	return query(ctx, s, func(row pgx.Row) (store.Presence, error) {
+		var p store.Presence
+		err := row.Scan(&p.Serial, &p.Zone, &p.ScanID, &p.Gate, &p.At)
+		p.At = p.At.UTC()
+		return p, err
+	}, `SELECT serial, zone, scan_id, gate, at FROM zone_inside WHERE event = $1 ORDER BY zone, serial`, event)
+}
+
+// Occupancy implements [store.Store].
+func (s *Store) Occupancy(ctx context.Context, event string) (map[string]int, error) {
+	type zc struct {
+		zone string
+		n    int
+	}
+	rows, err := query(ctx, s, func(row pgx.Row) (zc, error) {
+		var z zc
+		err := row.Scan(&z.zone, &z.n)
+		return z, err
+	}, `SELECT zone, count(*) FROM zone_inside WHERE event = $1 GROUP BY zone`, event)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, z := range rows {
+		out[z.zone] = z.n
+	}
+	return out, nil
+}
+
+// Traffic implements [store.Store].
+func (s *Store) Traffic(ctx context.Context, event string, since, recent time.Time) ([]store.Traffic, error) {
+	return query(ctx, s, func(row pgx.Row) (store.Traffic, error) {
+		var t store.Traffic
+		err := row.Scan(&t.Zone, &t.Gate, &t.Credential, &t.Direction, &t.Admitted, &t.AdmittedRecent, &t.Scans, &t.Last)
+		t.Last = t.Last.UTC()
+		return t, err
+	}, `SELECT zone, gate, credential, direction,
+			count(*) FILTER (WHERE `+store.AdmittedSQL+`),
+			count(*) FILTER (WHERE `+store.AdmittedSQL+` AND at >= $1),
+			count(*), max(at)
+		FROM scans WHERE event = $2 AND at >= $3 GROUP BY zone, gate, credential, direction ORDER BY zone, gate, credential, direction`,
+		recent, event, since)
 }
 
 // ApplyCue implements [store.Store]. The event row is locked while its

@@ -305,4 +305,24 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state 
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook, id);
 CREATE INDEX audit_subject ON audit (subject, id);
 `,
+	// 14 (issue 14; SQLite's migration 18): who is inside each zone now,
+	// one row per pass whose last admitted scan is "in", kept in step by
+	// every scan in its transaction; filled from the scans stored.
+	`
+CREATE TABLE zone_inside (
+	serial  TEXT COLLATE "C" PRIMARY KEY,
+	event   TEXT COLLATE "C" NOT NULL,
+	zone    TEXT NOT NULL,
+	scan_id TEXT COLLATE "C" NOT NULL, -- the scan that let the pass in
+	gate    TEXT NOT NULL,
+	at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX zone_inside_zone ON zone_inside (event, zone);
+INSERT INTO zone_inside (serial, event, zone, scan_id, gate, at)
+	SELECT serial, event, zone, scan_id, gate, at FROM (
+		SELECT DISTINCT ON (serial) serial, event, zone, scan_id, gate, at, direction FROM scans
+		WHERE (decision = 'admit' OR resolution = 'admit') AND serial <> ''
+		ORDER BY serial, at DESC, id DESC) AS last
+	WHERE direction = 'in';
+`,
 }

@@ -39,26 +39,18 @@ func (s *Store) ApplyCue(ctx context.Context, event string, cue pass.Cue, at tim
 	return ev, err
 }
 
-// Inside implements [store.Store].
+// Inside implements [store.Store], from the zone_inside table that every
+// admitted scan keeps in step.
 func (s *Store) Inside(ctx context.Context, event string) (map[string][]pass.Serial, error) {
-	// The last admitted scan of each pass of the event; inside when "in".
-	rows, err := s.r.QueryContext(ctx, `SELECT serial, zone, direction FROM (
-			SELECT serial, zone, direction, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY at DESC, rowid DESC) AS n
-			FROM scans WHERE event = ? AND `+store.AdmittedSQL+` AND serial != '')
-		WHERE n = 1 AND `+store.InSQL+` ORDER BY zone, serial`, event)
+	ps, err := s.Present(ctx, event)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[string][]pass.Serial{}
-	for rows.Next() {
-		var serial, zone, dir string
-		if err := rows.Scan(&serial, &zone, &dir); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		out[zone] = append(out[zone], pass.Serial(serial))
+	for _, p := range ps {
+		out[p.Zone] = append(out[p.Zone], p.Serial)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SetBranding implements [store.Store].

@@ -47,6 +47,16 @@ const lastAdmitted = `SELECT ` + scanCols + ` FROM scans
 // transaction begins IMMEDIATE, so the read of the last admitted scan and
 // the insert cannot interleave with another door's.
 func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
+	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int) { decide(out, last) })
+}
+
+// RecordZoneScan implements [store.Store]. The single writer is the
+// zone's lock too: the count and the insert are one transaction.
+func (s *Store) RecordZoneScan(ctx context.Context, sc *record.Scan, decide store.ZoneDecider) (*record.Scan, bool, error) {
+	return s.recordScan(ctx, sc, true, decide)
+}
+
+func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, decide store.ZoneDecider) (*record.Scan, bool, error) {
 	var out record.Scan
 	dup := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -71,8 +81,14 @@ func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.Sc
 				return fmt.Errorf("store: %w", err)
 			}
 		}
+		inside := 0
+		if count {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM zone_inside WHERE event = ? AND zone = ?`, sc.Event, sc.Zone).Scan(&inside); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
 		out = *sc
-		decide(&out, last)
+		decide(&out, last, inside)
 		if out.Source == "" {
 			out.Source = record.Online
 		}
@@ -85,12 +101,104 @@ func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.Sc
 			return fmt.Errorf("store: recording scan: %w", err)
 		}
 		out.Seq, _ = res.LastInsertId()
+		if out.Admitted() {
+			return refreshInside(ctx, tx, out.Serial)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return &out, dup, nil
+}
+
+// refreshInside keeps the zone_inside row of a pass in step with its last
+// admitted scan, in the transaction that changed it.
+func refreshInside(ctx context.Context, tx *sql.Tx, serial pass.Serial) error {
+	if serial == "" {
+		return nil
+	}
+	l, err := scanScan(tx.QueryRowContext(ctx, lastAdmitted, string(serial)))
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && l.Direction != record.In):
+		_, err = tx.ExecContext(ctx, `DELETE FROM zone_inside WHERE serial = ?`, string(serial))
+	case err == nil:
+		_, err = tx.ExecContext(ctx, `INSERT INTO zone_inside (serial, event, zone, scan_id, gate, at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (serial) DO UPDATE SET event = excluded.event, zone = excluded.zone, scan_id = excluded.scan_id,
+				gate = excluded.gate, at = excluded.at`, string(serial), l.Event, l.Zone, l.ID, l.Gate, ts(l.At))
+	}
+	if err != nil {
+		return fmt.Errorf("store: inside %s: %w", serial, err)
+	}
+	return nil
+}
+
+// Present implements [store.Store].
+func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT serial, zone, scan_id, gate, at FROM zone_inside WHERE event = ? ORDER BY zone, serial`, event)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Presence
+	for rows.Next() {
+		var p store.Presence
+		var at string
+		if err := rows.Scan(&p.Serial, &p.Zone, &p.ScanID, &p.Gate, &at); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if p.At, err = parseTS(at); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Occupancy implements [store.Store].
+func (s *Store) Occupancy(ctx context.Context, event string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT zone, count(*) FROM zone_inside WHERE event = ? GROUP BY zone`, event)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var zone string
+		var n int
+		if err := rows.Scan(&zone, &n); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out[zone] = n
+	}
+	return out, rows.Err()
+}
+
+// Traffic implements [store.Store].
+func (s *Store) Traffic(ctx context.Context, event string, since, recent time.Time) ([]store.Traffic, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT zone, gate, credential, direction,
+			SUM(CASE WHEN `+store.AdmittedSQL+` THEN 1 ELSE 0 END),
+			SUM(CASE WHEN `+store.AdmittedSQL+` AND at >= ? THEN 1 ELSE 0 END),
+			COUNT(*), MAX(at)
+		FROM scans WHERE event = ? AND at >= ? GROUP BY zone, gate, credential, direction ORDER BY zone, gate, credential, direction`,
+		ts(recent), event, ts(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Traffic
+	for rows.Next() {
+		var t store.Traffic
+		var last string
+		if err := rows.Scan(&t.Zone, &t.Gate, &t.Credential, &t.Direction, &t.Admitted, &t.AdmittedRecent, &t.Scans, &last); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if t.Last, err = parseTS(last); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 func nonNil(b []byte) []byte {
@@ -127,6 +235,9 @@ func (s *Store) ResolveScan(ctx context.Context, id string, resolution record.De
 			return fmt.Errorf("store: %w", err)
 		}
 		out = sc
+		if err := refreshInside(ctx, tx, sc.Serial); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, s.Now(), by, store.ActionScanResolve, string(sc.Serial),
 			map[string]any{"scan_id": id, "resolution": resolution, "gate": sc.Gate})
 	})

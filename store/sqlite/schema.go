@@ -293,4 +293,26 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_at) WHERE
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook, id);
 CREATE INDEX audit_subject ON audit (subject, id);
 `,
+	// 18 (issue 14): who is inside each zone now, one row per pass whose
+	// last admitted scan is "in", kept in step by every scan (and every
+	// answer to a CHECK) in its transaction, so a zone's capacity is
+	// counted in the scan's transaction at the cost of an index lookup.
+	// Filled from the scans already stored.
+	`
+CREATE TABLE zone_inside (
+	serial  TEXT PRIMARY KEY,
+	event   TEXT NOT NULL,
+	zone    TEXT NOT NULL,
+	scan_id TEXT NOT NULL, -- the scan that let the pass in
+	gate    TEXT NOT NULL,
+	at      TEXT NOT NULL
+) STRICT;
+CREATE INDEX zone_inside_zone ON zone_inside (event, zone);
+INSERT INTO zone_inside (serial, event, zone, scan_id, gate, at)
+	SELECT serial, event, zone, scan_id, gate, at FROM (
+		SELECT serial, event, zone, scan_id, gate, at, direction,
+			ROW_NUMBER() OVER (PARTITION BY serial ORDER BY at DESC, rowid DESC) AS n
+		FROM scans WHERE (decision = 'admit' OR resolution = 'admit') AND serial != '')
+	WHERE n = 1 AND direction = 'in';
+`,
 }

@@ -84,6 +84,12 @@ func TestTwoHandles(t *testing.T) {
 	t.Run("ok/concurrent-issues", func(t *testing.T) {
 		storetest.CheckIssuedPropagation(t, "ev", b, a, b)
 	})
+	t.Run("ok/capacity-race-two-handles", func(t *testing.T) {
+		// 50 doors on two handles race for the last 10 places of 30.
+		race := storetest.NewPasses(t, "ev", 70, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+		storetest.MustInsert(t, a, race)
+		storetest.CheckCapacityRace(t, "ev", "photo-pit", 30, race[:20], race[20:], a, b)
+	})
 	t.Run("ok/scans-atomic", func(t *testing.T) {
 		storetest.CheckOneAdmit(t, ps[0].Serial, "ev", 20, a, b)
 	})

@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"ScanFields", testScanFields},
 		{"ResolveScan", testResolveScan},
 		{"Inside", testInside},
+		{"Capacity", testCapacity},
+		{"CapacityRace", testCapacityRace},
 		{"ApplyCue", testApplyCue},
 		{"Shared", testShared},
 		{"SharedConcurrent", testSharedConcurrent},

@@ -1,0 +1,99 @@
+package dashboard
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/server"
+)
+
+// TestPageInBrowser: the page in headless Chromium, under its CSP, signs
+// in with a token, reads the stream and shows a scan made afterwards.
+func TestPageInBrowser(t *testing.T) {
+	ctx := headless(t)
+	e := newEnv(t, nil, Config{})
+	ps := e.passes(pass.AAA, 1)
+	e.show(30 * time.Minute)
+	scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
+	insideJS := `(() => { const s = laminateDashboard.snapshot(); if (!s) return false; const z = s.zones.find((z) => z.zone === "stage"); return z ? z.inside : false; })()`
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.ts.URL+"/dashboard?event=ev"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), stage+"\n"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+insideJS+`) === 0`)); err != nil {
+		t.Fatalf("page did not show the first snapshot: %v", err)
+	}
+	e.scan(scanner, ps[0].Token, "north", "stage", "in")
+	start := time.Now()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+insideJS+`) === 1`)); err != nil {
+		t.Fatalf("page did not show the scan: %v", err)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#zones tr[data-zone="stage"]').textContent`))
+	if err != nil || row == "" {
+		t.Errorf("stage row %q, %v", row, err)
+	}
+	t.Logf("scan shown on the page %s after its answer", time.Since(start).Round(time.Millisecond))
+}
+
+// headless starts Debian's headless Chromium, or skips without it.
+func headless(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("LAMINATE_CI") != "" {
+			t.Fatal("chromium not installed (Debian package chromium)")
+		}
+		t.Skip("chromium not installed: apt-get install chromium")
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()), chromedp.NoFirstRun, chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+// TestScanPageClearList: the /scan page of the photo pit's door lists
+// the photo passes still inside once the photo window closed, and drops
+// one that scans out.
+func TestScanPageClearList(t *testing.T) {
+	ctx := headless(t)
+	e := newEnv(t, nil, Config{})
+	ph := e.passes(pass.Photo, 2)
+	scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
+	e.show(2 * time.Minute)
+	for _, p := range ph {
+		e.scan(scanner, p.Token, "pit", "photo-pit", "in")
+	}
+	e.show(6 * time.Minute)
+	if r := e.do(stage, "POST", "/v1/events/ev/cues", `{"cue":"photo_closed"}`); r.StatusCode != 200 {
+		t.Fatalf("cue: HTTP %d", r.StatusCode)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/scan")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`for (const [k, v] of [["event","ev"],["gate","pit"],["zone","photo-pit"],["direction","out"]]) localStorage.setItem("laminate." + k, v)`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), scanner+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	items := `document.getElementById("clear").hidden ? -1 : document.querySelectorAll("#clear-list li").length`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+items+`) === 2`)); err != nil {
+		t.Fatalf("the clear list did not show 2 passes: %v", err)
+	}
+	e.scan(scanner, ph[0].Token, "pit", "photo-pit", "out")
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+items+`) === 1`)); err != nil {
+		t.Fatalf("the pass that scanned out stayed on the list: %v", err)
+	}
+}

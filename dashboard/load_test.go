@@ -1,0 +1,226 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/server"
+)
+
+// TestLoad measures the figures of issue 14 on loopback with SQLite; it
+// runs only with LAMINATE_LOAD=1 (it takes about a minute and a half):
+//
+//	LAMINATE_LOAD=1 go test ./dashboard -run TestLoad -v
+//
+// LAMINATE_LOAD_DOORS (300) doors scan once a second each for
+// LAMINATE_LOAD_SECONDS (20), every scan a new pass "in". It reports the
+// time from a door's answer to the first snapshot on a dashboard that
+// counts that scan (p50, p95, max), then the same load with 200
+// dashboards connected: scans per second and p99 scan latency against
+// the run with none.
+func TestLoad(t *testing.T) {
+	if os.Getenv("LAMINATE_LOAD") == "" {
+		t.Skip("LAMINATE_LOAD=1 runs the load figures")
+	}
+	doors := envInt("LAMINATE_LOAD_DOORS", 300)
+	secs := envInt("LAMINATE_LOAD_SECONDS", 20)
+	runs := []struct {
+		name       string
+		dashboards int
+	}{{"0 extra dashboards", 0}, {"200 dashboards", 200}}
+	var base loadResult
+	for i, run := range runs {
+		e := newEnv(t, nil, Config{}) // each run on a fresh store: the same work
+		e.show(30 * time.Minute)
+		scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
+		toks := make([]string, 0, doors*secs)
+		for _, p := range e.passes(pass.AAA, doors*secs) {
+			toks = append(toks, p.Token)
+		}
+		zone := "foh"
+		watch := e.live(stage)
+		watch.until(t, "the first snapshot", func(*Snapshot) bool { return true })
+		var extra []io.Closer
+		for range run.dashboards - 1 {
+			extra = append(extra, e.drain(stage))
+		}
+		waitFor(t, func() bool { return e.dash.clients() >= max(run.dashboards, 1) })
+		res := e.load(t, scanner, zone, toks, doors, secs, watch)
+		for _, c := range append(extra, watch.resp.Body) {
+			c.Close()
+		}
+		t.Logf("%s: %d doors x %d s: %d scans, %.1f scans/s, scan latency p50 %s p99 %s; scan to dashboard p50 %s p95 %s max %s",
+			run.name, doors, secs, res.n, res.rate, res.p50, res.p99, res.dash50, res.dash95, res.dashMax)
+		t0 := time.Now()
+		tr, err := e.st.Traffic(context.Background(), "ev", e.now().Add(-longWindow), e.now().Add(-recentWindow))
+		t1 := time.Now()
+		pr, err2 := e.st.Present(context.Background(), "ev")
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		t.Logf("one build's queries over %d scans: Traffic %s (%d rows), Present %s (%d passes inside)",
+			doors*secs, t1.Sub(t0).Round(time.Millisecond), len(tr), time.Since(t1).Round(time.Millisecond), len(pr))
+		if i == 0 {
+			base = res
+			continue
+		}
+		t.Logf("with %d dashboards: scan rate %+.1f%%, p99 scan latency %+.1f%% (issue 14 asks within 10%%)",
+			run.dashboards, 100*(res.rate/base.rate-1), 100*(float64(res.p99)/float64(base.p99)-1))
+	}
+}
+
+type loadResult struct {
+	n                       int
+	rate                    float64
+	p50, p99                time.Duration
+	dash50, dash95, dashMax time.Duration
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 30 s")
+		}
+	}
+}
+
+// drain opens a stream and reads it to nothing: a dashboard.
+func (e *env) drain(auth string) io.Closer {
+	req, _ := http.NewRequest("GET", e.ts.URL+"/v1/events/ev/live", nil)
+	req.Header.Set("Authorization", "Bearer "+auth)
+	r, err := loadClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go io.Copy(io.Discard, r.Body)
+	return r.Body
+}
+
+var loadClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0}}
+
+// load runs doors doors at one scan a second for secs seconds, each scan
+// "in" to zone with the next token, and times each answer; watch is the
+// dashboard whose snapshots time the scans' arrival.
+func (e *env) load(t *testing.T, auth, zone string, toks []string, doors, secs int, watch *stream) loadResult {
+	t.Helper()
+	type arrival struct {
+		at    time.Time
+		count int
+	}
+	var arrivals []arrival
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // the dashboard: when did it first count k scans in zone?
+		defer close(done)
+		for {
+			select {
+			case s := <-watch.snaps:
+				if s == nil {
+					return
+				}
+				mu.Lock()
+				arrivals = append(arrivals, arrival{time.Now(), zoneOf(s, zone).Inside})
+				mu.Unlock()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	var answered []time.Time
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for d := range doors {
+		wg.Go(func() {
+			time.Sleep(time.Duration(d) * time.Second / time.Duration(doors)) // spread over the second
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for s := range secs {
+				tok := toks[d*secs+s]
+				body, _ := json.Marshal(server.ScanRequest{Token: tok, Gate: fmt.Sprintf("door-%d", d), Zone: zone, Direction: "in",
+					ScanID: fmt.Sprintf("load-%s-%d-%d", zone, d, s)})
+				req, _ := http.NewRequest("POST", e.ts.URL+"/v1/scans", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+auth)
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				r, err := loadClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var a server.ScanResponse
+				err = json.NewDecoder(r.Body).Decode(&a)
+				r.Body.Close()
+				t1 := time.Now()
+				if err != nil || a.Decision != "admit" {
+					t.Errorf("scan %d/%d: %v %+v", d, s, err, a)
+					return
+				}
+				mu.Lock()
+				answered = append(answered, t1)
+				lat = append(lat, t1.Sub(t0))
+				mu.Unlock()
+				<-tick.C
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	n := len(answered)
+	// Wait until the dashboard counted every scan, then stop listening.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		ok := len(arrivals) > 0 && arrivals[len(arrivals)-1].count >= n
+		mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			break
+		}
+	}
+	close(stop)
+	<-done
+	slices.SortFunc(answered, func(a, b time.Time) int { return a.Compare(b) })
+	slices.Sort(lat)
+	var dash []time.Duration
+	j := 0
+	for k, at := range answered { // the k+1-th scan answered is counted by the first snapshot with count >= k+1
+		for j < len(arrivals) && arrivals[j].count < k+1 {
+			j++
+		}
+		if j == len(arrivals) {
+			t.Errorf("the dashboard never counted %d scans", k+1)
+			break
+		}
+		dash = append(dash, max(0, arrivals[j].at.Sub(at)))
+	}
+	slices.Sort(dash)
+	q := func(xs []time.Duration, p float64) time.Duration {
+		if len(xs) == 0 {
+			return 0
+		}
+		return xs[min(len(xs)-1, int(p*float64(len(xs))))].Round(time.Millisecond)
+	}
+	return loadResult{n: n, rate: float64(n) / elapsed.Seconds(), p50: q(lat, .5), p99: q(lat, .99),
+		dash50: q(dash, .5), dash95: q(dash, .95), dashMax: q(dash, 1)}
+}

@@ -1,0 +1,143 @@
+// The live dashboard: reads GET /v1/events/{id}/live (server-sent events)
+// with fetch, since EventSource cannot send the bearer token, and paints
+// each snapshot. The token stays in this tab (sessionStorage), as /scan
+// keeps its own.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  let token = sessionStorage.getItem("laminate.dashboard") || "";
+  let event = $("event").value.trim() || localStorage.getItem("laminate.dashboard.event") || "";
+  $("event").value = event;
+  let abort = null, lastSnap = null;
+  const seenAlerts = new Set();
+  const photos = new Map(); // serial -> blob URL
+  const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; };
+  const hhmm = (s) => { const t = Date.parse(s); return t ? new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "—"; };
+  const ago = (s, now) => { const t = Date.parse(s); if (!t) return "never"; const d = Math.max(0, Math.round((now - t) / 1000)); return d < 90 ? d + " s ago" : Math.round(d / 60) + " min ago"; };
+
+  function conn(text, down) { $("conn").textContent = text; $("conn").className = "conn" + (down ? " down" : ""); }
+
+  async function watch() {
+    if (abort) abort.abort();
+    abort = new AbortController();
+    const mine = abort;
+    let wait = 1000;
+    while (!mine.signal.aborted) {
+      try {
+        const r = await fetch("/v1/events/" + encodeURIComponent(event) + "/live", { headers: { Authorization: "Bearer " + token }, signal: mine.signal, cache: "no-store" });
+        if (r.status === 401 || r.status === 403 || r.status === 404) {
+          const j = await r.json().catch(() => ({}));
+          signOut((j.error && j.error.message) || "HTTP " + r.status);
+          return;
+        }
+        if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
+        conn("live", false); wait = 1000;
+        await read(r.body.getReader(), mine);
+      } catch (e) {
+        if (mine.signal.aborted) return;
+      }
+      conn("reconnecting…", true);
+      await new Promise((ok) => setTimeout(ok, wait));
+      wait = Math.min(wait * 2, 10000);
+    }
+  }
+
+  // read parses the event stream: blocks separated by a blank line, "data:" lines joined.
+  async function read(reader, mine) {
+    const dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || mine.signal.aborted) return;
+      buf += dec.decode(value, { stream: true });
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, i); buf = buf.slice(i + 2);
+        let name = "message"; const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        // "snapshot" is whole; "update" is one without its doors (they follow at most once a second).
+        if ((name === "snapshot" || name === "update") && data.length) {
+          try {
+            const s = JSON.parse(data.join("\n"));
+            if (name === "update") s.doors = lastSnap ? lastSnap.doors : [];
+            paint(s);
+          } catch (e) { /* the next one */ }
+        }
+      }
+    }
+  }
+
+  function paint(s) {
+    lastSnap = s;
+    const now = Date.parse(s.at) || Date.now();
+    $("title").textContent = s.name + " (" + s.event + ") — " + s.phase + ", " + hhmm(s.at);
+    const zb = $("zones").tBodies[0]; zb.replaceChildren();
+    for (const z of s.zones || []) {
+      const tr = el("tr"); tr.dataset.zone = z.zone;
+      if (z.full) tr.className = "full"; else if (z.capacity && z.percent >= 90) tr.className = "near";
+      tr.append(el("td", z.zone), el("td", String(z.inside), "num"), el("td", z.capacity ? z.capacity + (z.when_full === "attention" ? " (soft)" : "") : "—", "num"),
+        el("td", z.capacity ? z.percent + "%" : "—", "num pct"), el("td", String(z.in_5m), "num"), el("td", String(z.out_5m), "num"),
+        el("td", String(z.in_15m), "num"), el("td", String(z.out_15m), "num"));
+      zb.append(tr);
+    }
+    const db = $("doors").tBodies[0]; db.replaceChildren();
+    for (const d of s.doors || []) {
+      const tr = el("tr"); tr.dataset.gate = d.gate;
+      tr.append(el("td", d.gate), el("td", d.credential || "—"), el("td", d.online ? "online" : "offline", d.online ? "online-door" : "offline-door"),
+        el("td", d.last_scan ? hhmm(d.last_scan) + " (" + ago(d.last_scan, now) + ")" : "none in 15 min"), el("td", String(d.scans_15m), "num"),
+        el("td", d.revocation_age_s === undefined ? "unknown" : d.revocation_age_s + " s old"));
+      db.append(tr);
+    }
+    const ul = $("alerts"); ul.replaceChildren();
+    for (const a of s.alerts || []) {
+      const li = el("li", hhmm(a.at) + " " + a.kind + " " + a.serial + (a.gates.length ? " (" + a.gates.join(", ") + ")" : "") + ": " + a.reason, seenAlerts.has(a.id) ? "" : "new");
+      li.dataset.id = a.id; ul.append(li);
+    }
+    for (const a of s.alerts || []) seenAlerts.add(a.id);
+    const cl = $("clear"); cl.replaceChildren();
+    for (const z of s.clear || []) {
+      cl.append(el("h4", z.zone + ": " + z.passes.length + " to clear"));
+      for (const p of z.passes) {
+        const row = el("div", undefined, "clear-pass" + (p.overdue ? " overdue" : "")); row.dataset.serial = p.serial;
+        if (p.photo_url) { const img = el("img"); img.alt = ""; row.append(img); photo(p.serial, p.photo_url, img); }
+        row.append(el("span", p.name + (p.org ? " — " + p.org : "") + " · " + p.label + " · access ended " + hhmm(p.ended) +
+          (p.overdue ? " · OVERDUE" : " · alert at " + hhmm(p.alert_at))));
+        cl.append(row);
+      }
+    }
+    $("clear-card").hidden = !(s.clear && s.clear.length);
+  }
+
+  // Photos need the token: fetched once each, shown from a blob: URL.
+  async function photo(serial, url, img) {
+    if (photos.has(serial)) { const u = photos.get(serial); if (u) img.src = u; return; }
+    photos.set(serial, "");
+    try {
+      const r = await fetch(url, { headers: { Authorization: "Bearer " + token } });
+      if (r.ok) { const u = URL.createObjectURL(await r.blob()); photos.set(serial, u); img.src = u; }
+    } catch (e) { photos.delete(serial); }
+  }
+
+  function signOut(msg) {
+    token = ""; sessionStorage.removeItem("laminate.dashboard");
+    $("signin").hidden = false; $("live").hidden = true; $("signin-msg").textContent = msg || "";
+    conn("not connected", true);
+  }
+  function signIn() {
+    token = $("token").value.trim() || token; event = $("event").value.trim();
+    if (!token || !event) { $("signin-msg").textContent = "Give the event and a token."; return; }
+    sessionStorage.setItem("laminate.dashboard", token); localStorage.setItem("laminate.dashboard.event", event);
+    $("signin").hidden = true; $("live").hidden = false; $("token").value = "";
+    history.replaceState(null, "", "/dashboard?event=" + encodeURIComponent(event));
+    watch();
+  }
+  $("signin-btn").onclick = signIn;
+  $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") signIn(); });
+
+  // For the browser tests and the load runs.
+  window.laminateDashboard = Object.freeze({ snapshot: () => lastSnap });
+  if (token && event) signIn();
+})();
