@@ -36,6 +36,10 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("LAMINATE_DATA", env.WorkDir+"/data")
 			env.Setenv("LAMINATE_KEY_PASSPHRASE", "")
+			// Under -race a process that exits with goroutines still running
+			// sleeps a second first (GORACE atexit_sleep_ms, default 1000):
+			// a second for most of the scripts' 421 commands.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
