@@ -143,6 +143,15 @@ type APIToken struct {
 	Revoked time.Time // zero while valid
 }
 
+// State is the token as "tokens list" shows it: valid, or revoked with
+// the time (UTC, RFC 3339).
+func (t *APIToken) State() string {
+	if t.Revoked.IsZero() {
+		return "valid"
+	}
+	return "revoked " + t.Revoked.UTC().Format(time.RFC3339)
+}
+
 // Audit actions of API tokens and keys.
 const (
 	ActionTokenCreate = "token.create"

@@ -85,14 +85,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		}
 		var rows [][]string
 		for _, k := range a.ring.Keys() {
-			state := "verifying"
-			switch {
-			case k.Active:
-				state = "active"
-			case !k.Retired.IsZero():
-				state = "retired " + k.Retired.UTC().Format(time.RFC3339)
-			}
-			rows = append(rows, []string{k.KID, string(k.Alg), k.Created.UTC().Format(time.RFC3339), state})
+			rows = append(rows, []string{k.KID, string(k.Alg), k.Created.UTC().Format(time.RFC3339), k.State()})
 		}
 		a.table([]string{"KID", "ALG", "CREATED", "STATE"}, rows)
 		return nil

@@ -204,11 +204,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		}
 		var rows [][]string
 		for _, t := range ts {
-			state := "valid"
-			if !t.Revoked.IsZero() {
-				state = "revoked " + t.Revoked.UTC().Format(time.RFC3339)
-			}
-			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), t.Created.UTC().Format(time.RFC3339), state})
+			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), t.Created.UTC().Format(time.RFC3339), t.State()})
 		}
 		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
 		return nil
