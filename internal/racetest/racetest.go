@@ -34,7 +34,9 @@ func Skip(t testing.TB) {
 		}
 		wd, _ := os.Getwd()
 		pkgs := strings.Fields(os.Getenv("LAMINATE_NORACE_PKGS"))
-		if !slices.ContainsFunc(pkgs, func(p string) bool { return strings.HasSuffix(wd, string(filepath.Separator)+filepath.FromSlash(strings.TrimPrefix(p, "./"))) }) {
+		if !slices.ContainsFunc(pkgs, func(p string) bool {
+			return strings.HasSuffix(wd, string(filepath.Separator)+filepath.FromSlash(strings.TrimPrefix(p, "./")))
+		}) {
 			t.Fatalf("%s skips -race but its package (%s) is not in NORACE_PKGS in the Makefile: add it there", name, wd)
 		}
 	}
