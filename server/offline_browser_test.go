@@ -898,7 +898,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 		if *vd.Allowed {
 			decision = Admit
 		}
-		if want := (answer{decision, vd.Code, vd.Reason, vd.NextStep}); doorAns[i] != want {
+		if want := (answer{decision, string(vd.Code), vd.Reason, vd.NextStep}); doorAns[i] != want {
 			t.Errorf("door answer %s:\n  js %+v\n  go %+v", tk.name, doorAns[i], want)
 		}
 	}
@@ -991,7 +991,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 	for i, s := range steps {
 		f.setNow(show.Add(s.after))
 		_, r, body := f.scan(t, auth, f.token, s.gate, s.zone, s.dir, fmt.Sprintf("step-%d", i), show.Add(s.after))
-		if want := (answer{r.Decision, r.Code, r.Reason, r.NextStep}); page[i] != want || r.Code != s.code {
+		if want := (answer{r.Decision, string(r.Code), r.Reason, r.NextStep}); page[i] != want || string(r.Code) != s.code {
 			t.Errorf("step %d (%s %s %s, want %s):\n  page   %+v\n  server %+v (%s)", i, s.gate, s.zone, s.dir, s.code, page[i], want, body)
 		}
 	}

@@ -16,12 +16,13 @@ const (
 	Attention = record.Attention // a person must look, then let in or turn away
 )
 
-// Door codes, beside the token statuses and the policy's [pass.Code]s.
+// Door codes, beside the token statuses and the policy's [pass.Code]s, as
+// named before they moved to package record.
 const (
-	CodeAlreadyInside   = "already_inside"   // "in" while the pass is inside
-	CodePossibleClone   = "possible_clone"   // admitted at another gate moments ago
-	CodeOfflineConflict = "offline_conflict" // an offline door's report disagrees with this scan
-	CodeUnknownEvent    = "unknown_event"    // a genuine pass of an event this service does not know
+	CodeAlreadyInside   = record.CodeAlreadyInside
+	CodePossibleClone   = record.CodePossibleClone
+	CodeOfflineConflict = record.CodeOfflineConflict
+	CodeUnknownEvent    = record.CodeUnknownEvent
 )
 
 // DoorScan is a scan to decide: where, which way, and when.
@@ -60,9 +61,9 @@ func TimeScan(at time.Time, last *record.Scan) time.Time {
 //     offline_conflict: a person checks the holder.
 //   - another gate within the window: attention, possible_clone.
 //   - otherwise admit.
-func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) (decision record.Decision, code, reason, next string) {
+func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) (decision record.Decision, code record.Code, reason, next string) {
 	if last == nil {
-		return Admit, string(pass.CodeOK), "", ""
+		return Admit, record.Code(pass.CodeOK), "", ""
 	}
 	since := sc.At.Sub(last.At)
 	otherGate := last.Gate != sc.Gate && since <= window
@@ -79,7 +80,7 @@ func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.
 	case otherGate:
 		return Attention, CodePossibleClone, fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second)), nextCheck
 	}
-	return Admit, string(pass.CodeOK), "", ""
+	return Admit, record.Code(pass.CodeOK), "", ""
 }
 
 // nextCheck is the next step of an "attention": the door person decides.
@@ -89,21 +90,21 @@ const nextCheck = "Compare the holder with the photo ID and the artwork, then le
 // status, a policy code, a door code, or one of the offline door's own
 // ("no_offline_data", "bundle_expired", "clock_wrong"). The set is fixed,
 // so what is counted or stored per code stays bounded.
-func KnownCode(code string) bool {
+func KnownCode(code record.Code) bool {
 	_, ok := knownCodes[code]
 	return ok
 }
 
-var knownCodes = map[string]struct{}{}
+var knownCodes = map[record.Code]struct{}{}
 
 func init() {
-	for _, c := range []string{
-		string(pass.CodeOK), string(pass.CodeWrongEvent), string(pass.CodeUnknownZone), string(pass.CodeNoRule),
-		string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
-		string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
-		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), CodeUnknownEvent,
+	for _, c := range []record.Code{
+		record.Code(pass.CodeOK), record.Code(pass.CodeWrongEvent), record.Code(pass.CodeUnknownZone), record.Code(pass.CodeNoRule),
+		record.Code(pass.CodeZoneNotAllowed), record.Code(pass.CodeOutsideAccess), record.Code(pass.CodeNotNow),
+		record.Code(StatusExpired), record.Code(StatusNotYetValid), record.Code(StatusRevoked), record.Code(StatusForged),
+		record.Code(StatusUnknownKey), record.Code(StatusMalformed), record.Code(StatusWrongEvent), CodeUnknownEvent,
 		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict,
-		"no_offline_data", "bundle_expired", "clock_wrong",
+		record.CodeNoOfflineData, record.CodeBundleExpired, record.CodeClockWrong,
 	} {
 		knownCodes[c] = struct{}{}
 	}
