@@ -39,7 +39,7 @@ build: web
 # racetest.Skip must be named by NORACE_RUN in a package of NORACE_PKGS:
 # under make test it fails otherwise.
 NORACE_PKGS := ./render ./server
-NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*)$$
+NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*)$$
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
 		$(GO) test -race -count=1 -timeout 30m ./...
