@@ -32,14 +32,16 @@ build: web
 # -race and run in the second step, without it. They are the tests whose
 # subject the detector cannot see or sees elsewhere, and that it slows five
 # to twenty times: a real Chromium driving the door pages (the handlers'
-# concurrency is tested under -race without one), and one goroutine
+# concurrency is tested under -race without one), one goroutine
 # drawing, printing, wearing and reading back passes (concurrent rendering
-# stays under -race). make test took 11.5 min on a clean clone with all of
+# stays under -race), and the kill -9 cycles of cmd/laminate's fault and
+# soak tests, which test durability and anti-passback across restarts
+# (TestFaultPostgresRestart still runs serve race-built, under load). make test took 11.5 min on a clean clone with all of
 # them under -race; session 2's took 5 min 16 s. A test that calls
 # racetest.Skip must be named by NORACE_RUN in a package of NORACE_PKGS:
 # under make test it fails otherwise.
-NORACE_PKGS := ./render ./server
-NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*)$$
+NORACE_PKGS := ./render ./server ./cmd/laminate
+NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestFaultBatchKill|TestFaultScanKill|TestSoak)$$
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
 		$(GO) test -race -count=1 -timeout 30m ./...
