@@ -32,7 +32,7 @@ build: web
 # -race and run in the second step, without it. They are the tests whose
 # subject the detector cannot see or sees elsewhere, and that it slows five
 # to twenty times: a real Chromium driving the door pages (the handlers'
-# concurrency is tested under -race without one), one goroutine
+# concurrency is tested under -race without one), one goroutine signing,
 # drawing, printing, wearing and reading back passes (concurrent rendering
 # stays under -race), and the kill -9 cycles of cmd/laminate's fault and
 # soak tests, which test durability and anti-passback across restarts
