@@ -36,10 +36,11 @@ build: web
 # drawing, printing, wearing and reading back passes (concurrent rendering
 # stays under -race), and the kill -9 cycles of cmd/laminate's fault and
 # soak tests, which test durability and anti-passback across restarts
-# (TestFaultPostgresRestart still runs serve race-built, under load). make test took 11.5 min on a clean clone with all of
-# them under -race; session 2's took 5 min 16 s. A test that calls
-# racetest.Skip must be named by NORACE_RUN in a package of NORACE_PKGS:
-# under make test it fails otherwise.
+# (TestFaultPostgresRestart still runs serve race-built, under load).
+# make test took 11.5 min on a clean clone with all of them under -race;
+# session 2's took 5 min 16 s. A test that calls racetest.Skip must be
+# named by NORACE_RUN in a package of NORACE_PKGS: under make test it
+# fails otherwise.
 NORACE_PKGS := ./render ./server ./cmd/laminate
 NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak)$$
 test: lint web jstest
