@@ -36,13 +36,15 @@ build: web
 # drawing, printing, wearing and reading back passes (concurrent rendering
 # stays under -race), and the kill -9 cycles of cmd/laminate's fault and
 # soak tests, which test durability and anti-passback across restarts
-# (TestFaultPostgresRestart still runs serve race-built, under load).
+# (TestFaultPostgresRestart still runs serve race-built, under load), and
+# the CLI scripts: 421 short processes of one goroutine each (the
+# concurrent drawing they reach is under -race in package render).
 # make test took 11.5 min on a clean clone with all of them under -race;
 # session 2's took 5 min 16 s. A test that calls racetest.Skip must be
 # named by NORACE_RUN in a package of NORACE_PKGS: under make test it
 # fails otherwise.
 NORACE_PKGS := ./render ./server ./cmd/laminate
-NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak)$$
+NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
 		$(GO) test -race -count=1 -timeout 30m ./...

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/laminate/laminate/internal/racetest"
 )
 
 func TestMain(m *testing.M) {
@@ -25,6 +27,10 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scripts in testdata/*.txtar.
 func TestScripts(t *testing.T) {
+	// Each command is a process of its own that runs one goroutine, but
+	// for render.WritePDF, which is under -race in package render; race
+	// builds made the 421 commands the longest pole of make test.
+	racetest.Skip(t)
 	testscript.Run(t, testscript.Params{
 		Dir:       "testdata",
 		Condition: pgCondition,
