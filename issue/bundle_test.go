@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/issue"
-	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
-	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -22,15 +20,7 @@ func (l revLog) RevocationsSince(ctx context.Context, seq int64) ([]record.Revoc
 // TestBundle: the signed bundle parses with the keyring's keys, carries the
 // revocations of the event and the clone window asked for.
 func TestBundle(t *testing.T) {
-	ring, err := keys.Init(t.TempDir(), keys.EdDSA, nil, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, key, err := ring.Signer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg := signer.New(js, key.KID, "lam")
+	ring, sg := newRing(t)
 	serial, _ := pass.NewSerial(nil)
 	log := revLog{{Seq: 4, Serial: serial, Event: event.ID, Category: pass.RevokeLost}}
 	jws, b, err := issue.Bundle(context.Background(), sg, log, ring.JWKS(), event, now, 12*time.Hour, 42*time.Second)

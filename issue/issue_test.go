@@ -30,6 +30,12 @@ var (
 )
 
 func newSigner(t testing.TB) *signer.Signer {
+	_, s := newRing(t)
+	return s
+}
+
+// newRing is a new keyring and a signer over its active key.
+func newRing(t testing.TB) (*keys.Keyring, *signer.Signer) {
 	t.Helper()
 	ring, err := keys.Init(t.TempDir(), keys.EdDSA, nil, now)
 	if err != nil {
@@ -41,7 +47,7 @@ func newSigner(t testing.TB) *signer.Signer {
 	}
 	s := signer.New(js, key.KID, "lam")
 	s.Now = func() time.Time { return now }
-	return s
+	return ring, s
 }
 
 func newStore(t testing.TB) store.Store {

@@ -356,3 +356,15 @@ func (s *keySigner) WithType(typ string) (jose.Signer, error) {
 	}
 	return js, nil
 }
+
+// State is the key as "keys list" shows it: active, verifying, or retired
+// with the time (UTC, RFC 3339).
+func (k Key) State() string {
+	switch {
+	case k.Active:
+		return "active"
+	case !k.Retired.IsZero():
+		return "retired " + k.Retired.UTC().Format("2006-01-02 15:04 -07:00") // pass.TimeLayout, in UTC
+	}
+	return "verifying"
+}

@@ -104,7 +104,7 @@ type Scan struct {
 	Zone      string
 	Direction string   // In or Out
 	Decision  Decision // the answer the door got (offline: the door's own)
-	Code      string
+	Code      Code
 	// At is when the scan happened. An online scan is timed by the server
 	// while the pass is locked, never earlier than the pass's last
 	// admitted scan, so that time order and decision order agree.
@@ -117,7 +117,7 @@ type Scan struct {
 	// Verdict is the server's own verdict on the pass at At: "ok", a token
 	// status ("revoked", "forged", ...) or a policy code. For an offline
 	// scan it sits beside the door's Decision.
-	Verdict string
+	Verdict Code
 	// TokenHash is a SHA-256 of the scanned text, with Gate, Zone and
 	// Direction what a retry of the same scan ID must match.
 	TokenHash []byte
@@ -133,6 +133,25 @@ type Scan struct {
 // Admitted reports whether the holder went through: the scan was admitted,
 // or a person let the holder in after an [Attention] answer.
 func (sc *Scan) Admitted() bool { return sc.Decision == Admit || sc.Resolution == Admit }
+
+// Code is the machine code of a door's answer (a [Scan]'s Code, the
+// "code" of scan answers): "ok", a policy code (pass.Code), a token status
+// (verifier.Status), or a door code below. Codes are stable: scanners and
+// reports switch on them.
+type Code string
+
+// Door codes: the answers of anti-passback and clone detection, and those
+// an offline door gives by itself.
+const (
+	CodeAlreadyInside   Code = "already_inside"   // "in" while the pass is inside
+	CodePossibleClone   Code = "possible_clone"   // admitted at another gate moments ago
+	CodeOfflineConflict Code = "offline_conflict" // an offline door's report disagrees with this scan
+	CodeUnknownEvent    Code = "unknown_event"    // a genuine pass of an event this service does not know
+	CodeNoOfflineData   Code = "no_offline_data"  // an offline door without a bundle
+	CodeBundleExpired   Code = "bundle_expired"   // an offline door whose bundle is out of date
+	CodeClockWrong      Code = "clock_wrong"      // an offline door whose clock is wrong
+	CodeZoneFull        Code = "zone_full"        // the zone holds as many passes as its capacity
+)
 
 // AlertKind is what an [Alert] found.
 type AlertKind string

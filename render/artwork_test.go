@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/laminate/laminate/internal/racetest"
 )
 
 var updateArtwork = flag.Bool("update-artwork", false, "rewrite the golden artwork SVGs in testdata/artwork")
@@ -197,6 +199,7 @@ func TestArtworkLimits(t *testing.T) {
 }
 
 func TestArtworkErrors(t *testing.T) {
+	racetest.Skip(t) // one goroutine rasterising a 2048 px PNG
 	if _, err := NewArtwork(make([]byte, 15), "A"); err == nil {
 		t.Error("15-byte secret accepted")
 	}
@@ -267,6 +270,7 @@ func artParamDiffs(a, b artParams) int {
 }
 
 func TestArtworkDiffers(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	r := rand.New(rand.NewPCG(1, 2))
 	serial := func() string {
 		return fmt.Sprintf("%s-%06d", []string{"AAA", "VIP", "CREW", "GA"}[r.IntN(4)], r.IntN(1000000))

@@ -23,6 +23,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/templates"
 )
@@ -104,6 +105,7 @@ func makeItems(t testing.TB, n int, r io.Reader, photo func(i int) []byte) ([]It
 }
 
 func TestRenderEveryTemplateScans(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needTool(t, "zbarimg", "zbar-tools")
 	needTool(t, "pdftoppm", "poppler-utils")
 	for _, tpl := range templates.List() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render/typeset"
 	"github.com/laminate/laminate/templates"
@@ -70,6 +71,7 @@ func extracted(t *testing.T, pdf []byte) string {
 // Every script prints on every template, shaped, and its text is found in
 // logical order by pdftotext.
 func TestRenderEveryScript(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needTool(t, "pdftotext", "poppler-utils")
 	keep := os.Getenv("LAMINATE_KEEP_PDF")
 	for _, tc := range scriptCases {
@@ -139,6 +141,7 @@ func TestRenderRefusesUnreadableName(t *testing.T) {
 // (badges) or 1.8 mm (stickers), and larger than the org and the event;
 // no text draws glyph 0 (.notdef, the empty box).
 func TestNameIsLargest(t *testing.T) {
+	racetest.Skip(t) // one goroutine laying out every script on every template
 	needFonts(t, "王한あعשกक")
 	for _, tpl := range templates.List() {
 		if tpl.Front.Name == nil {

@@ -42,6 +42,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/templates"
@@ -505,6 +506,7 @@ func wearFull() bool { return os.Getenv("LAMINATE_WEAR") == "full" }
 // each, and the same at levels L, M and Q and in the numeric form printed
 // before issue 12, for the figures.
 func TestWear(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needTool(t, "zbarimg", "zbar-tools")
 	needTool(t, "pdftoppm", "poppler-utils")
 	type variant struct {

@@ -9,11 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render"
@@ -25,6 +27,7 @@ import (
 // fake camera showing frame (a .y4m file) when it is set.
 func browser(t *testing.T, frame string) context.Context {
 	t.Helper()
+	racetest.Skip(t) // a new browser test is named in the Makefile's NORACE_RUN, or fails under make test
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("LAMINATE_CI") != "" {
@@ -38,23 +41,75 @@ func browser(t *testing.T, frame string) context.Context {
 		}
 		t.Skip("static/vendor/zxing_reader.wasm missing: run make web")
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	if frame == "" {
+		// One Chromium for every test without a camera; each gets its own
+		// tab in its own browser context (fresh storage, as a new profile).
+		sharedBrowser.once.Do(func() { sharedBrowser.start(path) })
+		if sharedBrowser.err != nil {
+			t.Fatalf("starting chromium: %v", sharedBrowser.err)
+		}
+		ctx, cancelC := chromedp.NewContext(sharedBrowser.ctx, chromedp.WithNewBrowserContext())
+		ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a bound against a hung browser, loose enough for a loaded machine
+		t.Cleanup(func() { cancelT(); cancelC() })
+		return ctx
 	}
-	if frame != "" {
-		opts = append(opts, chromedp.Flag("use-fake-ui-for-media-stream", true),
-			chromedp.Flag("use-fake-device-for-media-stream", true),
-			chromedp.Flag("use-file-for-fake-video-capture", frame))
-	}
+	// A fake camera is a flag of the browser process: a browser of its own.
+	opts := append(browserFlags(path, t.TempDir()), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", frame))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a bound against a hung browser, loose enough for a loaded machine
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
+}
+
+func browserFlags(path, profile string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(profile), chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	}
+}
+
+// sharedBrowser is the Chromium of the tests without a camera: starting
+// one per test cost seconds each on a loaded machine. TestMain stops it.
+var sharedBrowser chromium
+
+type chromium struct {
+	once    sync.Once
+	ctx     context.Context // its first tab, which keeps it running
+	err     error
+	profile string
+	stop    func()
+}
+
+func (b *chromium) start(path string) {
+	if b.profile, b.err = os.MkdirTemp("", "laminate-chromium-"); b.err != nil {
+		return
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), browserFlags(path, b.profile)...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	b.ctx, b.stop = ctx, func() { cancelC(); cancelA() }
+	b.err = chromedp.Do(ctx) // starts it
+}
+
+// close stops the shared Chromium, if it was started.
+func (b *chromium) close() {
+	if b.stop != nil {
+		b.stop()
+	}
+	if b.profile != "" {
+		os.RemoveAll(b.profile)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	sharedBrowser.close()
+	os.Exit(code)
 }
 
 // y4m writes a one-frame 640x480 video (which Chromium's fake camera loops)
@@ -147,6 +202,7 @@ func dismiss(ctx context.Context, t *testing.T) {
 }
 
 func TestScanPageKeyboardWedge(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now // the browser works in real time
@@ -201,6 +257,7 @@ func TestScanPageKeyboardWedge(t *testing.T) {
 // at 20 cm, and a defocus of 1 px) is a frame that jsQR, the pages'
 // decoder before issue 12, does not read.
 func TestScanPageCamera(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
 	for _, c := range []struct {
 		name      string
 		px, sigma float64
@@ -254,6 +311,7 @@ func TestScanPageCamera(t *testing.T) {
 }
 
 func TestVerifyPage(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now

@@ -61,7 +61,7 @@ func TestScanZoneCapacity(t *testing.T) {
 		name, zone, dir string
 		tok             int
 		decision        record.Decision
-		code            string
+		code            record.Code
 	}{
 		{"admit/stage-empty", "stage", "in", 0, Admit, "ok"},
 		{"deny/stage-full", "stage", "in", 1, Deny, "zone_full"},

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/laminate/laminate/internal/racetest"
 )
 
 // cspWatch records the page's CSP violations (securitypolicyviolation
@@ -44,6 +46,7 @@ func noCSPViolations(ctx context.Context, t testing.TB) {
 // a 2 in sticker at 2.7 px a module, and a 4x3 badge), clean and blurred
 // by the canvas, to /verify's own decoder, under the page's CSP.
 func TestPageDecoder(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
 	ctx := browser(t, "")
 	if _, err := os.Stat("static/vendor/zxing_reader.wasm"); err != nil {
 		if os.Getenv("LAMINATE_CI") != "" {
@@ -98,6 +101,7 @@ func TestPageDecoder(t *testing.T) {
 // (3 px a module, 1 px out of focus: jsQR reads nothing) and shows the
 // verdict.
 func TestVerifyPageCamera(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now
 	iss := f.issue(t, "Sigur Rós")

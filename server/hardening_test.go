@@ -82,7 +82,7 @@ func TestScanDecisionOrder(t *testing.T) {
 		} else {
 			code, r, body = f.scan(t, auth, p.Token, "north", "stage", st.dir, fmt.Sprintf("o%d", i), now.Add(-st.ago))
 		}
-		if code != 200 || r.Decision != st.decision || r.Code != st.code {
+		if code != 200 || r.Decision != st.decision || string(r.Code) != st.code {
 			t.Fatalf("%s: %d %s, want %s/%s", st.name, code, body, st.decision, st.code)
 		}
 		if r.At.Before(prev) {
@@ -300,7 +300,7 @@ func TestOfflineVerdicts(t *testing.T) {
 	}
 	for id, verdict := range map[string]string{"v-ok": "ok", "v-revoked": "revoked", "v-forged": "forged", "v-revoked-denied": "revoked"} {
 		sc, err := f.st.Scan(context.Background(), id)
-		if err != nil || sc.Verdict != verdict || sc.Source != store.SourceOffline || sc.Decision != map[bool]record.Decision{true: Deny, false: Admit}[id == "v-revoked-denied"] {
+		if err != nil || string(sc.Verdict) != verdict || sc.Source != store.SourceOffline || sc.Decision != map[bool]record.Decision{true: Deny, false: Admit}[id == "v-revoked-denied"] {
 			t.Errorf("scan %s = %+v, %v; want the door's decision and the server's verdict %q", id, sc, err, verdict)
 		}
 	}
@@ -332,7 +332,7 @@ func TestOfflineCodes(t *testing.T) {
 	var up []OfflineScan
 	for i, code := range []string{"ok", "bundle_expired", "made_up_code", strings.Repeat("x", 200), ""} {
 		o := offline(f.token, "north", "out", fmt.Sprintf("k%d", i), Deny, show)
-		o.Code = code
+		o.Code = record.Code(code)
 		up = append(up, o)
 	}
 	rec := f.do(t, "POST", "/v1/scans/offline", offlineBody(t, up...), "Authorization", auth)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -61,7 +62,7 @@ var (
 // metricCode is a door code as a label: one of the fixed set of codes a
 // door may give (verifier.KnownCode), else "other".
 func metricCode(code string) string {
-	if verifier.KnownCode(code) {
+	if verifier.KnownCode(record.Code(code)) {
 		return code
 	}
 	return metricOther

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -123,7 +124,7 @@ func checkLabels(t *testing.T, f *fixture, labels map[string]map[string]bool) {
 		},
 		"laminate_verdicts_total/status":         in(append(slices.Clone(metricStatuses), metricOther)),
 		"laminate_scan_decisions_total/decision": in(append(slices.Clone(metricDecisions), metricOther)),
-		"laminate_scan_decisions_total/code":     func(v string) bool { return v == metricOther || verifier.KnownCode(v) },
+		"laminate_scan_decisions_total/code":     func(v string) bool { return v == metricOther || verifier.KnownCode(record.Code(v)) },
 	}
 	for key, vals := range labels {
 		ok := allowed[key]

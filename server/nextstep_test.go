@@ -51,7 +51,7 @@ func TestScanNextStep(t *testing.T) {
 	for i, c := range cases {
 		f.setNow(c.at)
 		code, r, body := f.scan(t, auth, c.token, "north", c.zone, "in", fmt.Sprint("n", i), c.at)
-		if code != 200 || r.Code != c.code || r.NextStep != c.next {
+		if code != 200 || string(r.Code) != c.code || r.NextStep != c.next {
 			t.Errorf("%s: %d %s, want code %s next step %q", c.name, code, body, c.code, c.next)
 		}
 	}

@@ -26,7 +26,7 @@ const (
 type OfflineScan struct {
 	ScanRequest
 	Decision record.Decision `json:"decision"`           // what the door answered: admit, deny or attention
-	Code     string          `json:"code"`               // its machine code
+	Code     record.Code     `json:"code"`               // its machine code
 	Override string          `json:"override,omitempty"` // a supervisor's reason for admitting past the bundle's freshness limit
 	// Resolution is what the door person chose after "attention": "admit"
 	// (let in) or "deny" (turned away).
@@ -86,7 +86,7 @@ func (o *OfflineScan) check() error {
 	case !o.Decision.Valid():
 		return errors.New(`decision must be "admit", "deny" or "attention"`)
 	case !verifier.KnownCode(o.Code):
-		return fmt.Errorf("unknown code %q", truncate(o.Code, 64))
+		return fmt.Errorf("unknown code %q", truncate(string(o.Code), 64))
 	case o.Resolution != "" && o.Decision != Attention:
 		return errors.New(`resolution is for a scan whose decision was "attention"`)
 	case o.Resolution != "" && o.Resolution != Admit && o.Resolution != Deny:
@@ -189,12 +189,12 @@ func (s *Server) postOfflineScans(c echo.Context) error {
 			resp.Duplicates++
 		} else {
 			resp.Stored++
-			s.m.decisions.WithLabelValues(string(o.Decision), o.Code).Inc()
+			s.m.decisions.WithLabelValues(string(o.Decision), string(o.Code)).Inc()
 		}
 		// Stored now or by an upload that failed part way: look again
 		// either way (finding an alert twice adds nothing).
 		if rec.Admitted() {
-			if rec.Verdict != string(pass.CodeOK) {
+			if rec.Verdict != record.Code(pass.CodeOK) {
 				alerts = append(alerts, admittedInvalid(rec, &vd))
 			}
 			if rec.Serial != "" {
@@ -283,13 +283,13 @@ func (s *Server) overCapacity(ctx context.Context, capped []*record.Scan) ([]rec
 func admittedInvalid(sc *record.Scan, vd *verifier.Verdict) record.Alert {
 	what := sc.Verdict
 	if vd.Status != verifier.StatusValid {
-		what = string(vd.Status)
+		what = record.Code(vd.Status)
 	}
 	who := "a pass"
 	if vd.Pass != nil {
 		who = fmt.Sprintf("%s pass %s", vd.Pass.Shown().Label, sc.Serial)
 	}
-	return record.Alert{Event: sc.Event, Serial: sc.Serial, Kind: record.AlertAdmittedInvalid, Status: what,
+	return record.Alert{Event: sc.Event, Serial: sc.Serial, Kind: record.AlertAdmittedInvalid, Status: string(what),
 		Scans: [2]string{sc.ID, ""}, Gates: [2]string{sc.Gate, ""}, At: sc.At,
 		Reason: fmt.Sprintf("Door %s, offline, let in %s that the server refuses (%s): %s", sc.Gate, who, what, vd.Reason)}
 }

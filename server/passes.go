@@ -42,13 +42,13 @@ type ScanInfo struct {
 	Zone      string          `json:"zone"`
 	Direction string          `json:"direction"`
 	Decision  record.Decision `json:"decision"`
-	Code      string          `json:"code"`
+	Code      record.Code     `json:"code"`
 	At        time.Time       `json:"at"`
 	// Where the scan came from and who sent it (an API token id, never
 	// its secret); the server's own verdict; a person's answer to a CHECK.
 	Source     record.Source   `json:"source"`
 	Credential string          `json:"credential,omitempty"`
-	Verdict    string          `json:"verdict,omitempty"`
+	Verdict    record.Code     `json:"verdict,omitempty"`
 	DeviceAt   time.Time       `json:"device_at,omitzero"` // the device's own time, when the server dated the scan otherwise
 	Resolution *ScanResolution `json:"resolution,omitempty"`
 }

@@ -50,7 +50,7 @@ type ScanRequest struct {
 type ScanResponse struct {
 	ScanID     string          `json:"scan_id"`
 	Decision   record.Decision `json:"decision"`
-	Code       string          `json:"code"`
+	Code       record.Code     `json:"code"`
 	Reason     string          `json:"reason"`
 	NextStep   string          `json:"next_step,omitempty"`
 	Status     string          `json:"status"` // the token's verdict status
@@ -240,7 +240,7 @@ func (s *Server) postScan(c echo.Context) error {
 		first.Replayed = true
 		return c.JSON(http.StatusOK, first)
 	}
-	s.m.decisions.WithLabelValues(string(rec.Decision), rec.Code).Inc()
+	s.m.decisions.WithLabelValues(string(rec.Decision), string(rec.Code)).Inc()
 	defer s.changed(rec.Event)
 	if conflict != nil {
 		// The scan and its answer stand; an alert that cannot be stored

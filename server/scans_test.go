@@ -66,7 +66,7 @@ func TestScans(t *testing.T) {
 	for _, st := range steps {
 		f.setNow(st.at)
 		code, r, body := f.scan(t, auth, st.token, st.gate, st.zone, st.dir, st.id, st.at)
-		if code != 200 || r.Decision != st.decision || r.Code != st.code || r.Replayed != st.replayed || r.Reason == "" {
+		if code != 200 || r.Decision != st.decision || string(r.Code) != st.code || r.Replayed != st.replayed || r.Reason == "" {
 			t.Fatalf("%s: %d %s, want %s/%s replayed=%v", st.name, code, body, st.decision, st.code, st.replayed)
 		}
 		if st.decision != Deny || st.code == "already_inside" || st.code == "possible_clone" {

@@ -178,6 +178,15 @@ type DeviceSeen struct {
 	Queued int
 }
 
+// State is the token as "tokens list" shows it: valid, or revoked with
+// the time.
+func (t *APIToken) State() string {
+	if t.Revoked.IsZero() {
+		return "valid"
+	}
+	return "revoked " + pass.FormatTime(t.Revoked, nil)
+}
+
 // Audit actions of API tokens and keys.
 const (
 	ActionTokenCreate = "token.create"

@@ -16,13 +16,14 @@ const (
 	Attention = record.Attention // a person must look, then let in or turn away
 )
 
-// Door codes, beside the token statuses and the policy's [pass.Code]s.
+// Door codes, beside the token statuses and the policy's [pass.Code]s, as
+// named before they moved to package record.
 const (
-	CodeAlreadyInside   = "already_inside"   // "in" while the pass is inside
-	CodePossibleClone   = "possible_clone"   // admitted at another gate moments ago
-	CodeOfflineConflict = "offline_conflict" // an offline door's report disagrees with this scan
-	CodeUnknownEvent    = "unknown_event"    // a genuine pass of an event this service does not know
-	CodeZoneFull        = "zone_full"        // the zone holds as many passes as its capacity
+	CodeAlreadyInside   = record.CodeAlreadyInside
+	CodePossibleClone   = record.CodePossibleClone
+	CodeOfflineConflict = record.CodeOfflineConflict
+	CodeUnknownEvent    = record.CodeUnknownEvent
+	CodeZoneFull        = record.CodeZoneFull
 )
 
 // DoorScan is a scan to decide: where, which way, and when.
@@ -61,9 +62,9 @@ func TimeScan(at time.Time, last *record.Scan) time.Time {
 //     offline_conflict: a person checks the holder.
 //   - another gate within the window: attention, possible_clone.
 //   - otherwise admit.
-func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) (decision record.Decision, code, reason, next string) {
+func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) (decision record.Decision, code record.Code, reason, next string) {
 	if last == nil {
-		return Admit, string(pass.CodeOK), "", ""
+		return Admit, record.Code(pass.CodeOK), "", ""
 	}
 	since := sc.At.Sub(last.At)
 	otherGate := last.Gate != sc.Gate && since <= window
@@ -80,7 +81,7 @@ func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.
 	case otherGate:
 		return Attention, CodePossibleClone, fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second)), nextCheck
 	}
-	return Admit, string(pass.CodeOK), "", ""
+	return Admit, record.Code(pass.CodeOK), "", ""
 }
 
 // nextCheck is the next step of an "attention": the door person decides.
@@ -90,21 +91,21 @@ const nextCheck = "Compare the holder with the photo ID and the artwork, then le
 // status, a policy code, a door code, or one of the offline door's own
 // ("no_offline_data", "bundle_expired", "clock_wrong"). The set is fixed,
 // so what is counted or stored per code stays bounded.
-func KnownCode(code string) bool {
+func KnownCode(code record.Code) bool {
 	_, ok := knownCodes[code]
 	return ok
 }
 
-var knownCodes = map[string]struct{}{}
+var knownCodes = map[record.Code]struct{}{}
 
 func init() {
-	for _, c := range []string{
-		string(pass.CodeOK), string(pass.CodeWrongEvent), string(pass.CodeUnknownZone), string(pass.CodeNoRule),
-		string(pass.CodeZoneNotAllowed), string(pass.CodeOutsideAccess), string(pass.CodeNotNow),
-		string(StatusExpired), string(StatusNotYetValid), string(StatusRevoked), string(StatusForged),
-		string(StatusUnknownKey), string(StatusMalformed), string(StatusWrongEvent), string(StatusSuperseded), CodeUnknownEvent,
+	for _, c := range []record.Code{
+		record.Code(pass.CodeOK), record.Code(pass.CodeWrongEvent), record.Code(pass.CodeUnknownZone), record.Code(pass.CodeNoRule),
+		record.Code(pass.CodeZoneNotAllowed), record.Code(pass.CodeOutsideAccess), record.Code(pass.CodeNotNow),
+		record.Code(StatusExpired), record.Code(StatusNotYetValid), record.Code(StatusRevoked), record.Code(StatusForged),
+		record.Code(StatusUnknownKey), record.Code(StatusMalformed), record.Code(StatusWrongEvent), record.Code(StatusSuperseded), CodeUnknownEvent,
 		CodeAlreadyInside, CodePossibleClone, CodeOfflineConflict, CodeZoneFull,
-		"no_offline_data", "bundle_expired", "clock_wrong",
+		record.CodeNoOfflineData, record.CodeBundleExpired, record.CodeClockWrong,
 	} {
 		knownCodes[c] = struct{}{}
 	}
@@ -119,7 +120,7 @@ func init() {
 // zone_full, and leaves another attention as it was (its reason names the
 // greater risk). A denial stays. Offline doors cannot count, so they never
 // answer zone_full: the upload raises an over_capacity alert instead.
-func DecideCapacity(c pass.ZoneCapacity, zone string, inside int, decision record.Decision, code, reason, next string) (record.Decision, string, string, string) {
+func DecideCapacity(c pass.ZoneCapacity, zone string, inside int, decision record.Decision, code record.Code, reason, next string) (record.Decision, record.Code, string, string) {
 	if decision == Deny || c.Max <= 0 || inside < c.Max {
 		return decision, code, reason, next
 	}
@@ -146,10 +147,10 @@ const LeavingFormat = "Leaving %s: access there has ended"
 // does the same.
 func Leave(vd *Verdict, zone pass.Zone, direction string) {
 	if direction != record.Out || vd.Allowed == nil || *vd.Allowed || vd.Status != StatusValid ||
-		(vd.Code != string(pass.CodeNotNow) && vd.Code != string(pass.CodeOutsideAccess)) {
+		(vd.Code != record.Code(pass.CodeNotNow) && vd.Code != record.Code(pass.CodeOutsideAccess)) {
 		return
 	}
 	allowed := true
 	vd.Allowed = &allowed
-	vd.Code, vd.Reason, vd.NextStep = string(pass.CodeOK), fmt.Sprintf(LeavingFormat, zone), ""
+	vd.Code, vd.Reason, vd.NextStep = record.Code(pass.CodeOK), fmt.Sprintf(LeavingFormat, zone), ""
 }

@@ -15,9 +15,9 @@ func TestDecideCapacity(t *testing.T) {
 		c        pass.ZoneCapacity
 		inside   int
 		decision record.Decision
-		code     string
+		code     record.Code
 		want     record.Decision
-		wantCode string
+		wantCode record.Code
 	}{
 		{"admit/room-left", hard, 9, Admit, "ok", Admit, "ok"},
 		{"deny/hard-full", hard, 10, Admit, "ok", Deny, CodeZoneFull},

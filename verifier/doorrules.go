@@ -67,7 +67,7 @@ var doorNextSteps = []string{
 	"no_more_access",   // format, zone: pass.NextNoMoreAccessFormat (not_now, no window left)
 	"not_before",       // format, time: pass.NextNotBeforeFormat (not_now, outside_access, not_yet_valid)
 	// The door (DecideScan).
-	CodeAlreadyInside, CodePossibleClone,
+	string(CodeAlreadyInside), string(CodePossibleClone),
 	"check_holder", // an "attention": look, then let in or turn away
 }
 
@@ -109,7 +109,7 @@ func defaultDoorRules() *DoorRules {
 	r.NextSteps["no_more_access"] = pass.NextNoMoreAccessFormat
 	r.NextSteps["not_before"] = pass.NextNotBeforeFormat
 	inside, clone, check := scanNextSteps()
-	r.NextSteps[CodeAlreadyInside], r.NextSteps[CodePossibleClone], r.NextSteps["check_holder"] = inside, clone, check
+	r.NextSteps[string(CodeAlreadyInside)], r.NextSteps[string(CodePossibleClone)], r.NextSteps["check_holder"] = inside, clone, check
 	return r
 }
 
@@ -119,10 +119,10 @@ func defaultDoorRules() *DoorRules {
 func scanNextSteps() (inside, clone, check string) {
 	at := time.Unix(0, 0)
 	last := &record.Scan{Gate: "a", Direction: record.In, At: at, Source: record.Online}
-	ask := func(gate, dir, want string) string {
+	ask := func(gate, dir string, want record.Code) string {
 		_, code, _, next := DecideScan(DoorScan{Gate: gate, Direction: dir, At: at}, last, time.Second, time.UTC)
 		if code != want {
-			panic("verifier: DecideScan answered " + code + ", want " + want)
+			panic("verifier: DecideScan answered " + string(code) + ", want " + string(want))
 		}
 		return next
 	}
@@ -214,6 +214,6 @@ func doorText(s string, max int) bool {
 // DecideScan is [DecideScan] with the bundle's clone window, times in the
 // event's time zone: anti-passback as the service that signed the bundle
 // applies it.
-func (o *Offline) DecideScan(sc DoorScan, last *record.Scan) (decision record.Decision, code, reason, next string) {
+func (o *Offline) DecideScan(sc DoorScan, last *record.Scan) (decision record.Decision, code record.Code, reason, next string) {
 	return DecideScan(sc, last, o.b.Door.CloneWindow(), o.b.Event.Location())
 }

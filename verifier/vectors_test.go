@@ -650,7 +650,7 @@ func makeVectors(t *testing.T) []byte {
 		}
 		v.Doors = append(v.Doors, dv)
 	}
-	if got := v.Doors[0].Steps[1].Want; got.Code != verifier.CodePossibleClone || got.Decision != verifier.Deny {
+	if got := v.Doors[0].Steps[1].Want; got.Code != string(verifier.CodePossibleClone) || got.Decision != verifier.Deny {
 		t.Fatalf("clone sequence step 1 = %+v, want deny possible_clone with a 30 s window", got)
 	}
 
@@ -671,7 +671,7 @@ func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last 
 	vd := off.Verify(token, sc.At)
 	off.Access(&vd, pass.Zone(sc.Zone), sc.At)
 	verifier.Leave(&vd, pass.Zone(sc.Zone), sc.Direction)
-	a := answerVector{Decision: verifier.Deny, Code: vd.Code, Reason: vd.Reason, NextStep: vd.NextStep, Status: string(vd.Status), Phase: string(vd.Phase)}
+	a := answerVector{Decision: verifier.Deny, Code: string(vd.Code), Reason: vd.Reason, NextStep: vd.NextStep, Status: string(vd.Status), Phase: string(vd.Phase)}
 	if p := vd.Pass; p != nil {
 		a.Pass = &passVector{Serial: string(p.Serial), Type: string(p.Type), Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
 	}
@@ -679,7 +679,7 @@ func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last 
 		decision, code, reason, next := off.DecideScan(sc, last)
 		a.Decision = decision
 		if decision != verifier.Admit {
-			a.Code, a.Reason, a.NextStep = code, reason, next
+			a.Code, a.Reason, a.NextStep = string(code), reason, next
 		}
 	}
 	return a

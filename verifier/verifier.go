@@ -135,11 +135,11 @@ type Verdict struct {
 	Photo bool `json:"photo,omitempty"`
 
 	// Set by Access.
-	Zone    pass.Zone  `json:"zone,omitempty"`
-	Allowed *bool      `json:"allowed,omitempty"`
-	Code    string     `json:"code,omitempty"`
-	Reason  string     `json:"reason,omitempty"`
-	Phase   pass.Phase `json:"phase,omitempty"`
+	Zone    pass.Zone   `json:"zone,omitempty"`
+	Allowed *bool       `json:"allowed,omitempty"`
+	Code    record.Code `json:"code,omitempty"`
+	Reason  string      `json:"reason,omitempty"`
+	Phase   pass.Phase  `json:"phase,omitempty"`
 
 	Pass *pass.Pass `json:"-"` // nil unless a key of ours verified the signature
 	Err  error      `json:"-"` // wraps the sentinel of a non-valid status
@@ -348,7 +348,7 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 		}
 	}
 	if vd.Status != StatusValid {
-		vd.Code, vd.Reason = string(vd.Status), vd.Message
+		vd.Code, vd.Reason = record.Code(vd.Status), vd.Message
 		if vd.Status == StatusSuperseded {
 			vd.Reason = SupersededReason
 		}
@@ -363,7 +363,7 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 	}
 	d := ev.Decide(vd.Pass, zone, at)
 	allowed = d.Allowed
-	vd.Code, vd.Reason, vd.Phase, vd.NextStep = string(d.Code), d.Reason, d.Phase, d.NextStep
+	vd.Code, vd.Reason, vd.Phase, vd.NextStep = record.Code(d.Code), d.Reason, d.Phase, d.NextStep
 }
 
 // notCompact explains input that is not a canonical compact JWS: an

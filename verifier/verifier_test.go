@@ -330,7 +330,7 @@ func TestNextSteps(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			vd := f.v.Verify(tt.token, tt.at)
 			f.v.Access(&vd, event, tt.zone, tt.at)
-			if vd.Code != tt.code || vd.NextStep != tt.next {
+			if string(vd.Code) != tt.code || vd.NextStep != tt.next {
 				t.Fatalf("Access() = %s, next step %q; want %s, %q", vd.Code, vd.NextStep, tt.code, tt.next)
 			}
 		})

@@ -86,14 +86,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		}
 		var rows [][]string
 		for _, k := range a.ring.Keys() {
-			state := "verifying"
-			switch {
-			case k.Active:
-				state = "active"
-			case !k.Retired.IsZero():
-				state = "retired " + pass.FormatTime(k.Retired, nil)
-			}
-			rows = append(rows, []string{k.KID, string(k.Alg), pass.FormatTime(k.Created, nil), state})
+			rows = append(rows, []string{k.KID, string(k.Alg), pass.FormatTime(k.Created, nil), k.State()})
 		}
 		a.table([]string{"KID", "ALG", "CREATED", "STATE"}, rows)
 		return nil

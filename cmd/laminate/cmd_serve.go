@@ -230,11 +230,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		}
 		var rows [][]string
 		for _, t := range ts {
-			state := "valid"
-			if !t.Revoked.IsZero() {
-				state = "revoked " + pass.FormatTime(t.Revoked, nil)
-			}
-			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), pass.FormatTime(t.Created, nil), state})
+			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), pass.FormatTime(t.Created, nil), t.State()})
 		}
 		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
 		return nil

@@ -47,6 +47,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/laminate/laminate/internal/racetest"
 )
 
 // soakPlan is the shape of one soak run.
@@ -82,6 +84,7 @@ func soakSettings(t *testing.T) soakPlan {
 }
 
 func TestSoak(t *testing.T) {
+	racetest.Skip(t) // kill -9 cycles test durability, not races; a race-built child made the cycles miss their deadline under load. TestFaultPostgresRestart keeps serve under -race
 	plan := soakSettings(t)
 	t.Run("sqlite", func(t *testing.T) { testSoak(t, "", 1, plan) })
 	t.Run("postgres-two-nodes", func(t *testing.T) { testSoak(t, pgSchemaStore(t), 2, plan) })

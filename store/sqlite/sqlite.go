@@ -263,14 +263,14 @@ var historyTables = []string{"scans"}
 func (s *Store) CheckStartup(ctx context.Context) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
 	if err != nil {
-		return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+		return damaged(ctx, err)
 	}
 	tables := []string{"sqlite_schema"}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			rows.Close()
-			return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+			return damaged(ctx, err)
 		}
 		if !slices.Contains(historyTables, name) {
 			tables = append(tables, name)
@@ -278,7 +278,7 @@ func (s *Store) CheckStartup(ctx context.Context) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+		return damaged(ctx, err)
 	}
 	for _, name := range tables {
 		if err := s.quickCheck(ctx, `"`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
@@ -293,21 +293,21 @@ func (s *Store) CheckStartup(ctx context.Context) error {
 func (s *Store) quickCheck(ctx context.Context, arg string) error {
 	rows, err := s.r.QueryContext(ctx, "PRAGMA quick_check("+arg+")")
 	if err != nil {
-		return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+		return damaged(ctx, err)
 	}
 	defer rows.Close()
 	var problems []string
 	for rows.Next() {
 		var msg string
 		if err := rows.Scan(&msg); err != nil {
-			return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+			return damaged(ctx, err)
 		}
 		if msg != "ok" && len(problems) < 5 {
 			problems = append(problems, msg)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+		return damaged(ctx, err)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("store: %w: %s", ErrDamaged, strings.Join(problems, "; "))
@@ -317,3 +317,13 @@ func (s *Store) quickCheck(ctx context.Context, arg string) error {
 
 // ErrDamaged is returned by [Store.Check] for a database with damaged pages.
 var ErrDamaged = errors.New("database is damaged")
+
+// damaged is a check's failure as [ErrDamaged], unless the check was cut
+// short (ctx cancelled or past its deadline): that says nothing about the
+// file, and "damaged" would send its operator to a backup for nothing.
+func damaged(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("store: database check cut short: %w", context.Cause(ctx))
+	}
+	return fmt.Errorf("store: %w: %v", ErrDamaged, err)
+}

@@ -295,6 +295,21 @@ func TestCheckDamaged(t *testing.T) {
 	}
 }
 
+// A check cut short by its context is not a damaged database: under load a
+// node's start-up check past its deadline was reported "database is
+// damaged", and its hint sends the operator to a backup.
+func TestCheckCutShortIsNotDamage(t *testing.T) {
+	s, _ := openTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, check := range map[string]func(context.Context) error{"Check": s.Check, "CheckStartup": s.CheckStartup} {
+		err := check(ctx)
+		if err == nil || errors.Is(err, ErrDamaged) || !errors.Is(err, context.Canceled) {
+			t.Errorf("%s(cancelled) = %v, want context.Canceled and not ErrDamaged", name, err)
+		}
+	}
+}
+
 // CheckStartup reads the tables every answer depends on, not the scan
 // history (issue 11: start-up must not grow with the scans stored): a
 // damaged page of the scans table or of one of its indexes is left to

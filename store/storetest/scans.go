@@ -22,7 +22,7 @@ var scanAt = time.Date(2026, 11, 20, 19, 0, 0, 0, time.UTC)
 
 // answer returns a decider with a fixed decision that records the last
 // admitted scan it was given.
-func answer(decision record.Decision, code string, got **store.Scan, called *int) store.ScanDecider {
+func answer(decision record.Decision, code record.Code, got **store.Scan, called *int) store.ScanDecider {
 	return func(sc, last *store.Scan) {
 		*called++
 		*got = last
@@ -74,7 +74,7 @@ func testRecordScan(t *testing.T, open opener) {
 			var last *store.Scan
 			calls := 0
 			in := *st.scan
-			rec, dup, err := s.RecordScan(ctx, st.scan, answer(st.decision, "code-"+st.scan.ID, &last, &calls))
+			rec, dup, err := s.RecordScan(ctx, st.scan, answer(st.decision, record.Code("code-"+st.scan.ID), &last, &calls))
 			if err != nil || dup || calls != 1 {
 				t.Fatalf("RecordScan() = dup %v, %v, decider called %d times; want a new record, decided once", dup, err, calls)
 			}
@@ -90,7 +90,7 @@ func testRecordScan(t *testing.T, open opener) {
 				t.Errorf("decider got no last admitted scan, want %s", st.wantLast)
 			}
 			want := in
-			want.Decision, want.Code = st.decision, "code-"+st.scan.ID
+			want.Decision, want.Code = st.decision, record.Code("code-"+st.scan.ID)
 			want.Answer = fmt.Appendf(nil, `{"decision":%q,"code":%q}`, want.Decision, want.Code)
 			if !sameScan(*rec, want) {
 				t.Errorf("RecordScan() = %+v\nwant %+v", *rec, want)
