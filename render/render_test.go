@@ -314,11 +314,14 @@ func BenchmarkWritePDF1000Scripts(b *testing.B) {
 		}
 		for _, photo := range []bool{false, true} {
 			name := tc.script
-			items, _ := testItems(b, 1000)
 			if photo {
-				name, items = name+"/photo", photoItems(b, 1000, 1)
+				name += "/photo"
 			}
 			b.Run(name, func(b *testing.B) {
+				items, _ := testItems(b, 1000)
+				if photo {
+					items = photoItems(b, 1000, 1)
+				}
 				ev := *testEvent
 				ev.Name = tc.event
 				for i := range items {
