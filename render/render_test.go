@@ -318,9 +318,11 @@ func BenchmarkWritePDF1000Scripts(b *testing.B) {
 				name += "/photo"
 			}
 			b.Run(name, func(b *testing.B) {
-				items, _ := testItems(b, 1000)
+				var items []Item
 				if photo {
 					items = photoItems(b, 1000, 1)
+				} else {
+					items, _ = testItems(b, 1000)
 				}
 				ev := *testEvent
 				ev.Name = tc.event
