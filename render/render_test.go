@@ -285,16 +285,7 @@ func TestQRDecodesWithGozxing(t *testing.T) {
 func BenchmarkWritePDF1000(b *testing.B) {
 	tpl, _ := templates.Get("badge-4x3-letter")
 	items, _ := testItems(b, 1000)
-	var size int
-	for b.Loop() {
-		var buf bytes.Buffer
-		if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-			b.Fatal(err)
-		}
-		size = buf.Len()
-	}
-	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+	benchWritePDF(b, tpl, items)
 }
 
 // BenchmarkWritePDF1000Scripts is BenchmarkWritePDF1000 with the names,
@@ -329,18 +320,7 @@ func BenchmarkWritePDF1000Scripts(b *testing.B) {
 				for i := range items {
 					items[i].Pass.Name, items[i].Pass.Org, items[i].Event = tc.name, tc.org, &ev
 				}
-				var size int
-				cpu0 := cpuTime()
-				for b.Loop() {
-					var buf bytes.Buffer
-					if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-						b.Fatal(err)
-					}
-					size = buf.Len()
-				}
-				b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-				b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
-				reportCPU(b, cpu0, len(items))
+				benchWritePDF(b, tpl, items)
 			})
 		}
 	}
