@@ -29,11 +29,10 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
-	"runtime"
 
 	xdraw "golang.org/x/image/draw"
-	"golang.org/x/sync/semaphore"
 
+	"github.com/laminate/laminate/internal/decodemem"
 	"github.com/laminate/laminate/pass"
 )
 
@@ -70,22 +69,6 @@ var (
 	ErrTooSmall = errors.New("photo too small")
 )
 
-// sem lets one decode per CPU run at a time, and mem bounds the memory
-// the decodes in flight may take together: a progressive JPEG keeps its
-// coefficients (up to 12 bytes a pixel at 4:4:4) beside the image, a
-// 16-bit PNG takes 8 bytes a pixel, so a decode is charged 16 bytes a
-// declared pixel against 1 GiB (a 40-megapixel photo: 640 MB, one at a
-// time; a 12-megapixel phone photo: 192 MB, five at a time).
-var (
-	sem = make(chan struct{}, runtime.GOMAXPROCS(0))
-	mem = semaphore.NewWeighted(decodeBudget)
-)
-
-const (
-	decodeBudget  = 1 << 30
-	bytesPerPixel = 16
-)
-
 // Process turns an uploaded image (JPEG or PNG) into the photo Laminate
 // stores: turned upright as its EXIF orientation says, cropped to AspectW:AspectH (centred across, a third of the way
 // down, where a face usually is), scaled down to at most Width x Height,
@@ -113,13 +96,13 @@ func Process(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %dx%d pixels, at least %dx%d after cropping to %d:%d portrait", ErrTooSmall, w, h, MinWidth, MinHeight, AspectW, AspectH)
 	}
 
-	cost := min(int64(w)*int64(h)*bytesPerPixel, decodeBudget)
-	if err := mem.Acquire(context.Background(), cost); err != nil {
+	// Charged by its declared pixels against the budget every image
+	// decode of the process shares (logos too), before it is decoded.
+	release, err := decodemem.Acquire(context.Background(), w, h)
+	if err != nil {
 		return nil, err
 	}
-	defer mem.Release(cost)
-	sem <- struct{}{}
-	defer func() { <-sem }()
+	defer release()
 	var img image.Image
 	switch format {
 	case "jpeg":

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -68,28 +67,6 @@ func renderFile(t testing.TB, items []Item, tpl *templates.Template, dir, name s
 		t.Fatal(err)
 	}
 	return p
-}
-
-func rasterise(t testing.TB, pdf string, dpi int) []image.Image {
-	base := strings.TrimSuffix(pdf, ".pdf")
-	if out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-png", pdf, base).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	pages, _ := filepath.Glob(base + "-*.png")
-	var imgs []image.Image
-	for _, p := range pages {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		imgs = append(imgs, img)
-	}
-	return imgs
 }
 
 // TestRenderBranding: the tour line and the contact are printed as text;
@@ -259,16 +236,7 @@ func BenchmarkWritePDF1000Branded(b *testing.B) {
 				}
 			}
 			items := brandedItems(b, 1000, l)
-			var size int
-			for b.Loop() {
-				var buf bytes.Buffer
-				if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-					b.Fatal(err)
-				}
-				size = buf.Len()
-			}
-			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-			b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+			benchWritePDF(b, tpl, items)
 		})
 	}
 }

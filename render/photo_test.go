@@ -10,9 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/photo"
@@ -178,18 +176,7 @@ func TestRenderPhotoMismatch(t *testing.T) {
 func BenchmarkWritePDF1000Photos(b *testing.B) {
 	tpl := photoTemplate(b)
 	items := photoItems(b, 1000, 1)
-	var size int
-	cpu0 := cpuTime()
-	for b.Loop() {
-		var buf bytes.Buffer
-		if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-			b.Fatal(err)
-		}
-		size = buf.Len()
-	}
-	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
-	reportCPU(b, cpu0, len(items))
+	benchWritePDF(b, tpl, items)
 	var photos int
 	for _, it := range items {
 		photos += len(it.Photo)
@@ -201,28 +188,5 @@ func BenchmarkWritePDF1000Photos(b *testing.B) {
 func BenchmarkWritePDF1000NoPhotos(b *testing.B) {
 	tpl := photoTemplate(b)
 	items, _ := testItems(b, 1000)
-	var size int
-	cpu0 := cpuTime()
-	for b.Loop() {
-		var buf bytes.Buffer
-		if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-			b.Fatal(err)
-		}
-		size = buf.Len()
-	}
-	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
-	reportCPU(b, cpu0, len(items))
-}
-
-// cpuTime is the CPU time this process has used: on a machine shared with
-// other work, CPU per pass is a steadier figure than passes per second.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, since time.Duration, passes int) {
-	b.ReportMetric(float64(cpuTime()-since)/1e6/float64(passes*b.N), "cpu-ms/pass")
+	benchWritePDF(b, tpl, items)
 }

@@ -287,20 +287,16 @@ func TestQRDecodesWithGozxing(t *testing.T) {
 func BenchmarkWritePDF1000(b *testing.B) {
 	tpl, _ := templates.Get("badge-4x3-letter")
 	items, _ := testItems(b, 1000)
-	var size int
-	for b.Loop() {
-		var buf bytes.Buffer
-		if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-			b.Fatal(err)
-		}
-		size = buf.Len()
-	}
-	b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-	b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
+	benchWritePDF(b, tpl, items)
 }
 
 // BenchmarkWritePDF1000Scripts is BenchmarkWritePDF1000 with the names,
-// orgs and event names of scriptCases in one script each.
+// orgs and event names of scriptCases in one script each, without and
+// with a holder photo on every pass: the per-script figures of issue 12
+// (passes/s; CPU per pass, steadier on a shared machine; PDF bytes per
+// pass).
+//
+//	go test ./render -run '^$' -bench BenchmarkWritePDF1000Scripts -benchtime 2x
 func BenchmarkWritePDF1000Scripts(b *testing.B) {
 	tpl, _ := templates.Get("badge-4x3-letter")
 	for _, tc := range scriptCases {
@@ -309,24 +305,26 @@ func BenchmarkWritePDF1000Scripts(b *testing.B) {
 		default:
 			continue
 		}
-		b.Run(tc.script, func(b *testing.B) {
-			items, _ := testItems(b, 1000)
-			ev := *testEvent
-			ev.Name = tc.event
-			for i := range items {
-				items[i].Pass.Name, items[i].Pass.Org, items[i].Event = tc.name, tc.org, &ev
+		for _, photo := range []bool{false, true} {
+			name := tc.script
+			if photo {
+				name += "/photo"
 			}
-			var size int
-			for b.Loop() {
-				var buf bytes.Buffer
-				if err := WritePDF(&buf, items, Options{Template: tpl, ArtworkSecret: testSecret}); err != nil {
-					b.Fatal(err)
+			b.Run(name, func(b *testing.B) {
+				var items []Item
+				if photo {
+					items = photoItems(b, 1000, 1)
+				} else {
+					items, _ = testItems(b, 1000)
 				}
-				size = buf.Len()
-			}
-			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "passes/s")
-			b.ReportMetric(float64(size)/float64(len(items)), "B/pass")
-		})
+				ev := *testEvent
+				ev.Name = tc.event
+				for i := range items {
+					items[i].Pass.Name, items[i].Pass.Org, items[i].Event = tc.name, tc.org, &ev
+				}
+				benchWritePDF(b, tpl, items)
+			})
+		}
 	}
 }
 

@@ -462,22 +462,8 @@ func sheetCases(t *testing.T, tpl *templates.Template, items []Item) []wearCase 
 	if err := os.WriteFile(pdfPath, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("pdftoppm", "-r", fmt.Sprint(wearDPI), "-gray", "-png", pdfPath, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	pages, _ := filepath.Glob(filepath.Join(dir, "page-*.png"))
-	slices.Sort(pages)
 	var imgs []*image.Gray
-	for _, p := range pages {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, img := range rasterise(t, pdfPath, int(wearDPI), "-gray") {
 		imgs = append(imgs, toGray(img))
 	}
 	if len(imgs) != (len(items)+tpl.PerPage()-1)/tpl.PerPage() {

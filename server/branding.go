@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/internal/decodemem"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/render/logo"
@@ -128,7 +129,10 @@ func (s *Server) putLogo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	stored, err := logo.Sanitize(data)
+	stored, err := logo.SanitizeContext(c.Request().Context(), data)
+	if errors.Is(err, decodemem.ErrBusy) { // the shared decode budget: the client left while it waited
+		return apiError(http.StatusServiceUnavailable, "busy", err.Error())
+	}
 	if err != nil {
 		status := http.StatusBadRequest
 		if len(data) > logo.MaxInput {

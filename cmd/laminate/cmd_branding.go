@@ -29,11 +29,17 @@ func brandingFlags(fs *flagSet) *brandFlags {
 	}
 }
 
-// printable is the check of the event's texts against --fonts and the
+// check runs fn, a check of event id's texts against --fonts and the
 // system fonts: text no font prints is refused now, not at the first print.
-func (f *brandFlags) printable() (render.Printable, error) {
+func (f *brandFlags) check(id string, fn func(render.Printable) error) error {
 	lib, err := fontLibrary(*f.fonts)
-	return render.Printable{Fonts: lib}, err
+	if err == nil {
+		err = fn(render.Printable{Fonts: lib})
+	}
+	if err != nil {
+		return fmt.Errorf("event %s: %w", id, err)
+	}
+	return nil
 }
 
 // apply returns old changed by the flags that were given (every flag for
@@ -87,12 +93,8 @@ func eventUpdate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	if err != nil {
 		return err
 	}
-	pr, err := bf.printable()
-	if err == nil {
-		err = pr.CheckBranding(e.Branding, b)
-	}
-	if err != nil {
-		return fmt.Errorf("event %s: %w", e.ID, err)
+	if err := bf.check(e.ID, func(p render.Printable) error { return p.CheckBranding(e.Branding, b) }); err != nil {
+		return err
 	}
 	if _, err := a.st.SetBranding(ctx, e.ID, b, a.actor()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

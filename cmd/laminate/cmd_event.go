@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/render"
 	"github.com/laminate/laminate/render/logo"
 	"github.com/laminate/laminate/store"
 )
@@ -171,12 +172,8 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 		return err
 	}
 	e.Branding = b
-	pr, err := bf.printable()
-	if err == nil {
-		err = pr.CheckEvent(e)
-	}
-	if err != nil {
-		return fmt.Errorf("event %s: %w", e.ID, err)
+	if err := bf.check(e.ID, func(p render.Printable) error { return p.CheckEvent(e) }); err != nil {
+		return err
 	}
 	if err := a.open(ctx); err != nil {
 		return err

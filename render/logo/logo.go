@@ -11,7 +11,11 @@
 //     dimensions are read from the header ([image.DecodeConfig]) and
 //     refused above [MaxSide] pixels a side or [MaxArea] pixels before any
 //     pixel is decoded, so a small file declaring 60,000 x 60,000 pixels (a
-//     decompression bomb) costs nothing.
+//     decompression bomb) costs nothing. A decode within the caps is then
+//     charged by its declared pixels against the memory budget that every
+//     image decode of the process shares (internal/decodemem, with the
+//     holder photos), so many uploads at once wait rather than take the
+//     memory of a node.
 //   - Rasters are decoded to pixels, scaled to at most [StoredSide] pixels
 //     on the long side, and encoded again (PNG when the image has
 //     transparency, else JPEG): EXIF, GPS, ICC profiles, text chunks and
@@ -35,6 +39,7 @@ package logo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -42,6 +47,8 @@ import (
 	"image/png"
 
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/laminate/laminate/internal/decodemem"
 )
 
 // Caps on what a logo may be.
@@ -90,18 +97,23 @@ func errorf(format string, args ...any) error {
 
 // Sanitize checks a logo file and returns the bytes to store (see the
 // package documentation). Errors wrap [ErrLogo] and say what to do.
-func Sanitize(data []byte) ([]byte, error) {
+func Sanitize(data []byte) ([]byte, error) { return SanitizeContext(context.Background(), data) }
+
+// SanitizeContext is [Sanitize] that stops waiting for the shared decode
+// budget when ctx ends (a request gone), with an error wrapping
+// decodemem.ErrBusy.
+func SanitizeContext(ctx context.Context, data []byte) ([]byte, error) {
 	if len(data) > MaxInput {
 		return nil, errorf("%d KiB, more than %d KiB: export a smaller file (a logo needs at most %d pixels across)",
 			(len(data)+1023)>>10, MaxInput>>10, StoredSide)
 	}
 	switch sniff(data) {
 	case PNG, JPEG:
-		img, err := decodeRaster(data)
+		img, err := decodeRaster(ctx, data)
 		if err != nil {
 			return nil, err
 		}
-		return encodeRaster(scale(img))
+		return encodeRaster(img)
 	case SVG:
 		s, err := parseSVG(data)
 		if err != nil {
@@ -174,8 +186,9 @@ func rasterConfig(data []byte) (image.Config, error) {
 	return cfg, nil
 }
 
-// decodeRaster decodes a PNG or JPEG after checking its declared size.
-func decodeRaster(data []byte) (image.Image, error) {
+// decodeRaster decodes a PNG or JPEG after checking its declared size, and
+// scales it down (scale) while its decode is still charged to the budget.
+func decodeRaster(ctx context.Context, data []byte) (*image.NRGBA, error) {
 	cfg, err := rasterConfig(data)
 	if err != nil {
 		return nil, err
@@ -184,6 +197,11 @@ func decodeRaster(data []byte) (image.Image, error) {
 		return nil, errorf("image declares %d x %d pixels, more than %d a side or %d megapixels: export it at most %d pixels across",
 			cfg.Width, cfg.Height, MaxSide, MaxArea>>20, StoredSide)
 	}
+	release, err := decodemem.Acquire(ctx, cfg.Width, cfg.Height)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var img image.Image
 	if sniff(data) == PNG {
 		img, err = png.Decode(bytes.NewReader(data))
@@ -193,7 +211,7 @@ func decodeRaster(data []byte) (image.Image, error) {
 	if err != nil {
 		return nil, errorf("cannot decode the image (%v): export the logo again", err)
 	}
-	return img, nil
+	return scale(img), nil
 }
 
 // scale fits img in StoredSide x StoredSide, as NRGBA.

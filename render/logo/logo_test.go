@@ -2,6 +2,7 @@ package logo
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -11,6 +12,8 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+
+	"github.com/laminate/laminate/internal/decodemem"
 )
 
 // pngOf returns a w x h PNG, half red and half transparent when alpha.
@@ -61,6 +64,54 @@ func pngBomb(w, h uint32) []byte {
 	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
 	chunk("IEND", nil)
 	return b.Bytes()
+}
+
+// jpegBomb is a baseline JPEG header (SOI, JFIF, SOF0) declaring w x h
+// pixels of three components, and no pixels.
+func jpegBomb(w, h uint16) []byte {
+	b := []byte{0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xff, 0xc0, 0, 17, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 3, 1, 0x22, 0, 2, 0x11, 0, 3, 0x11, 0}
+	return append(b, 0xff, 0xd9)
+}
+
+// TestSanitizeDecodeBudget: a raster within the caps is charged by the
+// pixels its header declares, against the decode budget that photos share,
+// before anything is decoded; one beyond the caps is refused first and
+// charged nothing. The headers declare huge images and carry no pixels.
+func TestSanitizeDecodeBudget(t *testing.T) {
+	// An ended context: with no room, a call is refused at once.
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	whole, err := decodemem.Acquire(context.Background(), 8192, 8192) // all of it (1 GiB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		busy bool
+		want string
+	}{
+		{"png-16mp-waits-for-the-budget", pngBomb(4096, 4096), true, ""},
+		{"jpeg-16mp-waits-for-the-budget", jpegBomb(4096, 4096), true, ""},
+		{"png-bomb-refused-before-charging", pngBomb(60000, 60000), false, "image declares 60000 x 60000 pixels"},
+		{"jpeg-bomb-refused-before-charging", jpegBomb(65000, 65000), false, "image declares 65000 x 65000 pixels"},
+		{"jpeg-area-refused-before-charging", jpegBomb(8000, 8000), false, "image declares 8000 x 8000 pixels"},
+	} {
+		_, err := SanitizeContext(ended, tc.data)
+		if got := errors.Is(err, decodemem.ErrBusy); got != tc.busy || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: SanitizeContext with the budget spent = %v, want busy %v %q", tc.name, err, tc.busy, tc.want)
+		}
+	}
+	whole()
+	// With room, the same header is decoded, and found to hold no pixels.
+	for _, data := range [][]byte{pngBomb(4096, 4096), jpegBomb(4096, 4096)} {
+		if _, err := SanitizeContext(ended, data); err == nil || errors.Is(err, decodemem.ErrBusy) || !strings.Contains(err.Error(), "cannot decode the image") {
+			t.Errorf("SanitizeContext with room = %v, want it decoded and refused", err)
+		}
+	}
+	if _, err := SanitizeContext(ended, pngOf(t, 300, 120, true)); err != nil {
+		t.Errorf("SanitizeContext(a logo) = %v", err)
+	}
 }
 
 func jpegOf(t testing.TB, w, h int) []byte {
