@@ -86,6 +86,11 @@ const (
 	Out = "out"
 )
 
+// CodeZoneFull is the code of a scan "in" answered because its zone held
+// as many passes as its capacity (verifier.DecideCapacity). The store
+// reads it to enqueue the zone.full webhook in the scan's transaction.
+const CodeZoneFull = "zone_full"
+
 // Source says who decided a scan.
 type Source string
 

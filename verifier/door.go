@@ -18,11 +18,11 @@ const (
 
 // Door codes, beside the token statuses and the policy's [pass.Code]s.
 const (
-	CodeAlreadyInside   = "already_inside"   // "in" while the pass is inside
-	CodePossibleClone   = "possible_clone"   // admitted at another gate moments ago
-	CodeOfflineConflict = "offline_conflict" // an offline door's report disagrees with this scan
-	CodeUnknownEvent    = "unknown_event"    // a genuine pass of an event this service does not know
-	CodeZoneFull        = "zone_full"        // the zone holds as many passes as its capacity
+	CodeAlreadyInside   = "already_inside"    // "in" while the pass is inside
+	CodePossibleClone   = "possible_clone"    // admitted at another gate moments ago
+	CodeOfflineConflict = "offline_conflict"  // an offline door's report disagrees with this scan
+	CodeUnknownEvent    = "unknown_event"     // a genuine pass of an event this service does not know
+	CodeZoneFull        = record.CodeZoneFull // the zone holds as many passes as its capacity
 )
 
 // DoorScan is a scan to decide: where, which way, and when.
