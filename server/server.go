@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/laminate/laminate/devices"
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
@@ -439,6 +440,7 @@ func (s *Server) Sync(ctx context.Context) {
 		changes = n.Changes(ctx)
 	}
 	lastKeys := time.Now()
+	var lastOffline time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -454,6 +456,15 @@ func (s *Server) Sync(ctx context.Context) {
 		}
 		if err := s.seen.flush(ctx, s.cfg.Store, time.Now(), false); err != nil && ctx.Err() == nil {
 			s.log.Warn("recording door devices' reports failed", "err", err)
+		}
+		if time.Since(lastOffline) > devices.CheckOfflineEvery {
+			// Door devices gone quiet: device.offline, once per silence
+			// (its ID names the device and when it was last seen, so every
+			// node enqueues the same event).
+			lastOffline = time.Now()
+			if _, err := devices.NotifyOffline(ctx, s.cfg.Store, s.seen.pending(), s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("device.offline check failed", "err", err)
+			}
 		}
 		if time.Since(lastKeys) > reloadKeysDur {
 			lastKeys = time.Now()

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
 )
 
@@ -174,4 +177,58 @@ func TrimError(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:500], "")
+}
+
+// ReissuedWebhook is the pass.reissued event of a reissue: r is the old
+// pass's supersession as the store wrote it (Seq, Event, At,
+// SupersededBy and By set). It names the two serials, never a token.
+// Its ID is the old serial's: a pass is reissued once.
+func ReissuedWebhook(r *record.Revocation, reason pass.ReissueReason) WebhookEvent {
+	return WebhookEvent{
+		ID: "msg_reissue_" + string(r.Serial), Type: WebhookPassReissued, At: r.At,
+		Data: map[string]any{"event": r.Event, "old_serial": r.Serial, "new_serial": r.SupersededBy,
+			"reason": reason, "at": r.At.UTC(), "by": r.By},
+	}
+}
+
+// ZoneFullWebhook is the zone.full event of a zone found full by a scan
+// "in" at at. since is the time of the latest entry into the zone (the
+// newest zone_inside row): the zone has been full since then, and every
+// scan refused before someone leaves and another enters finds the same
+// since, so the ID, derived from event, zone and since, enqueues one
+// event per full episode, also across nodes.
+func ZoneFullWebhook(event, zone string, inside, capacity int, since, at time.Time) WebhookEvent {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", event, zone, since.UTC().UnixNano()))
+	return WebhookEvent{
+		ID: "msg_zonefull_" + hex.EncodeToString(h[:16]), Type: WebhookZoneFull, At: at,
+		Data: map[string]any{"event": event, "zone": zone, "inside": inside, "capacity": capacity,
+			"full_since": since.UTC(), "at": at.UTC()},
+	}
+}
+
+// ZoneFullAfter tells a store, after the decider answered scan sc with
+// inside passes in its zone, whether to enqueue zone.full: sc is a new
+// scan "in" answered zone_full, and the event ev gives the zone a
+// capacity (returned).
+func ZoneFullAfter(sc *record.Scan, ev *pass.Event) (capacity int, ok bool) {
+	if sc.Direction != record.In || sc.Code != record.CodeZoneFull || ev == nil {
+		return 0, false
+	}
+	c, ok := ev.EffectivePolicy().CapacityOf(pass.Zone(sc.Zone))
+	if !ok || c.Max <= 0 {
+		return 0, false
+	}
+	return c.Max, true
+}
+
+// DeviceOfflineWebhook is the device.offline event of door device d (its
+// scanner token t) last seen at d.At. Its ID names the token and that
+// time, so every node that notices the same silence enqueues one event,
+// and a device that comes back and goes quiet again makes a new one.
+func DeviceOfflineWebhook(t *APIToken, d DeviceSeen) WebhookEvent {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d", t.ID, d.At.UTC().UnixNano()))
+	return WebhookEvent{
+		ID: "msg_deviceoffline_" + hex.EncodeToString(h[:16]), Type: WebhookDeviceOffline,
+		Data: map[string]any{"device": t.ID, "name": t.Name, "event": t.Event, "gate": t.Gate, "last_seen": d.At.UTC()},
+	}
 }

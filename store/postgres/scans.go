@@ -152,6 +152,11 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 		if err != nil {
 			return dbErr(err, "recording scan")
 		}
+		if count {
+			if err := s.zoneFull(ctx, tx, &out, inside); err != nil {
+				return err
+			}
+		}
 		if out.Admitted() {
 			return refreshInside(ctx, tx, out.Serial)
 		}
@@ -161,6 +166,37 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 		return nil, false, err
 	}
 	return &out, dup, nil
+}
+
+// zoneFull enqueues the zone.full webhook when the decider answered the
+// new scan sc zone_full, in the scan's transaction, under the zone's
+// lock: once per full episode, named by the time of the latest entry into
+// the zone ([store.ZoneFullWebhook]).
+func (s *Store) zoneFull(ctx context.Context, tx pgx.Tx, sc *record.Scan, inside int) error {
+	if sc.Code != record.CodeZoneFull {
+		return nil
+	}
+	ev, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1`, sc.Event))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return dbErr(err, "event %s", sc.Event)
+	}
+	capacity, ok := store.ZoneFullAfter(sc, ev)
+	if !ok {
+		return nil
+	}
+	var since *time.Time
+	if err := tx.QueryRow(ctx, `SELECT max(at) FROM zone_inside WHERE event = $1 AND zone = $2`, sc.Event, sc.Zone).Scan(&since); err != nil {
+		return dbErr(err, "zone %s", sc.Zone)
+	}
+	var t time.Time
+	if since != nil {
+		t = *since
+	}
+	_, err = s.enqueueWebhook(ctx, tx, store.ZoneFullWebhook(sc.Event, sc.Zone, inside, capacity, t, sc.At))
+	return err
 }
 
 // ResolveScan implements [store.Store]. It takes the pass's scan lock, so

@@ -47,6 +47,10 @@ func (s *Store) Reissue(ctx context.Context, next store.Issued, r *store.Revocat
 		if err != nil {
 			return fmt.Errorf("store: reissue of %s: %w", r.Serial, err)
 		}
+		if _, err := s.enqueueWebhook(ctx, tx, store.ReissuedWebhook(&store.Revocation{Seq: seq, Serial: r.Serial, Event: event,
+			By: r.By, At: at, SupersededBy: next.Serial}, reason)); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, now, r.By, store.ActionPassReissue, string(r.Serial),
 			store.ReissueDetail(event, next.Serial, reason, r.Note, seq))
 	})

@@ -101,6 +101,11 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 			return fmt.Errorf("store: recording scan: %w", err)
 		}
 		out.Seq, _ = res.LastInsertId()
+		if count {
+			if err := s.zoneFull(ctx, tx, &out, inside); err != nil {
+				return err
+			}
+		}
 		if out.Admitted() {
 			return refreshInside(ctx, tx, out.Serial)
 		}
@@ -110,6 +115,37 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 		return nil, false, err
 	}
 	return &out, dup, nil
+}
+
+// zoneFull enqueues the zone.full webhook when the decider answered the
+// new scan sc zone_full, in the scan's transaction: once per full episode,
+// named by the time of the latest entry into the zone
+// ([store.ZoneFullWebhook]).
+func (s *Store) zoneFull(ctx context.Context, tx *sql.Tx, sc *record.Scan, inside int) error {
+	if sc.Code != record.CodeZoneFull {
+		return nil
+	}
+	ev, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, sc.Event))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: event %s: %w", sc.Event, err)
+	}
+	capacity, ok := store.ZoneFullAfter(sc, ev)
+	if !ok {
+		return nil
+	}
+	var last sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT max(at) FROM zone_inside WHERE event = ? AND zone = ?`, sc.Event, sc.Zone).Scan(&last); err != nil {
+		return fmt.Errorf("store: zone %s: %w", sc.Zone, err)
+	}
+	since, err := parseTS(last.String)
+	if err != nil {
+		return fmt.Errorf("store: zone %s: %w", sc.Zone, err)
+	}
+	_, err = s.enqueueWebhook(ctx, tx, store.ZoneFullWebhook(sc.Event, sc.Zone, inside, capacity, since, sc.At))
+	return err
 }
 
 // refreshInside keeps the zone_inside row of a pass in step with its last

@@ -84,6 +84,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"WebhookEnqueue", testWebhookEnqueue},
 		{"WebhookOutbox", testWebhookOutbox},
 		{"WebhookClaimConcurrent", testWebhookClaimConcurrent},
+		{"WebhookReissued", testWebhookReissued},
+		{"WebhookZoneFull", testWebhookZoneFull},
 		{"Export", testExport},
 	}
 	for _, tt := range tests {
