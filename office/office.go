@@ -153,6 +153,13 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	g.POST("/users/:username/disable", o.disableUser, admin)
 	g.POST("/users/:username/enable", o.enableUser, admin)
 	g.POST("/users/:username/reset-password", o.resetPassword, admin)
+	passes := o.requireUser(staff.RoleIssuer, staff.RolePrinter)
+	issuer := o.requireUser(staff.RoleIssuer)
+	g.GET("/passes", o.passesPage, passes)
+	g.GET("/passes/:serial", o.passPage, passes)
+	g.GET("/passes/:serial/photo", o.passPhoto, passes)
+	g.POST("/passes/:serial/revoke", o.revokePass, issuer)
+	g.POST("/passes/:serial/reissue", o.reissuePass, issuer)
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return httpkit.NewError(http.StatusNotFound, "not_found", "There is no such page in the office.")
 	})
