@@ -31,13 +31,16 @@ import (
 var cheap = staff.Params{Memory: 64, Time: 1, Threads: 1}
 
 // host is the httpkit.Host of the tests: a store and nothing else.
-type host struct{ st store.Store }
+type host struct {
+	st store.Store
+	sg *signer.Signer // nil: the node cannot sign
+}
 
 func (h host) Require(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 }
 func (h host) Event(ctx context.Context, id string) (*pass.Event, error) { return h.st.Event(ctx, id) }
-func (h host) Signer() *signer.Signer                                    { return nil }
+func (h host) Signer() *signer.Signer                                    { return h.sg }
 func (h host) Store() store.Store                                        { return h.st }
 
 // clock is a settable clock.
@@ -74,7 +77,7 @@ func newEnv(t testing.TB, cfg Config, tlsServer bool) *env {
 	cfg.Now, cfg.Params = clk.Now, cheap
 	o := New(cfg)
 	e := echo.New()
-	o.Mount(e, host{st})
+	o.Mount(e, host{st: st})
 	var srv *httptest.Server
 	if tlsServer {
 		srv = httptest.NewTLSServer(e)

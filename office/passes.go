@@ -252,13 +252,12 @@ func (o *Office) revokePass(c echo.Context) error {
 	r := &store.Revocation{Serial: p.Serial, Category: cat, Note: f.Values["revoke_note"], By: u.Actor(), At: o.cfg.Now()}
 	err = o.st.Revoke(ctx, r)
 	if errors.Is(err, store.ErrAlreadyRevoked) {
-		f.fail("reason", "This pass is already revoked or replaced: nothing changed.")
-		return o.renderPass(c, http.StatusConflict, p, f, nil)
+		return httpkit.NewError(http.StatusConflict, "already_revoked", "Pass "+p.Serial.String()+" is already revoked or replaced: nothing changed.")
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+string(p.Serial)+"?m=revoked")
+	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+p.Serial.String()+"?m=revoked")
 }
 
 // reissuePass is POST /office/passes/:serial/reissue: a new pass for the
@@ -290,6 +289,9 @@ func (o *Office) reissuePass(c echo.Context) error {
 	}
 	out, err := issue.Reissue(ctx, sg, o.st, rr, issue.Options{})
 	var re *issue.ReissueError
+	if errors.As(err, &re) && (re.Code == issue.ReissueRevoked || re.Code == issue.ReissueSuperseded || re.Code == issue.ReissueNotFound) {
+		return httpkit.NewError(http.StatusConflict, re.Code, message(errors.New("nothing issued: "+re.Message)))
+	}
 	if errors.As(err, &re) {
 		field := "reason"
 		if re.Code == issue.ReissueBadRequest && strings.Contains(re.Message, "name") {
@@ -298,14 +300,10 @@ func (o *Office) reissuePass(c echo.Context) error {
 			field = "note"
 		}
 		f.fail(field, message(errors.New(re.Message)))
-		status := http.StatusUnprocessableEntity
-		if re.Code == issue.ReissueRevoked || re.Code == issue.ReissueSuperseded {
-			status = http.StatusConflict
-		}
-		return o.renderPass(c, status, p, nil, f)
+		return o.renderPass(c, http.StatusUnprocessableEntity, p, nil, f)
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+string(out.New.Serial)+"?m=reissued")
+	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+out.New.Serial.String()+"?m=reissued")
 }
