@@ -34,7 +34,7 @@ func (e *env) withPasses() []store.Issued {
 	sg := signer.New(js, key.KID, "lam")
 	sg.Now = e.clk.Now
 	e.o.host = host{st: e.st, sg: sg}
-	start := time.Date(2026, 12, 5, 20, 0, 0, 0, time.FixedZone("", 3600))
+	start := e.clk.Now().Add(72 * time.Hour).Truncate(time.Hour).In(time.FixedZone("", 3600))
 	storetest.MustCreate(e.t, e.st, storetest.NewEvent(e.t, "ber", start), storetest.NewEvent(e.t, "par", start))
 	ber, _ := e.st.Event(ctx, "ber")
 	par, _ := e.st.Event(ctx, "par")
