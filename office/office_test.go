@@ -32,9 +32,18 @@ var cheap = staff.Params{Memory: 64, Time: 1, Threads: 1}
 
 // host is the httpkit.Host of the tests: a store and nothing else.
 type host struct {
-	st store.Store
-	sg *signer.Signer // nil: the node cannot sign
+	st   store.Store
+	sg   *signer.Signer      // nil: the node cannot sign
+	revs *[]store.Revocation // what the office handed over (httpkit.Revoker); nil: not kept
+	tc   signer.TextChecker
 }
+
+func (h host) Revoked(rs ...store.Revocation) {
+	if h.revs != nil {
+		*h.revs = append(*h.revs, rs...)
+	}
+}
+func (h host) Printable() signer.TextChecker { return h.tc }
 
 func (h host) Require(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
@@ -56,11 +65,12 @@ func newClock(t time.Time) *clock    { return &clock{now: t} }
 
 // env is an office on a fresh SQLite store, served over HTTP.
 type env struct {
-	t   testing.TB
-	st  *sqlite.Store
-	clk *clock
-	srv *httptest.Server
-	o   *Office
+	t    testing.TB
+	st   *sqlite.Store
+	clk  *clock
+	srv  *httptest.Server
+	o    *Office
+	revs []store.Revocation // handed to the host (httpkit.Revoker)
 }
 
 var t0 = time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)

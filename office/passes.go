@@ -257,6 +257,9 @@ func (o *Office) revokePass(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if rv, ok := o.host.(httpkit.Revoker); ok {
+		rv.Revoked(*r) // this node honours it at once; others at their next sync
+	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+p.Serial.String()+"?m=revoked")
 }
 
@@ -287,7 +290,11 @@ func (o *Office) reissuePass(c echo.Context) error {
 	if sg == nil {
 		return httpkit.NewError(http.StatusServiceUnavailable, "no_signer", "This server cannot sign passes (it has no signing key). Reissue on the node that issues.")
 	}
-	out, err := issue.Reissue(ctx, sg, o.st, rr, issue.Options{})
+	var opt issue.Options
+	if tc, ok := o.host.(httpkit.TextChecker); ok {
+		opt.Printable = tc.Printable()
+	}
+	out, err := issue.Reissue(ctx, sg, o.st, rr, opt)
 	var re *issue.ReissueError
 	if errors.As(err, &re) && (re.Code == issue.ReissueRevoked || re.Code == issue.ReissueSuperseded || re.Code == issue.ReissueNotFound) {
 		return httpkit.NewError(http.StatusConflict, re.Code, message(errors.New("nothing issued: "+re.Message)))
@@ -304,6 +311,9 @@ func (o *Office) reissuePass(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if rv, ok := o.host.(httpkit.Revoker); ok {
+		rv.Revoked(out.Revocation)
 	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+out.New.Serial.String()+"?m=reissued")
 }

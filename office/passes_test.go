@@ -2,6 +2,7 @@ package office
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,7 +34,7 @@ func (e *env) withPasses() []store.Issued {
 	}
 	sg := signer.New(js, key.KID, "lam")
 	sg.Now = e.clk.Now
-	e.o.host = host{st: e.st, sg: sg}
+	e.o.host = host{st: e.st, sg: sg, revs: &e.revs, tc: noSnowmen{}}
 	start := e.clk.Now().Add(72 * time.Hour).Truncate(time.Hour).In(time.FixedZone("", 3600))
 	storetest.MustCreate(e.t, e.st, storetest.NewEvent(e.t, "ber", start), storetest.NewEvent(e.t, "par", start))
 	ber, _ := e.st.Event(ctx, "ber")
@@ -49,6 +50,16 @@ func (e *env) withPasses() []store.Issued {
 		e.t.Fatal(err)
 	}
 	return out
+}
+
+// noSnowmen is a font that cannot print a snowman.
+type noSnowmen struct{}
+
+func (noSnowmen) CheckPrintable(field, s string) error {
+	if strings.ContainsRune(s, '☃') {
+		return fmt.Errorf("%s: the font of this event cannot print ☃; use other characters", field)
+	}
+	return nil
 }
 
 func TestPassesSearch(t *testing.T) {
@@ -155,6 +166,9 @@ func TestPassRevoke(t *testing.T) {
 	if err != nil || r.Category != pass.RevokeStolen || r.Note != "bag taken at load-in" || r.By != "user:alice (Alice Example)" {
 		t.Fatalf("Revocation() = %+v, %v", r, err)
 	}
+	if len(e.revs) != 1 || e.revs[0].Serial != jo.Serial {
+		t.Errorf("the node's revocation list was given %+v, want the revocation of %s", e.revs, jo.Serial)
+	}
 	page := b.get(a.location)
 	wantStatus(t, "revoked page", page, http.StatusOK, "Pass revoked", "Revoked (stolen)", "bag taken at load-in", "pass.revoke", "user:alice (Alice Example)")
 	if strings.Contains(page.body, "Revoke pass") {
@@ -180,6 +194,7 @@ func TestPassReissue(t *testing.T) {
 	wantStatus(t, "name change without name", b.post(path+"/reissue", url.Values{"reason": {"name_change"}}, "auto"), http.StatusUnprocessableEntity, `id="e-name"`, "Enter the new name.")
 	wantStatus(t, "new photo", b.post(path+"/reissue", url.Values{"reason": {"new_photo"}}, "auto"), http.StatusUnprocessableEntity, "laminate reissue --photo")
 	wantStatus(t, "bad name", b.post(path+"/reissue", url.Values{"reason": {"name_change"}, "name": {"Jo\x00"}}, "auto"), http.StatusUnprocessableEntity, `id="e-name"`)
+	wantStatus(t, "unprintable name", b.post(path+"/reissue", url.Values{"reason": {"name_change"}, "name": {"Jo ☃"}}, "auto"), http.StatusUnprocessableEntity, `id="e-name"`, "cannot print ☃")
 	if r, err := e.st.Revocation(ctx, jo.Serial); err == nil {
 		t.Fatalf("a refused reissue superseded the pass: %+v", r)
 	}
@@ -189,6 +204,9 @@ func TestPassReissue(t *testing.T) {
 	r, err := e.st.Revocation(ctx, jo.Serial)
 	if err != nil || !r.Superseded() || r.By != "user:alice (Alice Example)" {
 		t.Fatalf("Revocation(old) = %+v, %v", r, err)
+	}
+	if len(e.revs) != 1 || e.revs[0].Serial != jo.Serial || !e.revs[0].Superseded() {
+		t.Errorf("the node's revocation list was given %+v, want the supersession of %s", e.revs, jo.Serial)
 	}
 	if a.location != "/office/passes/"+r.SupersededBy.String()+"?m=reissued" {
 		t.Fatalf("reissue redirects to %q, want the new pass %s", a.location, r.SupersededBy)
