@@ -158,6 +158,7 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	g.GET("/passes", o.passesPage, passes)
 	g.GET("/passes/:serial", o.passPage, passes)
 	g.GET("/passes/:serial/photo", o.passPhoto, passes)
+	g.GET("/passes/:serial/pdf", o.passPDF, passes)
 	g.POST("/passes/:serial/revoke", o.revokePass, issuer)
 	g.POST("/passes/:serial/reissue", o.reissuePass, issuer)
 	g.RouteNotFound("/*", func(c echo.Context) error {

@@ -104,6 +104,7 @@ type passView struct {
 	Prints     []record.Print
 	LastPrint  *record.Print
 	HasPhoto   bool
+	CanPrint   bool // the host prints (httpkit.PassPrinter)
 	MayChange  bool // issuer or admin: revoke and reissue
 	Revoke     *form
 	Reissue    *form
@@ -202,6 +203,7 @@ func (o *Office) renderPass(c echo.Context, status int, p *store.Issued, revoke,
 		p.ValidFrom = p.ValidFrom.In(loc)
 	}
 	v.HasPhoto = p.Photo != ""
+	_, v.CanPrint = o.host.(httpkit.PassPrinter)
 	return o.page(c, status, "pass.html", p.Name+" · "+p.Serial.String(), v)
 }
 
@@ -226,6 +228,21 @@ func (o *Office) passPhoto(c echo.Context) error {
 		return httpkit.NewError(http.StatusConflict, "photo_mismatch", "The stored photo of pass "+p.Serial.String()+" does not match the signed pass: it is not shown.")
 	}
 	return c.Blob(http.StatusOK, "image/jpeg", b)
+}
+
+// passPDF is GET /office/passes/:serial/pdf: the pass printed by the
+// host (httpkit.PassPrinter) as GET /v1/passes/{serial}/pdf, logged as a
+// print under the person's name.
+func (o *Office) passPDF(c echo.Context) error {
+	p, err := o.passOf(c)
+	if err != nil {
+		return err
+	}
+	pp, ok := o.host.(httpkit.PassPrinter)
+	if !ok {
+		return httpkit.NewError(http.StatusNotFound, "cannot_print", "This server does not print passes. Use laminate print.")
+	}
+	return pp.ServePassPDF(c, p)
 }
 
 // revokePass is POST /office/passes/:serial/revoke: a reason category and

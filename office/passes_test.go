@@ -114,8 +114,13 @@ func TestPassesSearch(t *testing.T) {
 	if strings.Contains(page.body, "Revoke pass") || strings.Contains(page.body, ">Reissue<") {
 		t.Error("a printer is shown the revoke or reissue form")
 	}
+	wantStatus(t, "printer PDF", p.get("/office/passes/"+jo.Serial.String()+"/pdf"), http.StatusOK, "%PDF- "+jo.Serial.String())
+	if !strings.Contains(page.body, `href="/office/passes/`+jo.Serial.String()+`/pdf"`) {
+		t.Error("the pass page has no PDF link")
+	}
 	s := e.browser()
 	s.mustSignIn("sam")
+	wantStatus(t, "scanner PDF", s.get("/office/passes/"+jo.Serial.String()+"/pdf"), http.StatusForbidden)
 	wantStatus(t, "scanner", s.get("/office/passes?event=ber"), http.StatusForbidden, "issuer")
 	if strings.Contains(s.get("/office/").body, `href="/office/passes"`) {
 		t.Error("the nav offers Passes to a scanner")
@@ -126,6 +131,7 @@ func TestPassesSearch(t *testing.T) {
 	l.mustSignIn("lim")
 	wantStatus(t, "limited: own event by default", l.get("/office/passes"), http.StatusOK, "Max Moe")
 	wantStatus(t, "limited: other event", l.get("/office/passes?event=ber"), http.StatusForbidden, "limited to event par: it cannot see or act for event ber")
+	wantStatus(t, "limited: other event's PDF", l.get("/office/passes/"+jo.Serial.String()+"/pdf"), http.StatusForbidden, "limited to event par")
 	wantStatus(t, "limited: other event's pass", l.get("/office/passes/"+jo.Serial.String()), http.StatusForbidden, "limited to event par")
 	wantStatus(t, "limited: other event's revoke", l.post("/office/passes/"+jo.Serial.String()+"/revoke", url.Values{"reason": {"lost"}}, l.csrf), http.StatusForbidden, "limited to event par")
 	if _, err := e.st.Revocation(context.Background(), jo.Serial); err == nil {

@@ -32,6 +32,7 @@ func (s *Server) Store() store.Store { return s.cfg.Store }
 var (
 	_ httpkit.Revoker     = (*Server)(nil)
 	_ httpkit.TextChecker = (*Server)(nil)
+	_ httpkit.PassPrinter = (*Server)(nil)
 )
 
 // Revoked adds revocations a surface made (committed) to this node's

@@ -87,7 +87,15 @@ func TestOfficeRevokeReachesDoors(t *testing.T) {
 		t.Fatalf("sign in: %d\n%s", code, body)
 	}
 	path := "/office/passes/" + f.iss.Serial.String()
-	do(http.MethodGet, path, nil)
+	if code, body := do(http.MethodGet, path+"/pdf", nil); code != http.StatusOK || !strings.HasPrefix(body, "%PDF-") {
+		t.Fatalf("GET %s/pdf: %d %.200q", path, code, body)
+	}
+	if prints, err := f.st.Prints(context.Background(), f.iss.Serial); err != nil || len(prints) != 1 || prints[0].Actor != "user:ida (Ida)" {
+		t.Fatalf("Prints() = %+v, %v: want one print by user:ida (Ida)", prints, err)
+	}
+	if code, body := do(http.MethodGet, path, nil); code != http.StatusOK || !strings.Contains(body, "1 time, last") {
+		t.Fatalf("pass page after a print: %d\n%s", code, body)
+	}
 	if _, ok := f.revs.Revoked(f.iss.Serial); ok {
 		t.Fatal("revoked before the test revoked it")
 	}

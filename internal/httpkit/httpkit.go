@@ -155,6 +155,15 @@ type TextChecker interface {
 	Printable() signer.TextChecker
 }
 
+// PassPrinter is implemented by a [Host] that renders passes (server):
+// ServePassPDF answers c with pass p printed as GET
+// /v1/passes/{serial}/pdf prints it (the default template, a revoked pass
+// refused), logged as a print by [CallerOf](c). The caller has checked
+// the person's event limits.
+type PassPrinter interface {
+	ServePassPDF(c echo.Context, p *store.Issued) error
+}
+
 // Surface is an HTTP surface of its own package. server.routes calls
 // Mount once, after its own routes; Mount registers the surface's routes
 // on e, each with the middleware that authenticates it.
