@@ -224,6 +224,8 @@ var notices = map[string]string{
 	"enabled":       "Account enabled.",
 	"reset":         "Password reset: the account's sessions have ended.",
 	"password":      "Your password is changed; your other sessions have ended.",
+	"revoked":       "Pass revoked: doors turn it away from their next sync.",
+	"reissued":      "New pass issued: the old one is superseded. Print this one for the holder.",
 }
 
 func (o *Office) signInPage(c echo.Context) error {

@@ -31,13 +31,30 @@ import (
 var cheap = staff.Params{Memory: 64, Time: 1, Threads: 1}
 
 // host is the httpkit.Host of the tests: a store and nothing else.
-type host struct{ st store.Store }
+type host struct {
+	st   store.Store
+	sg   *signer.Signer      // nil: the node cannot sign
+	revs *[]store.Revocation // what the office handed over (httpkit.Revoker); nil: not kept
+	tc   signer.TextChecker
+}
+
+func (h host) Revoked(rs ...store.Revocation) {
+	if h.revs != nil {
+		*h.revs = append(*h.revs, rs...)
+	}
+}
+func (h host) Printable() signer.TextChecker { return h.tc }
+
+// ServePassPDF stands in for server's printing (httpkit.PassPrinter).
+func (h host) ServePassPDF(c echo.Context, p *store.Issued) error {
+	return c.Blob(http.StatusOK, "application/pdf", []byte("%PDF- "+p.Serial.String()))
+}
 
 func (h host) Require(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 }
 func (h host) Event(ctx context.Context, id string) (*pass.Event, error) { return h.st.Event(ctx, id) }
-func (h host) Signer() *signer.Signer                                    { return nil }
+func (h host) Signer() *signer.Signer                                    { return h.sg }
 func (h host) Store() store.Store                                        { return h.st }
 
 // clock is a settable clock.
@@ -53,11 +70,12 @@ func newClock(t time.Time) *clock    { return &clock{now: t} }
 
 // env is an office on a fresh SQLite store, served over HTTP.
 type env struct {
-	t   testing.TB
-	st  *sqlite.Store
-	clk *clock
-	srv *httptest.Server
-	o   *Office
+	t    testing.TB
+	st   *sqlite.Store
+	clk  *clock
+	srv  *httptest.Server
+	o    *Office
+	revs []store.Revocation // handed to the host (httpkit.Revoker)
 }
 
 var t0 = time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC)
@@ -74,7 +92,7 @@ func newEnv(t testing.TB, cfg Config, tlsServer bool) *env {
 	cfg.Now, cfg.Params = clk.Now, cheap
 	o := New(cfg)
 	e := echo.New()
-	o.Mount(e, host{st})
+	o.Mount(e, host{st: st})
 	var srv *httptest.Server
 	if tlsServer {
 		srv = httptest.NewTLSServer(e)

@@ -27,6 +27,8 @@ func BenchmarkPageWeight(b *testing.B) {
 	for i := range 49 {
 		e.user(fmt.Sprintf("crew%02d", i), staff.RolePrinter, "tour27-01")
 	}
+	ps := storetest.NewPasses(b, "tour27-01", 50, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
+	storetest.MustInsert(b, e.st, ps)
 	br := e.browser()
 	br.mustSignIn("admin")
 	gz := func(p []byte) int {
@@ -52,7 +54,8 @@ func BenchmarkPageWeight(b *testing.B) {
 		}
 		static += buf.Len()
 	}
-	pages := []string{"/office/sign-in", "/office/", "/office/events/tour27-01", "/office/users", "/office/users/crew01", "/office/account"}
+	pages := []string{"/office/sign-in", "/office/", "/office/events/tour27-01", "/office/users", "/office/users/crew01", "/office/account",
+		"/office/passes?event=tour27-01", "/office/passes/" + ps[0].Serial.String()}
 	var heaviest int
 	for range b.N {
 		for _, p := range pages {

@@ -163,6 +163,11 @@ func (s *Server) getPDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.printOne(c, p, job)
+}
+
+// printOne prints one pass that is not revoked.
+func (s *Server) printOne(c echo.Context, p *store.Issued, job printing.Job) error {
 	ctx := c.Request().Context()
 	if _, err := s.cfg.Store.Revocation(ctx, p.Serial); err == nil {
 		return apiError(http.StatusConflict, "revoked", "pass "+p.Serial.String()+" is revoked: it is not printed")
@@ -174,6 +179,16 @@ func (s *Server) getPDF(c echo.Context) error {
 		return err
 	}
 	return s.print(c, ev, []store.Issued{*p}, job, "pass-"+string(p.Serial))
+}
+
+// ServePassPDF prints one pass for a surface (httpkit.PassPrinter): the
+// default template, as GET /v1/passes/{serial}/pdf with no parameters.
+func (s *Server) ServePassPDF(c echo.Context, p *store.Issued) error {
+	job, err := s.printJob("", "", 0, false)
+	if err != nil {
+		return err
+	}
+	return s.printOne(c, p, job)
 }
 
 // postPrint prints a selection of one event's passes: POST /v1/print.

@@ -28,6 +28,20 @@ func (s *Server) Signer() *signer.Signer { return s.signer.Load() }
 // Store is the node's store.
 func (s *Server) Store() store.Store { return s.cfg.Store }
 
+// The server keeps the in-memory revocation list and the fonts.
+var (
+	_ httpkit.Revoker     = (*Server)(nil)
+	_ httpkit.TextChecker = (*Server)(nil)
+	_ httpkit.PassPrinter = (*Server)(nil)
+)
+
+// Revoked adds revocations a surface made (committed) to this node's
+// in-memory list, as the API's revoke and reissue do.
+func (s *Server) Revoked(rs ...store.Revocation) { s.cfg.Revocations.Add(rs...) }
+
+// Printable checks that text can be printed with the server's fonts.
+func (s *Server) Printable() signer.TextChecker { return s.printable() }
+
 // mountSurfaces mounts every surface of Config.Surfaces, from routes.
 func (s *Server) mountSurfaces() {
 	for _, sf := range s.cfg.Surfaces {

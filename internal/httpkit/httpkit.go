@@ -140,6 +140,30 @@ type Host interface {
 	Store() store.Store
 }
 
+// Revoker is implemented by a [Host] that keeps an in-memory revocation
+// list (server): a surface that revokes a pass, or supersedes one, hands
+// the revocation over after the store's commit, so this node's doors turn
+// the pass away at once rather than at the next sync.
+type Revoker interface {
+	Revoked(rs ...store.Revocation)
+}
+
+// TextChecker is implemented by a [Host] that can tell whether a name or
+// an organisation can be printed with its fonts (server), so a surface
+// refuses, as the API does, a pass that would print as boxes.
+type TextChecker interface {
+	Printable() signer.TextChecker
+}
+
+// PassPrinter is implemented by a [Host] that renders passes (server):
+// ServePassPDF answers c with pass p printed as GET
+// /v1/passes/{serial}/pdf prints it (the default template, a revoked pass
+// refused), logged as a print by [CallerOf](c). The caller has checked
+// the person's event limits.
+type PassPrinter interface {
+	ServePassPDF(c echo.Context, p *store.Issued) error
+}
+
 // Surface is an HTTP surface of its own package. server.routes calls
 // Mount once, after its own routes; Mount registers the surface's routes
 // on e, each with the middleware that authenticates it.
