@@ -101,6 +101,9 @@ type navItem struct {
 // nav is the header's links: every page a person may open.
 func nav(u *User, current string) []navItem {
 	items := []navItem{{Href: Prefix + "/", Label: "Home"}}
+	if u.Has(staff.RoleIssuer, staff.RolePrinter) {
+		items = append(items, navItem{Href: Prefix + "/print", Label: "Print"}, navItem{Href: Prefix + "/desk", Label: "Desk"})
+	}
 	if u.Has(staff.RoleAdmin) {
 		items = append(items, navItem{Href: Prefix + "/users", Label: "Users"})
 	}

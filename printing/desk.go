@@ -54,20 +54,20 @@ func refuse(err error) error {
 	return err
 }
 
-// Templates lists the shipped templates: name, description, and whether
-// it has a ZPL label size.
-func (d Desk) Templates() []TemplateInfo {
-	var out []TemplateInfo
+// Templates names the shipped templates.
+func (d Desk) Templates() []string {
+	var out []string
 	for _, t := range templates.List() {
-		out = append(out, TemplateInfo{Name: t.Name, Description: t.Description, ZPL: zpl.Supported(t) == nil})
+		out = append(out, t.Name)
 	}
 	return out
 }
 
-// TemplateInfo is a shipped template as a page lists it.
-type TemplateInfo struct {
-	Name, Description string
-	ZPL               bool // has a label size a thermal printer takes
+// ZPLTemplate reports whether the shipped template name has a label size
+// a thermal printer takes.
+func (d Desk) ZPLTemplate(name string) bool {
+	t, err := templates.Get(name)
+	return err == nil && zpl.Supported(t) == nil
 }
 
 // job checks a shipped template, a format and a resolution.
