@@ -81,7 +81,7 @@ func TestOfficeDeskBrowser(t *testing.T) {
 			if got := js[string](ctx, t, `document.querySelector("main .notice").textContent`); !strings.Contains(got, p.Name+" ("+p.Serial.String()+"): collected at") || !strings.Contains(got, "by user:pat (Pat Example)") {
 				t.Errorf("after Mark collected the notice is %q", got)
 			}
-			if got := js[string](ctx, t, `document.querySelector(".hit").textContent`); !strings.Contains(got, "printed 1×") || !strings.Contains(got, "Already printed: already printed 1 time") {
+			if got := js[string](ctx, t, `document.querySelector(".hit").textContent`); !strings.Contains(got, "printed 1×") || !strings.Contains(got, "Reprint: already printed 1 time") {
 				t.Errorf("the hit after printing and collecting says %q", got)
 			}
 			check(ctx, t, axe, w+"-desk-collected")
