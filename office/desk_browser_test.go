@@ -33,6 +33,8 @@ func TestOfficeDeskBrowser(t *testing.T) {
 	storetest.MustCreate(t, e.st, ev)
 	ps := storetest.NewPasses(t, "ber-2027", 3, start.Add(-72*time.Hour))
 	ps[0].Name, ps[1].Name = "Mara Kowalski", "Jonas Weber"
+	ps[2].Name = "Ines Duarte"
+	withPhoto(t, &ps[2]) // not printed here: the tests' tokens sign no photo
 	storetest.MustInsert(t, e.st, ps)
 	e.user("pat", staff.RolePrinter)
 	for i, size := range [][2]int64{{1280, 800}, {390, 844}} {
@@ -85,6 +87,13 @@ func TestOfficeDeskBrowser(t *testing.T) {
 				t.Errorf("the hit after printing and collecting says %q", got)
 			}
 			check(ctx, t, axe, w+"-desk-collected")
+
+			// A holder with a photo.
+			goTo(ctx, t, "/office/desk", "Accreditation desk", chromedp.Navigate(e.srv.URL+"/office/desk?event=ber-2027&q=ines"))
+			if !js[bool](ctx, t, `new Promise((res) => { const i = document.querySelector(".hit img.thumb"); if (!i) return res(false); if (i.complete) return res(i.naturalWidth > 0); i.onload = () => res(true); i.onerror = () => res(false); })`) {
+				t.Error("the photo thumbnail did not load")
+			}
+			check(ctx, t, axe, w+"-desk-photo")
 
 			goTo(ctx, t, "/office/print", "Print passes", chromedp.Navigate(e.srv.URL+"/office/print?event=ber-2027&mode=all&template=badge-4x3-letter&format=pdf"))
 			ok := js[bool](ctx, t, `new Promise((res) => { const i = document.querySelector(".preview img"); if (!i) return res(false); if (i.complete) return res(i.naturalWidth > 0); i.onload = () => res(true); i.onerror = () => res(false); })`)

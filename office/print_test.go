@@ -1,7 +1,11 @@
 package office
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +32,7 @@ func printEnv(t *testing.T) (*env, []store.Issued) {
 	start := time.Date(2026, 12, 2, 20, 0, 0, 0, cet)
 	storetest.MustCreate(t, e.st, storetest.NewEvent(t, "ev1", start), storetest.NewEvent(t, "ev2", start))
 	ps := storetest.NewPasses(t, "ev1", 4, start.Add(-48*time.Hour))
+	withPhoto(t, &ps[3]) // revoked: never printed (the tests' tokens sign no photo)
 	storetest.MustInsert(t, e.st, ps)
 	storetest.MustInsert(t, e.st, storetest.NewPasses(t, "ev2", 1, start.Add(-48*time.Hour)))
 	if err := e.st.Revoke(ctx, &store.Revocation{Serial: ps[3].Serial, Category: pass.RevokeLost, By: "t"}); err != nil {
@@ -148,6 +153,12 @@ func TestDeskCollectedTwice(t *testing.T) {
 	b.mustSignIn("dora")
 	res := b.get("/office/desk?event=ev1&q=holder+1")
 	wantStatus(t, "search", res, http.StatusOK, "1 pass found", "Holder 1", "Print badge", "Mark collected")
+	wantStatus(t, "search revoked", b.get("/office/desk?event=ev1&q=holder+3"), http.StatusOK, `alt="Photo of Holder 3"`, "Do not hand this pass out")
+	ph := b.get("/office/desk/photo?event=ev1&serial=" + string(ps[3].Serial))
+	if ph.status != http.StatusOK || ph.header.Get("Content-Type") != "image/jpeg" || !bytes.Equal([]byte(ph.body), ps[3].PhotoJPEG) {
+		t.Fatalf("photo = %d %s", ph.status, ph.header.Get("Content-Type"))
+	}
+	wantStatus(t, "no photo", b.get("/office/desk/photo?event=ev1&serial="+string(ps[2].Serial)), http.StatusNotFound, "has no photo")
 
 	// Print that one badge: a PDF, logged.
 	d := b.post("/office/desk/print", url.Values{"event": {"ev1"}, "serial": {string(ps[1].Serial)}, "template": {"badge-4x3-letter"}}, "auto")
@@ -173,4 +184,25 @@ func TestDeskCollectedTwice(t *testing.T) {
 		"was already collected at Wed 2 Dec 2026 19:00 &#43;01:00 by user:dora (Dora Example)")
 	// A revoked pass is not handed out.
 	wantStatus(t, "collect revoked", b.post("/office/desk/collected", url.Values{"event": {"ev1"}, "serial": {string(ps[3].Serial)}}, "auto"), http.StatusConflict, "do not hand it out")
+}
+
+// withPhoto gives p a small JPEG photo that its pass signs.
+func withPhoto(t testing.TB, p *store.Issued) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 240, 300))
+	for y := 0; y < 300; y++ {
+		for x := 0; x < 240; x++ {
+			c := color.RGBA{0x6b, 0x8f, 0xb5, 0xff}
+			if (x-120)*(x-120)+(y-120)*(y-120) < 60*60 || y > 210 && (x-120)*(x-120) < (y-150)*(y-150) {
+				c = color.RGBA{0xe8, 0xc4, 0xa0, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.PhotoJPEG = buf.Bytes()
+	p.Photo = pass.PhotoHash(p.PhotoJPEG)
 }
