@@ -40,6 +40,11 @@ type Printer interface {
 // DefaultTemplate is the template chosen when none is.
 const DefaultTemplate = "badge-4x3-letter"
 
+// maxWarnings is how many reprint warnings the print page lists (the
+// rest are counted): the page stays light when a whole event is printed
+// again.
+const maxWarnings = 50
+
 // maxListed is how many passes the print page lists with a checkbox.
 const maxListed = 500
 
@@ -186,12 +191,13 @@ type printView struct {
 	Choice    printChoice
 	Form      *form
 	Rows      []printRow
-	More      int // passes not listed
-	Chosen    int // passes the choice selects; 0 before a choice
-	Warnings  []string
-	Preview   string // the preview image's address; "" for none
-	NoPreview string // why there is no preview
-	Problem   string // why nothing can be printed
+	More      int      // passes not listed
+	Chosen    int      // passes the choice selects; 0 before a choice
+	Warnings  []string // at most maxWarnings
+	Reprints  int      // passes printed before, all of them
+	Preview   string   // the preview image's address; "" for none
+	NoPreview string   // why there is no preview
+	Problem   string   // why nothing can be printed
 }
 
 // printPage is GET /office/print?event=ID[&mode=…&template=…&format=…&serial=…]:
@@ -245,6 +251,9 @@ func (o *Office) renderPrint(c echo.Context, ev *pass.Event, ch printChoice, f *
 			v.Chosen = len(sel)
 			for i := range sel {
 				if w := status[sel[i].Serial].ReprintWarning(ev.Location(), now); w != "" {
+					if v.Reprints++; v.Reprints > maxWarnings {
+						continue
+					}
 					v.Warnings = append(v.Warnings, "Pass "+sel[i].Serial.String()+" ("+sel[i].Name+"): "+w+".")
 				}
 			}
@@ -294,7 +303,8 @@ func (o *Office) sendPrint(c echo.Context, ev *pass.Event, sel []store.Issued, c
 	}
 	h := c.Response().Header()
 	for i, w := range warnings {
-		if i == 50 {
+		if i == maxWarnings {
+			h.Add("Laminate-Warning", strconv.Itoa(len(warnings)-i)+" more passes were printed before")
 			break
 		}
 		h.Add("Laminate-Warning", asciiOnly(w))
