@@ -74,6 +74,9 @@ type Config struct {
 	// address and per username, attempts a minute (burst the same).
 	// Defaults 10 and 6.
 	AddressRate, AccountRate float64
+	// Printer draws and logs the print page's and the desk's documents
+	// (printing.Desk); nil: those pages answer 501.
+	Printer Printer
 }
 
 // Office is the surface.
@@ -161,6 +164,14 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	g.GET("/passes/:serial/pdf", o.passPDF, passes)
 	g.POST("/passes/:serial/revoke", o.revokePass, issuer)
 	g.POST("/passes/:serial/reissue", o.reissuePass, issuer)
+	printer := o.requireUser(staff.RoleIssuer, staff.RolePrinter)
+	g.GET("/print", o.printPage, printer)
+	g.POST("/print", o.download, printer)
+	g.GET("/print/preview", o.preview, printer)
+	g.GET("/desk", o.deskPage, printer)
+	g.GET("/desk/photo", o.deskPhoto, printer)
+	g.POST("/desk/print", o.deskPrint, printer)
+	g.POST("/desk/collected", o.deskCollected, printer)
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return httpkit.NewError(http.StatusNotFound, "not_found", "There is no such page in the office.")
 	})

@@ -102,7 +102,7 @@ type navItem struct {
 func nav(u *User, current string) []navItem {
 	items := []navItem{{Href: Prefix + "/", Label: "Home"}}
 	if u.Has(staff.RoleIssuer, staff.RolePrinter) {
-		items = append(items, navItem{Href: Prefix + "/passes", Label: "Passes"})
+		items = append(items, navItem{Href: Prefix + "/passes", Label: "Passes"}, navItem{Href: Prefix + "/print", Label: "Print"}, navItem{Href: Prefix + "/desk", Label: "Desk"})
 	}
 	if u.Has(staff.RoleAdmin) {
 		items = append(items, navItem{Href: Prefix + "/users", Label: "Users"})

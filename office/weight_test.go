@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/printing"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store/storetest"
 )
@@ -23,6 +24,9 @@ func BenchmarkPageWeight(b *testing.B) {
 	for i := range 20 { // a busy tour: twenty events, fifty accounts
 		storetest.MustCreate(b, e.st, storetest.NewEvent(b, fmt.Sprintf("tour27-%02d", i), time.Date(2027, 3, 5+i, 20, 0, 0, 0, time.UTC)))
 	}
+	e.o.cfg.Printer = printing.Desk{Store: e.st}
+	// The print page lists up to maxListed passes: give the event more.
+	storetest.MustInsert(b, e.st, storetest.NewPasses(b, "tour27-01", 600, time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)))
 	e.user("admin", staff.RoleAdmin)
 	for i := range 49 {
 		e.user(fmt.Sprintf("crew%02d", i), staff.RolePrinter, "tour27-01")
@@ -55,7 +59,8 @@ func BenchmarkPageWeight(b *testing.B) {
 		static += buf.Len()
 	}
 	pages := []string{"/office/sign-in", "/office/", "/office/events/tour27-01", "/office/users", "/office/users/crew01", "/office/account",
-		"/office/passes?event=tour27-01", "/office/passes/" + ps[0].Serial.String()}
+		"/office/passes?event=tour27-01", "/office/passes/" + ps[0].Serial.String(),
+		"/office/print?event=tour27-01", "/office/print?event=tour27-01&mode=all", "/office/desk?event=tour27-01&q=holder"}
 	var heaviest int
 	for range b.N {
 		for _, p := range pages {

@@ -19,6 +19,7 @@ import (
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/office"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/printing"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -104,7 +105,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
 		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer,
-		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies}), webhooks.API{}, exportapi.API{Logger: log}}}
+		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies,
+			Printer: printing.Desk{Store: a.st, ArtworkSecret: secret, Fonts: fonts}}), webhooks.API{}, exportapi.API{Logger: log}}}
 	dash := dashboard.New(dashboard.Config{Logger: log})
 	cfg.Surfaces = append(cfg.Surfaces, dash)
 	srv := server.New(cfg)
