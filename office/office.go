@@ -71,9 +71,11 @@ type Config struct {
 	// they are always.
 	SecureCookies bool
 	// AddressRate and AccountRate limit sign-in attempts: per client
-	// address and per username, attempts a minute (burst the same).
-	// Defaults 10 and 6.
-	AddressRate, AccountRate float64
+	// address (IPv6 /64) and per username from one address, attempts a
+	// minute (burst the same). Defaults 10 and 6. GlobalRate limits every
+	// sign-in attempt on this node, whatever its address (default 30), so
+	// a flood from many addresses cannot keep the password hashing busy.
+	AddressRate, AccountRate, GlobalRate float64
 }
 
 // Office is the surface.
@@ -86,6 +88,7 @@ type Office struct {
 
 	accounts             *accounts.Service // made by Mount, over the host's store
 	byAddress, byAccount *limiter
+	global               *limiter // one key: every sign-in on this node
 }
 
 var _ httpkit.Surface = (*Office)(nil)
@@ -113,9 +116,13 @@ func New(cfg Config) *Office {
 	if cfg.AccountRate == 0 {
 		cfg.AccountRate = 6
 	}
+	if cfg.GlobalRate == 0 {
+		cfg.GlobalRate = 30
+	}
 	return &Office{
 		cfg: cfg, log: cfg.Logger, pages: mustParsePages(),
 		byAddress: newLimiter(cfg.AddressRate), byAccount: newLimiter(cfg.AccountRate),
+		global: newLimiter(cfg.GlobalRate),
 	}
 }
 
@@ -181,6 +188,8 @@ func (o *Office) errors(next echo.HandlerFunc) echo.HandlerFunc {
 		var ee *echo.HTTPError
 		switch {
 		case errors.As(err, &he):
+		case errors.Is(err, accounts.ErrBusy):
+			he = &httpkit.Error{Status: http.StatusServiceUnavailable, Code: "busy", Message: busyMessage, Err: err}
 		case errors.Is(err, store.ErrUnavailable):
 			he = &httpkit.Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable", Message: "The database is not reachable right now. Try again in a moment.", Err: err}
 		case errors.As(err, &ee):

@@ -105,6 +105,7 @@ type browser struct {
 	e    *env
 	c    *http.Client
 	csrf string // of the last page fetched
+	addr string // the client address it claims (X-Real-IP); "" for none
 }
 
 func (e *env) browser() *browser {
@@ -125,6 +126,9 @@ type answer struct {
 
 func (b *browser) do(req *http.Request) answer {
 	b.e.t.Helper()
+	if b.addr != "" {
+		req.Header.Set("X-Real-IP", b.addr)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)
@@ -275,14 +279,33 @@ func TestLockout(t *testing.T) {
 	for i := 1; i < 5; i++ {
 		wantStatus(t, "failure", b.signIn("alice", "wrong password!"), http.StatusUnauthorized, "Wrong username or password.")
 	}
-	const locked = "This account is locked after too many wrong passwords. Try again after 18:15 UTC on 2 December"
+	const locked = "Too many wrong passwords for this username from your address. Try again after 18:15 UTC on 2 December"
 	wantStatus(t, "fifth failure", b.signIn("alice", "wrong password!"), http.StatusUnauthorized, locked)
 	wantStatus(t, "good password while locked", b.signIn("alice", goodPassword), http.StatusUnauthorized, locked)
 	e.clk.Add(15 * time.Minute)
 	b.mustSignIn("alice")
-	if a, _ := e.st.User(context.Background(), "alice"); a.Failures != 0 || a.Lockouts != 0 {
-		t.Fatalf("after a good sign-in the counts are %d, %d", a.Failures, a.Lockouts)
+}
+
+// Review finding 2: a guesser elsewhere neither locks the owner out nor
+// learns which usernames exist.
+func TestLockoutIsPerAddress(t *testing.T) {
+	e := newEnv(t, Config{}, false)
+	e.user("alice", staff.RoleIssuer)
+	attacker, other, owner := e.browser(), e.browser(), e.browser()
+	attacker.addr, other.addr, owner.addr = "2001:db8:1:2::1", "2001:db8:9:9::1", "192.0.2.7"
+	for range 5 {
+		attacker.signIn("alice", "wrong password!")
+		other.signIn("alice", "wrong password!")
 	}
+	const locked = "Too many wrong passwords for this username from your address"
+	wantStatus(t, "attacker, good password", attacker.signIn("alice", goodPassword), http.StatusUnauthorized, locked)
+	owner.mustSignIn("alice")
+	// An unknown username answers the same.
+	attacker.addr = "2001:db8:5:5::1"
+	for range 5 {
+		attacker.signIn("nosuch", "wrong password!")
+	}
+	wantStatus(t, "unknown username", attacker.signIn("nosuch", "wrong password!"), http.StatusUnauthorized, locked)
 }
 
 func TestSignInRateLimit(t *testing.T) {

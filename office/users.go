@@ -147,7 +147,6 @@ func (o *Office) createUser(c echo.Context) error {
 type userView struct {
 	Account *staff.Account
 	Self    bool
-	Locked  bool
 	Roles   []string
 	Edit    *form
 	Reset   *form
@@ -179,8 +178,7 @@ func (o *Office) renderUser(c echo.Context, status int, a *staff.Account, edit, 
 	if reset == nil {
 		reset = newForm()
 	}
-	locked, _ := a.Locked(o.cfg.Now())
-	return o.page(c, status, "user.html", a.DisplayName, userView{Account: a, Self: a.Username == UserOf(c).Username, Locked: locked, Roles: roleList, Edit: edit, Reset: reset})
+	return o.page(c, status, "user.html", a.DisplayName, userView{Account: a, Self: a.Username == UserOf(c).Username, Roles: roleList, Edit: edit, Reset: reset})
 }
 
 // updateUser is POST /office/users/:username: name, role, event limits.
@@ -239,7 +237,8 @@ func (o *Office) disableUser(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, Prefix+"/users/"+a.Username+"?m=disabled-user")
 }
 
-// enableUser is POST /office/users/:username/enable; it also lifts a lockout.
+// enableUser is POST /office/users/:username/enable; it also lifts the
+// account's lockouts on this node.
 func (o *Office) enableUser(c echo.Context) error {
 	u := UserOf(c)
 	a, err := o.account(c)

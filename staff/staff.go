@@ -66,9 +66,12 @@ type Account struct {
 	Disabled     bool
 	PasswordHash string // PHC argon2id string; never shown, never logged
 
-	Failures    int       // failed sign-ins in a row
-	Lockouts    int       // lockouts since the last good sign-in (the next lasts longer)
-	LockedUntil time.Time // zero: not locked
+	// Failures, Lockouts and LockedUntil are no longer set or read: the
+	// lockout is per (username, address), in memory ([LockState]). The
+	// store keeps the columns (zero in new rows) so no migration is needed.
+	Failures    int
+	Lockouts    int
+	LockedUntil time.Time
 
 	Created, Updated time.Time
 }
@@ -77,7 +80,7 @@ type Account struct {
 var (
 	ErrInvalid   = errors.New("staff: invalid")
 	ErrPassword  = errors.New("staff: password refused")
-	ErrLocked    = errors.New("staff: account locked")
+	ErrLocked    = errors.New("staff: sign-in locked")
 	ErrDisabled  = errors.New("staff: account disabled")
 	ErrBadSignIn = errors.New("staff: wrong username or password")
 )
