@@ -80,3 +80,21 @@ func TestLockoutBounded(t *testing.T) {
 		t.Fatalf("%d entries, want at most 100", n)
 	}
 }
+
+// Review finding 4: with both hashing slots busy, a sign-in waits a
+// bounded time, then is refused with ErrBusy rather than queueing.
+func TestSignInBusy(t *testing.T) {
+	_, svc := open(t)
+	svc.wait = 20 * time.Millisecond
+	svc.hashing <- struct{}{}
+	svc.hashing <- struct{}{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, _, err := svc.SignIn(ctx, "sam", pw, "192.0.2.1", t0); !errors.Is(err, ErrBusy) {
+		t.Fatalf("SignIn with both slots busy = %v, want ErrBusy", err)
+	}
+	<-svc.hashing
+	if _, _, err := svc.SignIn(ctx, "sam", pw, "192.0.2.1", t0); !errors.Is(err, staff.ErrBadSignIn) {
+		t.Fatalf("SignIn with a slot free = %v, want the plain refusal", err)
+	}
+}

@@ -329,6 +329,23 @@ func TestSignInRateLimit(t *testing.T) {
 	b.mustSignIn("bob")
 }
 
+// Review finding 4: every sign-in on the node is limited too, whatever
+// its address.
+func TestSignInGlobalLimit(t *testing.T) {
+	e := newEnv(t, Config{GlobalRate: 2}, false)
+	e.user("alice", staff.RoleIssuer)
+	for i, addr := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		b := e.browser()
+		b.addr = addr
+		a := b.signIn("alice", "wrong password!")
+		if i < 2 {
+			wantStatus(t, "within the limit", a, http.StatusUnauthorized, "Wrong username or password.")
+		} else {
+			wantStatus(t, "past the limit", a, http.StatusServiceUnavailable, "Signing in is busy right now. Try again in a moment.")
+		}
+	}
+}
+
 func TestCSRF(t *testing.T) {
 	e := newEnv(t, Config{}, false)
 	e.user("alice", staff.RoleAdmin)
