@@ -579,6 +579,27 @@ func TestUsersAdmin(t *testing.T) {
 	}
 }
 
+// Review finding 7: an admin manages every event, so an admin account
+// with event limits is refused, made or edited.
+func TestAdminNoEventLimits(t *testing.T) {
+	e := newEnv(t, Config{}, false)
+	storetest.MustCreate(t, e.st, storetest.NewEvent(t, "ber", time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)))
+	e.user("admin", staff.RoleAdmin)
+	e.user("carol", staff.RolePrinter, "ber")
+	b := e.browser()
+	b.mustSignIn("admin")
+	b.get("/office/users")
+	const msg = "An admin manages every event: remove the event limits or choose another role."
+	wantStatus(t, "create", b.post("/office/users", url.Values{"username": {"dan"}, "display_name": {"Dan"}, "role": {"admin"}, "events": {"ber"},
+		"password": {goodPassword}, "confirm": {goodPassword}}, "auto"), http.StatusUnprocessableEntity, `id="e-events"`, msg)
+	b.get("/office/users/carol")
+	wantStatus(t, "edit", b.post("/office/users/carol", url.Values{"display_name": {"Carol"}, "role": {"admin"}, "events": {"ber"}}, "auto"),
+		http.StatusUnprocessableEntity, `id="e-events"`, msg)
+	if got, _ := e.st.User(context.Background(), "carol"); got.Role != staff.RolePrinter {
+		t.Fatalf("carol became %s", got.Role)
+	}
+}
+
 func TestChangeOwnPassword(t *testing.T) {
 	e := newEnv(t, Config{}, false)
 	e.user("alice", staff.RoleStage)

@@ -80,6 +80,13 @@ func (o *Office) checkEvents(ctx context.Context, f *form, field string, evs []s
 	return nil
 }
 
+// adminEvents refuses event limits on the admin role (review finding 7).
+func adminEvents(f *form, role string, evs []string) {
+	if role == staff.RoleAdmin && len(evs) > 0 {
+		f.fail("events", "An admin manages every event: remove the event limits or choose another role.")
+	}
+}
+
 // newPassword checks a new password and its confirmation into f.
 func newPassword(f *form, username, pw, confirm string) {
 	if err := staff.CheckPolicy(username, pw); err != nil {
@@ -124,6 +131,7 @@ func (o *Office) createUser(c echo.Context) error {
 	if err := o.checkEvents(ctx, f, "events", a.Events); err != nil {
 		return err
 	}
+	adminEvents(f, a.Role, a.Events)
 	newPassword(f, a.Username, c.FormValue("password"), c.FormValue("confirm"))
 	if f.ok() {
 		if err := a.Validate(); err != nil {
@@ -203,6 +211,7 @@ func (o *Office) updateUser(c echo.Context) error {
 	if err := o.checkEvents(ctx, f, "events", evs); err != nil {
 		return err
 	}
+	adminEvents(f, f.Values["role"], evs)
 	if !f.ok() {
 		return o.renderUser(c, http.StatusUnprocessableEntity, a, f, nil)
 	}

@@ -133,6 +133,11 @@ func (a *Account) Validate() error {
 	case strings.IndexFunc(n, unicode.IsControl) >= 0:
 		return fmt.Errorf("%w: the display name holds a control character", ErrInvalid)
 	}
+	if a.Role == RoleAdmin && len(a.Events) > 0 {
+		// An admin has every role and manages the accounts: a limit would
+		// mean nothing (security review finding 7).
+		return fmt.Errorf("%w: %s", ErrInvalid, AdminEventsMessage)
+	}
 	if len(a.Events) > MaxEvents {
 		return fmt.Errorf("%w: an account may be limited to at most %d events", ErrInvalid, MaxEvents)
 	}
@@ -143,6 +148,9 @@ func (a *Account) Validate() error {
 	}
 	return nil
 }
+
+// AdminEventsMessage is the refusal of event limits on an admin account.
+const AdminEventsMessage = "an admin manages every event: remove the event limits or choose another role"
 
 // MayActFor reports whether the account may act for event: an account
 // limited to events acts only for those.
