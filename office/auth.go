@@ -30,11 +30,11 @@ type User struct {
 }
 
 // Caller is the person as httpkit names callers, for the audit log and
-// for code shared with the API. Caller.Event is set when the account is
-// limited to exactly one event; an account limited to several is checked
-// with [User.Allows].
+// for code shared with the API. Caller.Events is the account's event
+// limits, so Caller.Allows refuses every other event; Caller.Event is set
+// too when there is exactly one.
 func (u *User) Caller() httpkit.Caller {
-	c := httpkit.Caller{Kind: httpkit.KindUser, ID: u.Username, Name: u.DisplayName, Role: u.Role}
+	c := httpkit.Caller{Kind: httpkit.KindUser, ID: u.Username, Name: u.DisplayName, Role: u.Role, Events: slices.Clone(u.Events)}
 	if len(u.Events) == 1 {
 		c.Event = u.Events[0]
 	}
