@@ -15,10 +15,12 @@
 //     ([staff.CSRFToken]); every POST without the right one is refused
 //     with 403 before its handler runs. The sign-in form's token derives
 //     from a pre-session cookie of its own.
-//   - Sign-in is rate limited per client address and per account, and five
-//     wrong passwords lock an account for a while ([staff.Lockout]);
-//     argon2id runs at most two at a time, so a flood of sign-ins cannot
-//     exhaust memory.
+//   - Sign-in is rate limited per client address, per username from one
+//     address and per node, and five wrong passwords lock a username for
+//     the address they came from, never for everyone ([staff.Lockout]);
+//     argon2id runs at most two at a time and a password waits at most
+//     2 s for a slot (then 503), so a flood of sign-ins cannot exhaust
+//     memory or queue without bound.
 //   - Pages are rendered on the server with html/template (contextual
 //     escaping) under the door pages' Content-Security-Policy, with
 //     form-action 'self' so that forms post here and nowhere else: no
