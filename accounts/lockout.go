@@ -34,7 +34,8 @@ func newLocks(policy staff.Lockout, max int) *locks {
 
 // addressKey is the client address as rate limits count it: an IPv6
 // address's /64, any other address (or text) as it is. It is
-// httpkit.RateKey, which this package may not import.
+// httpkit.RateKey (which this package may not import), except that an
+// IPv4-mapped address counts alone, not as the /64 all of them share.
 func addressKey(address string) string {
 	a, err := netip.ParseAddr(address)
 	if err != nil || !a.Is6() || a.Is4In6() {
