@@ -55,6 +55,13 @@ func TestLockoutPerAddress(t *testing.T) {
 	if _, _, err := svc.SignIn(ctx, "sam", pw, attacker, t0.Add(15*time.Minute)); !errors.As(err, &locked) || !locked.Until.Equal(t0.Add(45*time.Minute)) {
 		t.Fatalf("second lock: %v, want until 18:45", err)
 	}
+	// An admin's enable lifts the account's locks on this node.
+	if err := svc.SetDisabled(ctx, "sam", false, "cli:test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.SignIn(ctx, "sam", pw, attacker, t0.Add(15*time.Minute)); err != nil {
+		t.Fatalf("after enable: %v", err)
+	}
 }
 
 // Unknown usernames lock the same way, so "locked" tells nothing.
