@@ -11,6 +11,7 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -25,6 +26,8 @@ type Service struct {
 	params  staff.Params
 	lockout staff.Lockout
 	hashing chan struct{}
+	wait    time.Duration // the longest wait for a hashing slot
+	locks   *locks
 	dummy   string // hash checked for unknown usernames, so they take as long
 }
 
@@ -40,16 +43,33 @@ func New(st store.Store, params staff.Params, lockout staff.Lockout) (*Service, 
 	if err != nil {
 		return nil, err
 	}
-	return &Service{st: st, params: params, lockout: lockout, hashing: make(chan struct{}, 2), dummy: dummy}, nil
+	return &Service{st: st, params: params, lockout: lockout, hashing: make(chan struct{}, 2), wait: SlotWait, dummy: dummy, locks: newLocks(lockout, maxLocks)}, nil
 }
 
 // Lockout is the service's lockout policy.
 func (s *Service) Lockout() staff.Lockout { return s.lockout }
 
+// SlotWait is how long a password hash waits for one of the two slots
+// before ErrBusy (security review finding 4: no unbounded queue).
+const SlotWait = 2 * time.Second
+
+// ErrBusy is a password hash refused because both slots stayed busy for
+// SlotWait: the caller answers "busy, try again in a moment" (503).
+var ErrBusy = errors.New("accounts: sign-in is busy; try again in a moment")
+
 func (s *Service) slot(ctx context.Context) (func(), error) {
 	select {
 	case s.hashing <- struct{}{}:
 		return func() { <-s.hashing }, nil
+	default:
+	}
+	t := time.NewTimer(s.wait)
+	defer t.Stop()
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-t.C:
+		return nil, ErrBusy
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -95,7 +115,7 @@ func (s *Service) Create(ctx context.Context, a *staff.Account, password, actor 
 }
 
 // SetDisabled disables an account (its sessions end in the same
-// transaction) or enables it again (lifting a lockout).
+// transaction) or enables it again (lifting its lockouts on this node).
 func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool, actor string) error {
 	action := store.ActionUserEnable
 	if disabled {
@@ -103,16 +123,16 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 	}
 	_, err := s.st.UpdateUser(ctx, username, action, actor, func(a *staff.Account) (map[string]any, error) {
 		a.Disabled = disabled
-		if !disabled {
-			s.lockout.Succeeded(a)
-		}
 		return nil, nil
 	})
+	if err == nil && !disabled {
+		s.locks.clear(username)
+	}
 	return err
 }
 
 // SetPassword gives an account a new password (within the policy), lifts
-// a lockout, and ends every session of the account but keep (nil: all).
+// its lockouts on this node, and ends every session of the account but keep (nil: all).
 // how says who set it, for the audit log ("reset by an admin").
 func (s *Service) SetPassword(ctx context.Context, username, password, how, actor string, keep []byte) error {
 	if err := staff.CheckPolicy(username, password); err != nil {
@@ -124,81 +144,89 @@ func (s *Service) SetPassword(ctx context.Context, username, password, how, acto
 	}
 	if _, err := s.st.UpdateUser(ctx, username, store.ActionUserPassword, actor, func(a *staff.Account) (map[string]any, error) {
 		a.PasswordHash = h
-		s.lockout.Succeeded(a)
 		return map[string]any{"password": how}, nil
 	}); err != nil {
 		return err
 	}
+	s.locks.clear(username)
 	_, err = s.st.DeleteSessions(ctx, username, keep, actor)
 	return err
 }
 
-// LockedError is a sign-in refused because the account is locked.
+// LockedError is a sign-in refused because the username is locked for
+// the client's address.
 type LockedError struct{ Until time.Time }
 
 func (e *LockedError) Error() string { return staff.LockedError(e.Until).Error() }
 func (e *LockedError) Unwrap() error { return staff.ErrLocked }
 
-// SignIn checks username and password at now and, when they are right,
-// makes a session (audited "user.signin"). It returns the session's token
-// and the account. Errors: staff.ErrBadSignIn (unknown username or wrong
-// password: the same, and as slow, for both), a *LockedError (before the
-// password is checked, or by this failure), staff.ErrDisabled (only once
-// the password is right, so a guesser learns nothing). A failure is
-// counted and audited ("user.signin_failed"); a good sign-in resets the
-// count and upgrades a hash made with older parameters.
+// SignIn checks username and password at now, from the client address
+// (an IP address), and, when they are right, makes a session (audited
+// "user.signin"). It returns the session's token and the account.
+//
+// Errors: staff.ErrBadSignIn (unknown username or wrong password: the
+// same, and as slow, for both); a *LockedError once Lockout.Failures
+// wrong passwords came for this username from this address (its IPv6
+// /64), given for unknown usernames too and only after the password was
+// hashed, so "locked" tells nothing of which usernames exist, and never
+// to another address, so nobody can lock a colleague out; staff.ErrDisabled
+// (only once the password is right); ErrBusy when no hashing slot came
+// free in time. Every failure of an existing account is audited
+// ("user.signin_failed" with the address). A good sign-in forgets the
+// pair's count and upgrades a hash made with older parameters.
 func (s *Service) SignIn(ctx context.Context, username, password, address string, now time.Time) (string, *staff.Account, error) {
+	locked, until := s.locks.locked(username, address, now)
 	acct, err := s.st.User(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		s.CheckPassword(ctx, s.dummy, password)
-		return "", nil, staff.ErrBadSignIn
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", nil, err
 	}
+	hash := s.dummy
+	if acct != nil && err == nil {
+		hash = acct.PasswordHash
+	} else {
+		acct = nil
+	}
+	ok, err := s.CheckPassword(ctx, hash, password)
 	if err != nil {
 		return "", nil, err
 	}
-	if locked, until := acct.Locked(now); locked {
-		return "", nil, &LockedError{until}
+	if ok && acct != nil && !locked {
+		return s.signedIn(ctx, acct, password, address, now)
 	}
-	ok, err := s.CheckPassword(ctx, acct.PasswordHash, password)
-	if err != nil {
-		return "", nil, err
+	if !locked {
+		locked, until = s.locks.failed(username, address, now)
 	}
-	actor := Actor(acct)
-	if !ok {
-		var lockedNow bool
-		acct, err = s.st.UpdateUser(ctx, acct.Username, store.ActionUserSignInFailed, actor, func(a *staff.Account) (map[string]any, error) {
-			lockedNow = s.lockout.Failed(a, now)
-			d := map[string]any{"address": address}
-			if lockedNow {
-				d["locked_until"] = a.LockedUntil
-			}
-			return d, nil
-		})
-		if err != nil {
+	if acct != nil {
+		d := map[string]any{"address": address}
+		if locked {
+			d["locked_until"] = until.UTC()
+		}
+		detail, _ := json.Marshal(d)
+		if err := s.st.Record(ctx, store.AuditEntry{At: now, Actor: Actor(acct), Action: store.ActionUserSignInFailed, Subject: acct.Username, Detail: string(detail)}); err != nil {
 			return "", nil, err
 		}
-		if lockedNow {
-			return "", nil, &LockedError{acct.LockedUntil}
-		}
-		return "", nil, staff.ErrBadSignIn
 	}
+	if locked {
+		return "", nil, &LockedError{until}
+	}
+	return "", nil, staff.ErrBadSignIn
+}
+
+// signedIn is SignIn once the password is right.
+func (s *Service) signedIn(ctx context.Context, acct *staff.Account, password, address string, now time.Time) (string, *staff.Account, error) {
 	if acct.Disabled {
 		return "", nil, fmt.Errorf("%w: %s", staff.ErrDisabled, acct.Username)
 	}
-	if rehash := staff.NeedsRehash(acct.PasswordHash, s.params); acct.Failures > 0 || acct.Lockouts > 0 || rehash {
-		h := ""
-		if rehash {
-			if h, err = s.hash(ctx, password); err != nil {
-				return "", nil, err
-			}
+	s.locks.succeeded(acct.Username, address)
+	actor := Actor(acct)
+	if staff.NeedsRehash(acct.PasswordHash, s.params) {
+		h, err := s.hash(ctx, password)
+		if err != nil {
+			return "", nil, err
 		}
 		if acct, err = s.st.UpdateUser(ctx, acct.Username, store.ActionUserUpdate, actor, func(a *staff.Account) (map[string]any, error) {
-			s.lockout.Succeeded(a)
-			d := map[string]any{"failures": "reset"}
-			if h != "" {
-				a.PasswordHash, d["password"] = h, "rehashed"
-			}
-			return d, nil
+			a.PasswordHash = h
+			return map[string]any{"password": "rehashed"}, nil
 		}); err != nil {
 			return "", nil, err
 		}

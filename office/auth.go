@@ -30,11 +30,11 @@ type User struct {
 }
 
 // Caller is the person as httpkit names callers, for the audit log and
-// for code shared with the API. Caller.Event is set when the account is
-// limited to exactly one event; an account limited to several is checked
-// with [User.Allows].
+// for code shared with the API. Caller.Events is the account's event
+// limits, so Caller.Allows refuses every other event; Caller.Event is set
+// too when there is exactly one.
 func (u *User) Caller() httpkit.Caller {
-	c := httpkit.Caller{Kind: httpkit.KindUser, ID: u.Username, Name: u.DisplayName, Role: u.Role}
+	c := httpkit.Caller{Kind: httpkit.KindUser, ID: u.Username, Name: u.DisplayName, Role: u.Role, Events: slices.Clone(u.Events)}
 	if len(u.Events) == 1 {
 		c.Event = u.Events[0]
 	}
@@ -259,7 +259,8 @@ func (o *Office) signIn(c echo.Context) error {
 		v.Error = msg
 		return o.signInForm(c, status, v)
 	}
-	if !o.byAddress.allow(httpkit.RateKey(c.RealIP()), now) {
+	addr := httpkit.RateKey(c.RealIP())
+	if !o.byAddress.allow(addr, now) {
 		return fail(http.StatusTooManyRequests, "Too many sign-in attempts from your address. Wait a minute, then try again.")
 	}
 	if v.Username == "" || password == "" {
@@ -268,8 +269,13 @@ func (o *Office) signIn(c echo.Context) error {
 	if len(v.Username) > staff.MaxUsername || len(password) > staff.MaxPasswordBytes {
 		return fail(http.StatusUnauthorized, "Wrong username or password.")
 	}
-	if !o.byAccount.allow(v.Username, now) {
+	// Per username from this address only: a limit on the username from
+	// everywhere would let anyone keep its owner out (review finding 2).
+	if !o.byAccount.allow(v.Username+" "+addr, now) {
 		return fail(http.StatusTooManyRequests, "Too many sign-in attempts for this account. Wait a minute, then try again.")
+	}
+	if !o.global.allow("", now) {
+		return fail(http.StatusServiceUnavailable, busyMessage)
 	}
 	tok, _, err := o.accounts.SignIn(c.Request().Context(), v.Username, password, c.RealIP(), now)
 	var locked *accounts.LockedError
@@ -280,6 +286,8 @@ func (o *Office) signIn(c echo.Context) error {
 		return fail(http.StatusUnauthorized, "Wrong username or password.")
 	case errors.Is(err, staff.ErrDisabled):
 		return fail(http.StatusForbidden, "This account is disabled. Ask an admin to enable it.")
+	case errors.Is(err, accounts.ErrBusy):
+		return fail(http.StatusServiceUnavailable, busyMessage)
 	case err != nil:
 		return err
 	}
@@ -288,9 +296,15 @@ func (o *Office) signIn(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, safeNext(v.Next))
 }
 
+// lockedMessage is the answer to a (username, address) pair locked after
+// wrong passwords; unknown usernames get it too.
 func lockedMessage(until time.Time) string {
-	return fmt.Sprintf("This account is locked after too many wrong passwords. Try again after %s, or ask an admin to unlock it.", until.UTC().Format("15:04 MST on 2 January"))
+	return fmt.Sprintf("Too many wrong passwords for this username from your address. Try again after %s, or ask an admin to reset your password.", until.UTC().Format("15:04 MST on 2 January"))
 }
+
+// busyMessage is the answer when sign-ins come faster than passwords can
+// be checked (review finding 4).
+const busyMessage = "Signing in is busy right now. Try again in a moment."
 
 // signOut is POST /office/sign-out: this session ends.
 func (o *Office) signOut(c echo.Context) error {

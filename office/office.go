@@ -15,10 +15,12 @@
 //     ([staff.CSRFToken]); every POST without the right one is refused
 //     with 403 before its handler runs. The sign-in form's token derives
 //     from a pre-session cookie of its own.
-//   - Sign-in is rate limited per client address and per account, and five
-//     wrong passwords lock an account for a while ([staff.Lockout]);
-//     argon2id runs at most two at a time, so a flood of sign-ins cannot
-//     exhaust memory.
+//   - Sign-in is rate limited per client address, per username from one
+//     address and per node, and five wrong passwords lock a username for
+//     the address they came from, never for everyone ([staff.Lockout]);
+//     argon2id runs at most two at a time and a password waits at most
+//     2 s for a slot (then 503), so a flood of sign-ins cannot exhaust
+//     memory or queue without bound.
 //   - Pages are rendered on the server with html/template (contextual
 //     escaping) under the door pages' Content-Security-Policy, with
 //     form-action 'self' so that forms post here and nowhere else: no
@@ -71,9 +73,11 @@ type Config struct {
 	// they are always.
 	SecureCookies bool
 	// AddressRate and AccountRate limit sign-in attempts: per client
-	// address and per username, attempts a minute (burst the same).
-	// Defaults 10 and 6.
-	AddressRate, AccountRate float64
+	// address (IPv6 /64) and per username from one address, attempts a
+	// minute (burst the same). Defaults 10 and 6. GlobalRate limits every
+	// sign-in attempt on this node, whatever its address (default 30), so
+	// a flood from many addresses cannot keep the password hashing busy.
+	AddressRate, AccountRate, GlobalRate float64
 	// Printer draws and logs the print page's and the desk's documents
 	// (printing.Desk); nil: those pages answer 501.
 	Printer Printer
@@ -89,6 +93,7 @@ type Office struct {
 
 	accounts             *accounts.Service // made by Mount, over the host's store
 	byAddress, byAccount *limiter
+	global               *limiter // one key: every sign-in on this node
 }
 
 var _ httpkit.Surface = (*Office)(nil)
@@ -116,9 +121,13 @@ func New(cfg Config) *Office {
 	if cfg.AccountRate == 0 {
 		cfg.AccountRate = 6
 	}
+	if cfg.GlobalRate == 0 {
+		cfg.GlobalRate = 30
+	}
 	return &Office{
 		cfg: cfg, log: cfg.Logger, pages: mustParsePages(),
 		byAddress: newLimiter(cfg.AddressRate), byAccount: newLimiter(cfg.AccountRate),
+		global: newLimiter(cfg.GlobalRate),
 	}
 }
 
@@ -200,6 +209,8 @@ func (o *Office) errors(next echo.HandlerFunc) echo.HandlerFunc {
 		var ee *echo.HTTPError
 		switch {
 		case errors.As(err, &he):
+		case errors.Is(err, accounts.ErrBusy):
+			he = &httpkit.Error{Status: http.StatusServiceUnavailable, Code: "busy", Message: busyMessage, Err: err}
 		case errors.Is(err, store.ErrUnavailable):
 			he = &httpkit.Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable", Message: "The database is not reachable right now. Try again in a moment.", Err: err}
 		case errors.As(err, &ee):

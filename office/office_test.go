@@ -123,6 +123,7 @@ type browser struct {
 	e    *env
 	c    *http.Client
 	csrf string // of the last page fetched
+	addr string // the client address it claims (X-Real-IP); "" for none
 }
 
 func (e *env) browser() *browser {
@@ -143,6 +144,9 @@ type answer struct {
 
 func (b *browser) do(req *http.Request) answer {
 	b.e.t.Helper()
+	if b.addr != "" {
+		req.Header.Set("X-Real-IP", b.addr)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)
@@ -293,14 +297,33 @@ func TestLockout(t *testing.T) {
 	for i := 1; i < 5; i++ {
 		wantStatus(t, "failure", b.signIn("alice", "wrong password!"), http.StatusUnauthorized, "Wrong username or password.")
 	}
-	const locked = "This account is locked after too many wrong passwords. Try again after 18:15 UTC on 2 December"
+	const locked = "Too many wrong passwords for this username from your address. Try again after 18:15 UTC on 2 December"
 	wantStatus(t, "fifth failure", b.signIn("alice", "wrong password!"), http.StatusUnauthorized, locked)
 	wantStatus(t, "good password while locked", b.signIn("alice", goodPassword), http.StatusUnauthorized, locked)
 	e.clk.Add(15 * time.Minute)
 	b.mustSignIn("alice")
-	if a, _ := e.st.User(context.Background(), "alice"); a.Failures != 0 || a.Lockouts != 0 {
-		t.Fatalf("after a good sign-in the counts are %d, %d", a.Failures, a.Lockouts)
+}
+
+// Review finding 2: a guesser elsewhere neither locks the owner out nor
+// learns which usernames exist.
+func TestLockoutIsPerAddress(t *testing.T) {
+	e := newEnv(t, Config{}, false)
+	e.user("alice", staff.RoleIssuer)
+	attacker, other, owner := e.browser(), e.browser(), e.browser()
+	attacker.addr, other.addr, owner.addr = "2001:db8:1:2::1", "2001:db8:9:9::1", "192.0.2.7"
+	for range 5 {
+		attacker.signIn("alice", "wrong password!")
+		other.signIn("alice", "wrong password!")
 	}
+	const locked = "Too many wrong passwords for this username from your address"
+	wantStatus(t, "attacker, good password", attacker.signIn("alice", goodPassword), http.StatusUnauthorized, locked)
+	owner.mustSignIn("alice")
+	// An unknown username answers the same.
+	attacker.addr = "2001:db8:5:5::1"
+	for range 5 {
+		attacker.signIn("nosuch", "wrong password!")
+	}
+	wantStatus(t, "unknown username", attacker.signIn("nosuch", "wrong password!"), http.StatusUnauthorized, locked)
 }
 
 func TestSignInRateLimit(t *testing.T) {
@@ -322,6 +345,23 @@ func TestSignInRateLimit(t *testing.T) {
 	b.signIn("alice", "wrong password!")
 	wantStatus(t, "third for one account", b.signIn("alice", goodPassword), http.StatusTooManyRequests, "Too many sign-in attempts for this account")
 	b.mustSignIn("bob")
+}
+
+// Review finding 4: every sign-in on the node is limited too, whatever
+// its address.
+func TestSignInGlobalLimit(t *testing.T) {
+	e := newEnv(t, Config{GlobalRate: 2}, false)
+	e.user("alice", staff.RoleIssuer)
+	for i, addr := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		b := e.browser()
+		b.addr = addr
+		a := b.signIn("alice", "wrong password!")
+		if i < 2 {
+			wantStatus(t, "within the limit", a, http.StatusUnauthorized, "Wrong username or password.")
+		} else {
+			wantStatus(t, "past the limit", a, http.StatusServiceUnavailable, "Signing in is busy right now. Try again in a moment.")
+		}
+	}
 }
 
 func TestCSRF(t *testing.T) {
@@ -554,6 +594,27 @@ func TestUsersAdmin(t *testing.T) {
 	big := url.Values{"display_name": {strings.Repeat("x", 70<<10)}, "role": {"issuer"}}
 	if a := b.post("/office/users/carol", big, "auto"); a.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 70 KB form: %d, want 413", a.status)
+	}
+}
+
+// Review finding 7: an admin manages every event, so an admin account
+// with event limits is refused, made or edited.
+func TestAdminNoEventLimits(t *testing.T) {
+	e := newEnv(t, Config{}, false)
+	storetest.MustCreate(t, e.st, storetest.NewEvent(t, "ber", time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)))
+	e.user("admin", staff.RoleAdmin)
+	e.user("carol", staff.RolePrinter, "ber")
+	b := e.browser()
+	b.mustSignIn("admin")
+	b.get("/office/users")
+	const msg = "An admin manages every event: remove the event limits or choose another role."
+	wantStatus(t, "create", b.post("/office/users", url.Values{"username": {"dan"}, "display_name": {"Dan"}, "role": {"admin"}, "events": {"ber"},
+		"password": {goodPassword}, "confirm": {goodPassword}}, "auto"), http.StatusUnprocessableEntity, `id="e-events"`, msg)
+	b.get("/office/users/carol")
+	wantStatus(t, "edit", b.post("/office/users/carol", url.Values{"display_name": {"Carol"}, "role": {"admin"}, "events": {"ber"}}, "auto"),
+		http.StatusUnprocessableEntity, `id="e-events"`, msg)
+	if got, _ := e.st.User(context.Background(), "carol"); got.Role != staff.RolePrinter {
+		t.Fatalf("carol became %s", got.Role)
 	}
 }
 

@@ -80,6 +80,13 @@ func (o *Office) checkEvents(ctx context.Context, f *form, field string, evs []s
 	return nil
 }
 
+// adminEvents refuses event limits on the admin role (review finding 7).
+func adminEvents(f *form, role string, evs []string) {
+	if role == staff.RoleAdmin && len(evs) > 0 {
+		f.fail("events", "An admin manages every event: remove the event limits or choose another role.")
+	}
+}
+
 // newPassword checks a new password and its confirmation into f.
 func newPassword(f *form, username, pw, confirm string) {
 	if err := staff.CheckPolicy(username, pw); err != nil {
@@ -124,6 +131,7 @@ func (o *Office) createUser(c echo.Context) error {
 	if err := o.checkEvents(ctx, f, "events", a.Events); err != nil {
 		return err
 	}
+	adminEvents(f, a.Role, a.Events)
 	newPassword(f, a.Username, c.FormValue("password"), c.FormValue("confirm"))
 	if f.ok() {
 		if err := a.Validate(); err != nil {
@@ -147,7 +155,6 @@ func (o *Office) createUser(c echo.Context) error {
 type userView struct {
 	Account *staff.Account
 	Self    bool
-	Locked  bool
 	Roles   []string
 	Edit    *form
 	Reset   *form
@@ -179,8 +186,7 @@ func (o *Office) renderUser(c echo.Context, status int, a *staff.Account, edit, 
 	if reset == nil {
 		reset = newForm()
 	}
-	locked, _ := a.Locked(o.cfg.Now())
-	return o.page(c, status, "user.html", a.DisplayName, userView{Account: a, Self: a.Username == UserOf(c).Username, Locked: locked, Roles: roleList, Edit: edit, Reset: reset})
+	return o.page(c, status, "user.html", a.DisplayName, userView{Account: a, Self: a.Username == UserOf(c).Username, Roles: roleList, Edit: edit, Reset: reset})
 }
 
 // updateUser is POST /office/users/:username: name, role, event limits.
@@ -205,6 +211,7 @@ func (o *Office) updateUser(c echo.Context) error {
 	if err := o.checkEvents(ctx, f, "events", evs); err != nil {
 		return err
 	}
+	adminEvents(f, f.Values["role"], evs)
 	if !f.ok() {
 		return o.renderUser(c, http.StatusUnprocessableEntity, a, f, nil)
 	}
@@ -239,7 +246,8 @@ func (o *Office) disableUser(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, Prefix+"/users/"+a.Username+"?m=disabled-user")
 }
 
-// enableUser is POST /office/users/:username/enable; it also lifts a lockout.
+// enableUser is POST /office/users/:username/enable; it also lifts the
+// account's lockouts on this node.
 func (o *Office) enableUser(c echo.Context) error {
 	u := UserOf(c)
 	a, err := o.account(c)

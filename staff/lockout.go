@@ -5,9 +5,12 @@ import (
 	"time"
 )
 
-// Lockout is the policy on failed sign-ins: after Failures wrong
-// passwords in a row an account is locked for Base, and each further
-// lockout before a good sign-in lasts twice the one before, up to Max.
+// Lockout is the policy on failed sign-ins, applied to one username from
+// one client address (an IPv6 /64): after Failures wrong passwords in a
+// row the pair is locked for Base, and each further lockout before a good
+// sign-in lasts twice the one before, up to Max. The lock is never
+// account-wide, so nobody can lock a colleague out from elsewhere (security
+// review finding 2).
 type Lockout struct {
 	Failures int
 	Base     time.Duration
@@ -17,38 +20,40 @@ type Lockout struct {
 // DefaultLockout: 5 failures lock 15 minutes, then 30, 60, … at most a day.
 var DefaultLockout = Lockout{Failures: 5, Base: 15 * time.Minute, Max: 24 * time.Hour}
 
-// Locked reports whether a is locked at now, and until when.
-func (a *Account) Locked(now time.Time) (bool, time.Time) {
-	return now.Before(a.LockedUntil), a.LockedUntil
+// LockState is the count of one (username, address) pair.
+type LockState struct {
+	Failures    int       // failed sign-ins in a row
+	Lockouts    int       // lockouts since the last good sign-in (the next lasts longer)
+	LockedUntil time.Time // zero: not locked
+}
+
+// Locked reports whether s is locked at now, and until when.
+func (s *LockState) Locked(now time.Time) (bool, time.Time) {
+	return now.Before(s.LockedUntil), s.LockedUntil
 }
 
 // Failed records a wrong password at now: it counts the failure and, at
-// the policy's count, locks the account. It reports whether this failure
+// the policy's count, locks the pair. It reports whether this failure
 // locked it.
-func (l Lockout) Failed(a *Account, now time.Time) bool {
-	a.Failures++
-	if a.Failures < l.Failures {
+func (l Lockout) Failed(s *LockState, now time.Time) bool {
+	s.Failures++
+	if s.Failures < l.Failures {
 		return false
 	}
 	d := l.Base
-	for i := 0; i < a.Lockouts && d < l.Max; i++ {
+	for i := 0; i < s.Lockouts && d < l.Max; i++ {
 		d *= 2
 	}
 	d = min(d, l.Max)
-	a.LockedUntil = now.Add(d)
-	a.Lockouts++
-	a.Failures = 0
+	s.LockedUntil = now.Add(d)
+	s.Lockouts++
+	s.Failures = 0
 	return true
 }
 
-// Succeeded records a good sign-in: the counts start again.
-func (l Lockout) Succeeded(a *Account) {
-	a.Failures, a.Lockouts, a.LockedUntil = 0, 0, time.Time{}
-}
-
-// LockedError is the error of a sign-in to a locked account; it says when
-// to try again (in the account's words, not the attacker's: it is shown
-// only after the password was checked or the lock was already on).
+// LockedError is the error of a sign-in from a locked pair; it says when
+// to try again. It is given for unknown usernames too, so it tells
+// nothing of which usernames exist.
 func LockedError(until time.Time) error {
-	return fmt.Errorf("%w: too many wrong passwords; try again after %s", ErrLocked, until.UTC().Format("15:04 MST on 2 January"))
+	return fmt.Errorf("%w: too many wrong passwords from this address; try again after %s", ErrLocked, until.UTC().Format("15:04 MST on 2 January"))
 }

@@ -66,9 +66,12 @@ type Account struct {
 	Disabled     bool
 	PasswordHash string // PHC argon2id string; never shown, never logged
 
-	Failures    int       // failed sign-ins in a row
-	Lockouts    int       // lockouts since the last good sign-in (the next lasts longer)
-	LockedUntil time.Time // zero: not locked
+	// Failures, Lockouts and LockedUntil are no longer set or read: the
+	// lockout is per (username, address), in memory ([LockState]). The
+	// store keeps the columns (zero in new rows) so no migration is needed.
+	Failures    int
+	Lockouts    int
+	LockedUntil time.Time
 
 	Created, Updated time.Time
 }
@@ -77,7 +80,7 @@ type Account struct {
 var (
 	ErrInvalid   = errors.New("staff: invalid")
 	ErrPassword  = errors.New("staff: password refused")
-	ErrLocked    = errors.New("staff: account locked")
+	ErrLocked    = errors.New("staff: sign-in locked")
 	ErrDisabled  = errors.New("staff: account disabled")
 	ErrBadSignIn = errors.New("staff: wrong username or password")
 )
@@ -130,6 +133,11 @@ func (a *Account) Validate() error {
 	case strings.IndexFunc(n, unicode.IsControl) >= 0:
 		return fmt.Errorf("%w: the display name holds a control character", ErrInvalid)
 	}
+	if a.Role == RoleAdmin && len(a.Events) > 0 {
+		// An admin has every role and manages the accounts: a limit would
+		// mean nothing (security review finding 7).
+		return fmt.Errorf("%w: %s", ErrInvalid, AdminEventsMessage)
+	}
 	if len(a.Events) > MaxEvents {
 		return fmt.Errorf("%w: an account may be limited to at most %d events", ErrInvalid, MaxEvents)
 	}
@@ -140,6 +148,9 @@ func (a *Account) Validate() error {
 	}
 	return nil
 }
+
+// AdminEventsMessage is the refusal of event limits on an admin account.
+const AdminEventsMessage = "an admin manages every event: remove the event limits or choose another role"
 
 // MayActFor reports whether the account may act for event: an account
 // limited to events acts only for those.

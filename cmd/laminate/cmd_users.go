@@ -83,8 +83,6 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 			state := "active"
 			if u.Disabled {
 				state = "disabled"
-			} else if locked, until := u.Locked(time.Now()); locked {
-				state = "locked until " + until.UTC().Format(time.RFC3339)
 			}
 			evs := "all"
 			if len(u.Events) > 0 {

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -75,6 +77,10 @@ type Caller struct {
 	Kind           string // KindToken or KindUser
 	ID, Name, Role string
 	Event, Gate    string // the credential's binding; "" for none
+	// Events is, for a person (KindUser), every event the account is
+	// limited to; empty: every event. Event is set too when there is
+	// exactly one. [Caller.Allows] checks both.
+	Events []string
 }
 
 // Actor is the caller as the audit log names it: "token:ID (NAME)" for a
@@ -92,6 +98,13 @@ func (c Caller) Actor() string {
 // own. gate "" is an action made at no gate (a bundle, a status). An
 // unbound caller may do whatever its role may, everywhere.
 func (c Caller) Allows(event, gate string) error {
+	if c.Kind == KindUser && len(c.Events) > 0 && !slices.Contains(c.Events, event) {
+		what := "event " + event
+		if event == "" {
+			what = "every event"
+		}
+		return NewError(http.StatusForbidden, "forbidden", fmt.Sprintf("this account is limited to events %s: it cannot act for %s", strings.Join(c.Events, ", "), what))
+	}
 	if c.Event != "" && event != c.Event {
 		what := "event " + event
 		if event == "" {
