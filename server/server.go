@@ -194,7 +194,7 @@ func (s *Server) routes() {
 	public.POST("/verify", s.verifyPost)
 	public.GET("/verify", s.verifyGet)
 	public.POST("/artwork", s.publicArtwork)
-	public.POST("/devices/enroll", s.enroll)
+	public.POST("/devices/enroll", s.enroll, s.enrollLimit())
 	s.pageRoutes()
 
 	api := e.Group("/v1")
