@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -20,7 +21,11 @@ import (
 // upload that unzips to a lot is refused first.
 const (
 	maxXLSXUnzip = 128 << 20 // every part together
-	maxXLSXPart  = 16 << 20  // one part
+	maxXLSXPart  = 16 << 20  // one part read into memory (all but worksheets)
+	// One worksheet: excelize streams one over maxXLSXPart from a
+	// temporary file, and MaxRows and MaxColumns bound what is kept (a
+	// list of 100,000 rows is about 30 MiB of XML).
+	maxXLSXSheet = 64 << 20
 	// A part over maxRatioFrom bytes may be at most maxRatio times its
 	// compressed size (a real workbook's XML packs about 5 to 20 to 1).
 	maxRatio     = 100
@@ -41,9 +46,9 @@ func checkZip(b []byte) error {
 	}
 	var total uint64
 	for _, f := range zr.File {
-		size := f.UncompressedSize64
-		if size > maxXLSXPart {
-			return fmt.Errorf("%w: the workbook's part %s unzips to %d MiB, over the limit of %d MiB a part; split the list or save it as CSV UTF-8", ErrTooLarge, f.Name, size>>20, maxXLSXPart>>20)
+		size, limit := f.UncompressedSize64, partLimit(f.Name)
+		if size > limit {
+			return fmt.Errorf("%w: the workbook's part %s unzips to %d MiB, over the limit of %d MiB %s; split the list or save it as CSV UTF-8", ErrTooLarge, f.Name, size>>20, limit>>20, partWhat(f.Name))
 		}
 		if size > maxRatioFrom && size > maxRatio*f.CompressedSize64 {
 			return fmt.Errorf("%w: the workbook's part %s unzips to more than %d times its packed size (the limit for a part over %d MiB); save it again as .xlsx or as CSV UTF-8", ErrTooLarge, f.Name, maxRatio, maxRatioFrom>>20)
@@ -55,12 +60,13 @@ func checkZip(b []byte) error {
 	// The declared sizes can lie: read every part through a limit.
 	total = 0
 	for _, f := range zr.File {
-		n, err := readPart(f)
+		limit := partLimit(f.Name)
+		n, err := readPart(f, limit)
 		if err != nil {
 			return err
 		}
-		if n > maxXLSXPart {
-			return fmt.Errorf("%w: the workbook's part %s unzips to more than %d MiB, over the limit of a part; split the list or save it as CSV UTF-8", ErrTooLarge, f.Name, maxXLSXPart>>20)
+		if uint64(n) > limit {
+			return fmt.Errorf("%w: the workbook's part %s unzips to more than %d MiB, over the limit of %d MiB %s; split the list or save it as CSV UTF-8", ErrTooLarge, f.Name, limit>>20, limit>>20, partWhat(f.Name))
 		}
 		if total += uint64(n); total > maxXLSXUnzip {
 			return fmt.Errorf("%w: the workbook unzips to more than %d MiB in all, over the limit; split the list or save it as CSV UTF-8", ErrTooLarge, maxXLSXUnzip>>20)
@@ -69,15 +75,34 @@ func checkZip(b []byte) error {
 	return nil
 }
 
+// isSheet says whether a part is a worksheet (xl/worksheets/sheet1.xml).
+func isSheet(name string) bool {
+	return strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") && !strings.Contains(name[len("xl/worksheets/"):], "/")
+}
+
+func partLimit(name string) uint64 {
+	if isSheet(name) {
+		return maxXLSXSheet
+	}
+	return maxXLSXPart
+}
+
+func partWhat(name string) string {
+	if isSheet(name) {
+		return "a worksheet"
+	}
+	return "a part"
+}
+
 // readPart counts the bytes of a part, reading at most one more than
-// maxXLSXPart.
-func readPart(f *zip.File) (int64, error) {
+// limit.
+func readPart(f *zip.File, limit uint64) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return 0, fmt.Errorf("%w: the workbook's part %s cannot be read (%v); save it again as .xlsx or as CSV UTF-8", ErrUnreadable, f.Name, err)
 	}
 	defer rc.Close()
-	n, err := io.Copy(io.Discard, io.LimitReader(rc, maxXLSXPart+1))
+	n, err := io.Copy(io.Discard, io.LimitReader(rc, int64(limit)+1))
 	if err != nil {
 		return 0, fmt.Errorf("%w: the workbook's part %s cannot be read (%v); save it again as .xlsx or as CSV UTF-8", ErrUnreadable, f.Name, err)
 	}

@@ -2,9 +2,11 @@ package guestlist
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -79,6 +81,48 @@ func rawZip(t *testing.T, parts int, declared uint64, packed int) []byte {
 	return buf.Bytes()
 }
 
+// sheetZip is a zip of one worksheet declaring declared bytes over packed
+// bytes that are not its.
+func sheetZip(t *testing.T, declared uint64, packed int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate, CompressedSize64: uint64(packed), UncompressedSize64: declared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(bytes.Repeat([]byte{0x5a}, packed))
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestCheckZipLongList: a worksheet of 100,000 rows (about 30 MiB of XML,
+// over the 16 MiB of other parts) passes the zip check: the list limits
+// stay MaxRows and MaxColumns.
+func TestCheckZipLongList(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("xl/worksheets/sheet1.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	for i := 1; i <= MaxRows; i++ {
+		fmt.Fprintf(bw, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>Guest Number %d</t></is></c><c r="B%d" t="inlineStr"><is><t>VIP</t></is></c><c r="C%d" t="inlineStr"><is><t>Some Org Ltd</t></is></c><c r="D%d" t="inlineStr"><is><t>T-%d</t></is></c></row>`, i, i, i, i, i, i, i)
+	}
+	bw.WriteString(`</sheetData></worksheet>`)
+	bw.Flush()
+	zw.Close()
+	zr, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if size := zr.File[0].UncompressedSize64; size <= maxXLSXPart {
+		t.Fatalf("the sheet is %d MiB, not over the part limit", size>>20)
+	}
+	if err := checkZip(buf.Bytes()); err != nil {
+		t.Errorf("checkZip(a %d KB workbook of %d rows) = %v", buf.Len()>>10, MaxRows, err)
+	}
+}
+
 // lyingZip declares a part of 1,000 bytes over a deflate stream of 24 MiB.
 func lyingZip(t *testing.T) []byte {
 	t.Helper()
@@ -115,6 +159,7 @@ func TestParseXLSXBomb(t *testing.T) {
 		{"part over 16 MiB", bombXLSX(t, 24<<20), ErrTooLarge, "over the limit of 16 MiB a part"},
 		{"ratio over 100:1", bombXLSX(t, 8<<20), ErrTooLarge, "more than 100 times its packed size"},
 		{"total over 128 MiB", rawZip(t, 9, 15<<20, 200<<10), ErrTooLarge, "more than 128 MiB in all"},
+		{"worksheet over 64 MiB", sheetZip(t, 70<<20, 1<<20), ErrTooLarge, "over the limit of 64 MiB a worksheet"},
 		{"declared size lies", lyingZip(t), ErrUnreadable, "cannot be read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
