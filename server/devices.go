@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/laminate/laminate/devices"
 	"github.com/laminate/laminate/store"
@@ -74,6 +77,33 @@ func (s *Server) postEnrolment(c echo.Context) error {
 // EnrollRequest is the body of POST /v1/devices/enroll.
 type EnrollRequest struct {
 	Code string `json:"code"` // the code, or the enrolment address
+}
+
+// enrollPerMinute is how many enrolment attempts one client address (an
+// IPv4 address or an IPv6 /64, httpkit.RateKey) may make a minute, with a
+// burst of as many: on always, whatever --verify-rate says.
+const enrollPerMinute = 10
+
+// enrollLimit is the limiter of POST /v1/devices/enroll alone.
+func (s *Server) enrollLimit() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(enrollPerMinute / 60.0), Burst: enrollPerMinute, ExpiresIn: 10 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			if ip := c.RealIP(); ip != "" {
+				return rateKey(ip), nil
+			}
+			return "", errors.New("no client address")
+		},
+		ErrorHandler: func(c echo.Context, err error) error {
+			return apiError(http.StatusForbidden, "forbidden", "no client address")
+		},
+		DenyHandler: func(c echo.Context, id string, err error) error {
+			c.Response().Header().Set("Retry-After", "6")
+			return apiError(http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many enrolment attempts from this address (at most %d a minute); wait a minute, then enter the code again", enrollPerMinute))
+		},
+	})
 }
 
 // enroll is POST /v1/devices/enroll (public, rate limited): a door device

@@ -153,3 +153,31 @@ func (f *fixture) devices(t *testing.T, admin string) []devices.Status {
 	}
 	return out.Devices
 }
+
+// TestEnrolRateLimit: a burst of well-formed but unknown codes from one
+// address is answered 404 up to enrollPerMinute, then 429, with
+// --verify-rate 0 (the public limiter off): enroll has its own limiter.
+func TestEnrolRateLimit(t *testing.T) {
+	f := newFixture(t, 0)
+	limited := 0
+	for i := range 3 * enrollPerMinute {
+		code, _, err := devices.NewCode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := f.do(t, "POST", "/v1/devices/enroll", `{"code":"`+code+`"}`, "Content-Type", "application/json")
+		switch {
+		case rec.Code == http.StatusNotFound && limited == 0:
+		case rec.Code == http.StatusTooManyRequests && i >= enrollPerMinute:
+			limited++
+			if !strings.Contains(rec.Body.String(), `"code":"rate_limited"`) || !strings.Contains(rec.Body.String(), "at most 10 a minute") || rec.Header().Get("Retry-After") == "" {
+				t.Fatalf("attempt %d = %d %s %v", i+1, rec.Code, rec.Body, rec.Header())
+			}
+		default:
+			t.Fatalf("attempt %d = %d %s (after %d answered 429)", i+1, rec.Code, rec.Body, limited)
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("%d bad codes from one address, none answered 429", 3*enrollPerMinute)
+	}
+}

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -18,6 +20,30 @@ import (
 
 // maxErrorDetails caps the errors of a guest list sent in one answer.
 const maxErrorDetails = 1000
+
+// maxListReads is how many guest lists a node reads (parses) at once.
+const maxListReads = 2
+
+// errListBusy is the answer when maxListReads lists are being read.
+var errListBusy = apiError(http.StatusServiceUnavailable, "busy", "busy: another guest list is being read; try again in a moment")
+
+// checkList is guestlist.Check in one of the node's maxListReads slots:
+// the upload is read into memory first (a slow sender holds no slot),
+// then parsed in a slot, or refused with 503 when none is free.
+func (s *Server) checkList(c echo.Context, r io.Reader, ev *pass.Event) (*guestlist.Preview, error) {
+	b, err := io.ReadAll(io.LimitReader(r, guestlist.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", guestlist.ErrRead, err)
+	}
+	select {
+	case s.listSlots <- struct{}{}:
+		defer func() { <-s.listSlots }()
+	default:
+		c.Response().Header().Set("Retry-After", "2")
+		return nil, errListBusy
+	}
+	return guestlist.Check(c.Request().Context(), bytes.NewReader(b), ev, s.printable(), s.cfg.Store)
+}
 
 // PreviewResponse is the answer of POST /v1/events/{id}/guestlists/preview.
 type PreviewResponse struct {
@@ -40,7 +66,7 @@ func (s *Server) previewGuestList(c echo.Context) error {
 		return err
 	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, guestlist.MaxBytes)
-	p, err := guestlist.Check(c.Request().Context(), body, ev, s.printable(), s.cfg.Store)
+	p, err := s.checkList(c, body, ev)
 	if err != nil {
 		return unreadableList(err, "")
 	}
@@ -141,7 +167,7 @@ func (s *Server) issueBatch(c echo.Context) error {
 			return err
 		}
 		body := http.MaxBytesReader(c.Response(), c.Request().Body, guestlist.MaxBytes)
-		if p, err = guestlist.Check(c.Request().Context(), body, ev, s.printable(), s.cfg.Store); err != nil {
+		if p, err = s.checkList(c, body, ev); err != nil {
 			return unreadableList(err, "nothing issued: ")
 		}
 		if reqs, err = p.Requests(choice); err != nil {
@@ -233,7 +259,7 @@ func (s *Server) batchForm(c echo.Context, ev *pass.Event) ([]signer.Request, *g
 		return nil, nil, "", formError(err, maxBatchForm)
 	}
 	defer gf.Close()
-	p, err := guestlist.Check(c.Request().Context(), io.Reader(gf), ev, s.printable(), s.cfg.Store)
+	p, err := s.checkList(c, gf, ev)
 	if err != nil {
 		return nil, nil, "", unreadableList(err, "nothing issued: ")
 	}

@@ -252,3 +252,30 @@ func TestBatchTwiceAtOnce(t *testing.T) {
 		t.Errorf("%d passes stored (%v), want 1 + 300", len(ps), err)
 	}
 }
+
+// TestGuestListBusy: while maxListReads lists are being read, a preview
+// and a batch are answered 503 busy at once, not queued; once a slot is
+// free the same list is read.
+func TestGuestListBusy(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := "Bearer " + f.apiToken(t, RoleIssuer, "office")
+	list := "name,type\nNew Person,VIP\n"
+	for range maxListReads {
+		f.s.listSlots <- struct{}{} // a list being read
+	}
+	for _, path := range []string{"/v1/events/tour27-ber01/guestlists/preview", "/v1/passes/batch?event=tour27-ber01"} {
+		rec := f.do(t, "POST", path, list, "Authorization", auth, "Content-Type", "text/csv")
+		if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"code":"busy"`) ||
+			!strings.Contains(rec.Body.String(), "busy: another guest list is being read; try again in a moment") || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s with every slot taken = %d %s %v", path, rec.Code, rec.Body, rec.Header())
+		}
+	}
+	<-f.s.listSlots
+	rec := f.do(t, "POST", "/v1/events/tour27-ber01/guestlists/preview", list, "Authorization", auth, "Content-Type", "text/csv")
+	if rec.Code != 200 {
+		t.Errorf("preview with a slot free = %d %s", rec.Code, rec.Body)
+	}
+	if n := len(f.s.listSlots); n != maxListReads-1 {
+		t.Errorf("%d slots taken after the preview, want %d (its slot given back)", n, maxListReads-1)
+	}
+}

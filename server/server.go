@@ -108,6 +108,11 @@ type Server struct {
 	// (a double click) issues once.
 	batchMu sync.Mutex
 
+	// listSlots holds one token per guest list being read (at most
+	// maxListReads): reading an XLSX takes memory and CPU, so a node reads
+	// few at once and answers 503 beyond that rather than queueing.
+	listSlots chan struct{}
+
 	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
 
 	signer atomic.Pointer[signer.Signer] // nil: this node cannot sign
@@ -133,7 +138,8 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}, m: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}, m: newMetrics(),
+		listSlots: make(chan struct{}, maxListReads)}
 	s.signer.Store(cfg.Signer)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -189,7 +195,7 @@ func (s *Server) routes() {
 	public.POST("/verify", s.verifyPost)
 	public.GET("/verify", s.verifyGet)
 	public.POST("/artwork", s.publicArtwork)
-	public.POST("/devices/enroll", s.enroll)
+	public.POST("/devices/enroll", s.enroll, s.enrollLimit())
 	s.pageRoutes()
 
 	api := e.Group("/v1")

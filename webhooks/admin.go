@@ -69,7 +69,7 @@ var lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
 // admin learns at once. A name that does not resolve yet is accepted;
 // every delivery checks the address it dials anyway.
 func checkResolved(ctx context.Context, host string, allowPrivate bool) error {
-	if _, err := netip.ParseAddr(host); err == nil || allowPrivate {
+	if _, err := netip.ParseAddr(host); err == nil {
 		return nil // an IP literal is checked by CheckURL
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -79,8 +79,8 @@ func checkResolved(ctx context.Context, host string, allowPrivate bool) error {
 		return nil
 	}
 	for _, a := range addrs {
-		if err := CheckAddr(a, false); err != nil {
-			return fmt.Errorf("webhook URL: %s resolves to %w (use --allow-private for a receiver on your own network)", host, err)
+		if err := CheckAddr(a, allowPrivate); err != nil {
+			return fmt.Errorf("webhook URL: %s resolves to %w%s", host, err, privateHint(a))
 		}
 	}
 	return nil

@@ -19,46 +19,55 @@ const MaxURLLen = 2048
 // private and the like, for an endpoint not allowed private addresses.
 var ErrForbiddenAddress = errors.New("webhooks: address refused")
 
-// ranges are the addresses a webhook may not reach unless its endpoint
-// is allowed private addresses (the always list: never).
+// ranges are the addresses a webhook may not reach. An endpoint allowed
+// private addresses may reach loopback, RFC 1918 private and unique-local
+// ones (the entries with always false), for a receiver on the operator's
+// own network; every other range is refused always: link-local and the
+// cloud metadata addresses (an API token must not reach the instance's
+// credentials), and the ranges that hide another address (NAT64, 6to4)
+// or are no receiver's (carrier-grade NAT, documentation, multicast).
 var ranges = []struct {
 	prefix netip.Prefix
 	what   string
 	always bool // refused even for an endpoint allowed private addresses
 }{
+	// Cloud metadata first, so the refusal names it.
+	{netip.MustParsePrefix("169.254.169.254/32"), "a cloud metadata address", true},
+	{netip.MustParsePrefix("fd00:ec2::254/128"), "a cloud metadata address (AWS IPv6)", true},
+	{netip.MustParsePrefix("100.100.100.200/32"), "a cloud metadata address (Alibaba)", true},
 	{netip.MustParsePrefix("0.0.0.0/8"), "unspecified (\"this network\")", true},
 	{netip.MustParsePrefix("10.0.0.0/8"), "private", false},
-	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT", false},
+	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT", true},
 	{netip.MustParsePrefix("127.0.0.0/8"), "loopback", false},
-	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (cloud metadata lives here)", false},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (cloud metadata lives here)", true},
 	{netip.MustParsePrefix("172.16.0.0/12"), "private", false},
-	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignments", false},
-	{netip.MustParsePrefix("192.0.2.0/24"), "documentation", false},
-	{netip.MustParsePrefix("192.88.99.0/24"), "6to4 relay", false},
+	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignments", true},
+	{netip.MustParsePrefix("192.0.2.0/24"), "documentation", true},
+	{netip.MustParsePrefix("192.88.99.0/24"), "6to4 relay", true},
 	{netip.MustParsePrefix("192.168.0.0/16"), "private", false},
-	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking", false},
-	{netip.MustParsePrefix("198.51.100.0/24"), "documentation", false},
-	{netip.MustParsePrefix("203.0.113.0/24"), "documentation", false},
+	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking", true},
+	{netip.MustParsePrefix("198.51.100.0/24"), "documentation", true},
+	{netip.MustParsePrefix("203.0.113.0/24"), "documentation", true},
 	{netip.MustParsePrefix("224.0.0.0/4"), "multicast", true},
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved", true}, // and 255.255.255.255, broadcast
 	{netip.MustParsePrefix("::/128"), "unspecified", true},
 	{netip.MustParsePrefix("::1/128"), "loopback", false},
-	{netip.MustParsePrefix("64:ff9b::/96"), "NAT64 (an IPv4 address inside)", false},
-	{netip.MustParsePrefix("64:ff9b:1::/48"), "NAT64 (an IPv4 address inside)", false},
-	{netip.MustParsePrefix("100::/64"), "discard", false},
-	{netip.MustParsePrefix("2001:db8::/32"), "documentation", false},
-	{netip.MustParsePrefix("2002::/16"), "6to4 (an IPv4 address inside)", false},
+	{netip.MustParsePrefix("64:ff9b::/96"), "NAT64 (an IPv4 address inside)", true},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "NAT64 (an IPv4 address inside)", true},
+	{netip.MustParsePrefix("100::/64"), "discard", true},
+	{netip.MustParsePrefix("2001:db8::/32"), "documentation", true},
+	{netip.MustParsePrefix("2002::/16"), "6to4 (an IPv4 address inside)", true},
 	{netip.MustParsePrefix("fc00::/7"), "unique-local (private)", false},
-	{netip.MustParsePrefix("fe80::/10"), "link-local", false},
-	{netip.MustParsePrefix("fec0::/10"), "site-local (private)", false},
+	{netip.MustParsePrefix("fe80::/10"), "link-local", true},
+	{netip.MustParsePrefix("fec0::/10"), "site-local (deprecated)", true},
 	{netip.MustParsePrefix("ff00::/8"), "multicast", true},
 }
 
-// CheckAddr refuses an address a webhook may not reach: loopback,
-// link-local, private, unique-local, carrier-grade NAT, documentation and
-// reserved ranges unless allowPrivate; multicast, broadcast and
-// unspecified addresses always. An IPv4 address written as IPv6
-// (::ffff:a.b.c.d) is checked as IPv4.
+// CheckAddr refuses an address a webhook may not reach: loopback, RFC
+// 1918 private and unique-local unless allowPrivate; link-local, cloud
+// metadata, carrier-grade NAT, NAT64, 6to4, documentation, reserved,
+// multicast, broadcast and unspecified addresses always. An IPv4 address
+// written as IPv6 (::ffff:a.b.c.d) is checked as IPv4.
 func CheckAddr(a netip.Addr, allowPrivate bool) error {
 	if !a.IsValid() {
 		return fmt.Errorf("%w: not an address", ErrForbiddenAddress)
@@ -70,6 +79,15 @@ func CheckAddr(a netip.Addr, allowPrivate bool) error {
 		}
 	}
 	return nil
+}
+
+// privateHint is the advice after a refusal of a: --allow-private when it
+// would let a through, else that no endpoint may reach it.
+func privateHint(a netip.Addr) string {
+	if CheckAddr(a, true) == nil {
+		return " (use --allow-private for a receiver on your own network)"
+	}
+	return " (refused for every endpoint, even with --allow-private)"
 }
 
 // CheckURL checks an endpoint's URL as an admin enters it: absolute,
@@ -101,7 +119,7 @@ func CheckURL(raw string, allowPrivate bool) (*url.URL, error) {
 	}
 	if a, err := netip.ParseAddr(u.Hostname()); err == nil {
 		if err := CheckAddr(a, allowPrivate); err != nil {
-			return nil, fmt.Errorf("webhook URL: %w (use --allow-private for a receiver on your own network)", err)
+			return nil, fmt.Errorf("webhook URL: %w%s", err, privateHint(a))
 		}
 	}
 	return u, nil

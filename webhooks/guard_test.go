@@ -13,7 +13,8 @@ import (
 )
 
 // TestCheckAddr: each refused range is refused, without --allow-private;
-// with it, only multicast, broadcast and unspecified stay refused.
+// with it, only loopback, RFC 1918 private and unique-local addresses are
+// allowed: link-local and cloud metadata addresses stay refused.
 func TestCheckAddr(t *testing.T) {
 	for _, tc := range []struct {
 		addr          string
@@ -31,17 +32,24 @@ func TestCheckAddr(t *testing.T) {
 		{"172.16.0.1", false, false},
 		{"172.31.255.255", false, false},
 		{"192.168.1.1", false, false},
-		{"169.254.169.254", false, false}, // cloud metadata
-		{"fe80::1", false, false},
-		{"fe80::1%eth0", false, false},
+		{"169.254.169.254", false, true}, // cloud metadata (AWS, GCP, Azure)
+		{"169.254.0.1", false, true},
+		{"::ffff:169.254.169.254", false, true},
+		{"fd00:ec2::254", false, true},   // AWS metadata over IPv6, inside fc00::/7
+		{"100.100.100.200", false, true}, // Alibaba metadata
+		{"fe80::1", false, true},
+		{"fe80::1%eth0", false, true},
+		{"febf::1", false, true},
 		{"fc00::1", false, false},
 		{"fd12:3456::1", false, false},
-		{"100.64.0.1", false, false}, // CGNAT
-		{"100.127.255.254", false, false},
-		{"64:ff9b::7f00:1", false, false}, // NAT64 of 127.0.0.1
-		{"2002:7f00:1::", false, false},   // 6to4 of 127.0.0.1
-		{"192.0.2.1", false, false},
-		{"198.18.0.1", false, false},
+		{"fd00:ec2::253", false, false},
+		{"100.64.0.1", false, true}, // CGNAT
+		{"100.127.255.254", false, true},
+		{"64:ff9b::7f00:1", false, true},    // NAT64 of 127.0.0.1
+		{"64:ff9b::a9fe:a9fe", false, true}, // NAT64 of 169.254.169.254
+		{"2002:7f00:1::", false, true},      // 6to4 of 127.0.0.1
+		{"192.0.2.1", false, true},
+		{"198.18.0.1", false, true},
 		{"0.0.0.0", false, true},
 		{"0.1.2.3", false, true},
 		{"::", false, true},
@@ -82,7 +90,14 @@ func TestCheckURL(t *testing.T) {
 		{"http://127.0.0.1:9000/hook", true, ""},
 		{"https://127.0.0.1/hook", false, "loopback"},
 		{"https://[::1]/hook", false, "loopback"},
-		{"https://169.254.169.254/latest/meta-data", false, "link-local"},
+		{"https://169.254.169.254/latest/meta-data", false, "metadata"},
+		{"http://169.254.169.254/latest/meta-data", true, "even with --allow-private"},
+		{"http://[fe80::1]/hook", true, "link-local"},
+		{"http://[fd00:ec2::254]/", true, "metadata"},
+		{"http://100.100.100.200/", true, "metadata"},
+		{"http://10.0.0.8:8080/hook", true, ""},
+		{"http://[fd00::8]/hook", true, ""},
+		{"https://10.0.0.8/", false, "use --allow-private"},
 		{"https://10.0.0.8/", false, "private"},
 		{"https://[fd00::8]/", false, "unique-local"},
 		{"https://100.64.1.1/", false, "carrier-grade"},

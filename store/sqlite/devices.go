@@ -63,10 +63,19 @@ func (s *Store) Enrolment(ctx context.Context, hash []byte) (*store.Enrolment, e
 
 // RedeemEnrolment implements [store.Store]. SQLite serialises writers, so
 // the check and the update in one transaction cannot interleave with
-// another redemption.
+// another redemption. The code is checked first on the read pool: a code
+// unknown, used or expired (a guess, anyone may send one) is refused
+// without taking the one write lock door scans wait for.
 func (s *Store) RedeemEnrolment(ctx context.Context, hash []byte, now time.Time, mint func(store.Enrolment) (*store.APIToken, error)) (*store.Enrolment, error) {
+	pre, err := s.Enrolment(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !pre.Used.IsZero() || !now.Before(pre.Expires) {
+		return nil, fmt.Errorf("%w: enrolment code used or expired", store.ErrNotFound)
+	}
 	var out *store.Enrolment
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error { // checked again: another redemption may have come first
 		e, err := scanEnrolment(tx.QueryRowContext(ctx, `SELECT `+enrolCols+` FROM enrolments WHERE hash = ?`, hash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: enrolment code", store.ErrNotFound)
