@@ -10,6 +10,7 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const L = window.LaminateOffline;
+  const I = window.LaminateI18n, t = I.t; // static/i18n.js: the page's language
   const defaultZones = ["stage", "dressing-rooms", "green-room", "backstage", "photo-pit", "foh",
     "hospitality", "meet-greet", "catering", "press", "merch", "loading-dock"];
   const PROBE_EVERY = 5000, BUNDLE_EVERY = 60000;
@@ -47,7 +48,7 @@
   // direction (Done); tapping the line opens them again.
   function summary() {
     const ev = $("event").value.trim();
-    $("summary-text").textContent = "Gate " + ($("gate").value.trim() || "?") + " · " + $("zone").value + " · " + $("direction").value +
+    $("summary-text").textContent = t("scan.gate") + " " + ($("gate").value.trim() || "?") + " · " + $("zone").value + " · " + t("scan." + $("direction").value) +
       (ev ? " · " + ev : "");
   }
   function foldSettings(fold) {
@@ -65,8 +66,11 @@
   $("gate").addEventListener("change", () => { alerts.clear(); paintAlerts(); pollAlerts(); });
   const gateValue = () => $("gate").value.trim().toLowerCase();
   const eventValue = () => $("event").value.trim();
-  $("mute").textContent = muted ? "Sound off" : "Sound on";
-  $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); $("mute").textContent = muted ? "Sound off" : "Sound on"; };
+  const muteText = () => { $("mute").textContent = t(muted ? "scan.sound_off" : "scan.sound_on"); };
+  muteText();
+  $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); muteText(); };
+  // Another language from the switch: the page's own words now, the next answer in it.
+  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); });
 
   // The audio context is made at sign-in (a person's gesture, and making
   // one takes long enough to delay the first answer).
@@ -241,14 +245,14 @@
     let text = "", cls = "";
     if (token && !isOnline()) {
       cls = "bad";
-      if (!bundle) text = "OFFLINE — no offline data" + (bundleNote ? " (" + bundleNote + ")" : "") + ": do not admit on this device";
+      if (!bundle) text = t("offline.no_data") + (bundleNote ? " (" + bundleNote + ")" : "") + t("offline.no_data_end");
       else {
         const old = age(now - bundle.iat), st = L.bundleState(bundle, now);
-        if (st === "expired") text = "OFFLINE — revocations " + old + " old: offline data expired at " + hhmm(bundle.exp) + "; do not admit (supervisor override only)";
-        else if (st === "future") text = "OFFLINE — this device's clock is behind the offline data: fix the clock; do not admit";
-        else { cls = "warn"; text = "OFFLINE — revocations " + old + " old (list #" + bundle.seq + ", fresh until " + hhmm(bundle.exp) + "): deciding on this device"; }
+        if (st === "expired") text = t("offline.expired", { age: old, time: hhmm(bundle.exp) });
+        else if (st === "future") text = t("offline.clock");
+        else { cls = "warn"; text = t("offline.fresh", { age: old, seq: bundle.seq, time: hhmm(bundle.exp) }); }
       }
-      if (queued) text += " · " + queued + " scan" + (queued === 1 ? "" : "s") + " to upload";
+      if (queued) text += " · " + t(queued === 1 ? "offline.to_upload_one" : "offline.to_upload", { n: queued });
       $("stale").style.display = "none";
     } else if (token && queued) {
       cls = "info"; text = queued + " scan" + (queued === 1 ? "" : "s") + " made offline to upload" +
@@ -276,7 +280,7 @@
     return m ? m[1] : "";
   }
   async function enrol(code) {
-    $("signin-msg").textContent = "Enrolling this device…";
+    $("signin-msg").textContent = t("signin.enrolling");
     let r = null, a = {};
     try {
       r = await fetch("/v1/devices/enroll", { method: "POST", headers: { "Content-Type": "application/json" },
@@ -323,13 +327,13 @@
     try { r = await api("/v1/passes/2222-2222/artwork.svg", { signal: timeout(5000) }); } // scanner-only: 404 for a scanner token
     catch (e) { markDown(); }
     if (r && (r.status === 401 || r.status === 403)) {
-      $("signin-msg").textContent = r.status === 401 ? "That token is not valid (revoked, or mistyped)." : "That token is not a scanner token.";
+      $("signin-msg").textContent = t(r.status === 401 ? "signin.not_valid" : "signin.not_scanner");
       if (localStorage.getItem("laminate.device") === token) localStorage.removeItem("laminate.device"); // revoked: enrol again
       token = ""; $("signin").hidden = false; $("scanner").hidden = true; return;
     }
     if (!r) { // no network: only the token this device last signed in with
       if (localStorage.getItem("laminate.tokenhash") !== await sha256(token)) {
-        $("signin-msg").textContent = "No network: sign in with the token this device used last, or wait for the network.";
+        $("signin-msg").textContent = t("signin.no_network");
         token = ""; return;
       }
     } else {
@@ -397,7 +401,7 @@
     const code = raw.trim();
     if (!code || busy) return;
     if (pending) { // a CHECK is on screen: it waits for Let in or Turn away
-      $("resolve-msg").textContent = "Decide this check first: Let in or Turn away.";
+      $("resolve-msg").textContent = t("scan.decide_first");
       return;
     }
     // Some scanners repeat a code within 2 s: one scan, not two.
@@ -511,14 +515,16 @@
     res.dataset.scanId = a.scan_id || "";
     res.dataset.elapsed = Math.round(performance.now() - t0);
     const decideMs = performance.now() - started;
-    $("r-word").textContent = a.decision === "admit" ? "ADMIT" : a.decision === "attention" ? "CHECK" : "DENY";
+    $("r-word").textContent = t(a.decision === "admit" ? "word.admit" : a.decision === "attention" ? "word.check" : "word.deny");
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
-    $("r-reason").textContent = a.reason || "";
-    $("r-next").textContent = a.decision === "admit" ? "" : a.next_step || "";
+    const said = I.door(a, { zone: $("zone").value, gate: gateValue(), direction: $("direction").value }); // by code, in the page's language
+    $("r-reason").textContent = said.reason;
+    $("r-detail").textContent = said.detail; $("r-detail").hidden = !said.detail || said.detail === said.reason;
+    $("r-next").textContent = a.decision === "admit" ? "" : said.next;
     $("r-next").hidden = !$("r-next").textContent;
     $("r-serial").textContent = a.pass ? serialText(a.pass.serial) : "";
-    $("r-note").textContent = a.offline ? "Decided offline (no artwork)" : "";
+    $("r-note").textContent = a.offline ? t("scan.decided_offline") : "";
     // A CHECK waits for the door: Let in or Turn away, nothing else ends it.
     pending = a.decision === "attention" && !a.overridable ? a : null;
     $("r-resolve").hidden = !pending;
@@ -548,7 +554,7 @@
       beep(res.className);
     }, 0));
     addHistory(res.className, $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
-      (a.reason ? ": " + a.reason : "") + (a.offline ? " (offline)" : ""));
+      (said.reason ? ": " + said.reason : "") + (a.offline ? " (offline)" : ""));
     clearTimeout(hideTimer);
     const photoBad = a.photo && a.photo.status !== "match"; // the warning stays up longer than an admit
     if (!a.overridable && !pending) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" && !photoBad ? 2500 : photoBad ? 8000 : 5000);
