@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,67 @@ func TestVerifyPageLanguages(t *testing.T) {
 	}
 	if next := text("v-next"); next != "" && next != "Volgende stap: Houd de pas in en roep de beveiliging" {
 		t.Errorf("Dutch next step %q", next)
+	}
+}
+
+// TestScanPageLanguages: the door page in German (chosen with the switch,
+// remembered): the screen word, the reason and next step by code, the
+// server's English words below; the switch to Dutch changes the settings'
+// summary at once.
+func TestScanPageLanguages(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := browser(t, "")
+	f.s.cfg.Now = time.Now
+	auth := scannerToken(t, f)
+	ts := httptest.NewServer(f.s.Handler())
+	defer ts.Close()
+	iss := f.issue(t, "Zoë Wanamaker")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/scan"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[bool](ctx, t, `(() => { const s = document.getElementById("lang"); s.value = "de"; s.dispatchEvent(new Event("change")); return true })()`)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/scan"), // remembered over the browser's English
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+		chromedp.WaitVisible(chromedp.ID("wedge")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text := func(id string) string { return evalJS[string](ctx, t, `document.getElementById("`+id+`").textContent`) }
+	if got := text("signin-btn"); got != "Anmelden" {
+		t.Errorf("sign-in button %q, want Anmelden", got)
+	}
+	for _, c := range []struct{ token, class, code, word, reason, next string }{
+		{iss.Token, "admit", "ok", "EINLASS", "Zutritt zu", ""},
+		{iss.Token[:len(iss.Token)-6] + "AAAAAA", "deny", "forged", "KEIN EINLASS", "Gefälscht: die Signatur stimmt nicht", "Pass einbehalten"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), c.token+"\n")); err != nil {
+			t.Fatal(err)
+		}
+		class, code, _ := result(ctx, t)
+		if class != c.class || code != c.code {
+			t.Fatalf("screen %s/%s, want %s/%s", class, code, c.class, c.code)
+		}
+		if got := text("r-word"); got != c.word {
+			t.Errorf("%s: word %q, want %q", c.code, got, c.word)
+		}
+		if got := text("r-reason"); !strings.Contains(got, c.reason) {
+			t.Errorf("%s: reason %q, want it to hold %q", c.code, got, c.reason)
+		}
+		if got := text("r-detail"); got == "" || got == text("r-reason") {
+			t.Errorf("%s: the server's English words %q under the German reason", c.code, got)
+		}
+		if got := text("r-next"); !strings.Contains(got, c.next) {
+			t.Errorf("%s: next step %q, want it to hold %q", c.code, got, c.next)
+		}
+		dismiss(ctx, t)
+	}
+	evalJS[bool](ctx, t, `(() => { const s = document.getElementById("lang"); s.value = "nl"; s.dispatchEvent(new Event("change")); return true })()`)
+	if got := text("summary-text"); !strings.HasPrefix(got, "Ingang ") {
+		t.Errorf("Dutch summary %q, want Ingang …", got)
 	}
 }
