@@ -74,6 +74,9 @@ func TestVerifyPageLanguages(t *testing.T) {
 	if next := text("v-next"); next != "" && next != "Volgende stap: Houd de pas in en roep de beveiliging" {
 		t.Errorf("Dutch next step %q", next)
 	}
+	// The translated page, with the server's English line (lang="en"), is
+	// as accessible as the English one (last: it skips without make web).
+	axeCheck(ctx, t, axeSource(t), "verify in Dutch")
 }
 
 // TestScanPageLanguages: the door page in German (chosen with the switch,
