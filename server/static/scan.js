@@ -554,7 +554,7 @@
       beep(res.className);
     }, 0));
     addHistory(res.className, $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
-      (said.reason ? ": " + said.reason : "") + (a.offline ? " (offline)" : ""));
+      (said.reason ? ": " + said.reason : "") + (a.offline ? " " + I.t("scan.offline_mark") : ""));
     clearTimeout(hideTimer);
     const photoBad = a.photo && a.photo.status !== "match"; // the warning stays up longer than an admit
     if (!a.overridable && !pending) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" && !photoBad ? 2500 : photoBad ? 8000 : 5000);
@@ -799,10 +799,10 @@
       if (seen.has(id)) continue;
       const li = document.createElement("li");
       li.dataset.id = id; li.dataset.serial = a.serial || ""; li.dataset.kind = a.kind || "";
-      const what = a.kind === "two_gates" ? "used at two gates" : a.kind === "double_entry" ? "entered twice" : (a.kind || "alert");
+      const what = a.kind === "two_gates" ? I.t("scan.alert_two_gates") : a.kind === "double_entry" ? I.t("scan.alert_double_entry") : (a.kind || "alert");
       const when = Date.parse(a.at);
       const t = document.createElement("span");
-      t.textContent = "Pass " + serialText(a.serial) + " " + what + " (" + (a.gates || []).join(" and ") + (when ? ", " + hhmm(when) : "") + ")" +
+      t.textContent = I.t("scan.alert", { serial: serialText(a.serial), what }) + " (" + (a.gates || []).join(" and ") + (when ? ", " + hhmm(when) : "") + ")" +
         (a.reason ? ": " + a.reason : "");
       const b = document.createElement("button");
       b.type = "button"; b.textContent = I.t("scan.seen");
