@@ -4,8 +4,9 @@
 // touched: scans, bundles and uploads go to the network or fail, and the
 // page decides offline from what it keeps in IndexedDB.
 "use strict";
-const CACHE = "laminate-scan-3";
-const PAGE = ["/scan", "/static/app.css", "/static/theme.js", "/static/offline.js", "/static/scan.js", "/static/decoder.js",
+const CACHE = "laminate-scan-4";
+const PAGE = ["/scan", "/static/app.css", "/static/theme.js", "/static/offline.js", "/static/i18n.js",
+  "/static/i18n/en.json", "/static/i18n/de.json", "/static/i18n/fr.json", "/static/i18n/es.json", "/static/i18n/nl.json", "/static/scan.js", "/static/decoder.js",
   "/static/vendor/zxing-reader.js", "/static/vendor/zxing_reader.wasm", "/static/vendor/jsQR.js"];
 
 self.addEventListener("install", (e) => {

@@ -10,6 +10,7 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const L = window.LaminateOffline;
+  const I = window.LaminateI18n; // static/i18n.js: the page's language (I.t: a local t is often a time or a token here)
   const defaultZones = ["stage", "dressing-rooms", "green-room", "backstage", "photo-pit", "foh",
     "hospitality", "meet-greet", "catering", "press", "merch", "loading-dock"];
   const PROBE_EVERY = 5000, BUNDLE_EVERY = 60000;
@@ -47,7 +48,7 @@
   // direction (Done); tapping the line opens them again.
   function summary() {
     const ev = $("event").value.trim();
-    $("summary-text").textContent = "Gate " + ($("gate").value.trim() || "?") + " · " + $("zone").value + " · " + $("direction").value +
+    $("summary-text").textContent = I.t("scan.gate") + " " + ($("gate").value.trim() || "?") + " · " + $("zone").value + " · " + I.t("scan." + $("direction").value) +
       (ev ? " · " + ev : "");
   }
   function foldSettings(fold) {
@@ -65,8 +66,11 @@
   $("gate").addEventListener("change", () => { alerts.clear(); paintAlerts(); pollAlerts(); });
   const gateValue = () => $("gate").value.trim().toLowerCase();
   const eventValue = () => $("event").value.trim();
-  $("mute").textContent = muted ? "Sound off" : "Sound on";
-  $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); $("mute").textContent = muted ? "Sound off" : "Sound on"; };
+  const muteText = () => { $("mute").textContent = I.t(muted ? "scan.sound_off" : "scan.sound_on"); };
+  muteText();
+  $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); muteText(); };
+  // Another language from the switch: the page's own words now, the next answer in it.
+  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); });
 
   // The audio context is made at sign-in (a person's gesture, and making
   // one takes long enough to delay the first answer).
@@ -241,14 +245,14 @@
     let text = "", cls = "";
     if (token && !isOnline()) {
       cls = "bad";
-      if (!bundle) text = "OFFLINE — no offline data" + (bundleNote ? " (" + bundleNote + ")" : "") + ": do not admit on this device";
+      if (!bundle) text = I.t("offline.no_data") + (bundleNote ? " (" + bundleNote + ")" : "") + I.t("offline.no_data_end");
       else {
         const old = age(now - bundle.iat), st = L.bundleState(bundle, now);
-        if (st === "expired") text = "OFFLINE — revocations " + old + " old: offline data expired at " + hhmm(bundle.exp) + "; do not admit (supervisor override only)";
-        else if (st === "future") text = "OFFLINE — this device's clock is behind the offline data: fix the clock; do not admit";
-        else { cls = "warn"; text = "OFFLINE — revocations " + old + " old (list #" + bundle.seq + ", fresh until " + hhmm(bundle.exp) + "): deciding on this device"; }
+        if (st === "expired") text = I.t("offline.expired", { age: old, time: hhmm(bundle.exp) });
+        else if (st === "future") text = I.t("offline.clock");
+        else { cls = "warn"; text = I.t("offline.fresh", { age: old, seq: bundle.seq, time: hhmm(bundle.exp) }); }
       }
-      if (queued) text += " · " + queued + " scan" + (queued === 1 ? "" : "s") + " to upload";
+      if (queued) text += " · " + I.t(queued === 1 ? "offline.to_upload_one" : "offline.to_upload", { n: queued });
       $("stale").style.display = "none";
     } else if (token && queued) {
       cls = "info"; text = queued + " scan" + (queued === 1 ? "" : "s") + " made offline to upload" +
@@ -276,22 +280,22 @@
     return m ? m[1] : "";
   }
   async function enrol(code) {
-    $("signin-msg").textContent = "Enrolling this device…";
+    $("signin-msg").textContent = I.t("signin.enrolling");
     let r = null, a = {};
     try {
       r = await fetch("/v1/devices/enroll", { method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ code }), cache: "no-store", signal: timeout(10000) });
       a = await r.json();
     } catch (e) {
-      if (!r) { $("signin-msg").textContent = "No network: this device cannot enrol now. Scan the code again when the network is back."; return; }
+      if (!r) { $("signin-msg").textContent = I.t("signin.enrol_no_network"); return; }
     }
-    if (!r.ok || !a.token) { $("signin-msg").textContent = (a.error && a.error.message) || "The server refused the enrolment code."; return; }
+    if (!r.ok || !a.token) { $("signin-msg").textContent = (a.error && a.error.message) || I.t("signin.enrol_refused"); return; }
     for (const k of ["event", "gate", "zone"]) if (a[k]) { $(k).value = a[k]; localStorage.setItem("laminate." + k, a[k]); }
     $("direction").value = "in"; localStorage.setItem("laminate.direction", "in");
     localStorage.setItem("laminate.device", a.token);
     foldSettings(true);
     await signIn(a.token);
-    if (token) $("freshness").textContent = "Enrolled as " + a.name + " (" + a.event + ", gate " + a.gate + ").";
+    if (token) $("freshness").textContent = I.t("signin.enrolled", { name: a.name, event: a.event, gate: a.gate });
   }
   let enrolCam = null;
   $("enrol-camera").onclick = async () => {
@@ -301,7 +305,7 @@
     }
     const v = $("enrol-video"), stream = enrolCam; v.srcObject = stream; v.style.display = "block"; await v.play();
     const read = D.frameReader(v);
-    $("signin-msg").textContent = "Point the camera at the enrolment code.";
+    $("signin-msg").textContent = I.t("signin.point_enrol");
     const tick = async () => {
       if (enrolCam !== stream) return;
       let text = "";
@@ -323,13 +327,13 @@
     try { r = await api("/v1/passes/2222-2222/artwork.svg", { signal: timeout(5000) }); } // scanner-only: 404 for a scanner token
     catch (e) { markDown(); }
     if (r && (r.status === 401 || r.status === 403)) {
-      $("signin-msg").textContent = r.status === 401 ? "That token is not valid (revoked, or mistyped)." : "That token is not a scanner token.";
+      $("signin-msg").textContent = I.t(r.status === 401 ? "signin.not_valid" : "signin.not_scanner");
       if (localStorage.getItem("laminate.device") === token) localStorage.removeItem("laminate.device"); // revoked: enrol again
       token = ""; $("signin").hidden = false; $("scanner").hidden = true; return;
     }
     if (!r) { // no network: only the token this device last signed in with
       if (localStorage.getItem("laminate.tokenhash") !== await sha256(token)) {
-        $("signin-msg").textContent = "No network: sign in with the token this device used last, or wait for the network.";
+        $("signin-msg").textContent = I.t("signin.no_network");
         token = ""; return;
       }
     } else {
@@ -397,7 +401,7 @@
     const code = raw.trim();
     if (!code || busy) return;
     if (pending) { // a CHECK is on screen: it waits for Let in or Turn away
-      $("resolve-msg").textContent = "Decide this check first: Let in or Turn away.";
+      $("resolve-msg").textContent = I.t("scan.decide_first");
       return;
     }
     // Some scanners repeat a code within 2 s: one scan, not two.
@@ -511,14 +515,16 @@
     res.dataset.scanId = a.scan_id || "";
     res.dataset.elapsed = Math.round(performance.now() - t0);
     const decideMs = performance.now() - started;
-    $("r-word").textContent = a.decision === "admit" ? "ADMIT" : a.decision === "attention" ? "CHECK" : "DENY";
+    $("r-word").textContent = I.t(a.decision === "admit" ? "word.admit" : a.decision === "attention" ? "word.check" : "word.deny");
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
-    $("r-reason").textContent = a.reason || "";
-    $("r-next").textContent = a.decision === "admit" ? "" : a.next_step || "";
+    const said = I.door(a, { zone: $("zone").value, gate: gateValue(), direction: $("direction").value }); // by code, in the page's language
+    $("r-reason").textContent = said.reason;
+    $("r-detail").textContent = said.detail; $("r-detail").hidden = !said.detail || said.detail === said.reason;
+    $("r-next").textContent = a.decision === "admit" ? "" : said.next;
     $("r-next").hidden = !$("r-next").textContent;
     $("r-serial").textContent = a.pass ? serialText(a.pass.serial) : "";
-    $("r-note").textContent = a.offline ? "Decided offline (no artwork)" : "";
+    $("r-note").textContent = a.offline ? I.t("scan.decided_offline") : "";
     // A CHECK waits for the door: Let in or Turn away, nothing else ends it.
     pending = a.decision === "attention" && !a.overridable ? a : null;
     $("r-resolve").hidden = !pending;
@@ -548,7 +554,7 @@
       beep(res.className);
     }, 0));
     addHistory(res.className, $("r-word").textContent + " — " + ($("r-name").textContent || a.code) +
-      (a.reason ? ": " + a.reason : "") + (a.offline ? " (offline)" : ""));
+      (said.reason ? ": " + said.reason : "") + (a.offline ? " " + I.t("scan.offline_mark") : ""));
     clearTimeout(hideTimer);
     const photoBad = a.photo && a.photo.status !== "match"; // the warning stays up longer than an admit
     if (!a.overridable && !pending) hideTimer = setTimeout(() => { res.className = ""; focusWedge(); }, a.decision === "admit" && !photoBad ? 2500 : photoBad ? 8000 : 5000);
@@ -586,7 +592,7 @@
     const a = pending;
     if (!a || resolving) return;
     resolving = true;
-    $("resolve-msg").textContent = "Saving…";
+    $("resolve-msg").textContent = I.t("scan.saving");
     try {
       if (a.offline && await resolveQueued(a, choice)) return resolved(a, choice, null, "");
       const r = await postResolve(a.scan_id, choice);
@@ -679,7 +685,7 @@
   }
   $("override-btn").onclick = () => {
     const reason = $("override-reason").value.trim();
-    if (!reason) { $("override-reason").placeholder = "A reason is needed: who overrides, and why"; $("override-reason").focus(); return; }
+    if (!reason) { $("override-reason").placeholder = I.t("scan.reason_needed"); $("override-reason").focus(); return; }
     if (current && current.overridable) override(current, reason);
   };
 
@@ -793,13 +799,13 @@
       if (seen.has(id)) continue;
       const li = document.createElement("li");
       li.dataset.id = id; li.dataset.serial = a.serial || ""; li.dataset.kind = a.kind || "";
-      const what = a.kind === "two_gates" ? "used at two gates" : a.kind === "double_entry" ? "entered twice" : (a.kind || "alert");
+      const what = a.kind === "two_gates" ? I.t("scan.alert_two_gates") : a.kind === "double_entry" ? I.t("scan.alert_double_entry") : (a.kind || "alert");
       const when = Date.parse(a.at);
       const t = document.createElement("span");
-      t.textContent = "Pass " + serialText(a.serial) + " " + what + " (" + (a.gates || []).join(" and ") + (when ? ", " + hhmm(when) : "") + ")" +
+      t.textContent = I.t("scan.alert", { serial: serialText(a.serial), what }) + " (" + (a.gates || []).join(" and ") + (when ? ", " + hhmm(when) : "") + ")" +
         (a.reason ? ": " + a.reason : "");
       const b = document.createElement("button");
-      b.type = "button"; b.textContent = "Seen";
+      b.type = "button"; b.textContent = I.t("scan.seen");
       b.onclick = () => { seen.add(id); localStorage.setItem("laminate.alerts.seen", JSON.stringify([...seen].slice(-500))); paintAlerts(); };
       li.append(t, " ", b);
       ul.append(li);
@@ -818,12 +824,12 @@
       if (!r.ok) throw new Error("not ready");
       markUp();
       const age = j.revocations_age_seconds; revAge = age;
-      $("freshness").textContent = "Revocation data: " + (age < 2 ? "live" : age + " s old") + " (list #" + j.revocation_seq + ")";
+      $("freshness").textContent = I.t(age < 2 ? "scan.rev_live" : "scan.rev_age", { age, seq: j.revocation_seq });
       $("stale").style.display = age > 60 ? "block" : "none";
-      $("stale").textContent = "REVOCATION DATA " + age + " s OLD: call the production office";
+      $("stale").textContent = I.t("scan.stale", { age });
     } catch (e) {
       markDown();
-      $("freshness").textContent = "No connection to the server: deciding on this device.";
+      $("freshness").textContent = I.t("scan.no_server");
     }
     paint();
   }
@@ -851,7 +857,7 @@
           if (!clearPhotos.has(p.serial)) clearPhotos.set(p.serial, api(p.photo_url).then((x) => x.ok ? x.blob() : null).then((b) => b && URL.createObjectURL(b)).catch(() => null));
           clearPhotos.get(p.serial).then((u) => { if (u) img.src = u; });
         }
-        li.append(p.name + (p.org ? " — " + p.org : "") + " (" + p.label + ")" + (p.overdue ? ": OVERDUE" : ""));
+        li.append(p.name + (p.org ? " — " + p.org : "") + " (" + p.label + ")" + (p.overdue ? ": " + I.t("scan.overdue") : ""));
         ul.append(li);
       }
       $("clear").hidden = list.length === 0;
@@ -865,8 +871,8 @@
   const D = window.LaminateDecoder;
   let camera = null;
   $("camera-btn").onclick = async () => {
-    if (camera) { camera.getTracks().forEach((t) => t.stop()); camera = null; $("video").style.display = "none"; $("camera-btn").textContent = "Use camera"; return; }
-    try { await D.load(); } catch (e) { $("camera-msg").textContent = "Camera decoding is not built into this server (use a scanner gun)."; return; }
+    if (camera) { camera.getTracks().forEach((t) => t.stop()); camera = null; $("video").style.display = "none"; $("camera-btn").textContent = I.t("page.use_camera"); return; }
+    try { await D.load(); } catch (e) { $("camera-msg").textContent = I.t("scan.no_decoder"); return; }
     try {
       const stream = await D.openCamera();
       camera = stream;
@@ -888,10 +894,10 @@
         requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-      $("camera-btn").textContent = "Stop camera";
-      $("camera-msg").textContent = "Point the camera at the pass.";
+      $("camera-btn").textContent = I.t("scan.stop_camera");
+      $("camera-msg").textContent = I.t("scan.point_camera");
     } catch (e) {
-      $("camera-msg").textContent = "No camera: " + e.name + ". Phones need HTTPS (laminate serve --tls-cert).";
+      $("camera-msg").textContent = I.t("scan.no_camera", { error: e.name });
     }
   };
 

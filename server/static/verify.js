@@ -3,36 +3,49 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const words = { valid: "GENUINE", expired: "GENUINE, EXPIRED", not_yet_valid: "GENUINE, NOT YET VALID",
-    revoked: "GENUINE, REVOKED", superseded: "GENUINE, BUT REPLACED", wrong_event: "GENUINE", forged: "FORGED", unknown_key: "NOT OURS",
-    malformed: "NOT A PASS" };
+  const I = window.LaminateI18n, t = I.t; // static/i18n.js: the verdict words are "status.<status>"
+  let last = null; // the last verdict, shown again when the language changes
+  window.addEventListener("laminate:lang", () => { if (last) paint(last.r, last.v); });
 
   async function check(code) {
     code = code.trim();
     if (!code) return;
     const r = await fetch("/v1/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: code }) });
     const v = await r.json();
-    $("verdict").hidden = false;
-    if (!r.ok) { $("v-status").textContent = "ERROR"; $("v-status").className = "status refused"; $("v-message").textContent = (v.error && v.error.message) || ""; $("v-next").hidden = true; return; }
-    $("verdict").dataset.status = v.status;
-    $("v-status").textContent = words[v.status] || v.status;
-    $("v-status").className = "status " + (v.authentic ? "genuine" : "refused");
-    $("v-message").textContent = v.message || "";
-    $("v-next").textContent = v.next_step ? "Next step: " + v.next_step : "";
-    $("v-next").hidden = !v.next_step;
-    $("v-name").textContent = v.name || "";
-    $("v-type").textContent = v.type ? "· " + v.type + (v.event ? " · " + v.event : "") : "";
-    $("v-detail").textContent = v.serial ? "Serial " + v.serial.slice(0, 4) + "-" + v.serial.slice(4) +
-      (v.issued_shown ? " · issued " + v.issued_shown : "") +
-      (v.expires_shown ? " · valid until " + v.expires_shown : "") +
-      // The photo is personal data: only door staff see it, on /scan.
-      (v.photo ? " · carries a holder photo, shown to door staff only" : "") : "";
+    last = { r: { ok: r.ok }, v };
+    paint(r, v);
     const img = $("v-art");
     img.hidden = true;
-    if (v.authentic) {
+    if (r.ok && v.authentic) {
       const a = await fetch("/v1/artwork", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: code }) });
       if (a.ok) { const url = URL.createObjectURL(await a.blob()); img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false; }
     }
+  }
+  // paint shows a verdict in the page's language: the server's English
+  // message in English; elsewhere the catalogue's text for the status, with
+  // the server's words below it.
+  function paint(r, v) {
+    $("verdict").hidden = false;
+    const en = I.lang() === "en";
+    $("v-server").hidden = true;
+    if (!r.ok) { $("v-status").textContent = t("status.error"); $("v-status").className = "status refused"; $("v-message").textContent = (v.error && v.error.message) || ""; $("v-next").hidden = true; return; }
+    $("verdict").dataset.status = v.status;
+    $("v-status").textContent = I.has("status." + v.status) ? t("status." + v.status) : v.status;
+    $("v-status").className = "status " + (v.authentic ? "genuine" : "refused");
+    const mine = !en && I.has("verdict." + v.status);
+    $("v-message").textContent = mine ? t("verdict." + v.status, { event: v.event || "" }) : v.message || "";
+    $("v-server").textContent = mine ? v.message || "" : "";
+    $("v-server").hidden = !mine || !v.message;
+    const next = !en && I.has("next." + v.status) ? t("next." + v.status) : v.next_step;
+    $("v-next").textContent = v.next_step ? t("verify.next_step", { step: next }) : "";
+    $("v-next").hidden = !v.next_step;
+    $("v-name").textContent = v.name || "";
+    $("v-type").textContent = v.type ? "· " + v.type + (v.event ? " · " + v.event : "") : "";
+    $("v-detail").textContent = v.serial ? t("verify.serial", { serial: v.serial.slice(0, 4) + "-" + v.serial.slice(4) }) +
+      (v.issued_shown ? " · " + t("verify.issued", { time: v.issued_shown }) : "") +
+      (v.expires_shown ? " · " + t("verify.valid_until", { time: v.expires_shown }) : "") +
+      // The photo is personal data: only door staff see it, on /scan.
+      (v.photo ? " · " + t("verify.photo") : "") : "";
   }
   $("check").onclick = () => check($("code").value);
 
@@ -40,7 +53,7 @@
   // until one holds a code.
   const D = window.LaminateDecoder;
   $("camera-btn").onclick = async () => {
-    try { await D.load(); } catch (e) { $("camera-msg").textContent = "Camera decoding is not built into this server."; return; }
+    try { await D.load(); } catch (e) { $("camera-msg").textContent = t("verify.no_decoder"); return; }
     try {
       const stream = await D.openCamera();
       const v = $("video"); v.srcObject = stream; v.style.display = "block"; await v.play();
@@ -52,6 +65,6 @@
         requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-    } catch (e) { $("camera-msg").textContent = "No camera: " + e.name; }
+    } catch (e) { $("camera-msg").textContent = t("page.no_camera", { error: e.name }); }
   };
 })();
