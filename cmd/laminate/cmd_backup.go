@@ -24,8 +24,7 @@ the private keys: keep it as safe as the keys. It may run while
 `
 
 func cmdBackup(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("backup", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("backup")
 	out := fs.String("out", "", "archive file to write (.tar.gz)")
 	force := fs.Bool("force", false, "replace an existing --out file")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {

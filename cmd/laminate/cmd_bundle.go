@@ -28,16 +28,12 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if sub != "export" {
 		return subcommandError("bundle", sub)
 	}
-	fs := newFlagSet("bundle export", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("bundle export")
 	eventID := fs.String("event", "", "event id")
 	out := fs.String("out", "", "file to write the bundle to (a compact JWS); - for standard output")
 	freshFor := fs.Duration("fresh-for", verifier.DefaultBundleFreshness, "how long doors may decide from the bundle (e.g. 12h, 36h; at most 8784h)")
 	cloneWindow := fs.Duration("clone-window", verifier.DefaultCloneWindow, "the clone window doors apply offline: the one \"serve --clone-window\" uses")
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "event", "out"); err != nil {
+	if err := parseFlags(fs, args, "event", "out"); err != nil {
 		return err
 	}
 	if *freshFor < time.Minute || *freshFor > maxFreshFor {

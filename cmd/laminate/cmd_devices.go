@@ -13,12 +13,7 @@ import (
 
 // cmdDevices enrols, lists and revokes door devices (issue 14, item 1).
 func cmdDevices(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("devices", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("devices "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("devices", args)
 	switch sub {
 	case "enroll":
 		event := fs.String("event", "", "the event the device scans for")
@@ -27,10 +22,7 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		name := fs.String("name", "", "the device's name, e.g. \"north gate phone 3\" (default: GATE door)")
 		base := fs.String("url", "", "the server's address as door devices reach it, e.g. https://doors.example.org")
 		noWait := fs.Bool("no-wait", false, "print the code and return, instead of waiting until it is used")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "event", "gate", "url"); err != nil {
+		if err := parseFlags(fs, args, "event", "gate", "url"); err != nil {
 			return err
 		}
 		if *name == "" {

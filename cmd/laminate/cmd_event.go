@@ -57,12 +57,7 @@ func (f *timeFlag) abs(flag string) (time.Time, error) {
 }
 
 func cmdEvent(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("event", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("event "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("event", args)
 	switch sub {
 	case "create":
 		return eventCreate(ctx, a, fs, args)
@@ -118,10 +113,7 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	policyFile := fs.String("policy", "", "policy file (JSON) replacing the default zones and rules")
 	gates := fs.String("gates", "", "the event's gates, comma-separated (e.g. north,south,stage-door): scans at any other gate are refused; none: any gate")
 	bf := brandingFlags(fs)
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "id", "name", "start", "end"); err != nil {
+	if err := parseFlags(fs, args, "id", "name", "start", "end"); err != nil {
 		return err
 	}
 	showStart, err := start.abs("start")

@@ -11,8 +11,7 @@ import (
 
 // cmdExport: laminate export KIND --event ID [--format csv|jsonl] [filters] --out FILE.
 func cmdExport(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("export", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("export")
 	event := fs.String("event", "", "the event to export")
 	format := fs.String("format", export.CSV, "csv (UTF-8, header row, formula-safe) or jsonl (one JSON object a line)")
 	since := fs.String("since", "", "rows at or after this time (RFC 3339, e.g. 2026-11-20T19:00:00Z)")

@@ -23,8 +23,7 @@ func parseAlg(s string) (keys.Alg, error) {
 }
 
 func cmdInit(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("init", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("init")
 	alg := fs.String("alg", "EdDSA", "signing algorithm: EdDSA (Ed25519) or ES256")
 	issuer := fs.String("issuer", "lam", "issuer code in every token (keep it short: it is printed in the QR)")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -70,12 +69,7 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdKeys(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("keys", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("keys "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("keys", args)
 	switch sub {
 	case "list":
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {

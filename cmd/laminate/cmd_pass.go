@@ -25,8 +25,7 @@ import (
 )
 
 func cmdIssue(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("issue", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("issue")
 	eventID := fs.String("event", "", "event id")
 	typ := fs.String("type", "", "pass type: AAA, VIP, AFTER_SHOW, WORKING, LOCAL_CREW, PHOTO, MEET_GREET, STAFF")
 	name := fs.String("name", "", "holder's name as printed")
@@ -42,10 +41,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per pass")
 	pdfOut := fs.String("pdf", "", "also print the new passes to this PDF (with --template)")
 	pf := addPrintFlags(fs)
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "event"); err != nil {
+	if err := parseFlags(fs, args, "event"); err != nil {
 		return err
 	}
 	if (*pdfOut == "") != (*pf.template == "") {
@@ -275,8 +271,7 @@ func loadGuestPhotos(reqs []signer.Request, csvPath, dir string) error {
 }
 
 func cmdRevoke(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("revoke", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("revoke")
 	reason := fs.String("reason", "", "lost, stolen, replaced, misuse or other (shown at the door and on /verify)")
 	note := fs.String("note", "", "free text for staff: the audit log, passes show, the admin API (never shown at a door)")
 	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")
@@ -323,8 +318,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("verify", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("verify")
 	zone := fs.String("zone", "", "also decide access to this zone")
 	var atFlag timeFlag
 	fs.Var(&atFlag, "at", "decide at this time (RFC 3339; default now)")
@@ -421,12 +415,7 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 }
 
 func cmdPasses(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("passes", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("passes "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("passes", args)
 	switch sub {
 	case "list":
 		eventID := fs.String("event", "", "only this event's passes")

@@ -102,8 +102,7 @@ func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFl
 }
 
 func cmdRender(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("render", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("render")
 	eventID := fs.String("event", "", "event id")
 	var serials stringList
 	fs.Var(&serials, "serial", "a pass to print (repeat for several)")
@@ -114,10 +113,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	dpi := fs.Int("dpi", 203, "zpl: the printer's resolution, 203 or 300")
 	printer := fs.String("printer", "", "zpl: send the labels to this printer's raw port (host:port, usually 9100) instead of --out")
 	pf := addPrintFlags(fs)
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "event", "template"); err != nil {
+	if err := parseFlags(fs, args, "event", "template"); err != nil {
 		return err
 	}
 	if (*out == "") == (*printer == "") {
@@ -221,12 +217,7 @@ func pages(n int, t *templates.Template, duplex bool) int {
 }
 
 func cmdTemplates(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("templates", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("templates "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("templates", args)
 	switch sub {
 	case "list":
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -257,8 +248,7 @@ func cmdTemplates(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdArtwork(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("artwork", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("artwork")
 	out := fs.String("out", "", "file to write: .svg or .png")
 	size := fs.Int("size", 512, "PNG size in pixels (64 to 2048)")
 	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")

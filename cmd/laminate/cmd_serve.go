@@ -26,8 +26,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("serve", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM): serve HTTPS, which phone cameras need away from localhost")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
@@ -178,12 +177,7 @@ func (a *app) createBoundToken(ctx context.Context, role, name string, b server.
 }
 
 func cmdTokens(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("tokens", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("tokens "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("tokens", args)
 	switch sub {
 	case "create":
 		role := fs.String("role", "", "admin, issuer, scanner, stage or printer")
@@ -191,10 +185,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		event := fs.String("event", "", "bind the token to this event: it acts for no other (not for admin tokens)")
 		gate := fs.String("gate", "", "bind a scanner token to this gate of --event: it scans at no other")
 		asJSON := fs.Bool("json", false, `print {"token": ...}`)
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "role", "name"); err != nil {
+		if err := parseFlags(fs, args, "role", "name"); err != nil {
 			return err
 		}
 		if err := a.open(ctx); err != nil {

@@ -21,12 +21,7 @@ import (
 // come from a prompt that does not echo, or the first line of stdin with
 // --password-stdin; never from a flag (ps, shell history).
 func cmdUsers(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("users", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("users "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("users", args)
 	switch sub {
 	case "create":
 		username := fs.String("username", "", "sign-in name: lower-case letters, digits, . _ -")
@@ -34,10 +29,7 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 		role := fs.String("role", "", strings.Join(staff.Roles, ", "))
 		events := fs.String("events", "", "limit the account to these events (comma list; default every event)")
 		stdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of a prompt")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "username", "name", "role"); err != nil {
+		if err := parseFlags(fs, args, "username", "name", "role"); err != nil {
 			return err
 		}
 		acct := &staff.Account{Username: *username, DisplayName: *name, Role: *role, Events: staff.NormalizeEvents(strings.Split(*events, ","))}
