@@ -69,10 +69,7 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		}
 	case "list":
 		asJSON := fs.Bool("json", false, "one JSON object per device")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		toks, err := a.st.APITokens(ctx)
@@ -108,11 +105,8 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		}
 		return nil
 	case "revoke":
-		pos, err := parseArgs(fs, args, 1, 1, "device ID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "device ID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		if t, err := a.st.APIToken(ctx, pos[0]); errors.Is(err, store.ErrNotFound) || err == nil && t.Role != "scanner" {

@@ -64,10 +64,7 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 	case "update":
 		return eventUpdate(ctx, a, fs, args)
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		evs, err := a.st.Events(ctx)
@@ -81,11 +78,8 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 		a.table([]string{"ID", "SHOW START", "NAME", "VENUE"}, rows)
 		return nil
 	case "show":
-		pos, err := parseArgs(fs, args, 1, 1, "event ID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "event ID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		e, err := a.event(ctx, pos[0])

@@ -72,10 +72,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 	sub, fs, args := a.sub("keys", args)
 	switch sub {
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		var rows [][]string
@@ -86,10 +83,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		return nil
 	case "rotate":
 		alg := fs.String("alg", "", "algorithm of the new key (default: that of the active key)")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		algo := a.ring.Active().Alg
@@ -119,11 +113,8 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		a.printf("new active key %s (%s); older keys keep verifying until retired\n", k.KID, k.Alg)
 		return nil
 	case "retire":
-		pos, err := parseArgs(fs, args, 1, 1, "KID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "KID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		err = a.ring.Retire(pos[0], time.Now())
@@ -144,10 +135,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		a.printf("retired key %s: passes it signed now verify as unknown_key\n", pos[0])
 		return nil
 	case "jwks":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		return a.jsonPretty(a.ring.JWKS())

@@ -420,10 +420,7 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 	case "list":
 		eventID := fs.String("event", "", "only this event's passes")
 		asJSON := fs.Bool("json", false, "one JSON object per pass")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		if *eventID != "" {

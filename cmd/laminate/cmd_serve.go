@@ -185,10 +185,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		event := fs.String("event", "", "bind the token to this event: it acts for no other (not for admin tokens)")
 		gate := fs.String("gate", "", "bind a scanner token to this gate of --event: it scans at no other")
 		asJSON := fs.Bool("json", false, `print {"token": ...}`)
-		if err := parseFlags(fs, args, "role", "name"); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args, "role", "name"); err != nil {
 			return err
 		}
 		tok, err := a.createBoundToken(ctx, *role, *name, server.Binding{Event: *event, Gate: *gate})
@@ -209,10 +206,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		a.infof("%s token for %q%s: shown once, keep it safe", *role, *name, bound)
 		return nil
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		ts, err := a.st.APITokens(ctx)
@@ -226,11 +220,8 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
 		return nil
 	case "revoke":
-		pos, err := parseArgs(fs, args, 1, 1, "token ID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "token ID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		err = a.st.RevokeAPIToken(ctx, pos[0], a.actor())

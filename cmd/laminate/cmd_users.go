@@ -60,10 +60,7 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 		a.printf("created %s account %s (%s); sign in at /office/ on the server\n", acct.Role, acct.Username, acct.DisplayName)
 		return nil
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		us, err := a.st.Users(ctx)
@@ -91,11 +88,8 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 		if sub == "reset-password" {
 			stdin = fs.Bool("password-stdin", false, "read the new password from the first line of stdin instead of a prompt")
 		}
-		pos, err := parseArgs(fs, args, 1, 1, "USERNAME")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "USERNAME")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		svc, err := accounts.New(a.st, staff.DefaultParams, staff.DefaultLockout)

@@ -449,3 +449,20 @@ func parseFlags(fs *flagSet, args []string, req ...string) error {
 	}
 	return required(fs, req...)
 }
+
+// openFlags is parseFlags, then opens the node (app.open).
+func (a *app) openFlags(ctx context.Context, fs *flagSet, args []string, req ...string) error {
+	if err := parseFlags(fs, args, req...); err != nil {
+		return err
+	}
+	return a.open(ctx)
+}
+
+// openArgs is parseArgs, then opens the node (app.open).
+func (a *app) openArgs(ctx context.Context, fs *flagSet, args []string, minPos, maxPos int, posNames string) ([]string, error) {
+	pos, err := parseArgs(fs, args, minPos, maxPos, posNames)
+	if err != nil {
+		return nil, err
+	}
+	return pos, a.open(ctx)
+}
