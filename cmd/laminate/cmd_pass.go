@@ -206,20 +206,8 @@ func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, ch
 	if err != nil {
 		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
 	}
-	dups := p.Counts.AlreadyIssued + p.Counts.Repeated
-	if dups == 0 {
-		return reqs, nil
-	}
-	a.infof("%s: %s", path, p.Summary())
-	for _, l := range p.DuplicateLines(20) {
-		a.infof("  %s", l)
-	}
-	if allowDups {
-		a.infof("--allow-duplicates: issuing the %s too", plural(dups, "duplicate", "duplicates"))
-	} else if len(reqs) == 0 {
-		a.infof("nothing issued (--allow-duplicates issues them again)")
-	} else {
-		a.infof("issuing the %s only (--allow-duplicates issues the others too)", plural(len(reqs), "new row", "new rows"))
+	for _, n := range p.Notes(path, allowDups, len(reqs)) {
+		a.infof("%s", n)
 	}
 	return reqs, nil
 }
@@ -432,16 +420,9 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		revs, err := a.st.RevocationsSince(ctx, 0)
+		states, err := store.PassStates(ctx, a.st)
 		if err != nil {
 			return err
-		}
-		revoked := map[pass.Serial]string{}
-		for _, r := range revs {
-			revoked[r.Serial] = "revoked"
-			if r.Superseded() {
-				revoked[r.Serial] = "superseded by " + r.SupersededBy.String()
-			}
 		}
 		var rows [][]string
 		for _, p := range ps {
@@ -451,18 +432,10 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 				}
 				continue
 			}
-			state := "issued"
-			if st := revoked[p.Serial]; st != "" {
-				state = st
-			}
-			role := string(p.Type)
-			if p.Role != "" {
-				role += "/" + p.Role
-			}
-			rows = append(rows, []string{p.Serial.String(), p.Event, role, p.Name, state})
+			rows = append(rows, store.PassRow(p, states))
 		}
 		if !*asJSON {
-			a.table([]string{"SERIAL", "EVENT", "TYPE", "NAME", "STATE"}, rows)
+			a.table(store.PassHeader, rows)
 		}
 		return nil
 	case "show":
@@ -477,23 +450,10 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err := a.open(ctx); err != nil {
 			return err
 		}
-		p, err := a.st.Pass(ctx, serial)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no pass %s", serial)
-		}
-		if err != nil {
+		if err := store.ShowPass(ctx, a.st, serial, a.stdout); !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		var loc *time.Location // times in the event's own zone
-		if ev, err := a.st.Event(ctx, p.Event); err == nil {
-			loc = ev.Location()
-		}
-		r, err := a.st.Revocation(ctx, serial)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		p.WriteText(a.stdout, r, loc)
-		return nil
+		return fmt.Errorf("no pass %s", serial)
 	}
 	return subcommandError("passes", sub)
 }
