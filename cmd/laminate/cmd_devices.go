@@ -49,59 +49,35 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		if *noWait {
 			return nil
 		}
-		for {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
-			}
-			got, err := a.st.Enrolment(ctx, e.Hash)
-			if err != nil {
-				return err
-			}
-			if !got.Used.IsZero() {
-				a.printf("enrolled: %s, token %s, gate %s\n", got.Name, got.Token, got.Gate)
-				return nil
-			}
-			if !time.Now().Before(got.Expires) {
-				return withHint(errors.New("devices enroll: the code expired unused"), "run \"laminate devices enroll\" again")
-			}
+		got, err := devices.Wait(ctx, a.st, e.Hash, time.Second)
+		if errors.Is(err, devices.ErrExpired) {
+			return withHint(fmt.Errorf("devices enroll: %w", err), "run \"laminate devices enroll\" again")
+		} else if err != nil {
+			return err
 		}
+		a.printf("enrolled: %s, token %s, gate %s\n", got.Name, got.Token, got.Gate)
+		return nil
 	case "list":
 		asJSON := fs.Bool("json", false, "one JSON object per device")
 		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
-		toks, err := a.st.APITokens(ctx)
-		if err != nil {
-			return err
-		}
-		seen, err := a.st.DevicesSeen(ctx)
+		ds, err := devices.Listed(ctx, a.st, time.Now())
 		if err != nil {
 			return err
 		}
 		var rows [][]string
-		for _, d := range devices.List(toks, seen, time.Now()) {
+		for _, d := range ds {
 			if *asJSON {
 				if err := a.jsonLine(d); err != nil {
 					return err
 				}
 				continue
 			}
-			state, last := "offline", "never"
-			switch {
-			case d.Revoked:
-				state = "revoked"
-			case d.Online:
-				state = "online"
-			}
-			if !d.LastSeen.IsZero() {
-				last = d.LastSeen.UTC().Format(time.RFC3339)
-			}
-			rows = append(rows, []string{d.TokenID, d.Name, orDash(d.Event), orDash(d.Gate), state, last, orDash(d.App), fmt.Sprint(d.Queued)})
+			rows = append(rows, d.Row())
 		}
 		if !*asJSON {
-			a.table([]string{"ID", "NAME", "EVENT", "GATE", "STATE", "LAST SEEN", "APP", "QUEUED"}, rows)
+			a.table(devices.Header, rows)
 		}
 		return nil
 	case "revoke":
