@@ -20,7 +20,6 @@ import (
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/templates"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -47,10 +46,10 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if (*pdfOut == "") != (*pf.template == "") {
 		return usagef("issue: --pdf and --template go together")
 	}
-	var tpl *templates.Template
+	job := printing.Job{Format: record.FormatPDF, Duplex: *pf.duplex, CropMarks: *pf.cropMarks}
 	if *pdfOut != "" {
 		var err error
-		if tpl, err = loadTemplate(*pf.template); err != nil {
+		if job.Template, err = loadTemplate(*pf.template); err != nil {
 			return err
 		}
 	}
@@ -128,9 +127,10 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	// cannot be printed stores nothing.
 	var pdf []byte
 	var check func([]store.Issued) error
-	if tpl != nil {
+	if job.Template != nil {
+		job.Fonts = lib
 		check = func(issued []store.Issued) (err error) {
-			pdf, err = a.renderPDF(ctx, tpl, pf, issued)
+			pdf, err = a.renderPDF(ctx, ev, job, issued)
 			return err
 		}
 	}
@@ -164,10 +164,10 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
 				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
 		}
-		if err := printing.Log(ctx, a.st, issued, printing.Job{Template: tpl, Format: record.FormatPDF}, a.actor(), time.Now()); err != nil {
+		if err := printing.Log(ctx, a.st, issued, job, a.actor(), time.Now()); err != nil {
 			return fmt.Errorf("passes issued and printed, but the print log could not be written: %w", err)
 		}
-		a.infof("wrote %s: %s on %s (%s)", *pdfOut, plural(len(issued), "pass", "passes"), plural(pages(len(issued), tpl, *pf.duplex), "page", "pages"), tpl.Name)
+		a.infof("wrote %s: %s (%s)", *pdfOut, job.Summary(len(issued), len(pdf)), job.Template.Name)
 	}
 	return nil
 }

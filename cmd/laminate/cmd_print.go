@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -64,41 +63,27 @@ func loadTemplate(name string) (*templates.Template, error) {
 	return t, err
 }
 
-// renderPDF draws passes into memory: nothing reaches the disk unless the
-// whole sheet could be drawn.
-func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFlags, issued []store.Issued) ([]byte, error) {
-	secret, err := keys.ArtworkSecret(a.g.data, time.Now())
+// renderPDF draws new passes of ev into memory (printing.Render):
+// nothing reaches the disk unless the whole sheet could be drawn.
+func (a *app) renderPDF(ctx context.Context, ev *pass.Event, job printing.Job, issued []store.Issued) ([]byte, error) {
+	if err := a.pdfJob(&job, len(issued)); err != nil {
+		return nil, err
+	}
+	doc, err := printing.Render(ctx, a.st, ev, issued, job, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	if err := store.WithPhotos(ctx, a.st, issued); err != nil {
-		return nil, err
+	return doc.Data, nil
+}
+
+// pdfJob adds the artwork secret and, for more than one pass, a progress
+// bar to a PDF job.
+func (a *app) pdfJob(job *printing.Job, n int) (err error) {
+	if n > 1 {
+		job.Progress = a.progress("drawing")
 	}
-	events := map[string]*pass.Event{}
-	items := make([]render.Item, len(issued))
-	for i := range issued {
-		ev, ok := events[issued[i].Event]
-		if !ok {
-			if ev, err = a.event(ctx, issued[i].Event); err != nil {
-				return nil, err
-			}
-			events[ev.ID] = ev
-		}
-		items[i] = render.Item{Pass: issued[i].Pass, Token: issued[i].Token, Event: ev, Photo: issued[i].PhotoJPEG}
-	}
-	var buf bytes.Buffer
-	lib, err := fontLibrary(*pf.fonts)
-	if err != nil {
-		return nil, err
-	}
-	opt := render.Options{Template: tpl, ArtworkSecret: secret, CropMarks: *pf.cropMarks, Duplex: *pf.duplex, Fonts: lib}
-	if len(items) > 1 {
-		opt.Progress = a.progress("drawing")
-	}
-	if err := render.WritePDF(&buf, items, opt); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	job.ArtworkSecret, err = keys.ArtworkSecret(a.g.data, time.Now())
+	return err
 }
 
 func cmdRender(ctx context.Context, a *app, args []string) error {
@@ -171,11 +156,8 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if job.Format == record.FormatPDF {
-		if job.ArtworkSecret, err = keys.ArtworkSecret(a.g.data, time.Now()); err != nil {
+		if err := a.pdfJob(&job, len(passes)); err != nil {
 			return err
-		}
-		if len(passes) > 1 {
-			job.Progress = a.progress("drawing")
 		}
 	}
 	now := time.Now()
@@ -186,10 +168,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	for _, w := range doc.Warnings {
 		a.infof("warning: %s", w)
 	}
-	what := fmt.Sprintf("%s on %s", plural(len(passes), "pass", "passes"), plural(pages(len(passes), job.Template, job.Duplex), "page", "pages"))
-	if job.Format == record.FormatZPL {
-		what = fmt.Sprintf("%s at %d dpi, %d bytes", plural(len(passes), "label", "labels"), job.DPI, len(doc.Data))
-	}
+	what := job.Summary(len(passes), len(doc.Data))
 	if *printer != "" {
 		if err := zpl.Send(ctx, *printer, doc.Data); err != nil {
 			return withHint(err, "check the printer's address and that it is on; write the labels to a file with --out")
@@ -206,14 +185,6 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	}
 	a.infof("%s (%s)", what, job.Template.Name)
 	return nil
-}
-
-func pages(n int, t *templates.Template, duplex bool) int {
-	p := (n + t.PerPage() - 1) / t.PerPage()
-	if duplex {
-		p *= 2
-	}
-	return p
 }
 
 func cmdTemplates(ctx context.Context, a *app, args []string) error {
