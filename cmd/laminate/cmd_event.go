@@ -14,46 +14,14 @@ import (
 	"github.com/laminate/laminate/store"
 )
 
-// timeFlag is a flag holding a time by the one rule (pass.TimeRule):
-// RFC 3339, or a local time without offset that [timeFlag.in] reads in
-// the event's time zone.
-type timeFlag struct {
-	t     time.Time // RFC 3339 as given; a local time read in UTC until in says otherwise
-	raw   string
-	local bool
-}
-
-func (f *timeFlag) String() string {
-	if f.t.IsZero() {
-		return ""
-	}
-	return f.raw
-}
-
-func (f *timeFlag) Set(s string) error {
-	t, err := pass.ParseTime(s, time.UTC)
+// absTime is f's time where no event's zone is known (pass.TimeFlag.Abs);
+// a time without offset is a usage error.
+func absTime(f *pass.TimeFlag, flag string) (time.Time, error) {
+	t, err := f.Abs()
 	if err != nil {
-		return fmt.Errorf("want %s", pass.TimeRule)
+		return t, usagef("--%s %v", flag, err)
 	}
-	_, rerr := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	f.t, f.raw, f.local = t, s, rerr != nil
-	return nil
-}
-
-// in is the time, a local one read in loc (the event's time zone).
-func (f *timeFlag) in(loc *time.Location) (time.Time, error) {
-	if !f.local {
-		return f.t, nil
-	}
-	return pass.ParseTime(f.raw, loc)
-}
-
-// abs is the time where no event's zone is known: it needs an offset.
-func (f *timeFlag) abs(flag string) (time.Time, error) {
-	if f.local {
-		return time.Time{}, usagef("--%s %s has no UTC offset: give RFC 3339 such as 2027-03-05T20:00:00+01:00", flag, f.raw)
-	}
-	return f.t, nil
+	return t, nil
 }
 
 func cmdEvent(ctx context.Context, a *app, args []string) error {
@@ -96,7 +64,7 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	id := fs.String("id", "", "event id, short: it is in every token (e.g. tour26-ldn01)")
 	name := fs.String("name", "", "event name as printed")
 	venue := fs.String("venue", "", "venue")
-	var start, end, from, until, mgFrom, mgUntil timeFlag
+	var start, end, from, until, mgFrom, mgUntil pass.TimeFlag
 	fs.Var(&start, "start", "show start (RFC 3339: its offset is the event's time zone)")
 	fs.Var(&end, "end", "show end (RFC 3339, or a local time such as 2027-03-05 23:00 in the event's time zone; so are the times below)")
 	fs.Var(&from, "access-from", "access opens (default 12 h before show start)")
@@ -110,13 +78,13 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	if err := parseFlags(fs, args, "id", "name", "start", "end"); err != nil {
 		return err
 	}
-	showStart, err := start.abs("start")
+	showStart, err := absTime(&start, "start")
 	if err != nil {
 		return err
 	}
 	var ts [5]time.Time
-	for i, f := range []*timeFlag{&from, &end, &until, &mgFrom, &mgUntil} {
-		if ts[i], err = f.in(showStart.Location()); err != nil {
+	for i, f := range []*pass.TimeFlag{&from, &end, &until, &mgFrom, &mgUntil} {
+		if ts[i], err = f.In(showStart.Location()); err != nil {
 			return err
 		}
 	}

@@ -30,7 +30,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	name := fs.String("name", "", "holder's name as printed")
 	org := fs.String("org", "", "organisation (optional)")
 	role := fs.String("role", "", "role (required for STAFF: catering, security, publicist, merchandising, …)")
-	var from, until timeFlag
+	var from, until pass.TimeFlag
 	fs.Var(&from, "valid-from", "valid from (RFC 3339, or a local time such as 2027-03-05 18:00 in the event's time zone; default: from issuance)")
 	fs.Var(&until, "valid-until", "valid until (RFC 3339, or a local time in the event's time zone; default: when the event's access closes)")
 	csvFile := fs.String("csv", "", "guest list, CSV or XLSX (header: name,type[,org,role,valid_from,valid_until,photo,ref]); - for standard input")
@@ -57,7 +57,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if single == (*csvFile != "") {
 		return usagef("issue: give either --type and --name (one pass) or --csv FILE (a guest list)")
 	}
-	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero() || *photoFile != "") {
+	if !single && (*org != "" || *role != "" || !from.IsZero() || !until.IsZero() || *photoFile != "") {
 		return usagef("issue: --org, --role, --valid-from, --valid-until and --photo are for one pass; a guest list has columns for them")
 	}
 	if single && *photos != "" {
@@ -90,11 +90,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 				return err
 			}
 		}
-		vf, err := from.in(ev.Location())
+		vf, err := from.In(ev.Location())
 		if err != nil {
 			return err
 		}
-		vu, err := until.in(ev.Location())
+		vu, err := until.In(ev.Location())
 		if err != nil {
 			return err
 		}
@@ -308,7 +308,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 func cmdVerify(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("verify")
 	zone := fs.String("zone", "", "also decide access to this zone")
-	var atFlag timeFlag
+	var atFlag pass.TimeFlag
 	fs.Var(&atFlag, "at", "decide at this time (RFC 3339; default now)")
 	eventID := fs.String("event", "", "this door's event: a pass for another event is wrong_event")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
@@ -326,7 +326,7 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		}
 		tok = string(b)
 	}
-	at, err := atFlag.abs("at")
+	at, err := absTime(&atFlag, "at")
 	if err != nil {
 		return err
 	}
