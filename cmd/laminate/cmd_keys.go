@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
 )
 
 // parseAlg reads --alg; a bad name is a usage error.
@@ -97,17 +95,11 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		k, err := a.ring.Rotate(algo, pp, time.Now())
+		k, err := a.n.RotateKey(ctx, algo, pp, time.Now())
 		if errors.Is(err, keys.ErrPassphraseRequired) {
 			return withHint(err, "the keyring is encrypted: "+passphraseHint)
 		}
 		if err != nil {
-			return err
-		}
-		if err := a.n.KeysChanged(ctx); err != nil {
-			return err
-		}
-		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRotate, Subject: k.KID, Detail: fmt.Sprintf(`{"alg":%q}`, k.Alg)}); err != nil {
 			return err
 		}
 		a.printf("new active key %s (%s); older keys keep verifying until retired\n", k.KID, k.Alg)
@@ -117,19 +109,13 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = a.ring.Retire(pos[0], time.Now())
+		err = a.n.RetireKey(ctx, pos[0], time.Now())
 		switch {
 		case errors.Is(err, keys.ErrActiveKey):
 			return withHint(err, "run \"laminate keys rotate\" first, then retire the old key")
 		case errors.Is(err, keys.ErrNotFound):
 			return withHint(err, "\"laminate keys list\" shows the key IDs")
 		case err != nil:
-			return err
-		}
-		if err := a.n.KeysChanged(ctx); err != nil {
-			return err
-		}
-		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRetire, Subject: pos[0], Detail: "{}"}); err != nil {
 			return err
 		}
 		a.printf("retired key %s: passes it signed now verify as unknown_key\n", pos[0])
