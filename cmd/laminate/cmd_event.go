@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,17 +91,11 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 		MeetGreetFrom: ts[3], MeetGreetUntil: ts[4], PhotoDuration: *photo,
 	}}
 	if *policyFile != "" {
-		if ext := strings.ToLower(filepath.Ext(*policyFile)); ext == ".yaml" || ext == ".yml" {
-			return withHint(fmt.Errorf("%s: policy files are JSON; YAML is not supported", *policyFile), "see pass/default_policy.json for the format")
-		}
-		f, err := os.Open(*policyFile)
-		if err != nil {
-			return fmt.Errorf("policy: %w", err)
-		}
-		p, err := pass.ParsePolicy(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", *policyFile, err)
+		p, err := pass.ReadPolicyFile(*policyFile)
+		if errors.Is(err, pass.ErrPolicyYAML) {
+			return withHint(err, "see pass/default_policy.json for the format")
+		} else if err != nil {
+			return err
 		}
 		e.Policy = p
 	}

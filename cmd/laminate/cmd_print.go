@@ -194,15 +194,7 @@ func cmdTemplates(ctx context.Context, a *app, args []string) error {
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 			return err
 		}
-		var rows [][]string
-		for _, t := range templates.List() {
-			back := "-"
-			if t.Back != nil {
-				back = "duplex"
-			}
-			rows = append(rows, []string{t.Name, fmt.Sprintf("%d", t.PerPage()), fmt.Sprintf("%gx%g mm %s", t.Label.W, t.Label.H, t.Label.Shape), back, t.Description})
-		}
-		a.table([]string{"NAME", "PER PAGE", "LABEL", "BACK", "DESCRIPTION"}, rows)
+		a.table(templates.Table())
 		return nil
 	case "show":
 		pos, err := parseArgs(fs, args, 1, 1, "template NAME or FILE")

@@ -18,7 +18,6 @@ import (
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/office"
-	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/verifier"
@@ -215,9 +214,9 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		}
 		var rows [][]string
 		for _, t := range ts {
-			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), pass.FormatTime(t.Created, nil), t.State()})
+			rows = append(rows, t.Row())
 		}
-		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
+		a.table(store.TokenHeader, rows)
 		return nil
 	case "revoke":
 		pos, err := a.openArgs(ctx, fs, args, 1, 1, "token ID")
@@ -237,12 +236,4 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	return subcommandError("tokens", sub)
-}
-
-// orDash shows an empty cell as "-".
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
