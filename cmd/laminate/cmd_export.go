@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/laminate/laminate/export"
-	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/store"
 )
 
@@ -50,16 +48,8 @@ func cmdExport(ctx context.Context, a *app, args []string) error {
 			a.infof("export: %d rows…", n)
 		}
 	}
-	f, err := atomicfile.Create(*out, 0o600) // names, organisations, movements: personal data
+	n, err := export.WriteFile(ctx, a.st, *out, o)
 	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	n, err := export.Write(ctx, a.st, f, o)
-	if err != nil {
-		return fmt.Errorf("export %s: %w (nothing written to %s)", o.Kind, err, *out)
-	}
-	if err := f.Commit(); err != nil {
 		return err
 	}
 	a.infof("exported %d %s rows of event %s to %s (%s)", n, o.Kind, *event, *out, o.Format)

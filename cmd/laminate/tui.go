@@ -14,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/laminate/laminate/backup"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/server"
@@ -70,11 +71,14 @@ func (u *ui) report(err error) int {
 	var he *hintError
 	var ne *node.Error
 	var ie *keys.InsecureError
+	var be *backup.Error
 	switch {
 	case errors.As(err, &he):
 		hint = he.hint
 	case errors.As(err, &ne):
 		hint = ne.Hint
+	case errors.As(err, &be):
+		hint = be.Hint
 	case errors.As(err, &ie):
 		// A file or folder of the keyring that another user could change:
 		// the fix is its own line.
