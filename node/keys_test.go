@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
 
@@ -46,5 +47,18 @@ func TestRotateRetireKey(t *testing.T) {
 		if got[i].Action != want[i].Action || got[i].Subject != want[i].Subject || got[i].Actor != "test" {
 			t.Errorf("audit[%d] = %+v, want %+v by test", i, got[i], want[i])
 		}
+	}
+}
+
+func TestVerify(t *testing.T) {
+	ctx := context.Background()
+	n := started(t, "sqlite:"+filepath.Join(t.TempDir(), "v.db"))
+	zone := pass.Zone("stage")
+	vd, loc, err := n.Verify(ctx, "not-a-token", "", &zone, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vd.Valid() || loc != nil || vd.Pass != nil {
+		t.Errorf("Verify(garbage) = %+v, %v; want not valid, no pass, no zone", vd, loc)
 	}
 }

@@ -333,17 +333,15 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	var z pass.Zone
+	var zp *pass.Zone
 	if *zone != "" {
-		if z, err = pass.ParseZone(*zone); err != nil {
+		z, err := pass.ParseZone(*zone)
+		if err != nil {
 			return usagef("verify: %v", err)
 		}
+		zp = &z
 	}
 	if *offline != "" {
-		var zp *pass.Zone
-		if *zone != "" {
-			zp = &z
-		}
 		return a.verifyOffline(*offline, *keysFile, *eventID, tok, zp, at, *asJSON)
 	}
 	if *keysFile != "" {
@@ -352,26 +350,11 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	v, err := a.node().Verifier(ctx, *eventID, nil)
+	vd, loc, err := a.n.Verify(ctx, tok, *eventID, zp, at)
 	if err != nil {
 		return err
 	}
-	vd := v.Verify(tok, at)
-	if vd.Pass != nil { // times in the event's own zone
-		if ev, err := a.st.Event(ctx, vd.Pass.Event); err == nil {
-			vd.InZone(ev.Location())
-			a.loc = ev.Location()
-		}
-	}
-	if *zone != "" {
-		var ev *pass.Event
-		if vd.Pass != nil {
-			if ev, err = a.st.Event(ctx, vd.Pass.Event); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		v.Access(&vd, ev, z, at)
-	}
+	a.loc = loc
 	var out any
 	if *asJSON {
 		out = vd
