@@ -96,25 +96,16 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 	if eventID != "" && eventID != b.Event.ID {
 		return fmt.Errorf("offline bundle %s is for event %s, not %s", file, b.Event.ID, eventID)
 	}
-	off, err := verifier.NewOffline(b)
+	ov, err := verifier.DecideOffline(b, tok, zone, at)
 	if err != nil {
 		return err
 	}
-	vd := off.Verify(tok, at)
-	a.loc = off.Event().Location() // times in the bundle's event's zone
-	if zone != nil {
-		off.Access(&vd, *zone, at)
-	}
-	info := b.Info(at)
+	a.loc = b.Event.Location() // times in the bundle's event's zone
 	var out any
 	if asJSON {
-		out = struct {
-			verifier.Verdict
-			Bundle verifier.BundleInfo `json:"bundle"`
-		}{vd, info}
+		out = ov
 	}
-	extra := info.Line()
-	return a.reportVerdict(&vd, out, extra)
+	return a.reportVerdict(&ov.Verdict, out, ov.Bundle.Line())
 }
 
 // trustedKeys are the keys a bundle must be signed with: those of the JWKS
