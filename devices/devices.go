@@ -226,3 +226,66 @@ func List(tokens []store.APIToken, seen []store.DeviceSeen, now time.Time) []Sta
 	}
 	return out
 }
+
+// Listed is [List] of the scanner tokens and reports in st.
+func Listed(ctx context.Context, st store.Store, now time.Time) ([]Status, error) {
+	toks, err := st.APITokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := st.DevicesSeen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return List(toks, seen, now), nil
+}
+
+// Header is the header of the table of devices ("laminate devices list").
+var Header = []string{"ID", "NAME", "EVENT", "GATE", "STATE", "LAST SEEN", "APP", "QUEUED"}
+
+// Row is s's row of the table of devices: its state is online, offline or
+// revoked; an empty cell is "-".
+func (s Status) Row() []string {
+	state, last := "offline", "never"
+	switch {
+	case s.Revoked:
+		state = "revoked"
+	case s.Online:
+		state = "online"
+	}
+	if !s.LastSeen.IsZero() {
+		last = s.LastSeen.UTC().Format(time.RFC3339)
+	}
+	dash := func(v string) string {
+		if v == "" {
+			return "-"
+		}
+		return v
+	}
+	return []string{s.TokenID, s.Name, dash(s.Event), dash(s.Gate), state, last, dash(s.App), strconv.Itoa(s.Queued)}
+}
+
+// ErrExpired is Wait's answer when the code expired unused.
+var ErrExpired = errors.New("the code expired unused")
+
+// Wait polls st every interval until the enrolment of hash is used, and
+// returns it; ErrExpired once it expires unused.
+func Wait(ctx context.Context, st store.Store, hash []byte, every time.Duration) (*store.Enrolment, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(every):
+		}
+		got, err := st.Enrolment(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		if !got.Used.IsZero() {
+			return got, nil
+		}
+		if !time.Now().Before(got.Expires) {
+			return nil, ErrExpired
+		}
+	}
+}

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,4 +86,20 @@ func FuzzParseCode(f *testing.F) {
 			t.Fatalf("ParseCode(%q) = %q, which does not parse as itself", s, got)
 		}
 	})
+}
+
+func TestStatusRow(t *testing.T) {
+	at := time.Date(2027, 3, 5, 20, 0, 0, 0, time.FixedZone("", 3600))
+	for _, c := range []struct {
+		s    Status
+		want string
+	}{
+		{Status{TokenID: "t1", Name: "north door"}, "t1|north door|-|-|offline|never|-|0"},
+		{Status{TokenID: "t2", Name: "n", Event: "ev", Gate: "north", Online: true, LastSeen: at, App: "1.2", Queued: 3}, "t2|n|ev|north|online|2027-03-05T19:00:00Z|1.2|3"},
+		{Status{TokenID: "t3", Name: "n", Revoked: true, Online: true}, "t3|n|-|-|revoked|never|-|0"},
+	} {
+		if got := strings.Join(c.s.Row(), "|"); got != c.want {
+			t.Errorf("Row = %q, want %q", got, c.want)
+		}
+	}
 }

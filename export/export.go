@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
@@ -381,3 +382,20 @@ func (j *jsonWriter) row(cols []string, vals []any) error {
 }
 
 func (j *jsonWriter) flush() error { return nil }
+
+// WriteFile writes the export to path (mode 0600: names, organisations
+// and movements are personal data), which is replaced only once the whole
+// export is written: on an error of the export the file is left as it
+// was, and the error says so.
+func WriteFile(ctx context.Context, src Source, path string, o Options) (int, error) {
+	f, err := atomicfile.Create(path, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Abort()
+	n, err := Write(ctx, src, f, o)
+	if err != nil {
+		return n, fmt.Errorf("export %s: %w (nothing written to %s)", o.Kind, err, path)
+	}
+	return n, f.Commit()
+}

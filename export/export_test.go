@@ -291,3 +291,24 @@ var errDisk = errors.New("disk full")
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errDisk }
+
+func TestWriteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scans.csv")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := WriteFile(context.Background(), sample(), path, Options{Kind: "nope", Format: CSV})
+	if err == nil || !strings.Contains(err.Error(), "nothing written to "+path) {
+		t.Errorf("bad kind: error = %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("after a failed export the file holds %q", b)
+	}
+	n, err := WriteFile(context.Background(), &fake{n: 3}, path, Options{Kind: Scans, Format: CSV, Filter: store.ExportFilter{Event: "ev"}})
+	if err != nil || n != 3 {
+		t.Fatalf("WriteFile = %d, %v", n, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() < 10 {
+		t.Errorf("stat = %v, %v; want a 0600 file with the rows", fi, err)
+	}
+}

@@ -597,3 +597,27 @@ func (p *Preview) DuplicateLines(max int) []string {
 	}
 	return out
 }
+
+// Notes are what a command line says about p once the duplicates are
+// skipped or, with allowDups, issued too (issuing is how many rows that
+// leaves): what was found, the duplicate rows, and what becomes of them.
+// Each note is prefixed with name (the file); nil when nothing repeats.
+func (p *Preview) Notes(name string, allowDups bool, issuing int) []string {
+	dups := p.Counts.AlreadyIssued + p.Counts.Repeated
+	if dups == 0 {
+		return nil
+	}
+	out := []string{name + ": " + p.Summary()}
+	for _, l := range p.DuplicateLines(20) {
+		out = append(out, "  "+l)
+	}
+	switch {
+	case allowDups:
+		out = append(out, fmt.Sprintf("--allow-duplicates: issuing the %d %s too", dups, plural(dups, "duplicate", "duplicates")))
+	case issuing == 0:
+		out = append(out, "nothing issued (--allow-duplicates issues them again)")
+	default:
+		out = append(out, fmt.Sprintf("issuing the %d %s only (--allow-duplicates issues the others too)", issuing, plural(issuing, "new row", "new rows")))
+	}
+	return out
+}

@@ -398,3 +398,29 @@ func TestDuplicateLines(t *testing.T) {
 		t.Errorf("DuplicateLines(2) = %q, want %q", got, want)
 	}
 }
+
+func TestNotes(t *testing.T) {
+	p, err := Parse([]byte("name,type\nAnn,AAA\nAnn,AAA\nBob,VIP\n"), testEvent, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Notes("g.csv", false, 3); got != nil {
+		t.Errorf("before MarkDuplicates: Notes = %q, want nil", got)
+	}
+	p.MarkDuplicates([]store.PassKey{{Serial: "7K3MQ9ZD", Type: pass.VIP, Name: "bob"}})
+	for _, c := range []struct {
+		allow   bool
+		issuing int
+		last    string
+	}{
+		{false, 1, "issuing the 1 new row only (--allow-duplicates issues the others too)"},
+		{false, 0, "nothing issued (--allow-duplicates issues them again)"},
+		{true, 3, "--allow-duplicates: issuing the 2 duplicates too"},
+	} {
+		got := p.Notes("g.csv", c.allow, c.issuing)
+		want := []string{"g.csv: 1 already issued, 1 new, 1 repeated in the list", "  line 3 (Ann): repeats line 2", "  line 4 (Bob): already issued as 7K3M-Q9ZD", c.last}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("Notes(%v, %d) = %q, want %q", c.allow, c.issuing, got, want)
+		}
+	}
+}

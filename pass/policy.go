@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -330,3 +333,24 @@ func (p *Policy) Allows(t Type, role string) []Grant {
 	}
 	return out
 }
+
+// ReadPolicyFile reads a policy file (JSON; [ParsePolicy]). A YAML file
+// is refused by its name: policy files are JSON.
+func ReadPolicyFile(path string) (*Policy, error) {
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		return nil, fmt.Errorf("%s: %w", path, ErrPolicyYAML)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	defer f.Close()
+	p, err := ParsePolicy(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// ErrPolicyYAML is ReadPolicyFile's answer to a YAML file.
+var ErrPolicyYAML = errors.New("policy files are JSON; YAML is not supported")

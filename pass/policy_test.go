@@ -116,3 +116,24 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+func TestReadPolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadPolicyFile(filepath.Join(dir, "p.yaml")); !errors.Is(err, ErrPolicyYAML) {
+		t.Errorf("YAML: error = %v, want ErrPolicyYAML", err)
+	}
+	if _, err := ReadPolicyFile(filepath.Join(dir, "none.json")); err == nil || !strings.HasPrefix(err.Error(), "policy: ") {
+		t.Errorf("missing file: error = %v", err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadPolicyFile(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": ") {
+		t.Errorf("bad file: error = %v", err)
+	}
+	p, err := ReadPolicyFile("default_policy.json")
+	if err != nil || p == nil {
+		t.Errorf("default policy: %v, %v", p, err)
+	}
+}

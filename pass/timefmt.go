@@ -63,3 +63,49 @@ func FormatTime(t time.Time, loc *time.Location) string {
 	}
 	return t.In(loc).Format(TimeLayout)
 }
+
+// TimeFlag is a command-line flag (flag.Value) holding a time by the one
+// rule ([TimeRule]): RFC 3339, or a local time without offset that
+// [TimeFlag.In] reads in the event's time zone.
+type TimeFlag struct {
+	t     time.Time // RFC 3339 as given; a local time read in UTC until In says otherwise
+	raw   string
+	local bool
+}
+
+func (f *TimeFlag) String() string {
+	if f.t.IsZero() {
+		return ""
+	}
+	return f.raw
+}
+
+// Set reads s by the rule.
+func (f *TimeFlag) Set(s string) error {
+	t, err := ParseTime(s, time.UTC)
+	if err != nil {
+		return fmt.Errorf("want %s", TimeRule)
+	}
+	_, rerr := time.Parse(time.RFC3339, strings.TrimSpace(s))
+	f.t, f.raw, f.local = t, s, rerr != nil
+	return nil
+}
+
+// IsZero reports whether the flag was not set.
+func (f *TimeFlag) IsZero() bool { return f.t.IsZero() }
+
+// In is the time, a local one read in loc (the event's time zone).
+func (f *TimeFlag) In(loc *time.Location) (time.Time, error) {
+	if !f.local {
+		return f.t, nil
+	}
+	return ParseTime(f.raw, loc)
+}
+
+// Abs is the time where no event's zone is known: it needs an offset.
+func (f *TimeFlag) Abs() (time.Time, error) {
+	if f.local {
+		return time.Time{}, fmt.Errorf("%s has no UTC offset: give RFC 3339 such as 2027-03-05T20:00:00+01:00", f.raw)
+	}
+	return f.t, nil
+}

@@ -55,3 +55,32 @@ func TestFormatTime(t *testing.T) {
 		t.Errorf("nil location: %q", got)
 	}
 }
+
+func TestTimeFlag(t *testing.T) {
+	var f TimeFlag
+	if !f.IsZero() || f.String() != "" {
+		t.Fatal("zero TimeFlag is set")
+	}
+	if err := f.Set("yesterday"); err == nil {
+		t.Error("Set(yesterday) accepted")
+	}
+	if err := f.Set("2027-03-05T20:00:00+01:00"); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := f.Abs(); err != nil || !at.Equal(time.Date(2027, 3, 5, 19, 0, 0, 0, time.UTC)) {
+		t.Errorf("Abs = %v, %v", at, err)
+	}
+	if err := f.Set("2027-03-05 20:00"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Abs(); err == nil || !strings.Contains(err.Error(), "no UTC offset") {
+		t.Errorf("Abs of a local time: error = %v", err)
+	}
+	loc := time.FixedZone("", 2*3600)
+	if at, err := f.In(loc); err != nil || !at.Equal(time.Date(2027, 3, 5, 18, 0, 0, 0, time.UTC)) {
+		t.Errorf("In = %v, %v", at, err)
+	}
+	if f.String() != "2027-03-05 20:00" {
+		t.Errorf("String = %q", f.String())
+	}
+}

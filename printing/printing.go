@@ -214,3 +214,30 @@ func Log(ctx context.Context, st store.Store, passes []store.Issued, job Job, ac
 	}
 	return st.RecordPrints(ctx, prints)
 }
+
+// Pages is the number of sheets' sides n passes take on the job's
+// template: twice the sheets with Duplex.
+func (j Job) Pages(n int) int {
+	p := (n + j.Template.PerPage() - 1) / j.Template.PerPage()
+	if j.Duplex {
+		p *= 2
+	}
+	return p
+}
+
+// Summary says what the job made of n passes: "3 passes on 1 page", or
+// for labels "3 labels at 203 dpi, 1234 bytes" (size is the output's).
+func (j Job) Summary(n, size int) string {
+	if j.Format == record.FormatZPL {
+		return fmt.Sprintf("%s at %d dpi, %d bytes", count(n, "label", "labels"), j.DPI, size)
+	}
+	return fmt.Sprintf("%s on %s", count(n, "pass", "passes"), count(j.Pages(n), "page", "pages"))
+}
+
+// count is n with its noun: "1 pass", "2 passes".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

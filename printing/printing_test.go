@@ -3,6 +3,7 @@ package printing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/laminate/laminate/store"
 	"github.com/laminate/laminate/store/sqlite"
 	"github.com/laminate/laminate/store/storetest"
+	"github.com/laminate/laminate/templates"
 )
 
 func TestSelect(t *testing.T) {
@@ -81,5 +83,25 @@ func TestSelect(t *testing.T) {
 	ws := Warnings(status, ps[:2], cet, at.Add(time.Hour))
 	if len(ws) != 1 || ws[0] != "pass "+ps[0].Serial.String()+": already printed 1 time, last at 18:04 +01:00 by Ana" {
 		t.Fatalf("Warnings() = %q", ws)
+	}
+}
+
+func TestJobSummary(t *testing.T) {
+	tpl, err := templates.Load("badge-a6-a4")
+	if err != nil {
+		t.Skip(err)
+	}
+	per := tpl.PerPage()
+	j := Job{Template: tpl, Format: record.FormatPDF}
+	if got, want := j.Summary(1, 0), "1 pass on 1 page"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+	j.Duplex = true
+	if got, want := j.Summary(per+1, 0), fmt.Sprintf("%d passes on 4 pages", per+1); got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+	z := Job{Template: tpl, Format: record.FormatZPL, DPI: 203}
+	if got, want := z.Summary(2, 99), "2 labels at 203 dpi, 99 bytes"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
 	}
 }

@@ -911,3 +911,17 @@ type Webhooks interface {
 	// first (limit <= 0: 100); ErrNotFound for no endpoint.
 	Deliveries(ctx context.Context, webhook string, limit int) ([]Delivery, error)
 }
+
+// TokenHeader is the header of the table of API tokens ("tokens list").
+var TokenHeader = []string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}
+
+// Row is t's row of the table of API tokens; no event or gate is "-".
+func (t *APIToken) Row() []string {
+	dash := func(v string) string {
+		if v == "" {
+			return "-"
+		}
+		return v
+	}
+	return []string{t.ID, t.Role, t.Name, dash(t.Event), dash(t.Gate), pass.FormatTime(t.Created, nil), t.State()}
+}

@@ -170,3 +170,16 @@ func (b Boxes) clone() Boxes {
 	}
 	return b
 }
+
+// Table is the shipped templates as "laminate templates list" shows them:
+// the header and one row each.
+func Table() (header []string, rows [][]string) {
+	for _, t := range List() {
+		back := "-"
+		if t.Back != nil {
+			back = "duplex"
+		}
+		rows = append(rows, []string{t.Name, fmt.Sprintf("%d", t.PerPage()), fmt.Sprintf("%gx%g mm %s", t.Label.W, t.Label.H, t.Label.Shape), back, t.Description})
+	}
+	return []string{"NAME", "PER PAGE", "LABEL", "BACK", "DESCRIPTION"}, rows
+}

@@ -489,3 +489,24 @@ func (o *Offline) Verify(token string, at time.Time) Verdict {
 func (o *Offline) Access(vd *Verdict, zone pass.Zone, at time.Time) {
 	o.v.Access(vd, o.b.Event, zone, at)
 }
+
+// OfflineVerdict is a verdict from a bundle with what the bundle says of
+// itself, as "laminate verify --offline --json" prints it.
+type OfflineVerdict struct {
+	Verdict
+	Bundle BundleInfo `json:"bundle"`
+}
+
+// DecideOffline verifies token from the bundle b at at ([Offline.Verify])
+// and, when zone is not nil, decides access to it ([Offline.Access]).
+func DecideOffline(b *Bundle, token string, zone *pass.Zone, at time.Time) (*OfflineVerdict, error) {
+	off, err := NewOffline(b)
+	if err != nil {
+		return nil, err
+	}
+	vd := off.Verify(token, at)
+	if zone != nil {
+		off.Access(&vd, *zone, at)
+	}
+	return &OfflineVerdict{Verdict: vd, Bundle: b.Info(at)}, nil
+}

@@ -626,3 +626,27 @@ func ExampleParseBundle() {
 	// revocation list 7 age 7h0m0s
 	// true
 }
+
+func TestDecideOffline(t *testing.T) {
+	f := newBundleFixture(t, keys.EdDSA)
+	b, err := verifier.ParseBundle(f.jws, f.ring, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	during := event.Schedule.ShowStart.Add(time.Hour)
+	zone := pass.Zone("stage")
+	ov, err := verifier.DecideOffline(b, f.token, &zone, during)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ov.Valid() || ov.Allowed == nil || !*ov.Allowed || ov.Bundle != b.Info(during) {
+		t.Errorf("DecideOffline = %+v", ov)
+	}
+	ov, err = verifier.DecideOffline(b, f.revoked.Token, nil, during)
+	if err != nil || ov.Status != verifier.StatusRevoked || ov.Allowed != nil {
+		t.Errorf("DecideOffline(revoked, no zone) = %+v, %v", ov, err)
+	}
+	if _, err := verifier.DecideOffline(f.bundle, f.token, nil, during); err == nil {
+		t.Error("DecideOffline took a bundle that ParseBundle never checked")
+	}
+}

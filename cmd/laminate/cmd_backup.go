@@ -24,8 +24,7 @@ the private keys: keep it as safe as the keys. It may run while
 `
 
 func cmdBackup(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("backup", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("backup")
 	out := fs.String("out", "", "archive file to write (.tar.gz)")
 	force := fs.Bool("force", false, "replace an existing --out file")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -41,11 +40,11 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 		return usagef("backup: --out %s is a folder; give a file name such as %s", *out, filepath.Join(*out, "laminate-backup.tar.gz"))
 	}
 	if err := backup.CheckOut(*out, *force); err != nil {
-		return hinted(err)
+		return err
 	}
 	u, _ := a.node().StoreURL()
 	if err := backup.CheckTools(u); err != nil {
-		return hinted(err)
+		return err
 	}
 	if err := a.open(ctx); err != nil {
 		return err
@@ -61,7 +60,7 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	}
 	w, err := backup.Write(ctx, st, opts)
 	if err != nil {
-		return hinted(err)
+		return err
 	}
 	a.infof("wrote %s (%s): %s", *out, backup.ByteSize(w.Size), w)
 	a.infof("it holds the private keys: keep it as safe as the keys")
@@ -71,15 +70,6 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 // checkConfig checks laminate.json for package backup.
 func checkConfig(raw []byte) error {
 	_, err := node.ParseConfig(raw)
-	return err
-}
-
-// hinted gives a hint line to an error of package backup that has one.
-func hinted(err error) error {
-	var be *backup.Error
-	if errors.As(err, &be) && be.Hint != "" {
-		return withHint(err, "%s", be.Hint)
-	}
 	return err
 }
 
@@ -95,8 +85,7 @@ no tables: pg_restore puts the database back in one transaction.
 `
 
 func cmdRestore(ctx context.Context, a *app, args []string) error {
-	fset := newFlagSet("restore", a.ui)
-	a.g.register(fset.FlagSet)
+	fset := a.flags("restore")
 	pos, err := parseArgs(fset, args, 1, 1, "backup FILE")
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -107,7 +96,7 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 	archive := pos[0]
 	r, err := backup.Restore(ctx, backup.RestoreOptions{Archive: archive, Data: a.g.data, Store: a.g.store, CheckConfig: checkConfig})
 	if err != nil {
-		return hinted(err)
+		return err
 	}
 	a.printf("%s\n", r.Text(a.g.data, archive))
 	return nil

@@ -28,16 +28,12 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 	if sub != "export" {
 		return subcommandError("bundle", sub)
 	}
-	fs := newFlagSet("bundle export", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("bundle export")
 	eventID := fs.String("event", "", "event id")
 	out := fs.String("out", "", "file to write the bundle to (a compact JWS); - for standard output")
 	freshFor := fs.Duration("fresh-for", verifier.DefaultBundleFreshness, "how long doors may decide from the bundle (e.g. 12h, 36h; at most 8784h)")
 	cloneWindow := fs.Duration("clone-window", verifier.DefaultCloneWindow, "the clone window doors apply offline: the one \"serve --clone-window\" uses")
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "event", "out"); err != nil {
+	if err := parseFlags(fs, args, "event", "out"); err != nil {
 		return err
 	}
 	if *freshFor < time.Minute || *freshFor > maxFreshFor {
@@ -100,25 +96,16 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 	if eventID != "" && eventID != b.Event.ID {
 		return fmt.Errorf("offline bundle %s is for event %s, not %s", file, b.Event.ID, eventID)
 	}
-	off, err := verifier.NewOffline(b)
+	ov, err := verifier.DecideOffline(b, tok, zone, at)
 	if err != nil {
 		return err
 	}
-	vd := off.Verify(tok, at)
-	a.loc = off.Event().Location() // times in the bundle's event's zone
-	if zone != nil {
-		off.Access(&vd, *zone, at)
-	}
-	info := b.Info(at)
+	a.loc = b.Event.Location() // times in the bundle's event's zone
 	var out any
 	if asJSON {
-		out = struct {
-			verifier.Verdict
-			Bundle verifier.BundleInfo `json:"bundle"`
-		}{vd, info}
+		out = ov
 	}
-	extra := info.Line()
-	return a.reportVerdict(&vd, out, extra)
+	return a.reportVerdict(&ov.Verdict, out, ov.Bundle.Line())
 }
 
 // trustedKeys are the keys a bundle must be signed with: those of the JWKS

@@ -13,8 +13,7 @@ import (
 // cmdDemo shows the whole path on a fresh machine (package demo): init,
 // then an event, a guest list, door decisions, a revocation and a forgery.
 func cmdDemo(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("demo", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("demo")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}

@@ -13,12 +13,7 @@ import (
 
 // cmdDevices enrols, lists and revokes door devices (issue 14, item 1).
 func cmdDevices(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("devices", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("devices "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("devices", args)
 	switch sub {
 	case "enroll":
 		event := fs.String("event", "", "the event the device scans for")
@@ -27,10 +22,7 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		name := fs.String("name", "", "the device's name, e.g. \"north gate phone 3\" (default: GATE door)")
 		base := fs.String("url", "", "the server's address as door devices reach it, e.g. https://doors.example.org")
 		noWait := fs.Bool("no-wait", false, "print the code and return, instead of waiting until it is used")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "event", "gate", "url"); err != nil {
+		if err := parseFlags(fs, args, "event", "gate", "url"); err != nil {
 			return err
 		}
 		if *name == "" {
@@ -57,70 +49,40 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		if *noWait {
 			return nil
 		}
-		for {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
-			}
-			got, err := a.st.Enrolment(ctx, e.Hash)
-			if err != nil {
-				return err
-			}
-			if !got.Used.IsZero() {
-				a.printf("enrolled: %s, token %s, gate %s\n", got.Name, got.Token, got.Gate)
-				return nil
-			}
-			if !time.Now().Before(got.Expires) {
-				return withHint(errors.New("devices enroll: the code expired unused"), "run \"laminate devices enroll\" again")
-			}
+		got, err := devices.Wait(ctx, a.st, e.Hash, time.Second)
+		if errors.Is(err, devices.ErrExpired) {
+			return withHint(fmt.Errorf("devices enroll: %w", err), "run \"laminate devices enroll\" again")
+		} else if err != nil {
+			return err
 		}
+		a.printf("enrolled: %s, token %s, gate %s\n", got.Name, got.Token, got.Gate)
+		return nil
 	case "list":
 		asJSON := fs.Bool("json", false, "one JSON object per device")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
-		if err := a.open(ctx); err != nil {
-			return err
-		}
-		toks, err := a.st.APITokens(ctx)
-		if err != nil {
-			return err
-		}
-		seen, err := a.st.DevicesSeen(ctx)
+		ds, err := devices.Listed(ctx, a.st, time.Now())
 		if err != nil {
 			return err
 		}
 		var rows [][]string
-		for _, d := range devices.List(toks, seen, time.Now()) {
+		for _, d := range ds {
 			if *asJSON {
 				if err := a.jsonLine(d); err != nil {
 					return err
 				}
 				continue
 			}
-			state, last := "offline", "never"
-			switch {
-			case d.Revoked:
-				state = "revoked"
-			case d.Online:
-				state = "online"
-			}
-			if !d.LastSeen.IsZero() {
-				last = d.LastSeen.UTC().Format(time.RFC3339)
-			}
-			rows = append(rows, []string{d.TokenID, d.Name, orDash(d.Event), orDash(d.Gate), state, last, orDash(d.App), fmt.Sprint(d.Queued)})
+			rows = append(rows, d.Row())
 		}
 		if !*asJSON {
-			a.table([]string{"ID", "NAME", "EVENT", "GATE", "STATE", "LAST SEEN", "APP", "QUEUED"}, rows)
+			a.table(devices.Header, rows)
 		}
 		return nil
 	case "revoke":
-		pos, err := parseArgs(fs, args, 1, 1, "device ID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "device ID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		if t, err := a.st.APIToken(ctx, pos[0]); errors.Is(err, store.ErrNotFound) || err == nil && t.Role != "scanner" {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,65 +13,25 @@ import (
 	"github.com/laminate/laminate/store"
 )
 
-// timeFlag is a flag holding a time by the one rule (pass.TimeRule):
-// RFC 3339, or a local time without offset that [timeFlag.in] reads in
-// the event's time zone.
-type timeFlag struct {
-	t     time.Time // RFC 3339 as given; a local time read in UTC until in says otherwise
-	raw   string
-	local bool
-}
-
-func (f *timeFlag) String() string {
-	if f.t.IsZero() {
-		return ""
-	}
-	return f.raw
-}
-
-func (f *timeFlag) Set(s string) error {
-	t, err := pass.ParseTime(s, time.UTC)
+// absTime is f's time where no event's zone is known (pass.TimeFlag.Abs);
+// a time without offset is a usage error.
+func absTime(f *pass.TimeFlag, flag string) (time.Time, error) {
+	t, err := f.Abs()
 	if err != nil {
-		return fmt.Errorf("want %s", pass.TimeRule)
+		return t, usagef("--%s %v", flag, err)
 	}
-	_, rerr := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	f.t, f.raw, f.local = t, s, rerr != nil
-	return nil
-}
-
-// in is the time, a local one read in loc (the event's time zone).
-func (f *timeFlag) in(loc *time.Location) (time.Time, error) {
-	if !f.local {
-		return f.t, nil
-	}
-	return pass.ParseTime(f.raw, loc)
-}
-
-// abs is the time where no event's zone is known: it needs an offset.
-func (f *timeFlag) abs(flag string) (time.Time, error) {
-	if f.local {
-		return time.Time{}, usagef("--%s %s has no UTC offset: give RFC 3339 such as 2027-03-05T20:00:00+01:00", flag, f.raw)
-	}
-	return f.t, nil
+	return t, nil
 }
 
 func cmdEvent(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("event", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("event "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("event", args)
 	switch sub {
 	case "create":
 		return eventCreate(ctx, a, fs, args)
 	case "update":
 		return eventUpdate(ctx, a, fs, args)
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		evs, err := a.st.Events(ctx)
@@ -87,11 +45,8 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 		a.table([]string{"ID", "SHOW START", "NAME", "VENUE"}, rows)
 		return nil
 	case "show":
-		pos, err := parseArgs(fs, args, 1, 1, "event ID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "event ID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		e, err := a.event(ctx, pos[0])
@@ -108,7 +63,7 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	id := fs.String("id", "", "event id, short: it is in every token (e.g. tour26-ldn01)")
 	name := fs.String("name", "", "event name as printed")
 	venue := fs.String("venue", "", "venue")
-	var start, end, from, until, mgFrom, mgUntil timeFlag
+	var start, end, from, until, mgFrom, mgUntil pass.TimeFlag
 	fs.Var(&start, "start", "show start (RFC 3339: its offset is the event's time zone)")
 	fs.Var(&end, "end", "show end (RFC 3339, or a local time such as 2027-03-05 23:00 in the event's time zone; so are the times below)")
 	fs.Var(&from, "access-from", "access opens (default 12 h before show start)")
@@ -119,19 +74,16 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 	policyFile := fs.String("policy", "", "policy file (JSON) replacing the default zones and rules")
 	gates := fs.String("gates", "", "the event's gates, comma-separated (e.g. north,south,stage-door): scans at any other gate are refused; none: any gate")
 	bf := brandingFlags(fs)
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+	if err := parseFlags(fs, args, "id", "name", "start", "end"); err != nil {
 		return err
 	}
-	if err := required(fs, "id", "name", "start", "end"); err != nil {
-		return err
-	}
-	showStart, err := start.abs("start")
+	showStart, err := absTime(&start, "start")
 	if err != nil {
 		return err
 	}
 	var ts [5]time.Time
-	for i, f := range []*timeFlag{&from, &end, &until, &mgFrom, &mgUntil} {
-		if ts[i], err = f.in(showStart.Location()); err != nil {
+	for i, f := range []*pass.TimeFlag{&from, &end, &until, &mgFrom, &mgUntil} {
+		if ts[i], err = f.In(showStart.Location()); err != nil {
 			return err
 		}
 	}
@@ -140,17 +92,11 @@ func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error 
 		MeetGreetFrom: ts[3], MeetGreetUntil: ts[4], PhotoDuration: *photo,
 	}}
 	if *policyFile != "" {
-		if ext := strings.ToLower(filepath.Ext(*policyFile)); ext == ".yaml" || ext == ".yml" {
-			return withHint(fmt.Errorf("%s: policy files are JSON; YAML is not supported", *policyFile), "see pass/default_policy.json for the format")
-		}
-		f, err := os.Open(*policyFile)
-		if err != nil {
-			return fmt.Errorf("policy: %w", err)
-		}
-		p, err := pass.ParsePolicy(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", *policyFile, err)
+		p, err := pass.ReadPolicyFile(*policyFile)
+		if errors.Is(err, pass.ErrPolicyYAML) {
+			return withHint(err, "see pass/default_policy.json for the format")
+		} else if err != nil {
+			return err
 		}
 		e.Policy = p
 	}

@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/laminate/laminate/export"
-	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/store"
 )
 
 // cmdExport: laminate export KIND --event ID [--format csv|jsonl] [filters] --out FILE.
 func cmdExport(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("export", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("export")
 	event := fs.String("event", "", "the event to export")
 	format := fs.String("format", export.CSV, "csv (UTF-8, header row, formula-safe) or jsonl (one JSON object a line)")
 	since := fs.String("since", "", "rows at or after this time (RFC 3339, e.g. 2026-11-20T19:00:00Z)")
@@ -51,16 +48,8 @@ func cmdExport(ctx context.Context, a *app, args []string) error {
 			a.infof("export: %d rows…", n)
 		}
 	}
-	f, err := atomicfile.Create(*out, 0o600) // names, organisations, movements: personal data
+	n, err := export.WriteFile(ctx, a.st, *out, o)
 	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	n, err := export.Write(ctx, a.st, f, o)
-	if err != nil {
-		return fmt.Errorf("export %s: %w (nothing written to %s)", o.Kind, err, *out)
-	}
-	if err := f.Commit(); err != nil {
 		return err
 	}
 	a.infof("exported %d %s rows of event %s to %s (%s)", n, o.Kind, *event, *out, o.Format)

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
-	"github.com/laminate/laminate/store"
 )
 
 // parseAlg reads --alg; a bad name is a usage error.
@@ -23,8 +21,7 @@ func parseAlg(s string) (keys.Alg, error) {
 }
 
 func cmdInit(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("init", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("init")
 	alg := fs.String("alg", "EdDSA", "signing algorithm: EdDSA (Ed25519) or ES256")
 	issuer := fs.String("issuer", "lam", "issuer code in every token (keep it short: it is printed in the QR)")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -70,18 +67,10 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdKeys(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("keys", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("keys "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("keys", args)
 	switch sub {
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		var rows [][]string
@@ -92,10 +81,7 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		return nil
 	case "rotate":
 		alg := fs.String("alg", "", "algorithm of the new key (default: that of the active key)")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		algo := a.ring.Active().Alg
@@ -109,30 +95,21 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		k, err := a.ring.Rotate(algo, pp, time.Now())
+		k, err := a.n.RotateKey(ctx, algo, pp, time.Now())
 		if errors.Is(err, keys.ErrPassphraseRequired) {
 			return withHint(err, "the keyring is encrypted: "+passphraseHint)
 		}
 		if err != nil {
 			return err
 		}
-		if err := a.n.KeysChanged(ctx); err != nil {
-			return err
-		}
-		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRotate, Subject: k.KID, Detail: fmt.Sprintf(`{"alg":%q}`, k.Alg)}); err != nil {
-			return err
-		}
 		a.printf("new active key %s (%s); older keys keep verifying until retired\n", k.KID, k.Alg)
 		return nil
 	case "retire":
-		pos, err := parseArgs(fs, args, 1, 1, "KID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "KID")
 		if err != nil {
 			return err
 		}
-		if err := a.open(ctx); err != nil {
-			return err
-		}
-		err = a.ring.Retire(pos[0], time.Now())
+		err = a.n.RetireKey(ctx, pos[0], time.Now())
 		switch {
 		case errors.Is(err, keys.ErrActiveKey):
 			return withHint(err, "run \"laminate keys rotate\" first, then retire the old key")
@@ -141,19 +118,10 @@ func cmdKeys(ctx context.Context, a *app, args []string) error {
 		case err != nil:
 			return err
 		}
-		if err := a.n.KeysChanged(ctx); err != nil {
-			return err
-		}
-		if err := a.st.Record(ctx, store.AuditEntry{Actor: a.actor(), Action: store.ActionKeyRetire, Subject: pos[0], Detail: "{}"}); err != nil {
-			return err
-		}
 		a.printf("retired key %s: passes it signed now verify as unknown_key\n", pos[0])
 		return nil
 	case "jwks":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		return a.jsonPretty(a.ring.JWKS())

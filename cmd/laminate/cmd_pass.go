@@ -20,19 +20,17 @@ import (
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/templates"
 	"github.com/laminate/laminate/verifier"
 )
 
 func cmdIssue(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("issue", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("issue")
 	eventID := fs.String("event", "", "event id")
 	typ := fs.String("type", "", "pass type: AAA, VIP, AFTER_SHOW, WORKING, LOCAL_CREW, PHOTO, MEET_GREET, STAFF")
 	name := fs.String("name", "", "holder's name as printed")
 	org := fs.String("org", "", "organisation (optional)")
 	role := fs.String("role", "", "role (required for STAFF: catering, security, publicist, merchandising, …)")
-	var from, until timeFlag
+	var from, until pass.TimeFlag
 	fs.Var(&from, "valid-from", "valid from (RFC 3339, or a local time such as 2027-03-05 18:00 in the event's time zone; default: from issuance)")
 	fs.Var(&until, "valid-until", "valid until (RFC 3339, or a local time in the event's time zone; default: when the event's access closes)")
 	csvFile := fs.String("csv", "", "guest list, CSV or XLSX (header: name,type[,org,role,valid_from,valid_until,photo,ref]); - for standard input")
@@ -42,19 +40,16 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per pass")
 	pdfOut := fs.String("pdf", "", "also print the new passes to this PDF (with --template)")
 	pf := addPrintFlags(fs)
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "event"); err != nil {
+	if err := parseFlags(fs, args, "event"); err != nil {
 		return err
 	}
 	if (*pdfOut == "") != (*pf.template == "") {
 		return usagef("issue: --pdf and --template go together")
 	}
-	var tpl *templates.Template
+	job := printing.Job{Format: record.FormatPDF, Duplex: *pf.duplex, CropMarks: *pf.cropMarks}
 	if *pdfOut != "" {
 		var err error
-		if tpl, err = loadTemplate(*pf.template); err != nil {
+		if job.Template, err = loadTemplate(*pf.template); err != nil {
 			return err
 		}
 	}
@@ -62,7 +57,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if single == (*csvFile != "") {
 		return usagef("issue: give either --type and --name (one pass) or --csv FILE (a guest list)")
 	}
-	if !single && (*org != "" || *role != "" || !from.t.IsZero() || !until.t.IsZero() || *photoFile != "") {
+	if !single && (*org != "" || *role != "" || !from.IsZero() || !until.IsZero() || *photoFile != "") {
 		return usagef("issue: --org, --role, --valid-from, --valid-until and --photo are for one pass; a guest list has columns for them")
 	}
 	if single && *photos != "" {
@@ -95,11 +90,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 				return err
 			}
 		}
-		vf, err := from.in(ev.Location())
+		vf, err := from.In(ev.Location())
 		if err != nil {
 			return err
 		}
-		vu, err := until.in(ev.Location())
+		vu, err := until.In(ev.Location())
 		if err != nil {
 			return err
 		}
@@ -132,9 +127,10 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	// cannot be printed stores nothing.
 	var pdf []byte
 	var check func([]store.Issued) error
-	if tpl != nil {
+	if job.Template != nil {
+		job.Fonts = lib
 		check = func(issued []store.Issued) (err error) {
-			pdf, err = a.renderPDF(ctx, tpl, pf, issued)
+			pdf, err = a.renderPDF(ctx, ev, job, issued)
 			return err
 		}
 	}
@@ -168,10 +164,10 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 			return withHint(fmt.Errorf("passes issued and stored, but the PDF could not be written: %w", err),
 				"print them with \"laminate render --event %s --all --template %s --out FILE.pdf\"", ev.ID, *pf.template)
 		}
-		if err := printing.Log(ctx, a.st, issued, printing.Job{Template: tpl, Format: record.FormatPDF}, a.actor(), time.Now()); err != nil {
+		if err := printing.Log(ctx, a.st, issued, job, a.actor(), time.Now()); err != nil {
 			return fmt.Errorf("passes issued and printed, but the print log could not be written: %w", err)
 		}
-		a.infof("wrote %s: %s on %s (%s)", *pdfOut, plural(len(issued), "pass", "passes"), plural(pages(len(issued), tpl, *pf.duplex), "page", "pages"), tpl.Name)
+		a.infof("wrote %s: %s (%s)", *pdfOut, job.Summary(len(issued), len(pdf)), job.Template.Name)
 	}
 	return nil
 }
@@ -210,20 +206,8 @@ func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, ch
 	if err != nil {
 		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
 	}
-	dups := p.Counts.AlreadyIssued + p.Counts.Repeated
-	if dups == 0 {
-		return reqs, nil
-	}
-	a.infof("%s: %s", path, p.Summary())
-	for _, l := range p.DuplicateLines(20) {
-		a.infof("  %s", l)
-	}
-	if allowDups {
-		a.infof("--allow-duplicates: issuing the %s too", plural(dups, "duplicate", "duplicates"))
-	} else if len(reqs) == 0 {
-		a.infof("nothing issued (--allow-duplicates issues them again)")
-	} else {
-		a.infof("issuing the %s only (--allow-duplicates issues the others too)", plural(len(reqs), "new row", "new rows"))
+	for _, n := range p.Notes(path, allowDups, len(reqs)) {
+		a.infof("%s", n)
 	}
 	return reqs, nil
 }
@@ -275,8 +259,7 @@ func loadGuestPhotos(reqs []signer.Request, csvPath, dir string) error {
 }
 
 func cmdRevoke(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("revoke", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("revoke")
 	reason := fs.String("reason", "", "lost, stolen, replaced, misuse or other (shown at the door and on /verify)")
 	note := fs.String("note", "", "free text for staff: the audit log, passes show, the admin API (never shown at a door)")
 	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")
@@ -323,10 +306,9 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("verify", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("verify")
 	zone := fs.String("zone", "", "also decide access to this zone")
-	var atFlag timeFlag
+	var atFlag pass.TimeFlag
 	fs.Var(&atFlag, "at", "decide at this time (RFC 3339; default now)")
 	eventID := fs.String("event", "", "this door's event: a pass for another event is wrong_event")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
@@ -344,24 +326,22 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		}
 		tok = string(b)
 	}
-	at, err := atFlag.abs("at")
+	at, err := absTime(&atFlag, "at")
 	if err != nil {
 		return err
 	}
 	if at.IsZero() {
 		at = time.Now()
 	}
-	var z pass.Zone
+	var zp *pass.Zone
 	if *zone != "" {
-		if z, err = pass.ParseZone(*zone); err != nil {
+		z, err := pass.ParseZone(*zone)
+		if err != nil {
 			return usagef("verify: %v", err)
 		}
+		zp = &z
 	}
 	if *offline != "" {
-		var zp *pass.Zone
-		if *zone != "" {
-			zp = &z
-		}
 		return a.verifyOffline(*offline, *keysFile, *eventID, tok, zp, at, *asJSON)
 	}
 	if *keysFile != "" {
@@ -370,26 +350,11 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if err := a.open(ctx); err != nil {
 		return err
 	}
-	v, err := a.node().Verifier(ctx, *eventID, nil)
+	vd, loc, err := a.n.Verify(ctx, tok, *eventID, zp, at)
 	if err != nil {
 		return err
 	}
-	vd := v.Verify(tok, at)
-	if vd.Pass != nil { // times in the event's own zone
-		if ev, err := a.st.Event(ctx, vd.Pass.Event); err == nil {
-			vd.InZone(ev.Location())
-			a.loc = ev.Location()
-		}
-	}
-	if *zone != "" {
-		var ev *pass.Event
-		if vd.Pass != nil {
-			if ev, err = a.st.Event(ctx, vd.Pass.Event); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		v.Access(&vd, ev, z, at)
-	}
+	a.loc = loc
 	var out any
 	if *asJSON {
 		out = vd
@@ -421,20 +386,12 @@ func (a *app) reportVerdict(vd *verifier.Verdict, out any, extra string) error {
 }
 
 func cmdPasses(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("passes", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("passes "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("passes", args)
 	switch sub {
 	case "list":
 		eventID := fs.String("event", "", "only this event's passes")
 		asJSON := fs.Bool("json", false, "one JSON object per pass")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		if *eventID != "" {
@@ -446,16 +403,9 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		revs, err := a.st.RevocationsSince(ctx, 0)
+		states, err := store.PassStates(ctx, a.st)
 		if err != nil {
 			return err
-		}
-		revoked := map[pass.Serial]string{}
-		for _, r := range revs {
-			revoked[r.Serial] = "revoked"
-			if r.Superseded() {
-				revoked[r.Serial] = "superseded by " + r.SupersededBy.String()
-			}
 		}
 		var rows [][]string
 		for _, p := range ps {
@@ -465,18 +415,10 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 				}
 				continue
 			}
-			state := "issued"
-			if st := revoked[p.Serial]; st != "" {
-				state = st
-			}
-			role := string(p.Type)
-			if p.Role != "" {
-				role += "/" + p.Role
-			}
-			rows = append(rows, []string{p.Serial.String(), p.Event, role, p.Name, state})
+			rows = append(rows, store.PassRow(p, states))
 		}
 		if !*asJSON {
-			a.table([]string{"SERIAL", "EVENT", "TYPE", "NAME", "STATE"}, rows)
+			a.table(store.PassHeader, rows)
 		}
 		return nil
 	case "show":
@@ -491,23 +433,10 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err := a.open(ctx); err != nil {
 			return err
 		}
-		p, err := a.st.Pass(ctx, serial)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no pass %s", serial)
-		}
-		if err != nil {
+		if err := store.ShowPass(ctx, a.st, serial, a.stdout); !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		var loc *time.Location // times in the event's own zone
-		if ev, err := a.st.Event(ctx, p.Event); err == nil {
-			loc = ev.Location()
-		}
-		r, err := a.st.Revocation(ctx, serial)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		p.WriteText(a.stdout, r, loc)
-		return nil
+		return fmt.Errorf("no pass %s", serial)
 	}
 	return subcommandError("passes", sub)
 }

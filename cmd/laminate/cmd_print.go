@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -64,46 +63,31 @@ func loadTemplate(name string) (*templates.Template, error) {
 	return t, err
 }
 
-// renderPDF draws passes into memory: nothing reaches the disk unless the
-// whole sheet could be drawn.
-func (a *app) renderPDF(ctx context.Context, tpl *templates.Template, pf printFlags, issued []store.Issued) ([]byte, error) {
-	secret, err := keys.ArtworkSecret(a.g.data, time.Now())
+// renderPDF draws new passes of ev into memory (printing.Render):
+// nothing reaches the disk unless the whole sheet could be drawn.
+func (a *app) renderPDF(ctx context.Context, ev *pass.Event, job printing.Job, issued []store.Issued) ([]byte, error) {
+	if err := a.pdfJob(&job, len(issued)); err != nil {
+		return nil, err
+	}
+	doc, err := printing.Render(ctx, a.st, ev, issued, job, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	if err := store.WithPhotos(ctx, a.st, issued); err != nil {
-		return nil, err
+	return doc.Data, nil
+}
+
+// pdfJob adds the artwork secret and, for more than one pass, a progress
+// bar to a PDF job.
+func (a *app) pdfJob(job *printing.Job, n int) (err error) {
+	if n > 1 {
+		job.Progress = a.progress("drawing")
 	}
-	events := map[string]*pass.Event{}
-	items := make([]render.Item, len(issued))
-	for i := range issued {
-		ev, ok := events[issued[i].Event]
-		if !ok {
-			if ev, err = a.event(ctx, issued[i].Event); err != nil {
-				return nil, err
-			}
-			events[ev.ID] = ev
-		}
-		items[i] = render.Item{Pass: issued[i].Pass, Token: issued[i].Token, Event: ev, Photo: issued[i].PhotoJPEG}
-	}
-	var buf bytes.Buffer
-	lib, err := fontLibrary(*pf.fonts)
-	if err != nil {
-		return nil, err
-	}
-	opt := render.Options{Template: tpl, ArtworkSecret: secret, CropMarks: *pf.cropMarks, Duplex: *pf.duplex, Fonts: lib}
-	if len(items) > 1 {
-		opt.Progress = a.progress("drawing")
-	}
-	if err := render.WritePDF(&buf, items, opt); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	job.ArtworkSecret, err = keys.ArtworkSecret(a.g.data, time.Now())
+	return err
 }
 
 func cmdRender(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("render", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("render")
 	eventID := fs.String("event", "", "event id")
 	var serials stringList
 	fs.Var(&serials, "serial", "a pass to print (repeat for several)")
@@ -114,10 +98,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	dpi := fs.Int("dpi", 203, "zpl: the printer's resolution, 203 or 300")
 	printer := fs.String("printer", "", "zpl: send the labels to this printer's raw port (host:port, usually 9100) instead of --out")
 	pf := addPrintFlags(fs)
-	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-		return err
-	}
-	if err := required(fs, "event", "template"); err != nil {
+	if err := parseFlags(fs, args, "event", "template"); err != nil {
 		return err
 	}
 	if (*out == "") == (*printer == "") {
@@ -175,11 +156,8 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if job.Format == record.FormatPDF {
-		if job.ArtworkSecret, err = keys.ArtworkSecret(a.g.data, time.Now()); err != nil {
+		if err := a.pdfJob(&job, len(passes)); err != nil {
 			return err
-		}
-		if len(passes) > 1 {
-			job.Progress = a.progress("drawing")
 		}
 	}
 	now := time.Now()
@@ -190,10 +168,7 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	for _, w := range doc.Warnings {
 		a.infof("warning: %s", w)
 	}
-	what := fmt.Sprintf("%s on %s", plural(len(passes), "pass", "passes"), plural(pages(len(passes), job.Template, job.Duplex), "page", "pages"))
-	if job.Format == record.FormatZPL {
-		what = fmt.Sprintf("%s at %d dpi, %d bytes", plural(len(passes), "label", "labels"), job.DPI, len(doc.Data))
-	}
+	what := job.Summary(len(passes), len(doc.Data))
 	if *printer != "" {
 		if err := zpl.Send(ctx, *printer, doc.Data); err != nil {
 			return withHint(err, "check the printer's address and that it is on; write the labels to a file with --out")
@@ -212,35 +187,14 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func pages(n int, t *templates.Template, duplex bool) int {
-	p := (n + t.PerPage() - 1) / t.PerPage()
-	if duplex {
-		p *= 2
-	}
-	return p
-}
-
 func cmdTemplates(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("templates", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("templates "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("templates", args)
 	switch sub {
 	case "list":
 		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 			return err
 		}
-		var rows [][]string
-		for _, t := range templates.List() {
-			back := "-"
-			if t.Back != nil {
-				back = "duplex"
-			}
-			rows = append(rows, []string{t.Name, fmt.Sprintf("%d", t.PerPage()), fmt.Sprintf("%gx%g mm %s", t.Label.W, t.Label.H, t.Label.Shape), back, t.Description})
-		}
-		a.table([]string{"NAME", "PER PAGE", "LABEL", "BACK", "DESCRIPTION"}, rows)
+		a.table(templates.Table())
 		return nil
 	case "show":
 		pos, err := parseArgs(fs, args, 1, 1, "template NAME or FILE")
@@ -257,8 +211,7 @@ func cmdTemplates(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdArtwork(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("artwork", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("artwork")
 	out := fs.String("out", "", "file to write: .svg or .png")
 	size := fs.Int("size", 512, "PNG size in pixels (64 to 2048)")
 	pos, err := parseArgs(fs, args, 1, 1, "SERIAL")

@@ -16,8 +16,7 @@ import (
 // or damaged one, or with a new name or photo (issue 13). package issue
 // does the work, as for POST /v1/passes/{serial}/reissue.
 func cmdReissue(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("reissue", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("reissue")
 	reason := fs.String("reason", "", "lost, damaged, name_change or new_photo (default: name_change with --name, new_photo with --photo)")
 	name := fs.String("name", "", "the holder's new name (default: unchanged)")
 	photoFile := fs.String("photo", "", "a new photo of the holder, JPEG or PNG (default: the old pass's photo)")

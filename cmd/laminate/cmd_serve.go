@@ -18,7 +18,6 @@ import (
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/office"
-	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/printing"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
@@ -27,8 +26,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("serve", a.ui)
-	a.g.register(fs.FlagSet)
+	fs := a.flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM): serve HTTPS, which phone cameras need away from localhost")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
@@ -180,12 +178,7 @@ func (a *app) createBoundToken(ctx context.Context, role, name string, b server.
 }
 
 func cmdTokens(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("tokens", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("tokens "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("tokens", args)
 	switch sub {
 	case "create":
 		role := fs.String("role", "", "admin, issuer, scanner, stage or printer")
@@ -193,13 +186,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		event := fs.String("event", "", "bind the token to this event: it acts for no other (not for admin tokens)")
 		gate := fs.String("gate", "", "bind a scanner token to this gate of --event: it scans at no other")
 		asJSON := fs.Bool("json", false, `print {"token": ...}`)
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "role", "name"); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args, "role", "name"); err != nil {
 			return err
 		}
 		tok, err := a.createBoundToken(ctx, *role, *name, server.Binding{Event: *event, Gate: *gate})
@@ -220,10 +207,7 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		a.infof("%s token for %q%s: shown once, keep it safe", *role, *name, bound)
 		return nil
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		ts, err := a.st.APITokens(ctx)
@@ -232,16 +216,13 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		}
 		var rows [][]string
 		for _, t := range ts {
-			rows = append(rows, []string{t.ID, t.Role, t.Name, orDash(t.Event), orDash(t.Gate), pass.FormatTime(t.Created, nil), t.State()})
+			rows = append(rows, t.Row())
 		}
-		a.table([]string{"ID", "ROLE", "NAME", "EVENT", "GATE", "CREATED", "STATE"}, rows)
+		a.table(store.TokenHeader, rows)
 		return nil
 	case "revoke":
-		pos, err := parseArgs(fs, args, 1, 1, "token ID")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "token ID")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		err = a.st.RevokeAPIToken(ctx, pos[0], a.actor())
@@ -257,12 +238,4 @@ func cmdTokens(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	return subcommandError("tokens", sub)
-}
-
-// orDash shows an empty cell as "-".
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

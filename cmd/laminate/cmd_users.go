@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/laminate/laminate/accounts"
 	"github.com/laminate/laminate/staff"
@@ -21,12 +16,7 @@ import (
 // come from a prompt that does not echo, or the first line of stdin with
 // --password-stdin; never from a flag (ps, shell history).
 func cmdUsers(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("users", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("users "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("users", args)
 	switch sub {
 	case "create":
 		username := fs.String("username", "", "sign-in name: lower-case letters, digits, . _ -")
@@ -34,10 +24,7 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 		role := fs.String("role", "", strings.Join(staff.Roles, ", "))
 		events := fs.String("events", "", "limit the account to these events (comma list; default every event)")
 		stdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of a prompt")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "username", "name", "role"); err != nil {
+		if err := parseFlags(fs, args, "username", "name", "role"); err != nil {
 			return err
 		}
 		acct := &staff.Account{Username: *username, DisplayName: *name, Role: *role, Events: staff.NormalizeEvents(strings.Split(*events, ","))}
@@ -63,15 +50,12 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 		if err := svc.Create(ctx, acct, pw, a.actor()); errors.Is(err, store.ErrExists) {
 			return withHint(fmt.Errorf("there is already an account %q", acct.Username), "\"laminate users list\" shows the accounts")
 		} else if err != nil {
-			return passwordErr(err)
+			return accounts.PasswordError(err)
 		}
 		a.printf("created %s account %s (%s); sign in at /office/ on the server\n", acct.Role, acct.Username, acct.DisplayName)
 		return nil
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		us, err := a.st.Users(ctx)
@@ -79,29 +63,18 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		var rows [][]string
-		for _, u := range us {
-			state := "active"
-			if u.Disabled {
-				state = "disabled"
-			}
-			evs := "all"
-			if len(u.Events) > 0 {
-				evs = strings.Join(u.Events, ",")
-			}
-			rows = append(rows, []string{u.Username, u.Role, u.DisplayName, evs, state, u.Created.UTC().Format(time.RFC3339)})
+		for i := range us {
+			rows = append(rows, accounts.Row(&us[i], time.Now()))
 		}
-		a.table([]string{"USERNAME", "ROLE", "NAME", "EVENTS", "STATE", "CREATED"}, rows)
+		a.table(accounts.TableHeader, rows)
 		return nil
 	case "disable", "enable", "reset-password":
 		stdin := new(bool)
 		if sub == "reset-password" {
 			stdin = fs.Bool("password-stdin", false, "read the new password from the first line of stdin instead of a prompt")
 		}
-		pos, err := parseArgs(fs, args, 1, 1, "USERNAME")
+		pos, err := a.openArgs(ctx, fs, args, 1, 1, "USERNAME")
 		if err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
 			return err
 		}
 		svc, err := accounts.New(a.st, staff.DefaultParams, staff.DefaultLockout)
@@ -124,7 +97,7 @@ func cmdUsers(ctx context.Context, a *app, args []string) error {
 			if rerr != nil {
 				return rerr
 			}
-			err = passwordErr(svc.SetPassword(ctx, pos[0], pw, "reset from the command line", a.actor(), nil))
+			err = accounts.PasswordError(svc.SetPassword(ctx, pos[0], pw, "reset from the command line", a.actor(), nil))
 		}
 		if err != nil {
 			return a.userErr(err, pos[0])
@@ -142,42 +115,11 @@ func (a *app) userErr(err error, username string) error {
 	return err
 }
 
-// readPassword reads a new password: the first line of stdin, or a
-// prompt asked twice without echo.
+// readPassword reads a new password (accounts.ReadPassword).
 func (a *app) readPassword(fromStdin bool, username string) (string, error) {
-	if fromStdin {
-		line, err := bufio.NewReaderSize(io.LimitReader(a.stdin, staff.MaxPasswordBytes+2), staff.MaxPasswordBytes+2).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", err
-		}
-		return strings.TrimRight(line, "\r\n"), nil
+	pw, err := accounts.ReadPassword(a.stdin, a.stderr, fromStdin, username)
+	if errors.Is(err, accounts.ErrNoTerminal) {
+		return "", usagef("%v", err)
 	}
-	f, ok := a.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", usagef("no terminal to ask for the password on: pipe it in with --password-stdin")
-	}
-	ask := func(prompt string) (string, error) {
-		fmt.Fprint(a.stderr, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(a.stderr)
-		return string(b), err
-	}
-	pw, err := ask("New password for " + username + ": ")
-	if err != nil {
-		return "", err
-	}
-	if again, err := ask("Again: "); err != nil {
-		return "", err
-	} else if again != pw {
-		return "", errors.New("the two passwords differ")
-	}
-	return pw, nil
-}
-
-// passwordErr is a refused password in the policy's own words.
-func passwordErr(err error) error {
-	if errors.Is(err, staff.ErrPassword) {
-		return errors.New(strings.TrimPrefix(err.Error(), "staff: password refused: "))
-	}
-	return err
+	return pw, err
 }

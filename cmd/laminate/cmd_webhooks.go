@@ -12,25 +12,14 @@ import (
 
 // cmdWebhooks: laminate webhooks add|list|remove|deliveries.
 func cmdWebhooks(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return subcommandError("webhooks", "")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlagSet("webhooks "+sub, a.ui)
-	a.g.register(fs.FlagSet)
+	sub, fs, args := a.sub("webhooks", args)
 	switch sub {
 	case "add":
 		u := fs.String("url", "", "the receiver's URL, https://…")
 		events := fs.String("events", "", "comma list of "+strings.Join(store.WebhookTypes, ", "))
 		private := fs.Bool("allow-private", false, "allow a receiver on a private, loopback or link-local address, and http")
 		asJSON := fs.Bool("json", false, "print the endpoint and its secret as JSON")
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := required(fs, "url", "events"); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args, "url", "events"); err != nil {
 			return err
 		}
 		w, secret, err := webhooks.Add(ctx, a.st, *u, webhooks.SplitEvents(*events), *private, a.actor())
@@ -46,10 +35,7 @@ func cmdWebhooks(ctx context.Context, a *app, args []string) error {
 		a.infof("webhook %s for %s: the secret (whsec_…) is shown once; give it to the receiver to check signatures", w.ID, strings.Join(w.Events, ", "))
 		return nil
 	case "list":
-		if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
-			return err
-		}
-		if err := a.open(ctx); err != nil {
+		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
 		ws, err := a.st.Webhooks(ctx)

@@ -427,3 +427,42 @@ func required(fs *flagSet, names ...string) error {
 	}
 	return nil
 }
+
+// flags is the flag set of a command (or "command sub") with the global flags.
+func (a *app) flags(name string) *flagSet {
+	fs := newFlagSet(name, a.ui)
+	a.g.register(fs.FlagSet)
+	return fs
+}
+
+// sub splits off the subcommand, which run checked against the table, and
+// returns it with its flag set and the rest of the arguments.
+func (a *app) sub(cmd string, args []string) (string, *flagSet, []string) {
+	return args[0], a.flags(cmd + " " + args[0]), args[1:]
+}
+
+// parseFlags parses flags with no positional argument and checks that the
+// required ones were given.
+func parseFlags(fs *flagSet, args []string, req ...string) error {
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	return required(fs, req...)
+}
+
+// openFlags is parseFlags, then opens the node (app.open).
+func (a *app) openFlags(ctx context.Context, fs *flagSet, args []string, req ...string) error {
+	if err := parseFlags(fs, args, req...); err != nil {
+		return err
+	}
+	return a.open(ctx)
+}
+
+// openArgs is parseArgs, then opens the node (app.open).
+func (a *app) openArgs(ctx context.Context, fs *flagSet, args []string, minPos, maxPos int, posNames string) ([]string, error) {
+	pos, err := parseArgs(fs, args, minPos, maxPos, posNames)
+	if err != nil {
+		return nil, err
+	}
+	return pos, a.open(ctx)
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/laminate/laminate/backup"
+	"github.com/laminate/laminate/internal/termbar"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/server"
@@ -70,11 +72,14 @@ func (u *ui) report(err error) int {
 	var he *hintError
 	var ne *node.Error
 	var ie *keys.InsecureError
+	var be *backup.Error
 	switch {
 	case errors.As(err, &he):
 		hint = he.hint
 	case errors.As(err, &ne):
 		hint = ne.Hint
+	case errors.As(err, &be):
+		hint = be.Hint
 	case errors.As(err, &ie):
 		// A file or folder of the keyring that another user could change:
 		// the fix is its own line.
@@ -130,30 +135,9 @@ func (u *ui) table(header []string, rows [][]string) {
 	tw.Flush()
 }
 
-// progress returns a callback drawing a progress bar on standard error when
-// it is a terminal, and nil otherwise (scripts and logs get no bar).
-func (u *ui) progress(what string) func(done, total int) {
-	f, ok := u.stderr.(*os.File)
-	if !ok {
-		return nil
-	}
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	last := -1
-	return func(done, total int) {
-		pct := done * 100 / max(total, 1)
-		if pct == last && done != total {
-			return
-		}
-		last = pct
-		bar := strings.Repeat("█", pct/5) + strings.Repeat("░", 20-pct/5)
-		fmt.Fprintf(f, "\r%s %s %3d%% (%d/%d)", what, bar, pct, done, total)
-		if done == total {
-			fmt.Fprintln(f)
-		}
-	}
-}
+// progress returns a progress bar on standard error when it is a
+// terminal, and nil otherwise (termbar.New).
+func (u *ui) progress(what string) func(done, total int) { return termbar.New(u.stderr, what) }
 
 // nextSteps tells a first start where to go next (server.WriteNextSteps),
 // with the command line that reaches this node's store: its --data and
