@@ -44,7 +44,7 @@ build: web
 # named by NORACE_RUN in a package of NORACE_PKGS: under make test it
 # fails otherwise.
 NORACE_PKGS := ./render ./server ./cmd/laminate
-NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
+NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestEnrolBrowser.*|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
 		$(GO) test -race -count=1 -timeout 30m ./...
