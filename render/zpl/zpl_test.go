@@ -226,7 +226,7 @@ func TestLabelsScan(t *testing.T) {
 				if jws != it.Token {
 					t.Fatalf("decoded token differs from the pass's")
 				}
-				sig, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.EdDSA})
+				sig, err := jose.ParseSignedCompact(jws, []jose.SignatureAlgorithm{jose.EdDSA})
 				if err != nil {
 					t.Fatal(err)
 				}
