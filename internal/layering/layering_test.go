@@ -64,6 +64,12 @@ var rules = []rule{
 		why:  "internal/cli is the command line's plumbing (help, usage errors, flag sets): plain data and the standard library",
 	},
 	{
+		name: "wire-below-cmd",
+		from: []string{mod + "/wire"},
+		not:  []string{mod + "/cmd/...", "github.com/labstack/echo/..."},
+		why:  "wire builds the service from packages (server, the surfaces, node) for the command line; it knows no flag and no route",
+	},
+	{
 		name: "issue",
 		from: []string{mod + "/issue"},
 		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
