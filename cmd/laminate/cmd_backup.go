@@ -15,21 +15,13 @@ import (
 	"github.com/laminate/laminate/node"
 )
 
-const backupHelp = `
-Writes one archive (.tar.gz, mode 0600) of the data folder: laminate.json,
-the keyring with its private keys and artwork secret, and a consistent
-snapshot of the database, with a manifest of SHA-256 checksums. It holds
-the private keys: keep it as safe as the keys. It may run while
-"laminate serve" uses the folder. Put it back with "laminate restore FILE".
-`
-
 func cmdBackup(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("backup")
 	out := fs.String("out", "", "archive file to write (.tar.gz)")
 	force := fs.Bool("force", false, "replace an existing --out file")
 	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			a.printf("%s", backupHelp)
+			a.printf("%s", backup.Help)
 		}
 		return err
 	}
@@ -73,23 +65,12 @@ func checkConfig(raw []byte) error {
 	return err
 }
 
-const restoreHelp = `
-Restores a backup made by "laminate backup" into the data folder (--data),
-which must not exist or be empty: restore never overwrites a data folder.
-Everything is checked first (format, checksums, paths, the keyring and the
-database); the folder appears whole or not at all.
-
-A backup of a PostgreSQL store is restored with --store postgres://… (or
-LAMINATE_STORE) naming a database whose schema of the backup's name holds
-no tables: pg_restore puts the database back in one transaction.
-`
-
 func cmdRestore(ctx context.Context, a *app, args []string) error {
 	fset := a.flags("restore")
 	pos, err := parseArgs(fset, args, 1, 1, "backup FILE")
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			a.printf("%s", restoreHelp)
+			a.printf("%s", backup.RestoreHelp)
 		}
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/laminate/laminate/pass"
@@ -60,58 +59,33 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 }
 
 func eventCreate(ctx context.Context, a *app, fs *flagSet, args []string) error {
-	id := fs.String("id", "", "event id, short: it is in every token (e.g. tour26-ldn01)")
-	name := fs.String("name", "", "event name as printed")
-	venue := fs.String("venue", "", "venue")
-	var start, end, from, until, mgFrom, mgUntil pass.TimeFlag
+	var sp pass.EventSpec
+	var start pass.TimeFlag
+	fs.StringVar(&sp.ID, "id", "", "event id, short: it is in every token (e.g. tour26-ldn01)")
+	fs.StringVar(&sp.Name, "name", "", "event name as printed")
+	fs.StringVar(&sp.Venue, "venue", "", "venue")
 	fs.Var(&start, "start", "show start (RFC 3339: its offset is the event's time zone)")
-	fs.Var(&end, "end", "show end (RFC 3339, or a local time such as 2027-03-05 23:00 in the event's time zone; so are the times below)")
-	fs.Var(&from, "access-from", "access opens (default 12 h before show start)")
-	fs.Var(&until, "access-until", "access closes (default 6 h after show end)")
-	fs.Var(&mgFrom, "meet-greet-from", "meet & greet opens (default 2 h before show start)")
-	fs.Var(&mgUntil, "meet-greet-until", "meet & greet closes (default 30 min before show start)")
-	photo := fs.Duration("photo-window", pass.DefaultPhotoDuration, "photo pit window from show start (the first three songs)")
-	policyFile := fs.String("policy", "", "policy file (JSON) replacing the default zones and rules")
-	gates := fs.String("gates", "", "the event's gates, comma-separated (e.g. north,south,stage-door): scans at any other gate are refused; none: any gate")
+	fs.Var(&sp.End, "end", "show end (RFC 3339, or a local time such as 2027-03-05 23:00 in the event's time zone; so are the times below)")
+	fs.Var(&sp.AccessFrom, "access-from", "access opens (default 12 h before show start)")
+	fs.Var(&sp.AccessUntil, "access-until", "access closes (default 6 h after show end)")
+	fs.Var(&sp.MeetGreetFrom, "meet-greet-from", "meet & greet opens (default 2 h before show start)")
+	fs.Var(&sp.MeetGreetUntil, "meet-greet-until", "meet & greet closes (default 30 min before show start)")
+	fs.DurationVar(&sp.PhotoDuration, "photo-window", pass.DefaultPhotoDuration, "photo pit window from show start (the first three songs)")
+	fs.StringVar(&sp.PolicyFile, "policy", "", "policy file (JSON) replacing the default zones and rules")
+	fs.StringVar(&sp.Gates, "gates", "", "the event's gates, comma-separated (e.g. north,south,stage-door): scans at any other gate are refused; none: any gate")
 	bf := brandingFlags(fs)
 	if err := parseFlags(fs, args, "id", "name", "start", "end"); err != nil {
 		return err
 	}
-	showStart, err := absTime(&start, "start")
-	if err != nil {
+	var err error
+	if sp.Start, err = absTime(&start, "start"); err != nil {
 		return err
 	}
-	var ts [5]time.Time
-	for i, f := range []*pass.TimeFlag{&from, &end, &until, &mgFrom, &mgUntil} {
-		if ts[i], err = f.In(showStart.Location()); err != nil {
-			return err
-		}
-	}
-	e := &pass.Event{ID: *id, Name: *name, Venue: *venue, Schedule: pass.Schedule{
-		AccessFrom: ts[0], ShowStart: showStart, ShowEnd: ts[1], AccessUntil: ts[2],
-		MeetGreetFrom: ts[3], MeetGreetUntil: ts[4], PhotoDuration: *photo,
-	}}
-	if *policyFile != "" {
-		p, err := pass.ReadPolicyFile(*policyFile)
-		if errors.Is(err, pass.ErrPolicyYAML) {
-			return withHint(err, "see pass/default_policy.json for the format")
-		} else if err != nil {
-			return err
-		}
-		e.Policy = p
-	}
-	if *gates != "" {
-		if e.Policy == nil {
-			e.Policy = pass.DefaultPolicy()
-		} else if len(e.Policy.Gates) > 0 {
-			return fmt.Errorf("%s declares gates already: leave out --gates, or the policy's \"gates\"", *policyFile)
-		}
-		if err := e.Policy.SetGates(splitList(*gates)); err != nil {
-			return fmt.Errorf("--gates: %w", err)
-		}
-	}
-	if err := e.Validate(); err != nil {
-		return fmt.Errorf("event %s: %w", *id, err)
+	e, err := sp.Event()
+	if errors.Is(err, pass.ErrPolicyYAML) {
+		return withHint(err, "see pass/default_policy.json for the format")
+	} else if err != nil {
+		return err
 	}
 	b, err := bf.apply(fs, nil)
 	if err != nil {
@@ -141,13 +115,4 @@ func (a *app) event(ctx context.Context, id string) (*pass.Event, error) {
 		return nil, withHint(fmt.Errorf("no event %q", id), "\"laminate event list\" shows the events")
 	}
 	return e, err
-}
-
-// splitList splits a comma-separated flag value, trimming spaces.
-func splitList(s string) []string {
-	var out []string
-	for v := range strings.SplitSeq(s, ",") {
-		out = append(out, strings.TrimSpace(v))
-	}
-	return out
 }

@@ -12,17 +12,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/laminate/laminate/dashboard"
-	"github.com/laminate/laminate/exportapi"
-	"github.com/laminate/laminate/internal/httpkit"
-	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
-	"github.com/laminate/laminate/office"
-	"github.com/laminate/laminate/printing"
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/store"
-	"github.com/laminate/laminate/verifier"
-	"github.com/laminate/laminate/webhooks"
+	"github.com/laminate/laminate/wire"
 )
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
@@ -75,15 +68,6 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		}
 		a.printf("initialised %s\nadmin token (shown once, keep it safe):\n%s\n", a.g.data, tok)
 	}
-	revs := verifier.NewRevocationSet()
-	v, err := a.n.Verifier(ctx, "", revs)
-	if err != nil {
-		return err
-	}
-	secret, err := keys.ArtworkSecret(a.g.data, time.Now())
-	if err != nil {
-		return err
-	}
 	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
 	// A node without the passphrase of an encrypted keyring still verifies
 	// and scans; it just cannot issue.
@@ -100,26 +84,17 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := server.Config{Store: a.st, Keys: a.ring, Verifier: v, Revocations: revs, Logger: log,
-		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, ArtworkSecret: secret, Signer: sg,
-		Node: a.n, TrustedProxies: proxies, Fonts: fonts, Printer: *printer,
-		Surfaces: []httpkit.Surface{office.New(office.Config{Logger: log, SecureCookies: *secureCookies,
-			Printer: printing.Desk{Store: a.st, ArtworkSecret: secret, Fonts: fonts}}), webhooks.API{}, exportapi.API{Logger: log}}}
-	dash := dashboard.New(dashboard.Config{Logger: log})
-	cfg.Surfaces = append(cfg.Surfaces, dash)
-	srv := server.New(cfg)
-	if err := srv.SyncOnce(ctx); err != nil {
+	srv, err := wire.New(ctx, a.n, a.g.data, wire.Options{Logger: log, Signer: sg, Fonts: fonts,
+		VerifyRate: *verifyRate, CloneWindow: *cloneWindow, Printer: *printer, SecureCookies: *secureCookies,
+		TrustedProxies: proxies, Webhooks: *hooks})
+	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
-	go srv.Sync(ctx)
-	if *hooks {
-		go (&webhooks.Worker{Store: a.st, Logger: log}).Run(ctx) // every node delivers; leases share the outbox
-	}
-	go dash.Run(ctx)
+	srv.Start(ctx)
 	scheme := "http"
 	if *cert != "" {
 		scheme = "https"

@@ -9,60 +9,13 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
+	"github.com/laminate/laminate/internal/cli"
 	"github.com/laminate/laminate/node"
 )
 
-const usageText = `laminate issues, prints and checks signed backstage passes.
-
-Usage: laminate [--data DIR] [--passphrase-file FILE] COMMAND [ARGS]
-
-Commands:
-  serve [--addr HOST:PORT]   run the HTTP service (sets up a fresh data folder)
-  tokens create|list|revoke  API bearer tokens (roles admin, issuer, scanner, stage, printer)
-  devices enroll|list|revoke door devices: a one-time QR code makes a phone a door scanner
-  users create|list|disable|enable|reset-password
-                             staff accounts of the office at /office/ (roles admin,
-                             issuer, printer, scanner, stage)
-  init                       create the data folder, keyring and database
-  demo                       set up a sample event, issue and verify sample passes
-  keys list|rotate|retire KID|jwks
-                             manage signing keys
-  event create|update|list|show
-                             define events (schedule, policy, branding)
-  issue                      issue one pass (--type, --name) or a guest list (--csv)
-  revoke SERIAL --reason lost|stolen|replaced|misuse|other [--note TEXT]
-                             revoke a pass (the note is for staff only)
-  reissue SERIAL [--reason lost|damaged|name_change|new_photo] [--name N] [--photo F] [--note TEXT]
-                             a new pass in place of one lost or damaged, or with a new name or photo
-  verify TOKEN|-             verify a pass (exit 0 valid, 1 not, 2 usage);
-                             --offline FILE decides from a bundle, with no database
-  bundle export --event ID --out FILE [--fresh-for 12h] [--clone-window 10s]
-                             a signed offline bundle for doors (keys, revocations, event)
-  passes list|show SERIAL    list and inspect issued passes
-  render --event ID --template T --out FILE.pdf (--all | --serial S ...)
-                             print passes on sheets
-  templates list|show NAME   the sheet templates
-  artwork SERIAL --out FILE.svg|png
-                             a pass's unique artwork, to compare with the print
-  export scans|passes|alerts|audit|inside --event ID --out FILE [--format csv|jsonl]
-                             an event's records, streamed ([--since T] [--until T] [--type]
-                             [--status] [--zone] [--gate])
-  webhooks add|list|remove|deliveries
-                             signed webhooks (pass.revoked, alert.raised, …) to your receivers
-  backup --out FILE [--force]
-                             the data folder, keys included, in one archive (safe while serving)
-  restore FILE               put a backup into a new or empty data folder (--data DIR)
-
-Global flags (before or after the command):
-  --data DIR                 data folder (default ./laminate-data, env LAMINATE_DATA)
-  --passphrase-file FILE     file holding the key passphrase (else env LAMINATE_KEY_PASSPHRASE)
-  --store URL                database shared by several nodes: postgres://USER@HOST/DB or
-                             sqlite:PATH (default: DIR/laminate.db; env LAMINATE_STORE)
-
-Run "laminate COMMAND --help" or "laminate help COMMAND" for a command's flags.
-`
+// usageText is the main help.
+const usageText = cli.Usage
 
 // defaultData is the data folder without --data or LAMINATE_DATA.
 const defaultData = "laminate-data"
@@ -208,7 +161,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return u.report(usagef("help: %s has no subcommands", c.name))
 	}
 	if c.subs != nil {
-		if len(args) > 0 && isHelpFlag(args[0]) {
+		if len(args) > 0 && cli.IsHelpFlag(args[0]) {
 			c.printHelp(stdout, g)
 			return exitOK
 		}
@@ -233,15 +186,6 @@ func lookup(name string) *command {
 		}
 	}
 	return nil
-}
-
-// isHelpFlag reports whether arg asks for help the way package flag takes it.
-func isHelpFlag(arg string) bool {
-	switch arg {
-	case "-h", "--h", "-help", "--help":
-		return true
-	}
-	return false
 }
 
 // checkSub refuses a missing subcommand, or one the table does not name.
@@ -272,22 +216,15 @@ func subcommandError(name, sub string) error {
 	return usagef("%s: unknown subcommand %q (want %s)", name, sub, strings.Join(want, ", "))
 }
 
-// printHelp prints the help of a command with subcommands: the subcommands
-// and the global flags every one of them takes.
+// printHelp prints the help of a command with subcommands.
 func (c *command) printHelp(w io.Writer, g *globals) {
-	fmt.Fprintf(w, "Usage: laminate %s SUBCOMMAND [flags]\n\n%s.\n\nSubcommands:\n", c.name, capitalize(c.summary))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, s := range c.subs {
-		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(s.name+" "+s.args), s.summary)
-	}
-	tw.Flush()
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	(&globals{data: g.data, store: g.store}).register(fs)
-	fmt.Fprintf(w, "\nGlobal flags:\n")
-	redactDefault(fs)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fmt.Fprintf(w, "\nRun \"laminate %s SUBCOMMAND --help\" for a subcommand's flags.\n", c.name)
+	subs := make([]cli.Sub, len(c.subs))
+	for i, s := range c.subs {
+		subs[i] = cli.Sub{Name: s.name, Args: s.args, Summary: s.summary}
+	}
+	cli.PrintSubHelp(w, c.name, c.summary, subs, fs, redactDefault)
 }
 
 // synopsis returns the positional arguments and summary of the command or
@@ -317,13 +254,6 @@ func redactDefault(fs *flag.FlagSet) {
 	}
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 func suggest(name string) string {
 	for _, c := range commands {
 		if strings.HasPrefix(c.name, name) || strings.HasPrefix(name, c.name) {
@@ -333,99 +263,16 @@ func suggest(name string) string {
 	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, reissue, verify, bundle, passes, render, templates, artwork, backup, restore"
 }
 
-// flagSet is a flag set that prints nothing by itself: a bad flag is one
-// line of error, and the flag list is printed only for --help.
-type flagSet struct {
-	*flag.FlagSet
-	out io.Writer
-}
+type flagSet = cli.FlagSet
+
+var (
+	parseArgs = cli.ParseArgs
+	setFlags  = cli.SetFlags
+	required  = cli.Required
+)
 
 func newFlagSet(name string, u *ui) *flagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return &flagSet{fs, u.stdout}
-}
-
-func (fs *flagSet) printHelp() {
-	args, summary := synopsis(fs.Name())
-	if args != "" {
-		args = " " + args
-	}
-	fmt.Fprintf(fs.out, "Usage: laminate %s [flags]%s\n\n", fs.Name(), args)
-	if summary != "" {
-		fmt.Fprintf(fs.out, "%s.\n\n", capitalize(summary))
-	}
-	fmt.Fprintf(fs.out, "Flags:\n")
-	redactDefault(fs.FlagSet)
-	fs.SetOutput(fs.out)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-}
-
-// parseArgs parses flags and positional arguments in any order
-// ("verify TOKEN --zone stage" as well as "verify --zone stage TOKEN"), and
-// checks the number of positional arguments. "--" ends the flags.
-func parseArgs(fs *flagSet, args []string, minPos, maxPos int, posNames string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.printHelp()
-				return nil, err
-			}
-			if maxPos > 0 && strings.HasPrefix(err.Error(), "flag provided but not defined: -") {
-				// A key ID is base64url and may start with "-" (-JOgIa).
-				return nil, withHint(usagef("%s: %v", fs.Name(), err),
-					"an argument that starts with \"-\" (a key ID such as -JOgIa) goes after --: laminate %s -- %s", fs.Name(), posNames)
-			}
-			return nil, usagef("%s: %v", fs.Name(), err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	switch {
-	case len(pos) < minPos:
-		return nil, usagef("%s: missing %s", fs.Name(), posNames)
-	case len(pos) > maxPos:
-		return nil, usagef("%s: unexpected argument %q", fs.Name(), pos[maxPos])
-	}
-	return pos, nil
-}
-
-// setFlags is the set of flags given on the command line: all of them, or
-// those of names.
-func setFlags(fs *flagSet, names ...string) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) {
-		if len(names) == 0 || slices.Contains(names, f.Name) {
-			set[f.Name] = true
-		}
-	})
-	return set
-}
-
-// required checks that flags were given.
-func required(fs *flagSet, names ...string) error {
-	set := setFlags(fs)
-	var missing []string
-	for _, n := range names {
-		if !set[n] {
-			missing = append(missing, "--"+n)
-		}
-	}
-	if len(missing) > 0 {
-		return usagef("%s: missing %s", fs.Name(), strings.Join(missing, ", "))
-	}
-	return nil
+	return cli.NewFlagSet(name, u.stdout, synopsis, redactDefault)
 }
 
 // flags is the flag set of a command (or "command sub") with the global flags.

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/laminate/laminate/backup"
+	"github.com/laminate/laminate/internal/cli"
 	"github.com/laminate/laminate/internal/termbar"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/node"
@@ -28,25 +29,10 @@ const (
 	exitUsage = 2 // the command line is wrong
 )
 
-// usageError is a mistake in the command line: exit status 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
-
-// hintError carries a suggestion printed after the error.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-
-func withHint(err error, format string, args ...any) error {
-	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
-}
+var (
+	usagef   = cli.Usagef
+	withHint = cli.WithHint
+)
 
 // exitError ends the program with a status and no message (the message, if
 // any, was already printed), e.g. verify's "not valid".
@@ -69,13 +55,13 @@ func (u *ui) report(err error) int {
 		return ee.code
 	}
 	msg, hint := err.Error(), ""
-	var he *hintError
+	var he *cli.HintError
 	var ne *node.Error
 	var ie *keys.InsecureError
 	var be *backup.Error
 	switch {
 	case errors.As(err, &he):
-		hint = he.hint
+		hint = he.Hint
 	case errors.As(err, &ne):
 		hint = ne.Hint
 	case errors.As(err, &be):
@@ -89,7 +75,7 @@ func (u *ui) report(err error) int {
 	if hint != "" {
 		fmt.Fprintf(u.stderr, "laminate: hint: %s\n", hint)
 	}
-	var ue *usageError
+	var ue *cli.UsageError
 	var bad *node.URLError
 	if errors.As(err, &ue) || errors.As(err, &bad) {
 		fmt.Fprintf(u.stderr, "laminate: hint: run \"laminate help\" for usage\n")

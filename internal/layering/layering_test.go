@@ -58,6 +58,18 @@ var rules = []rule{
 		why:  "record holds the domain's records beside pass: it reads pass and nothing else of ours",
 	},
 	{
+		name: "cli-imports-nothing-of-ours",
+		from: []string{mod + "/internal/cli"},
+		not:  []string{mod + "/..."},
+		why:  "internal/cli is the command line's plumbing (help, usage errors, flag sets): plain data and the standard library",
+	},
+	{
+		name: "wire-below-cmd",
+		from: []string{mod + "/wire"},
+		not:  []string{mod + "/cmd/..."},
+		why:  "wire builds the service from packages (server, the surfaces, node) for the command line; it knows no flag and no command",
+	},
+	{
 		name: "issue",
 		from: []string{mod + "/issue"},
 		not:  concat(upper, echo, gofpdf, sqlDrivers, []string{mod + "/store/sqlite", mod + "/store/postgres"}),
