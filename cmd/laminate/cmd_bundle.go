@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -78,7 +76,7 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 	if err != nil {
 		return err
 	}
-	raw, err := readLimited(file, verifier.MaxBundleSize+2)
+	raw, err := verifier.ReadFile(file, verifier.MaxBundleSize+2)
 	if err != nil {
 		return fmt.Errorf("offline bundle: %w", err)
 	}
@@ -112,7 +110,7 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 // file, or the data folder's keyring.
 func (a *app) trustedKeys(keysFile string) (verifier.KeySource, error) {
 	if keysFile != "" {
-		raw, err := readLimited(keysFile, 64<<10)
+		raw, err := verifier.ReadFile(keysFile, 64<<10)
 		if err != nil {
 			return nil, fmt.Errorf("--keys: %w", err)
 		}
@@ -131,21 +129,4 @@ func (a *app) trustedKeys(keysFile string) (verifier.KeySource, error) {
 		return nil, err
 	}
 	return ring, nil
-}
-
-// readLimited reads a file of at most limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d KiB", path, limit>>10)
-	}
-	return b, nil
 }

@@ -80,25 +80,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		if err := required(fs, "type", "name"); err != nil {
 			return err
 		}
-		t, err := pass.ParseType(*typ)
+		req, err := issue.Single(ev, *typ, *role, *name, *org, &from, &until)
 		if err != nil {
 			return err
 		}
-		r := *role
-		if r != "" {
-			if r, err = pass.ParseRole(r); err != nil {
-				return err
-			}
-		}
-		vf, err := from.In(ev.Location())
-		if err != nil {
-			return err
-		}
-		vu, err := until.In(ev.Location())
-		if err != nil {
-			return err
-		}
-		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: vf, ValidUntil: vu}}
+		reqs = []signer.Request{req}
 		if *photoFile != "" {
 			if reqs[0].Photo, err = readPhoto(*photoFile); err != nil {
 				return err
