@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -61,4 +62,19 @@ func ShowPass(ctx context.Context, s Store, serial pass.Serial, w io.Writer) err
 	}
 	p.WriteText(w, r, loc)
 	return nil
+}
+
+// AlreadyRevokedError is the error for revoking serial again (err, the
+// store's [ErrAlreadyRevoked]): when and why it was revoked, in its event's
+// time zone; err itself when the revocation cannot be read.
+func AlreadyRevokedError(ctx context.Context, s Store, serial pass.Serial, err error) error {
+	old, oerr := s.Revocation(ctx, serial)
+	if oerr != nil {
+		return err
+	}
+	var loc *time.Location
+	if ev, err := s.Event(ctx, old.Event); err == nil {
+		loc = ev.Location()
+	}
+	return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), pass.FormatTime(old.At, loc))
 }

@@ -175,25 +175,12 @@ func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, ch
 	} else {
 		path = "standard input"
 	}
-	p, err := guestlist.Check(ctx, r, ev, chk, a.st)
+	reqs, lines, err := guestlist.Load(ctx, r, path, ev, chk, a.st, allowDups)
+	for _, l := range lines {
+		a.infof("%s", l)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
-	}
-	if len(p.Errors) > 1 {
-		for _, e := range p.Errors[1:min(len(p.Errors), 50)] {
-			a.infof("%s: %s", path, e.Error())
-		}
-	}
-	choice := guestlist.Skip
-	if allowDups {
-		choice = guestlist.Issue
-	}
-	reqs, err := p.Requests(choice)
-	if err != nil {
-		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
-	}
-	for _, n := range p.Notes(path, allowDups, len(reqs)) {
-		a.infof("%s", n)
+		return nil, fmt.Errorf("nothing issued: %w", err)
 	}
 	return reqs, nil
 }
@@ -272,15 +259,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("no pass %s", serial)
 	case errors.Is(err, store.ErrAlreadyRevoked):
-		old, oerr := a.st.Revocation(ctx, serial)
-		if oerr == nil {
-			var loc *time.Location
-			if ev, err := a.st.Event(ctx, old.Event); err == nil {
-				loc = ev.Location()
-			}
-			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), pass.FormatTime(old.At, loc))
-		}
-		return err
+		return store.AlreadyRevokedError(ctx, a.st, serial, err)
 	case err != nil:
 		return err
 	}
