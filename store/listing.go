@@ -78,3 +78,17 @@ func AlreadyRevokedError(ctx context.Context, s Store, serial pass.Serial, err e
 	}
 	return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), pass.FormatTime(old.At, loc))
 }
+
+// PassRows are the rows of the table of passes ps ([PassRow]), their
+// states read from s.
+func PassRows(ctx context.Context, s Store, ps []*Issued) ([][]string, error) {
+	states, err := PassStates(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
+	for _, p := range ps {
+		rows = append(rows, PassRow(p, states))
+	}
+	return rows, nil
+}

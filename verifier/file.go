@@ -23,3 +23,10 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// ReadToken reads a token from r (standard input): at most one byte more
+// than [MaxTokenSize], which the verifier then refuses as too long.
+func ReadToken(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxTokenSize+1))
+	return string(b), err
+}

@@ -285,11 +285,9 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	}
 	tok := pos[0]
 	if tok == "-" {
-		b, err := io.ReadAll(io.LimitReader(a.stdin, verifier.MaxTokenSize+1))
-		if err != nil {
+		if tok, err = verifier.ReadToken(a.stdin); err != nil {
 			return err
 		}
-		tok = string(b)
 	}
 	at, err := absTime(&atFlag, "at")
 	if err != nil {
@@ -368,22 +366,17 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		states, err := store.PassStates(ctx, a.st)
+		rows, err := store.PassRows(ctx, a.st, ps)
 		if err != nil {
 			return err
-		}
-		var rows [][]string
-		for _, p := range ps {
-			if *asJSON {
-				if err := a.jsonLine(server.Issued(p)); err != nil {
-					return err
-				}
-				continue
-			}
-			rows = append(rows, store.PassRow(p, states))
-		}
-		if !*asJSON {
+		} else if !*asJSON {
 			a.table(store.PassHeader, rows)
+			return nil
+		}
+		for _, p := range ps {
+			if err := a.jsonLine(server.Issued(p)); err != nil {
+				return err
+			}
 		}
 		return nil
 	case "show":
