@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -645,4 +646,17 @@ func Load(ctx context.Context, r io.Reader, name string, ev *pass.Event, chk sig
 		return nil, lines, fmt.Errorf("%s: %w", name, err)
 	}
 	return reqs, append(lines, p.Notes(name, allowDups, len(reqs))...), nil
+}
+
+// Open opens the guest list at path for [Load], or stdin for "-"; name is
+// what errors call it (the path, or "standard input").
+func Open(path string, stdin io.Reader) (r io.ReadCloser, name string, err error) {
+	if path == "-" {
+		return io.NopCloser(stdin), "standard input", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("guest list: %w", err)
+	}
+	return f, path, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/printing"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -61,7 +62,7 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	a.printf("wrote %s: offline bundle for %s, %s (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
-		*out, ev.ID, plural(len(b.Revocations.Serials), "revoked pass", "revoked passes"), b.Revocations.Seq, pass.FormatTime(b.Expires(), ev.Location()), b.Door.CloneWindow(), len(jws))
+		*out, ev.ID, printing.Count(len(b.Revocations.Serials), "revoked pass", "revoked passes"), b.Revocations.Seq, pass.FormatTime(b.Expires(), ev.Location()), b.Door.CloneWindow(), len(jws))
 	return nil
 }
 

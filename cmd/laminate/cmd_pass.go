@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -143,7 +141,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		a.printf("%s\t%s\t%s\t%s\n", p.Serial, p.Type, p.Name, p.Token)
 	}
 	if !single {
-		a.infof("issued %s for %s", plural(len(issued), "pass", "passes"), ev.ID)
+		a.infof("issued %s for %s", printing.Count(len(issued), "pass", "passes"), ev.ID)
 	}
 	if pdf != nil {
 		if err := atomicfile.WriteFile(*pdfOut, pdf, 0o644); err != nil {
@@ -164,17 +162,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 // row are issued only with allowDups. It says what it found ("9 already
 // issued, 0 new") and returns the requests to issue.
 func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, chk signer.TextChecker, allowDups bool) ([]signer.Request, error) {
-	var r io.Reader = a.stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("guest list: %w", err)
-		}
-		defer f.Close()
-		r = f
-	} else {
-		path = "standard input"
+	r, path, err := guestlist.Open(path, a.stdin)
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
 	reqs, lines, err := guestlist.Load(ctx, r, path, ev, chk, a.st, allowDups)
 	for _, l := range lines {
 		a.infof("%s", l)
@@ -183,14 +175,6 @@ func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, ch
 		return nil, fmt.Errorf("nothing issued: %w", err)
 	}
 	return reqs, nil
-}
-
-// plural is n with its noun: "1 pass", "2 passes".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // readPhoto reads and prepares the photo of one pass (--photo FILE).

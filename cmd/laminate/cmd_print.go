@@ -109,12 +109,8 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 		return usagef("render: %v", err)
 	}
 	sel := printing.Selection{Event: *eventID, All: *all, NotPrinted: *notPrinted}
-	for _, s := range serials {
-		serial, err := pass.ParseSerial(s)
-		if err != nil {
-			return fmt.Errorf("%q: %w", s, err)
-		}
-		sel.Serials = append(sel.Serials, serial)
+	if sel.Serials, err = pass.ParseSerials(serials); err != nil {
+		return err
 	}
 	if job.Template, err = loadTemplate(*pf.template); err != nil {
 		return err
