@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -620,4 +621,42 @@ func (p *Preview) Notes(name string, allowDups bool, issuing int) []string {
 		out = append(out, fmt.Sprintf("issuing the %d %s only (--allow-duplicates issues the others too)", issuing, plural(issuing, "new row", "new rows")))
 	}
 	return out
+}
+
+// Load is how a command line reads a guest list named name from r for ev:
+// [Check], then the requests to issue (rows that repeat a pass or an
+// earlier row only with allowDups). lines are what to tell the operator,
+// even when err is set: the errors after the first (which err carries),
+// at most 49, then the [Preview.Notes]. Errors are prefixed with name.
+func Load(ctx context.Context, r io.Reader, name string, ev *pass.Event, chk signer.TextChecker, st Keys, allowDups bool) (reqs []signer.Request, lines []string, err error) {
+	p, err := Check(ctx, r, ev, chk, st)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(p.Errors) > 1 {
+		for _, e := range p.Errors[1:min(len(p.Errors), 50)] {
+			lines = append(lines, name+": "+e.Error())
+		}
+	}
+	choice := Skip
+	if allowDups {
+		choice = Issue
+	}
+	if reqs, err = p.Requests(choice); err != nil {
+		return nil, lines, fmt.Errorf("%s: %w", name, err)
+	}
+	return reqs, append(lines, p.Notes(name, allowDups, len(reqs))...), nil
+}
+
+// Open opens the guest list at path for [Load], or stdin for "-"; name is
+// what errors call it (the path, or "standard input").
+func Open(path string, stdin io.Reader) (r io.ReadCloser, name string, err error) {
+	if path == "-" {
+		return io.NopCloser(stdin), "standard input", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("guest list: %w", err)
+	}
+	return f, path, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 )
 
 // ReadPassphraseFile reads a keyring passphrase from the file name: its
@@ -36,4 +37,31 @@ func ReadPassphraseFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("passphrase file %s is empty", name)
 	}
 	return b, nil
+}
+
+// Passphrase is the keyring passphrase of the command line: read from
+// file (--passphrase-file) when it is set, else LAMINATE_KEY_PASSPHRASE;
+// nil when neither is. Never from a flag: it would show in ps and shell
+// history.
+func Passphrase(file string) ([]byte, error) {
+	if file != "" {
+		return ReadPassphraseFile(file)
+	}
+	if p := os.Getenv("LAMINATE_KEY_PASSPHRASE"); p != "" {
+		return []byte(p), nil
+	}
+	return nil, nil
+}
+
+// LocalActor names the person at this machine's command line for the
+// audit log: "cli:" and their user name (or uid).
+func LocalActor() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = fmt.Sprintf("uid-%d", os.Getuid())
+	}
+	return "cli:" + name
 }

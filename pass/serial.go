@@ -132,3 +132,17 @@ func (s Serial) String() string {
 	}
 	return string(s[:serialGroupLen]) + "-" + string(s[serialGroupLen:])
 }
+
+// ParseSerials parses each of ss ([ParseSerial]); an error names the one
+// that is not a serial.
+func ParseSerials(ss []string) ([]Serial, error) {
+	var out []Serial
+	for _, s := range ss {
+		serial, err := ParseSerial(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		out = append(out, serial)
+	}
+	return out, nil
+}

@@ -123,3 +123,20 @@ func FuzzParseSerial(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSerials(t *testing.T) {
+	s, err := NewSerial(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseSerials([]string{s.String(), strings.ToLower(string(s))})
+	if err != nil || len(got) != 2 || got[0] != s || got[1] != s {
+		t.Errorf("ParseSerials = %v, %v", got, err)
+	}
+	if _, err := ParseSerials([]string{s.String(), "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("ParseSerials(nope) err = %v", err)
+	}
+	if got, err := ParseSerials(nil); got != nil || err != nil {
+		t.Errorf("ParseSerials(nil) = %v, %v", got, err)
+	}
+}

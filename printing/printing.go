@@ -229,13 +229,13 @@ func (j Job) Pages(n int) int {
 // for labels "3 labels at 203 dpi, 1234 bytes" (size is the output's).
 func (j Job) Summary(n, size int) string {
 	if j.Format == record.FormatZPL {
-		return fmt.Sprintf("%s at %d dpi, %d bytes", count(n, "label", "labels"), j.DPI, size)
+		return fmt.Sprintf("%s at %d dpi, %d bytes", Count(n, "label", "labels"), j.DPI, size)
 	}
-	return fmt.Sprintf("%s on %s", count(n, "pass", "passes"), count(j.Pages(n), "page", "pages"))
+	return fmt.Sprintf("%s on %s", Count(n, "pass", "passes"), Count(j.Pages(n), "page", "pages"))
 }
 
-// count is n with its noun: "1 pass", "2 passes".
-func count(n int, one, many string) string {
+// Count is n with its noun: "1 pass", "2 passes".
+func Count(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}

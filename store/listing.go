@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -61,4 +62,33 @@ func ShowPass(ctx context.Context, s Store, serial pass.Serial, w io.Writer) err
 	}
 	p.WriteText(w, r, loc)
 	return nil
+}
+
+// AlreadyRevokedError is the error for revoking serial again (err, the
+// store's [ErrAlreadyRevoked]): when and why it was revoked, in its event's
+// time zone; err itself when the revocation cannot be read.
+func AlreadyRevokedError(ctx context.Context, s Store, serial pass.Serial, err error) error {
+	old, oerr := s.Revocation(ctx, serial)
+	if oerr != nil {
+		return err
+	}
+	var loc *time.Location
+	if ev, err := s.Event(ctx, old.Event); err == nil {
+		loc = ev.Location()
+	}
+	return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), pass.FormatTime(old.At, loc))
+}
+
+// PassRows are the rows of the table of passes ps ([PassRow]), their
+// states read from s.
+func PassRows(ctx context.Context, s Store, ps []*Issued) ([][]string, error) {
+	states, err := PassStates(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
+	for _, p := range ps {
+		rows = append(rows, PassRow(p, states))
+	}
+	return rows, nil
 }

@@ -40,6 +40,21 @@ func TestPassListing(t *testing.T) {
 	if got := strings.Join(store.PassRow(&ps[1], states), "|"); got != ps[1].Serial.String()+"|ev1|AAA/catering|Holder 1|issued" {
 		t.Errorf("issued row = %q", got)
 	}
+	rows, err := store.PassRows(ctx, st, []*store.Issued{&ps[0], &ps[1]})
+	if err != nil || len(rows) != 2 || rows[0][4] != "revoked" || rows[1][4] != "issued" {
+		t.Errorf("PassRows = %q, %v", rows, err)
+	}
+	again := st.Revoke(ctx, &store.Revocation{Serial: ps[0].Serial, Category: pass.RevokeLost, By: "t", At: start})
+	if !errors.Is(again, store.ErrAlreadyRevoked) {
+		t.Fatalf("second Revoke err = %v", again)
+	}
+	if err := store.AlreadyRevokedError(ctx, st, ps[0].Serial, again); err == nil ||
+		!strings.HasPrefix(err.Error(), "pass "+ps[0].Serial.String()+" is already revoked (lost, ") {
+		t.Errorf("AlreadyRevokedError = %v", err)
+	}
+	if err := store.AlreadyRevokedError(ctx, st, ps[1].Serial, again); err != again {
+		t.Errorf("AlreadyRevokedError of a pass with no revocation = %v, want the error given", err)
+	}
 	var buf bytes.Buffer
 	if err := store.ShowPass(ctx, st, ps[0].Serial, &buf); err != nil {
 		t.Fatal(err)

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"os/user"
 	"time"
 
 	"github.com/laminate/laminate/keys"
@@ -49,18 +46,8 @@ func (a *app) open(ctx context.Context) error {
 	return nil
 }
 
-// passphrase reads the key passphrase from --passphrase-file, else from
-// LAMINATE_KEY_PASSPHRASE. Never from the command line: it would show in
-// ps and shell history.
-func (a *app) passphrase() ([]byte, error) {
-	if a.g.passphraseFile != "" {
-		return node.ReadPassphraseFile(a.g.passphraseFile)
-	}
-	if p := os.Getenv("LAMINATE_KEY_PASSPHRASE"); p != "" {
-		return []byte(p), nil
-	}
-	return nil, nil
-}
+// passphrase is the key passphrase (node.Passphrase).
+func (a *app) passphrase() ([]byte, error) { return node.Passphrase(a.g.passphraseFile) }
 
 // signer returns a signer over the active key, decrypting it if needed.
 func (a *app) signer() (*signer.Signer, error) {
@@ -73,14 +60,5 @@ func (a *app) signer() (*signer.Signer, error) {
 
 const passphraseHint = "set LAMINATE_KEY_PASSPHRASE or pass --passphrase-file FILE"
 
-// actor names who did something, for the audit log.
-func (a *app) actor() string {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if name == "" {
-		name = fmt.Sprintf("uid-%d", os.Getuid())
-	}
-	return "cli:" + name
-}
+// actor names who did something, for the audit log (node.LocalActor).
+func (a *app) actor() string { return node.LocalActor() }

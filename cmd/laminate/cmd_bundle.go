@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/laminate/laminate/internal/atomicfile"
 	"github.com/laminate/laminate/issue"
-	"github.com/laminate/laminate/keys"
+	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/printing"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -65,36 +62,16 @@ func cmdBundle(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	a.printf("wrote %s: offline bundle for %s, %s (revocation list %d), fresh until %s, clone window %s, %d bytes\n",
-		*out, ev.ID, plural(len(b.Revocations.Serials), "revoked pass", "revoked passes"), b.Revocations.Seq, pass.FormatTime(b.Expires(), ev.Location()), b.Door.CloneWindow(), len(jws))
+		*out, ev.ID, printing.Count(len(b.Revocations.Serials), "revoked pass", "revoked passes"), b.Revocations.Seq, pass.FormatTime(b.Expires(), ev.Location()), b.Door.CloneWindow(), len(jws))
 	return nil
 }
 
 // verifyOffline is "laminate verify --offline FILE": the decision from the
-// bundle alone, with no database. The bundle must be signed by a key of the
-// data folder's keyring (keys.Open reads only keyring.json) or, with
-// --keys, of a JWKS saved earlier.
+// bundle alone, with no database (node.OfflineBundle).
 func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone, at time.Time, asJSON bool) error {
-	trusted, err := a.trustedKeys(keysFile)
+	b, err := node.OfflineBundle(a.g.data, file, keysFile, eventID, at)
 	if err != nil {
 		return err
-	}
-	raw, err := readLimited(file, verifier.MaxBundleSize+2)
-	if err != nil {
-		return fmt.Errorf("offline bundle: %w", err)
-	}
-	b, err := verifier.ParseBundle(strings.TrimSpace(string(raw)), trusted, at)
-	switch {
-	case errors.Is(err, verifier.ErrBundleExpired):
-		return withHint(fmt.Errorf("offline bundle %s is out of date, refusing to decide: %w", file, err),
-			"export a new one while online: \"laminate bundle export --event ID --out %s\" or GET /v1/events/ID/bundle", file)
-	case errors.Is(err, verifier.ErrBundleUntrusted):
-		return withHint(fmt.Errorf("offline bundle %s: %w", file, err),
-			"check it against the keyring of the deployment that made it (--data DIR), or --keys FILE with its /.well-known/jwks.json")
-	case err != nil:
-		return fmt.Errorf("offline bundle %s refused: %w", file, err)
-	}
-	if eventID != "" && eventID != b.Event.ID {
-		return fmt.Errorf("offline bundle %s is for event %s, not %s", file, b.Event.ID, eventID)
 	}
 	ov, err := verifier.DecideOffline(b, tok, zone, at)
 	if err != nil {
@@ -106,46 +83,4 @@ func (a *app) verifyOffline(file, keysFile, eventID, tok string, zone *pass.Zone
 		out = ov
 	}
 	return a.reportVerdict(&ov.Verdict, out, ov.Bundle.Line())
-}
-
-// trustedKeys are the keys a bundle must be signed with: those of the JWKS
-// file, or the data folder's keyring.
-func (a *app) trustedKeys(keysFile string) (verifier.KeySource, error) {
-	if keysFile != "" {
-		raw, err := readLimited(keysFile, 64<<10)
-		if err != nil {
-			return nil, fmt.Errorf("--keys: %w", err)
-		}
-		ks, err := verifier.ParseJWKS(raw)
-		if err != nil {
-			return nil, fmt.Errorf("--keys %s: %w", keysFile, err)
-		}
-		return ks, nil
-	}
-	ring, err := keys.Open(a.g.data)
-	if errors.Is(err, keys.ErrNotFound) {
-		return nil, withHint(fmt.Errorf("no keyring in %s to check the offline bundle with", a.g.data),
-			"give the keys you trust with --keys FILE (saved from /.well-known/jwks.json or \"laminate keys jwks\"), or --data DIR")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return ring, nil
-}
-
-// readLimited reads a file of at most limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d KiB", path, limit>>10)
-	}
-	return b, nil
 }

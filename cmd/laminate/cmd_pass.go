@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -80,25 +78,11 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		if err := required(fs, "type", "name"); err != nil {
 			return err
 		}
-		t, err := pass.ParseType(*typ)
+		req, err := issue.Single(ev, *typ, *role, *name, *org, &from, &until)
 		if err != nil {
 			return err
 		}
-		r := *role
-		if r != "" {
-			if r, err = pass.ParseRole(r); err != nil {
-				return err
-			}
-		}
-		vf, err := from.In(ev.Location())
-		if err != nil {
-			return err
-		}
-		vu, err := until.In(ev.Location())
-		if err != nil {
-			return err
-		}
-		reqs = []signer.Request{{Type: t, Role: r, Name: *name, Org: *org, ValidFrom: vf, ValidUntil: vu}}
+		reqs = []signer.Request{req}
 		if *photoFile != "" {
 			if reqs[0].Photo, err = readPhoto(*photoFile); err != nil {
 				return err
@@ -157,7 +141,7 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 		a.printf("%s\t%s\t%s\t%s\n", p.Serial, p.Type, p.Name, p.Token)
 	}
 	if !single {
-		a.infof("issued %s for %s", plural(len(issued), "pass", "passes"), ev.ID)
+		a.infof("issued %s for %s", printing.Count(len(issued), "pass", "passes"), ev.ID)
 	}
 	if pdf != nil {
 		if err := atomicfile.WriteFile(*pdfOut, pdf, 0o644); err != nil {
@@ -178,46 +162,19 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 // row are issued only with allowDups. It says what it found ("9 already
 // issued, 0 new") and returns the requests to issue.
 func (a *app) readGuestList(ctx context.Context, path string, ev *pass.Event, chk signer.TextChecker, allowDups bool) ([]signer.Request, error) {
-	var r io.Reader = a.stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("guest list: %w", err)
-		}
-		defer f.Close()
-		r = f
-	} else {
-		path = "standard input"
-	}
-	p, err := guestlist.Check(ctx, r, ev, chk, a.st)
+	r, path, err := guestlist.Open(path, a.stdin)
 	if err != nil {
-		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
+		return nil, err
 	}
-	if len(p.Errors) > 1 {
-		for _, e := range p.Errors[1:min(len(p.Errors), 50)] {
-			a.infof("%s: %s", path, e.Error())
-		}
+	defer r.Close()
+	reqs, lines, err := guestlist.Load(ctx, r, path, ev, chk, a.st, allowDups)
+	for _, l := range lines {
+		a.infof("%s", l)
 	}
-	choice := guestlist.Skip
-	if allowDups {
-		choice = guestlist.Issue
-	}
-	reqs, err := p.Requests(choice)
 	if err != nil {
-		return nil, fmt.Errorf("nothing issued: %s: %w", path, err)
-	}
-	for _, n := range p.Notes(path, allowDups, len(reqs)) {
-		a.infof("%s", n)
+		return nil, fmt.Errorf("nothing issued: %w", err)
 	}
 	return reqs, nil
-}
-
-// plural is n with its noun: "1 pass", "2 passes".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // readPhoto reads and prepares the photo of one pass (--photo FILE).
@@ -286,15 +243,7 @@ func cmdRevoke(ctx context.Context, a *app, args []string) error {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("no pass %s", serial)
 	case errors.Is(err, store.ErrAlreadyRevoked):
-		old, oerr := a.st.Revocation(ctx, serial)
-		if oerr == nil {
-			var loc *time.Location
-			if ev, err := a.st.Event(ctx, old.Event); err == nil {
-				loc = ev.Location()
-			}
-			return fmt.Errorf("pass %s is already revoked (%s, %s)", serial, old.Text(), pass.FormatTime(old.At, loc))
-		}
-		return err
+		return store.AlreadyRevokedError(ctx, a.st, serial, err)
 	case err != nil:
 		return err
 	}
@@ -320,11 +269,9 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	}
 	tok := pos[0]
 	if tok == "-" {
-		b, err := io.ReadAll(io.LimitReader(a.stdin, verifier.MaxTokenSize+1))
-		if err != nil {
+		if tok, err = verifier.ReadToken(a.stdin); err != nil {
 			return err
 		}
-		tok = string(b)
 	}
 	at, err := absTime(&atFlag, "at")
 	if err != nil {
@@ -403,22 +350,17 @@ func cmdPasses(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		states, err := store.PassStates(ctx, a.st)
+		rows, err := store.PassRows(ctx, a.st, ps)
 		if err != nil {
 			return err
-		}
-		var rows [][]string
-		for _, p := range ps {
-			if *asJSON {
-				if err := a.jsonLine(server.Issued(p)); err != nil {
-					return err
-				}
-				continue
-			}
-			rows = append(rows, store.PassRow(p, states))
-		}
-		if !*asJSON {
+		} else if !*asJSON {
 			a.table(store.PassHeader, rows)
+			return nil
+		}
+		for _, p := range ps {
+			if err := a.jsonLine(server.Issued(p)); err != nil {
+				return err
+			}
 		}
 		return nil
 	case "show":

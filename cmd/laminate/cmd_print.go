@@ -104,32 +104,14 @@ func cmdRender(ctx context.Context, a *app, args []string) error {
 	if (*out == "") == (*printer == "") {
 		return usagef("render: give --out FILE, or --printer HOST:PORT with --format zpl")
 	}
-	job := printing.Job{Format: *format, Duplex: *pf.duplex, CropMarks: *pf.cropMarks}
-	switch *format {
-	case record.FormatPDF:
-		if *printer != "" {
-			return usagef("render: --printer sends ZPL: add --format zpl")
-		}
-	case record.FormatZPL:
-		if _, err := zpl.DotsPerMM(*dpi); err != nil {
-			return usagef("render: --dpi must be 203 or 300")
-		}
-		if *pf.duplex || *pf.cropMarks {
-			return usagef("render: --duplex and --crop-marks are for PDF sheets, not labels")
-		}
-		job.DPI = *dpi
-	default:
-		return usagef("render: --format must be pdf or zpl")
+	job, err := printing.NewJob(*format, *dpi, *printer != "", *pf.duplex, *pf.cropMarks)
+	if err != nil {
+		return usagef("render: %v", err)
 	}
 	sel := printing.Selection{Event: *eventID, All: *all, NotPrinted: *notPrinted}
-	for _, s := range serials {
-		serial, err := pass.ParseSerial(s)
-		if err != nil {
-			return fmt.Errorf("%q: %w", s, err)
-		}
-		sel.Serials = append(sel.Serials, serial)
+	if sel.Serials, err = pass.ParseSerials(serials); err != nil {
+		return err
 	}
-	var err error
 	if job.Template, err = loadTemplate(*pf.template); err != nil {
 		return err
 	}
