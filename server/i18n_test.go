@@ -117,7 +117,7 @@ func goStrings(t *testing.T, file string, prefixes ...string) []string {
 func TestCataloguesCoverDoorCodes(t *testing.T) {
 	en := catalogue(t, "en")
 	statuses := goStrings(t, "../verifier/verifier.go", "Status")
-	codes := append(goStrings(t, "../pass/decide.go", "Code"), goStrings(t, "../verifier/door.go", "Code")...)
+	codes := append(goStrings(t, "../pass/decide.go", "Code"), goStrings(t, "../record/record.go", "Code")...)
 	codes = append(codes, statuses...)
 	jsCode := regexp.MustCompile(`code(?::| =) "([a-z_]+)"`)
 	for _, js := range []string{"static/offline.js", "static/scan.js"} {
