@@ -260,7 +260,11 @@ func suggest(name string) string {
 			return fmt.Sprintf("did you mean %q?", c.name)
 		}
 	}
-	return "commands are serve, tokens, init, demo, keys, event, issue, revoke, reissue, verify, bundle, passes, render, templates, artwork, backup, restore"
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return "commands are " + strings.Join(names, ", ")
 }
 
 type flagSet = cli.FlagSet
