@@ -6,6 +6,7 @@ package wire
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/laminate/laminate/dashboard"
@@ -41,6 +42,7 @@ type Service struct {
 	n    *node.Node
 	dash *dashboard.Dashboard
 	o    Options
+	wg   sync.WaitGroup // the workers Start runs
 }
 
 // New builds the server of the open node n, whose data folder is dir, and
@@ -71,11 +73,23 @@ func New(ctx context.Context, n *node.Node, dir string, o Options) (*Service, er
 
 // Start runs the workers until ctx ends: the sync of revocations and keys,
 // the webhook outbox (every node may deliver; leases share it) and the
-// dashboard.
+// dashboard. [Service.Wait] waits for them to stop.
 func (s *Service) Start(ctx context.Context) {
-	go s.Sync(ctx)
+	s.run(func() { s.Sync(ctx) })
 	if s.o.Webhooks {
-		go (&webhooks.Worker{Store: s.n.Store(), Logger: s.o.Logger}).Run(ctx)
+		s.run(func() { (&webhooks.Worker{Store: s.n.Store(), Logger: s.o.Logger}).Run(ctx) })
 	}
-	go s.dash.Run(ctx)
+	s.run(func() { s.dash.Run(ctx) })
 }
+
+func (s *Service) run(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Wait waits until the workers Start ran have stopped (their context
+// ended), so that the store can be closed under none of them.
+func (s *Service) Wait() { s.wg.Wait() }

@@ -35,6 +35,8 @@ func TestNewMountsSurfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Start(ctx)
+	defer s.Wait() // before n.Close and the temporary folder's removal: no worker writes after them
+	defer cancel()
 	for path, want := range map[string]int{
 		"/healthz":                    http.StatusOK,
 		"/readyz":                     http.StatusOK,
