@@ -100,7 +100,7 @@ func when(t interface{ Format(string) string }) string {
 }
 
 // deskPhoto is GET /office/desk/photo?event&serial: the stored photo of
-// a pass, JPEG.
+// a pass, JPEG, when it is the one the pass signs.
 func (o *Office) deskPhoto(c echo.Context) error {
 	ev, err := o.printEvent(c)
 	if err != nil {
@@ -110,15 +110,7 @@ func (o *Office) deskPhoto(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := o.st.PassPhoto(c.Request().Context(), p.Serial)
-	if errors.Is(err, store.ErrNotFound) || err == nil && len(b) == 0 {
-		return httpkit.NewError(http.StatusNotFound, "not_found", "Pass "+p.Serial.String()+" has no photo.")
-	}
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "private, no-store")
-	return c.Blob(http.StatusOK, "image/jpeg", b)
+	return o.signedPhoto(c, p)
 }
 
 // deskPrint is POST /office/desk/print (event, serial, template): that

@@ -214,6 +214,13 @@ func (o *Office) passPhoto(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return o.signedPhoto(c, p)
+}
+
+// signedPhoto answers the stored photo of p, only when it is the one the
+// pass signs: a photo replaced in the database is never shown to the
+// staff who compare it with the holder (the pass page and the desk).
+func (o *Office) signedPhoto(c echo.Context, p *store.Issued) error {
 	if p.Photo == "" {
 		return httpkit.NewError(http.StatusNotFound, "not_found", "Pass "+p.Serial.String()+" has no photo.")
 	}
@@ -227,6 +234,7 @@ func (o *Office) passPhoto(c echo.Context) error {
 	if pass.PhotoHash(b) != p.Photo {
 		return httpkit.NewError(http.StatusConflict, "photo_mismatch", "The stored photo of pass "+p.Serial.String()+" does not match the signed pass: it is not shown.")
 	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return c.Blob(http.StatusOK, "image/jpeg", b)
 }
 
