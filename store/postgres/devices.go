@@ -75,9 +75,8 @@ func (s *Store) RedeemEnrolment(ctx context.Context, hash []byte, now time.Time,
 		if t.Created.IsZero() {
 			t.Created = now
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, t.Created); err != nil {
-			return dbErr(err, "token %s", t.ID)
+		if err := insertToken(ctx, tx, t); err != nil {
+			return err
 		}
 		e.Used, e.Token = now.UTC(), t.ID
 		if _, err := tx.Exec(ctx, `UPDATE enrolments SET used_at = $1, token_id = $2 WHERE hash = $3`, now, t.ID, hash); err != nil {

@@ -17,16 +17,25 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken, actor str
 		t.Created = s.Now()
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, t.Created)
-		if _, ok := isUnique(err); ok {
-			return fmt.Errorf("%w: token %s", store.ErrExists, t.ID)
-		}
-		if err != nil {
-			return dbErr(err, "token %s", t.ID)
+		if err := insertToken(ctx, tx, t); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, s.Now(), actor, store.ActionTokenCreate, t.ID, tokenDetail(t))
 	})
+}
+
+// insertToken stores t in tx; ErrExists if its ID is taken. Its audit row
+// is the caller's (a token made by hand, or by an enrolment).
+func insertToken(ctx context.Context, tx pgx.Tx, t *store.APIToken) error {
+	_, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, t.Created)
+	if _, ok := isUnique(err); ok {
+		return fmt.Errorf("%w: token %s", store.ErrExists, t.ID)
+	}
+	if err != nil {
+		return dbErr(err, "token %s", t.ID)
+	}
+	return nil
 }
 
 const tokenCols = `id, name, role, event, gate, hash, created_at, revoked_at`

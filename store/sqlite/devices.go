@@ -93,9 +93,8 @@ func (s *Store) RedeemEnrolment(ctx context.Context, hash []byte, now time.Time,
 		if t.Created.IsZero() {
 			t.Created = now
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, ts(t.Created)); err != nil {
-			return fmt.Errorf("store: %w", err)
+		if err := insertToken(ctx, tx, t); err != nil {
+			return err
 		}
 		e.Used, e.Token = now, t.ID
 		if _, err := tx.ExecContext(ctx, `UPDATE enrolments SET used_at = ?, token_id = ? WHERE hash = ?`, ts(now), t.ID, hash); err != nil {

@@ -33,16 +33,25 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken, actor str
 		t.Created = s.Now()
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, ts(t.Created))
-		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
-			return fmt.Errorf("%w: token %s", store.ErrExists, t.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("store: %w", err)
+		if err := insertToken(ctx, tx, t); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, s.Now(), actor, store.ActionTokenCreate, t.ID, tokenDetail(t))
 	})
+}
+
+// insertToken stores t in tx; ErrExists if its ID is taken. Its audit row
+// is the caller's (a token made by hand, or by an enrolment).
+func insertToken(ctx context.Context, tx *sql.Tx, t *store.APIToken) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, event, gate, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Role, t.Event, t.Gate, t.Hash, ts(t.Created))
+	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return fmt.Errorf("%w: token %s", store.ErrExists, t.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 const tokenCols = `id, name, role, event, gate, hash, created_at, revoked_at`
