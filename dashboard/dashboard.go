@@ -13,12 +13,17 @@
 // # Routes
 //
 //   - GET /dashboard?event=ID: the page (html/template, embedded, no
-//     inline script; it asks for an API token as /scan does).
+//     inline script). A person signed in to the office with a role of
+//     [httpkit.WatchRoles] (or admin) watches with that session; anyone else is
+//     asked for an API token, as /scan does.
 //   - GET /v1/events/{id}/live: server-sent events, one "snapshot" event
 //     (JSON [Snapshot]) at once and then whenever it changes, a comment
 //     every [Config.Heartbeat] so that proxies keep the stream open.
 //     Tokens of role scanner, stage or admin, bound tokens for their
-//     event only.
+//     event only; or, with no Authorization header, an office session of
+//     those roles from this site's own pages, for the account's events
+//     only ([httpkit.SessionHost]: the dashboard never imports the
+//     office).
 //   - GET /v1/events/{id}/clear?zone=Z: the clear list of a zone, for
 //     the /scan page of its door.
 //   - POST /v1/events/{id}/heartbeat: a door says it is there, with the
@@ -131,10 +136,16 @@ func New(cfg Config) *Dashboard {
 func (d *Dashboard) Mount(e *echo.Echo, h httpkit.Host) {
 	d.host = h
 	close(d.mounted)
-	readers := h.Require(httpkit.RoleScanner, httpkit.RoleStage)
+	readers := h.Require(httpkit.WatchRoles...)
+	// People signed in to the office watch with their session, where the
+	// host admits sessions (server does): no token to paste.
+	watchers := readers
+	if sh, ok := h.(httpkit.SessionHost); ok {
+		watchers = sh.RequireReader(httpkit.WatchRoles...)
+	}
 	e.GET("/dashboard", d.page)
 	e.GET("/dashboard/:file", d.asset)
-	e.GET("/v1/events/:id/live", d.live, readers)
+	e.GET("/v1/events/:id/live", d.live, watchers)
 	e.GET("/v1/events/:id/clear", d.clearList, readers)
 	e.POST("/v1/events/:id/heartbeat", d.heartbeat, h.Require(httpkit.RoleScanner))
 }

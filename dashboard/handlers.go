@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,13 +30,36 @@ func (d *Dashboard) page(c echo.Context) error {
 	if ev != "" && !pass.ValidEventID(ev) {
 		return httpkit.NewError(http.StatusBadRequest, "bad_request", "bad event id")
 	}
+	v := pageView{Event: ev}
+	if sh, ok := d.host.(httpkit.SessionHost); ok {
+		who, ok, err := sh.Person(c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			v.Person, v.Role, v.Session = who.Name, who.Role, httpkit.HasRole(who.Role, httpkit.WatchRoles...)
+		}
+	}
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", httpkit.PageCSP)
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", "no-store") // it may name the person signed in
+	h.Add("Vary", "Cookie")
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(http.StatusOK)
-	return pageTmpl.Execute(c.Response(), struct{ Event string }{ev})
+	return pageTmpl.Execute(c.Response(), v)
 }
+
+// pageView is the page's data. Person is the person signed in to the
+// office, if any; Session whether their role may watch, so the page
+// watches with the session instead of asking for a token.
+type pageView struct {
+	Event        string
+	Person, Role string
+	Session      bool
+}
+
+// WatchRoleList is the roles that may watch, for the page's words.
+func (pageView) WatchRoleList() string { return "admin, " + strings.Join(httpkit.WatchRoles, " or ") }
 
 func (d *Dashboard) asset(c echo.Context) error {
 	name := c.Param("file")

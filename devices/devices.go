@@ -227,8 +227,11 @@ func List(tokens []store.APIToken, seen []store.DeviceSeen, now time.Time) []Sta
 	return out
 }
 
-// Listed is [List] of the scanner tokens and reports in st.
-func Listed(ctx context.Context, st store.Store, now time.Time) ([]Status, error) {
+// Listed is [List] of the scanner tokens and reports in st, with pending:
+// reports a node holds that it has not written to the store yet (the
+// freshest; nil for none). Where a device has several reports the newest
+// counts. The API, the office and the CLI list devices with it.
+func Listed(ctx context.Context, st store.Store, pending []store.DeviceSeen, now time.Time) ([]Status, error) {
 	toks, err := st.APITokens(ctx)
 	if err != nil {
 		return nil, err
@@ -237,7 +240,42 @@ func Listed(ctx context.Context, st store.Store, now time.Time) ([]Status, error
 	if err != nil {
 		return nil, err
 	}
-	return List(toks, seen, now), nil
+	return List(toks, newest(append(seen, pending...)), now), nil
+}
+
+// newest keeps the newest report of each device.
+func newest(seen []store.DeviceSeen) []store.DeviceSeen {
+	m := map[string]store.DeviceSeen{}
+	for _, d := range seen {
+		if o, ok := m[d.Token]; !ok || d.At.After(o.At) {
+			m[d.Token] = d
+		}
+	}
+	out := make([]store.DeviceSeen, 0, len(m))
+	for _, d := range m {
+		out = append(out, d)
+	}
+	return out
+}
+
+// ErrNoDevice is [Revoke]'s answer for an ID that names no door device
+// (no token, or a token of another role).
+var ErrNoDevice = errors.New("no such door device")
+
+// Revoke revokes the door device id (its scanner token) with its audit
+// row: it stops at its next request (every node reads tokens afresh
+// within a second). It returns ErrNoDevice for an ID that is not a door
+// device's, store.ErrAlreadyRevoked for one revoked before. The API, the
+// office and the CLI revoke devices with it.
+func Revoke(ctx context.Context, st store.Store, id, actor string) error {
+	t, err := st.APIToken(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Role != "scanner" {
+		return ErrNoDevice
+	}
+	if err != nil {
+		return err
+	}
+	return st.RevokeAPIToken(ctx, id, actor)
 }
 
 // Header is the header of the table of devices ("laminate devices list").

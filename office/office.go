@@ -181,6 +181,17 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	g.GET("/desk/photo", o.deskPhoto, printer)
 	g.POST("/desk/print", o.deskPrint, printer)
 	g.POST("/desk/collected", o.deskCollected, printer)
+	// Show control (issue 14): door devices and webhooks, admins only.
+	g.GET("/devices", o.devicesPage, admin)
+	g.POST("/devices/enrol", o.enrol, admin)
+	g.GET("/devices/enrolment/:ticket", o.enrolmentPage, admin)
+	g.GET("/devices/enrolment/:ticket/qr.png", o.enrolmentQR, admin)
+	g.GET("/devices/enrolment/:ticket/state", o.enrolmentState, admin)
+	g.POST("/devices/:id/revoke", o.revokeDevice, admin)
+	g.GET("/webhooks", o.webhooksPage, admin)
+	g.POST("/webhooks", o.addWebhook, admin)
+	g.GET("/webhooks/:id", o.webhookPage, admin)
+	g.POST("/webhooks/:id/remove", o.removeWebhook, admin)
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return httpkit.NewError(http.StatusNotFound, "not_found", "There is no such page in the office.")
 	})

@@ -106,6 +106,7 @@ func nav(u *User, current string) []navItem {
 	}
 	if u.Has(staff.RoleAdmin) {
 		items = append(items, navItem{Href: Prefix + "/users", Label: "Users"})
+		items = append(items, navItem{Href: Prefix + "/devices", Label: "Devices"}, navItem{Href: Prefix + "/webhooks", Label: "Webhooks"})
 	}
 	items = append(items, navItem{Href: Prefix + "/account", Label: "Your account"})
 	for i := range items {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/laminate/laminate/devices"
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/store"
 )
 
@@ -69,8 +70,7 @@ func (s *Server) postEnrolment(c echo.Context) error {
 		}
 		return apiError(http.StatusBadRequest, "bad_request", err.Error())
 	}
-	base := c.Scheme() + "://" + c.Request().Host
-	return c.JSON(http.StatusCreated, Enrolment{Code: code, URL: devices.URL(base, code), Expires: e.Expires,
+	return c.JSON(http.StatusCreated, Enrolment{Code: code, URL: devices.URL(httpkit.BaseURL(c), code), Expires: e.Expires,
 		Event: e.Event, Gate: e.Gate, Zone: e.Zone, Name: e.Name})
 }
 
@@ -140,17 +140,10 @@ func (s *Server) enroll(c echo.Context) error {
 // getDevices is GET /v1/devices (admin): every door device (scanner
 // token), newest first, with its last report and whether it is online.
 func (s *Server) getDevices(c echo.Context) error {
-	ctx := c.Request().Context()
-	toks, err := s.cfg.Store.APITokens(ctx)
+	list, err := devices.Listed(c.Request().Context(), s.cfg.Store, s.seen.pending(), s.cfg.Now()) // this node's unflushed reports are the freshest
 	if err != nil {
 		return err
 	}
-	seen, err := s.cfg.Store.DevicesSeen(ctx)
-	if err != nil {
-		return err
-	}
-	seen = append(seen, s.seen.pending()...) // this node's reports not yet flushed are the freshest
-	list := devices.List(toks, latest(seen), s.cfg.Now())
 	if list == nil {
 		list = []devices.Status{}
 	}
@@ -161,36 +154,18 @@ func (s *Server) getDevices(c echo.Context) error {
 // token stops working at its next request, within a second on every node.
 func (s *Server) revokeDevice(c echo.Context) error {
 	id := c.Param("id")
-	t, err := s.cfg.Store.APIToken(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && t.Role != RoleScanner {
+	err := devices.Revoke(c.Request().Context(), s.cfg.Store, id, c.Get("caller").(caller).Actor())
+	if errors.Is(err, devices.ErrNoDevice) {
 		return apiError(http.StatusNotFound, "not_found", "no door device "+id)
 	}
-	if err != nil {
-		return err
-	}
-	err = s.cfg.Store.RevokeAPIToken(c.Request().Context(), id, c.Get("caller").(caller).Actor())
 	if errors.Is(err, store.ErrAlreadyRevoked) {
 		return apiError(http.StatusConflict, "already_revoked", "door device "+id+" is revoked already")
 	}
 	if err != nil {
 		return err
 	}
+	s.forgetToken(id)
 	return c.NoContent(http.StatusNoContent)
-}
-
-// latest keeps the newest report of each device.
-func latest(seen []store.DeviceSeen) []store.DeviceSeen {
-	m := map[string]store.DeviceSeen{}
-	for _, d := range seen {
-		if o, ok := m[d.Token]; !ok || d.At.After(o.At) {
-			m[d.Token] = d
-		}
-	}
-	out := make([]store.DeviceSeen, 0, len(m))
-	for _, d := range m {
-		out = append(out, d)
-	}
-	return out
 }
 
 // deviceReports gathers door devices' reports of themselves from their

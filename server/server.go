@@ -212,7 +212,7 @@ func (s *Server) routes() {
 	api.POST("/passes/:serial/collected", s.postCollected, s.require(RoleIssuer, RolePrinter))
 	api.POST("/print", s.postPrint, s.require(RoleIssuer, RolePrinter))
 	api.GET("/passes/:serial/artwork.svg", s.getArtwork, s.require(RoleScanner))
-	api.GET("/passes/:serial/photo", s.getPhoto, s.require(RoleScanner, RoleIssuer, RolePrinter))
+	api.GET("/passes/:serial/photo", s.getPhoto, s.RequireReader(RoleScanner, RoleIssuer, RolePrinter)) // the live dashboard shows photos to people signed in to the office
 	api.POST("/passes/:serial/revoke", s.revokePass, s.require(RoleAdmin))
 	api.POST("/passes/:serial/reissue", s.reissuePass, s.require(RoleIssuer))
 	api.GET("/passes", s.searchPasses, s.require(RoleIssuer))

@@ -62,7 +62,7 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err
 		}
-		ds, err := devices.Listed(ctx, a.st, time.Now())
+		ds, err := devices.Listed(ctx, a.st, nil, time.Now())
 		if err != nil {
 			return err
 		}
@@ -85,10 +85,10 @@ func cmdDevices(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if t, err := a.st.APIToken(ctx, pos[0]); errors.Is(err, store.ErrNotFound) || err == nil && t.Role != "scanner" {
+		err = devices.Revoke(ctx, a.st, pos[0], a.actor())
+		if errors.Is(err, devices.ErrNoDevice) {
 			return withHint(fmt.Errorf("no door device %q", pos[0]), "\"laminate devices list\" shows the IDs")
 		}
-		err = a.st.RevokeAPIToken(ctx, pos[0], a.actor())
 		if errors.Is(err, store.ErrAlreadyRevoked) {
 			return fmt.Errorf("door device %s is already revoked", pos[0])
 		}

@@ -1,11 +1,15 @@
 // The live dashboard: reads GET /v1/events/{id}/live (server-sent events)
 // with fetch, since EventSource cannot send the bearer token, and paints
 // each snapshot. The token stays in this tab (sessionStorage), as /scan
-// keeps its own.
+// keeps its own. A person signed in to the office with a role that may
+// watch (the page says so: main[data-session]) needs no token: the
+// requests carry the office's session cookie, same-origin.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  let token = sessionStorage.getItem("laminate.dashboard") || "";
+  const session = $("main").dataset.session === "1";
+  let token = session ? "" : sessionStorage.getItem("laminate.dashboard") || "";
+  const auth = () => (token ? { Authorization: "Bearer " + token } : {});
   let event = $("event").value.trim() || localStorage.getItem("laminate.dashboard.event") || "";
   $("event").value = event;
   let abort = null, lastSnap = null;
@@ -24,10 +28,10 @@
     let wait = 1000;
     while (!mine.signal.aborted) {
       try {
-        const r = await fetch("/v1/events/" + encodeURIComponent(event) + "/live", { headers: { Authorization: "Bearer " + token }, signal: mine.signal, cache: "no-store" });
+        const r = await fetch("/v1/events/" + encodeURIComponent(event) + "/live", { headers: auth(), credentials: "same-origin", signal: mine.signal, cache: "no-store" });
         if (r.status === 401 || r.status === 403 || r.status === 404) {
           const j = await r.json().catch(() => ({}));
-          signOut((j.error && j.error.message) || "HTTP " + r.status);
+          signOut((j.error && j.error.message) || "HTTP " + r.status, r.status === 401);
           return;
         }
         if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
@@ -116,20 +120,25 @@
     if (photos.has(serial)) { const u = photos.get(serial); if (u) img.src = u; return; }
     photos.set(serial, "");
     try {
-      const r = await fetch(url, { headers: { Authorization: "Bearer " + token } });
+      const r = await fetch(url, { headers: auth(), credentials: "same-origin" });
       if (r.ok) { const u = URL.createObjectURL(await r.blob()); photos.set(serial, u); img.src = u; }
     } catch (e) { photos.delete(serial); }
   }
 
-  function signOut(msg) {
+  // signOut stops watching with msg; ended: the credential is gone (a
+  // session that ended offers the token form and the office's sign-in).
+  function signOut(msg, ended) {
     token = ""; sessionStorage.removeItem("laminate.dashboard");
+    if (ended && session) { $("token-label").hidden = false; $("signin").querySelector("p").hidden = false; }
     $("signin").hidden = false; $("live").hidden = true; $("signin-msg").textContent = msg || "";
     conn("not connected", true);
   }
   function signIn() {
     token = $("token").value.trim() || token; event = $("event").value.trim();
-    if (!token || !event) { $("signin-msg").textContent = "Give the event and a token."; return; }
-    sessionStorage.setItem("laminate.dashboard", token); localStorage.setItem("laminate.dashboard.event", event);
+    if (session && !event) { $("signin").hidden = false; $("signin-msg").textContent = "Give the event to watch."; return; }
+    if (!session && (!token || !event)) { $("signin-msg").textContent = "Give the event and a token."; return; }
+    if (token) sessionStorage.setItem("laminate.dashboard", token);
+    localStorage.setItem("laminate.dashboard.event", event);
     $("signin").hidden = true; $("live").hidden = false; $("token").value = "";
     history.replaceState(null, "", "/dashboard?event=" + encodeURIComponent(event));
     watch();
@@ -139,5 +148,6 @@
 
   // For the browser tests and the load runs.
   window.laminateDashboard = Object.freeze({ snapshot: () => lastSnap });
-  if (token && event) signIn();
+  if (session) { $("token-label").hidden = true; $("signin").querySelector("p").hidden = true; }
+  if ((token || session) && event) signIn();
 })();

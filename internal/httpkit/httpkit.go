@@ -62,6 +62,12 @@ const (
 	RolePrinter = "printer" // print and reprint passes, mark them collected; cannot issue (issue 13)
 )
 
+// WatchRoles are the roles, besides admin, that may watch an event live
+// (the dashboard): of an API token, and of a person signed in to the
+// office (the security chief's scanner account, the production office's
+// stage account). An account limited to events watches those only.
+var WatchRoles = []string{RoleScanner, RoleStage}
+
 // Roles lists the roles a credential may have.
 var Roles = []string{RoleAdmin, RoleIssuer, RolePrinter, RoleScanner, RoleStage}
 
@@ -207,4 +213,74 @@ func RateKey(ip string) string {
 // poll for.
 type Watcher interface {
 	Changed(event string)
+}
+
+// BaseURL is the address of this server as the client of c reached it
+// (scheme and host): the base of an address a door device opens, such as
+// an enrolment's.
+func BaseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
+
+// SessionResolver is implemented by a surface that signs people in with a
+// cookie (the office): ResolveSession finds the person signed in on c's
+// request, ok false when nobody is (no cookie, an ended session, a
+// disabled account). It checks no role. server asks the surfaces it
+// mounts, so that another surface admits people without importing the
+// one that signs them in ([SessionHost]).
+type SessionResolver interface {
+	ResolveSession(c echo.Context) (who Caller, ok bool, err error)
+}
+
+// SessionHost is implemented by a [Host] that admits people signed in to
+// a [SessionResolver] surface besides API tokens (server).
+type SessionHost interface {
+	// RequireReader is middleware for a read-only GET route: a request
+	// with an Authorization header is a token's, checked as Require
+	// checks it; one without is a person's, signed in to the office
+	// with one of roles (admin always), and it must come from this
+	// site's own pages ([SameSite]). Anything else is refused (401, 403).
+	RequireReader(roles ...string) echo.MiddlewareFunc
+	// Person is the person signed in on c, if any, roles unchecked: for
+	// a page that offers what a session allows instead of a token form.
+	Person(c echo.Context) (who Caller, ok bool, err error)
+}
+
+// SameSite reports whether a request comes from this site's own pages
+// or from the person (typed, bookmarked), not from another site: what a
+// route that admits a session cookie without a CSRF token checks on top
+// of the cookie's SameSite=Strict. Sec-Fetch-Site, which browsers send
+// and pages cannot forge, must be same-origin or none when present; an
+// Origin header, when present, must be this host.
+func SameSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	_, host, ok := strings.Cut(o, "://")
+	return ok && strings.EqualFold(host, r.Host)
+}
+
+// HasRole reports whether role is admin or one of roles: who may use a
+// route that needs roles.
+func HasRole(role string, roles ...string) bool {
+	return role == RoleAdmin || slices.Contains(roles, role)
+}
+
+// DeviceReporter is implemented by a [Host] that gathers door devices'
+// reports of themselves from their requests (server): DeviceReports is
+// those not yet written to the store, the freshest, for a list of
+// devices (devices.Listed).
+type DeviceReporter interface {
+	DeviceReports() []store.DeviceSeen
+}
+
+// TokenForgetter is implemented by a [Host] that caches API tokens
+// (server): a surface that revoked a token has the cache drop it, so that
+// this node refuses it at its very next request.
+type TokenForgetter interface {
+	ForgetToken(id string)
 }
