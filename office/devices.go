@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -252,7 +253,7 @@ func (o *Office) enrolmentPage(c echo.Context) error {
 	v := enrolmentView{E: e, State: state, Ticket: c.Param("ticket"), Expires: pass.FormatTime(e.Expires, loc),
 		Until: e.Expires.UTC().Format(time.RFC3339), Used: pass.FormatTime(e.Used, loc)}
 	if left := e.Expires.Sub(o.cfg.Now()).Round(time.Second); left > 0 {
-		v.Left = left.String()
+		v.Left = fmt.Sprintf("%d min %02d s left", int(left/time.Minute), int(left%time.Minute/time.Second))
 	}
 	return o.page(c, http.StatusOK, "devices-enrolment.html", "Enrol a door device", v)
 }
