@@ -45,6 +45,12 @@ func (e *env) show(d time.Duration) { e.setNow(e.ev.Schedule.ShowStart.Add(d)) }
 
 func newEnv(t testing.TB, pol *pass.Policy, cfg Config) *env {
 	t.Helper()
+	return newEnvWith(t, pol, cfg)
+}
+
+// newEnvWith is newEnv with more surfaces mounted beside the dashboard.
+func newEnvWith(t testing.TB, pol *pass.Policy, cfg Config, more ...httpkit.Surface) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	e := &env{t: t, base: time.Date(2027, 3, 5, 18, 0, 0, 0, time.UTC)}
@@ -75,7 +81,7 @@ func newEnv(t testing.TB, pol *pass.Policy, cfg Config) *env {
 	cfg.Now = e.now
 	e.dash = New(cfg)
 	e.srv = server.New(server.Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, Now: e.now,
-		ArtworkSecret: []byte("0123456789abcdef0123456789abcdef"), Signer: e.sg, Surfaces: []httpkit.Surface{e.dash}})
+		ArtworkSecret: []byte("0123456789abcdef0123456789abcdef"), Signer: e.sg, Surfaces: append([]httpkit.Surface{e.dash}, more...)})
 	if err := e.srv.SyncOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
