@@ -99,4 +99,3 @@ func TestShowControlBrowser(t *testing.T) {
 		})
 	}
 }
-
