@@ -27,7 +27,10 @@
 //   - GET /v1/events/{id}/clear?zone=Z: the clear list of a zone, for
 //     the /scan page of its door.
 //   - POST /v1/events/{id}/heartbeat: a door says it is there, with the
-//     age of its revocation data (kept in this node's memory).
+//     age of its revocation data. The node keeps it in memory with the
+//     door devices' reports and writes them all to the store every few
+//     seconds ([httpkit.DoorBeats]), so every node's dashboard shows
+//     every door.
 //
 // # Load
 //
@@ -114,8 +117,8 @@ type Dashboard struct {
 
 	passes  passCache
 	raised  raisedSet
-	beats   beats
-	closing context.Context // ends the rooms when Run returns
+	beats   httpkit.DoorBeats // the host's, nil if it has none
+	closing context.Context   // ends the rooms when Run returns
 	stop    context.CancelFunc
 }
 
@@ -129,12 +132,13 @@ func New(cfg Config) *Dashboard {
 	cfg.defaults()
 	ctx, stop := context.WithCancel(context.Background())
 	return &Dashboard{cfg: cfg, mounted: make(chan struct{}), rooms: map[string]*room{}, closing: ctx, stop: stop,
-		passes: passCache{m: map[string]passInfo{}}, raised: raisedSet{m: map[string]time.Time{}}, beats: beats{m: map[string]map[string]beat{}}}
+		passes: passCache{m: map[string]passInfo{}}, raised: raisedSet{m: map[string]time.Time{}}}
 }
 
 // Mount implements [httpkit.Surface].
 func (d *Dashboard) Mount(e *echo.Echo, h httpkit.Host) {
 	d.host = h
+	d.beats, _ = h.(httpkit.DoorBeats)
 	close(d.mounted)
 	readers := h.Require(httpkit.WatchRoles...)
 	// People signed in to the office watch with their session, where the

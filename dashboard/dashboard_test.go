@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,7 +22,9 @@ import (
 	"github.com/laminate/laminate/server"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/store/postgres"
 	"github.com/laminate/laminate/store/sqlite"
+	"github.com/laminate/laminate/store/storetest"
 	"github.com/laminate/laminate/verifier"
 )
 
@@ -33,10 +36,12 @@ type env struct {
 	st    store.Store
 	dash  *Dashboard
 	ts    *httptest.Server
-	clock atomic.Int64
+	clock *atomic.Int64 // shared by the nodes of one database
 	base  time.Time
 	ev    *pass.Event
 	sg    *signer.Signer
+	ring  *keys.Keyring
+	peers []*env // every node of the database, this one first (node)
 }
 
 func (e *env) now() time.Time       { return time.Unix(0, e.clock.Load()).UTC() }
@@ -51,20 +56,25 @@ func newEnv(t testing.TB, pol *pass.Policy, cfg Config) *env {
 // newEnvWith is newEnv with more surfaces mounted beside the dashboard.
 func newEnvWith(t testing.TB, pol *pass.Policy, cfg Config, more ...httpkit.Surface) *env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	e := &env{t: t, base: time.Date(2027, 3, 5, 18, 0, 0, 0, time.UTC)}
-	e.setNow(e.base)
-	ring, err := keys.Init(dir, keys.EdDSA, nil, e.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, dir+"/laminate.db")
+	st, err := sqlite.Open(context.Background(), t.TempDir()+"/laminate.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e.st = st
+	return newEnvOn(t, st, pol, cfg, more...)
+}
+
+// newEnvOn is newEnv on st, a new database.
+func newEnvOn(t testing.TB, st store.Store, pol *pass.Policy, cfg Config, more ...httpkit.Surface) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{t: t, base: time.Date(2027, 3, 5, 18, 0, 0, 0, time.UTC), clock: new(atomic.Int64)}
+	e.setNow(e.base)
+	ring, err := keys.Init(t.TempDir(), keys.EdDSA, nil, e.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ring = ring
 	e.ev = &pass.Event{ID: "ev", Name: "Show", Policy: pol, Schedule: pass.Schedule{
 		ShowStart: e.base.Add(time.Hour), ShowEnd: e.base.Add(3 * time.Hour)}}
 	if err := e.ev.Validate(); err != nil {
@@ -76,19 +86,37 @@ func newEnvWith(t testing.TB, pol *pass.Policy, cfg Config, more ...httpkit.Surf
 	js, key, _ := ring.Signer(nil)
 	e.sg = signer.New(js, key.KID, "lam")
 	e.sg.Now = func() time.Time { return e.base }
+	e.start(st, cfg, more...)
+	return e
+}
+
+// node is another node of e's database, on its own handle st: its own
+// server and dashboard, the same keys and clock.
+func (e *env) node(st store.Store, cfg Config) *env {
+	e.t.Helper()
+	n := &env{t: e.t, base: e.base, clock: e.clock, ev: e.ev, sg: e.sg, ring: e.ring}
+	n.start(st, cfg)
+	e.peers = append(e.peers, n)
+	return n
+}
+
+// start runs e's server with its dashboard (and more surfaces) on st.
+func (e *env) start(st store.Store, cfg Config, more ...httpkit.Surface) {
+	t := e.t
+	e.st = st
+	e.peers = []*env{e}
 	revs := verifier.NewRevocationSet()
-	v, _ := verifier.New(verifier.Config{Keys: ring, Revocations: revs})
+	v, _ := verifier.New(verifier.Config{Keys: e.ring, Revocations: revs})
 	cfg.Now = e.now
 	e.dash = New(cfg)
-	e.srv = server.New(server.Config{Store: st, Keys: ring, Verifier: v, Revocations: revs, Now: e.now,
+	e.srv = server.New(server.Config{Store: st, Keys: e.ring, Verifier: v, Revocations: revs, Now: e.now,
 		ArtworkSecret: []byte("0123456789abcdef0123456789abcdef"), Signer: e.sg, Surfaces: append([]httpkit.Surface{e.dash}, more...)})
-	if err := e.srv.SyncOnce(ctx); err != nil {
+	if err := e.srv.SyncOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	t.Cleanup(e.dash.stop)
-	return e
 }
 
 func (e *env) passes(typ pass.Type, n int) []store.Issued {
@@ -101,8 +129,10 @@ func (e *env) passes(typ pass.Type, n int) []store.Issued {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.srv.SyncOnce(context.Background()); err != nil {
-		e.t.Fatal(err)
+	for _, n := range e.peers {
+		if err := n.srv.SyncOnce(context.Background()); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	return issued
 }
@@ -424,5 +454,68 @@ func TestStreamOutlivesWriteTimeout(t *testing.T) {
 	}
 	if time.Since(start) < time.Second || beats < 5 {
 		t.Fatalf("stream ended after %s with %d keep-alives (%v); want it open past the 300 ms WriteTimeout", time.Since(start), beats, sc.Err())
+	}
+}
+
+// twoHandles opens two stores on one new database of backend, as two
+// nodes have.
+func twoHandles(t *testing.T, backend string) (store.Store, store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var open func() (store.Store, error)
+	if backend == "postgres" {
+		u := storetest.PostgresURL(t)
+		open = func() (store.Store, error) { return postgres.Open(ctx, u) }
+	} else {
+		path := filepath.Join(t.TempDir(), "laminate.db")
+		open = func() (store.Store, error) { return sqlite.Open(ctx, path) }
+	}
+	var out [2]store.Store
+	for i := range out {
+		st, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		out[i] = st
+	}
+	return out[0], out[1]
+}
+
+// A door's heartbeat to node A shows on node B's dashboard: the nodes
+// share doors' heartbeats through the store (written by A's Sync a few
+// seconds at most after the heartbeat).
+func TestHeartbeatOnOtherNode(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			sa, sb := twoHandles(t, backend)
+			a := newEnvOn(t, sa, nil, Config{})
+			b := a.node(sb, Config{})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); a.srv.Sync(ctx) }()
+			t.Cleanup(func() { cancel(); <-done })
+			a.show(30 * time.Minute)
+			scanner, stage := a.token(server.RoleScanner), a.token(server.RoleStage)
+			s := b.live(stage)
+			door := func(s *Snapshot) *DoorView {
+				for i, d := range s.Doors {
+					if d.Gate == "north" && d.Credential != "" {
+						return &s.Doors[i]
+					}
+				}
+				return nil
+			}
+			if first := s.until(t, "the first snapshot", func(*Snapshot) bool { return true }); door(first) != nil {
+				t.Fatalf("door north before any heartbeat: %+v", door(first))
+			}
+			if r := a.do(scanner, "POST", "/v1/events/ev/heartbeat", `{"gate":"north","revocation_age_s":3}`); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("heartbeat to node A: HTTP %d", r.StatusCode)
+			}
+			got := door(s.until(t, "node A's heartbeat on node B", func(s *Snapshot) bool { return door(s) != nil }))
+			if !got.Online || got.RevocationAge == nil || *got.RevocationAge != 3 || !got.LastSeen.Equal(a.now()) {
+				t.Errorf("door north on node B = %+v, want online, revocation data 3 s old, last seen %s", got, a.now())
+			}
+		})
 	}
 }

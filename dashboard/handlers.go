@@ -14,6 +14,7 @@ import (
 
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/store"
 )
 
 //go:embed web
@@ -223,7 +224,10 @@ func (d *Dashboard) heartbeat(c echo.Context) error {
 	if err := ev.CheckGate(req.Gate); err != nil {
 		return httpkit.NewError(http.StatusBadRequest, "unknown_gate", err.Error())
 	}
-	d.beats.put(ev.ID, beat{Gate: req.Gate, Credential: who.ID, At: d.cfg.Now(), RevocationAge: req.RevocationAge})
+	if d.beats == nil {
+		return httpkit.NewError(http.StatusNotImplemented, "not_implemented", "this server does not keep doors' heartbeats")
+	}
+	d.beats.NoteDoor(store.DoorSeen{Event: ev.ID, Gate: req.Gate, Token: who.ID, At: d.cfg.Now(), RevocationAge: req.RevocationAge})
 	d.Changed(ev.ID)
 	return c.NoContent(http.StatusNoContent)
 }

@@ -55,7 +55,7 @@ type DoorView struct {
 	LastSeen   time.Time `json:"last_seen,omitzero"` // last scan or heartbeat
 	Scans15    int       `json:"scans_15m"`
 	// RevocationAge is the age of the door's revocation data in seconds,
-	// from its last heartbeat to this node; absent when unknown.
+	// from its last heartbeat (to any node); absent when unknown.
 	RevocationAge *int64 `json:"revocation_age_s,omitempty"`
 }
 
@@ -70,14 +70,16 @@ type AlertView struct {
 }
 
 // heavyEvery is how often a room reads what costs the most: the last 15
-// minutes of scans (entries, exits, doors) and who is inside pass by pass
-// (the clear list). Occupancy and alerts are read at every build.
+// minutes of scans (entries, exits, doors), the doors' heartbeats and who
+// is inside pass by pass (the clear list). Occupancy and alerts are read
+// at every build.
 const heavyEvery = time.Second
 
 // heavy is what a room read last at most every heavyEvery.
 type heavy struct {
 	read    time.Time // wall clock
 	traffic []store.Traffic
+	beats   []store.DoorSeen
 	clear   []ClearZone
 }
 
@@ -116,14 +118,18 @@ func (d *Dashboard) build(ctx context.Context, event string, now time.Time, h *h
 		if err != nil {
 			return nil, nil, err
 		}
+		beats, err := d.doorsSeen(ctx, event)
+		if err != nil {
+			return nil, nil, err
+		}
 		clear, od, err := d.clear(ctx, ev, present, now)
 		if err != nil {
 			return nil, nil, err
 		}
-		*h, overdue = heavy{read: wall, traffic: traffic, clear: clear}, od
+		*h, overdue = heavy{read: wall, traffic: traffic, beats: beats, clear: clear}, od
 	}
 	s := &Snapshot{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Clear: h.clear, At: now,
-		Zones: zoneViews(ev, occupancy, h.traffic), Doors: d.doorViews(ev, h.traffic, now), Alerts: alertViews(alerts)}
+		Zones: zoneViews(ev, occupancy, h.traffic), Doors: d.doorViews(ev, h.traffic, h.beats, now), Alerts: alertViews(alerts)}
 	return s, overdue, nil
 }
 
@@ -175,7 +181,15 @@ func zoneViews(ev *pass.Event, occupancy map[string]int, traffic []store.Traffic
 	return out
 }
 
-func (d *Dashboard) doorViews(ev *pass.Event, traffic []store.Traffic, now time.Time) []DoorView {
+// doorsSeen is the last heartbeat of every door of event, every node's.
+func (d *Dashboard) doorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
+	if d.beats != nil {
+		return d.beats.DoorsSeen(ctx, event)
+	}
+	return d.host.Store().DoorsSeen(ctx, event)
+}
+
+func (d *Dashboard) doorViews(ev *pass.Event, traffic []store.Traffic, beats []store.DoorSeen, now time.Time) []DoorView {
 	key := func(gate, cred string) string { return gate + "\x00" + cred }
 	doors := map[string]*DoorView{}
 	get := func(gate, cred string) *DoorView {
@@ -194,8 +208,8 @@ func (d *Dashboard) doorViews(ev *pass.Event, traffic []store.Traffic, now time.
 			v.LastScan = t.Last
 		}
 	}
-	for _, b := range d.beats.of(ev.ID) {
-		v := get(b.Gate, b.Credential)
+	for _, b := range beats {
+		v := get(b.Gate, b.Token)
 		if b.At.After(v.LastSeen) {
 			age := b.RevocationAge + int64(now.Sub(b.At)/time.Second)
 			v.RevocationAge = &age

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -169,16 +171,22 @@ func (s *Server) revokeDevice(c echo.Context) error {
 }
 
 // deviceReports gathers door devices' reports of themselves from their
-// requests, and writes them to the store now and then (flush), so that
-// every node and the CLI see them without a write per request.
+// requests, and the doors' heartbeats (a device at a gate of an event,
+// with the age of its revocation data), and writes them to the store now
+// and then (flush), newest wins, so that every node and the CLI see them
+// without a write per request.
 type deviceReports struct {
-	mu   sync.Mutex
-	m    map[string]store.DeviceSeen
-	last time.Time // of the last flush
+	mu    sync.Mutex
+	m     map[string]store.DeviceSeen
+	doors map[doorKey]store.DoorSeen
+	last  time.Time // of the last flush
 }
 
-// maxDeviceReports bounds the reports held between flushes; only
-// authenticated scanner tokens report, so it is never reached in practice.
+type doorKey struct{ event, gate, token string }
+
+// maxDeviceReports bounds the reports, and the heartbeats, held between
+// flushes; only authenticated scanner tokens report, so it is never
+// reached in practice.
 const maxDeviceReports = 10000
 
 // deviceFlushEvery is how often reports go to the store.
@@ -187,9 +195,6 @@ const deviceFlushEvery = 5 * time.Second
 func (d *deviceReports) note(id string, r devices.Report, at time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.m == nil {
-		d.m = map[string]store.DeviceSeen{}
-	}
 	old, ok := d.m[id]
 	if !ok && len(d.m) >= maxDeviceReports {
 		return
@@ -202,46 +207,78 @@ func (d *deviceReports) note(id string, r devices.Report, at time.Time) {
 	if n.Queued < 0 {
 		n.Queued = max(old.Queued, 0)
 	}
-	d.m[id] = n
+	d.m = put(d.m, id, n)
+}
+
+// noteDoor keeps a door's heartbeat until the next flush.
+func (d *deviceReports) noteDoor(b store.DoorSeen) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := doorKey{b.Event, b.Gate, b.Token}
+	if old, ok := d.doors[k]; ok && old.At.After(b.At) || !ok && len(d.doors) >= maxDeviceReports {
+		return
+	}
+	d.doors = put(d.doors, k, b)
 }
 
 func (d *deviceReports) pending() []store.DeviceSeen {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]store.DeviceSeen, 0, len(d.m))
-	for _, v := range d.m {
-		out = append(out, v)
+	return slices.Collect(maps.Values(d.m))
+}
+
+// pendingDoors is the heartbeats of event's doors not flushed yet.
+func (d *deviceReports) pendingDoors(event string) []store.DoorSeen {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []store.DoorSeen
+	for k, v := range d.doors {
+		if k.event == event {
+			out = append(out, v)
+		}
 	}
 	return out
 }
 
-// flush writes the reports to st when deviceFlushEvery has passed (or
-// force); reports that fail to write are kept for the next flush.
+// flush writes the reports and heartbeats to st when deviceFlushEvery
+// has passed (or force); what fails to write is kept for the next flush.
 func (d *deviceReports) flush(ctx context.Context, st store.Store, now time.Time, force bool) error {
 	d.mu.Lock()
-	if !force && now.Sub(d.last) < deviceFlushEvery || len(d.m) == 0 {
+	if !force && now.Sub(d.last) < deviceFlushEvery || len(d.m) == 0 && len(d.doors) == 0 {
 		d.mu.Unlock()
 		return nil
 	}
-	batch := d.m
-	d.m, d.last = nil, now
+	batch, doors := d.m, d.doors
+	d.m, d.doors, d.last = nil, nil, now
 	d.mu.Unlock()
-	out := make([]store.DeviceSeen, 0, len(batch))
-	for _, v := range batch {
-		out = append(out, v)
+	err := st.TouchDevices(ctx, slices.Collect(maps.Values(batch)))
+	if err == nil {
+		err = st.TouchDoors(ctx, slices.Collect(maps.Values(doors)))
 	}
-	if err := st.TouchDevices(ctx, out); err != nil {
+	if err != nil {
 		d.mu.Lock()
-		for k, v := range batch {
-			if _, newer := d.m[k]; !newer && len(d.m) < maxDeviceReports {
-				if d.m == nil {
-					d.m = map[string]store.DeviceSeen{}
-				}
-				d.m[k] = v
-			}
-		}
+		d.m, d.doors = keepOlder(d.m, batch), keepOlder(d.doors, doors)
 		d.mu.Unlock()
-		return err
 	}
-	return nil
+	return err
+}
+
+// put sets m[k] = v, making m if it is nil.
+func put[K comparable, V any](m map[K]V, k K, v V) map[K]V {
+	if m == nil {
+		m = map[K]V{}
+	}
+	m[k] = v
+	return m
+}
+
+// keepOlder puts back into m the entries of a batch that failed to write,
+// except where m holds a newer one already.
+func keepOlder[K comparable, V any](m, batch map[K]V) map[K]V {
+	for k, v := range batch {
+		if _, newer := m[k]; !newer && len(m) < maxDeviceReports {
+			m = put(m, k, v)
+		}
+	}
+	return m
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/laminate/laminate/devices"
+	"github.com/laminate/laminate/store"
 )
 
 // enrolment asks for an enrolment code as admin.
@@ -179,5 +180,48 @@ func TestEnrolRateLimit(t *testing.T) {
 	}
 	if limited == 0 {
 		t.Fatalf("%d bad codes from one address, none answered 429", 3*enrollPerMinute)
+	}
+}
+
+// Doors' heartbeats wait in memory with the devices' reports, newest
+// wins, and go to the store at the flush; DoorsSeen is the store's and
+// this node's not written yet, the newest of each door.
+func TestDoorBeatsBatched(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	at := f.now
+	beat := func(gate string, d time.Duration, age int64) store.DoorSeen {
+		return store.DoorSeen{Event: "tour27-ber01", Gate: gate, Token: "tok", At: at.Add(d), RevocationAge: age}
+	}
+	f.s.NoteDoor(beat("north", 2*time.Second, 2))
+	f.s.NoteDoor(beat("north", time.Second, 9)) // older, from a slow request: ignored
+	f.s.NoteDoor(beat("south", 0, 4))
+	if stored, _ := f.st.DoorsSeen(ctx, "tour27-ber01"); len(stored) != 0 {
+		t.Fatalf("a heartbeat was written before the flush: %+v", stored)
+	}
+	ages := func() map[string]int64 {
+		t.Helper()
+		got, err := f.s.DoorsSeen(ctx, "tour27-ber01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int64{}
+		for _, b := range got {
+			m[b.Gate] = b.RevocationAge
+		}
+		return m
+	}
+	if got := ages(); len(got) != 2 || got["north"] != 2 || got["south"] != 4 {
+		t.Fatalf("DoorsSeen before the flush = %v, want north 2, south 4", got)
+	}
+	if err := f.s.seen.flush(ctx, f.st, at, true); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := f.st.DoorsSeen(ctx, "tour27-ber01"); len(stored) != 2 {
+		t.Fatalf("DoorsSeen in the store after the flush = %+v, want 2 doors", stored)
+	}
+	f.s.NoteDoor(beat("south", 3*time.Second, 1)) // newer than the store's
+	if got := ages(); len(got) != 2 || got["north"] != 2 || got["south"] != 1 {
+		t.Fatalf("DoorsSeen with a newer heartbeat unwritten = %v, want north 2, south 1", got)
 	}
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,7 +35,29 @@ var (
 	_ httpkit.Revoker     = (*Server)(nil)
 	_ httpkit.TextChecker = (*Server)(nil)
 	_ httpkit.PassPrinter = (*Server)(nil)
+	_ httpkit.DoorBeats   = (*Server)(nil)
 )
+
+// NoteDoor keeps a door's heartbeat with the door devices' reports,
+// written to the store with them every few seconds.
+func (s *Server) NoteDoor(b store.DoorSeen) { s.seen.noteDoor(b) }
+
+// DoorsSeen is the last heartbeat of every door of event: the store's,
+// and this node's not written yet, the newest of each door.
+func (s *Server) DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
+	stored, err := s.cfg.Store.DoorsSeen(ctx, event)
+	if err != nil {
+		return nil, err
+	}
+	newest := map[doorKey]store.DoorSeen{}
+	for _, b := range append(stored, s.seen.pendingDoors(event)...) {
+		k := doorKey{b.Event, b.Gate, b.Token}
+		if o, ok := newest[k]; !ok || b.At.After(o.At) {
+			newest[k] = b
+		}
+	}
+	return slices.Collect(maps.Values(newest)), nil
+}
 
 // Revoked adds revocations a surface made (committed) to this node's
 // in-memory list, as the API's revoke and reissue do.

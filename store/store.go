@@ -178,6 +178,17 @@ type DeviceSeen struct {
 	Queued int
 }
 
+// DoorSeen is a door's last heartbeat (POST /v1/events/{id}/heartbeat):
+// a device, by its API token, scanning at a gate of an event, and how old
+// its revocation data was then.
+type DoorSeen struct {
+	Event         string
+	Gate          string
+	Token         string // the device's API token ID
+	At            time.Time
+	RevocationAge int64 // seconds, at At
+}
+
 // State is the token as "tokens list" shows it: valid, or revoked with
 // the time.
 func (t *APIToken) State() string {
@@ -425,6 +436,13 @@ type Store interface {
 	TouchDevices(ctx context.Context, seen []DeviceSeen) error
 	// DevicesSeen is the last report of every device that made one.
 	DevicesSeen(ctx context.Context) ([]DeviceSeen, error)
+	// TouchDoors records doors' heartbeats (a node batches them, as it
+	// does devices' reports); a heartbeat older than the one stored for
+	// the same event, gate and token is ignored.
+	TouchDoors(ctx context.Context, seen []DoorSeen) error
+	// DoorsSeen is the last heartbeat of every door of event, by gate and
+	// token.
+	DoorsSeen(ctx context.Context, event string) ([]DoorSeen, error)
 
 	// IssuedSince lists the issue times of passes stored after position
 	// pos (0: all), and the position to ask from next time: lets a server

@@ -183,6 +183,16 @@ type PassPrinter interface {
 	ServePassPDF(c echo.Context, p *store.Issued) error
 }
 
+// DoorBeats is implemented by a [Host] that batches door devices'
+// reports (server). NoteDoor keeps a door's heartbeat in memory, written
+// to the store every few seconds with the devices' reports (never a write
+// per heartbeat); DoorsSeen is the last heartbeat of every door of an
+// event, from the store (every node's) and this node's not written yet.
+type DoorBeats interface {
+	NoteDoor(b store.DoorSeen)
+	DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error)
+}
+
 // Surface is an HTTP surface of its own package. server.routes calls
 // Mount once, after its own routes; Mount registers the surface's routes
 // on e, each with the middleware that authenticates it.

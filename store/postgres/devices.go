@@ -121,6 +121,34 @@ func (s *Store) DevicesSeen(ctx context.Context) ([]store.DeviceSeen, error) {
 	}, `SELECT token_id, seen_at, app, queued FROM devices_seen ORDER BY token_id`)
 }
 
+// TouchDoors implements [store.Store].
+func (s *Store) TouchDoors(ctx context.Context, seen []store.DoorSeen) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, d := range seen {
+			_, err := tx.Exec(ctx, `INSERT INTO doors_seen (event, gate, token_id, seen_at, revocation_age) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (event, gate, token_id) DO UPDATE SET seen_at = excluded.seen_at, revocation_age = excluded.revocation_age
+				WHERE excluded.seen_at > doors_seen.seen_at`, d.Event, d.Gate, d.Token, d.At, d.RevocationAge)
+			if err != nil {
+				return dbErr(err, "door %s at %s", d.Token, d.Gate)
+			}
+		}
+		return nil
+	})
+}
+
+// DoorsSeen implements [store.Store].
+func (s *Store) DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
+	return query(ctx, s, func(r pgx.Row) (store.DoorSeen, error) {
+		var d store.DoorSeen
+		err := r.Scan(&d.Event, &d.Gate, &d.Token, &d.At, &d.RevocationAge)
+		d.At = d.At.UTC()
+		return d, err
+	}, `SELECT event, gate, token_id, seen_at, revocation_age FROM doors_seen WHERE event = $1 ORDER BY gate, token_id`, event)
+}
+
 // enrolDetail is the audit detail of an enrolment code: never the code
 // or its hash.
 func enrolDetail(e *store.Enrolment) map[string]any {

@@ -156,7 +156,7 @@ func TestOpen(t *testing.T) {
 		if s.schema != schema {
 			t.Errorf("schema = %q, want %q", s.schema, schema)
 		}
-		want := fmt.Sprintf("alerts,api_tokens,audit,collections,devices_seen,enrolments,events,laminate_schema,pass_photos,passes,prints,revocations,scans,sessions,shared,user_events,users,webhook_deliveries,webhooks,zone_inside version %d", len(migrations))
+		want := fmt.Sprintf("alerts,api_tokens,audit,collections,devices_seen,doors_seen,enrolments,events,laminate_schema,pass_photos,passes,prints,revocations,scans,sessions,shared,user_events,users,webhook_deliveries,webhooks,zone_inside version %d", len(migrations))
 		if got := tables(t, schema); got != want {
 			t.Errorf("tables = %s, want %s", got, want)
 		}

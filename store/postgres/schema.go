@@ -325,4 +325,17 @@ INSERT INTO zone_inside (serial, event, zone, scan_id, gate, at)
 		ORDER BY serial, at DESC, id DESC) AS last
 	WHERE direction = 'in';
 `,
+	// 15 (issue 14; SQLite's migration 19): doors' last heartbeats,
+	// shared by every node (each batches them in memory and writes them
+	// every few seconds).
+	`
+CREATE TABLE doors_seen (
+	event          TEXT COLLATE "C" NOT NULL,
+	gate           TEXT COLLATE "C" NOT NULL,
+	token_id       TEXT COLLATE "C" NOT NULL,
+	seen_at        TIMESTAMPTZ NOT NULL,
+	revocation_age BIGINT NOT NULL,
+	PRIMARY KEY (event, gate, token_id)
+);
+`,
 }

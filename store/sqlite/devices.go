@@ -151,6 +151,46 @@ func (s *Store) DevicesSeen(ctx context.Context) ([]store.DeviceSeen, error) {
 	return out, rows.Err()
 }
 
+// TouchDoors implements [store.Store].
+func (s *Store) TouchDoors(ctx context.Context, seen []store.DoorSeen) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, d := range seen {
+			_, err := tx.ExecContext(ctx, `INSERT INTO doors_seen (event, gate, token_id, seen_at, revocation_age) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (event, gate, token_id) DO UPDATE SET seen_at = excluded.seen_at, revocation_age = excluded.revocation_age
+				WHERE excluded.seen_at > doors_seen.seen_at`, d.Event, d.Gate, d.Token, ts(d.At), d.RevocationAge)
+			if err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DoorsSeen implements [store.Store].
+func (s *Store) DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT event, gate, token_id, seen_at, revocation_age FROM doors_seen WHERE event = ? ORDER BY gate, token_id`, event)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DoorSeen
+	for rows.Next() {
+		var d store.DoorSeen
+		var at string
+		if err := rows.Scan(&d.Event, &d.Gate, &d.Token, &at, &d.RevocationAge); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if d.At, err = parseTS(at); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // enrolDetail is the audit detail of an enrolment code: never the code
 // or its hash.
 func enrolDetail(e *store.Enrolment) map[string]any {

@@ -315,4 +315,18 @@ INSERT INTO zone_inside (serial, event, zone, scan_id, gate, at)
 		FROM scans WHERE (decision = 'admit' OR resolution = 'admit') AND serial != '')
 	WHERE n = 1 AND direction = 'in';
 `,
+	// 19 (issue 14): doors' last heartbeats, shared by every node (each
+	// batches them in memory and writes them every few seconds), so any
+	// node's dashboard shows every door online or offline with the age
+	// of its revocation data.
+	`
+CREATE TABLE doors_seen (
+	event          TEXT NOT NULL,
+	gate           TEXT NOT NULL,
+	token_id       TEXT NOT NULL,
+	seen_at        TEXT NOT NULL,
+	revocation_age INTEGER NOT NULL,
+	PRIMARY KEY (event, gate, token_id)
+) STRICT;
+`,
 }

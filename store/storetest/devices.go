@@ -145,3 +145,47 @@ func testDevicesSeen(t *testing.T, open opener) {
 		}
 	}
 }
+
+func testDoorsSeen(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	at := time.Date(2027, 3, 5, 20, 0, 0, 0, time.UTC)
+	if err := s.TouchDoors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchDoors(ctx, []store.DoorSeen{
+		{Event: "ev", Gate: "north", Token: "b", At: at, RevocationAge: 3},
+		{Event: "ev", Gate: "north", Token: "a", At: at, RevocationAge: 4},
+		{Event: "ev", Gate: "south", Token: "a", At: at, RevocationAge: 5},
+		{Event: "other", Gate: "north", Token: "a", At: at, RevocationAge: 6},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// An older heartbeat (from a slower node) does not win over a newer one.
+	if err := s.TouchDoors(ctx, []store.DoorSeen{
+		{Event: "ev", Gate: "north", Token: "b", At: at.Add(-time.Second), RevocationAge: 99},
+		{Event: "ev", Gate: "south", Token: "a", At: at.Add(2 * time.Second), RevocationAge: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DoorsSeen(ctx, "ev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DoorSeen{
+		{Event: "ev", Gate: "north", Token: "a", At: at, RevocationAge: 4},
+		{Event: "ev", Gate: "north", Token: "b", At: at, RevocationAge: 3},
+		{Event: "ev", Gate: "south", Token: "a", At: at.Add(2 * time.Second), RevocationAge: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("DoorsSeen(ev) = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if g, w := got[i], want[i]; g.Event != w.Event || g.Gate != w.Gate || g.Token != w.Token || !g.At.Equal(w.At) || g.RevocationAge != w.RevocationAge {
+			t.Errorf("DoorsSeen(ev)[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	if got, err := s.DoorsSeen(ctx, "none"); err != nil || len(got) != 0 {
+		t.Errorf("DoorsSeen(none) = %+v, %v; want none", got, err)
+	}
+}

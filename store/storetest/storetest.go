@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"Alerts", testAlerts},
 		{"Enrolments", testEnrolments},
 		{"DevicesSeen", testDevicesSeen},
+		{"DoorsSeen", testDoorsSeen},
 		{"Reissue", testReissue},
 		{"SearchPasses", testSearchPasses},
 		{"Prints", testPrints},
