@@ -81,10 +81,10 @@ func (o *Office) passesPage(c echo.Context) error {
 		v.Error, status = "Status: choose valid, revoked or superseded.", http.StatusUnprocessableEntity
 	}
 	if f.Printed, err = store.ParseYesNo("printed", v.Printed); err != nil {
-		v.Error, status = "Printed: choose printed, not printed yet, or either.", http.StatusUnprocessableEntity
+		v.Error, status = "Printed: choose Any, Printed or Not printed.", http.StatusUnprocessableEntity
 	}
 	if f.Collected, err = store.ParseYesNo("collected", v.Collected); err != nil {
-		v.Error, status = "Collected: choose collected, not collected, or either.", http.StatusUnprocessableEntity
+		v.Error, status = "Collected: choose Any, Collected or Not collected.", http.StatusUnprocessableEntity
 	}
 	if utf8.RuneCountInString(v.Q) > store.MaxSearchQuery {
 		v.QueryErr, status = "At most 100 characters.", http.StatusUnprocessableEntity

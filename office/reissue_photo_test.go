@@ -142,7 +142,7 @@ func TestPassesSearchPrinted(t *testing.T) {
 			t.Errorf("%s: the page says %q", tt.q, tt.not)
 		}
 	}
-	wantStatus(t, "kept in the form", b.get("/office/passes?event=ber&printed=no"), http.StatusOK, `<option value="no" selected>Not printed yet</option>`)
-	wantStatus(t, "bad printed", b.get("/office/passes?event=ber&printed=maybe"), http.StatusUnprocessableEntity, "Printed: choose printed, not printed yet, or either.")
+	wantStatus(t, "kept in the form", b.get("/office/passes?event=ber&printed=no"), http.StatusOK, `<option value="no" selected>Not printed</option>`)
+	wantStatus(t, "bad printed", b.get("/office/passes?event=ber&printed=maybe"), http.StatusUnprocessableEntity, "Printed: choose Any, Printed or Not printed.")
 	wantStatus(t, "bad collected", b.get("/office/passes?event=ber&collected=1"), http.StatusUnprocessableEntity, "Collected: choose")
 }
