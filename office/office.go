@@ -142,7 +142,8 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	o.accounts = svc
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, Prefix+"/") })
 	// Forms are small: 64 KB is a hundred times the largest.
-	g := e.Group(Prefix, o.headers, o.errors, middleware.BodyLimit("64K"))
+	// (The reissue form, which takes a photo, has photoLimit instead.)
+	g := e.Group(Prefix, o.headers, o.errors, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: takesPhoto}))
 	// The stylesheet and the script are compressed; pages are not: a page
 	// holds a CSRF token beside text a request can choose (a username
 	// typed back into a form), which compression would leak (BREACH).
@@ -172,7 +173,7 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	g.GET("/passes/:serial/photo", o.passPhoto, passes)
 	g.GET("/passes/:serial/pdf", o.passPDF, passes)
 	g.POST("/passes/:serial/revoke", o.revokePass, issuer)
-	g.POST("/passes/:serial/reissue", o.reissuePass, issuer)
+	g.POST("/passes/:serial/reissue", o.reissuePass, photoLimit, issuer)
 	printer := o.requireUser(staff.RoleIssuer, staff.RolePrinter)
 	g.GET("/print", o.printPage, printer)
 	g.POST("/print", o.download, printer)

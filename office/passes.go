@@ -2,6 +2,7 @@ package office
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
+	"github.com/laminate/laminate/photo"
 	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store"
@@ -27,6 +29,7 @@ type passesView struct {
 	Events               []eventRow // the events the person may search
 	Event                string
 	Q, Type, Status      string
+	Printed, Collected   string // yes, no or "" (either)
 	Types                []pass.Type
 	Statuses             []store.PassStatus
 	Hits                 []store.PassHit
@@ -36,11 +39,12 @@ type passesView struct {
 	EventError, QueryErr string
 }
 
-// passesPage is GET /office/passes?event=&q=&type=&status=&cursor=.
+// passesPage is GET /office/passes?event=&q=&type=&status=&printed=&collected=&cursor=.
 func (o *Office) passesPage(c echo.Context) error {
 	u, ctx := UserOf(c), c.Request().Context()
 	v := passesView{Event: c.QueryParam("event"), Q: strings.TrimSpace(c.QueryParam("q")), Type: c.QueryParam("type"),
-		Status: c.QueryParam("status"), Types: pass.Types, Statuses: passStatuses}
+		Status: c.QueryParam("status"), Printed: c.QueryParam("printed"), Collected: c.QueryParam("collected"),
+		Types: pass.Types, Statuses: passStatuses}
 	evs, err := o.st.Events(ctx)
 	if err != nil {
 		return err
@@ -76,6 +80,12 @@ func (o *Office) passesPage(c echo.Context) error {
 	default:
 		v.Error, status = "Status: choose valid, revoked or superseded.", http.StatusUnprocessableEntity
 	}
+	if f.Printed, err = store.ParseYesNo("printed", v.Printed); err != nil {
+		v.Error, status = "Printed: choose Any, Printed or Not printed.", http.StatusUnprocessableEntity
+	}
+	if f.Collected, err = store.ParseYesNo("collected", v.Collected); err != nil {
+		v.Error, status = "Collected: choose Any, Collected or Not collected.", http.StatusUnprocessableEntity
+	}
 	if utf8.RuneCountInString(v.Q) > store.MaxSearchQuery {
 		v.QueryErr, status = "At most 100 characters.", http.StatusUnprocessableEntity
 	}
@@ -110,6 +120,7 @@ type passView struct {
 	Reissue    *form
 	Categories []pass.RevokeCategory
 	Reasons    []pass.ReissueReason
+	PhotoMiB   int // the largest photo a reissue takes
 }
 
 // maxPassAudit caps the audit rows shown on a pass page.
@@ -147,7 +158,7 @@ func (o *Office) passPage(c echo.Context) error {
 func (o *Office) renderPass(c echo.Context, status int, p *store.Issued, revoke, reissue *form) error {
 	ctx, u := c.Request().Context(), UserOf(c)
 	v := passView{Pass: p, Status: store.PassValid, Revoke: revoke, Reissue: reissue,
-		Categories: pass.RevokeCategories, Reasons: pass.ReissueReasons, MayChange: u.Has(staff.RoleIssuer)}
+		Categories: pass.RevokeCategories, Reasons: pass.ReissueReasons, MayChange: u.Has(staff.RoleIssuer), PhotoMiB: photo.MaxBytes >> 20}
 	if v.Revoke == nil {
 		v.Revoke = newForm()
 	}
@@ -290,7 +301,9 @@ func (o *Office) revokePass(c echo.Context) error {
 
 // reissuePass is POST /office/passes/:serial/reissue: a new pass for the
 // same holder and access, through issue.Reissue as the API and the CLI;
-// then the new pass's page.
+// then the new pass's page. The form is multipart: a new photo may come
+// with it (required for the reason new_photo), read as the API and the
+// CLI read one (photo.Read).
 func (o *Office) reissuePass(c echo.Context) error {
 	u, ctx := UserOf(c), c.Request().Context()
 	p, err := o.passOf(c)
@@ -302,8 +315,11 @@ func (o *Office) reissuePass(c echo.Context) error {
 	rr := issue.ReissueRequest{Serial: p.Serial, Name: f.Values["name"], Note: f.Values["note"], By: u.Actor(), At: o.cfg.Now()}
 	if rr.Reason, err = pass.ParseReissueReason(f.Values["reason"]); err != nil || f.Values["reason"] == "" {
 		f.fail("reason", "Choose a reason.")
-	} else if rr.Reason == pass.ReissueNewPhoto {
-		f.fail("reason", "A new photo is given with laminate reissue --photo or the API; the office cannot take one yet.")
+	}
+	if rr.Photo, err = formPhoto(c); err != nil {
+		f.fail("photo", message(err))
+	} else if rr.Reason == pass.ReissueNewPhoto && rr.Photo == nil {
+		f.fail("photo", fmt.Sprintf("Choose the new photo: a JPEG or PNG of at most %d MiB.", photo.MaxBytes>>20))
 	}
 	if rr.Reason == pass.ReissueNameChange && rr.Name == "" {
 		f.fail("name", "Enter the new name.")
@@ -330,6 +346,8 @@ func (o *Office) reissuePass(c echo.Context) error {
 			field = "name"
 		} else if strings.HasPrefix(re.Message, "note") {
 			field = "note"
+		} else if strings.HasPrefix(re.Message, "photo") {
+			field = "photo"
 		}
 		f.fail(field, message(errors.New(re.Message)))
 		return o.renderPass(c, http.StatusUnprocessableEntity, p, nil, f)
@@ -341,4 +359,46 @@ func (o *Office) reissuePass(c echo.Context) error {
 		rv.Revoked(out.Revocation)
 	}
 	return c.Redirect(http.StatusSeeOther, Prefix+"/passes/"+out.New.Serial.String()+"?m=reissued")
+}
+
+// maxPhotoForm caps the reissue form, which may carry a photo: the
+// photo's own limit (photo.MaxBytes, as the API's) and the 64 KB of any
+// other office form.
+const maxPhotoForm = photo.MaxBytes + 64<<10
+
+// takesPhoto says which office route takes a photo, and so
+// [photoLimit] rather than the office's 64 KB.
+func takesPhoto(c echo.Context) bool { return c.Path() == Prefix+"/passes/:serial/reissue" }
+
+// photoLimit caps a form with a photo at maxPhotoForm before the CSRF
+// check reads it: a larger declared body is refused unread, naming the
+// limit; an undeclared one stops reading there.
+func photoLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > maxPhotoForm {
+			return httpkit.NewError(http.StatusRequestEntityTooLarge, "too_large",
+				fmt.Sprintf("The photo is larger than %d MiB: nothing was issued. Go back and choose a smaller JPEG or PNG.", photo.MaxBytes>>20))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxPhotoForm)
+		return next(c)
+	}
+}
+
+// formPhoto is the photo uploaded in the form's field "photo", prepared
+// by photo.Read (the API's and the CLI's rule); nil when none was chosen.
+func formPhoto(c echo.Context) ([]byte, error) {
+	fh, err := c.FormFile("photo")
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) { // a form without the field
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the photo could not be read (%v); choose it again", err)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("the photo could not be read (%v); choose it again", err)
+	}
+	defer f.Close()
+	return photo.Read(f)
 }

@@ -3,6 +3,8 @@ package office
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,10 +12,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/laminate/laminate/staff"
+	"github.com/laminate/laminate/store"
 )
 
-// TestPassesBrowser: search as you type, the pass page, a reissue with a
-// mistake first, then a revoke, at 1280 and 390 px, with axe-core on each
+// TestPassesBrowser: search as you type (and the printed filter), the
+// pass page, a reissue with a mistake first and then with a new photo,
+// then a revoke, at 1280 and 390 px, with axe-core on each
 // page (check in browser_test.go).
 func TestPassesBrowser(t *testing.T) {
 	axe := axeSource(t)
@@ -30,8 +34,15 @@ func TestPassesBrowser(t *testing.T) {
 		reissueArg string
 	}{
 		{[2]int64{1280, 800}, "lights", "Jo Park", "Jo Parker", "name_change"},
-		{[2]int64{390, 844}, "lopez", "Ana Lopez", "", "lost"},
+		{[2]int64{390, 844}, "lopez", "Ana Lopez", "", "new_photo"},
 	} {
+		// Both reissues take a new photo, which the new pass page shows.
+		var face store.Issued
+		withPhoto(t, &face)
+		photoFile := filepath.Join(t.TempDir(), "face.jpg")
+		if err := os.WriteFile(photoFile, face.PhotoJPEG, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		t.Run(fmt.Sprint(tc.size[0]), func(t *testing.T) {
 			ctx := chromium(t)
 			w := fmt.Sprint(tc.size[0])
@@ -50,6 +61,10 @@ func TestPassesBrowser(t *testing.T) {
 				t.Errorf("search %q: %d rows, want 1", tc.q, n)
 			}
 			check(ctx, t, axe, w+"-passes")
+			// The printed filter follows as well: none is printed yet.
+			js[chromedp.Void](ctx, t, `document.querySelector("#f-printed").value = "no"; document.querySelector("#f-printed").dispatchEvent(new Event("change", {bubbles: true})); undefined`)
+			waitFor(ctx, t, fmt.Sprintf(`location.search.includes("printed=no") && document.querySelector("#results").textContent.includes(%q) && document.querySelector("#results").textContent.includes("not printed")`, tc.name))
+			check(ctx, t, axe, w+"-passes-not-printed")
 
 			href := js[string](ctx, t, `document.querySelector("#results a[href^='/office/passes/']").getAttribute("href")`)
 			goTo(ctx, t, href, tc.name, chromedp.Click(chromedp.CSS(`#results a[href^='/office/passes/']`)))
@@ -66,12 +81,14 @@ func TestPassesBrowser(t *testing.T) {
 			if tc.newName != "" {
 				want = tc.newName
 			}
+			run(ctx, t, chromedp.SetUploadFiles(chromedp.CSS("#f-photo"), []string{photoFile}))
 			js[chromedp.Void](ctx, t, fmt.Sprintf(`window.staleDoc = true; document.querySelector("#f-reissue-reason").value = %q; document.querySelector("#f-name").value = %q; document.querySelector("#f-note").value = "at the desk"; document.querySelector('form[action$="/reissue"]').submit(); undefined`, tc.reissueArg, tc.newName))
 			waitFor(ctx, t, fmt.Sprintf(`window.staleDoc !== true && document.readyState === "complete" && location.pathname !== %q && document.querySelector("h1").textContent.trim() === %q`, href, want))
 			if got := js[string](ctx, t, `document.querySelector(".notice").textContent`); !strings.HasPrefix(got, "New pass issued") {
 				t.Errorf("after reissue the notice is %q", got)
 			}
 			newHref := js[string](ctx, t, `location.pathname`)
+			waitFor(ctx, t, `!!document.querySelector("img.photo") && document.querySelector("img.photo").complete && document.querySelector("img.photo").naturalWidth > 0`)
 			check(ctx, t, axe, w+"-pass-reissued")
 
 			// Revoke the new pass (the confirmation answered yes).

@@ -198,7 +198,7 @@ func TestPassReissue(t *testing.T) {
 	wantStatus(t, "no reason", b.post(path+"/reissue", url.Values{"note": {"kept"}}, "auto"), http.StatusUnprocessableEntity, `id="e-reissue-reason"`, "Choose a reason.", `value="kept"`)
 	wantStatus(t, "bad reason", b.post(path+"/reissue", url.Values{"reason": {"stolen"}}, "auto"), http.StatusUnprocessableEntity, "Choose a reason.")
 	wantStatus(t, "name change without name", b.post(path+"/reissue", url.Values{"reason": {"name_change"}}, "auto"), http.StatusUnprocessableEntity, `id="e-name"`, "Enter the new name.")
-	wantStatus(t, "new photo", b.post(path+"/reissue", url.Values{"reason": {"new_photo"}}, "auto"), http.StatusUnprocessableEntity, "laminate reissue --photo")
+	wantStatus(t, "new photo", b.post(path+"/reissue", url.Values{"reason": {"new_photo"}}, "auto"), http.StatusUnprocessableEntity, `id="e-photo"`, "Choose the new photo")
 	wantStatus(t, "bad name", b.post(path+"/reissue", url.Values{"reason": {"name_change"}, "name": {"Jo\x00"}}, "auto"), http.StatusUnprocessableEntity, `id="e-name"`)
 	wantStatus(t, "unprintable name", b.post(path+"/reissue", url.Values{"reason": {"name_change"}, "name": {"Jo ☃"}}, "auto"), http.StatusUnprocessableEntity, `id="e-name"`, "cannot print ☃")
 	if r, err := e.st.Revocation(ctx, jo.Serial); err == nil {

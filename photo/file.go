@@ -26,14 +26,22 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("photo: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
-	if err == nil {
-		b, err = Process(b)
-	}
+	b, err := Read(f)
 	if err != nil {
 		return nil, &FileError{Path: path, Err: err}
 	}
 	return b, nil
+}
+
+// Read reads one photo from r, at most one byte more than [MaxBytes], and
+// prepares it ([Process]): a file given by path ([ReadFile]) or uploaded
+// (the office's reissue form).
+func Read(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	return Process(b)
 }
 
 // Loader reads the photos src holds by name and prepares each ([Process]):

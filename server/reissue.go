@@ -83,21 +83,24 @@ type SearchResponse struct {
 }
 
 // SearchHit is one pass found, with its status (valid, revoked,
-// superseded) and, when superseded, the pass that replaced it.
+// superseded) and, when superseded, the pass that replaced it; how many
+// times it was printed and whether the desk marked it collected.
 type SearchHit struct {
 	PassView
 	Status       store.PassStatus    `json:"status"`
 	Reason       pass.RevokeCategory `json:"reason,omitempty"`
 	SupersededBy pass.Serial         `json:"superseded_by,omitempty"`
+	Prints       int                 `json:"prints"`
+	Collected    bool                `json:"collected"`
 }
 
-// searchPasses is GET /v1/passes?event=&q=&type=&status=&printed=&limit=&cursor=.
+// searchPasses is GET /v1/passes?event=&q=&type=&status=&printed=&collected=&limit=&cursor=.
 func (s *Server) searchPasses(c echo.Context) error {
 	for name := range c.QueryParams() {
 		switch name {
-		case "event", "q", "type", "status", "printed", "limit", "cursor":
+		case "event", "q", "type", "status", "printed", "collected", "limit", "cursor":
 		default:
-			return apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown parameter %q (want event, q, type, status, printed, limit, cursor)", name))
+			return apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown parameter %q (want event, q, type, status, printed, collected, limit, cursor)", name))
 		}
 	}
 	event := c.QueryParam("event")
@@ -120,13 +123,11 @@ func (s *Server) searchPasses(c echo.Context) error {
 	default:
 		return apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("status %q: want valid, revoked or superseded", st))
 	}
-	switch pr := c.QueryParam("printed"); pr {
-	case "", "any":
-	case "yes", "no":
-		// Print counts come with print tracking (issue 13, item 6).
-		return apiError(http.StatusNotImplemented, "not_implemented", "printed="+pr+" needs print tracking, which this server does not have yet; use printed=any")
-	default:
-		return apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("printed %q: want yes, no or any", pr))
+	if f.Printed, err = store.ParseYesNo("printed", c.QueryParam("printed")); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), "search: "))
+	}
+	if f.Collected, err = store.ParseYesNo("collected", c.QueryParam("collected")); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", strings.TrimPrefix(err.Error(), "search: "))
 	}
 	limit := 0
 	if l := c.QueryParam("limit"); l != "" {
@@ -149,7 +150,8 @@ func (s *Server) searchPasses(c echo.Context) error {
 	resp := SearchResponse{Passes: make([]SearchHit, len(page.Hits)), Next: page.Next}
 	for i := range page.Hits {
 		h := &page.Hits[i]
-		resp.Passes[i] = SearchHit{PassView: NewPassView(&h.Issued), Status: h.Status, Reason: h.Category, SupersededBy: h.SupersededBy}
+		resp.Passes[i] = SearchHit{PassView: NewPassView(&h.Issued), Status: h.Status, Reason: h.Category, SupersededBy: h.SupersededBy,
+			Prints: h.Prints, Collected: h.Collected}
 	}
 	return c.JSON(http.StatusOK, resp)
 }

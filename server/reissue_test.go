@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,13 +176,43 @@ func TestReissueRefusals(t *testing.T) {
 }
 
 // TestSearchEndpoint: GET /v1/passes finds passes as a person types and
-// filters by type and status; printed is pending print tracking.
+// filters by type, status, printed and collected.
 func TestSearchEndpoint(t *testing.T) {
 	f := newFixture(t, 0)
 	issuer := "Bearer " + f.apiToken(t, RoleIssuer, "desk")
 	scanner := "Bearer " + scannerToken(t, f)
-	f.issueHere(t, "Amélie Durand")
+	amelie := f.issueHere(t, "Amélie Durand")
 	f.reissue(t, issuer, `{"reason":"damaged"}`)
+	printAt := f.now
+	if err := f.st.RecordPrints(context.Background(), []record.Print{{Serial: amelie.Serial, At: printAt, Actor: "desk", Template: "badge", Format: record.FormatPDF},
+		{Serial: amelie.Serial, At: printAt.Add(time.Minute), Actor: "desk", Template: "badge", Format: record.FormatZPL}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.st.MarkCollected(context.Background(), amelie.Serial, printAt.Add(time.Hour), "desk"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		q    string
+		want []string // names, with the print count and collected
+	}{
+		{"printed=yes", []string{"Amélie Durand 2 true"}},
+		{"printed=no&q=zoe", []string{"Zoë 0 false", "Zoë 0 false"}},
+		{"printed=no&q=amelie", nil},
+		{"printed=any&q=amelie", []string{"Amélie Durand 2 true"}},
+		{"collected=yes", []string{"Amélie Durand 2 true"}},
+		{"collected=no&printed=yes", nil},
+	} {
+		rec := f.do(t, "GET", "/v1/passes?event=tour27-ber01&"+tt.q, "", "Authorization", issuer)
+		var r SearchResponse
+		json.Unmarshal(rec.Body.Bytes(), &r)
+		var got []string
+		for _, h := range r.Passes {
+			got = append(got, fmt.Sprintf("%s %d %v", h.Name, h.Prints, h.Collected))
+		}
+		if rec.Code != 200 || !slices.Equal(got, tt.want) {
+			t.Errorf("search %s = %d %v (%s), want 200 %v", tt.q, rec.Code, got, rec.Body, tt.want)
+		}
+	}
 	get := func(q string, auth string) (int, SearchResponse, string) {
 		rec := f.do(t, "GET", "/v1/passes?"+q, "", "Authorization", auth)
 		var r SearchResponse
@@ -205,7 +237,8 @@ func TestSearchEndpoint(t *testing.T) {
 		{"event=tour27-ber01&status=lost", issuer, 400, "want valid, revoked or superseded"},
 		{"event=tour27-ber01&type=ROADIE", issuer, 400, "type"},
 		{"event=tour27-ber01&limit=1000", issuer, 400, "want 1 to 100"},
-		{"event=tour27-ber01&printed=no", issuer, 501, "print tracking"},
+		{"event=tour27-ber01&printed=maybe", issuer, 400, `printed "maybe": want yes, no or any`},
+		{"event=tour27-ber01&collected=1", issuer, 400, `collected "1": want yes, no or any`},
 		{"event=tour27-ber01&cursor=x", issuer, 400, "cursor"},
 		{"event=tour27-ber01&qq=1", issuer, 400, `unknown parameter "qq"`},
 		{"event=nope", issuer, 404, "no event nope"},

@@ -257,6 +257,31 @@ const (
 	InSQL = `direction = '` + record.In + `'`
 )
 
+// PrintColsSQL are the columns of a search hit's [PassHit.Prints] and
+// [PassHit.Collected], of the pass aliased p; each an index lookup.
+func PrintColsSQL(p string) string {
+	return `CAST((SELECT count(*) FROM prints pr WHERE pr.serial = ` + p + `.serial) AS INTEGER), EXISTS (SELECT 1 FROM collections c WHERE c.serial = ` + p + `.serial)`
+}
+
+// PrintFilterSQL is the condition of f's Printed and Collected filters
+// on the pass aliased p ("" for neither), for the backends alike: an
+// index lookup of each pass a search reads.
+func PrintFilterSQL(f SearchFilter, p string) string {
+	var q string
+	for _, c := range [...]struct {
+		v     YesNo
+		table string
+	}{{f.Printed, "prints"}, {f.Collected, "collections"}} {
+		switch c.v {
+		case Yes:
+			q += ` AND EXISTS (SELECT 1 FROM ` + c.table + ` x WHERE x.serial = ` + p + `.serial)`
+		case No:
+			q += ` AND NOT EXISTS (SELECT 1 FROM ` + c.table + ` x WHERE x.serial = ` + p + `.serial)`
+		}
+	}
+	return q
+}
+
 // ScanDecider decides scan s given the pass's last admitted scan (nil if
 // none): it sets s's Decision, Code, Answer and, for an online scan, its
 // time. It runs inside the store's transaction, while the pass is locked,
@@ -700,9 +725,35 @@ const (
 )
 
 // SearchFilter narrows [Store.SearchPasses]; empty fields match all.
+// Printed: the pass is in the print log (or not); Collected: the desk
+// marked it collected (or not).
 type SearchFilter struct {
-	Type   pass.Type
-	Status PassStatus
+	Type      pass.Type
+	Status    PassStatus
+	Printed   YesNo
+	Collected YesNo
+}
+
+// YesNo is a filter of a search on a fact a pass has or has not; empty
+// matches both.
+type YesNo string
+
+// The values of a [YesNo] filter.
+const (
+	Yes YesNo = "yes"
+	No  YesNo = "no"
+)
+
+// ParseYesNo reads the filter named name as a request gives it: yes, no,
+// or any or empty for both.
+func ParseYesNo(name, s string) (YesNo, error) {
+	switch YesNo(s) {
+	case Yes, No:
+		return YesNo(s), nil
+	case "", "any":
+		return "", nil
+	}
+	return "", fmt.Errorf("search: %s %q: want yes, no or any", name, s)
 }
 
 // Search limits.
@@ -719,6 +770,8 @@ type PassHit struct {
 	Status       PassStatus
 	Category     pass.RevokeCategory // of its revocation; empty when valid
 	SupersededBy pass.Serial         // when superseded
+	Prints       int                 // times printed (the print log)
+	Collected    bool                // the desk marked it collected
 }
 
 // SearchPage is one page of [Store.SearchPasses]: Next is the cursor of
@@ -758,6 +811,14 @@ func CheckSearch(f SearchFilter, limit int, cursor string) (int, error) {
 	case "", PassValid, PassRevoked, PassSuperseded:
 	default:
 		return 0, fmt.Errorf("search: status %q: want valid, revoked or superseded", f.Status)
+	}
+	for _, yn := range [...]struct {
+		name string
+		v    YesNo
+	}{{"printed", f.Printed}, {"collected", f.Collected}} {
+		if yn.v != "" && yn.v != Yes && yn.v != No {
+			return 0, fmt.Errorf("search: %s %q: want yes or no", yn.name, yn.v)
+		}
 	}
 	if limit < 0 || limit > MaxSearchLimit {
 		return 0, fmt.Errorf("search: limit %d: want 1 to %d", limit, MaxSearchLimit)

@@ -105,8 +105,8 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 			from = `(SELECT * FROM passes WHERE event = $1 AND trigrams @> ` + arg(tris) + ` OFFSET 0) p`
 		}
 	}
-	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM ` + from + ` ` + join(f.Status) + ` revocations r ON r.serial = p.serial WHERE p.event = $1`)
+	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, ''),
+		` + store.PrintColsSQL("p") + ` FROM ` + from + ` ` + join(f.Status) + ` revocations r ON r.serial = p.serial WHERE p.event = $1`)
 	for _, t := range terms {
 		q.WriteString(` AND strpos(p.search, ` + arg(t) + `) > 0`)
 	}
@@ -121,6 +121,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 	case store.PassSuperseded:
 		q.WriteString(` AND r.category = '` + string(pass.RevokeSuperseded) + `'`)
 	}
+	q.WriteString(store.PrintFilterSQL(f, "p"))
 	if cursor != "" {
 		q.WriteString(` AND (p.search, p.serial) > (SELECT search, serial FROM passes WHERE serial = ` + arg(cursor) + `)`)
 	}
@@ -142,7 +143,7 @@ func (m more) Scan(dst ...any) error { return m.Row.Scan(append(dst, m.dst...)..
 
 func scanHit(row pgx.Row) (store.PassHit, error) {
 	var h store.PassHit
-	p, err := scanPass(more{row, []any{&h.Category, &h.SupersededBy}})
+	p, err := scanPass(more{row, []any{&h.Category, &h.SupersededBy, &h.Prints, &h.Collected}})
 	if err != nil {
 		return h, err
 	}

@@ -72,8 +72,8 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 		return store.SearchPage{}, err
 	}
 	var q strings.Builder
-	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, '')
-		FROM `)
+	q.WriteString(`SELECT p.` + strings.ReplaceAll(passCols, ", ", ", p.") + `, coalesce(r.category, ''), coalesce(r.superseded_by, ''),
+		` + store.PrintColsSQL("p") + ` FROM `)
 	var args []any
 	// A word of 3 characters or more that few passes hold is looked up in
 	// the trigram index; otherwise the walk of passes_search in order
@@ -110,6 +110,7 @@ func (s *Store) SearchPasses(ctx context.Context, event, text string, f store.Se
 	case store.PassSuperseded:
 		q.WriteString(` AND r.category = '` + string(pass.RevokeSuperseded) + `'`)
 	}
+	q.WriteString(store.PrintFilterSQL(f, "p"))
 	if cursor != "" {
 		q.WriteString(` AND (p.search, p.serial) > (SELECT search, serial FROM passes WHERE serial = ?)`)
 		args = append(args, cursor)
@@ -133,7 +134,7 @@ func (m more) Scan(dst ...any) error { return m.scanner.Scan(append(dst, m.dst..
 
 func scanHit(row scanner) (store.PassHit, error) {
 	var h store.PassHit
-	p, err := scanPass(more{row, []any{&h.Category, &h.SupersededBy}})
+	p, err := scanPass(more{row, []any{&h.Category, &h.SupersededBy, &h.Prints, &h.Collected}})
 	if err != nil {
 		return h, err
 	}
