@@ -681,6 +681,18 @@ func params(p pass.Params) pass.Params {
 	return p
 }
 
+// paramsJSON is p as JSON.stringify writes it: sorted keys, no HTML
+// escapes, no newline.
+func paramsJSON(p pass.Params) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(params(p)); err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // doorAnswer is the door's answer to one scan as the server's POST
 // /v1/scans composes it, from the bundle alone: the verdict, the policy
 // (Access), then anti-passback against last (DecideScan with the
@@ -727,8 +739,7 @@ func policyTable(t *testing.T) policyVectors {
 			for _, z := range pv.Zones {
 				for _, m := range moments {
 					d := ev.Decide(p, z, m)
-					rp, _ := json.Marshal(params(d.ReasonParams))
-					np, _ := json.Marshal(params(d.NextParams))
+					rp, np := paramsJSON(d.ReasonParams), paramsJSON(d.NextParams)
 					ans := fmt.Sprintf("%v|%s|%s|%s|%s|%s|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason, d.NextStep, d.ReasonKey, rp, d.NextKey, np)
 					i, ok := index[ans]
 					if !ok {
