@@ -71,7 +71,7 @@
   muteText();
   $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); muteText(); };
   // Another language from the switch: the page's own words now, the next answer in it.
-  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); });
+  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); if (current && $("result").className) words(current); });
 
   // The audio context is made at sign-in (a person's gesture, and making
   // one takes long enough to delay the first answer).
@@ -513,6 +513,18 @@
     while ($("history").children.length > 10) $("history").lastChild.remove();
   }
 
+  // words writes an answer's word, reason and next step in the page's
+  // language (again when the language changes while it is on screen).
+  function words(a) {
+    $("r-word").textContent = I.t(a.decision === "admit" ? "word.admit" : a.decision === "attention" ? "word.check" : "word.deny");
+    const said = I.door(a, { zone: $("zone").value, gate: gateValue(), direction: $("direction").value }); // by key, in the page's language
+    $("r-reason").textContent = said.reason;
+    $("r-detail").textContent = said.detail; $("r-detail").hidden = !said.detail || said.detail === said.reason;
+    $("r-next").textContent = a.decision === "admit" ? "" : said.next;
+    $("r-next").hidden = !$("r-next").textContent;
+    return said;
+  }
+
   function show(a, t0, started) {
     const res = $("result");
     current = a;
@@ -522,14 +534,9 @@
     res.dataset.scanId = a.scan_id || "";
     res.dataset.elapsed = Math.round(performance.now() - t0);
     const decideMs = performance.now() - started;
-    $("r-word").textContent = I.t(a.decision === "admit" ? "word.admit" : a.decision === "attention" ? "word.check" : "word.deny");
+    const said = words(a);
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
-    const said = I.door(a, { zone: $("zone").value, gate: gateValue(), direction: $("direction").value }); // by code, in the page's language
-    $("r-reason").textContent = said.reason;
-    $("r-detail").textContent = said.detail; $("r-detail").hidden = !said.detail || said.detail === said.reason;
-    $("r-next").textContent = a.decision === "admit" ? "" : said.next;
-    $("r-next").hidden = !$("r-next").textContent;
     $("r-serial").textContent = a.pass ? serialText(a.pass.serial) : "";
     $("r-note").textContent = a.offline ? I.t("scan.decided_offline") : "";
     // A CHECK waits for the door: Let in or Turn away, nothing else ends it.
