@@ -61,6 +61,7 @@ func TestScanPageReasonTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := func(id string) string { return evalJS[string](ctx, t, `document.getElementById("`+id+`").textContent`) }
+	save := func(name string) { saveShot(ctx, t, name) }
 	scan := func() (string, string) {
 		t.Helper()
 		evalJS[chromedp.Void](ctx, t, `(() => { const r = document.getElementById("result"); r.className = ""; delete r.dataset.paintMs; })()`)
@@ -99,20 +100,35 @@ func TestScanPageReasonTime(t *testing.T) {
 		if n := text("r-next"); n == "" || strings.Contains(n, english) {
 			t.Errorf("%s: next step %q, want it in %s", lang, n, lang)
 		}
-		if dir := os.Getenv("LAMINATE_SHOTS"); dir != "" {
-			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-			if err == nil {
-				err = os.MkdirAll(dir, 0o755)
-			}
-			if err == nil {
-				err = os.WriteFile(filepath.Join(dir, "scan-reason-time-"+lang+"-390.png"), png, 0o644)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		save(lang + "-answer")
 	}
-	check("de", "Schon drin: um ", "Ask them")
+	check("de", "Schon drin: stage um ", "Ask them")
 	evalJS[bool](ctx, t, `(() => { const s = document.getElementById("lang"); s.value = "nl"; s.dispatchEvent(new Event("change")); return true })()`)
 	check("nl", "Al binnen: om ", "Ask them")
+	// The door's own screen in Dutch (the offline data's line once the
+	// bundle is in), for LAMINATE_SHOTS.
+	if os.Getenv("LAMINATE_SHOTS") != "" {
+		evalJS[chromedp.Void](ctx, t, `document.getElementById("result").className = ""`)
+		waitJS(ctx, t, "the offline data", `document.getElementById("offline-data").textContent.startsWith("Offline-gegevens")`, 20*time.Second)
+		save("nl-door")
+	}
+}
+
+// saveShot writes a screenshot when LAMINATE_SHOTS names a folder.
+func saveShot(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	dir := os.Getenv("LAMINATE_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "scan-i18n-"+name+"-390.png"), png, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -71,7 +71,7 @@
   muteText();
   $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); muteText(); };
   // Another language from the switch: the page's own words now, the next answer in it.
-  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); if (current && $("result").className) words(current); });
+  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); freshWords(); if (current && $("result").className) words(current); });
 
   // The audio context is made at sign-in (a person's gesture, and making
   // one takes long enough to delay the first answer).
@@ -838,14 +838,21 @@
       if (!r.ok) throw new Error("not ready");
       markUp();
       const age = j.revocations_age_seconds; revAge = age;
-      $("freshness").textContent = I.t(age < 2 ? "scan.rev_live" : "scan.rev_age", { age, seq: j.revocation_seq });
+      fresh = { key: age < 2 ? "scan.rev_live" : "scan.rev_age", params: { age, seq: j.revocation_seq } };
       $("stale").style.display = age > 60 ? "block" : "none";
-      $("stale").textContent = I.t("scan.stale", { age });
     } catch (e) {
       markDown();
-      $("freshness").textContent = I.t("scan.no_server");
+      fresh = { key: "scan.no_server" };
     }
+    freshWords();
     paint();
+  }
+  // The freshness line in the page's language (again at a switch).
+  let fresh = null;
+  function freshWords() {
+    if (!fresh) return;
+    $("freshness").textContent = I.t(fresh.key, fresh.params);
+    if (fresh.params) $("stale").textContent = I.t("scan.stale", { age: fresh.params.age });
   }
   setInterval(() => {
     freshness();
