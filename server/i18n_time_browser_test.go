@@ -14,6 +14,7 @@ import (
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
+	"github.com/laminate/laminate/store"
 )
 
 // TestScanPageReasonTime (issue 14): a reason with a time, in German, on
@@ -130,5 +131,40 @@ func saveShot(ctx context.Context, t *testing.T, name string) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVerifyPageRevokedTime (issue 14): /verify in German words a revoked
+// pass whole from the verdict's message key: the revocation's time as the
+// English message gives it (in full, UTC on the public check, which knows
+// no event) and its category in German, with no English line.
+func TestVerifyPageRevokedTime(t *testing.T) {
+	f := newFixture(t, 0)
+	ctx := browser(t, "")
+	f.s.cfg.Now = time.Now
+	iss := f.issue(t, "Lost Card")
+	at := time.Date(2026, 11, 30, 22, 7, 0, 0, time.UTC)
+	if err := f.st.Revoke(context.Background(), &store.Revocation{Serial: iss.Serial, Category: pass.RevokeLost, By: "test", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SyncOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(f.s.Handler())
+	defer ts.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/verify"), chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[bool](ctx, t, `(() => { const s = document.getElementById("lang"); s.value = "de"; s.dispatchEvent(new Event("change")); return true })()`)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("code"), iss.Token), chromedp.Click(chromedp.ID("check"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(ctx, t, "the verdict", `document.getElementById("verdict").dataset.status === "revoked"`, 20*time.Second)
+	msg := evalJS[string](ctx, t, `document.getElementById("v-message").textContent`)
+	if want := "Echter Pass, gesperrt am 2026-11-30 22:07 +00:00: als verloren gemeldet"; msg != want {
+		t.Errorf("German revoked verdict %q, want %q", msg, want)
+	}
+	if en := evalJS[string](ctx, t, `document.getElementById("v-server").hidden ? "" : document.getElementById("v-server").textContent`); en != "" {
+		t.Errorf("the English line %q is still shown", en)
 	}
 }

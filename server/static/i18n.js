@@ -144,7 +144,8 @@
     const att = a.decision === "attention" || (a.stale && a.stale.decision === "attention") ? ".attention" : "";
     const leaving = a.code === "ok" && ctx && ctx.direction === "out" ? ".out" : "";
     const rk = "reason." + a.code + (has("reason." + a.code + att) ? att : "") + leaving;
-    if (has(rk)) {
+    const open = (x) => /\{[a-z_]+\}/.test(x); // a placeholder the page cannot fill: the English words stand
+    if (has(rk) && !open(t(rk, p))) {
       let r = t(rk, p);
       if (a.override) r = t("door.override", { reason: a.override }) + " " + r;
       if (a.resolution) r = t(a.resolution === "admit" ? "door.let_in_after_check" : "door.turned_away_after_check") + " " + r;
@@ -154,7 +155,7 @@
     const nk = "next." + a.code + (has("next." + a.code + att) ? att : "");
     if (a.resolution === "deny") out.next = t("next.turned_away");
     else if (a.resolution === "admit") out.next = "";
-    else if (a.next_step && has(nk)) out.next = t(nk, p);
+    else if (a.next_step && has(nk) && !open(t(nk, p))) out.next = t(nk, p);
     return out;
   }
 

@@ -36,11 +36,12 @@
     // The message by its key and parameters (times in full, on the
     // clock the server gives them): then no English line is needed.
     const worded = !en && v.message_key ? I.text("verdict." + v.message_key, v.message_params || {}, true, 0) : null;
-    const mine = worded !== null || (!en && I.has("verdict." + v.status));
+    const mine = worded !== null || (!en && I.has("verdict." + v.status) && !/\{[a-z_]+\}/.test(t("verdict." + v.status, { event: v.event || "" })));
     $("v-message").textContent = worded !== null ? worded : mine ? t("verdict." + v.status, { event: v.event || "" }) : v.message || "";
     $("v-server").textContent = mine && worded === null ? v.message || "" : "";
     $("v-server").hidden = !$("v-server").textContent;
-    const next = !en && I.has("next." + v.status) ? t("next." + v.status) : v.next_step;
+    const nextKey = v.next_key || v.status, worded2 = !en && v.next_step ? I.text("next." + nextKey, v.next_params || {}, false, 0) : null;
+    const next = worded2 !== null ? worded2 : v.next_step;
     $("v-next").textContent = v.next_step ? t("verify.next_step", { step: next }) : "";
     $("v-next").hidden = !v.next_step;
     $("v-name").textContent = v.name || "";
