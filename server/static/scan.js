@@ -302,7 +302,7 @@
   $("enrol-camera").onclick = async () => {
     if (enrolCam) { enrolCam.getTracks().forEach((t) => t.stop()); enrolCam = null; $("enrol-video").style.display = "none"; return; }
     try { await D.load(); enrolCam = await D.openCamera(); } catch (e) {
-      $("signin-msg").textContent = "No camera here (" + e.name + "): open the code's address with the camera app, or use a scanner gun."; return;
+      $("signin-msg").textContent = I.t("signin.no_camera_here", { error: e.name }); return;
     }
     const v = $("enrol-video"), stream = enrolCam; v.srcObject = stream; v.style.display = "block"; await v.play();
     const read = D.frameReader(v);
