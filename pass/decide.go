@@ -29,6 +29,12 @@ type Decision struct {
 	// NextStep is what the door person does about a denial: short,
 	// imperative, in the event's time zone (issue 11). Empty when allowed.
 	NextStep string `json:"next_step,omitempty"`
+	// The reason and the next step as keys with parameters ([Params],
+	// [DecideTexts]): what a door page in another language words itself.
+	ReasonKey    string `json:"reason_key,omitempty"`
+	ReasonParams Params `json:"reason_params,omitempty"`
+	NextKey      string `json:"next_key,omitempty"`
+	NextParams   Params `json:"next_params,omitempty"`
 }
 
 // Next steps of the denials of [Event.Decide]. The offline bundle carries
@@ -51,29 +57,55 @@ func (e *Event) NotBefore(t, now time.Time) string {
 	return fmt.Sprintf(NextNotBeforeFormat, clock(t, now, e.Location()))
 }
 
+// NotBeforeParams are the parameters of [Event.NotBefore]'s next step
+// ("not_before").
+func (e *Event) NotBeforeParams(t time.Time) Params {
+	return Params{"at": ParamTime(t, e.Location())}
+}
+
 // Decide applies the event's policy to pass p entering zone at time at. It
 // answers only the policy question: the token's signature, revocation and
 // validity dates are the verifier's.
 func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 	tl := e.timeline()
 	d := Decision{Phase: tl.phase(at)}
-	deny := func(c Code, next, format string, args ...any) Decision {
-		d.Code, d.NextStep, d.Reason = c, next, fmt.Sprintf(format, args...)
-		return d
-	}
+	loc := e.Location()
 	label := p.Type.Label() + " pass"
 	if p.Type == Staff {
 		label = fmt.Sprintf("Staff pass (%s)", p.Role)
 	}
+	// texts sets the keys and parameters of the answer: key with kv
+	// (name, value pairs) for the reason, next with nkv for the next step.
+	texts := func(key string, kv []string, next string, nkv ...string) {
+		d.ReasonKey, d.ReasonParams = key, Params{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			d.ReasonParams[kv[i]] = kv[i+1]
+		}
+		if next != "" {
+			d.NextKey, d.NextParams = next, Params{}
+			for i := 0; i+1 < len(nkv); i += 2 {
+				d.NextParams[nkv[i]] = nkv[i+1]
+			}
+		}
+	}
+	dl := doorLabel(p)
+	deny := func(c Code, next, format string, args ...any) Decision {
+		d.Code, d.NextStep, d.Reason = c, next, fmt.Sprintf(format, args...)
+		return d
+	}
+	when := func(t time.Time) string { return ParamTime(t, loc) }
 	if p.Event != e.ID {
+		texts("wrong_event.label", []string{"label", dl, "event", p.Event}, "accreditation")
 		return deny(CodeWrongEvent, NextAccreditation, "%s is for another event (%s)", label, p.Event)
 	}
 	pol := e.EffectivePolicy()
 	if !pol.HasZone(zone) {
+		texts("unknown_zone", []string{"zone", string(zone)}, "check_zone")
 		return deny(CodeUnknownZone, NextCheckZone, "No zone %q at this event", zone)
 	}
 	grants, ok := pol.grants(p.Type, p.Role)
 	if !ok {
+		texts("no_rule", []string{"label", dl}, "accreditation")
 		if p.Type == Staff {
 			return deny(CodeNoRule, NextAccreditation, "%s: this event gives the role %q no access", label, p.Role)
 		}
@@ -86,13 +118,15 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		}
 	}
 	if len(open) == 0 {
+		texts("zone_not_allowed", []string{"label", dl, "zone", string(zone)}, "zone_not_allowed", "zone", string(zone))
 		return deny(CodeZoneNotAllowed, fmt.Sprintf(NextZoneNotAllowedFormat, zone), "%s: no access to %s", label, zone)
 	}
-	loc := e.Location()
 	if d.Phase == Closed {
 		if at.Before(tl.accessFrom) {
+			texts("outside_access.opens", []string{"label", dl, "at", when(tl.accessFrom)}, "not_before", "at", when(tl.accessFrom))
 			return deny(CodeOutsideAccess, e.NotBefore(tl.accessFrom, at), "%s: access opens at %s", label, clock(tl.accessFrom, at, loc))
 		}
+		texts("outside_access.closed", []string{"label", dl, "at", when(tl.accessUntil)}, "access_over")
 		return deny(CodeOutsideAccess, NextAccessOver, "%s: access closed at %s", label, clock(tl.accessUntil, at, loc))
 	}
 	var next, lastEnd time.Time
@@ -101,6 +135,7 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		if within(at, from, until) {
 			d.Allowed, d.Code = true, CodeOK
 			d.Reason = fmt.Sprintf("%s: %s, %s", label, zone, phaseText[d.Phase])
+			texts("ok", []string{"label", dl, "zone", string(zone), "phase", string(d.Phase)}, "")
 			return d
 		}
 		if from.After(at) && from.Before(tl.accessUntil) && (next.IsZero() || from.Before(next)) {
@@ -111,12 +146,15 @@ func (e *Event) Decide(p *Pass, zone Zone, at time.Time) Decision {
 		}
 	}
 	if !next.IsZero() {
+		texts("not_now.from", []string{"label", dl, "at", when(next), "phase", string(d.Phase)}, "not_before", "at", when(next))
 		return deny(CodeNotNow, e.NotBefore(next, at), "%s: valid from %s, %s", label, clock(next, at, loc), phaseText[d.Phase])
 	}
 	over := fmt.Sprintf(NextNoMoreAccessFormat, zone)
 	if len(open) == 1 && open[0] == WinPhoto {
+		texts("not_now.photo", []string{"label", dl, "zone", string(zone), "at", when(lastEnd)}, "no_more_access", "zone", string(zone))
 		return deny(CodeNotNow, over, "%s: %s closed at %s (first songs only)", label, zone, clock(lastEnd, at, loc))
 	}
+	texts("not_now.closed", []string{"label", dl, "zone", string(zone), "at", when(lastEnd), "phase", string(d.Phase)}, "no_more_access", "zone", string(zone))
 	return deny(CodeNotNow, over, "%s: %s closed at %s, %s", label, zone, clock(lastEnd, at, loc), phaseText[d.Phase])
 }
 

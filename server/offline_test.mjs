@@ -38,11 +38,20 @@ async function mainBundle() {
   return L.openBundle(V.bundle, await L.importJWKS(V.keysets.door));
 }
 
-// An answer as the vectors hold it (empty strings for what is absent).
+// sorted is a text's parameters as Go writes them: keys in order, {} for none.
+function sorted(p) {
+  const out = {};
+  for (const k of Object.keys(p || {}).sort()) out[k] = p[k];
+  return out;
+}
+
+// An answer as the vectors hold it (empty strings for what is absent),
+// with its texts as keys and parameters (verifier.TextKeys).
 function answer(a) {
   return {
     decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step || "", status: a.status, phase: a.phase,
     pass: a.pass ? { serial: a.pass.serial, type: a.pass.type, label: a.pass.label, role: a.pass.role, name: a.pass.name, org: a.pass.org, event: a.pass.event } : null,
+    reason_key: a.reason_key || "", reason_params: sorted(a.reason_params), next_key: a.next_key || "", next_params: sorted(a.next_params),
   };
 }
 
@@ -59,6 +68,7 @@ test("tokens: verdicts and door answers", async (t) => {
     const vd = await L.verifyToken(b, tk.token, tk.at);
     m.check(tk.name + " (verdict)", {
       authentic: vd.authentic, status: vd.status, message: vd.message, next_step: vd.next_step || "", serial: vd.serial || "", kid: vd.kid || "",
+      message_key: vd.message_key, message_params: sorted(vd.message_params),
     }, tk.verdict);
     const a = L.doorDecision(b, vd, { gate: "north", zone: tk.zone, direction: "in", at: tk.at }, null);
     m.check(tk.name + " (door)", answer(a), tk.door);
@@ -122,7 +132,7 @@ test("policy: every holder, zone and moment", async (t) => {
       for (const z of P.zones) {
         for (const at of P.moments) {
           const d = L.decide(ev, { event: h.event || ev.id, type: h.type, role: h.role || "" }, z, at);
-          const got = `${d.allowed}|${d.code}|${d.phase}|${d.reason}|${d.next_step || ""}`;
+          const got = `${d.allowed}|${d.code}|${d.phase}|${d.reason}|${d.next_step || ""}|${d.reason_key}|${JSON.stringify(sorted(d.reason_params))}|${d.next_key || ""}|${JSON.stringify(sorted(d.next_params))}`;
           const want = P.answers[parseInt(line.slice(2 * k, 2 * k + 2), 36)];
           m.check(`${ev.id} ${h.type}${h.role ? "/" + h.role : ""}${h.event ? "@" + h.event : ""} ${z} at ${new Date(at).toISOString()}`, got, want);
           k++; n++;

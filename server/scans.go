@@ -48,19 +48,25 @@ type ScanRequest struct {
 
 // ScanResponse is the door's answer.
 type ScanResponse struct {
-	ScanID     string          `json:"scan_id"`
-	Decision   record.Decision `json:"decision"`
-	Code       record.Code     `json:"code"`
-	Reason     string          `json:"reason"`
-	NextStep   string          `json:"next_step,omitempty"`
-	Status     string          `json:"status"` // the token's verdict status
-	Pass       *ScanPass       `json:"pass,omitempty"`
-	ArtworkURL string          `json:"artwork_url,omitempty"`
-	Phase      pass.Phase      `json:"phase,omitempty"`
-	At         time.Time       `json:"at"`
-	Replayed   bool            `json:"replayed,omitempty"`   // a retry: this is the first answer
-	Resolution *ScanResolution `json:"resolution,omitempty"` // a person's answer to "attention"
-	Photo      *ScanPhoto      `json:"photo,omitempty"`      // for a pass that signs a holder photo
+	ScanID   string          `json:"scan_id"`
+	Decision record.Decision `json:"decision"`
+	Code     record.Code     `json:"code"`
+	Reason   string          `json:"reason"`
+	NextStep string          `json:"next_step,omitempty"`
+	// The reason and the next step as text keys with parameters (issue
+	// 14, verifier.TextKeys): the door page words them in its language.
+	ReasonKey    string          `json:"reason_key,omitempty"`
+	ReasonParams pass.Params     `json:"reason_params,omitempty"`
+	NextKey      string          `json:"next_key,omitempty"`
+	NextParams   pass.Params     `json:"next_params,omitempty"`
+	Status       string          `json:"status"` // the token's verdict status
+	Pass         *ScanPass       `json:"pass,omitempty"`
+	ArtworkURL   string          `json:"artwork_url,omitempty"`
+	Phase        pass.Phase      `json:"phase,omitempty"`
+	At           time.Time       `json:"at"`
+	Replayed     bool            `json:"replayed,omitempty"`   // a retry: this is the first answer
+	Resolution   *ScanResolution `json:"resolution,omitempty"` // a person's answer to "attention"
+	Photo        *ScanPhoto      `json:"photo,omitempty"`      // for a pass that signs a holder photo
 }
 
 // ScanResolution is what the door person chose after "attention".
@@ -202,16 +208,17 @@ func (s *Server) postScan(c echo.Context) error {
 			if ev != nil {
 				loc = ev.Location()
 			}
-			decision, code, reason, next := verifier.DecideScan(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
+			a := verifier.DecideScanAnswer(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
 				last, s.cfg.CloneWindow, loc)
 			if capped {
-				decision, code, reason, next = verifier.DecideCapacity(zoneCap, req.Zone, inside, decision, code, reason, next)
+				a = verifier.DecideCapacityAnswer(zoneCap, req.Zone, inside, a)
 			}
-			resp.Decision = decision
-			if decision != Admit {
-				resp.Code, resp.Reason, resp.NextStep = code, reason, next
+			resp.Decision = a.Decision
+			if a.Decision != Admit {
+				resp.Code, resp.Reason, resp.NextStep = a.Code, a.Reason, a.NextStep
+				resp.ReasonKey, resp.ReasonParams, resp.NextKey, resp.NextParams = a.ReasonKey, a.ReasonParams, a.NextKey, a.NextParams
 			}
-			if code == verifier.CodeOfflineConflict {
+			if a.Code == verifier.CodeOfflineConflict {
 				conflict = last
 			}
 		}
@@ -258,7 +265,8 @@ func (s *Server) postScan(c echo.Context) error {
 // scanResponse is the answer to a scan from the verdict d at time at,
 // before anti-passback: deny unless the policy allows.
 func (s *Server) scanResponse(scanID string, d *verifier.Verdict, at time.Time) ScanResponse {
-	resp := ScanResponse{ScanID: scanID, Decision: Deny, Status: string(d.Status), Code: d.Code, Reason: d.Reason, NextStep: d.NextStep, Phase: d.Phase, At: at}
+	resp := ScanResponse{ScanID: scanID, Decision: Deny, Status: string(d.Status), Code: d.Code, Reason: d.Reason, NextStep: d.NextStep, Phase: d.Phase, At: at,
+		ReasonKey: d.ReasonKey, ReasonParams: d.ReasonParams, NextKey: d.NextKey, NextParams: d.NextParams}
 	if p := d.Pass; p != nil {
 		resp.Pass = newScanPass(p.Shown())
 		resp.ArtworkURL = "/v1/passes/" + string(p.Serial) + "/artwork.svg"

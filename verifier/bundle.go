@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -480,6 +481,8 @@ func (o *Offline) Verify(token string, at time.Time) Verdict {
 		vd.Revocation = nil
 		vd.Message = fmt.Sprintf("Genuine pass, revoked (revocation list %d of %s)",
 			o.b.Revocations.Seq, pass.FormatTime(o.b.Issued(), o.b.Event.Location()))
+		vd.MessageKey, vd.MessageParams = "revoked.offline", pass.Params{
+			"seq": strconv.FormatInt(o.b.Revocations.Seq, 10), "at": pass.ParamTime(o.b.Issued(), o.b.Event.Location())}
 		vd.Err = fmt.Errorf("%w: %s (offline revocation list, seq %d)", ErrRevoked, vd.Serial, o.b.Revocations.Seq)
 	}
 	return vd

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/laminate/laminate/pass"
@@ -63,25 +64,56 @@ func TimeScan(at time.Time, last *record.Scan) time.Time {
 //   - another gate within the window: attention, possible_clone.
 //   - otherwise admit.
 func DecideScan(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) (decision record.Decision, code record.Code, reason, next string) {
+	a := DecideScanAnswer(sc, last, window, loc)
+	return a.Decision, a.Code, a.Reason, a.NextStep
+}
+
+// DoorAnswer is a door decision with its texts: the English reason and
+// next step, and the same as keys with parameters ([Texts]).
+type DoorAnswer struct {
+	Decision         record.Decision
+	Code             record.Code
+	Reason, NextStep string
+	ReasonKey        string
+	ReasonParams     pass.Params
+	NextKey          string
+	NextParams       pass.Params
+}
+
+// DecideScanAnswer is [DecideScan] with the texts' keys and parameters.
+// An admit has no texts: the policy's stand.
+func DecideScanAnswer(sc DoorScan, last *record.Scan, window time.Duration, loc *time.Location) DoorAnswer {
+	admit := DoorAnswer{Decision: Admit, Code: record.Code(pass.CodeOK)}
 	if last == nil {
-		return Admit, record.Code(pass.CodeOK), "", ""
+		return admit
 	}
 	since := sc.At.Sub(last.At)
 	otherGate := last.Gate != sc.Gate && since <= window
+	secs := strconv.FormatInt(int64(since.Round(time.Second)/time.Second), 10)
+	at := pass.ParamTime(last.At, loc)
 	switch {
 	case sc.Direction == record.In && last.Direction == record.In && last.Source == record.Offline:
-		return Attention, CodeOfflineConflict, fmt.Sprintf("Door %s, while offline, let this pass in at %s: check the holder, the pass may be copied",
-			last.Gate, last.At.In(loc).Format("15:04")), nextCheck
+		return DoorAnswer{Decision: Attention, Code: CodeOfflineConflict,
+			Reason: fmt.Sprintf("Door %s, while offline, let this pass in at %s: check the holder, the pass may be copied",
+				last.Gate, last.At.In(loc).Format("15:04")), NextStep: nextCheck,
+			ReasonKey: string(CodeOfflineConflict), ReasonParams: pass.Params{"gate": last.Gate, "at": at}, NextKey: "check_holder"}
 	case sc.Direction == record.In && last.Direction == record.In && otherGate:
-		return Deny, CodePossibleClone, fmt.Sprintf("Same pass entered at %s %s ago: one pass, two people?", last.Gate, since.Round(time.Second)),
-			"Keep the pass and call security"
+		return DoorAnswer{Decision: Deny, Code: CodePossibleClone,
+			Reason:    fmt.Sprintf("Same pass entered at %s %s ago: one pass, two people?", last.Gate, since.Round(time.Second)),
+			NextStep:  "Keep the pass and call security",
+			ReasonKey: string(CodePossibleClone), ReasonParams: pass.Params{"gate": last.Gate, "seconds": secs}, NextKey: string(CodePossibleClone)}
 	case sc.Direction == record.In && last.Direction == record.In:
-		return Deny, CodeAlreadyInside, fmt.Sprintf("Already inside: entered %s at %s via %s", last.Zone, last.At.In(loc).Format("15:04"), last.Gate),
-			"Ask them to scan out first; call a supervisor if they insist"
+		return DoorAnswer{Decision: Deny, Code: CodeAlreadyInside,
+			Reason:    fmt.Sprintf("Already inside: entered %s at %s via %s", last.Zone, last.At.In(loc).Format("15:04"), last.Gate),
+			NextStep:  "Ask them to scan out first; call a supervisor if they insist",
+			ReasonKey: string(CodeAlreadyInside), ReasonParams: pass.Params{"zone": last.Zone, "at": at, "gate": last.Gate}, NextKey: string(CodeAlreadyInside)}
 	case otherGate:
-		return Attention, CodePossibleClone, fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second)), nextCheck
+		return DoorAnswer{Decision: Attention, Code: CodePossibleClone,
+			Reason:    fmt.Sprintf("Same pass scanned at %s %s ago: check the holder, it may be a copy", last.Gate, since.Round(time.Second)),
+			NextStep:  nextCheck,
+			ReasonKey: string(CodePossibleClone) + ".attention", ReasonParams: pass.Params{"gate": last.Gate, "seconds": secs}, NextKey: "check_holder"}
 	}
-	return Admit, record.Code(pass.CodeOK), "", ""
+	return admit
 }
 
 // nextCheck is the next step of an "attention": the door person decides.
@@ -121,17 +153,28 @@ func init() {
 // greater risk). A denial stays. Offline doors cannot count, so they never
 // answer zone_full: the upload raises an over_capacity alert instead.
 func DecideCapacity(c pass.ZoneCapacity, zone string, inside int, decision record.Decision, code record.Code, reason, next string) (record.Decision, record.Code, string, string) {
-	if decision == Deny || c.Max <= 0 || inside < c.Max {
-		return decision, code, reason, next
+	a := DecideCapacityAnswer(c, zone, inside, DoorAnswer{Decision: decision, Code: code, Reason: reason, NextStep: next})
+	return a.Decision, a.Code, a.Reason, a.NextStep
+}
+
+// DecideCapacityAnswer is [DecideCapacity] on a [DoorAnswer], with the
+// texts' keys and parameters.
+func DecideCapacityAnswer(c pass.ZoneCapacity, zone string, inside int, a DoorAnswer) DoorAnswer {
+	if a.Decision == Deny || c.Max <= 0 || inside < c.Max {
+		return a
 	}
 	full := fmt.Sprintf("%s is full: %d inside, capacity %d", zone, inside, c.Max)
+	params := pass.Params{"zone": zone, "inside": strconv.Itoa(inside), "capacity": strconv.Itoa(c.Max)}
 	switch {
-	case c.WhenFull == pass.FullAttention && decision == Admit:
-		return Attention, CodeZoneFull, full + ": a supervisor decides", "Let in only if a supervisor allows it; otherwise ask them to wait until someone leaves"
+	case c.WhenFull == pass.FullAttention && a.Decision == Admit:
+		return DoorAnswer{Decision: Attention, Code: CodeZoneFull, Reason: full + ": a supervisor decides",
+			NextStep:  "Let in only if a supervisor allows it; otherwise ask them to wait until someone leaves",
+			ReasonKey: string(CodeZoneFull) + ".attention", ReasonParams: params, NextKey: string(CodeZoneFull) + ".attention"}
 	case c.WhenFull == pass.FullAttention:
-		return decision, code, reason, next
+		return a
 	}
-	return Deny, CodeZoneFull, full, "Ask them to wait until someone leaves"
+	return DoorAnswer{Decision: Deny, Code: CodeZoneFull, Reason: full, NextStep: "Ask them to wait until someone leaves",
+		ReasonKey: string(CodeZoneFull), ReasonParams: params, NextKey: string(CodeZoneFull)}
 }
 
 // LeavingFormat is the reason of a scan "out" that [Leave] let through;
@@ -153,4 +196,5 @@ func Leave(vd *Verdict, zone pass.Zone, direction string) {
 	allowed := true
 	vd.Allowed = &allowed
 	vd.Code, vd.Reason, vd.NextStep = record.Code(pass.CodeOK), fmt.Sprintf(LeavingFormat, zone), ""
+	vd.ReasonKey, vd.ReasonParams, vd.NextKey, vd.NextParams = "ok.leaving", pass.Params{"zone": string(zone)}, "", nil
 }

@@ -217,3 +217,9 @@ func doorText(s string, max int) bool {
 func (o *Offline) DecideScan(sc DoorScan, last *record.Scan) (decision record.Decision, code record.Code, reason, next string) {
 	return DecideScan(sc, last, o.b.Door.CloneWindow(), o.b.Event.Location())
 }
+
+// DecideScanAnswer is [DecideScanAnswer] with the bundle's clone window,
+// times in the event's time zone.
+func (o *Offline) DecideScanAnswer(sc DoorScan, last *record.Scan) DoorAnswer {
+	return DecideScanAnswer(sc, last, o.b.Door.CloneWindow(), o.b.Event.Location())
+}

@@ -76,6 +76,9 @@ type (
 		NextStep  string `json:"next_step"`
 		Serial    string `json:"serial"`
 		KID       string `json:"kid"`
+		// The message as a text key with parameters (verifier.TextKeys).
+		MessageKey    string      `json:"message_key"`
+		MessageParams pass.Params `json:"message_params"`
 	}
 	answerVector struct {
 		Decision record.Decision `json:"decision"`
@@ -85,6 +88,11 @@ type (
 		Status   string          `json:"status"`
 		Phase    string          `json:"phase"`
 		Pass     *passVector     `json:"pass"`
+		// The reason and the next step as text keys with parameters.
+		ReasonKey    string      `json:"reason_key"`
+		ReasonParams pass.Params `json:"reason_params"`
+		NextKey      string      `json:"next_key"`
+		NextParams   pass.Params `json:"next_params"`
 	}
 	passVector struct {
 		Serial string `json:"serial"`
@@ -126,7 +134,9 @@ type (
 	// policyVectors: pass.Event.Decide for every holder, zone and moment
 	// of each event, with the main bundle's door rules. Each event has one
 	// string per holder; in it, zone after zone and moment after moment, two
-	// base-36 digits index Answers ("allowed|code|phase|reason|next_step").
+	// base-36 digits index Answers ("allowed|code|phase|reason|next_step|
+	// reason_key|reason_params|next_key|next_params", the parameters as JSON
+	// with sorted keys).
 	policyVectors struct {
 		Holders []testevents.Holder `json:"holders"`
 		Zones   []pass.Zone         `json:"zones"`
@@ -424,7 +434,7 @@ func makeVectors(t *testing.T) []byte {
 		vd := off.Verify(tk.token, at)
 		v.Tokens = append(v.Tokens, tokenVector{
 			Name: tk.name, Token: tk.token, At: at.UnixMilli(), Zone: tk.zone,
-			Verdict: verdictVector{vd.Authentic, string(vd.Status), vd.Message, vd.NextStep, string(vd.Serial), vd.KID},
+			Verdict: verdictVector{vd.Authentic, string(vd.Status), vd.Message, vd.NextStep, string(vd.Serial), vd.KID, vd.MessageKey, params(vd.MessageParams)},
 			Door:    doorAnswer(off, tk.token, verifier.DoorScan{Gate: "north", Zone: tk.zone, Direction: "in", At: at}, nil),
 		})
 	}
@@ -663,6 +673,26 @@ func makeVectors(t *testing.T) []byte {
 	return append(out, '\n')
 }
 
+// params is p with nil as {}: the vectors always hold an object.
+func params(p pass.Params) pass.Params {
+	if p == nil {
+		return pass.Params{}
+	}
+	return p
+}
+
+// paramsJSON is p as JSON.stringify writes it: sorted keys, no HTML
+// escapes, no newline.
+func paramsJSON(p pass.Params) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(params(p)); err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // doorAnswer is the door's answer to one scan as the server's POST
 // /v1/scans composes it, from the bundle alone: the verdict, the policy
 // (Access), then anti-passback against last (DecideScan with the
@@ -671,15 +701,17 @@ func doorAnswer(off *verifier.Offline, token string, sc verifier.DoorScan, last 
 	vd := off.Verify(token, sc.At)
 	off.Access(&vd, pass.Zone(sc.Zone), sc.At)
 	verifier.Leave(&vd, pass.Zone(sc.Zone), sc.Direction)
-	a := answerVector{Decision: verifier.Deny, Code: string(vd.Code), Reason: vd.Reason, NextStep: vd.NextStep, Status: string(vd.Status), Phase: string(vd.Phase)}
+	a := answerVector{Decision: verifier.Deny, Code: string(vd.Code), Reason: vd.Reason, NextStep: vd.NextStep, Status: string(vd.Status), Phase: string(vd.Phase),
+		ReasonKey: vd.ReasonKey, ReasonParams: params(vd.ReasonParams), NextKey: vd.NextKey, NextParams: params(vd.NextParams)}
 	if p := vd.Pass; p != nil {
 		a.Pass = &passVector{Serial: string(p.Serial), Type: string(p.Type), Label: p.Type.Label(), Role: p.Role, Name: p.Name, Org: p.Org, Event: p.Event}
 	}
 	if *vd.Allowed {
-		decision, code, reason, next := off.DecideScan(sc, last)
-		a.Decision = decision
-		if decision != verifier.Admit {
-			a.Code, a.Reason, a.NextStep = string(code), reason, next
+		d := off.DecideScanAnswer(sc, last)
+		a.Decision = d.Decision
+		if d.Decision != verifier.Admit {
+			a.Code, a.Reason, a.NextStep = string(d.Code), d.Reason, d.NextStep
+			a.ReasonKey, a.ReasonParams, a.NextKey, a.NextParams = d.ReasonKey, params(d.ReasonParams), d.NextKey, params(d.NextParams)
 		}
 	}
 	return a
@@ -707,7 +739,8 @@ func policyTable(t *testing.T) policyVectors {
 			for _, z := range pv.Zones {
 				for _, m := range moments {
 					d := ev.Decide(p, z, m)
-					ans := fmt.Sprintf("%v|%s|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason, d.NextStep)
+					rp, np := paramsJSON(d.ReasonParams), paramsJSON(d.NextParams)
+					ans := fmt.Sprintf("%v|%s|%s|%s|%s|%s|%s|%s|%s", d.Allowed, d.Code, d.Phase, d.Reason, d.NextStep, d.ReasonKey, rp, d.NextKey, np)
 					i, ok := index[ans]
 					if !ok {
 						i = len(pv.Answers)

@@ -141,6 +141,16 @@ type Verdict struct {
 	Reason  string      `json:"reason,omitempty"`
 	Phase   pass.Phase  `json:"phase,omitempty"`
 
+	// The message, the reason and the next step as text keys with
+	// parameters (issue 14; [Texts]): a page in another language words
+	// them itself. The message's are set by Verify, the others by Access.
+	MessageKey    string      `json:"message_key,omitempty"`
+	MessageParams pass.Params `json:"message_params,omitempty"`
+	ReasonKey     string      `json:"reason_key,omitempty"`
+	ReasonParams  pass.Params `json:"reason_params,omitempty"`
+	NextKey       string      `json:"next_key,omitempty"`
+	NextParams    pass.Params `json:"next_params,omitempty"`
+
 	Pass *pass.Pass `json:"-"` // nil unless a key of ours verified the signature
 	Err  error      `json:"-"` // wraps the sentinel of a non-valid status
 }
@@ -183,6 +193,7 @@ const nextUnknownEvent = "Call the production office: this door does not know th
 func (v *Verifier) Verify(token string, at time.Time) Verdict {
 	vd := v.verify(token, at)
 	vd.NextStep = nextSteps[vd.Status]
+	vd.messageText(nil)
 	return vd
 }
 
@@ -260,6 +271,7 @@ func (v *Verifier) VerdictAt(vd Verdict, at time.Time) Verdict {
 	out.fill(vd.Pass)
 	v.judge(&out, at)
 	out.NextStep = nextSteps[out.Status]
+	out.messageText(nil)
 	return out
 }
 
@@ -322,6 +334,7 @@ func (vd *Verdict) InZone(loc *time.Location) {
 			vd.Message = fmt.Sprintf("Genuine pass, revoked %s: %s", pass.FormatTime(r.At, loc), r.Reason.Label())
 		}
 	}
+	vd.messageText(loc)
 }
 
 // fill shows p in the verdict: [pass.Shown], in the fields /verify has
@@ -349,21 +362,26 @@ func (v *Verifier) Access(vd *Verdict, ev *pass.Event, zone pass.Zone, at time.T
 	}
 	if vd.Status != StatusValid {
 		vd.Code, vd.Reason = record.Code(vd.Status), vd.Message
+		vd.ReasonKey, vd.ReasonParams = vd.MessageKey, vd.MessageParams
+		vd.NextKey, vd.NextParams = string(vd.Status), nil
 		if vd.Status == StatusSuperseded {
 			vd.Reason = SupersededReason
 		}
 		if vd.Status == StatusNotYetValid && ev != nil && !vd.ValidFrom.IsZero() {
 			vd.NextStep = ev.NotBefore(vd.ValidFrom, at)
+			vd.NextKey, vd.NextParams = "not_before", ev.NotBeforeParams(vd.ValidFrom)
 		}
 		return
 	}
 	if ev == nil {
 		vd.Code, vd.Reason, vd.NextStep = CodeUnknownEvent, "Genuine pass, but its event is not known here", nextUnknownEvent
+		vd.ReasonKey, vd.ReasonParams, vd.NextKey, vd.NextParams = string(CodeUnknownEvent), nil, string(CodeUnknownEvent), nil
 		return
 	}
 	d := ev.Decide(vd.Pass, zone, at)
 	allowed = d.Allowed
 	vd.Code, vd.Reason, vd.Phase, vd.NextStep = record.Code(d.Code), d.Reason, d.Phase, d.NextStep
+	vd.ReasonKey, vd.ReasonParams, vd.NextKey, vd.NextParams = d.ReasonKey, d.ReasonParams, d.NextKey, d.NextParams
 }
 
 // notCompact explains input that is not a canonical compact JWS: an

@@ -510,6 +510,13 @@
       String(Math.floor(a / 60)).padStart(2, "0") + ":" + String(a % 60).padStart(2, "0");
   }
 
+  // paramTime is pass.ParamTime: a time parameter of a door text, RFC
+  // 3339 to the second in the event's offset, "2027-09-18T20:00:00+02:00".
+  function paramTime(ms, offset) {
+    const d = new Date(Math.floor(ms / 1000) * 1000 + offset * 60000).toISOString().slice(0, 19), a = Math.abs(offset);
+    return d + (offset === 0 ? "Z" : (offset < 0 ? "-" : "+") + String(Math.floor(a / 60)).padStart(2, "0") + ":" + String(a % 60).padStart(2, "0"));
+  }
+
   // notBefore is pass.Event.NotBefore: come back at t.
   function notBefore(ev, t, now) { return format(ev.door.next.not_before, clock(t, now, ev.offset)); }
 
@@ -520,6 +527,14 @@
   async function verifyToken(b, raw, at) {
     const vd = await verdictOf(b, raw, at);
     if (vd.status !== "valid") vd.next_step = b.door.next[vd.status];
+    // The message as a text key with parameters (verifier.TextKeys).
+    const off = b.event.offset, p = vd.pass;
+    vd.message_key = vd.status; vd.message_params = {};
+    if (vd.status === "wrong_event") vd.message_params = { event: p.event };
+    else if (vd.status === "revoked") { vd.message_key = "revoked.offline"; vd.message_params = { seq: String(b.seq), at: paramTime(b.iat, off) }; }
+    else if (vd.status === "expired") vd.message_params = { at: paramTime(p.validUntil, off) };
+    else if (vd.status === "not_yet_valid") vd.message_params = { at: paramTime(p.validFrom, off) };
+    else if (vd.status === "malformed" && vd.authentic) vd.message_key = "malformed.content";
     return vd;
   }
   async function verdictOf(b, raw, at) {
@@ -630,23 +645,43 @@
   function decide(ev, p, zone, at) {
     const tl = timeline(ev), next = ev.door.next, phases = ev.door.phases;
     const d = { allowed: false, code: "", reason: "", phase: phaseOf(tl, at) };
+    const off = ev.offset, when = (t) => paramTime(t, off);
+    // texts: the reason's and the next step's keys with parameters (pass.Decide's).
+    const texts = (key, params, nextKey, nextParams) => {
+      d.reason_key = key; d.reason_params = params;
+      if (nextKey) { d.next_key = nextKey; d.next_params = nextParams || {}; }
+    };
     const deny = (code, step, reason) => { d.code = code; d.next_step = step; d.reason = reason; return d; };
     const tlabel = typeLabel(ev.door, p.type);
     const label = p.type === "STAFF" ? `Staff pass (${p.role})` : tlabel + " pass";
-    if (p.event !== ev.id) return deny("wrong_event", next.accreditation, `${label} is for another event (${p.event})`);
+    const dl = p.type === "STAFF" ? `${tlabel} (${p.role})` : tlabel;
+    if (p.event !== ev.id) {
+      texts("wrong_event.label", { label: dl, event: p.event }, "accreditation");
+      return deny("wrong_event", next.accreditation, `${label} is for another event (${p.event})`);
+    }
     const pol = ev.policy;
-    if (!pol.zones.includes(zone)) return deny("unknown_zone", next.check_zone, `No zone ${JSON.stringify(zone)} at this event`);
+    if (!pol.zones.includes(zone)) {
+      texts("unknown_zone", { zone }, "check_zone");
+      return deny("unknown_zone", next.check_zone, `No zone ${JSON.stringify(zone)} at this event`);
+    }
     const grants = p.type === "STAFF" ? own(pol.roles, p.role) : own(pol.rules, p.type);
     if (!grants) {
+      texts("no_rule", { label: dl }, "accreditation");
       if (p.type === "STAFF") return deny("no_rule", next.accreditation, `${label}: this event gives the role ${JSON.stringify(p.role)} no access`);
       return deny("no_rule", next.accreditation, `${label}: this event gives ${tlabel} passes no access`);
     }
     const open = [];
     for (const g of grants) if (covers(g, zone)) open.push(...g.when);
-    if (open.length === 0) return deny("zone_not_allowed", format(next.zone_not_allowed, zone), `${label}: no access to ${zone}`);
-    const off = ev.offset;
+    if (open.length === 0) {
+      texts("zone_not_allowed", { label: dl, zone }, "zone_not_allowed", { zone });
+      return deny("zone_not_allowed", format(next.zone_not_allowed, zone), `${label}: no access to ${zone}`);
+    }
     if (d.phase === "closed") {
-      if (at < tl.accessFrom) return deny("outside_access", notBefore(ev, tl.accessFrom, at), `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
+      if (at < tl.accessFrom) {
+        texts("outside_access.opens", { label: dl, at: when(tl.accessFrom) }, "not_before", { at: when(tl.accessFrom) });
+        return deny("outside_access", notBefore(ev, tl.accessFrom, at), `${label}: access opens at ${clock(tl.accessFrom, at, off)}`);
+      }
+      texts("outside_access.closed", { label: dl, at: when(tl.accessUntil) }, "access_over");
       return deny("outside_access", next.access_over, `${label}: access closed at ${clock(tl.accessUntil, at, off)}`);
     }
     let nextOpen = null, lastEnd = ZERO;
@@ -654,18 +689,31 @@
       const [from, until] = span(tl, w);
       if (at >= from && at < until) {
         d.allowed = true; d.code = "ok"; d.reason = `${label}: ${zone}, ${phases[d.phase]}`;
+        texts("ok", { label: dl, zone, phase: d.phase });
         return d;
       }
       if (from > at && from < tl.accessUntil && (nextOpen === null || from < nextOpen)) nextOpen = from;
       if (until <= at && until > lastEnd) lastEnd = until;
     }
-    if (nextOpen !== null) return deny("not_now", notBefore(ev, nextOpen, at), `${label}: valid from ${clock(nextOpen, at, off)}, ${phases[d.phase]}`);
+    if (nextOpen !== null) {
+      texts("not_now.from", { label: dl, at: when(nextOpen), phase: d.phase }, "not_before", { at: when(nextOpen) });
+      return deny("not_now", notBefore(ev, nextOpen, at), `${label}: valid from ${clock(nextOpen, at, off)}, ${phases[d.phase]}`);
+    }
     const over = format(next.no_more_access, zone);
-    if (open.length === 1 && open[0] === "photo") return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)} (first songs only)`);
+    if (open.length === 1 && open[0] === "photo") {
+      texts("not_now.photo", { label: dl, zone, at: when(lastEnd) }, "no_more_access", { zone });
+      return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)} (first songs only)`);
+    }
+    texts("not_now.closed", { label: dl, zone, at: when(lastEnd), phase: d.phase }, "no_more_access", { zone });
     return deny("not_now", over, `${label}: ${zone} closed at ${clock(lastEnd, at, off)}, ${phases[d.phase]}`);
   }
 
   // ---- the door decision ---------------------------------------------------
+
+  // seconds is a duration parameter: whole seconds, as Go rounds them.
+  const seconds = (ms) => String(Math.round(Math.abs(ms) / 1000));
+  // text sets an answer's reason and next step as keys with parameters.
+  function text(a, key, params, nextKey) { a.reason_key = key; a.reason_params = params; a.next_key = nextKey; a.next_params = {}; }
 
   function goDuration(ms) { // Go's Duration.String of a whole number of seconds
     let s = Math.round(Math.abs(ms) / 1000);
@@ -681,9 +729,13 @@
   // ({gate, zone, direction, at}, or null). req is {gate, zone, direction, at}.
   function doorDecision(b, vd, req, last) {
     const ev = b.event, next = b.door.next;
-    const a = { decision: "deny", code: vd.status, reason: vd.status === "superseded" ? SUPERSEDED_REASON : vd.message, status: vd.status, phase: phaseAt(ev, req.at) };
+    const a = { decision: "deny", code: vd.status, reason: vd.status === "superseded" ? SUPERSEDED_REASON : vd.message, status: vd.status, phase: phaseAt(ev, req.at),
+      reason_key: vd.message_key, reason_params: vd.message_params || {}, next_key: vd.status, next_params: {} };
     if (vd.next_step) a.next_step = vd.next_step;
-    if (vd.status === "not_yet_valid" && vd.pass.validFrom !== null) a.next_step = notBefore(ev, vd.pass.validFrom, req.at);
+    if (vd.status === "not_yet_valid" && vd.pass.validFrom !== null) {
+      a.next_step = notBefore(ev, vd.pass.validFrom, req.at);
+      a.next_key = "not_before"; a.next_params = { at: paramTime(vd.pass.validFrom, ev.offset) };
+    }
     if (vd.pass) {
       const p = vd.pass;
       a.pass = { serial: p.serial, type: p.type, label: typeLabel(b.door, p.type), role: p.role, name: p.name, org: p.org, event: p.event };
@@ -692,8 +744,10 @@
     const d = decide(ev, vd.pass, req.zone, req.at);
     if (!d.allowed && req.direction === "out" && (d.code === "not_now" || d.code === "outside_access")) {
       d.allowed = true; d.code = "ok"; d.reason = `Leaving ${req.zone}: access there has ended`; delete d.next_step; // verifier.Leave
+      d.reason_key = "ok.leaving"; d.reason_params = { zone: req.zone }; delete d.next_key; delete d.next_params;
     }
     a.code = d.code; a.reason = d.reason; a.phase = d.phase;
+    a.reason_key = d.reason_key; a.reason_params = d.reason_params; a.next_key = d.next_key || ""; a.next_params = d.next_params || {};
     if (!d.allowed) { a.next_step = d.next_step; return a; }
     if (last) { // verifier.DecideScan; the door's own scans are all online to it
       const since = req.at - last.at;
@@ -703,10 +757,12 @@
           a.code = "possible_clone";
           a.reason = `Same pass entered at ${last.gate} ${goDuration(since)} ago: one pass, two people?`;
           a.next_step = next.possible_clone;
+          text(a, "possible_clone", { gate: last.gate, seconds: seconds(since) }, "possible_clone");
         } else {
           a.code = "already_inside";
           a.reason = `Already inside: entered ${last.zone} at ${clock(last.at, last.at, ev.offset)} via ${last.gate}`;
           a.next_step = next.already_inside;
+          text(a, "already_inside", { zone: last.zone, at: paramTime(last.at, ev.offset), gate: last.gate }, "already_inside");
         }
         return a;
       }
@@ -714,6 +770,7 @@
         a.decision = "attention"; a.code = "possible_clone";
         a.reason = `Same pass scanned at ${last.gate} ${goDuration(since)} ago: check the holder, it may be a copy`;
         a.next_step = next.check_holder;
+        text(a, "possible_clone.attention", { gate: last.gate, seconds: seconds(since) }, "check_holder");
         return a;
       }
     }
@@ -725,6 +782,6 @@
     BundleError,
     normalize, isNumericForm, decodeNumeric, isCompactForm, decodeCompact, fromTransport, canonicalCompact, parseSerial,
     importJWKS, openBundle, bundleState, prepareDoor, prepareEvent,
-    verifyToken, decide, phaseAt, doorDecision, clock,
+    verifyToken, decide, phaseAt, doorDecision, clock, paramTime,
   });
 })(window);

@@ -24,7 +24,8 @@
   let netDown = !navigator.onLine; // the last request failed for network reasons
   let trusted = null;  // the JWKS pinned while online: Map kid -> key
   let bundle = null;   // the selected event's opened offline bundle
-  let bundleNote = ""; // why there is none
+  let bundleNote = null; // why there is none: {key, params} of the catalogue
+  const noteText = () => (bundleNote ? I.t(bundleNote.key, bundleNote.params) : "");
   let bundleAt = 0;    // when it was last fetched
   let inside = new Map(); // serial -> this door's last admitted scan {gate, zone, direction, at}
   let queued = 0, refused = 0, lastSync = null, current = null;
@@ -70,7 +71,7 @@
   muteText();
   $("mute").onclick = () => { muted = !muted; localStorage.setItem("laminate.muted", muted ? "1" : "0"); muteText(); };
   // Another language from the switch: the page's own words now, the next answer in it.
-  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); });
+  window.addEventListener("laminate:lang", () => { muteText(); summary(); paint(); freshWords(); if (current && $("result").className) words(current); });
 
   // The audio context is made at sign-in (a person's gesture, and making
   // one takes long enough to delay the first answer).
@@ -168,7 +169,7 @@
   // than the network), and who it let in.
   async function loadStored() {
     const ev = eventValue();
-    bundle = null; bundleNote = ev ? "" : "Set the event to keep offline data.";
+    bundle = null; bundleNote = ev ? null : { key: "offline.set_event" };
     inside = new Map();
     try {
       const set = await kvGet("jwks");
@@ -182,7 +183,7 @@
       });
       keys.forEach((k, i) => inside.set(k.slice(ev.length + 1), vals[i]));
     } catch (e) {
-      bundleNote = "Offline data unusable: " + e.message;
+      bundleNote = { key: "offline.unusable", params: { error: e.message } };
     }
     paint();
   }
@@ -201,8 +202,8 @@
         await kvPut("jwks", set);
       }
       const br = await api("/v1/events/" + encodeURIComponent(ev) + "/bundle", { signal: timeout(10000) });
-      if (br.status === 404) { bundleNote = "No event \u201c" + ev + "\u201d on the server."; paint(); return; }
-      if (!br.ok) { bundleNote = "The server gave no offline data (HTTP " + br.status + ")."; paint(); return; }
+      if (br.status === 404) { bundleNote = { key: "offline.no_event", params: { event: ev } }; paint(); return; }
+      if (!br.ok) { bundleNote = { key: "offline.http", params: { status: br.status } }; paint(); return; }
       const jws = await br.text();
       const b = await L.openBundle(jws, trusted);
       if (b.event.id !== ev) throw new Error("bundle for another event");
@@ -211,12 +212,12 @@
       install(b);
     } catch (e) {
       if (e instanceof TypeError || e.name === "TimeoutError" || e.name === "AbortError") markDown();
-      else { bundleNote = "Offline data refused: " + e.message; paint(); }
+      else { bundleNote = { key: "offline.refused", params: { error: e.message } }; paint(); }
     }
   }
 
   function install(b) {
-    bundle = b; bundleNote = "";
+    bundle = b; bundleNote = null;
     fillZones(b.event.policy.zones);
     paint();
   }
@@ -245,7 +246,7 @@
     let text = "", cls = "";
     if (token && !isOnline()) {
       cls = "bad";
-      if (!bundle) text = I.t("offline.no_data") + (bundleNote ? " (" + bundleNote + ")" : "") + I.t("offline.no_data_end");
+      if (!bundle) text = I.t("offline.no_data") + (bundleNote ? " (" + noteText() + ")" : "") + I.t("offline.no_data_end");
       else {
         const old = age(now - bundle.iat), st = L.bundleState(bundle, now);
         if (st === "expired") text = I.t("offline.expired", { age: old, time: hhmm(bundle.exp) });
@@ -255,14 +256,14 @@
       if (queued) text += " · " + I.t(queued === 1 ? "offline.to_upload_one" : "offline.to_upload", { n: queued });
       $("stale").style.display = "none";
     } else if (token && queued) {
-      cls = "info"; text = queued + " scan" + (queued === 1 ? "" : "s") + " made offline to upload" +
-        (lastSync && lastSync.error ? " (last try: " + lastSync.error + ")" : "…");
+      cls = "info"; text = I.t(queued === 1 ? "offline.pending_one" : "offline.pending", { n: queued }) +
+        (lastSync && lastSync.error ? " (" + I.t("offline.last_try", { error: lastSync.error === "nothing acknowledged" ? I.t("offline.nothing_acknowledged") : lastSync.error }) + ")" : "…");
     }
     el.textContent = text; el.className = "offline " + cls; el.style.display = text ? "block" : "none";
     document.body.dataset.online = isOnline() ? "1" : "0";
-    let d = bundle ? "Offline data: " + bundle.event.name + " (" + bundle.event.id + "), made " + hhmm(bundle.iat) +
-      ", fresh until " + hhmm(bundle.exp) + ", revocation list #" + bundle.seq + ", " + bundle.revoked.size + " revoked" : bundleNote;
-    if (refused) d += " · " + refused + " offline scan" + (refused === 1 ? "" : "s") + " refused by the server";
+    let d = bundle ? I.t("offline.data", { name: bundle.event.name, id: bundle.event.id, made: hhmm(bundle.iat), until: hhmm(bundle.exp),
+      seq: bundle.seq, revoked: bundle.revoked.size }) : noteText();
+    if (refused) d += " · " + I.t(refused === 1 ? "offline.refused_scans_one" : "offline.refused_scans", { n: refused });
     $("offline-data").textContent = d;
   }
 
@@ -301,7 +302,7 @@
   $("enrol-camera").onclick = async () => {
     if (enrolCam) { enrolCam.getTracks().forEach((t) => t.stop()); enrolCam = null; $("enrol-video").style.display = "none"; return; }
     try { await D.load(); enrolCam = await D.openCamera(); } catch (e) {
-      $("signin-msg").textContent = "No camera here (" + e.name + "): open the code's address with the camera app, or use a scanner gun."; return;
+      $("signin-msg").textContent = I.t("signin.no_camera_here", { error: e.name }); return;
     }
     const v = $("enrol-video"), stream = enrolCam; v.srcObject = stream; v.style.display = "block"; await v.play();
     const read = D.frameReader(v);
@@ -448,22 +449,27 @@
     let a;
     const req = Object.assign({ at }, scan);
     if (!bundle) {
-      a = { decision: "deny", code: "no_offline_data", reason: "No network and no offline data on this device", next_step: "Do not admit; call the production office" };
+      a = { decision: "deny", code: "no_offline_data", reason: "No network and no offline data on this device", next_step: "Do not admit; call the production office",
+        reason_key: "no_offline_data", next_key: "no_offline_data" };
     } else {
       const vd = await L.verifyToken(bundle, scan.token, at);
       a = L.doorDecision(bundle, vd, req, vd.pass ? inside.get(vd.pass.serial) || null : null);
       const st = L.bundleState(bundle, at);
       if (st !== "fresh" && a.decision !== "deny") {
-        a.stale = { decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step };
+        a.stale = { decision: a.decision, code: a.code, reason: a.reason, next_step: a.next_step,
+          reason_key: a.reason_key, reason_params: a.reason_params, next_key: a.next_key, next_params: a.next_params };
         a.decision = "deny";
         if (st === "expired") {
           a.code = "bundle_expired"; a.overridable = true;
           a.reason = "Offline data expired at " + hhmm(bundle.exp) + " (revocations " + age(at - bundle.iat) + " old)";
           a.next_step = "Do not admit; a supervisor may override with a reason";
+          a.reason_key = "bundle_expired"; a.next_key = "bundle_expired"; a.next_params = {};
+          a.reason_params = { at: L.paramTime(bundle.exp, bundle.event.offset), minutes: String(Math.max(0, Math.floor((at - bundle.iat) / 60000))) };
         } else {
           a.code = "clock_wrong";
           a.reason = "This device's clock is behind its offline data";
           a.next_step = "Do not admit; fix this device's clock";
+          a.reason_key = "clock_wrong"; a.reason_params = {}; a.next_key = "clock_wrong"; a.next_params = {};
         }
       }
       if (a.decision === "admit") remember(a.pass.serial, { gate: req.gate, zone: req.zone, direction: req.direction, at });
@@ -476,7 +482,7 @@
       at: a.at, decision: a.decision, code: a.code, event: bundle ? bundle.event.id : eventValue(),
     };
     a.queued = enqueue([a.entry]); // the answer does not wait for the disk
-    a.queued.catch((e) => { $("offline-data").textContent = "COULD NOT QUEUE A SCAN: " + e.message; });
+    a.queued.catch((e) => { $("offline-data").textContent = I.t("offline.cannot_queue", { error: e.message }); });
     return a;
   }
 
@@ -495,7 +501,8 @@
     if (a.stale.decision === "admit" && a.pass) remember(a.pass.serial, { gate: a.entry.gate, zone: a.entry.zone, direction: a.entry.direction, at: Date.parse(a.at) });
     await recount();
     const s = performance.now();
-    show(Object.assign({}, a, upd, { overridable: false, next_step: a.stale.next_step, reason: "Supervisor override (" + reason + "). " + a.stale.reason }), s, s);
+    show(Object.assign({}, a, upd, { overridable: false, next_step: a.stale.next_step, reason: "Supervisor override (" + reason + "). " + a.stale.reason,
+      reason_key: a.stale.reason_key, reason_params: a.stale.reason_params, next_key: a.stale.next_key, next_params: a.stale.next_params }), s, s);
   }
 
   function addHistory(cls, text) {
@@ -504,6 +511,18 @@
     li.textContent = hhmm(Date.now()) + " — " + text;
     $("history").prepend(li);
     while ($("history").children.length > 10) $("history").lastChild.remove();
+  }
+
+  // words writes an answer's word, reason and next step in the page's
+  // language (again when the language changes while it is on screen).
+  function words(a) {
+    $("r-word").textContent = I.t(a.decision === "admit" ? "word.admit" : a.decision === "attention" ? "word.check" : "word.deny");
+    const said = I.door(a, { zone: $("zone").value, gate: gateValue(), direction: $("direction").value }); // by key, in the page's language
+    $("r-reason").textContent = said.reason;
+    $("r-detail").textContent = said.detail; $("r-detail").hidden = !said.detail || said.detail === said.reason;
+    $("r-next").textContent = a.decision === "admit" ? "" : said.next;
+    $("r-next").hidden = !$("r-next").textContent;
+    return said;
   }
 
   function show(a, t0, started) {
@@ -515,14 +534,9 @@
     res.dataset.scanId = a.scan_id || "";
     res.dataset.elapsed = Math.round(performance.now() - t0);
     const decideMs = performance.now() - started;
-    $("r-word").textContent = I.t(a.decision === "admit" ? "word.admit" : a.decision === "attention" ? "word.check" : "word.deny");
+    const said = words(a);
     $("r-name").textContent = a.pass ? a.pass.name : "";
     $("r-type").textContent = a.pass ? a.pass.label + (a.pass.role ? " · " + a.pass.role : "") + (a.pass.org ? " · " + a.pass.org : "") : "";
-    const said = I.door(a, { zone: $("zone").value, gate: gateValue(), direction: $("direction").value }); // by code, in the page's language
-    $("r-reason").textContent = said.reason;
-    $("r-detail").textContent = said.detail; $("r-detail").hidden = !said.detail || said.detail === said.reason;
-    $("r-next").textContent = a.decision === "admit" ? "" : said.next;
-    $("r-next").hidden = !$("r-next").textContent;
     $("r-serial").textContent = a.pass ? serialText(a.pass.serial) : "";
     $("r-note").textContent = a.offline ? I.t("scan.decided_offline") : "";
     // A CHECK waits for the door: Let in or Turn away, nothing else ends it.
@@ -571,10 +585,10 @@
     $("r-photo-msg").textContent = p ? p.message : "";
     if (!p || p.status !== "match" || !p.url) return;
     api(p.url, { cache: "no-store" }).then((r) => r.ok ? r.blob() : null).then((b) => {
-      if (!b) { fig.className = "photo-bad"; $("r-photo-msg").textContent = "photo could not be loaded: check ID"; return; }
+      if (!b) { fig.className = "photo-bad"; $("r-photo-msg").textContent = I.t("scan.photo_failed"); return; }
       const url = URL.createObjectURL(b);
       img.onload = () => URL.revokeObjectURL(url); img.src = url; img.hidden = false;
-    }).catch(() => { $("r-photo-msg").textContent = "photo could not be loaded: check ID"; fig.className = "photo-bad"; });
+    }).catch(() => { $("r-photo-msg").textContent = I.t("scan.photo_failed"); fig.className = "photo-bad"; });
   }
   $("result").onclick = () => { if (pending) return; $("result").className = ""; focusWedge(); };
   $("r-override").onclick = (e) => e.stopPropagation();
@@ -598,24 +612,24 @@
       const r = await postResolve(a.scan_id, choice);
       if (!r || r.status >= 500) { // no network or no store: kept here, sent later
         keepResolve(a.scan_id, choice);
-        return resolved(a, choice, null, "Saved on this device: sent to the server when it answers again.");
+        return resolved(a, choice, null, I.t("scan.resolve_saved_here"));
       }
       if (r.ok) return resolved(Object.assign({}, a, r.body), choice, r.body.resolution, "");
       const err = (r.body && r.body.error) || {};
       if (err.code === "scanned_since") {
         pending = null;
-        return show({ decision: "deny", code: "scanned_since", pass: a.pass, scan_id: a.scan_id,
+        return show({ decision: "deny", code: "scanned_since", pass: a.pass, scan_id: a.scan_id, reason_key: "scanned_since", next_key: "scanned_since",
           reason: err.message || "The pass was scanned again since this check.", next_step: "Scan the pass again" }, performance.now(), performance.now());
       }
       if (err.code === "already_resolved") { // decided the other way, at another screen
         const other = choice === "admit" ? "deny" : "admit";
-        return resolved(a, other, null, "Already decided at another screen: " + (other === "admit" ? "let in." : "turned away."));
+        return resolved(a, other, null, I.t(other === "admit" ? "scan.resolve_other_admit" : "scan.resolve_other_deny"));
       }
       // Nothing the server will take later (no such scan, not a check):
       // the door's decision stands on this screen.
-      return resolved(a, choice, null, "Not recorded by the server: " + (err.message || "HTTP " + r.status) + ".");
+      return resolved(a, choice, null, I.t("scan.resolve_not_recorded", { error: err.message || "HTTP " + r.status }));
     } catch (e) {
-      $("resolve-msg").textContent = "Not saved: " + e.message + ". Try again.";
+      $("resolve-msg").textContent = I.t("scan.resolve_not_saved", { error: e.message });
     } finally {
       resolving = false;
     }
@@ -662,7 +676,7 @@
       for (const x of keptResolves()) {
         const r = await postResolve(x.scan_id, x.decision);
         if (!r || r.status >= 500) break; // later
-        if (!r.ok) addHistory("attention", "Check " + x.scan_id.slice(0, 8) + " (" + x.decision + ") not recorded: " + ((r.body.error && r.body.error.message) || "HTTP " + r.status));
+        if (!r.ok) addHistory("attention", I.t("scan.check_not_recorded", { scan: x.scan_id.slice(0, 8), decision: I.t(x.decision === "admit" ? "scan.let_in" : "scan.turn_away"), error: (r.body.error && r.body.error.message) || "HTTP " + r.status }));
         localStorage.setItem("laminate.resolves", JSON.stringify(keptResolves().filter((y) => y.scan_id !== x.scan_id)));
       }
     } finally { sendingResolves = false; }
@@ -758,7 +772,7 @@
       st.sent += chunk.length; st.stored += j.stored || 0; st.duplicates += j.duplicates || 0; st.refused += bad.length;
       if (Array.isArray(j.alerts)) showAlerts(j.alerts);
       await recount();
-      if (!done.length && !bad.length) { st.error = "nothing acknowledged"; break; }
+      if (!done.length && !bad.length) { st.error = "nothing acknowledged"; break; } // worded by paint()
     }
     st.ms = performance.now() - t0;
     if (st.requests) lastSync = st; // an empty queue changes nothing
@@ -799,10 +813,10 @@
       if (seen.has(id)) continue;
       const li = document.createElement("li");
       li.dataset.id = id; li.dataset.serial = a.serial || ""; li.dataset.kind = a.kind || "";
-      const what = a.kind === "two_gates" ? I.t("scan.alert_two_gates") : a.kind === "double_entry" ? I.t("scan.alert_double_entry") : (a.kind || "alert");
+      const what = I.has("scan.alert_" + a.kind) ? I.t("scan.alert_" + a.kind) : (a.kind || "alert");
       const when = Date.parse(a.at);
       const t = document.createElement("span");
-      t.textContent = I.t("scan.alert", { serial: serialText(a.serial), what }) + " (" + (a.gates || []).join(" and ") + (when ? ", " + hhmm(when) : "") + ")" +
+      t.textContent = I.t("scan.alert", { serial: serialText(a.serial), what }) + " (" + (a.gates || []).filter(Boolean).join(" " + I.t("scan.alert_gates_and") + " ") + (when ? ", " + hhmm(when) : "") + ")" +
         (a.reason ? ": " + a.reason : "");
       const b = document.createElement("button");
       b.type = "button"; b.textContent = I.t("scan.seen");
@@ -824,14 +838,21 @@
       if (!r.ok) throw new Error("not ready");
       markUp();
       const age = j.revocations_age_seconds; revAge = age;
-      $("freshness").textContent = I.t(age < 2 ? "scan.rev_live" : "scan.rev_age", { age, seq: j.revocation_seq });
+      fresh = { key: age < 2 ? "scan.rev_live" : "scan.rev_age", params: { age, seq: j.revocation_seq } };
       $("stale").style.display = age > 60 ? "block" : "none";
-      $("stale").textContent = I.t("scan.stale", { age });
     } catch (e) {
       markDown();
-      $("freshness").textContent = I.t("scan.no_server");
+      fresh = { key: "scan.no_server" };
     }
+    freshWords();
     paint();
+  }
+  // The freshness line in the page's language (again at a switch).
+  let fresh = null;
+  function freshWords() {
+    if (!fresh) return;
+    $("freshness").textContent = I.t(fresh.key, fresh.params);
+    if (fresh.params) $("stale").textContent = I.t("scan.stale", { age: fresh.params.age });
   }
   setInterval(() => {
     freshness();
@@ -910,7 +931,7 @@
     status: () => ({
       online: isOnline(), signed_in: !!token && !$("scanner").hidden, event: eventValue(), gate: gateValue(),
       bundle: bundle ? bundle.event.id : "", bundle_seq: bundle ? bundle.seq : -1,
-      bundle_iat: bundle ? bundle.iat : 0, bundle_exp: bundle ? bundle.exp : 0, note: bundleNote,
+      bundle_iat: bundle ? bundle.iat : 0, bundle_exp: bundle ? bundle.exp : 0, note: noteText(),
       queue: queued, refused, syncing: !!syncing, last_sync: lastSync, alerts: [...alerts.keys()],
     }),
     queued: () => tx("queue", "readonly", (q) => q.getAll()),

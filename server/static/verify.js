@@ -22,8 +22,9 @@
     }
   }
   // paint shows a verdict in the page's language: the server's English
-  // message in English; elsewhere the catalogue's text for the status, with
-  // the server's words below it.
+  // message in English; elsewhere the catalogue's text for its message key
+  // with its parameters (an older server's verdict: the text for the
+  // status, with the server's words below it).
   function paint(r, v) {
     $("verdict").hidden = false;
     const en = I.lang() === "en";
@@ -32,11 +33,15 @@
     $("verdict").dataset.status = v.status;
     $("v-status").textContent = I.has("status." + v.status) ? t("status." + v.status) : v.status;
     $("v-status").className = "status " + (v.authentic ? "genuine" : "refused");
-    const mine = !en && I.has("verdict." + v.status);
-    $("v-message").textContent = mine ? t("verdict." + v.status, { event: v.event || "" }) : v.message || "";
-    $("v-server").textContent = mine ? v.message || "" : "";
-    $("v-server").hidden = !mine || !v.message;
-    const next = !en && I.has("next." + v.status) ? t("next." + v.status) : v.next_step;
+    // The message by its key and parameters (times in full, on the
+    // clock the server gives them): then no English line is needed.
+    const worded = !en && v.message_key ? I.text("verdict." + v.message_key, v.message_params || {}, true, 0) : null;
+    const mine = worded !== null || (!en && I.has("verdict." + v.status) && !/\{[a-z_]+\}/.test(t("verdict." + v.status, { event: v.event || "" })));
+    $("v-message").textContent = worded !== null ? worded : mine ? t("verdict." + v.status, { event: v.event || "" }) : v.message || "";
+    $("v-server").textContent = mine && worded === null ? v.message || "" : "";
+    $("v-server").hidden = !$("v-server").textContent;
+    const nextKey = v.next_key || v.status, worded2 = !en && v.next_step ? I.text("next." + nextKey, v.next_params || {}, false, 0) : null;
+    const next = worded2 !== null ? worded2 : v.next_step;
     $("v-next").textContent = v.next_step ? t("verify.next_step", { step: next }) : "";
     $("v-next").hidden = !v.next_step;
     $("v-name").textContent = v.name || "";
