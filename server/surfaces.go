@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/internal/httpkit"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -33,7 +34,12 @@ var (
 	_ httpkit.Revoker     = (*Server)(nil)
 	_ httpkit.TextChecker = (*Server)(nil)
 	_ httpkit.PassPrinter = (*Server)(nil)
+	_ httpkit.ListIssuer  = (*Server)(nil)
 )
+
+// GuestLists is the node's guest-list reading and issuing, which the API
+// and the office share (httpkit.ListIssuer).
+func (s *Server) GuestLists() *issue.Lists { return s.lists }
 
 // Revoked adds revocations a surface made (committed) to this node's
 // in-memory list, as the API's revoke and reissue do.
