@@ -306,3 +306,23 @@ func TestGuestlistPerUserLimit(t *testing.T) {
 		wantStatus(t, "newer", b.get(p), http.StatusOK, "1 new")
 	}
 }
+
+// Two previews of one list, both made before either is confirmed: the
+// second confirm finds the first's passes (issue.Lists checks again under
+// the node's lock) and, skipping duplicates, issues nothing.
+func TestGuestlistInterleaved(t *testing.T) {
+	e := newEnv(t, Config{}, false)
+	e.withPasses()
+	e.user("alice", staff.RoleIssuer)
+	b := e.browser()
+	b.mustSignIn("alice")
+	list := "name,type\nNew One,VIP\nNew Two,VIP\n"
+	first, _ := b.previewOf("ber", list)
+	second, _ := b.previewOf("ber", list)
+	b.post(first, url.Values{}, "auto")
+	a := b.post(second, url.Values{}, "auto")
+	wantStatus(t, "second confirm", b.get(a.location), http.StatusOK, "No passes issued", "2 duplicates skipped")
+	if n := e.countPasses("ber"); n != 4 {
+		t.Fatalf("%d passes, want 2 + 2", n)
+	}
+}
