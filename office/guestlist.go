@@ -285,7 +285,8 @@ type uploadView struct {
 	Error   string
 	Columns string
 	MaxMiB  int
-	MaxRows int
+	MaxRows string
+	Zone    string // the event's time zone, and its offset at the show
 }
 
 // guestlistPage is GET /office/events/:id/guestlist: the upload form.
@@ -299,7 +300,17 @@ func (o *Office) guestlistPage(c echo.Context) error {
 
 func (o *Office) renderUpload(c echo.Context, status int, ev *pass.Event, msg string) error {
 	return o.page(c, status, "guestlist.html", "Upload a guest list · "+ev.Name, uploadView{Event: ev, Error: msg,
-		Columns: strings.Join(guestlist.Columns, ", "), MaxMiB: guestlist.MaxBytes >> 20, MaxRows: guestlist.MaxRows})
+		Columns: strings.Join(guestlist.Columns, ", "), MaxMiB: guestlist.MaxBytes >> 20, MaxRows: thousands(guestlist.MaxRows), Zone: zoneOf(ev)})
+}
+
+// zoneOf is "Europe/Berlin, UTC+01:00 at the show", or the offset alone
+// for a zone without a name.
+func zoneOf(ev *pass.Event) string {
+	off := "UTC" + ev.Schedule.ShowStart.Format("-07:00") + " at the show"
+	if name := ev.Location().String(); name != "" && name != "Local" {
+		return name + ", " + off
+	}
+	return off
 }
 
 // uploadGuestlist is POST /office/events/:id/guestlist (multipart, the
@@ -516,12 +527,21 @@ func previewSummary(p *guestlist.Preview) string {
 	return s
 }
 
-// count is "1 pass", "2 passes".
+// count is "1 pass", "2 passes", "10,000 passes".
 func count(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return strconv.Itoa(n) + " " + many
+	return thousands(n) + " " + many
+}
+
+// thousands is n with commas: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // errorText names where a problem is: "Line 7, column 2 (type), cell B7:

@@ -326,3 +326,19 @@ func TestGuestlistInterleaved(t *testing.T) {
 		t.Fatalf("%d passes, want 2 + 2", n)
 	}
 }
+
+func TestGuestlistGrammar(t *testing.T) {
+	for _, tc := range []struct {
+		n         int
+		one, many string
+		want      string
+	}{
+		{1, "pass", "passes", "1 pass"}, {2, "pass", "passes", "2 passes"}, {0, "error", "errors", "0 errors"},
+		{1, "error", "errors", "1 error"}, {10000, "row", "rows", "10,000 rows"}, {100000, "row", "rows", "100,000 rows"},
+		{999, "row", "rows", "999 rows"}, {1234567, "row", "rows", "1,234,567 rows"},
+	} {
+		if got := count(tc.n, tc.one, tc.many); got != tc.want {
+			t.Errorf("count(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
