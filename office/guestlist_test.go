@@ -3,6 +3,7 @@ package office
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store"
 )
@@ -60,21 +62,31 @@ func (b *browser) previewOf(event, content string) (string, answer) {
 	return a.location, b.get(a.location)
 }
 
-func (e *env) countPasses(event string) int {
-	e.t.Helper()
-	ps, err := e.st.Passes(context.Background(), store.PassFilter{Event: event})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return len(ps)
-}
-
-func TestGuestlistErrorsCannotConfirm(t *testing.T) {
+// issuerAt is an office with events ber and par and their passes
+// (withPasses), and alice, an issuer, signed in.
+func issuerAt(t testing.TB) (*env, *browser) {
+	t.Helper()
 	e := newEnv(t, Config{}, false)
 	e.withPasses()
 	e.user("alice", staff.RoleIssuer)
 	b := e.browser()
 	b.mustSignIn("alice")
+	return e, b
+}
+
+func (e *env) passesOf(event string) []*store.Issued {
+	e.t.Helper()
+	ps, err := e.st.Passes(context.Background(), store.PassFilter{Event: event})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ps
+}
+
+func (e *env) countPasses(event string) int { return len(e.passesOf(event)) }
+
+func TestGuestlistErrorsCannotConfirm(t *testing.T) {
+	e, b := issuerAt(t)
 	wantStatus(t, "event page", b.get("/office/events/ber"), http.StatusOK, `href="/office/events/ber/guestlist"`)
 	wantStatus(t, "upload page", b.get("/office/events/ber/guestlist"), http.StatusOK, `enctype="multipart/form-data"`, `type="file"`)
 	list := "name,type,role\nNew One,VIP,\nBad Type,GOLD,\nAna Lopez,AAA,\n"
@@ -108,15 +120,17 @@ func TestGuestlistDuplicates(t *testing.T) {
 		{"issue", 4, []string{"4 passes issued"}},
 	} {
 		t.Run(tc.choice, func(t *testing.T) {
-			e := newEnv(t, Config{}, false)
-			ps := e.withPasses()
-			e.user("alice", staff.RoleIssuer)
-			b := e.browser()
-			b.mustSignIn("alice")
+			e, b := issuerAt(t)
+			var ana pass.Serial
+			for _, p := range e.passesOf("ber") {
+				if p.Name == "Ana Lopez" {
+					ana = p.Serial
+				}
+			}
 			path, a := b.previewOf("ber", list)
 			wantStatus(t, "preview", a, http.StatusOK,
 				"4 rows: 0 errors, 1 already issued, 2 new, 1 repeated in the list",
-				"Already issued: <a href=\"/office/passes/"+ps[1].Serial.String()+"\">",
+				"Already issued: <a href=\"/office/passes/"+ana.String()+"\">",
 				"Duplicate of line 3",
 				`value="skip" checked`, "Skip the 2 duplicates (1 already issued, 1 repeated in the list): issue 2 passes",
 				"Issue them anyway: issue 4 passes")
@@ -155,11 +169,7 @@ func TestGuestlistDuplicates(t *testing.T) {
 
 // A list without duplicates needs no choice; "1 pass issued".
 func TestGuestlistOnePass(t *testing.T) {
-	e := newEnv(t, Config{}, false)
-	e.withPasses()
-	e.user("alice", staff.RoleIssuer)
-	b := e.browser()
-	b.mustSignIn("alice")
+	_, b := issuerAt(t)
 	path, a := b.previewOf("ber", "name,type\nOnly One,VIP\n")
 	wantStatus(t, "preview", a, http.StatusOK, "1 row: 0 errors, 0 already issued, 1 new", "Confirm and issue")
 	if strings.Contains(a.body, `name="duplicates"`) {
@@ -223,26 +233,22 @@ func TestGuestlistRefused(t *testing.T) {
 // A body over the limit is refused before it is read when it says its
 // length, and as soon as it passes the limit when it does not.
 func TestGuestlistOversize(t *testing.T) {
-	e := newEnv(t, Config{}, false)
-	e.withPasses()
-	e.user("alice", staff.RoleIssuer)
-	b := e.browser()
-	b.mustSignIn("alice")
+	e, b := issuerAt(t)
 	b.get("/office/events/ber/guestlist")
-	serve := func(body io.Reader, length int64) (*httptest.ResponseRecorder, *countingReader) {
+	serve := func(body io.Reader, length int64, ct string) (*httptest.ResponseRecorder, *countingReader) {
 		cr := &countingReader{r: body}
 		req := httptest.NewRequest(http.MethodPost, e.srv.URL+"/office/events/ber/guestlist", cr)
 		req.ContentLength = length
 		for _, ck := range b.c.Jar.Cookies(req.URL) {
 			req.AddCookie(ck)
 		}
-		_, ct := uploadForm(t, "", "", b.csrf)
 		req.Header.Set("Content-Type", ct)
 		rec := httptest.NewRecorder()
 		e.srv.Config.Handler.ServeHTTP(rec, req)
 		return rec, cr
 	}
-	rec, cr := serve(strings.NewReader("x"), maxUploadForm+1)
+	_, ct := uploadForm(t, "", "", b.csrf)
+	rec, cr := serve(strings.NewReader("x"), maxUploadForm+1, ct)
 	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "larger than 32 MiB") || cr.n != 0 {
 		t.Errorf("announced oversize = %d, %d bytes read:\n%s", rec.Code, cr.n, rec.Body)
 	}
@@ -251,15 +257,7 @@ func TestGuestlistOversize(t *testing.T) {
 	raw := body.String()
 	closing := raw[strings.LastIndex(raw, "\r\n--"):]
 	big := io.MultiReader(strings.NewReader(strings.TrimSuffix(raw, closing)), io.LimitReader(zeros{}, maxUploadForm), strings.NewReader(closing))
-	cr = &countingReader{r: big}
-	req := httptest.NewRequest(http.MethodPost, e.srv.URL+"/office/events/ber/guestlist", cr)
-	req.ContentLength = -1
-	for _, ck := range b.c.Jar.Cookies(req.URL) {
-		req.AddCookie(ck)
-	}
-	req.Header.Set("Content-Type", ct)
-	rec = httptest.NewRecorder()
-	e.srv.Config.Handler.ServeHTTP(rec, req)
+	rec, cr = serve(big, -1, ct)
 	if rec.Code != http.StatusRequestEntityTooLarge || cr.n > maxUploadForm+64<<10 {
 		t.Errorf("unannounced oversize = %d after %d bytes:\n%.500s", rec.Code, cr.n, rec.Body)
 	}
@@ -290,11 +288,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // A person keeps maxUploadsPerUser previews: a new one forgets the oldest.
 func TestGuestlistPerUserLimit(t *testing.T) {
-	e := newEnv(t, Config{}, false)
-	e.withPasses()
-	e.user("alice", staff.RoleIssuer)
-	b := e.browser()
-	b.mustSignIn("alice")
+	e, b := issuerAt(t)
 	var paths []string
 	for range maxUploadsPerUser + 1 {
 		p, _ := b.previewOf("ber", "name,type\nNew One,VIP\n")
@@ -311,11 +305,7 @@ func TestGuestlistPerUserLimit(t *testing.T) {
 // second confirm finds the first's passes (issue.Lists checks again under
 // the node's lock) and, skipping duplicates, issues nothing.
 func TestGuestlistInterleaved(t *testing.T) {
-	e := newEnv(t, Config{}, false)
-	e.withPasses()
-	e.user("alice", staff.RoleIssuer)
-	b := e.browser()
-	b.mustSignIn("alice")
+	e, b := issuerAt(t)
 	list := "name,type\nNew One,VIP\nNew Two,VIP\n"
 	first, _ := b.previewOf("ber", list)
 	second, _ := b.previewOf("ber", list)
@@ -340,5 +330,35 @@ func TestGuestlistGrammar(t *testing.T) {
 		if got := count(tc.n, tc.one, tc.many); got != tc.want {
 			t.Errorf("count(%d) = %q, want %q", tc.n, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkGuestlist10k: a 10,000-row list uploaded to its preview, then
+// confirmed (issue 13's figures: at most 3 s and 5 s).
+//
+//	go test ./office -run '^$' -bench Guestlist10k -benchtime 1x
+func BenchmarkGuestlist10k(b *testing.B) {
+	var list strings.Builder
+	list.WriteString("name,type,org,ref\n")
+	for i := range 10_000 {
+		fmt.Fprintf(&list, "Guest %05d,VIP,Agency %d,R%05d\n", i, i%50, i)
+	}
+	for range b.N {
+		b.StopTimer()
+		e, br := issuerAt(b)
+		br.get("/office/events/ber/guestlist")
+		b.StartTimer()
+		t0 := time.Now()
+		a := br.upload("ber", "big.csv", list.String(), "auto")
+		p := br.get(a.location)
+		t1 := time.Now()
+		c := br.post(a.location, url.Values{}, "auto")
+		t2 := time.Now()
+		if p.status != http.StatusOK || c.status != http.StatusSeeOther || e.countPasses("ber") != 10_002 {
+			b.Fatalf("preview %d, confirm %d, %d passes", p.status, c.status, e.countPasses("ber"))
+		}
+		b.ReportMetric(t1.Sub(t0).Seconds(), "s-preview")
+		b.ReportMetric(t2.Sub(t1).Seconds(), "s-confirm")
+		b.ReportMetric(float64(len(p.body))/1024, "KiB-page")
 	}
 }
