@@ -50,6 +50,7 @@ import (
 
 	"github.com/laminate/laminate/accounts"
 	"github.com/laminate/laminate/internal/httpkit"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store"
 )
@@ -94,6 +95,9 @@ type Office struct {
 	accounts             *accounts.Service // made by Mount, over the host's store
 	byAddress, byAccount *limiter
 	global               *limiter // one key: every sign-in on this node
+
+	uploads *guestUploads // guest lists between preview and confirm (guestlist.go)
+	lists   *issue.Lists  // the node's guest-list reading and issuing
 }
 
 var _ httpkit.Surface = (*Office)(nil)
@@ -193,6 +197,7 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	g.POST("/webhooks", o.addWebhook, admin)
 	g.GET("/webhooks/:id", o.webhookPage, admin)
 	g.POST("/webhooks/:id/remove", o.removeWebhook, admin)
+	o.mountGuestlists(e, g) // issuer: upload, preview, confirm
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return httpkit.NewError(http.StatusNotFound, "not_found", "There is no such page in the office.")
 	})

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,22 +25,20 @@ const maxListReads = 2
 // errListBusy is the answer when maxListReads lists are being read.
 var errListBusy = apiError(http.StatusServiceUnavailable, "busy", "busy: another guest list is being read; try again in a moment")
 
-// checkList is guestlist.Check in one of the node's maxListReads slots:
-// the upload is read into memory first (a slow sender holds no slot),
-// then parsed in a slot, or refused with 503 when none is free.
+// checkList is issue.Lists.Check, the node's list reading shared with
+// the office: the upload is read into memory first (a slow sender holds
+// no slot), then parsed in a slot, or refused with 503 when none is free.
 func (s *Server) checkList(c echo.Context, r io.Reader, ev *pass.Event) (*guestlist.Preview, error) {
 	b, err := io.ReadAll(io.LimitReader(r, guestlist.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", guestlist.ErrRead, err)
 	}
-	select {
-	case s.listSlots <- struct{}{}:
-		defer func() { <-s.listSlots }()
-	default:
+	p, err := s.lists.Check(c.Request().Context(), b, ev, s.printable(), s.cfg.Store)
+	if errors.Is(err, issue.ErrListBusy) {
 		c.Response().Header().Set("Retry-After", "2")
 		return nil, errListBusy
 	}
-	return guestlist.Check(c.Request().Context(), bytes.NewReader(b), ev, s.printable(), s.cfg.Store)
+	return p, err
 }
 
 // PreviewResponse is the answer of POST /v1/events/{id}/guestlists/preview.
@@ -177,57 +173,25 @@ func (s *Server) issueBatch(c echo.Context) error {
 			return apiError(http.StatusBadRequest, "bad_photo", "nothing issued: "+err.Error()+`: send the list and a ZIP of the photos as a multipart form (parts "guests" and "photos")`)
 		}
 	}
-	// Check again for passes issued since, under the node's batch lock:
-	// two uploads of one list at once issue it once.
-	s.batchMu.Lock()
-	defer s.batchMu.Unlock()
-	if reqs, err = recheck(c.Request().Context(), s, p, ev, reqs, choice); err != nil {
-		return err
+	// issue.Lists checks again for passes issued since, under the node's
+	// list lock: two uploads of one list at once issue it once.
+	out, err := s.lists.Issue(c.Request().Context(), sg, s.cfg.Store, ev, p, reqs, choice, c.Get("caller").(caller).Actor())
+	if err != nil {
+		return badIssue(err)
 	}
 	resp := BatchResponse{New: p.Counts.New, AlreadyIssued: p.Counts.AlreadyIssued, Repeated: p.Counts.Repeated,
 		Duplicates: choice, Summary: p.Summary(), Passes: []IssueResponse{}}
 	if choice == guestlist.Skip {
 		resp.Skipped = p.Counts.AlreadyIssued + p.Counts.Repeated
 	}
-	if len(reqs) == 0 {
+	if len(out) == 0 {
 		return c.JSON(http.StatusOK, resp)
-	}
-	// The list's names and orgs were checked for print by guestlist.Check.
-	out, err := issue.Batch(c.Request().Context(), sg, s.cfg.Store, ev, reqs, c.Get("caller").(caller).Actor(), issue.Options{})
-	if err != nil {
-		return badIssue(err)
 	}
 	resp.Issued = len(out)
 	for i := range out {
 		resp.Passes = append(resp.Passes, Issued(&out[i]))
 	}
 	return c.JSON(http.StatusCreated, resp)
-}
-
-// recheck marks p's duplicates again against the event's passes now, and
-// with choice skip drops the requests whose rows have become duplicates.
-func recheck(ctx context.Context, s *Server, p *guestlist.Preview, ev *pass.Event, reqs []signer.Request, choice string) ([]signer.Request, error) {
-	keys, err := s.cfg.Store.PassKeys(ctx, ev.ID)
-	if err != nil {
-		return nil, err
-	}
-	p.MarkDuplicates(keys)
-	if choice != guestlist.Skip {
-		return reqs, nil
-	}
-	dup := map[int]bool{}
-	for _, r := range p.Rows {
-		if r.Duplicate != nil {
-			dup[r.Line] = true
-		}
-	}
-	out := reqs[:0]
-	for _, r := range reqs {
-		if !dup[r.Line] {
-			out = append(out, r)
-		}
-	}
-	return out, nil
 }
 
 // batchForm reads POST /v1/passes/batch as a multipart form: the guest

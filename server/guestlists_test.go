@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,8 +262,20 @@ func TestGuestListBusy(t *testing.T) {
 	f := newFixture(t, 0)
 	auth := "Bearer " + f.apiToken(t, RoleIssuer, "office")
 	list := "name,type\nNew Person,VIP\n"
+	// maxListReads lists being read: their duplicate checks wait on release.
+	release := make(chan struct{})
+	var reading sync.WaitGroup
+	ev, err := f.st.Event(context.Background(), "tour27-ber01")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range maxListReads {
-		f.s.listSlots <- struct{}{} // a list being read
+		reading.Go(func() {
+			f.s.lists.Check(context.Background(), []byte(list), ev, nil, blockingKeys(release))
+		})
+	}
+	for f.s.lists.Reading() < maxListReads {
+		runtime.Gosched()
 	}
 	for _, path := range []string{"/v1/events/tour27-ber01/guestlists/preview", "/v1/passes/batch?event=tour27-ber01"} {
 		rec := f.do(t, "POST", path, list, "Authorization", auth, "Content-Type", "text/csv")
@@ -270,12 +284,25 @@ func TestGuestListBusy(t *testing.T) {
 			t.Errorf("%s with every slot taken = %d %s %v", path, rec.Code, rec.Body, rec.Header())
 		}
 	}
-	<-f.s.listSlots
+	release <- struct{}{}
+	for f.s.lists.Reading() > maxListReads-1 {
+		runtime.Gosched()
+	}
 	rec := f.do(t, "POST", "/v1/events/tour27-ber01/guestlists/preview", list, "Authorization", auth, "Content-Type", "text/csv")
 	if rec.Code != 200 {
 		t.Errorf("preview with a slot free = %d %s", rec.Code, rec.Body)
 	}
-	if n := len(f.s.listSlots); n != maxListReads-1 {
+	if n := f.s.lists.Reading(); n != maxListReads-1 {
 		t.Errorf("%d slots taken after the preview, want %d (its slot given back)", n, maxListReads-1)
 	}
+	close(release)
+	reading.Wait()
+}
+
+// blockingKeys finds no pass, once release gives way.
+type blockingKeys chan struct{}
+
+func (k blockingKeys) PassKeys(ctx context.Context, event string) ([]store.PassKey, error) {
+	<-k
+	return nil, nil
 }

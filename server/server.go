@@ -23,6 +23,7 @@ import (
 
 	"github.com/laminate/laminate/devices"
 	"github.com/laminate/laminate/internal/httpkit"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/keys"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render/typeset"
@@ -103,15 +104,9 @@ type Server struct {
 
 	m *metrics
 
-	// batchMu runs the guest lists of this node one at a time from their
-	// last duplicate check to stored, so the same list sent twice at once
-	// (a double click) issues once.
-	batchMu sync.Mutex
-
-	// listSlots holds one token per guest list being read (at most
-	// maxListReads): reading an XLSX takes memory and CPU, so a node reads
-	// few at once and answers 503 beyond that rather than queueing.
-	listSlots chan struct{}
+	// lists reads few guest lists at once and issues them one at a time
+	// (issue.Lists), for the API and the office alike.
+	lists *issue.Lists
 
 	lastSync atomic.Int64 // unix nanoseconds of the last good sync with the store
 
@@ -139,7 +134,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, issued: map[pass.Serial]time.Time{}, tokens: map[string]cachedToken{}, m: newMetrics(),
-		listSlots: make(chan struct{}, maxListReads)}
+		lists: issue.NewLists(maxListReads)}
 	s.signer.Store(cfg.Signer)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/internal/httpkit"
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -36,6 +37,7 @@ var (
 	_ httpkit.TextChecker = (*Server)(nil)
 	_ httpkit.PassPrinter = (*Server)(nil)
 	_ httpkit.DoorBeats   = (*Server)(nil)
+	_ httpkit.ListIssuer  = (*Server)(nil)
 )
 
 // NoteDoor keeps a door's heartbeat with the door devices' reports,
@@ -58,6 +60,10 @@ func (s *Server) DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen,
 	}
 	return slices.Collect(maps.Values(newest)), nil
 }
+
+// GuestLists is the node's guest-list reading and issuing, which the API
+// and the office share (httpkit.ListIssuer).
+func (s *Server) GuestLists() *issue.Lists { return s.lists }
 
 // Revoked adds revocations a surface made (committed) to this node's
 // in-memory list, as the API's revoke and reissue do.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
 	"github.com/laminate/laminate/store"
@@ -191,6 +192,14 @@ type PassPrinter interface {
 type DoorBeats interface {
 	NoteDoor(b store.DoorSeen)
 	DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error)
+}
+
+// ListIssuer is implemented by a [Host] that takes guest lists (server):
+// the node's one [issue.Lists], so that a list confirmed in a surface and
+// one sent to the API are read within the same limit and issued one at a
+// time, each after a last duplicate check.
+type ListIssuer interface {
+	GuestLists() *issue.Lists
 }
 
 // Surface is an HTTP surface of its own package. server.routes calls
