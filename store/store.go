@@ -466,6 +466,14 @@ type Store interface {
 	// ApplyCue records a live cue of an event at time at, with its audit
 	// row, and returns the event as it now runs. ErrNotFound for no event.
 	ApplyCue(ctx context.Context, event string, cue pass.Cue, at time.Time, actor string) (*pass.Event, error)
+	// UpdateEvent applies c to the event ([pass.EventChange.Apply], which
+	// validates the result) and writes it with its "event.update" audit
+	// row naming the fields changed, in one transaction that reads and
+	// writes the event under a lock, so a cue or another edit at the same
+	// time is not lost. A change that changes nothing writes nothing. It
+	// returns the event as stored and the fields changed; ErrNotFound if
+	// there is no such event, a *pass.FieldError for a bad change.
+	UpdateEvent(ctx context.Context, event string, c pass.EventChange, actor string) (*pass.Event, []string, error)
 	// SetBranding replaces an event's branding (nil or zero: none) and
 	// writes its audit row, in one transaction; ErrNotFound if there is
 	// no such event. It returns the event as stored.

@@ -407,3 +407,41 @@ func (s *Store) SetBranding(ctx context.Context, event string, b *pass.Branding,
 	}
 	return ev, nil
 }
+
+// UpdateEvent implements [store.Store]. The event row is locked while it
+// is read, changed and written, as ApplyCue does.
+func (s *Store) UpdateEvent(ctx context.Context, event string, c pass.EventChange, actor string) (*pass.Event, []string, error) {
+	var ev *pass.Event
+	var changed []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1 FOR UPDATE`, event))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: event %s", store.ErrNotFound, event)
+		}
+		if err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if ev, changed, err = c.Apply(old); err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		sched, policy, err := store.EventJSON(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE events SET name = $1, venue = $2, show_start = $3, starts_at = $4, schedule = $5, policy = $6 WHERE id = $7`,
+			ev.Name, ev.Venue, ev.Schedule.ShowStart.Format(time.RFC3339Nano), ev.Schedule.ShowStart, sched, policy, event); err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if err := s.audit(ctx, tx, s.Now(), actor, store.ActionEventUpdate, event, store.UpdateAudit(changed)); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx) // other nodes' doors take the new policy at once
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev, changed, nil
+}
