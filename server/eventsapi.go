@@ -9,9 +9,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/laminate/laminate/internal/httpkit"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/store"
 )
+
+// The office tells this node of the events it changes.
+var _ httpkit.EventSyncer = (*Server)(nil)
 
 // EventRequest is the body of POST /v1/events (create) and PUT
 // /v1/events/{id} (edit). A field left out is not changed (a new event
