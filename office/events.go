@@ -71,7 +71,7 @@ func eventValues(ev *pass.Event) *form {
 			f.Values[eventTimeFields[i]] = t.In(loc).Format(localInput)
 		}
 	}
-	f.Values["photo_window"] = s.PhotoDuration.String()
+	f.Values["photo_window"] = shortDuration(s.PhotoDuration)
 	if b := ev.Branding; b != nil {
 		f.Values["tour"], f.Values["short"], f.Values["accent"], f.Values["contact"] = b.Tour, b.Short, b.Accent, b.Contact
 	}
@@ -132,7 +132,7 @@ func (o *Office) synced(c echo.Context, id string) error {
 
 func (o *Office) newEventPage(c echo.Context) error {
 	f := newForm()
-	f.Values["time_zone"], f.Values["photo_window"] = "+00:00", pass.DefaultPhotoDuration.String()
+	f.Values["time_zone"], f.Values["photo_window"] = "+00:00", "15m"
 	return o.page(c, http.StatusOK, "event-form.html", "New event", eventFormView{Mode: "new", Form: f})
 }
 
@@ -403,4 +403,15 @@ func policyField(field string, zones int, added bool) string {
 		return "new_role"
 	}
 	return "form"
+}
+
+// shortDuration is d as people type it: 15m, 1h, 90s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	case d > 0 && d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return d.String()
 }

@@ -228,3 +228,11 @@ func TestEventPagesRefused(t *testing.T) {
 		t.Error("a refused POST changed the event")
 	}
 }
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{15 * time.Minute: "15m", 10 * time.Minute: "10m", time.Hour: "1h", 90 * time.Minute: "90m", 90 * time.Second: "1m30s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
