@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,48 @@ func TestEventAPIErrors(t *testing.T) {
 	ev, err := f.st.Event(context.Background(), "tour27-ham02")
 	if err != nil || pass.TimeZoneOf(ev) != "+01:00" || ev.Schedule.ShowStart.UTC().Hour() != 19 {
 		t.Errorf("created %+v, %v", ev, err)
+	}
+}
+
+// A cap lowered on one node holds at once on another whose copy of the
+// event is older: the scan's transaction reads the cap as stored.
+func TestCapacityChangeOtherNode(t *testing.T) {
+	f := newFixture(t, 0)
+	auth := scannerToken(t, f)
+	admin := "Bearer " + f.apiToken(t, RoleAdmin, "office")
+	_, toks := capEvent(t, f, 2)
+	put := func(body string) {
+		t.Helper()
+		if rec := f.do(t, "PUT", "/v1/events/cap", body, "Authorization", admin, "Content-Type", "application/json"); rec.Code != 200 {
+			t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
+		}
+	}
+	put(`{"capacity": {"stage": {"max": 3, "when_full": "deny"}}}`)
+	other := New(f.s.cfg) // a second node on the same store
+	if err := other.SyncOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(i int) ScanResponse {
+		at := f.now.Add(9*time.Hour + time.Duration(i)*time.Minute)
+		f.setNow(at)
+		body, _ := json.Marshal(ScanRequest{Token: toks[i], Gate: "north", Zone: "stage", Direction: "in", ScanID: fmt.Sprintf("o%d", i), At: &at})
+		req := httptest.NewRequest("POST", "/v1/scans", strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+auth)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		other.Handler().ServeHTTP(rec, req)
+		var r ScanResponse
+		json.Unmarshal(rec.Body.Bytes(), &r)
+		if rec.Code != 200 {
+			t.Fatalf("scan on the other node = %d %s", rec.Code, rec.Body)
+		}
+		return r
+	}
+	if r := scan(0); r.Decision != Admit {
+		t.Fatalf("first scan %+v", r)
+	}
+	put(`{"capacity": {"stage": {"max": 1, "when_full": "deny"}}}`) // on the first node; the other has not synced
+	if r := scan(1); r.Decision != Deny || r.Code != "zone_full" {
+		t.Fatalf("scan on the other node after the cap was lowered: %s %s, want deny zone_full", r.Decision, r.Code)
 	}
 }

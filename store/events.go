@@ -18,6 +18,20 @@ func UpdateAudit(fields []string) map[string]any {
 	return map[string]any{"changed": fields}
 }
 
+// CapacityIn is zone's capacity under a policy as EventJSON keeps it
+// (nil: the default policy); Max 0 when the zone has no cap.
+func CapacityIn(policy *string, zone string) (pass.ZoneCapacity, error) {
+	p := pass.DefaultPolicy()
+	if policy != nil {
+		p = new(pass.Policy)
+		if err := json.Unmarshal([]byte(*policy), p); err != nil {
+			return pass.ZoneCapacity{}, fmt.Errorf("store: policy: %w", err)
+		}
+	}
+	c, _ := p.CapacityOf(pass.Zone(zone))
+	return c, nil
+}
+
 // EventJSON is how both backends keep an event's schedule and policy:
 // JSON, the policy NULL for the default one.
 func EventJSON(ev *pass.Event) (schedule string, policy *string, err error) {

@@ -255,8 +255,10 @@ const (
 type ScanDecider func(s *Scan, last *Scan)
 
 // ZoneDecider is a [ScanDecider] that is also told how many passes are
-// inside the scan's zone (see [Store.RecordZoneScan]).
-type ZoneDecider func(s *Scan, last *Scan, inside int)
+// inside the scan's zone and the zone's capacity, both read in the scan's
+// transaction (see [Store.RecordZoneScan]); Max 0: the zone has no cap
+// (any more).
+type ZoneDecider func(s *Scan, last *Scan, inside int, capacity pass.ZoneCapacity)
 
 // Presence is a pass inside a zone: its last admitted scan was "in" there.
 type Presence struct {
@@ -443,7 +445,9 @@ type Store interface {
 	// number of passes inside the zone now, so scans into the zone are
 	// decided one at a time and two doors cannot both admit its last
 	// place. Scans out, and scans of zones without a cap, do not wait for
-	// the lock: a place they free is seen by the next scan in.
+	// the lock: a place they free is seen by the next scan in. The
+	// zone's capacity is read from the event in the same transaction, so
+	// a cap changed a moment ago (UpdateEvent) is the one applied.
 	RecordZoneScan(ctx context.Context, s *Scan, decide ZoneDecider) (rec *Scan, dup bool, err error)
 	// ResolveScan records a person's answer ("admit" or "deny") to the
 	// "attention" scan with the given ID. The same answer again is a no-op;

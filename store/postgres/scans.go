@@ -37,7 +37,7 @@ func scanScan(row pgx.Row) (record.Scan, error) {
 // and the insert one step for that pass across every node; a retry waits
 // for the first attempt, then finds it by scan ID.
 func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
-	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int) { decide(out, last) })
+	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int, _ pass.ZoneCapacity) { decide(out, last) })
 }
 
 // RecordZoneScan implements [store.Store]: the zone's lock, then the
@@ -70,6 +70,7 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 		}
 		if count {
 			b.Queue(`SELECT count(*) FROM zone_inside WHERE event = $1 AND zone = $2`, sc.Event, sc.Zone)
+			b.Queue(`SELECT policy FROM events WHERE id = $1`, sc.Event)
 		}
 		br := tx.SendBatch(ctx, &b)
 		if count {
@@ -109,17 +110,30 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 			}
 		}
 		inside := 0
+		var capacity pass.ZoneCapacity
 		if count {
 			if err := br.QueryRow().Scan(&inside); err != nil {
 				br.Close()
 				return dbErr(err, "count of zone %s", sc.Zone)
+			}
+			// The cap as stored now: an edit committed before the zone's
+			// lock was taken is seen (READ COMMITTED, a statement of its own).
+			var policy *string
+			if err := br.QueryRow().Scan(&policy); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				br.Close()
+				return dbErr(err, "policy of event %s", sc.Event)
+			}
+			var err error
+			if capacity, err = store.CapacityIn(policy, sc.Zone); err != nil {
+				br.Close()
+				return err
 			}
 		}
 		if err := br.Close(); err != nil {
 			return dbErr(err, "scan %s", sc.ID)
 		}
 		out = *sc
-		decide(&out, last, inside)
+		decide(&out, last, inside, capacity)
 		if out.Answer == nil {
 			out.Answer = []byte{}
 		}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -96,6 +97,25 @@ func testUpdateEvent(t *testing.T, open opener) {
 	if len(evs) != 1 || evs[0].Policy == nil || len(evs[0].Policy.Capacity) != 1 {
 		t.Errorf("Events() = %+v", evs)
 	}
+	// A scan into the zone is decided by the cap as stored now, read in
+	// its own transaction: a node's older copy of the event does not
+	// matter.
+	ps := NewPasses(t, "ed", 1, scanAt.Add(-time.Hour))
+	MustInsert(t, s, ps)
+	for i, max := range []int{3, 7, 0} {
+		if _, _, err := s.UpdateEvent(ctx, "ed", pass.EventChange{Capacity: map[pass.Zone]pass.ZoneCapacity{"photo-pit": {Max: max, WhenFull: pass.FullAttention}}}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		sc := &store.Scan{ID: fmt.Sprintf("cap-%d", i), Serial: ps[0].Serial, Event: "ed", Gate: "g", Zone: "photo-pit", Direction: "out", At: scanAt.Add(time.Duration(i) * time.Minute)}
+		var got pass.ZoneCapacity
+		if _, _, err := s.RecordZoneScan(ctx, sc, func(sc, last *store.Scan, inside int, c pass.ZoneCapacity) { got = c; AdmitOnce(sc, last) }); err != nil {
+			t.Fatal(err)
+		}
+		if got.Max != max || max > 0 && got.WhenFull != pass.FullAttention {
+			t.Errorf("RecordZoneScan after a cap of %d gave the decider %+v", max, got)
+		}
+	}
+	wantAudits += 3 // each changes the cap: when_full, then max, then none
 	if _, _, err := s.UpdateEvent(ctx, "nope", pass.EventChange{Name: str("x")}, "admin"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UpdateEvent(unknown) = %v, want ErrNotFound", err)
 	}
