@@ -226,6 +226,10 @@ var notices = map[string]string{
 	"password":      "Your password is changed; your other sessions have ended.",
 	"revoked":       "Pass revoked: doors turn it away from their next sync.",
 	"reissued":      "New pass issued: the old one is superseded. Print this one for the holder.",
+	"event-created": "Event created.",
+	"event-saved":   "Event saved: doors use the new schedule from their next sync.",
+	"event-cloned":  "Next show created from the event: check its times.",
+	"policy-saved":  "Policy saved: doors use it from their next sync.",
 }
 
 func (o *Office) signInPage(c echo.Context) error {

@@ -159,6 +159,7 @@ func (o *Office) Mount(e *echo.Echo, h httpkit.Host) {
 	admin := o.requireUser(staff.RoleAdmin)
 	g.GET("/", o.home, anyone)
 	g.GET("/events/:id", o.eventPage, anyone)
+	o.mountEvents(g, admin)
 	g.POST("/sign-out", o.signOut, anyone)
 	g.POST("/sign-out-everywhere", o.signOutEverywhere, anyone)
 	g.GET("/account", o.accountPage, anyone)

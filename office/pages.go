@@ -48,6 +48,8 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
 	"join": strings.Join,
+	// timezone is an event's time zone as its offset from UTC.
+	"timezone": pass.TimeZoneOf,
 	// dict makes a map of key, value pairs: the arguments of "field".
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {

@@ -44,13 +44,13 @@ func (e *Event) ValidateSigned() error { return e.validate(signedText) }
 
 func (e *Event) validate(rules textRules) error {
 	if !ValidEventID(e.ID) {
-		return fmt.Errorf("bad event id %q (1 to 32 letters, digits, '.', '_' or '-')", e.ID)
+		return &FieldError{Field: "id", Msg: fmt.Sprintf("bad event id %q (1 to 32 letters, digits, '.', '_' or '-')", e.ID)}
 	}
 	if err := checkText("event name", e.Name, MaxTitleLen, true, rules); err != nil {
-		return err
+		return about("name", err)
 	}
 	if err := checkText("venue", e.Venue, MaxTitleLen, false, rules); err != nil {
-		return err
+		return about("venue", err)
 	}
 	s, err := e.Schedule.Normalize()
 	if err != nil {

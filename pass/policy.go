@@ -114,11 +114,11 @@ func checkCapacity(caps map[Zone]ZoneCapacity, zones map[Zone]bool) error {
 		c := caps[z]
 		switch {
 		case !zones[z]:
-			return fmt.Errorf("capacity: unknown zone %q", z)
+			return fieldErr("capacity", "unknown zone %q", z)
 		case c.Max < 1 || c.Max > MaxZoneCapacity:
-			return fmt.Errorf("capacity.%s.max: %d, want 1 to %d", z, c.Max, MaxZoneCapacity)
+			return fieldErr("capacity."+string(z)+".max", "%d, want 1 to %d", c.Max, MaxZoneCapacity)
 		case c.WhenFull != FullDeny && c.WhenFull != FullAttention:
-			return fmt.Errorf("capacity.%s.when_full: %q, want %q (turn away) or %q (a person decides)", z, c.WhenFull, FullDeny, FullAttention)
+			return fieldErr("capacity."+string(z)+".when_full", "%q, want %q (turn away) or %q (a person decides)", c.WhenFull, FullDeny, FullAttention)
 		}
 	}
 	return nil
@@ -189,15 +189,15 @@ func jsonErr(data []byte, err error) string {
 
 func (p *Policy) validate() error {
 	if len(p.Zones) == 0 {
-		return errors.New("zones: at least one zone is needed")
+		return fieldErr("zones", "at least one zone is needed")
 	}
 	seen := map[Zone]bool{}
 	for i, z := range p.Zones {
 		if _, err := ParseZone(string(z)); err != nil {
-			return fmt.Errorf("zones[%d]: %w", i, err)
+			return fieldErr(fmt.Sprintf("zones[%d]", i), "%v", err)
 		}
 		if seen[z] {
-			return fmt.Errorf("zones[%d]: zone %q listed twice", i, z)
+			return fieldErr(fmt.Sprintf("zones[%d]", i), "zone %q listed twice", z)
 		}
 		seen[z] = true
 	}
@@ -208,17 +208,17 @@ func (p *Policy) validate() error {
 		return err
 	}
 	if g := p.ClearGraceSeconds; g != nil && (*g < 0 || time.Duration(*g)*time.Second > MaxClearGrace) {
-		return fmt.Errorf("clear_grace_seconds: %d, want 0 to %d", *g, int(MaxClearGrace/time.Second))
+		return fieldErr("clear_grace_seconds", "%d, want 0 to %d", *g, int(MaxClearGrace/time.Second))
 	}
 	if len(p.Rules) == 0 {
-		return errors.New("rules: no pass type has any rule")
+		return fieldErr("rules", "no pass type has any rule")
 	}
 	for t, grants := range p.Rules {
 		if _, ok := typeInfo[t]; !ok {
-			return fmt.Errorf("rules: unknown pass type %q (want one of %s)", t, typeList())
+			return fieldErr("rules", "unknown pass type %q (want one of %s)", t, typeList())
 		}
 		if t == Staff {
-			return errors.New(`rules: STAFF access is given per role, under "roles"`)
+			return fieldErr("rules", `STAFF access is given per role, under "roles"`)
 		}
 		if err := p.checkGrants("rules."+string(t), grants, seen); err != nil {
 			return err
@@ -226,7 +226,7 @@ func (p *Policy) validate() error {
 	}
 	for role, grants := range p.Roles {
 		if r, err := ParseRole(role); err != nil || r != role {
-			return fmt.Errorf("roles: bad role name %q (lower-case letters, digits and '-')", role)
+			return fieldErr("roles", "bad role name %q (lower-case letters, digits and '-')", role)
 		}
 		if err := p.checkGrants("roles."+role, grants, seen); err != nil {
 			return err
@@ -239,26 +239,26 @@ func (p *Policy) checkGrants(where string, grants []Grant, zones map[Zone]bool) 
 	for i, g := range grants {
 		at := fmt.Sprintf("%s[%d]", where, i)
 		if len(g.Zones) == 0 {
-			return fmt.Errorf("%s.zones: empty", at)
+			return fieldErr(at+".zones", "empty")
 		}
 		for j, z := range g.Zones {
 			if z != "*" && !zones[z] {
-				return fmt.Errorf("%s.zones[%d]: unknown zone %q", at, j, z)
+				return fieldErr(fmt.Sprintf("%s.zones[%d]", at, j), "unknown zone %q", z)
 			}
 		}
 		for j, z := range g.Except {
 			if !zones[z] {
-				return fmt.Errorf("%s.except[%d]: unknown zone %q", at, j, z)
+				return fieldErr(fmt.Sprintf("%s.except[%d]", at, j), "unknown zone %q", z)
 			}
 		}
 		if len(g.When) == 0 {
-			return fmt.Errorf("%s.when: empty", at)
+			return fieldErr(at+".when", "empty")
 		}
 		for j, w := range g.When {
 			switch w {
 			case WinBefore, WinDuring, WinAfter, WinMeetGreet, WinPhoto, Any:
 			default:
-				return fmt.Errorf("%s.when[%d]: unknown window %q (want before, during, after, meet-greet, photo or any)", at, j, w)
+				return fieldErr(fmt.Sprintf("%s.when[%d]", at, j), "unknown window %q (want before, during, after, meet-greet, photo or any)", w)
 			}
 		}
 	}
@@ -283,15 +283,15 @@ func (p *Policy) SetGates(gates []string) error {
 
 func checkGates(gates []string) error {
 	if len(gates) > MaxGates {
-		return fmt.Errorf("gates: more than %d gates", MaxGates)
+		return fieldErr("gates", "more than %d gates", MaxGates)
 	}
 	seen := map[string]bool{}
 	for i, g := range gates {
 		if _, err := ParseGate(g); err != nil {
-			return fmt.Errorf("gates[%d]: %w", i, err)
+			return fieldErr(fmt.Sprintf("gates[%d]", i), "%v", err)
 		}
 		if seen[g] {
-			return fmt.Errorf("gates[%d]: gate %q listed twice", i, g)
+			return fieldErr(fmt.Sprintf("gates[%d]", i), "gate %q listed twice", g)
 		}
 		seen[g] = true
 	}

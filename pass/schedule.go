@@ -1,7 +1,6 @@
 package pass
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -57,10 +56,10 @@ type Schedule struct {
 // Normalize fills the defaults and checks that the times are in order.
 func (s Schedule) Normalize() (Schedule, error) {
 	if s.ShowStart.IsZero() || s.ShowEnd.IsZero() {
-		return s, errors.New("schedule needs a show start and a show end")
+		return s, &FieldError{Field: "show_start", Msg: "schedule needs a show start and a show end"}
 	}
 	if !s.ShowEnd.After(s.ShowStart) {
-		return s, fmt.Errorf("show end %s is not after show start %s", fmtTime(s.ShowEnd), fmtTime(s.ShowStart))
+		return s, &FieldError{Field: "show_end", Msg: fmt.Sprintf("show end %s is not after show start %s", fmtTime(s.ShowEnd), fmtTime(s.ShowStart))}
 	}
 	if s.AccessFrom.IsZero() {
 		s.AccessFrom = s.ShowStart.Add(-DefaultAccessLead)
@@ -77,17 +76,17 @@ func (s Schedule) Normalize() (Schedule, error) {
 	}
 	switch {
 	case s.AccessFrom.After(s.ShowStart):
-		return s, fmt.Errorf("access opens (%s) after the show starts (%s)", fmtTime(s.AccessFrom), fmtTime(s.ShowStart))
+		return s, &FieldError{Field: "access_from", Msg: fmt.Sprintf("access opens (%s) after the show starts (%s)", fmtTime(s.AccessFrom), fmtTime(s.ShowStart))}
 	case s.AccessUntil.Before(s.ShowEnd):
-		return s, fmt.Errorf("access closes (%s) before the show ends (%s)", fmtTime(s.AccessUntil), fmtTime(s.ShowEnd))
+		return s, &FieldError{Field: "access_until", Msg: fmt.Sprintf("access closes (%s) before the show ends (%s)", fmtTime(s.AccessUntil), fmtTime(s.ShowEnd))}
 	case s.MeetGreetFrom.IsZero() != s.MeetGreetUntil.IsZero():
-		return s, errors.New("meet & greet window needs both a start and an end")
+		return s, &FieldError{Field: "meet_greet_until", Msg: "meet & greet window needs both a start and an end"}
 	case !s.MeetGreetUntil.After(s.MeetGreetFrom):
-		return s, errors.New("meet & greet window ends before it starts")
+		return s, &FieldError{Field: "meet_greet_until", Msg: "meet & greet window ends before it starts"}
 	case s.MeetGreetFrom.Before(s.AccessFrom) || s.MeetGreetUntil.After(s.AccessUntil):
-		return s, errors.New("meet & greet window lies outside the access window")
+		return s, &FieldError{Field: "meet_greet_from", Msg: "meet & greet window lies outside the access window"}
 	case s.PhotoDuration < 0 || s.PhotoDuration > s.ShowEnd.Sub(s.ShowStart):
-		return s, fmt.Errorf("photo window of %s does not fit in the show", s.PhotoDuration)
+		return s, &FieldError{Field: "photo_window", Msg: fmt.Sprintf("photo window of %s does not fit in the show", s.PhotoDuration)}
 	}
 	return s, nil
 }

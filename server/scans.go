@@ -181,13 +181,14 @@ func (s *Server) postScan(c echo.Context) error {
 		Source: record.Online, Credential: who.ID, TokenHash: tokenHash(req.Token)}
 	// A zone with a capacity is counted in the scan's transaction, under
 	// the zone's lock (store.RecordZoneScan): two doors cannot both admit
-	// its last place.
-	var zoneCap pass.ZoneCapacity
+	// its last place. This node's copy of the event says whether to take
+	// the lock; the cap applied is the one the transaction reads, so a
+	// cap just lowered on another node holds here too.
 	capped := false
 	if ev != nil && req.Direction == record.In {
-		zoneCap, capped = ev.EffectivePolicy().CapacityOf(zone)
+		_, capped = ev.EffectivePolicy().CapacityOf(zone)
 	}
-	decide := func(out *record.Scan, last *record.Scan, inside int) {
+	decide := func(out *record.Scan, last *record.Scan, inside int, zoneCap pass.ZoneCapacity) {
 		// Timed here, while the pass is locked: see verifier.TimeScan.
 		at := s.cfg.Now()
 		if req.At != nil {
@@ -210,7 +211,7 @@ func (s *Server) postScan(c echo.Context) error {
 			}
 			a := verifier.DecideScanAnswer(verifier.DoorScan{Gate: req.Gate, Zone: req.Zone, Direction: req.Direction, At: at},
 				last, s.cfg.CloneWindow, loc)
-			if capped {
+			if zoneCap.Max > 0 { // the cap read in the scan's transaction
 				a = verifier.DecideCapacityAnswer(zoneCap, req.Zone, inside, a)
 			}
 			resp.Decision = a.Decision
@@ -230,7 +231,7 @@ func (s *Server) postScan(c echo.Context) error {
 	if capped {
 		rec, dup, err = s.cfg.Store.RecordZoneScan(ctx, sc, decide)
 	} else {
-		rec, dup, err = s.cfg.Store.RecordScan(ctx, sc, func(out, last *record.Scan) { decide(out, last, 0) })
+		rec, dup, err = s.cfg.Store.RecordScan(ctx, sc, func(out, last *record.Scan) { decide(out, last, 0, pass.ZoneCapacity{}) })
 	}
 	if errors.Is(err, store.ErrScanMismatch) {
 		return apiError(http.StatusConflict, "scan_id_reused", "this scan_id was already used for another scan (other token, gate, zone or direction): use a fresh scan_id")

@@ -218,6 +218,8 @@ func (s *Server) routes() {
 	api.GET("/events/:id/bundle", s.getBundle, s.require(RoleScanner))
 	api.GET("/events/:id/branding", s.getBranding, s.require(RoleAdmin, RoleIssuer))
 	api.PUT("/events/:id/branding", s.putBranding, s.require(RoleAdmin))
+	api.POST("/events", s.postEvent, s.require(RoleAdmin))
+	api.PUT("/events/:id", s.putEvent, s.require(RoleAdmin))
 	api.GET("/events/:id/logo", s.getLogo, s.require(RoleAdmin, RoleIssuer))
 	api.PUT("/events/:id/logo", s.putLogo, s.require(RoleAdmin))
 	api.DELETE("/events/:id/logo", s.deleteLogo, s.require(RoleAdmin))

@@ -291,8 +291,10 @@ func PrintFilterSQL(f SearchFilter, p string) string {
 type ScanDecider func(s *Scan, last *Scan)
 
 // ZoneDecider is a [ScanDecider] that is also told how many passes are
-// inside the scan's zone (see [Store.RecordZoneScan]).
-type ZoneDecider func(s *Scan, last *Scan, inside int)
+// inside the scan's zone and the zone's capacity, both read in the scan's
+// transaction (see [Store.RecordZoneScan]); Max 0: the zone has no cap
+// (any more).
+type ZoneDecider func(s *Scan, last *Scan, inside int, capacity pass.ZoneCapacity)
 
 // Presence is a pass inside a zone: its last admitted scan was "in" there.
 type Presence struct {
@@ -486,7 +488,9 @@ type Store interface {
 	// number of passes inside the zone now, so scans into the zone are
 	// decided one at a time and two doors cannot both admit its last
 	// place. Scans out, and scans of zones without a cap, do not wait for
-	// the lock: a place they free is seen by the next scan in.
+	// the lock: a place they free is seen by the next scan in. The
+	// zone's capacity is read from the event in the same transaction, so
+	// a cap changed a moment ago (UpdateEvent) is the one applied.
 	RecordZoneScan(ctx context.Context, s *Scan, decide ZoneDecider) (rec *Scan, dup bool, err error)
 	// ResolveScan records a person's answer ("admit" or "deny") to the
 	// "attention" scan with the given ID. The same answer again is a no-op;
@@ -509,6 +513,14 @@ type Store interface {
 	// ApplyCue records a live cue of an event at time at, with its audit
 	// row, and returns the event as it now runs. ErrNotFound for no event.
 	ApplyCue(ctx context.Context, event string, cue pass.Cue, at time.Time, actor string) (*pass.Event, error)
+	// UpdateEvent applies c to the event ([pass.EventChange.Apply], which
+	// validates the result) and writes it with its "event.update" audit
+	// row naming the fields changed, in one transaction that reads and
+	// writes the event under a lock, so a cue or another edit at the same
+	// time is not lost. A change that changes nothing writes nothing. It
+	// returns the event as stored and the fields changed; ErrNotFound if
+	// there is no such event, a *pass.FieldError for a bad change.
+	UpdateEvent(ctx context.Context, event string, c pass.EventChange, actor string) (*pass.Event, []string, error)
 	// SetBranding replaces an event's branding (nil or zero: none) and
 	// writes its audit row, in one transaction; ErrNotFound if there is
 	// no such event. It returns the event as stored.

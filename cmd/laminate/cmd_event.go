@@ -29,6 +29,8 @@ func cmdEvent(ctx context.Context, a *app, args []string) error {
 		return eventCreate(ctx, a, fs, args)
 	case "update":
 		return eventUpdate(ctx, a, fs, args)
+	case "capacity":
+		return eventCapacity(ctx, a, fs, args)
 	case "list":
 		if err := a.openFlags(ctx, fs, args); err != nil {
 			return err

@@ -63,7 +63,8 @@ func init() {
 		}},
 		{name: "event", summary: "define events (schedule, policy, branding)", run: cmdEvent, subs: []subcommand{
 			{"create", "", "define an event: schedule, access policy, gates, branding"},
-			{"update", "ID", "change an event's branding: logo, accent colour, tour line, short name, contact"},
+			{"update", "ID", "change an event: name, venue, time zone, schedule, policy, branding (logo, accent, tour line, short name, contact)"},
+			{"capacity", "ID", "cap a zone (--zone, --max, --when-full deny|attention); --max 0 removes the cap"},
 			{"list", "", "the events"},
 			{"show", "ID", "an event's schedule, gates and what each pass type may enter when"},
 		}},

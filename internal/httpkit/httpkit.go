@@ -168,6 +168,14 @@ type Revoker interface {
 	Revoked(rs ...store.Revocation)
 }
 
+// EventSyncer is implemented by a [Host] that keeps the events in memory
+// (server): a surface that created or edited an event calls EventChanged
+// after the store's commit, so this node's doors, bundles and dashboards
+// use the new schedule and policy at once rather than at the next sync.
+type EventSyncer interface {
+	EventChanged(ctx context.Context, id string) error
+}
+
 // TextChecker is implemented by a [Host] that can tell whether a name or
 // an organisation can be printed with its fonts (server), so a surface
 // refuses, as the API does, a pass that would print as boxes.

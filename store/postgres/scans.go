@@ -37,7 +37,7 @@ func scanScan(row pgx.Row) (record.Scan, error) {
 // and the insert one step for that pass across every node; a retry waits
 // for the first attempt, then finds it by scan ID.
 func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
-	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int) { decide(out, last) })
+	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int, _ pass.ZoneCapacity) { decide(out, last) })
 }
 
 // RecordZoneScan implements [store.Store]: the zone's lock, then the
@@ -70,6 +70,7 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 		}
 		if count {
 			b.Queue(`SELECT count(*) FROM zone_inside WHERE event = $1 AND zone = $2`, sc.Event, sc.Zone)
+			b.Queue(`SELECT policy FROM events WHERE id = $1`, sc.Event)
 		}
 		br := tx.SendBatch(ctx, &b)
 		if count {
@@ -109,17 +110,30 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 			}
 		}
 		inside := 0
+		var capacity pass.ZoneCapacity
 		if count {
 			if err := br.QueryRow().Scan(&inside); err != nil {
 				br.Close()
 				return dbErr(err, "count of zone %s", sc.Zone)
+			}
+			// The cap as stored now: an edit committed before the zone's
+			// lock was taken is seen (READ COMMITTED, a statement of its own).
+			var policy *string
+			if err := br.QueryRow().Scan(&policy); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				br.Close()
+				return dbErr(err, "policy of event %s", sc.Event)
+			}
+			var err error
+			if capacity, err = store.CapacityIn(policy, sc.Zone); err != nil {
+				br.Close()
+				return err
 			}
 		}
 		if err := br.Close(); err != nil {
 			return dbErr(err, "scan %s", sc.ID)
 		}
 		out = *sc
-		decide(&out, last, inside)
+		decide(&out, last, inside, capacity)
 		if out.Answer == nil {
 			out.Answer = []byte{}
 		}
@@ -406,4 +420,42 @@ func (s *Store) SetBranding(ctx context.Context, event string, b *pass.Branding,
 		return nil, err
 	}
 	return ev, nil
+}
+
+// UpdateEvent implements [store.Store]. The event row is locked while it
+// is read, changed and written, as ApplyCue does.
+func (s *Store) UpdateEvent(ctx context.Context, event string, c pass.EventChange, actor string) (*pass.Event, []string, error) {
+	var ev *pass.Event
+	var changed []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1 FOR UPDATE`, event))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: event %s", store.ErrNotFound, event)
+		}
+		if err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if ev, changed, err = c.Apply(old); err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		sched, policy, err := store.EventJSON(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE events SET name = $1, venue = $2, show_start = $3, starts_at = $4, schedule = $5, policy = $6 WHERE id = $7`,
+			ev.Name, ev.Venue, ev.Schedule.ShowStart.Format(time.RFC3339Nano), ev.Schedule.ShowStart, sched, policy, event); err != nil {
+			return dbErr(err, "event %s", event)
+		}
+		if err := s.audit(ctx, tx, s.Now(), actor, store.ActionEventUpdate, event, store.UpdateAudit(changed)); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx) // other nodes' doors take the new policy at once
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev, changed, nil
 }

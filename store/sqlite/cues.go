@@ -75,3 +75,38 @@ func (s *Store) SetBranding(ctx context.Context, event string, b *pass.Branding,
 	})
 	return ev, err
 }
+
+// UpdateEvent implements [store.Store]. The transaction is the single
+// writer's (BEGIN IMMEDIATE), so the read and the write are one step.
+func (s *Store) UpdateEvent(ctx context.Context, event string, c pass.EventChange, actor string) (*pass.Event, []string, error) {
+	var ev *pass.Event
+	var changed []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, event))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: event %s", store.ErrNotFound, event)
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if ev, changed, err = c.Apply(old); err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		sched, policy, err := store.EventJSON(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET name = ?, venue = ?, show_start = ?, starts_at = ?, schedule = ?, policy = ? WHERE id = ?`,
+			ev.Name, ev.Venue, ev.Schedule.ShowStart.Format(time.RFC3339Nano), ts(ev.Schedule.ShowStart), sched, policy, event); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		return s.audit(ctx, tx, s.Now(), actor, store.ActionEventUpdate, event, store.UpdateAudit(changed))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev, changed, nil
+}

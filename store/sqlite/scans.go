@@ -47,7 +47,7 @@ const lastAdmitted = `SELECT ` + scanCols + ` FROM scans
 // transaction begins IMMEDIATE, so the read of the last admitted scan and
 // the insert cannot interleave with another door's.
 func (s *Store) RecordScan(ctx context.Context, sc *record.Scan, decide store.ScanDecider) (*record.Scan, bool, error) {
-	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int) { decide(out, last) })
+	return s.recordScan(ctx, sc, false, func(out, last *record.Scan, _ int, _ pass.ZoneCapacity) { decide(out, last) })
 }
 
 // RecordZoneScan implements [store.Store]. The single writer is the
@@ -82,13 +82,22 @@ func (s *Store) recordScan(ctx context.Context, sc *record.Scan, count bool, dec
 			}
 		}
 		inside := 0
+		var capacity pass.ZoneCapacity
 		if count {
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM zone_inside WHERE event = ? AND zone = ?`, sc.Event, sc.Zone).Scan(&inside); err != nil {
 				return fmt.Errorf("store: %w", err)
 			}
+			var policy *string
+			err := tx.QueryRowContext(ctx, `SELECT policy FROM events WHERE id = ?`, sc.Event).Scan(&policy)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store: %w", err)
+			}
+			if capacity, err = store.CapacityIn(policy, sc.Zone); err != nil {
+				return err
+			}
 		}
 		out = *sc
-		decide(&out, last, inside)
+		decide(&out, last, inside, capacity)
 		if out.Source == "" {
 			out.Source = record.Online
 		}

@@ -17,7 +17,7 @@ import (
 // AdmitUpTo is the decider of the capacity tests: anti-passback as
 // [AdmitOnce], then "in" is denied when max passes are inside the zone.
 func AdmitUpTo(max int) store.ZoneDecider {
-	return func(sc, last *store.Scan, inside int) {
+	return func(sc, last *store.Scan, inside int, _ pass.ZoneCapacity) {
 		AdmitOnce(sc, last)
 		if sc.Decision == record.Admit && sc.Direction == record.In && inside >= max {
 			sc.Decision, sc.Code, sc.Answer = record.Deny, "zone_full", []byte(`{"decision":"deny"}`)
@@ -42,9 +42,9 @@ func testCapacity(t *testing.T, open opener) {
 		t.Helper()
 		n++
 		sc := &store.Scan{ID: fmt.Sprintf("z%d", n), Serial: p.Serial, Event: event, Gate: "pit-gate", Zone: z, Direction: dir, At: scanAt.Add(at)}
-		rec, dup, err := s.RecordZoneScan(ctx, sc, func(sc, last *store.Scan, inside int) {
+		rec, dup, err := s.RecordZoneScan(ctx, sc, func(sc, last *store.Scan, inside int, c pass.ZoneCapacity) {
 			counts = append(counts, inside)
-			AdmitUpTo(2)(sc, last, inside)
+			AdmitUpTo(2)(sc, last, inside, c)
 		})
 		if err != nil || dup {
 			t.Fatalf("RecordZoneScan(%s) = %v, %v", sc.ID, dup, err)
@@ -97,7 +97,7 @@ func testCapacity(t *testing.T, open opener) {
 	want("full", "photo-pit", ps[0].Serial, ps[1].Serial)
 	// A retry of a stored scan is not decided again.
 	retry := &store.Scan{ID: "z1", Serial: ps[0].Serial, Event: "ev", Gate: "pit-gate", Zone: "photo-pit", Direction: "in", At: scanAt}
-	if rec, dup, err := s.RecordZoneScan(ctx, retry, func(*store.Scan, *store.Scan, int) { t.Error("a retry was decided again") }); err != nil || !dup || rec.Decision != record.Admit {
+	if rec, dup, err := s.RecordZoneScan(ctx, retry, func(*store.Scan, *store.Scan, int, pass.ZoneCapacity) { t.Error("a retry was decided again") }); err != nil || !dup || rec.Decision != record.Admit {
 		t.Errorf("RecordZoneScan(retry) = %+v, %v, %v; want the first record, dup", rec, dup, err)
 	}
 	plain(ps[0], "photo-pit", "out", record.Admit, 3*time.Second) // a scan out frees a place

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 	}{
 		{"EventRoundTrip", testEventRoundTrip},
 		{"Branding", testBranding},
+		{"UpdateEvent", testUpdateEvent},
 		{"Events", testEvents},
 		{"CreateEventErrors", testCreateEventErrors},
 		{"InsertPasses", testInsertPasses},

@@ -156,7 +156,9 @@ func testWebhookZoneFull(t *testing.T, open opener) {
 	// code (a decider's own) is not a capacity's.
 	n++
 	if _, _, err := s.RecordZoneScan(ctx, &store.Scan{ID: "zf-other", Serial: ps[0].Serial, Event: "ev", Gate: "g", Zone: "foh", Direction: record.In, At: scanAt.Add(time.Hour)},
-		func(sc, _ *store.Scan, _ int) { sc.Decision, sc.Code = record.Deny, record.CodeZoneFull }); err != nil {
+		func(sc, _ *store.Scan, _ int, _ pass.ZoneCapacity) {
+			sc.Decision, sc.Code = record.Deny, record.CodeZoneFull
+		}); err != nil {
 		t.Fatal(err)
 	}
 	count("zone without a capacity", 2)
