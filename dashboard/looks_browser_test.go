@@ -193,3 +193,52 @@ func look(ctx context.Context, t *testing.T, axe, name string) {
 		}
 	}
 }
+
+// TestDashboardManyDoors: with 300 doors the page stays a page: the
+// doors scroll inside their section (the zones and alerts stay in
+// reach), and an offline door is at the top of the list.
+func TestDashboardManyDoors(t *testing.T) {
+	ctx := headless(t)
+	axe := axeSource(t)
+	e := newEnv(t, nil, Config{OfflineAfter: time.Minute})
+	scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
+	beat := func(gate string) {
+		t.Helper()
+		if r := e.do(scanner, "POST", "/v1/events/ev/heartbeat", fmt.Sprintf(`{"gate":%q,"revocation_age_s":2}`, gate)); r.StatusCode != 204 {
+			t.Fatalf("heartbeat %s: HTTP %d", gate, r.StatusCode)
+		}
+	}
+	e.show(time.Minute)
+	beat("door-250") // goes quiet: offline
+	e.show(5 * time.Minute)
+	for i := range 300 {
+		if i != 250 {
+			beat(fmt.Sprintf("door-%03d", i))
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/dashboard?event=ev"),
+		chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), stage+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#doors tbody tr").length === 300`)); err != nil {
+		t.Fatalf("the page did not show 300 doors: %v", err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const b = document.getElementById("doors-box"), r = b.getBoundingClientRect();
+		const first = document.querySelector("#doors tbody tr"), f = first.getBoundingClientRect();
+		return [document.documentElement.scrollHeight, innerHeight, b.scrollHeight, b.clientHeight,
+			first.dataset.gate === "door-250" && first.checkVisibility() && f.top >= r.top && f.bottom <= r.bottom ? 1 : 0]; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, window, box, boxShown, firstOffline := got[0], got[1], got[2], got[3], got[4]
+	if page > 4*window {
+		t.Errorf("the page is %v px long in a %v px window with 300 doors, want at most 4 windows (the doors scroll in their section)", page, window)
+	}
+	if box <= boxShown {
+		t.Errorf("the doors' section shows %v of %v px: it does not scroll within itself", boxShown, box)
+	}
+	if firstOffline != 1 {
+		t.Error("the offline door door-250 is not the first row shown in the doors' section")
+	}
+	look(ctx, t, axe, "dashboard-300-doors-390")
+}
