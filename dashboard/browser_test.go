@@ -65,11 +65,11 @@ func headless(t *testing.T) context.Context {
 
 // TestScanPageClearList: the /scan page of the photo pit's door lists
 // the photo passes still inside once the photo window closed, and drops
-// one that scans out.
+// one that scans out; with their photos (the clear list's photo route).
 func TestScanPageClearList(t *testing.T) {
 	ctx := headless(t)
 	e := newEnv(t, nil, Config{})
-	ph := e.passes(pass.Photo, 2)
+	ph := e.photoPasses(pass.Photo, "Photographer", "Press Co", 2)
 	scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
 	e.show(2 * time.Minute)
 	for _, p := range ph {
@@ -91,6 +91,10 @@ func TestScanPageClearList(t *testing.T) {
 	items := `document.getElementById("clear").hidden ? -1 : document.querySelectorAll("#clear-list li").length`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+items+`) === 2`)); err != nil {
 		t.Fatalf("the clear list did not show 2 passes: %v", err)
+	}
+	photos := `[...document.querySelectorAll("#clear-list img")].filter((i) => i.complete && i.naturalWidth > 0).length`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+photos+`) === 2`)); err != nil {
+		t.Fatalf("the clear list did not show the 2 photos: %v", err)
 	}
 	e.scan(scanner, ph[0].Token, "pit", "photo-pit", "out")
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(`+items+`) === 1`)); err != nil {

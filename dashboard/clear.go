@@ -28,7 +28,7 @@ type ClearPass struct {
 	Type     pass.Type   `json:"type"`
 	Label    string      `json:"label"`
 	Role     string      `json:"role,omitempty"`
-	PhotoURL string      `json:"photo_url,omitempty"` // GET with a scanner token
+	PhotoURL string      `json:"photo_url,omitempty"` // GET by whoever may watch the event, while the pass is on the list
 	Entered  time.Time   `json:"entered"`
 	Gate     string      `json:"gate"`     // where it entered
 	Ended    time.Time   `json:"ended"`    // when its access to the zone ended
@@ -115,14 +115,10 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 		if pr.Serial == "" {
 			continue
 		}
-		pi, err := d.passes.get(ctx, d.host.Store(), pr.Serial)
+		pi, ended, ok, err := d.toClear(ctx, ev, pr, now)
 		if err != nil {
 			return nil, nil, err
 		}
-		if !pi.found {
-			continue
-		}
-		ended, ok := ev.AccessEnded(&pi.Pass, pass.Zone(pr.Zone), now)
 		if !ok {
 			continue
 		}
@@ -130,7 +126,7 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 		cp := ClearPass{Serial: pr.Serial, Name: sh.Name, Org: sh.Org, Type: sh.Type, Label: sh.Label, Role: sh.Role,
 			Entered: pr.At, Gate: pr.Gate, Ended: ended, AlertAt: ended.Add(grace)}
 		if pi.Photo != "" {
-			cp.PhotoURL = "/v1/passes/" + string(pr.Serial) + "/photo"
+			cp.PhotoURL = "/v1/events/" + ev.ID + "/clear/" + string(pr.Serial) + "/photo"
 		}
 		if !now.Before(cp.AlertAt) {
 			cp.Overdue = true
@@ -149,6 +145,35 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 		z.Passes = append(z.Passes, cp)
 	}
 	return zones, overdue, nil
+}
+
+// toClear tells whether pr, a pass inside a zone at now, is to be
+// cleared out of it: its access to the zone ended (when: ended).
+func (d *Dashboard) toClear(ctx context.Context, ev *pass.Event, pr store.Presence, now time.Time) (pi passInfo, ended time.Time, ok bool, err error) {
+	pi, err = d.passes.get(ctx, d.host.Store(), pr.Serial)
+	if err != nil || !pi.found {
+		return pi, ended, false, err
+	}
+	ended, ok = ev.AccessEnded(&pi.Pass, pass.Zone(pr.Zone), now)
+	return pi, ended, ok, nil
+}
+
+// onClearList tells whether the pass serial is on a clear list of event
+// ev at now.
+func (d *Dashboard) onClearList(ctx context.Context, ev *pass.Event, serial pass.Serial, now time.Time) (bool, error) {
+	present, err := d.host.Store().Present(ctx, ev.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, pr := range present {
+		if pr.Serial != serial {
+			continue
+		}
+		if _, _, ok, err := d.toClear(ctx, ev, pr, now); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // raise stores the clear list's overdue alerts, once each.

@@ -151,6 +151,7 @@ func (d *Dashboard) Mount(e *echo.Echo, h httpkit.Host) {
 	e.GET("/dashboard/:file", d.asset)
 	e.GET("/v1/events/:id/live", d.live, watchers)
 	e.GET("/v1/events/:id/clear", d.clearList, readers)
+	e.GET("/v1/events/:id/clear/:serial/photo", d.clearPhoto, watchers)
 	e.POST("/v1/events/:id/heartbeat", d.heartbeat, h.Require(httpkit.RoleScanner))
 }
 

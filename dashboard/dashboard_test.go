@@ -125,6 +125,12 @@ func (e *env) passes(typ pass.Type, n int) []store.Issued {
 	for i := range reqs {
 		reqs[i] = signer.Request{Type: typ, Name: fmt.Sprintf("%s Holder %d", typ.Label(), i), Org: "Press Co"}
 	}
+	return e.issue(reqs)
+}
+
+// issue issues reqs and lets every node know them.
+func (e *env) issue(reqs []signer.Request) []store.Issued {
+	e.t.Helper()
 	issued, err := issue.Batch(context.Background(), e.sg, e.st, e.ev, reqs, "test", issue.Options{})
 	if err != nil {
 		e.t.Fatal(err)

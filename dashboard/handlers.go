@@ -190,6 +190,44 @@ func (d *Dashboard) clearList(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
+// clearPhoto is GET /v1/events/{id}/clear/{serial}/photo: the photo of
+// a pass on the event's clear list now, to anyone who may watch the
+// event. The stage manager who clears the pit needs the faces; the photo
+// route of every pass (/v1/passes/{serial}/photo) is not the stage
+// role's, so this one serves only the passes to clear, and only while
+// they are on the list.
+func (d *Dashboard) clearPhoto(c echo.Context) error {
+	ev, err := d.event(c)
+	if err != nil {
+		return err
+	}
+	serial, err := pass.ParseSerial(c.Param("serial"))
+	if err != nil {
+		return httpkit.NewError(http.StatusBadRequest, "bad_request", "bad serial: "+err.Error())
+	}
+	ps, ok := d.host.(httpkit.PhotoServer)
+	if !ok {
+		return httpkit.NewError(http.StatusNotImplemented, "not_implemented", "this server does not serve photos")
+	}
+	ctx := c.Request().Context()
+	on, err := d.onClearList(ctx, ev, serial, d.cfg.Now())
+	if err != nil {
+		return err
+	}
+	if !on {
+		return httpkit.NewError(http.StatusNotFound, "not_on_clear_list", "pass "+serial.String()+" is not on a clear list of event "+ev.ID+
+			" now: this route shows only the photos of passes to clear (any other needs a scanner, issuer or printer credential and /v1/passes/{serial}/photo)")
+	}
+	p, err := d.host.Store().Pass(ctx, serial)
+	if err != nil {
+		return err
+	}
+	if p.Event != ev.ID { // presence is per event; this cannot happen
+		return httpkit.NewError(http.StatusNotFound, "not_on_clear_list", "pass "+serial.String()+" is not of event "+ev.ID)
+	}
+	return ps.ServePassPhoto(c, p)
+}
+
 // HeartbeatRequest is the body of POST /v1/events/{id}/heartbeat.
 type HeartbeatRequest struct {
 	Gate string `json:"gate"`

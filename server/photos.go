@@ -67,11 +67,19 @@ func (s *Server) scanPhoto(ctx context.Context, p *pass.Pass) (*ScanPhoto, []byt
 // again, so rewriting the stored hash does not help either), and never
 // cached.
 func (s *Server) getPhoto(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
 	p, err := s.passParam(c)
 	if err != nil {
 		return err
 	}
+	return s.ServePassPhoto(c, p)
+}
+
+// ServePassPhoto answers c with the photo of pass p as GET
+// /v1/passes/{serial}/photo does (httpkit.PhotoServer): the dashboard's
+// clear list serves it to callers the photo route does not admit, once
+// it has checked the pass is on the list.
+func (s *Server) ServePassPhoto(c echo.Context, p *store.Issued) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
 	vd := s.cfg.Verifier.Verify(p.Token, s.cfg.Now())
 	if vd.Pass == nil || vd.Pass.Serial != p.Serial {
 		return apiError(http.StatusConflict, "photo_mismatch", "the stored token of pass "+p.Serial.String()+" does not verify: no photo is shown")

@@ -74,45 +74,89 @@
     }
   }
 
+  // zoneState is how full a zone is: "over", "full", "near" or "".
+  function zoneState(z) {
+    if (!z.capacity) return "";
+    if (z.inside > z.capacity) return "over";
+    if (z.full || z.inside >= z.capacity) return "full";
+    return z.percent >= 90 ? "near" : "";
+  }
+  const rank = { over: 0, full: 1, near: 2, "": 3 };
+  const words = { over: "over capacity", full: "full", near: "nearly full" };
+
+  // lastScan is a door's last scan: how long ago, and (wide screens) when.
+  function lastScan(d, now) {
+    if (!d.last_scan) return el("td", "none in 15 min");
+    const td = el("td", ago(d.last_scan, now));
+    td.append(el("span", " (" + hhmm(d.last_scan) + ")", "wide"));
+    return td;
+  }
+
   function paint(s) {
     lastSnap = s;
     const now = Date.parse(s.at) || Date.now();
     $("title").textContent = s.name + " (" + s.event + ") — " + s.phase + ", " + hhmm(s.at);
+    // Full zones first, then nearly full, then the rest in the policy's order.
+    const zones = (s.zones || []).map((z, i) => ({ z, i, st: zoneState(z) })).sort((a, b) => rank[a.st] - rank[b.st] || a.i - b.i);
     const zb = $("zones").tBodies[0]; zb.replaceChildren();
-    for (const z of s.zones || []) {
-      const tr = el("tr"); tr.dataset.zone = z.zone;
-      if (z.full) tr.className = "full"; else if (z.capacity && z.percent >= 90) tr.className = "near";
-      tr.append(el("td", z.zone), el("td", String(z.inside), "num"), el("td", z.capacity ? z.capacity + (z.when_full === "attention" ? " (soft)" : "") : "—", "num"),
-        el("td", z.capacity ? z.percent + "%" : "—", "num pct"), el("td", String(z.in_5m), "num"), el("td", String(z.out_5m), "num"),
-        el("td", String(z.in_15m), "num"), el("td", String(z.out_15m), "num"));
+    for (const { z, st } of zones) {
+      const tr = el("tr", undefined, st); tr.dataset.zone = z.zone;
+      const state = el("td");
+      if (st) {
+        state.append(el("span", words[st] + (st === "over" ? " +" + (z.inside - z.capacity) : ""), "badge " + st), " ");
+      }
+      if (z.capacity) state.append(el("span", z.percent + "%" + (z.when_full === "attention" ? " · soft" : ""), "pct"));
+      else state.append(el("span", "no cap", "quiet"));
+      tr.append(el("td", z.zone, "zone"), el("td", z.capacity ? z.inside + " / " + z.capacity : String(z.inside), "num"), state,
+        el("td", z.in_5m + " / " + z.out_5m, "num"), el("td", z.in_15m + " / " + z.out_15m, "num wide"));
       zb.append(tr);
     }
+    // Offline doors first.
+    const doors = (s.doors || []).slice().sort((a, b) => (a.online === b.online ? 0 : a.online ? 1 : -1));
     const db = $("doors").tBodies[0]; db.replaceChildren();
-    for (const d of s.doors || []) {
-      const tr = el("tr"); tr.dataset.gate = d.gate;
-      tr.append(el("td", d.gate), el("td", d.credential || "—"), el("td", d.online ? "online" : "offline", d.online ? "online-door" : "offline-door"),
-        el("td", d.last_scan ? hhmm(d.last_scan) + " (" + ago(d.last_scan, now) + ")" : "none in 15 min"), el("td", String(d.scans_15m), "num"),
-        el("td", d.revocation_age_s === undefined ? "unknown" : d.revocation_age_s + " s old"));
+    for (const d of doors) {
+      const tr = el("tr", undefined, d.online ? "" : "door-off"); tr.dataset.gate = d.gate;
+      const state = el("td"); state.append(d.online ? el("span", "online", "online-door") : el("span", "offline", "badge off"));
+      tr.append(el("td", d.gate, "gate"), state,
+        lastScan(d, now), el("td", String(d.scans_15m), "num"),
+        el("td", d.revocation_age_s === undefined ? "unknown" : d.revocation_age_s + " s old"), el("td", d.credential || "—", "wide"));
       db.append(tr);
     }
     const ul = $("alerts"); ul.replaceChildren();
     for (const a of s.alerts || []) {
-      const li = el("li", hhmm(a.at) + " " + a.kind + " " + a.serial + (a.gates.length ? " (" + a.gates.join(", ") + ")" : "") + ": " + a.reason, seenAlerts.has(a.id) ? "" : "new");
+      const li = el("li", undefined, seenAlerts.has(a.id) ? "" : "new");
+      li.append(el("span", a.kind.replace(/_/g, " "), "kind"), " ", el("span", hhmm(a.at), "when"),
+        a.gates.length ? " · " + a.gates.join(", ") : "", ": " + a.reason);
       li.dataset.id = a.id; ul.append(li);
     }
+    if (!(s.alerts || []).length) ul.append(el("li", "none", "quiet"));
     for (const a of s.alerts || []) seenAlerts.add(a.id);
     const cl = $("clear"); cl.replaceChildren();
+    let toClear = 0;
     for (const z of s.clear || []) {
+      toClear += z.passes.length;
       cl.append(el("h4", z.zone + ": " + z.passes.length + " to clear"));
       for (const p of z.passes) {
         const row = el("div", undefined, "clear-pass" + (p.overdue ? " overdue" : "")); row.dataset.serial = p.serial;
-        if (p.photo_url) { const img = el("img"); img.alt = ""; row.append(img); photo(p.serial, p.photo_url, img); }
-        row.append(el("span", p.name + (p.org ? " — " + p.org : "") + " · " + p.label + " · access ended " + hhmm(p.ended) +
-          (p.overdue ? " · OVERDUE" : " · alert at " + hhmm(p.alert_at))));
+        if (p.photo_url) { const img = el("img"); img.alt = "photo of " + p.name; row.append(img); photo(p.serial, p.photo_url, img); }
+        const text = el("span");
+        text.append(el("span", p.name, "name"), el("span", (p.org ? p.org + " · " : "") + p.label + " · access ended " + hhmm(p.ended) + " · "),
+          el("span", p.overdue ? "OVERDUE" : "alert at " + hhmm(p.alert_at), "state"));
+        row.append(text);
         cl.append(row);
       }
     }
     $("clear-card").hidden = !(s.clear && s.clear.length);
+    // The summary: what needs someone, in words.
+    const sum = $("summary"); sum.replaceChildren();
+    const full = zones.filter((x) => x.st === "over" || x.st === "full").length, near = zones.filter((x) => x.st === "near").length;
+    const offline = doors.filter((d) => !d.online).length, alerts = (s.alerts || []).length;
+    const parts = [[full, full === 1 ? "zone full" : "zones full"], [near, near === 1 ? "zone nearly full" : "zones nearly full"],
+      [offline, offline === 1 ? "door offline" : "doors offline"], [alerts, alerts === 1 ? "alert" : "alerts"], [toClear, "to clear"]];
+    parts.forEach(([n, what], i) => {
+      if (i) sum.append(" · ");
+      if (n) sum.append(el("strong", n + " " + what)); else sum.append(el("span", "0 " + what, "quiet"));
+    });
   }
 
   // Photos need the token: fetched once each, shown from a blob: URL.

@@ -192,6 +192,14 @@ type PassPrinter interface {
 	ServePassPDF(c echo.Context, p *store.Issued) error
 }
 
+// PhotoServer is implemented by a [Host] that serves holders' photos
+// (server): ServePassPhoto answers c with the photo of pass p, checked
+// against its signed token, as GET /v1/passes/{serial}/photo does. The
+// caller has checked who may see it.
+type PhotoServer interface {
+	ServePassPhoto(c echo.Context, p *store.Issued) error
+}
+
 // DoorBeats is implemented by a [Host] that batches door devices'
 // reports (server). NoteDoor keeps a door's heartbeat in memory, written
 // to the store every few seconds with the devices' reports (never a write
