@@ -124,7 +124,7 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 		}
 		sh := pi.Shown()
 		cp := ClearPass{Serial: pr.Serial, Name: sh.Name, Org: sh.Org, Type: sh.Type, Label: sh.Label, Role: sh.Role,
-			Entered: pr.At, Gate: pr.Gate, Ended: ended, AlertAt: ended.Add(grace)}
+			Entered: inZone(pr.At, ev), Gate: pr.Gate, Ended: inZone(ended, ev), AlertAt: inZone(ended.Add(grace), ev)}
 		if pi.Photo != "" {
 			cp.PhotoURL = "/v1/events/" + ev.ID + "/clear/" + string(pr.Serial) + "/photo"
 		}

@@ -128,8 +128,8 @@ func (d *Dashboard) build(ctx context.Context, event string, now time.Time, h *h
 		}
 		*h, overdue = heavy{read: wall, traffic: traffic, beats: beats, clear: clear}, od
 	}
-	s := &Snapshot{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Clear: h.clear, At: now,
-		Zones: zoneViews(ev, occupancy, h.traffic), Doors: d.doorViews(ev, h.traffic, h.beats, now), Alerts: alertViews(alerts)}
+	s := &Snapshot{Event: ev.ID, Name: ev.Name, Phase: ev.PhaseAt(now), Clear: h.clear, At: inZone(now, ev),
+		Zones: zoneViews(ev, occupancy, h.traffic), Doors: d.doorViews(ev, h.traffic, h.beats, now), Alerts: alertViews(alerts, ev)}
 	return s, overdue, nil
 }
 
@@ -221,6 +221,7 @@ func (d *Dashboard) doorViews(ev *pass.Event, traffic []store.Traffic, beats []s
 	for _, v := range doors {
 		v.LastSeen = maxTime(v.LastSeen, v.LastScan)
 		v.Online = !v.LastSeen.IsZero() && now.Sub(v.LastSeen) <= d.cfg.OfflineAfter
+		v.LastScan, v.LastSeen = inZone(v.LastScan, ev), inZone(v.LastSeen, ev)
 		seenGate[v.Gate] = true
 		out = append(out, *v)
 	}
@@ -242,7 +243,17 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-func alertViews(as []record.Alert) []AlertView {
+// inZone is t on the event's clock: every time the dashboard sends
+// carries the event's offset, and the page shows that clock, not the
+// device's (a laptop in another time zone shows the venue's time).
+func inZone(t time.Time, ev *pass.Event) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(ev.Location())
+}
+
+func alertViews(as []record.Alert, ev *pass.Event) []AlertView {
 	out := make([]AlertView, 0, len(as))
 	for _, a := range as {
 		gates := []string{}
@@ -251,7 +262,7 @@ func alertViews(as []record.Alert) []AlertView {
 				gates = append(gates, g)
 			}
 		}
-		out = append(out, AlertView{ID: a.ID, Kind: a.Kind, Serial: a.Serial, Gates: gates, At: a.At, Reason: a.Reason})
+		out = append(out, AlertView{ID: a.ID, Kind: a.Kind, Serial: a.Serial, Gates: gates, At: inZone(a.At, ev), Reason: a.Reason})
 	}
 	return out
 }

@@ -16,7 +16,10 @@
   const seenAlerts = new Set();
   const photos = new Map(); // serial -> blob URL
   const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; };
-  const hhmm = (s) => { const t = Date.parse(s); return t ? new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "—"; };
+  // hhmm is the clock of an RFC 3339 time as the server wrote it, in the
+  // event's time zone (24-hour, as everywhere in Laminate), never the
+  // device's: "2027-03-05T21:04:05.12+01:00" shows 21:04:05.
+  const hhmm = (s) => { const m = /T(\d\d:\d\d:\d\d)/.exec(s || ""); return m && Date.parse(s) ? m[1] : "—"; };
   const ago = (s, now) => { const t = Date.parse(s); if (!t) return "never"; const d = Math.max(0, Math.round((now - t) / 1000)); return d < 90 ? d + " s ago" : Math.round(d / 60) + " min ago"; };
 
   function conn(text, down) { $("conn").textContent = text; $("conn").className = "conn" + (down ? " down" : ""); }
