@@ -42,9 +42,13 @@ build: web
 # make test took 11.5 min on a clean clone with all of them under -race;
 # session 2's took 5 min 16 s. A test that calls racetest.Skip must be
 # named by NORACE_RUN in a package of NORACE_PKGS: under make test it
-# fails otherwise.
-NORACE_PKGS := ./render ./server ./cmd/laminate
-NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|TestEnrolBrowser.*|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
+# fails otherwise. A test that drives Chromium (internal/browsertest: one
+# Chromium per test binary, a tab per test) has "Browser" in its name, as
+# TestOfficeDeskBrowser or TestPageInBrowser, and NORACE_RUN takes every
+# such name (Test.*Browser.*); the door pages' older names are listed.
+# NORACE_PKGS lists the longest first: go test runs two packages at a time.
+NORACE_PKGS := ./server ./cmd/laminate ./render ./office ./dashboard
+NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|Test.*Browser.*|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
 		$(GO) test -race -count=1 -timeout 30m ./...

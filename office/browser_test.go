@@ -10,53 +10,43 @@ package office
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/browsertest"
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/staff"
 	"github.com/laminate/laminate/store/storetest"
 )
 
+// chromium is a tab of the test binary's shared headless Chromium
+// (internal/browsertest), in a browser context of its own. It skips under
+// -race: a test that calls it is named by the Makefile's NORACE_RUN (an
+// office browser test's name ends in Browser: TestOffice...Browser).
 func chromium(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("LAMINATE_CI") != "" {
-			t.Fatal("chromium not installed (Debian package chromium)")
-		}
-		t.Skip("chromium not installed: apt-get install chromium")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	return ctx
+	return browsertest.Tab(t)
+}
+
+// TestMain stops the shared Chromium when the tests are done.
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// browserTest starts a browser test: it skips under -race (make test runs
+// it in its second step), and runs beside the other browser tests, each on
+// its own tab.
+func browserTest(t *testing.T) {
+	t.Helper()
+	racetest.Skip(t)
+	t.Parallel()
 }
 
 func axeSource(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("../web/node_modules/axe-core/axe.min.js")
-	if err != nil {
-		if os.Getenv("LAMINATE_CI") != "" {
-			t.Fatal("web/node_modules/axe-core/axe.min.js missing: run make web first")
-		}
-		t.Skip("axe-core missing (web/node_modules/axe-core): run make web")
-	}
-	return string(b)
+	return browsertest.Axe(t)
 }
 
 func js[T any](ctx context.Context, t *testing.T, script string) T {
@@ -111,47 +101,9 @@ func goTo(ctx context.Context, t *testing.T, path, h1 string, actions ...chromed
 // a screenshot.
 func check(ctx context.Context, t *testing.T, axe, name string) {
 	t.Helper()
-	w := js[[]float64](ctx, t, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)
-	if w[0] > w[1] {
-		t.Errorf("%s: the page is %v px wide in a %v px window (it scrolls sideways)", name, w[0], w[1])
-	}
-	if !js[bool](ctx, t, `typeof axe === "object"`) {
-		js[chromedp.Void](ctx, t, axe+"\n;undefined")
-	}
-	var vs []struct {
-		ID, Impact, Help string
-		Nodes            []struct {
-			Target         []any
-			FailureSummary string
-		}
-	}
-	raw := js[string](ctx, t, `axe.run(document, {resultTypes: ["violations"]}).then((r) => JSON.stringify(r.violations))`)
-	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs {
-		msg := fmt.Sprintf("axe %s: %s (%s): %s", name, v.ID, v.Impact, v.Help)
-		for _, n := range v.Nodes {
-			msg += fmt.Sprintf("\n    %v: %s", n.Target, n.FailureSummary)
-		}
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Error(msg)
-		} else {
-			t.Log(msg)
-		}
-	}
-	if dir := os.Getenv("LAMINATE_SHOTS"); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "office-"+name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browsertest.NoSideScroll(ctx, t, name)
+	browsertest.AxeCheck(ctx, t, axe, name)
+	browsertest.Shot(ctx, t, "office-"+name, true)
 }
 
 // focusVisible fails unless the focused element is el and draws an outline.
@@ -164,6 +116,7 @@ func focusVisible(ctx context.Context, t *testing.T, el string) {
 }
 
 func TestOfficeBrowser(t *testing.T) {
+	browserTest(t)
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)
 	e.clk.Set(time.Now())

@@ -21,6 +21,7 @@ import (
 )
 
 func TestOfficeDeskBrowser(t *testing.T) {
+	browserTest(t)
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)
 	e.o.cfg.Printer = printing.Desk{Store: e.st, ArtworkSecret: []byte("0123456789abcdef0123456789abcdef")}

@@ -20,6 +20,7 @@ import (
 // then a revoke, at 1280 and 390 px, with axe-core on each
 // page (check in browser_test.go).
 func TestPassesBrowser(t *testing.T) {
+	browserTest(t)
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)
 	e.clk.Set(time.Now())

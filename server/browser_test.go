@@ -6,15 +6,14 @@ import (
 	"math"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/browsertest"
 	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
@@ -23,94 +22,29 @@ import (
 	"github.com/laminate/laminate/store"
 )
 
-// browser starts Debian's headless Chromium for the scanner page, with a
-// fake camera showing frame (a .y4m file) when it is set.
+// browser is a tab of the test binary's shared headless Chromium
+// (internal/browsertest), or, with frame (a .y4m file) set, a Chromium of
+// the test's own with a fake camera showing it (a flag of the browser
+// process). It skips under -race (racetest.Skip).
 func browser(t *testing.T, frame string) context.Context {
 	t.Helper()
-	racetest.Skip(t) // a new browser test is named in the Makefile's NORACE_RUN, or fails under make test
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("LAMINATE_CI") != "" {
-			t.Fatal("chromium not installed (Debian package chromium); .ci/run should have installed it")
-		}
-		t.Skip("chromium not installed: apt-get install chromium")
+	if frame == "" {
+		return browsertest.Tab(t)
 	}
-	if _, err := os.Stat("static/vendor/zxing_reader.wasm"); err != nil && frame != "" {
+	browsertest.Path(t) // skips under -race or without Chromium, first
+	if _, err := os.Stat("static/vendor/zxing_reader.wasm"); err != nil {
 		if os.Getenv("LAMINATE_CI") != "" {
 			t.Fatal("static/vendor/zxing_reader.wasm missing: run make web (npm) first")
 		}
 		t.Skip("static/vendor/zxing_reader.wasm missing: run make web")
 	}
-	if frame == "" {
-		// One Chromium for every test without a camera; each gets its own
-		// tab in its own browser context (fresh storage, as a new profile).
-		sharedBrowser.once.Do(func() { sharedBrowser.start(path) })
-		if sharedBrowser.err != nil {
-			t.Fatalf("starting chromium: %v", sharedBrowser.err)
-		}
-		ctx, cancelC := chromedp.NewContext(sharedBrowser.ctx, chromedp.WithNewBrowserContext())
-		ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a bound against a hung browser, loose enough for a loaded machine
-		t.Cleanup(func() { cancelT(); cancelC() })
-		return ctx
-	}
-	// A fake camera is a flag of the browser process: a browser of its own.
-	opts := append(browserFlags(path, t.TempDir()), chromedp.Flag("use-fake-ui-for-media-stream", true),
+	return browsertest.Own(t, chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", frame))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // a bound against a hung browser, loose enough for a loaded machine
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	return ctx
 }
 
-func browserFlags(path, profile string) []chromedp.ExecAllocatorOption {
-	return []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile), chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-	}
-}
-
-// sharedBrowser is the Chromium of the tests without a camera: starting
-// one per test cost seconds each on a loaded machine. TestMain stops it.
-var sharedBrowser chromium
-
-type chromium struct {
-	once    sync.Once
-	ctx     context.Context // its first tab, which keeps it running
-	err     error
-	profile string
-	stop    func()
-}
-
-func (b *chromium) start(path string) {
-	if b.profile, b.err = os.MkdirTemp("", "laminate-chromium-"); b.err != nil {
-		return
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), browserFlags(path, b.profile)...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	b.ctx, b.stop = ctx, func() { cancelC(); cancelA() }
-	b.err = chromedp.Do(ctx) // starts it
-}
-
-// close stops the shared Chromium, if it was started.
-func (b *chromium) close() {
-	if b.stop != nil {
-		b.stop()
-	}
-	if b.profile != "" {
-		os.RemoveAll(b.profile)
-	}
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	sharedBrowser.close()
-	os.Exit(code)
-}
+// TestMain stops the shared Chromium when the tests are done.
+func TestMain(m *testing.M) { browsertest.Main(m) }
 
 // y4m writes a one-frame 640x480 video (which Chromium's fake camera loops)
 // with a pass's QR code in the middle, px pixels a module (fractions are
@@ -203,6 +137,7 @@ func dismiss(ctx context.Context, t *testing.T) {
 
 func TestScanPageKeyboardWedge(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now // the browser works in real time
@@ -258,6 +193,7 @@ func TestScanPageKeyboardWedge(t *testing.T) {
 // decoder before issue 12, does not read.
 func TestScanPageCamera(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	for _, c := range []struct {
 		name      string
 		px, sigma float64
@@ -312,6 +248,7 @@ func TestScanPageCamera(t *testing.T) {
 
 func TestVerifyPage(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now

@@ -47,6 +47,7 @@ func noCSPViolations(ctx context.Context, t testing.TB) {
 // by the canvas, to /verify's own decoder, under the page's CSP.
 func TestPageDecoder(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	ctx := browser(t, "")
 	if _, err := os.Stat("static/vendor/zxing_reader.wasm"); err != nil {
 		if os.Getenv("LAMINATE_CI") != "" {
@@ -102,6 +103,7 @@ func TestPageDecoder(t *testing.T) {
 // verdict.
 func TestVerifyPageCamera(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now
 	iss := f.issue(t, "Sigur Rós")

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/laminate/laminate/internal/racetest"
 )
 
 // TestVerifyPageLanguages opens /verify in a browser whose language is
@@ -15,6 +17,8 @@ import (
 // verdict's message key (no English line). The switch turns it to Dutch at once, and Dutch it stays
 // on the next visit (localStorage), over the browser's German.
 func TestVerifyPageLanguages(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now
@@ -84,6 +88,8 @@ func TestVerifyPageLanguages(t *testing.T) {
 // no English words below; the switch to Dutch changes the settings'
 // summary at once.
 func TestScanPageLanguages(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now

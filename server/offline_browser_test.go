@@ -279,6 +279,9 @@ func storedScans(t *testing.T, st store.Store, serials ...pass.Serial) map[strin
 // raises an alert that the door shows.
 func TestOfflineScanPage(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	// Not t.Parallel: beside other browser tests on a machine at load 20,
+	// the keyboard wedge's typing stalled past the page's 1 s pause (a code
+	// read in two halves) and an answer screen missed its 15 s wait.
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now // the browser works in real time
 	zoe, lost, bjork, sigur := f.issue(t, "Zoë Wanamaker"), f.issue(t, "Lost Card"), f.issue(t, "Björk Guðmundsdóttir"), f.issue(t, "Sigur Rós")
@@ -436,6 +439,9 @@ func TestOfflineScanPage(t *testing.T) {
 // overrides with a reason, which is uploaded with the scan.
 func TestOfflineScanPageBundleExpired(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	// Not t.Parallel: beside other browser tests on a machine at load 27,
+	// the keyboard wedge's typing stalled past the page's 1 s pause (a code
+	// read in two halves, "malformed").
 	f := newFixture(t, 0)
 	var skew atomic.Int64 // the server's clock, moved so the bundle it serves expires in seconds
 	f.s.cfg.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
@@ -495,6 +501,7 @@ func TestOfflineScanPageBundleExpired(t *testing.T) {
 // 5,000 are sent again.
 func TestOfflineQueueSync5000(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	if testing.Short() {
 		t.Skip("5,000 scans: not in -short")
 	}
@@ -610,6 +617,7 @@ func scanPage(t *testing.T) (context.Context, *fixture) {
 // pass.Event.Decide.
 func TestOfflineDecisionMatchesGo(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	ctx, _ := scanPage(t)
 	holders, zones, moments := testevents.Holders(), testevents.Zones(), testevents.Moments(t, false)
 	ms := make([]int64, len(moments))
@@ -671,6 +679,7 @@ func TestOfflineDecisionMatchesGo(t *testing.T) {
 // answers (anti-passback, clone) as the server's POST /v1/scans.
 func TestOfflineVerifyMatchesGo(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	ctx, f := scanPage(t)
 	bg := context.Background()
 	ev, err := f.st.Event(bg, "tour27-ber01")
@@ -1004,6 +1013,7 @@ func TestOfflineVerifyMatchesGo(t *testing.T) {
 // aside, and does not hold up the scans queued around it.
 func TestOfflineQueuePoisonPill(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now
 	p := f.issue(t, "Guest")

@@ -258,6 +258,7 @@ func TestScanPhoto(t *testing.T) {
 // the signed pass", and a red warning with no photo after a swap.
 func TestScanPagePhoto(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now // the browser works in real time

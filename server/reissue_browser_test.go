@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 )
@@ -16,6 +17,8 @@ import (
 // pass as genuine but replaced, never forged, with the desk as the next
 // step (issue 13).
 func TestVerifyPageSuperseded(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now
