@@ -6,14 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/browsertest"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/record"
 	"github.com/laminate/laminate/server"
@@ -76,13 +75,13 @@ func showNight(t *testing.T) (*env, string) {
 	return e, stage
 }
 
-// TestDashboardLooks: the dashboard of a busy show night, signed in as
+// TestDashboardLooksBrowser: the dashboard of a busy show night, signed in as
 // the stage role, at 1280 and 390 px: axe-core finds nothing serious, the
 // page does not scroll sideways, a full zone says so in words (not by
 // colour alone), the alerts are shown, and the clear list shows photos.
-func TestDashboardLooks(t *testing.T) {
+func TestDashboardLooksBrowser(t *testing.T) {
 	ctx := headless(t)
-	axe := axeSource(t)
+	axe := browsertest.Axe(t)
 	e, stage := showNight(t)
 	for _, size := range [][2]int64{{1280, 900}, {390, 844}} {
 		name := fmt.Sprintf("dashboard-%d", size[0])
@@ -130,76 +129,22 @@ func TestDashboardLooks(t *testing.T) {
 
 func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
-// axeSource is axe-core as web/ installs it (make web).
-func axeSource(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile("../web/node_modules/axe-core/axe.min.js")
-	if err != nil {
-		if os.Getenv("LAMINATE_CI") != "" {
-			t.Fatal("web/node_modules/axe-core/axe.min.js missing: run make web first")
-		}
-		t.Skip("axe-core missing (web/node_modules/axe-core): run make web")
-	}
-	return string(b)
-}
-
 // look is what the page must pass at each width: no sideways scroll,
 // axe-core with no serious or critical violation; and a screenshot with
 // LAMINATE_SHOTS.
 func look(ctx context.Context, t *testing.T, axe, name string) {
 	t.Helper()
-	w, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w[0] > w[1] {
-		t.Errorf("%s: the page is %v px wide in a %v px window (it scrolls sideways)", name, w[0], w[1])
-	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](axe+"\n;axe.run(document, {resultTypes: [\"violations\"]}).then((r) => JSON.stringify(r.violations))", chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []struct {
-		ID, Impact, Help string
-		Nodes            []struct {
-			Target         []any
-			FailureSummary string
-		}
-	}
-	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs {
-		msg := fmt.Sprintf("axe %s: %s (%s): %s", name, v.ID, v.Impact, v.Help)
-		for _, n := range v.Nodes {
-			msg += fmt.Sprintf("\n    %v: %s", n.Target, n.FailureSummary)
-		}
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Error(msg)
-		} else {
-			t.Log(msg)
-		}
-	}
-	if dir := os.Getenv("LAMINATE_SHOTS"); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browsertest.NoSideScroll(ctx, t, name)
+	browsertest.AxeCheck(ctx, t, axe, name)
+	browsertest.Shot(ctx, t, name, true)
 }
 
-// TestDashboardManyDoors: with 300 doors the page stays a page: the
+// TestDashboardManyDoorsBrowser: with 300 doors the page stays a page: the
 // doors scroll inside their section (the zones and alerts stay in
 // reach), and an offline door is at the top of the list.
-func TestDashboardManyDoors(t *testing.T) {
+func TestDashboardManyDoorsBrowser(t *testing.T) {
 	ctx := headless(t)
-	axe := axeSource(t)
+	axe := browsertest.Axe(t)
 	e := newEnv(t, nil, Config{OfflineAfter: time.Minute})
 	scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
 	beat := func(gate string) {

@@ -34,11 +34,11 @@ func (sessions) ResolveSession(c echo.Context) (httpkit.Caller, bool, error) {
 	return httpkit.Caller{Kind: httpkit.KindUser, ID: ck.Value, Name: "Pat " + ck.Value, Role: ck.Value, Event: "ev", Events: []string{"ev"}}, true, nil
 }
 
-// TestPageWithSession: a person signed in (to the office, here its
+// TestPageWithSessionBrowser: a person signed in (to the office, here its
 // stand-in) with a role that may watch opens the page and sees the event
 // live without a token; one whose role may not is told which role it
 // needs and offered the token form.
-func TestPageWithSession(t *testing.T) {
+func TestPageWithSessionBrowser(t *testing.T) {
 	ctx := headless(t)
 	e := newEnvWith(t, nil, Config{}, sessions{})
 	ps := e.passes(pass.AAA, 1)
