@@ -112,18 +112,22 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 	var zones []ClearZone
 	var overdue []record.Alert
 	for _, pr := range present {
-		if pr.Serial == "" {
+		if pr.Serial == "" || pr.Type == "" { // "": the pass is not stored
 			continue
 		}
-		pi, err := d.passes.get(ctx, d.host.Store(), pr.Serial)
+		// Whether its access ended depends on the type and role alone,
+		// which Present gives: only a pass to clear is read (and cached),
+		// not every pass inside (at 300 scans a second, 300 reads a
+		// second, each waiting for a connection behind the scans).
+		ended, ok := ev.AccessEnded(&pass.Pass{Event: ev.ID, Type: pr.Type, Role: pr.Role}, pass.Zone(pr.Zone), now)
+		if !ok {
+			continue
+		}
+		pi, err := d.passes.get(ctx, d.reads(), pr.Serial)
 		if err != nil {
 			return nil, nil, err
 		}
 		if !pi.found {
-			continue
-		}
-		ended, ok := ev.AccessEnded(&pi.Pass, pass.Zone(pr.Zone), now)
-		if !ok {
 			continue
 		}
 		sh := pi.Shown()
@@ -175,7 +179,7 @@ func (d *Dashboard) raise(ctx context.Context, alerts []record.Alert, now time.T
 // clearAll raises the overdue alerts of every event within its access
 // window or closed less than an hour ago.
 func (d *Dashboard) clearAll(ctx context.Context) error {
-	evs, err := d.host.Store().Events(ctx)
+	evs, err := d.reads().Events(ctx)
 	if err != nil {
 		return err
 	}
@@ -191,7 +195,7 @@ func (d *Dashboard) clearAll(ctx context.Context) error {
 		if now.Before(s.AccessFrom) || now.After(s.AccessUntil.Add(12*time.Hour)) {
 			continue
 		}
-		present, err := d.host.Store().Present(ctx, ev.ID)
+		present, err := d.reads().Present(ctx, ev.ID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
