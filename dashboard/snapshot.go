@@ -184,7 +184,7 @@ func zoneViews(ev *pass.Event, occupancy map[string]int, traffic []store.Traffic
 // doorsSeen is the last heartbeat of every door of event, every node's.
 func (d *Dashboard) doorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
 	if d.beats != nil {
-		return d.beats.DoorsSeen(ctx, event)
+		return d.beats.DoorsSeen(ctx, d.reads(), event)
 	}
 	return d.reads().DoorsSeen(ctx, event)
 }
