@@ -78,7 +78,7 @@ type Config struct {
 	ClearEvery time.Duration
 	// Reads is the store the dashboard reads from (snapshots, the clear
 	// list), default the host's. Give it a handle with connections of its
-	// own (wire does, on PostgreSQL: [postgres.Store.Readers]) so that a
+	// own (wire does, on PostgreSQL: postgres.Store.Readers) so that a
 	// build never waits for a connection behind the scans, and never
 	// takes one from them. It writes (the clear list's alerts) through
 	// the host's store.
