@@ -112,7 +112,7 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 	var zones []ClearZone
 	var overdue []record.Alert
 	for _, pr := range present {
-		if pr.Serial == "" {
+		if pr.Serial == "" || pr.Type == "" { // "": the pass is not stored
 			continue
 		}
 		pi, ended, ok, err := d.toClear(ctx, ev, pr, now)
@@ -150,18 +150,28 @@ func (d *Dashboard) clear(ctx context.Context, ev *pass.Event, present []store.P
 // toClear tells whether pr, a pass inside a zone at now, is to be
 // cleared out of it: its access to the zone ended (when: ended).
 func (d *Dashboard) toClear(ctx context.Context, ev *pass.Event, pr store.Presence, now time.Time) (pi passInfo, ended time.Time, ok bool, err error) {
-	pi, err = d.passes.get(ctx, d.host.Store(), pr.Serial)
+	if pr.Serial == "" || pr.Type == "" { // "": the pass is not stored
+		return pi, ended, false, nil
+	}
+	// Whether its access ended depends on the type and role alone, which
+	// Present gives: only a pass to clear is read (and cached), not every
+	// pass inside (at 300 scans a second, 300 reads a second, each
+	// waiting for a connection behind the scans).
+	ended, ok = ev.AccessEnded(&pass.Pass{Event: ev.ID, Type: pr.Type, Role: pr.Role}, pass.Zone(pr.Zone), now)
+	if !ok {
+		return pi, ended, false, nil
+	}
+	pi, err = d.passes.get(ctx, d.reads(), pr.Serial)
 	if err != nil || !pi.found {
 		return pi, ended, false, err
 	}
-	ended, ok = ev.AccessEnded(&pi.Pass, pass.Zone(pr.Zone), now)
-	return pi, ended, ok, nil
+	return pi, ended, true, nil
 }
 
 // onClearList tells whether the pass serial is on a clear list of event
 // ev at now.
 func (d *Dashboard) onClearList(ctx context.Context, ev *pass.Event, serial pass.Serial, now time.Time) (bool, error) {
-	present, err := d.host.Store().Present(ctx, ev.ID)
+	present, err := d.reads().Present(ctx, ev.ID)
 	if err != nil {
 		return false, err
 	}
@@ -200,7 +210,7 @@ func (d *Dashboard) raise(ctx context.Context, alerts []record.Alert, now time.T
 // clearAll raises the overdue alerts of every event within its access
 // window or closed less than an hour ago.
 func (d *Dashboard) clearAll(ctx context.Context) error {
-	evs, err := d.host.Store().Events(ctx)
+	evs, err := d.reads().Events(ctx)
 	if err != nil {
 		return err
 	}
@@ -216,7 +226,7 @@ func (d *Dashboard) clearAll(ctx context.Context) error {
 		if now.Before(s.AccessFrom) || now.After(s.AccessUntil.Add(12*time.Hour)) {
 			continue
 		}
-		present, err := d.host.Store().Present(ctx, ev.ID)
+		present, err := d.reads().Present(ctx, ev.ID)
 		if err != nil {
 			errs = append(errs, err)
 			continue

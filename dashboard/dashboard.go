@@ -52,6 +52,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/laminate/laminate/internal/httpkit"
+	"github.com/laminate/laminate/store"
 )
 
 // Config tunes a [Dashboard]; zero fields take the defaults.
@@ -75,7 +76,14 @@ type Config struct {
 	// ClearEvery is how often [Dashboard.Run] looks for passes to clear in
 	// every event, watched or not (default 5 s).
 	ClearEvery time.Duration
-	Logger     *slog.Logger
+	// Reads is the store the dashboard reads from (snapshots, the clear
+	// list), default the host's. Give it a handle with connections of its
+	// own (wire does, on PostgreSQL: postgres.Store.Readers) so that a
+	// build never waits for a connection behind the scans, and never
+	// takes one from them. It writes (the clear list's alerts) through
+	// the host's store.
+	Reads  store.Store
+	Logger *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -133,6 +141,14 @@ func New(cfg Config) *Dashboard {
 	ctx, stop := context.WithCancel(context.Background())
 	return &Dashboard{cfg: cfg, mounted: make(chan struct{}), rooms: map[string]*room{}, closing: ctx, stop: stop,
 		passes: passCache{m: map[string]passInfo{}}, raised: raisedSet{m: map[string]time.Time{}}}
+}
+
+// reads is the store the dashboard reads from ([Config.Reads]).
+func (d *Dashboard) reads() store.Store {
+	if d.cfg.Reads != nil {
+		return d.cfg.Reads
+	}
+	return d.host.Store()
 }
 
 // Mount implements [httpkit.Surface].

@@ -167,7 +167,7 @@ func (d *Dashboard) clearList(c echo.Context) error {
 		return httpkit.NewError(http.StatusBadRequest, "unknown_zone", err.Error())
 	}
 	ctx := c.Request().Context()
-	present, err := d.host.Store().Present(ctx, ev.ID)
+	present, err := d.reads().Present(ctx, ev.ID)
 	if err != nil {
 		return err
 	}

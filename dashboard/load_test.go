@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/laminate/laminate/node"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/server"
+	"github.com/laminate/laminate/store"
+	"github.com/laminate/laminate/store/postgres"
 )
 
 // TestLoad measures the figures of issue 14 on loopback; it runs only
@@ -73,8 +76,8 @@ func loadFigures(t *testing.T, backend string) {
 		var e *env
 		if backend == "postgres" {
 			sa, sb := twoHandles(t, backend)
-			e = newEnvOn(t, sa, nil, Config{})
-			e.node(sb, Config{})
+			e = newEnvOn(t, sa, nil, Config{Reads: readers(t, sa)})
+			e.node(sb, Config{Reads: readers(t, sb)})
 		} else {
 			e = newEnv(t, nil, Config{})
 		}
@@ -135,6 +138,21 @@ func loadFigures(t *testing.T, backend string) {
 		t.Logf("with %d dashboards: scan rate %+.1f%%, p99 scan latency %+.1f%% (issue 14 asks within 10%%)",
 			run.dashboards, 100*(res.rate/base.rate-1), 100*(float64(res.p99)/float64(base.p99)-1))
 	}
+}
+
+// readers is the dashboard's own read handle on st, as wire gives it
+// (node.ReadStore).
+func readers(t *testing.T, st store.Store) store.Store {
+	pg, ok := st.(*postgres.Store)
+	if !ok {
+		return nil
+	}
+	r, err := pg.Readers(context.Background(), node.ReadStoreConns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 type loadResult struct {

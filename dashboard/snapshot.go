@@ -96,7 +96,7 @@ func (d *Dashboard) build(ctx context.Context, event string, now time.Time, h *h
 	if ev == nil {
 		return nil, nil, errNoEvent
 	}
-	st := host.Store()
+	st := d.reads()
 	occupancy, err := st.Occupancy(ctx, event)
 	if err != nil {
 		return nil, nil, err
@@ -184,9 +184,9 @@ func zoneViews(ev *pass.Event, occupancy map[string]int, traffic []store.Traffic
 // doorsSeen is the last heartbeat of every door of event, every node's.
 func (d *Dashboard) doorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
 	if d.beats != nil {
-		return d.beats.DoorsSeen(ctx, event)
+		return d.beats.DoorsSeen(ctx, d.reads(), event)
 	}
-	return d.host.Store().DoorsSeen(ctx, event)
+	return d.reads().DoorsSeen(ctx, event)
 }
 
 func (d *Dashboard) doorViews(ev *pass.Event, traffic []store.Traffic, beats []store.DoorSeen, now time.Time) []DoorView {

@@ -64,6 +64,7 @@ type Node struct {
 	cfg  Config
 	ring *keys.Keyring
 	st   store.Store
+	rd   store.Store // ReadStore's handle of its own, if one was opened
 }
 
 // New returns a node over o; nothing is opened yet.
@@ -84,6 +85,10 @@ func (n *Node) Config() Config { return n.cfg }
 func (n *Node) Close() error {
 	if n.st == nil {
 		return nil
+	}
+	if n.rd != nil {
+		n.rd.Close()
+		n.rd = nil
 	}
 	return n.st.Close()
 }

@@ -58,3 +58,26 @@ func (n *Node) CheckWhole(ctx context.Context) error {
 	}
 	return st.Check(ctx)
 }
+
+// ReadStoreConns is the size of [Node.ReadStore]'s pool on PostgreSQL.
+const ReadStoreConns = 2
+
+// ReadStore is a handle on the node's store for reads that must never
+// wait behind, nor slow, the node's requests (the live dashboard's): on
+// PostgreSQL a pool of its own of [ReadStoreConns] connections, closed
+// with the node; elsewhere the store itself (SQLite's reads have
+// connections of their own already).
+func (n *Node) ReadStore(ctx context.Context) (store.Store, error) {
+	pg, ok := n.st.(*postgres.Store)
+	if !ok {
+		return n.st, nil
+	}
+	if n.rd == nil {
+		rd, err := pg.Readers(ctx, ReadStoreConns)
+		if err != nil {
+			return nil, err
+		}
+		n.rd = rd
+	}
+	return n.rd, nil
+}

@@ -201,7 +201,7 @@ func TestDoorBeatsBatched(t *testing.T) {
 	}
 	ages := func() map[string]int64 {
 		t.Helper()
-		got, err := f.s.DoorsSeen(ctx, "tour27-ber01")
+		got, err := f.s.DoorsSeen(ctx, nil, "tour27-ber01")
 		if err != nil {
 			t.Fatal(err)
 		}

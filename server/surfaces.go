@@ -44,10 +44,14 @@ var (
 // written to the store with them every few seconds.
 func (s *Server) NoteDoor(b store.DoorSeen) { s.seen.noteDoor(b) }
 
-// DoorsSeen is the last heartbeat of every door of event: the store's,
+// DoorsSeen is the last heartbeat of every door of event: the store's
+// (read from from, the server's store if nil: the dashboard reads its own),
 // and this node's not written yet, the newest of each door.
-func (s *Server) DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error) {
-	stored, err := s.cfg.Store.DoorsSeen(ctx, event)
+func (s *Server) DoorsSeen(ctx context.Context, from store.Store, event string) ([]store.DoorSeen, error) {
+	if from == nil {
+		from = s.cfg.Store
+	}
+	stored, err := from.DoorsSeen(ctx, event)
 	if err != nil {
 		return nil, err
 	}

@@ -299,6 +299,8 @@ type ZoneDecider func(s *Scan, last *Scan, inside int, capacity pass.ZoneCapacit
 // Presence is a pass inside a zone: its last admitted scan was "in" there.
 type Presence struct {
 	Serial pass.Serial
+	Type   pass.Type // the pass's type and role ("" if the pass is not stored)
+	Role   string
 	Zone   string
 	ScanID string // the scan that let it in
 	Gate   string
@@ -529,7 +531,8 @@ type Store interface {
 	// scan was "in".
 	Inside(ctx context.Context, event string) (map[string][]pass.Serial, error)
 	// Present lists the passes of an event inside a zone, with the scan
-	// that let each in, ordered by zone, then serial. Stores keep it as a
+	// that let each in and the pass's type and role (what says whether
+	// its access to the zone ended), ordered by zone, then serial. Stores keep it as a
 	// table updated with each scan, so it costs what it returns.
 	Present(ctx context.Context, event string) ([]Presence, error)
 	// Occupancy is how many passes of an event are inside each zone (as

@@ -59,7 +59,11 @@ func New(ctx context.Context, n *node.Node, dir string, o Options) (*Service, er
 		return nil, err
 	}
 	st, log := n.Store(), o.Logger
-	dash := dashboard.New(dashboard.Config{Logger: log})
+	reads, err := n.ReadStore(ctx) // the dashboard's reads never queue behind the scans
+	if err != nil {
+		return nil, err
+	}
+	dash := dashboard.New(dashboard.Config{Logger: log, Reads: reads})
 	srv := server.New(server.Config{Store: st, Keys: n.Keys(), Verifier: v, Revocations: revs, Logger: log,
 		VerifyRate: o.VerifyRate, CloneWindow: o.CloneWindow, ArtworkSecret: secret, Signer: o.Signer,
 		Node: n, TrustedProxies: o.TrustedProxies, Fonts: o.Fonts, Printer: o.Printer,

@@ -204,10 +204,11 @@ type PhotoServer interface {
 // reports (server). NoteDoor keeps a door's heartbeat in memory, written
 // to the store every few seconds with the devices' reports (never a write
 // per heartbeat); DoorsSeen is the last heartbeat of every door of an
-// event, from the store (every node's) and this node's not written yet.
+// event, from the store (every node's: read from the store from, the
+// host's if nil) and this node's not written yet.
 type DoorBeats interface {
 	NoteDoor(b store.DoorSeen)
-	DoorsSeen(ctx context.Context, event string) ([]store.DoorSeen, error)
+	DoorsSeen(ctx context.Context, from store.Store, event string) ([]store.DoorSeen, error)
 }
 
 // ListIssuer is implemented by a [Host] that takes guest lists (server):

@@ -130,9 +130,8 @@ const (
 	lockZones       = "zones"
 )
 
-// Open connects to the database at url and brings the schema up to date.
-// See the package documentation for the schemas it refuses.
-func Open(ctx context.Context, url string) (*Store, error) {
+// poolConfig is the pool's configuration of url.
+func poolConfig(url string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx masks passwords on a best-effort basis only: say nothing of the URL.
@@ -150,7 +149,37 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	// A dead connection is found by the next ping rather than by a request.
 	cfg.PingTimeout = cfg.ConnConfig.ConnectTimeout
 	cfg.HealthCheckPeriod = 15 * time.Second
+	return cfg, nil
+}
 
+// Readers opens another handle on s's database with a pool of its own
+// of at most conns connections, for reads that must neither wait for a
+// connection behind s's requests nor take one from them: the live
+// dashboard's, whose few queries a build would otherwise queue behind
+// hundreds of scans in flight (issue 14). It runs no migration (s did).
+// Close it before s.
+func (s *Store) Readers(ctx context.Context, conns int32) (*Store, error) {
+	cfg, err := poolConfig(s.url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = max(conns, 1)
+	cfg.ConnConfig.RuntimeParams["application_name"] += " (reads)"
+	r := &Store{Now: s.Now, url: s.url, listen: s.listen, schema: s.schema, channel: s.channel, locks: s.locks}
+	if r.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, dbErr(err, "connecting")
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	return r, nil
+}
+
+// Open connects to the database at url and brings the schema up to date.
+// See the package documentation for the schemas it refuses.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := poolConfig(url)
+	if err != nil {
+		return nil, err
+	}
 	s := &Store{Now: time.Now, url: url}
 	if err := s.setup(ctx, cfg.ConnConfig.Copy()); err != nil {
 		return nil, err

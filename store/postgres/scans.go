@@ -317,10 +317,12 @@ func refreshInside(ctx context.Context, tx pgx.Tx, serial pass.Serial) error {
 func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, error) {
 	return query(ctx, s, func(row pgx.Row) (store.Presence, error) {
 		var p store.Presence
-		err := row.Scan(&p.Serial, &p.Zone, &p.ScanID, &p.Gate, &p.At)
+		err := row.Scan(&p.Serial, &p.Type, &p.Role, &p.Zone, &p.ScanID, &p.Gate, &p.At)
 		p.At = p.At.UTC()
 		return p, err
-	}, `SELECT serial, zone, scan_id, gate, at FROM zone_inside WHERE event = $1 ORDER BY zone, serial`, event)
+	}, `SELECT z.serial, coalesce(p.type, ''), coalesce(p.role, ''), z.zone, z.scan_id, z.gate, z.at
+		FROM zone_inside z LEFT JOIN passes p ON p.serial = z.serial
+		WHERE z.event = $1 ORDER BY z.zone, z.serial`, event)
 }
 
 // Occupancy implements [store.Store].

@@ -180,7 +180,9 @@ func refreshInside(ctx context.Context, tx *sql.Tx, serial pass.Serial) error {
 
 // Present implements [store.Store].
 func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT serial, zone, scan_id, gate, at FROM zone_inside WHERE event = ? ORDER BY zone, serial`, event)
+	rows, err := s.r.QueryContext(ctx, `SELECT z.serial, coalesce(p.type, ''), coalesce(p.role, ''), z.zone, z.scan_id, z.gate, z.at
+		FROM zone_inside z LEFT JOIN passes p ON p.serial = z.serial
+		WHERE z.event = ? ORDER BY z.zone, z.serial`, event)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -189,7 +191,7 @@ func (s *Store) Present(ctx context.Context, event string) ([]store.Presence, er
 	for rows.Next() {
 		var p store.Presence
 		var at string
-		if err := rows.Scan(&p.Serial, &p.Zone, &p.ScanID, &p.Gate, &at); err != nil {
+		if err := rows.Scan(&p.Serial, &p.Type, &p.Role, &p.Zone, &p.ScanID, &p.Gate, &at); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		if p.At, err = parseTS(at); err != nil {

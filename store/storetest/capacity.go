@@ -127,6 +127,11 @@ func testCapacity(t *testing.T, open opener) {
 	if err != nil || len(got) != 3 || got[0].Zone != "photo-pit" || got[0].ScanID == "" || got[0].Gate == "" || got[0].At.IsZero() {
 		t.Errorf("Present() = %+v, %v; want 3 with scan, gate and time", got, err)
 	}
+	for _, pr := range got { // with the pass's type and role, which say whether its access ended
+		if pr.Type != ps[0].Type || pr.Role != ps[0].Role {
+			t.Errorf("Present() %s: type %q role %q, want the pass's %q %q", pr.Serial, pr.Type, pr.Role, ps[0].Type, ps[0].Role)
+		}
+	}
 	// Traffic: per zone, gate, credential and direction, since a time.
 	tr, err := s.Traffic(ctx, "ev", scanAt.Add(-time.Hour), scanAt.Add(4*time.Second))
 	if err != nil {
