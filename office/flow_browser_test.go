@@ -93,7 +93,11 @@ func TestOfficeFlowBrowser(t *testing.T) {
 	for _, size := range [][2]int64{{1280, 800}, {390, 844}} {
 		t.Run(fmt.Sprint(size[0]), func(t *testing.T) {
 			began := time.Now()
-			ctx := chromium(t)
+			// The flow is long and the machine may be busy: a deadline of
+			// its own instead of chromium's 180 s. The browser starts on this
+			// context (the first Run) and stops with it.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(chromium(t)), 8*time.Minute)
+			t.Cleanup(cancel)
 			w := fmt.Sprint(size[0])
 			step := func(name string) { t.Helper(); check(ctx, t, axe, "flow-"+w+"-"+name) }
 			id, name := "ham-"+w, "Tour 2027: Hamburg "+w
@@ -302,6 +306,10 @@ func TestOfficeFlowBrowser(t *testing.T) {
 			}
 			if n := js[int](ctx, t, `document.querySelectorAll('.hit form[action="/office/desk/print"]').length`); n != 1 {
 				t.Fatalf("%d passes of Mara can be printed at the desk, want only the new one", n)
+			}
+			// The old pass is not to be printed: no reprint warning on it.
+			if js[bool](ctx, t, `[...document.querySelectorAll(".hit")].some((h) => !h.querySelector('form[action="/office/desk/print"]') && h.textContent.includes("Reprint"))`) {
+				t.Error("the desk warns of reprinting the superseded pass, which it cannot print")
 			}
 			if !js[bool](ctx, t, loaded(".hit img.thumb")) {
 				t.Error("the desk's photo of Mara did not load")
