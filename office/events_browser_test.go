@@ -16,6 +16,7 @@ import (
 // first), edit, the policy table (a capacity set by keyboard), clone; axe
 // on each, no sideways scroll. LAMINATE_SHOTS=<dir> saves screenshots.
 func TestEventsBrowser(t *testing.T) {
+	browserTest(t)
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)
 	e.clk.Set(time.Now())

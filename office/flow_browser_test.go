@@ -64,6 +64,7 @@ func loaded(sel string) string {
 }
 
 func TestOfficeFlowBrowser(t *testing.T) {
+	browserTest(t)
 	needTools(t, "pdftoppm", "zbarimg")
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)

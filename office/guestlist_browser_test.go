@@ -38,6 +38,7 @@ func browserList(dup, typ string) string {
 // axe-core on each page (check in browser_test.go). At 390 px the rows
 // scroll sideways inside their frame, not the page.
 func TestGuestlistBrowser(t *testing.T) {
+	browserTest(t)
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)
 	e.clk.Set(time.Now())

@@ -20,6 +20,7 @@ import (
 // pages, at 1280 and 390 px, with axe-core on each (check in
 // browser_test.go).
 func TestShowControlBrowser(t *testing.T) {
+	browserTest(t)
 	axe := axeSource(t)
 	e := newEnv(t, Config{}, false)
 	e.clk.Set(time.Now())

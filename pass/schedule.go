@@ -209,4 +209,6 @@ func (tl timeline) span(w Window) (from, until time.Time) {
 
 func within(t, from, until time.Time) bool { return !t.Before(from) && t.Before(until) }
 
-func fmtTime(t time.Time) string { return t.Format(time.RFC3339) }
+// fmtTime is a time in a message: the one display format (FormatTime), on
+// the clock the time was given in (the event's).
+func fmtTime(t time.Time) string { return FormatTime(t, t.Location()) }
