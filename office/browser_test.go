@@ -142,7 +142,7 @@ func TestOfficeBrowser(t *testing.T) {
 			focusVisible(ctx, t, "f-username")
 			goTo(ctx, t, "/office/", "Events", chromedp.KeyEvent("admin"), chromedp.KeyEvent("\t"), chromedp.KeyEvent(goodPassword), chromedp.KeyEvent("\r"))
 			check(ctx, t, axe, w+"-home")
-			if n := js[int](ctx, t, `document.querySelectorAll("main a[href^='/office/events/']").length`); n != 2 {
+			if n := js[int](ctx, t, `document.querySelectorAll("main td a[href^='/office/events/']").length`); n != 2 {
 				t.Errorf("home lists %d events, want 2", n)
 			}
 
