@@ -65,6 +65,10 @@ func TestScanPageReasonTime(t *testing.T) {
 	save := func(name string) { saveShot(ctx, t, name) }
 	scan := func() (string, string) {
 		t.Helper()
+		// The page drops a code read again within 2 s (a scanner's
+		// repeat): wait for the previous answer to leave the screen by
+		// itself (2.5 s for an admit), as a door would, then scan.
+		waitJS(ctx, t, "the previous answer to clear", `document.getElementById("result").className === ""`, 20*time.Second)
 		evalJS[chromedp.Void](ctx, t, `(() => { const r = document.getElementById("result"); r.className = ""; delete r.dataset.paintMs; })()`)
 		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), iss[0].Token+"\n")); err != nil {
 			t.Fatal(err)
