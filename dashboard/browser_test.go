@@ -27,7 +27,7 @@ func TestPageInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(e.ts.URL+"/dashboard?event=ev"),
 		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), stage+"\n"),
+		browsertest.Enter(chromedp.ID("token"), stage),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestScanPageClearList(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`for (const [k, v] of [["event","ev"],["gate","pit"],["zone","photo-pit"],["direction","out"]]) localStorage.setItem("laminate." + k, v)`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), scanner+"\n")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("token")), browsertest.Enter(chromedp.ID("token"), scanner)); err != nil {
 		t.Fatal(err)
 	}
 	items := `document.getElementById("clear").hidden ? -1 : document.querySelectorAll("#clear-list li").length`

@@ -89,7 +89,7 @@ func TestDashboardLooksBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		if size[0] == 1280 {
-			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), stage+"\n")); err != nil {
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("token")), browsertest.Enter(chromedp.ID("token"), stage)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -162,7 +162,7 @@ func TestDashboardManyDoorsBrowser(t *testing.T) {
 		}
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/dashboard?event=ev"),
-		chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), stage+"\n")); err != nil {
+		chromedp.WaitVisible(chromedp.ID("token")), browsertest.Enter(chromedp.ID("token"), stage)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#doors tbody tr").length === 300`)); err != nil {

@@ -154,7 +154,7 @@ func TestScanPageKeyboardWedge(t *testing.T) {
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/scan"),
 		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+		browsertest.Enter(chromedp.ID("token"), auth),
 		chromedp.WaitVisible(chromedp.ID("wedge")),
 	)
 	if err != nil {
@@ -169,16 +169,21 @@ func TestScanPageKeyboardWedge(t *testing.T) {
 		{"deny/already-inside", iss.Token, "deny", "already_inside"},
 	}
 	for _, c := range cases {
-		// A keyboard-wedge scanner types the code and Enter into the focused box.
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), c.code+"\n")); err != nil {
+		// A keyboard-wedge scanner types the code and Enter into the focused
+		// box, a key at a time: the first code so (3 s in DevTools), the
+		// others in one go, as every other test enters a code.
+		enter := browsertest.Enter(chromedp.ID("wedge"), c.code)
+		if c.name == "admit/genuine" {
+			enter = chromedp.SendKeys(chromedp.ID("wedge"), c.code+"\n")
+		}
+		if err := chromedp.Do(ctx, enter); err != nil {
 			t.Fatal(err)
 		}
 		class, code, _ := result(ctx, t)
 		if class != c.class || code != c.want {
 			t.Fatalf("%s: screen %s/%s, want %s/%s", c.name, class, code, c.class, c.want)
 		}
-		dismiss(ctx, t)
-		time.Sleep(2100 * time.Millisecond) // the page ignores a repeat of the same code within 2 s
+		dismiss(ctx, t) // no code follows itself: the page drops a repeat within 2 s
 	}
 	name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("history")))
 	if err != nil || !strings.Contains(name, "Zoë Wanamaker") || !strings.Contains(name, "DENY") {
@@ -213,7 +218,7 @@ func TestScanPageCamera(t *testing.T) {
 			err := chromedp.Do(ctx,
 				chromedp.Navigate(ts.URL+"/scan"),
 				chromedp.WaitVisible(chromedp.ID("token")),
-				chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+				browsertest.Enter(chromedp.ID("token"), auth),
 				chromedp.WaitVisible(chromedp.ID("camera-btn")),
 				chromedp.Click(chromedp.ID("camera-btn")),
 			)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/browsertest"
 	"github.com/laminate/laminate/internal/racetest"
 )
 
@@ -40,7 +41,7 @@ func TestEnrolBrowser(t *testing.T) {
 	if got := evalJS[string](ctx, t, `document.getElementById("event").value + "/" + document.getElementById("zone").value`); got != "live/backstage" {
 		t.Fatalf("door settings after enrolment: %s, want live/backstage", got)
 	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), p.Token+"\n")); err != nil {
+	if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), p.Token)); err != nil {
 		t.Fatal(err)
 	}
 	screen(ctx, t, "admit")
@@ -75,7 +76,7 @@ func TestEnrolBrowserWedge(t *testing.T) {
 	ts := httptest.NewServer(f.s.Handler())
 	defer ts.Close()
 	e := f.enrolment(t, admin, `{"event":"live","gate":"south","name":"south gun"}`)
-	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/scan"), chromedp.SendKeys(chromedp.ID("token"), e.URL+"\n")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/scan"), browsertest.Enter(chromedp.ID("token"), e.URL)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(ctx, t, "the enrolled door", `window.laminateDoor.status().signed_in && window.laminateDoor.status().gate === "south"`, 30*time.Second)

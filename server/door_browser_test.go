@@ -129,8 +129,7 @@ func screen(ctx context.Context, t *testing.T, class string) {
 // after 5 s.
 func TestDoorCheckWaits(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
-	// Not t.Parallel: its waits (an answer screen within 15 s) failed beside
-	// other browser tests on a machine at load 27.
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now
 	// The clone window the CHECKs below fall in, wide enough that a loaded
@@ -152,7 +151,7 @@ func TestDoorCheckWaits(t *testing.T) {
 			t.Fatalf("north: %s", body)
 		}
 		evalJS[chromedp.Void](ctx, t, `delete document.getElementById("result").dataset.paintMs`)
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), p.Token+"\n")); err != nil {
+		if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), p.Token)); err != nil {
 			t.Fatal(err)
 		}
 		screen(ctx, t, "attention")
@@ -183,7 +182,7 @@ func TestDoorCheckWaits(t *testing.T) {
 	// A tap on the screen or another scan does not end it either.
 	p2 := f.issue(t, "Someone Else")
 	evalJS[chromedp.Void](ctx, t, `document.getElementById("result").click()`)
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), p2.Token+"\n")); err != nil {
+	if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), p2.Token)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(ctx, t, "the page to ask for a decision", `document.getElementById("resolve-msg").textContent.includes("Decide this check first")`, 5*time.Second)
@@ -244,7 +243,7 @@ func TestDoorCheckWaits(t *testing.T) {
 	evalJS[chromedp.Void](ctx, t, `for (const [id, v] of [["gate", "west"], ["direction", "out"]]) {
 		const el = document.getElementById(id); el.value = v; el.dispatchEvent(new Event("change")); }`)
 	screenTimers(ctx, t, "fire")
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), numericForm(t, p.Token)+"\n")); err != nil {
+	if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), numericForm(t, p.Token))); err != nil {
 		t.Fatal(err)
 	}
 	screen(ctx, t, "attention")
@@ -271,9 +270,7 @@ func TestDoorCheckWaits(t *testing.T) {
 // least 7:1 contrast for every text on the answer screens.
 func TestDoorScreens(t *testing.T) {
 	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
-	// Not t.Parallel: beside other browser tests on a machine at load 20,
-	// the keyboard wedge's typing stalled past the page's 1 s pause (a code
-	// read in two halves) and an answer screen missed its 15 s wait.
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	f.s.cfg.Now = time.Now
 	if _, err := exec.LookPath("chromium"); err != nil {
@@ -341,14 +338,14 @@ func TestDoorScreens(t *testing.T) {
 
 				screenTimers(tctx, t, "hold")
 				p := f.issue(t, "Zoë Wanamaker")
-				if err := chromedp.Do(tctx, chromedp.SendKeys(chromedp.ID("wedge"), p.Token+"\n")); err != nil {
+				if err := chromedp.Do(tctx, browsertest.Enter(chromedp.ID("wedge"), p.Token)); err != nil {
 					t.Fatal(err)
 				}
 				screen(tctx, t, "admit")
 				check("admit", true)
 
 				evalJS[chromedp.Void](tctx, t, `(() => { const r = document.getElementById("result"); r.className = ""; delete r.dataset.paintMs; })()`)
-				if err := chromedp.Do(tctx, chromedp.SendKeys(chromedp.ID("wedge"), lost.Token+"\n")); err != nil {
+				if err := chromedp.Do(tctx, browsertest.Enter(chromedp.ID("wedge"), lost.Token)); err != nil {
 					t.Fatal(err)
 				}
 				screen(tctx, t, "deny")
@@ -363,7 +360,7 @@ func TestDoorScreens(t *testing.T) {
 				if code, _, body := f.scan(t, auth, twin.Token, "north", "stage", "out", newUUID(t), time.Now()); code != 200 {
 					t.Fatal(body)
 				}
-				if err := chromedp.Do(tctx, chromedp.SendKeys(chromedp.ID("wedge"), twin.Token+"\n")); err != nil {
+				if err := chromedp.Do(tctx, browsertest.Enter(chromedp.ID("wedge"), twin.Token)); err != nil {
 					t.Fatal(err)
 				}
 				screen(tctx, t, "attention")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/browsertest"
 	"github.com/laminate/laminate/internal/racetest"
 )
 
@@ -107,7 +108,7 @@ func TestScanPageLanguages(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/scan"), // remembered over the browser's English
 		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+		browsertest.Enter(chromedp.ID("token"), auth),
 		chromedp.WaitVisible(chromedp.ID("wedge")),
 	); err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestScanPageLanguages(t *testing.T) {
 		{iss.Token, "admit", "ok", "EINLASS", "Zutritt zu", ""},
 		{iss.Token[:len(iss.Token)-6] + "AAAAAA", "deny", "forged", "KEIN EINLASS", "Gefälscht: die Signatur stimmt nicht", "Pass einbehalten"},
 	} {
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), c.token+"\n")); err != nil {
+		if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), c.token)); err != nil {
 			t.Fatal(err)
 		}
 		class, code, _ := result(ctx, t)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/laminate/laminate/internal/browsertest"
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/signer"
@@ -24,6 +26,8 @@ import (
 // reason worded again at the switch. LAMINATE_SHOTS=<dir> saves both
 // screens at 390 px.
 func TestScanPageReasonTime(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now
@@ -56,7 +60,7 @@ func TestScanPageReasonTime(t *testing.T) {
 	}
 	evalJS[bool](ctx, t, `(() => { const s = document.getElementById("lang"); s.value = "de"; s.dispatchEvent(new Event("change")); return true })()`)
 	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+		browsertest.Enter(chromedp.ID("token"), auth),
 		chromedp.WaitVisible(chromedp.ID("wedge")),
 	); err != nil {
 		t.Fatal(err)
@@ -70,7 +74,7 @@ func TestScanPageReasonTime(t *testing.T) {
 		// itself (2.5 s for an admit), as a door would, then scan.
 		waitJS(ctx, t, "the previous answer to clear", `document.getElementById("result").className === ""`, 20*time.Second)
 		evalJS[chromedp.Void](ctx, t, `(() => { const r = document.getElementById("result"); r.className = ""; delete r.dataset.paintMs; })()`)
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), iss[0].Token+"\n")); err != nil {
+		if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), iss[0].Token)); err != nil {
 			t.Fatal(err)
 		}
 		waitJS(ctx, t, "the answer", `document.getElementById("result").dataset.paintMs !== undefined && document.getElementById("result").className !== ""`, 20*time.Second)
@@ -143,6 +147,8 @@ func saveShot(ctx context.Context, t *testing.T, name string) {
 // English message gives it (in full, UTC on the public check, which knows
 // no event) and its category in German, with no English line.
 func TestVerifyPageRevokedTime(t *testing.T) {
+	racetest.Skip(t) // Chromium drives the pages; the handlers' concurrency is tested under -race without it
+	t.Parallel()     // a browser test waits on its pages more than it computes: they run side by side
 	f := newFixture(t, 0)
 	ctx := browser(t, "")
 	f.s.cfg.Now = time.Now

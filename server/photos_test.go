@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	_ "modernc.org/sqlite" // to swap a photo behind the store's back
 
+	"github.com/laminate/laminate/internal/browsertest"
 	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/issue"
 	"github.com/laminate/laminate/pass"
@@ -296,7 +297,7 @@ func TestScanPagePhoto(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/scan"),
 		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), auth+"\n"),
+		browsertest.Enter(chromedp.ID("token"), auth),
 		chromedp.WaitVisible(chromedp.ID("wedge")),
 	); err != nil {
 		t.Fatal(err)
@@ -307,7 +308,7 @@ func TestScanPagePhoto(t *testing.T) {
 		class, msg string
 		img        bool
 	}{{"photo-ok", "photo matches the signed pass", true}, {"photo-bad", "photo does not match the signed pass", false}} {
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("wedge"), out[i].Token+"\n")); err != nil {
+		if err := chromedp.Do(ctx, browsertest.Enter(chromedp.ID("wedge"), out[i].Token)); err != nil {
 			t.Fatal(err)
 		}
 		if class, code, _ := result(ctx, t); class != "admit" || code != "ok" {
