@@ -47,8 +47,8 @@ build: web
 # TestOfficeDeskBrowser or TestPageInBrowser, and NORACE_RUN takes every
 # such name (Test.*Browser.*); the door pages' older names are listed.
 # NORACE_PKGS lists the longest first: go test runs two packages at a time.
-NORACE_PKGS := ./server ./cmd/laminate ./render ./office ./dashboard
-NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|Test.*Browser.*|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
+NORACE_PKGS := ./cmd/laminate ./office ./server ./render ./dashboard
+NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderBranding|TestRenderSVGLogo|TestRenderPhoto.*|TestPrintableRefuses.*|TestArtworkLimits|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|Test.*Browser.*|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
 		$(GO) test -race -count=1 -timeout 30m ./...

@@ -169,6 +169,7 @@ func checkArtwork(t testing.TB, a *Artwork, label string) {
 // TestArtworkLimits checks many serials for the point budget and bounds,
 // and that the SVG is well-formed XML.
 func TestArtworkLimits(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing 500 artworks; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	n := 500
 	if testing.Short() {
 		n = 50

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/render/logo"
 	"github.com/laminate/laminate/templates"
@@ -73,6 +74,7 @@ func renderFile(t testing.TB, items []Item, tpl *templates.Template, dir, name s
 // the logo is drawn in its box; the panel under the text is clear of the
 // artwork, which stays visible around it.
 func TestRenderBranding(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needTool(t, "pdftoppm", "poppler-utils")
 	needTool(t, "pdftotext", "poppler-utils")
 	dir := t.TempDir()
@@ -165,6 +167,7 @@ func absDiff(a, b uint8) int {
 // TestRenderSVGLogo draws an SVG logo as vector paths: the PDF holds no
 // image, and the logo's colours are in its box.
 func TestRenderSVGLogo(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needTool(t, "pdftoppm", "poppler-utils")
 	stored, err := logo.Sanitize([]byte(testSVGLogo))
 	if err != nil {

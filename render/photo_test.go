@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/laminate/laminate/internal/racetest"
 	"github.com/laminate/laminate/pass"
 	"github.com/laminate/laminate/photo"
 	"github.com/laminate/laminate/templates"
@@ -74,6 +75,7 @@ func photoItems(t testing.TB, n, every int) []Item {
 }
 
 func TestRenderPhoto(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	tpl := photoTemplate(t)
 	items := photoItems(t, 6, 2) // passes 0, 2 and 4 have photos
 	var buf bytes.Buffer
@@ -106,6 +108,7 @@ func TestRenderPhoto(t *testing.T) {
 // TestRenderPhotoSlot looks at the photo box: dark pixels of the photo
 // inside it on a pass with a photo, none on a pass without.
 func TestRenderPhotoSlot(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needTool(t, "pdftoppm", "poppler-utils")
 	tpl := photoTemplate(t)
 	items := photoItems(t, 2, 2) // pass 0 only
@@ -142,6 +145,7 @@ func TestRenderPhotoSlot(t *testing.T) {
 }
 
 func TestRenderPhotoMismatch(t *testing.T) {
+	racetest.Skip(t) // one goroutine drawing, printing and reading back; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	tpl := photoTemplate(t)
 	items := photoItems(t, 2, 1)
 	plain, _ := testItems(t, 1)

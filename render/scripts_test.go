@@ -180,6 +180,7 @@ func TestNameIsLargest(t *testing.T) {
 }
 
 func TestPrintableRefuses(t *testing.T) {
+	racetest.Skip(t) // one goroutine shaping text in every script; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needFonts(t, "王한あعשกक")
 	p := Printable{}
 	for _, tc := range []struct {
@@ -211,6 +212,7 @@ func TestPrintableRefuses(t *testing.T) {
 // The event's texts are checked as names are (issue 12): each field named
 // in the error; a branding change checks only the texts it changes.
 func TestPrintableRefusesEventText(t *testing.T) {
+	racetest.Skip(t) // one goroutine shaping text in every script; concurrent rendering is TestRenderScriptsConcurrently's, under -race
 	needFonts(t, "王한あعשกक")
 	p := Printable{}
 	bad := "Acme \U000F0001"

@@ -50,6 +50,7 @@ const cloneWindow = server.DefaultCloneWindow
 
 func TestFaultBatchKill(t *testing.T) {
 	racetest.Skip(t) // kill -9 cycles test durability, not races; a race-built child made the cycles miss their deadline under load. TestFaultPostgresRestart keeps serve under -race
+	t.Parallel()     // its cycles wait on restarts more than they compute: beside the scripts
 	t.Run("sqlite", func(t *testing.T) { testBatchKill(t, "") })
 	t.Run("postgres", func(t *testing.T) { testBatchKill(t, pgSchemaStore(t)) })
 }
@@ -228,6 +229,7 @@ func storeName(store string) string {
 
 func TestFaultScanKill(t *testing.T) {
 	racetest.Skip(t) // kill -9 cycles test durability, not races; a race-built child made the cycles miss their deadline under load. TestFaultPostgresRestart keeps serve under -race
+	t.Parallel()     // its cycles wait on restarts more than they compute: beside the scripts
 	t.Run("sqlite", func(t *testing.T) { testScanKill(t, "", 1) })
 	t.Run("postgres", func(t *testing.T) { testScanKill(t, pgSchemaStore(t), 1) })
 	// The same pass scanned at two nodes at once: one admit.

@@ -85,6 +85,7 @@ func soakSettings(t *testing.T) soakPlan {
 
 func TestSoak(t *testing.T) {
 	racetest.Skip(t) // kill -9 cycles test durability, not races; a race-built child made the cycles miss their deadline under load. TestFaultPostgresRestart keeps serve under -race
+	t.Parallel()     // its cycles wait on restarts more than they compute: beside the scripts
 	plan := soakSettings(t)
 	t.Run("sqlite", func(t *testing.T) { testSoak(t, "", 1, plan) })
 	t.Run("postgres-two-nodes", func(t *testing.T) { testSoak(t, pgSchemaStore(t), 2, plan) })
