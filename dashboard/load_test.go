@@ -79,63 +79,70 @@ func loadFigures(t *testing.T, backend string) {
 	results := make([][]loadResult, len(runs))
 	for k := range repeat * len(runs) {
 		i, run := k%len(runs), runs[k%len(runs)]
-		// Each run on a fresh database: the same work.
-		var e *env
-		if backend == "postgres" {
-			sa, sb := twoHandles(t, backend)
-			e = newEnvOn(t, sa, nil, Config{Reads: readers(t, sa)})
-			e.node(sb, Config{Reads: readers(t, sb)})
-		} else {
-			e = newEnv(t, nil, Config{})
-		}
-		nodes := e.peers
-		e.show(30 * time.Minute)
-		scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
-		toks := make([]string, 0, doors*secs)
-		for _, p := range e.passes(pass.AAA, doors*secs) {
-			toks = append(toks, p.Token)
-		}
-		zone := "foh"
-		watched := nodes[len(nodes)-1] // node B when there are two
-		watch := watched.live(stage)
-		watch.until(t, "the first snapshot", func(*Snapshot) bool { return true })
-		var extra []io.Closer
-		for k := range run.dashboards - 1 {
-			extra = append(extra, nodes[k%len(nodes)].drain(stage))
-		}
-		waitFor(t, func() bool {
-			n := 0
-			for _, x := range nodes {
-				n += x.dash.clients()
+		// A subtest a run: its databases and servers close before the next
+		// (PostgreSQL's connections would run out over repeats).
+		t.Run(fmt.Sprintf("run %d, %s", k/len(runs)+1, run.name), func(t *testing.T) {
+			// Each run on a fresh database: the same work.
+			var e *env
+			if backend == "postgres" {
+				sa, sb := twoHandles(t, backend)
+				e = newEnvOn(t, sa, nil, Config{Reads: readers(t, sa)})
+				e.node(sb, Config{Reads: readers(t, sb)})
+			} else {
+				e = newEnv(t, nil, Config{})
 			}
-			return n >= max(run.dashboards, 1)
+			nodes := e.peers
+			e.show(30 * time.Minute)
+			scanner, stage := e.token(server.RoleScanner), e.token(server.RoleStage)
+			toks := make([]string, 0, doors*secs)
+			for _, p := range e.passes(pass.AAA, doors*secs) {
+				toks = append(toks, p.Token)
+			}
+			zone := "foh"
+			watched := nodes[len(nodes)-1] // node B when there are two
+			watch := watched.live(stage)
+			watch.until(t, "the first snapshot", func(*Snapshot) bool { return true })
+			var extra []io.Closer
+			for k := range run.dashboards - 1 {
+				extra = append(extra, nodes[k%len(nodes)].drain(stage))
+			}
+			waitFor(t, func() bool {
+				n := 0
+				for _, x := range nodes {
+					n += x.dash.clients()
+				}
+				return n >= max(run.dashboards, 1)
+			})
+			door := func(d int) (string, bool) { // door d's node, and whether it is another than the dashboard's
+				n := d % len(nodes)
+				if run.allOnA {
+					n = 0
+				}
+				return nodes[n].ts.URL, nodes[n] != watched
+			}
+			res := e.load(t, door, scanner, zone, toks, doors, secs, watch)
+			for _, c := range append(extra, watch.resp.Body) {
+				c.Close()
+			}
+			t.Logf("%s, %d node(s), %s: %d doors x %d s: %d scans, %.1f scans/s, scan latency p50 %s p99 %s; scan to dashboard p50 %s p95 %s max %s",
+				backend, len(nodes), run.name, doors, secs, res.n, res.rate, res.p50, res.p99, res.dash50, res.dash95, res.dashMax)
+			if len(nodes) > 1 {
+				t.Logf("  of which scans taken on the other node than the dashboard's: p50 %s p95 %s max %s", res.far50, res.far95, res.farMax)
+			}
+			t0 := time.Now()
+			tr, err := e.st.Traffic(context.Background(), "ev", e.now().Add(-longWindow), e.now().Add(-recentWindow))
+			t1 := time.Now()
+			pr, err2 := e.st.Present(context.Background(), "ev")
+			if err != nil || err2 != nil {
+				t.Fatal(err, err2)
+			}
+			t.Logf("one build's queries over %d scans: Traffic %s (%d rows), Present %s (%d passes inside)",
+				doors*secs, t1.Sub(t0).Round(time.Millisecond), len(tr), time.Since(t1).Round(time.Millisecond), len(pr))
+			results[i] = append(results[i], res)
 		})
-		door := func(d int) (string, bool) { // door d's node, and whether it is another than the dashboard's
-			n := d % len(nodes)
-			if run.allOnA {
-				n = 0
-			}
-			return nodes[n].ts.URL, nodes[n] != watched
-		}
-		res := e.load(t, door, scanner, zone, toks, doors, secs, watch)
-		for _, c := range append(extra, watch.resp.Body) {
-			c.Close()
-		}
-		t.Logf("%s, %d node(s), %s: %d doors x %d s: %d scans, %.1f scans/s, scan latency p50 %s p99 %s; scan to dashboard p50 %s p95 %s max %s",
-			backend, len(nodes), run.name, doors, secs, res.n, res.rate, res.p50, res.p99, res.dash50, res.dash95, res.dashMax)
-		if len(nodes) > 1 {
-			t.Logf("  of which scans taken on the other node than the dashboard's: p50 %s p95 %s max %s", res.far50, res.far95, res.farMax)
-		}
-		t0 := time.Now()
-		tr, err := e.st.Traffic(context.Background(), "ev", e.now().Add(-longWindow), e.now().Add(-recentWindow))
-		t1 := time.Now()
-		pr, err2 := e.st.Present(context.Background(), "ev")
-		if err != nil || err2 != nil {
-			t.Fatal(err, err2)
-		}
-		t.Logf("one build's queries over %d scans: Traffic %s (%d rows), Present %s (%d passes inside)",
-			doors*secs, t1.Sub(t0).Round(time.Millisecond), len(tr), time.Since(t1).Round(time.Millisecond), len(pr))
-		results[i] = append(results[i], res)
+	}
+	if t.Failed() {
+		return
 	}
 	base := median(results[0])
 	for i, run := range runs {
