@@ -280,9 +280,16 @@ func (l *Library) scriptFace(sc language.Script, name string, s Style, region st
 		return f
 	}
 	f = l.findFace(sc, name, s, region)
+	// Layouts on other cores may have found the font meanwhile: the first
+	// Face stored is the one every layout gets. Two Faces of one font
+	// would split a run between them, and its halves, shaped apart, would
+	// lose their conjuncts and joins.
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if first, ok := l.faces[key]; ok {
+		return first
+	}
 	l.faces[key] = f
-	l.mu.Unlock()
 	return f
 }
 

@@ -3,7 +3,9 @@ package typeset
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -253,6 +255,52 @@ func BenchmarkFitLatin(b *testing.B) {
 	for b.Loop() {
 		if _, err := lib.Fit("Ana Lucía Pérez-Fernández de la Vega", badge); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A fresh Library asked for the same script by several layouts at once
+// (render lays a document's passes out on every core) gives them all the
+// same Face: two Faces of one font would split a run between them, and the
+// halves, shaped apart, lose their conjuncts and joins. Each name must come
+// out as it does alone, in one face, every time.
+func TestConcurrentFirstUseOneFace(t *testing.T) {
+	needNoto(t)
+	for _, script := range []string{"devanagari", "arabic", "thai", "chinese"} {
+		name := longNames[script]
+		alone, err := New().Fit(name, badge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 {
+			lib := New()
+			const n = 8
+			blocks := make([]*Block, n)
+			errs := make([]error, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { <-start; blocks[i], errs[i] = lib.Fit(name, badge) })
+			}
+			close(start)
+			wg.Wait()
+			faces := map[*Face]bool{}
+			for i, b := range blocks {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				for _, l := range b.Lines {
+					for _, r := range l.Runs {
+						faces[r.Face] = true
+					}
+				}
+				if !slices.Equal(glyphs(b), glyphs(alone)) {
+					t.Errorf("%s, round %d, layout %d: glyphs %v, alone %v", script, round, i, glyphs(b), glyphs(alone))
+				}
+			}
+			if len(faces) != 1 {
+				t.Errorf("%s, round %d: %d faces for one script in one library, want 1", script, round, len(faces))
+			}
 		}
 	}
 }
