@@ -52,10 +52,12 @@ build: web
 # NORACE_PKGS lists the longest first: go test runs two packages at a time.
 NORACE_PKGS := ./cmd/laminate ./office ./server ./render ./dashboard
 NORACE_RUN  := ^(TestWear|TestRenderEveryScript|TestRenderBranding|TestRenderSVGLogo|TestRenderPhoto.*|TestPrintableRefuses.*|TestArtworkLimits|TestRenderEveryTemplateScans|TestArtworkDiffers|TestArtworkErrors|TestNameIsLargest|TestScanPage.*|TestVerifyPage.*|TestPageDecoder|TestDoorCheckWaits|Test.*Browser.*|TestDoorScreens|TestOfflineScanPage.*|TestOfflineQueue.*|TestOffline.*MatchesGo|TestBundleSize10kPasses|TestFaultBatchKill|TestFaultScanKill|TestSoak|TestScripts)$$
+# -vet=off: lint has run all of go vet's analyzers on every package, its
+# tests included; go test would run a subset of them again in each step.
 test: lint web jstest
 	LAMINATE_NORACE_RUN='$(NORACE_RUN)' LAMINATE_NORACE_PKGS='$(NORACE_PKGS)' \
-		$(GO) test -race -count=1 -timeout 30m ./...
-	$(GO) test -count=1 -timeout 30m -run '$(NORACE_RUN)' $(NORACE_PKGS)
+		$(GO) test -race -vet=off -count=1 -timeout 30m ./...
+	$(GO) test -vet=off -count=1 -timeout 30m -run '$(NORACE_RUN)' $(NORACE_PKGS)
 
 # The door page's offline engine (server/static/offline.js) against the
 # answers Go wrote into testdata/offline/vectors.json, with Node's own test
