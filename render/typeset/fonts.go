@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -366,15 +364,13 @@ func (l *Library) faceFor(r rune, sc language.Script, s Style, region string) *F
 	if f := l.symbolFace(r, s); f != nil {
 		return f
 	}
-	// Punctuation of no script (a full-width bracket) in a line without
-	// the characters that gave it one: any font already in use.
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	keys := slices.Sorted(maps.Keys(l.faces))
-	for _, k := range keys {
-		if f := l.faces[k]; f != nil && f.Has(r) {
-			return f
-		}
+	// Punctuation of no script that only the CJK fonts have (a full-width
+	// bracket), in a Latin name or in a line without the characters that
+	// gave it a script: the CJK face of the text's region. Which fonts a
+	// Library has loaded before must never decide: the same name would be
+	// printable on one node and refused on another.
+	if f := l.scriptFace(language.Han, "Han", s, region); f != nil && f.Has(r) {
+		return f
 	}
 	return nil
 }

@@ -304,3 +304,30 @@ func TestConcurrentFirstUseOneFace(t *testing.T) {
 		}
 	}
 }
+
+// Whether a text prints depends on the text and the fonts installed, never
+// on what a Library laid out before: a full-width bracket in a Latin name
+// is printed from the CJK fonts by a fresh Library as by one that has just
+// set a Japanese name, and a danda in a Latin name is refused by both.
+func TestPrintableWhateverCameBefore(t *testing.T) {
+	needNoto(t)
+	for _, tc := range []struct {
+		text string
+		ok   bool
+	}{
+		{"Sakura（Tour）", true},
+		{"Ram । Shyam", false},
+	} {
+		fresh := New().Check(tc.text, Bold)
+		used := New()
+		for _, name := range longNames {
+			if _, err := used.Fit(name, badge); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := used.Check(tc.text, Bold)
+		if (fresh == nil) != tc.ok || (after == nil) != tc.ok {
+			t.Errorf("%q: Check by a fresh Library = %v, after every script = %v; want printable %v", tc.text, fresh, after, tc.ok)
+		}
+	}
+}
