@@ -20,12 +20,14 @@ const MaxURLLen = 2048
 var ErrForbiddenAddress = errors.New("webhooks: address refused")
 
 // ranges are the addresses a webhook may not reach. An endpoint allowed
-// private addresses may reach loopback, RFC 1918 private and unique-local
-// ones (the entries with always false), for a receiver on the operator's
-// own network; every other range is refused always: link-local and the
-// cloud metadata addresses (an API token must not reach the instance's
-// credentials), and the ranges that hide another address (NAT64, 6to4)
-// or are no receiver's (carrier-grade NAT, documentation, multicast).
+// private addresses may reach loopback, RFC 1918 private, unique-local
+// and carrier-grade NAT ones (the entries with always false), for a
+// receiver on the operator's own network or overlay (Tailscale gives its
+// machines 100.64.0.0/10 addresses); every other range is refused always:
+// link-local and the cloud metadata addresses (an API token must not
+// reach the instance's credentials; Alibaba's, inside 100.64.0.0/10, is
+// matched first), and the ranges that hide another address (NAT64, 6to4)
+// or are no receiver's (documentation, multicast).
 var ranges = []struct {
 	prefix netip.Prefix
 	what   string
@@ -37,7 +39,7 @@ var ranges = []struct {
 	{netip.MustParsePrefix("100.100.100.200/32"), "a cloud metadata address (Alibaba)", true},
 	{netip.MustParsePrefix("0.0.0.0/8"), "unspecified (\"this network\")", true},
 	{netip.MustParsePrefix("10.0.0.0/8"), "private", false},
-	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT", true},
+	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT (shared address space, as Tailscale gives)", false},
 	{netip.MustParsePrefix("127.0.0.0/8"), "loopback", false},
 	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (cloud metadata lives here)", true},
 	{netip.MustParsePrefix("172.16.0.0/12"), "private", false},
@@ -64,8 +66,8 @@ var ranges = []struct {
 }
 
 // CheckAddr refuses an address a webhook may not reach: loopback, RFC
-// 1918 private and unique-local unless allowPrivate; link-local, cloud
-// metadata, carrier-grade NAT, NAT64, 6to4, documentation, reserved,
+// 1918 private, unique-local and carrier-grade NAT unless allowPrivate;
+// link-local, cloud metadata, NAT64, 6to4, documentation, reserved,
 // multicast, broadcast and unspecified addresses always. An IPv4 address
 // written as IPv6 (::ffff:a.b.c.d) is checked as IPv4.
 func CheckAddr(a netip.Addr, allowPrivate bool) error {

@@ -43,8 +43,9 @@ func TestCheckAddr(t *testing.T) {
 		{"fc00::1", false, false},
 		{"fd12:3456::1", false, false},
 		{"fd00:ec2::253", false, false},
-		{"100.64.0.1", false, true}, // CGNAT
-		{"100.127.255.254", false, true},
+		{"100.64.0.1", false, false}, // CGNAT, as Tailscale gives
+		{"100.127.255.254", false, false},
+		{"100.100.100.199", false, false},
 		{"64:ff9b::7f00:1", false, true},    // NAT64 of 127.0.0.1
 		{"64:ff9b::a9fe:a9fe", false, true}, // NAT64 of 169.254.169.254
 		{"2002:7f00:1::", false, true},      // 6to4 of 127.0.0.1
@@ -101,6 +102,7 @@ func TestCheckURL(t *testing.T) {
 		{"https://10.0.0.8/", false, "private"},
 		{"https://[fd00::8]/", false, "unique-local"},
 		{"https://100.64.1.1/", false, "carrier-grade"},
+		{"http://100.101.102.103/hook", true, ""},
 		{"https://0.0.0.0/", true, "unspecified"},
 		{"https://224.0.0.1/", true, "multicast"},
 		{"ftp://hooks.example.com/", true, "https"},

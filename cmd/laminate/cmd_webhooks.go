@@ -17,7 +17,7 @@ func cmdWebhooks(ctx context.Context, a *app, args []string) error {
 	case "add":
 		u := fs.String("url", "", "the receiver's URL, https://…")
 		events := fs.String("events", "", "comma list of "+strings.Join(store.WebhookTypes, ", "))
-		private := fs.Bool("allow-private", false, "allow a receiver on a private, loopback or link-local address, and http")
+		private := fs.Bool("allow-private", false, "allow a receiver on a private, loopback or carrier-grade NAT (Tailscale) address, and http")
 		asJSON := fs.Bool("json", false, "print the endpoint and its secret as JSON")
 		if err := a.openFlags(ctx, fs, args, "url", "events"); err != nil {
 			return err
