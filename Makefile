@@ -42,9 +42,10 @@ build: web
 # make test took 11.5 min on a clean clone with all of them under -race;
 # session 2's took 5 min 16 s. With the tests of issues 11 to 14, .ci/run
 # on a clean clone took 646 s (1,194 CPU-seconds of the 2 cores' 1,293)
-# on session 7's machine; on session 8's, 441 s (779 CPU-seconds), and
-# 371 s (645) once both steps ran with -vet=off. It is bound by the CPU:
-# Chromium, the kill -9 cycles' child processes, and compiling. A test that calls racetest.Skip must be
+# on session 7's machine; on session 8's, 441 s (779 CPU-seconds), then
+# 371 s (645) and 441 s (783) with -vet=off: runs differ as much as that.
+# It is bound by the CPU: Chromium, the kill -9 cycles' child processes,
+# and compiling. A test that calls racetest.Skip must be
 # named by NORACE_RUN in a package of NORACE_PKGS: under make test it
 # fails otherwise. A test that drives Chromium (internal/browsertest: one
 # Chromium per test binary, a tab per test) has "Browser" in its name, as
